@@ -1,0 +1,37 @@
+/*
+ * paspor — one binary, git-style subcommands. The table below is the list of commands;
+ * util/cli.h says how to add one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "commands.h"
+#include "util/cli.h"
+#include "util/log.h"
+#include "version.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("paspor %s\n", PASPOR_VERSION);
+	return EXIT_OK;
+}
+
+static const struct cli_command commands[] = {
+	{ "mrz", cmd_mrz, "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)" },
+	{ "pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs" },
+	{ "chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)" },
+	{ "version", cmd_version, "print the version" },
+	{ NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	log_init("paspor", 1, LOG_LEVEL_INFO);
+	int rc = cli_dispatch("paspor", commands, argc, argv);
+	OPENSSL_cleanup();
+	return rc;
+}

@@ -1,0 +1,1 @@
+#define PASPOR_VERSION "0.1.0"
