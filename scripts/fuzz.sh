@@ -8,7 +8,7 @@ replay=0
 [ "${1:-}" = --replay ] && { replay=1; shift; }
 rc=0
 for bin in "$@"; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	corpus=fuzz/corpus/$name
 	mkdir -p "$corpus"

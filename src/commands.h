@@ -9,5 +9,6 @@
 int cmd_mrz(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_chip(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 #endif

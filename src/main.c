@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
 	{ "mrz", cmd_mrz, "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)" },
 	{ "pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs" },
 	{ "chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)" },
+	{ "log", cmd_log, "the signed event log: proofs, checkpoints, verification" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -42,6 +42,10 @@ int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
 	uint32_t id;
 	if (identifier(cls, tag, r & 0x20, &id) < 0)
 		return err_set(e, ERR_INPUT, "TLV tag number too large");
+	/* ICAO writes some low tag numbers in the long form (5F01: LDS version): keep the
+	 * identifier bytes as they are written, not re-encoded */
+	if ((p[0] & 0x1F) == 0x1F && tag < 31 && hl >= 3)
+		id = ((uint32_t)p[0] << 8) | p[1];
 	t->tag = id;
 	t->constructed = (r & 0x20) != 0;
 	t->value = q;

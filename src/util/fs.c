@@ -84,6 +84,61 @@ fail:
 	return -1;
 }
 
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		 struct err *e)
+{
+	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+	char *tmp = mem_alloc(n);
+	if (!tmp)
+		return err_nomem(e);
+	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err_errno(e, ERR_IO, "cannot create '%s'", tmp);
+		mem_free(tmp);
+		return -1;
+	}
+	int rc = -1;
+	const unsigned char *p = data;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (link(tmp, path) < 0) {
+		if (errno != EEXIST)
+			goto fail;
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+	unlink(tmp);
+	mem_free(tmp);
+	if (rc == 0 && fsync_dir_of(path) < 0)
+		return err_errno(e, ERR_IO, "cannot sync the directory of '%s'", path);
+	return rc;
+fail:
+	err_errno(e, ERR_IO, "cannot write '%s'", path);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	mem_free(tmp);
+	return -1;
+}
+
 int fs_read_file(const char *path, struct buf *b, struct err *e)
 {
 	if (buf_read_file(b, path) < 0)

@@ -18,6 +18,18 @@
 
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct err *e);
+/*
+ * As fs_write_atomic, but never replaces an existing file: the data goes to a fresh
+ * "<path>.tmp.XXXXXX" (mkstemp, so threads and processes never share one), is fsynced,
+ * then hard-linked to path (link fails if path exists, atomically), the temporary name
+ * is removed and the directory fsynced. Returns 0 when path was created, 1 when path
+ * already existed (nothing changed; the temporary file is removed), -1 on error: then
+ * no file at path was created or changed, except when only the final directory fsync
+ * failed (the file is in place but may not survive a crash). The filesystem must
+ * support hard links.
+ */
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		 struct err *e);
 int fs_read_file(const char *path, struct buf *b, struct err *e);
 /* Creates directory path (one level) with mode if it does not exist. */
 int fs_mkdir(const char *path, mode_t mode, struct err *e);
