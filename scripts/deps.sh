@@ -8,7 +8,7 @@ pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev
   libssl-dev openssl libsodium-dev libutf8proc-dev libjansson-dev libjpeg-dev
   libsqlite3-dev sqlite3
-  xxd
+  xxd python3
 )
 
 missing=()
