@@ -13,3 +13,7 @@ echo "kernel:  $(uname -sr); compiler: $(${CC:-gcc} --version | head -1)"
 echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
 echo
 "$bin" "${BENCH_SECONDS:-3}"
+echo
+if [ -x build/bench/log_bench ]; then
+	build/bench/log_bench --events "${BENCH_LOG_EVENTS:-8192}"
+fi

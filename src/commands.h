@@ -10,5 +10,7 @@ int cmd_mrz(int argc, char **argv);
 int cmd_pki(int argc, char **argv);
 int cmd_chip(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_office(int argc, char **argv);
+int cmd_rebuild(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct cli_command commands[] = {
 	{ "pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs" },
 	{ "chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)" },
 	{ "log", cmd_log, "the signed event log: proofs, checkpoints, verification" },
+	{ "office", cmd_office, "an immigration office node: make its data dir" },
+	{ "rebuild", cmd_rebuild, "drop and replay the state tables from the log" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
 };

@@ -13,16 +13,34 @@
  *                     "proof": [B64...] | null}
  *     The kind comes from the fields present; other fields ("desc", "wantErr") are
  *     ignored. Exit 0 valid, 1 invalid proof, 2 unreadable or malformed file.
+ *
+ * On a node's data dir (log/node.h; docs/LOG.md "Store, group commit and guards"):
+ *   paspor log append --data DIR --kind KIND --body JSON (--kek-file F | --passphrase-fd N)
+ *   paspor log checkpoint --data DIR          the latest signed checkpoint
+ *   paspor log proof --data DIR --inclusion INDEX [--size N] | --consistency S1 S2
+ *   paspor log verify --data DIR              re-hash and check everything, no key needed
+ *   paspor log load --data DIR --writers N --count N ...   crash tests, benchmarks
+ *   paspor rebuild --data DIR ...             (top-level command, defined here)
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "commands.h"
+#include "log/event.h"
+#include "log/keys.h"
+#include "log/kinds.h"
 #include "log/merkle.h"
+#include "log/node.h"
+#include "log/store.h"
+#include "log/verify.h"
+#include "log/writer.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/cli.h"
@@ -280,8 +298,480 @@ static int cmd_log_verify_proof(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- commands on a node's data dir (log/node.h) ---- */
+
+/* Options shared by the commands that write: --data, --kek-file, --passphrase-fd. */
+struct write_opts {
+	const char *dir, *kek_file, *fd;
+};
+
+static int open_writable(const struct write_opts *w, struct node *n, struct kek_source *kek,
+			 struct err *e)
+{
+	if (keys_kek_from_options(kek, w->kek_file, w->fd, e) < 0)
+		return -1;
+	struct node_opts o = { 0 };
+	node_opts_from_env(&o);
+	o.kek = kek;
+	if (node_open(n, w->dir, &o, e) < 0) {
+		keys_kek_release(kek);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_readonly(const char *dir, struct node *n, struct err *e)
+{
+	struct node_opts o = { 0 };
+	node_opts_from_env(&o);
+	return node_open(n, dir, &o, e);
+}
+
+struct append_arg {
+	const char *actor, *kind, *subject, *body;
+	uint16_t version;
+	uint64_t seq;
+};
+
+static int append_one(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct append_arg *a = arg;
+	return writer_txn_append(tx, a->actor, a->kind, a->version, a->subject,
+				 (const uint8_t *)a->body, strlen(a->body), &a->seq, e);
+}
+
+static int cmd_log_append(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log append --data DIR --kind KIND --body JSON\n"
+		"                         (--kek-file FILE | --passphrase-fd N)\n"
+		"                         [--actor ACTOR] [--subject SUBJECT]\n"
+		"\n"
+		"Appends one event (operator and debugging use) of the latest registered version\n"
+		"of KIND; the body must be canonical JSON (docs/EVENTS.md §2) and fit the kind.\n"
+		"Prints the event's sequence number once it is durable and signed.\n"
+		"\n"
+		"Exit status: 0 appended, 1 the node refused (guards, I/O), 2 usage error, unknown\n"
+		"kind or a body that is not canonical or does not fit the kind.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "body", required_argument, NULL, 'b' },
+		{ "actor", required_argument, NULL, 'a' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "kek-file", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct write_opts w = { 0 };
+	struct append_arg a = { "operator", NULL, "", NULL, 0, 0 };
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': w.dir = optarg; break;
+		case 'k': a.kind = optarg; break;
+		case 'b': a.body = optarg; break;
+		case 'a': a.actor = optarg; break;
+		case 's': a.subject = optarg; break;
+		case 'K': w.kek_file = optarg; break;
+		case 'P': w.fd = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !w.dir || !a.kind || !a.body)
+		return cli_usage_error(argv[0], "--data, --kind and --body are required");
+	struct err e = ERR_INIT;
+	const struct kind_def *def = kinds_latest(a.kind);
+	if (!def)
+		return cli_usage_error(argv[0], "unknown event kind '%s'", a.kind);
+	a.version = def->version;
+	if (kinds_check_body(def, (const uint8_t *)a.body, strlen(a.body), &e) < 0) {
+		err_prefix(&e, "--body");
+		return cli_report(argv[0], &e);
+	}
+	struct node n;
+	struct kek_source kek;
+	if (open_writable(&w, &n, &kek, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct writer *wr = NULL;
+	int rc = writer_start(&wr, &n, &e);
+	if (rc == 0)
+		rc = writer_submit(wr, append_one, &a, NULL, &e);
+	writer_stop(wr);
+	node_close(&n);
+	keys_kek_release(&kek);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	printf("%" PRIu64 "\n", a.seq);
+	return EXIT_OK;
+}
+
+/* `log load`: hidden debug command for the crash test and benchmarks. */
+struct load_ctx {
+	struct writer *w;
+	unsigned long count;
+	int id;
+	pthread_mutex_t *out_mu;
+	int failed;
+};
+
+static void *load_thread(void *arg)
+{
+	struct load_ctx *l = arg;
+	for (unsigned long i = 0; i < l->count; i++) {
+		char body[96];
+		snprintf(body, sizeof body, "{\"text\":\"load writer %d note %lu\"}", l->id, i);
+		struct append_arg a = { "operator:load", "operator.note", "", body, 1, 0 };
+		struct err e = ERR_INIT;
+		if (writer_submit(l->w, append_one, &a, NULL, &e) < 0) {
+			pthread_mutex_lock(l->out_mu);
+			fprintf(stderr, "paspor log load: writer %d: %s\n", l->id, e.msg);
+			pthread_mutex_unlock(l->out_mu);
+			l->failed = 1;
+			return NULL;
+		}
+		pthread_mutex_lock(l->out_mu);
+		printf("%" PRIu64 "\n", a.seq);
+		fflush(stdout);
+		pthread_mutex_unlock(l->out_mu);
+	}
+	return NULL;
+}
+
+static int cmd_log_load(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log load --data DIR --writers N --count N\n"
+		"                       (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Debugging and crash tests: N threads each append --count operator.note events\n"
+		"through the group-commit writer; each acknowledged seq is printed (and flushed)\n"
+		"on its own line as soon as it is acknowledged.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "writers", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "kek-file", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct write_opts w = { 0 };
+	unsigned long long writers = 8, count = 100;
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': w.dir = optarg; break;
+		case 'w':
+			if (cli_parse_uint(optarg, 256, &writers) < 0 || writers == 0)
+				return cli_usage_error(argv[0], "--writers: 1 to 256");
+			break;
+		case 'c':
+			if (cli_parse_uint(optarg, 100000000, &count) < 0)
+				return cli_usage_error(argv[0], "--count: a number");
+			break;
+		case 'K': w.kek_file = optarg; break;
+		case 'P': w.fd = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !w.dir)
+		return cli_usage_error(argv[0], "--data is required");
+	struct err e = ERR_INIT;
+	struct node n;
+	struct kek_source kek;
+	if (open_writable(&w, &n, &kek, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct writer *wr = NULL;
+	if (writer_start(&wr, &n, &e) < 0) {
+		node_close(&n);
+		keys_kek_release(&kek);
+		return cli_report(argv[0], &e);
+	}
+	pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
+	struct load_ctx ctx[256];
+	pthread_t th[256];
+	size_t started = 0;
+	for (size_t i = 0; i < writers; i++) {
+		ctx[i] = (struct load_ctx){ wr, (unsigned long)count, (int)i, &out_mu, 0 };
+		if (pthread_create(&th[i], NULL, load_thread, &ctx[i]) != 0)
+			break;
+		started++;
+	}
+	int failed = started != writers;
+	for (size_t i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		failed |= ctx[i].failed;
+	}
+	struct writer_stats st;
+	writer_get_stats(wr, &st);
+	writer_stop(wr);
+	node_close(&n);
+	keys_kek_release(&kek);
+	fprintf(stderr, "paspor log load: %lu requests in %lu transactions\n", st.requests,
+		st.batches);
+	return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static int parse_data_only(int argc, char **argv, const char *usage, const char **dir)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*dir = NULL;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == 'h')
+			return cli_help(usage) - 1; /* -1: done, exit 0 */
+		if (c == 'd')
+			*dir = optarg;
+		else
+			return cli_usage_error(argv[0], "unknown option");
+	}
+	if (optind != argc || !*dir)
+		return cli_usage_error(argv[0], "--data DIR is required");
+	return 1;
+}
+
+static int cmd_log_checkpoint(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log checkpoint --data DIR\n"
+		"\n"
+		"Prints the node's latest signed checkpoint (C2SP signed note) from its database.\n";
+	const char *dir;
+	int r = parse_data_only(argc, argv, usage, &dir);
+	if (r != 1)
+		return r < 0 ? EXIT_OK : r;
+	struct err e = ERR_INIT;
+	struct node n;
+	if (open_readonly(dir, &n, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct buf b;
+	buf_init(&b, NOTE_MAX_LEN);
+	uint64_t size;
+	r = store_checkpoint_latest(&n.store, &b, &size, &e);
+	if (r == 1)
+		err_set(&e, ERR_INPUT, "'%s' has no checkpoint yet", dir);
+	else if (r == 0)
+		fwrite(b.data, 1, b.len, stdout);
+	buf_release(&b);
+	node_close(&n);
+	return r == 0 ? EXIT_OK : cli_report(argv[0], &e);
+}
+
+static void print_b64(const uint8_t *p, size_t n)
+{
+	char s[64];
+	sodium_bin2base64(s, sizeof s, p, n, sodium_base64_VARIANT_ORIGINAL);
+	printf("\"%s\"", s);
+}
+
+static void print_proof(const struct merkle_proof *p)
+{
+	printf("\"proof\": [");
+	for (size_t i = 0; i < p->n; i++) {
+		printf(i ? ", " : "");
+		print_b64(p->hash[i], MERKLE_HASH_LEN);
+	}
+	printf("]}\n");
+}
+
+static int cmd_log_proof(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log proof --data DIR --inclusion INDEX [--size N]\n"
+		"       paspor log proof --data DIR --consistency SIZE1 SIZE2\n"
+		"\n"
+		"Prints an RFC 9162 proof from the node's log as JSON in the shape that\n"
+		"'paspor log verify-proof' reads (docs/LOG.md, \"Proof files\"). --size defaults\n"
+		"to the latest checkpoint's size.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "inclusion", required_argument, NULL, 'i' },
+		{ "size", required_argument, NULL, 's' },
+		{ "consistency", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	unsigned long long index = 0, size = 0, s1 = 0, s2 = 0;
+	int incl = 0, cons = 0, have_size = 0, c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': dir = optarg; break;
+		case 'i':
+			incl = 1;
+			if (cli_parse_uint(optarg, INT64_MAX, &index) < 0)
+				return cli_usage_error(argv[0], "--inclusion: an index");
+			break;
+		case 's':
+			have_size = 1;
+			if (cli_parse_uint(optarg, INT64_MAX, &size) < 0)
+				return cli_usage_error(argv[0], "--size: a tree size");
+			break;
+		case 'c': cons = 1; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (!dir || incl == cons)
+		return cli_usage_error(argv[0], "--data and one of --inclusion, --consistency");
+	if (cons && (argc - optind != 2 || cli_parse_uint(argv[optind], INT64_MAX, &s1) < 0 ||
+		     cli_parse_uint(argv[optind + 1], INT64_MAX, &s2) < 0))
+		return cli_usage_error(argv[0], "--consistency needs SIZE1 SIZE2");
+	if (incl && optind != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct err e = ERR_INIT;
+	struct node n;
+	if (open_readonly(dir, &n, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct merkle_proof p;
+	uint8_t r1[MERKLE_HASH_LEN], r2[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
+	struct buf ev;
+	buf_init(&ev, EVENT_MAX);
+	int rc = -1;
+	if (incl) {
+		if (!have_size)
+			size = n.size;
+		if (size > n.size || index >= size) {
+			err_set(&e, ERR_INPUT, "index %llu is not in a tree of size %llu (the log holds %"
+				PRIu64 ")", index, size, n.size);
+		} else if (store_event_get(&n.store, index, &ev, &e) == 0 &&
+			   merkle_leaf_hash(ev.data, ev.len, leaf, &e) == 0 &&
+			   tlog_root(&n.tlog, size, r1, &e) == 0 &&
+			   tlog_inclusion_proof(&n.tlog, index, size, &p, &e) == 0) {
+			printf("{\"leafIdx\": %llu, \"treeSize\": %llu, \"leafHash\": ", index, size);
+			print_b64(leaf, MERKLE_HASH_LEN);
+			printf(", \"root\": ");
+			print_b64(r1, MERKLE_HASH_LEN);
+			printf(", ");
+			print_proof(&p);
+			rc = 0;
+		}
+	} else {
+		if (s1 == 0 || s1 > s2 || s2 > n.size) {
+			err_set(&e, ERR_INPUT, "sizes must be 0 < SIZE1 <= SIZE2 <= %" PRIu64, n.size);
+		} else if (tlog_root(&n.tlog, s1, r1, &e) == 0 && tlog_root(&n.tlog, s2, r2, &e) == 0 &&
+			   tlog_consistency_proof(&n.tlog, s1, s2, &p, &e) == 0) {
+			printf("{\"size1\": %llu, \"size2\": %llu, \"root1\": ", s1, s2);
+			print_b64(r1, MERKLE_HASH_LEN);
+			printf(", \"root2\": ");
+			print_b64(r2, MERKLE_HASH_LEN);
+			printf(", ");
+			print_proof(&p);
+			rc = 0;
+		}
+	}
+	buf_release(&ev);
+	node_close(&n);
+	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
+}
+
+static void verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rverifying: %" PRIu64 " of %" PRIu64 " events", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static int cmd_log_verify(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log verify --data DIR\n"
+		"\n"
+		"Checks the node's whole log without any secret key: every event decodes, seq runs\n"
+		"0, 1, 2, … and time does not go backwards; every event's hash, the Merkle tree\n"
+		"rebuilt from the events and the stored tiles match every signed checkpoint and\n"
+		"DIR/checkpoint (signatures checked with keys/node.pub). Shows progress on a\n"
+		"terminal, else prints one summary line.\n"
+		"\n"
+		"Exit status: 0 the log verifies, 1 it does not (naming the first bad event or\n"
+		"checkpoint) or cannot be read, 2 usage error.\n";
+	const char *dir;
+	int r = parse_data_only(argc, argv, usage, &dir);
+	if (r != 1)
+		return r < 0 ? EXIT_OK : r;
+	struct err e = ERR_INIT;
+	struct node n;
+	if (open_readonly(dir, &n, &e) < 0) {
+		if (e.code == ERR_INPUT)
+			e.code = ERR_VERIFY; /* a data dir that does not open does not verify */
+		return cli_report(argv[0], &e);
+	}
+	struct verify_opts o = { 0 };
+	if (isatty(2))
+		o.progress = verify_progress;
+	struct verify_result res;
+	int rc = log_verify(&n, &o, &res, &e);
+	if (rc == 0) {
+		char root[64];
+		sodium_bin2base64(root, sizeof root, res.root, MERKLE_HASH_LEN,
+				  sodium_base64_VARIANT_ORIGINAL);
+		printf("log verified: origin %s, %" PRIu64 " events, %" PRIu64
+		       " checkpoints, root %s\n", n.origin, res.events, res.checkpoints, root);
+	}
+	node_close(&n);
+	if (rc < 0 && e.code != ERR_VERIFY && e.code != ERR_NOMEM)
+		e.code = ERR_VERIFY;
+	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
+}
+
+int cmd_rebuild(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor rebuild --data DIR (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Drops every state table (projection) and replays every event of the log through\n"
+		"its kind's handler, in one transaction. Needs the data key to read bodies.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "kek-file", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct write_opts w = { 0 };
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': w.dir = optarg; break;
+		case 'K': w.kek_file = optarg; break;
+		case 'P': w.fd = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !w.dir)
+		return cli_usage_error(argv[0], "--data is required");
+	struct err e = ERR_INIT;
+	struct node n;
+	struct kek_source kek;
+	if (open_writable(&w, &n, &kek, &e) < 0)
+		return cli_report(argv[0], &e);
+	uint64_t count;
+	int rc = node_rebuild(&n, &count, &e);
+	node_close(&n);
+	keys_kek_release(&kek);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	printf("rebuilt the state tables from %" PRIu64 " events\n", count);
+	return EXIT_OK;
+}
+
 static const struct cli_command log_commands[] = {
 	{ "verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)" },
+	{ "append", cmd_log_append, "append one event to a node's log (operator, debugging)" },
+	{ "checkpoint", cmd_log_checkpoint, "print a node's latest signed checkpoint" },
+	{ "proof", cmd_log_proof, "print an inclusion or consistency proof from a node's log" },
+	{ "verify", cmd_log_verify, "verify a node's whole log against its signed checkpoints" },
+	{ "load", cmd_log_load, "append from many threads at once (crash tests, benchmarks)" },
 	{ NULL, NULL, NULL },
 };
 

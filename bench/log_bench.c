@@ -1,0 +1,208 @@
+/*
+ * log_bench — durable appends through the group-commit writer, beside plain SQLite.
+ *
+ *   build/bench/log_bench [--events N] [--dir TMPDIR]
+ *
+ * In one run, on the same disk:
+ *   1. plain SQLite, WAL + synchronous=FULL, one INSERT (300-byte blob) per transaction;
+ *   2. the same, 64 INSERTs per transaction;
+ *   3. Paspor's writer (log/writer.h) with 1, 8 and 64 threads, each submitting
+ *      requests of one operator.note event (~300-byte body, sealed) and waiting until
+ *      it is durable; per-request latency p50/p99.
+ * Aims (issue 3): at 64 writers ≥ 10× (1) and ≥ 50% of (2).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log/keys.h"
+#include "log/node.h"
+#include "log/writer.h"
+#include "util/alloc.h"
+#include "util/err.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const struct err *e)
+{
+	fprintf(stderr, "log_bench: %s: %s\n", what, e ? e->msg : "failed");
+	exit(1);
+}
+
+static double sqlite_baseline(const char *dir, int per_txn, int total)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%.4000s/baseline-%d.db", dir, per_txn);
+	unlink(path);
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("sqlite open", NULL);
+	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE t(id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+		     NULL, NULL, NULL);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(db, "INSERT INTO t(data) VALUES(?)", -1, &st, NULL);
+	unsigned char blob[300];
+	memset(blob, 'x', sizeof blob);
+	double t0 = now_s();
+	for (int i = 0; i < total; i += per_txn) {
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		for (int j = 0; j < per_txn && i + j < total; j++) {
+			sqlite3_bind_blob(st, 1, blob, sizeof blob, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				die("sqlite insert", NULL);
+			sqlite3_reset(st);
+		}
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			die("sqlite commit", NULL);
+	}
+	double rate = total / (now_s() - t0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	unlink(path);
+	return rate;
+}
+
+struct job {
+	struct writer *w;
+	int count;
+	double *lat; /* count latencies, seconds */
+};
+
+static char body[400];
+static size_t body_len;
+
+static int append_note(struct writer_txn *tx, void *arg, struct err *e)
+{
+	(void)arg;
+	return writer_txn_append(tx, "officer:bench", "operator.note", 1, "bench",
+				 (const uint8_t *)body, body_len, NULL, e);
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	for (int i = 0; i < j->count; i++) {
+		struct err e = ERR_INIT;
+		double t0 = now_s();
+		if (writer_submit(j->w, append_note, NULL, NULL, &e) < 0)
+			die("append", &e);
+		j->lat[i] = now_s() - t0;
+	}
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double writer_run(const char *dir, const char *kek_file, int threads, int total,
+			 double *p50, double *p99)
+{
+	char data[4200];
+	snprintf(data, sizeof data, "%.4000s/node-%d", dir, threads);
+	struct err e = ERR_INIT;
+	struct kek_source kek = { .key_file = kek_file };
+	if (node_create(data, "bench.paspor.test", "bench", &kek, &e) < 0)
+		die("node create", &e);
+	struct node n;
+	struct node_opts o = { .kek = &kek };
+	if (node_open(&n, data, &o, &e) < 0)
+		die("node open", &e);
+	struct writer *w;
+	if (writer_start(&w, &n, &e) < 0)
+		die("writer start", &e);
+
+	int per = total / threads;
+	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+	struct job *jobs = calloc((size_t)threads, sizeof *jobs);
+	double *lat = calloc((size_t)per * (size_t)threads, sizeof *lat);
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++) {
+		jobs[i] = (struct job){ w, per, lat + (size_t)i * (size_t)per };
+		pthread_create(&tid[i], NULL, worker, &jobs[i]);
+	}
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	double rate = per * threads / (now_s() - t0);
+	writer_stop(w);
+	node_close(&n);
+	size_t m = (size_t)per * (size_t)threads;
+	qsort(lat, m, sizeof *lat, cmp_double);
+	*p50 = lat[m / 2];
+	*p99 = lat[m * 99 / 100];
+	free(tid);
+	free(jobs);
+	free(lat);
+	return rate;
+}
+
+int main(int argc, char **argv)
+{
+	int events = 4096;
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--events") && i + 1 < argc)
+			events = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			base = argv[++i];
+		else {
+			fprintf(stderr, "usage: log_bench [--events N] [--dir TMPDIR]\n");
+			return 2;
+		}
+	}
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/paspor-log-bench-XXXXXX", base);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	/* a ~300-byte canonical body */
+	body_len = (size_t)snprintf(body, sizeof body, "{\"text\":\"%0280d\"}", 0);
+	for (size_t i = 9; i < body_len - 2; i++)
+		body[i] = (char)('a' + i % 26);
+
+	char kek[4200];
+	snprintf(kek, sizeof kek, "%.4000s/kek", dir);
+	struct err e = ERR_INIT;
+	if (keys_make_kek_file(kek, &e) < 0)
+		die("kek", &e);
+
+	int base_n = events / 4 < 256 ? 256 : events / 4;
+	double one = sqlite_baseline(dir, 1, base_n);
+	double b64 = sqlite_baseline(dir, 64, events);
+	printf("durable appends, %d events of ~300 bytes, folder %s\n", events, dir);
+	printf("%-44s %12s %10s %10s\n", "", "appends/s", "p50 ms", "p99 ms");
+	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 1 INSERT per transaction", one);
+	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 64 INSERTs per transaction", b64);
+	double w64 = 0;
+	int counts[] = { 1, 8, 64 };
+	for (int k = 0; k < 3; k++) {
+		double p50, p99;
+		int total = counts[k] == 1 ? base_n : events;
+		double r = writer_run(dir, kek, counts[k], total - total % counts[k], &p50, &p99);
+		char label[64];
+		snprintf(label, sizeof label, "paspor writer, %d concurrent writer%s", counts[k],
+			 counts[k] == 1 ? "" : "s");
+		printf("%-44s %12.0f %10.2f %10.2f\n", label, r, p50 * 1e3, p99 * 1e3);
+		if (counts[k] == 64)
+			w64 = r;
+	}
+	printf("64 writers vs 1 INSERT/txn: %.1fx (aim >= 10x); vs 64 INSERTs/txn: %.0f%% (aim >= 50%%)\n",
+	       w64 / one, 100.0 * w64 / b64);
+	char cmd[4300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%.4000s'", dir);
+	return system(cmd) == 0 ? 0 : 1;
+}

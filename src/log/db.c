@@ -1,0 +1,313 @@
+/*
+ * db — SQLite open and versioned migrations (see db.h).
+ */
+#include "log/db.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/kinds.h"
+
+/* Migration 1: the log itself (events, tiles, checkpoints, cosignatures), node settings
+ * and the first projection tables. */
+static const char migration_1[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY CHECK (seq >= 0),"
+	"  time_ms INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE INDEX events_kind ON events (kind, seq);"
+	"CREATE INDEX events_subject ON events (subject, seq);"
+	"CREATE TABLE tiles ("
+	"  level INTEGER NOT NULL, idx INTEGER NOT NULL, width INTEGER NOT NULL,"
+	"  hashes BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;"
+	"CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);"
+	"CREATE TABLE cosignatures ("
+	"  size INTEGER NOT NULL REFERENCES checkpoints (size),"
+	"  name TEXT NOT NULL, key_id INTEGER NOT NULL, line TEXT NOT NULL,"
+	"  PRIMARY KEY (size, name, key_id)) WITHOUT ROWID;";
+
+static int migrate_1(sqlite3 *db, struct err *e)
+{
+	if (db_exec(db, migration_1, e) < 0)
+		return -1;
+	return kinds_create_tables(db, e);
+}
+
+static int (*const migrations[DB_SCHEMA_VERSION])(sqlite3 *, struct err *) = {
+	migrate_1,
+};
+
+int db_error(sqlite3 *db, struct err *e, const char *what)
+{
+	return err_set(e, ERR_IO, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+int db_exec(sqlite3 *db, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, ERR_IO, "database: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return db_error(db, e, "database");
+	}
+	return 0;
+}
+
+static int user_version(sqlite3 *db, int *v, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "PRAGMA user_version", &st, e) < 0)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return db_error(db, e, "database");
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(sqlite3 *db, const char *path, struct err *e)
+{
+	int v;
+	if (user_version(db, &v, e) < 0)
+		return -1;
+	if (v > DB_SCHEMA_VERSION)
+		return err_set(e, ERR_INPUT,
+			       "'%s' has schema version %d, newer than this paspor (%d): upgrade paspor",
+			       path, v, DB_SCHEMA_VERSION);
+	for (int i = v; i < DB_SCHEMA_VERSION; i++) {
+		char set[64];
+		snprintf(set, sizeof set, "PRAGMA user_version = %d", i + 1);
+		if (db_exec(db, "BEGIN IMMEDIATE", e) < 0)
+			return -1;
+		/* re-read inside the transaction: another process may have migrated */
+		int now;
+		if (user_version(db, &now, e) < 0)
+			goto fail;
+		if (now > i) {
+			db_exec(db, "COMMIT", e);
+			continue;
+		}
+		if (migrations[i](db, e) < 0 || db_exec(db, set, e) < 0 ||
+		    db_exec(db, "COMMIT", e) < 0)
+			goto fail;
+		continue;
+fail:
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		err_prefix(e, "migration %d", i + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- fault-injection VFS (tests) ---- */
+
+static atomic_long fault_write, fault_sync, fault_hits;
+static atomic_int fault_used;
+static sqlite3_vfs fault_vfs;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+struct fault_file {
+	sqlite3_file base;
+	sqlite3_file *real;
+};
+
+#define REAL(f) (((struct fault_file *)(f))->real)
+
+/* 1 when this call is the armed one */
+static int fault_fire(atomic_long *counter)
+{
+	long v = atomic_load(counter);
+	while (v > 0) {
+		if (atomic_compare_exchange_weak(counter, &v, v - 1)) {
+			if (v == 1) {
+				atomic_fetch_add(&fault_hits, 1);
+				return 1;
+			}
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int f_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods ? REAL(f)->pMethods->xClose(REAL(f)) : SQLITE_OK;
+}
+static int f_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), p, n, off);
+}
+static int f_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+	if (fault_fire(&fault_write))
+		return SQLITE_FULL;
+	return REAL(f)->pMethods->xWrite(REAL(f), p, n, off);
+}
+static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+static int f_sync(sqlite3_file *f, int flags)
+{
+	if (fault_fire(&fault_sync))
+		return SQLITE_IOERR_FSYNC;
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+static int f_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+static int f_lock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int f_unlock(sqlite3_file *f, int l)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
+static int f_check(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+static int f_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+static int f_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int f_caps(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+static int f_shm_map(sqlite3_file *f, int pg, int sz, int ext, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, pp);
+}
+static int f_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+static void f_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int f_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+/* version 2: WAL needs the shared-memory methods; no memory-mapped I/O (version 3) */
+static const sqlite3_io_methods fault_methods = {
+	2, f_close, f_read, f_write, f_truncate, f_sync, f_size, f_lock, f_unlock, f_check,
+	f_fcntl, f_sector, f_caps, f_shm_map, f_shm_lock, f_shm_barrier, f_shm_unmap,
+	NULL, NULL,
+};
+
+static int fault_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+		      int *out_flags)
+{
+	sqlite3_vfs *real = vfs->pAppData;
+	struct fault_file *ff = (struct fault_file *)f;
+	ff->real = (sqlite3_file *)(ff + 1);
+	ff->base.pMethods = NULL;
+	int rc = real->xOpen(real, name, ff->real, flags, out_flags);
+	if (ff->real->pMethods)
+		ff->base.pMethods = &fault_methods;
+	return rc;
+}
+
+static void fault_register(void)
+{
+	sqlite3_vfs *real = sqlite3_vfs_find(NULL);
+	fault_vfs = *real;
+	fault_vfs.iVersion = real->iVersion;
+	fault_vfs.szOsFile = (int)sizeof(struct fault_file) + real->szOsFile;
+	fault_vfs.zName = "paspor-fault";
+	fault_vfs.pAppData = real;
+	fault_vfs.xOpen = fault_open;
+	fault_vfs.pNext = NULL;
+	sqlite3_vfs_register(&fault_vfs, 0);
+}
+
+void db_fault_arm(long nth_write, long nth_sync)
+{
+	pthread_once(&fault_once, fault_register);
+	atomic_store(&fault_write, nth_write);
+	atomic_store(&fault_sync, nth_sync);
+	atomic_store(&fault_used, 1);
+}
+
+long db_fault_hits(void)
+{
+	return atomic_load(&fault_hits);
+}
+
+int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
+{
+	*out = NULL;
+	sqlite3 *db = NULL;
+	int oflags = flags == DB_READONLY ? SQLITE_OPEN_READONLY
+					  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (flags == DB_READONLY && access(path, F_OK) != 0)
+		return err_errno(e, ERR_IO, "cannot open '%s'", path);
+	const char *vfs = atomic_load(&fault_used) ? "paspor-fault" : NULL;
+	if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
+		err_set(e, ERR_IO, "cannot open '%s': %s", path,
+			db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_extended_result_codes(db, 1);
+	/* journal_mode answers with a row: a foreign or encrypted file fails here */
+	const char *pragmas = flags == DB_READONLY
+				      ? "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_master;"
+				      : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+					"PRAGMA foreign_keys = ON;";
+	if (db_exec(db, pragmas, e) < 0)
+		goto fail;
+	if (flags == DB_READONLY) {
+		int v;
+		if (user_version(db, &v, e) < 0)
+			goto fail;
+		if (v != DB_SCHEMA_VERSION) {
+			err_set(e, ERR_INPUT, "schema version %d, this paspor reads %d", v,
+				DB_SCHEMA_VERSION);
+			goto fail;
+		}
+	} else if (migrate(db, path, e) < 0) {
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	err_prefix(e, "'%s'", path);
+	sqlite3_close(db);
+	return -1;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db)
+		sqlite3_close(db);
+}

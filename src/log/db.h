@@ -1,0 +1,55 @@
+/*
+ * db — the office node's SQLite database (paspor.db): opening it the one way Paspor
+ * does, and its versioned schema migrations.
+ *
+ * db_open opens (or creates) the file, sets journal_mode=WAL, synchronous=FULL (a commit
+ * is durable when it returns), foreign_keys=ON and a busy timeout, then brings the schema
+ * up to DB_SCHEMA_VERSION: migration i (1-based) runs when PRAGMA user_version < i,
+ * inside its own transaction that also sets user_version = i, so a crash leaves the
+ * database at one version or the next, never between. A database newer than this
+ * binary (user_version > DB_SCHEMA_VERSION) is refused. With DB_READONLY nothing is
+ * created or migrated (for `paspor log verify`): the file must exist and be at this
+ * binary's version.
+ *
+ * Migrations are an append-only list in db.c: a released migration is never edited,
+ * a change is a new one. Projection tables (state derived from the log) are created
+ * from the event-kind registry (log/kinds.h) by the migration that introduces them,
+ * and can always be dropped and rebuilt from the log (`paspor rebuild`).
+ *
+ * Ownership: *out is the caller's; close it with db_close. Errors: ERR_IO with SQLite's
+ * message naming the file ("file is not a database" for an encrypted or foreign file),
+ * ERR_INPUT for a schema newer than this binary.
+ */
+#ifndef PASPOR_LOG_DB_H
+#define PASPOR_LOG_DB_H
+
+#include <sqlite3.h>
+
+#include "util/err.h"
+
+#define DB_SCHEMA_VERSION 1
+
+enum { DB_READWRITE = 0, DB_READONLY = 1 };
+
+int db_open(const char *path, int flags, sqlite3 **out, struct err *e);
+void db_close(sqlite3 *db);
+
+/* Runs sql (one or more statements without results); ERR_IO with SQLite's message. */
+int db_exec(sqlite3 *db, const char *sql, struct err *e);
+/* Fills e from the connection's last error: "<what>: <sqlite message>" (ERR_IO). */
+int db_error(sqlite3 *db, struct err *e, const char *what);
+/* Prepares sql; ERR_IO on failure. */
+int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
+
+/*
+ * Fault injection for tests (SQLite's test6.c idea, on a thin VFS over the default
+ * one): after db_fault_arm(w, s), databases opened from then on go through a VFS that
+ * makes the w-th file write (SQLITE_FULL, as on a full disk) and the s-th fsync
+ * (SQLITE_IOERR_FSYNC) fail, counting from the call; 0 leaves that kind alone.
+ * db_fault_arm(0, 0) disarms (later opens still use the shim, harmlessly).
+ * db_fault_hits() counts the failures injected. Thread-safe counters.
+ */
+void db_fault_arm(long nth_write, long nth_sync);
+long db_fault_hits(void);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * kinds — event-kind registry and the first projections (see kinds.h).
+ */
+#include "log/kinds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log/canon.h"
+#include "log/db.h"
+
+#define NOTE_TEXT_MAX 1000
+
+static const struct {
+	const char *name;
+	const char *create;
+} tables[] = {
+	{ "node_info", "CREATE TABLE IF NOT EXISTS node_info (origin TEXT PRIMARY KEY,"
+		       " name TEXT NOT NULL, vkey TEXT NOT NULL, seq INTEGER NOT NULL,"
+		       " created_ms INTEGER NOT NULL) WITHOUT ROWID" },
+	{ "operator_notes", "CREATE TABLE IF NOT EXISTS operator_notes (seq INTEGER PRIMARY KEY,"
+			    " actor TEXT NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL)" },
+};
+
+const char *const kinds_table_names[] = { "node_info", "operator_notes", NULL };
+
+/* Number of UTF-8 code points in s (the body is valid UTF-8: canon checked it). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Only the listed keys, each a string of 1..max characters. */
+static int check_strings(const json_t *body, const char *kind, const char *const *keys,
+			 const size_t *max, struct err *e)
+{
+	size_t nkeys = 0;
+	for (size_t i = 0; keys[i]; i++, nkeys++) {
+		const json_t *v = json_object_get(body, keys[i]);
+		if (!json_is_string(v))
+			return err_set(e, ERR_INPUT, "%s: field '%s' is missing or not a string", kind,
+				       keys[i]);
+		size_t n = utf8_chars(json_string_value(v));
+		if (n == 0 || n > max[i])
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %zu characters",
+				       kind, keys[i], max[i]);
+	}
+	if (json_object_size(body) != nkeys) {
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)body, k, v) {
+			size_t i = 0;
+			while (keys[i] && strcmp(keys[i], k) != 0)
+				i++;
+			if (!keys[i])
+				return err_set(e, ERR_INPUT, "%s: unknown field '%s'", kind, k);
+		}
+	}
+	return 0;
+}
+
+static int node_created_check(const json_t *body, struct err *e)
+{
+	static const char *const keys[] = { "name", "origin", "vkey", NULL };
+	static const size_t max[] = { 200, 255, 1000 };
+	return check_strings(body, "node.created", keys, max, e);
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, e, what);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int node_created_project(sqlite3 *db, const struct event *ev, const json_t *body,
+				struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO node_info (origin, name, vkey, seq, created_ms)"
+			   " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, json_string_value(json_object_get(body, "origin")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(body, "name")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, json_string_value(json_object_get(body, "vkey")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 5, ev->time_ms);
+	return step_done(db, st, "node.created", e);
+}
+
+static int operator_note_check(const json_t *body, struct err *e)
+{
+	static const char *const keys[] = { "text", NULL };
+	static const size_t max[] = { NOTE_TEXT_MAX };
+	return check_strings(body, "operator.note", keys, max, e);
+}
+
+static int operator_note_project(sqlite3 *db, const struct event *ev, const json_t *body,
+				 struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO operator_notes (seq, actor, time_ms, text)"
+			   " VALUES (?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
+	sqlite3_bind_text(st, 2, ev->actor, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, ev->time_ms);
+	sqlite3_bind_text(st, 4, json_string_value(json_object_get(body, "text")), -1,
+			  SQLITE_TRANSIENT);
+	return step_done(db, st, "operator.note", e);
+}
+
+static const struct kind_def registry[] = {
+	{ "node.created", 1, 1, node_created_check, node_created_project },
+	{ "operator.note", 1, 0, operator_note_check, operator_note_project },
+};
+
+const struct kind_def *kinds_find(const char *name, uint16_t version)
+{
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (registry[i].version == version && strcmp(registry[i].name, name) == 0)
+			return &registry[i];
+	return NULL;
+}
+
+const struct kind_def *kinds_latest(const char *name)
+{
+	const struct kind_def *best = NULL;
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (strcmp(registry[i].name, name) == 0 &&
+		    (!best || registry[i].version > best->version))
+			best = &registry[i];
+	return best;
+}
+
+int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
+		     struct err *e)
+{
+	json_t *v;
+	if (canon_parse(body, len, &v, e) < 0) {
+		err_prefix(e, "%s body", def->name);
+		return -1;
+	}
+	int rc = def->check(v, e);
+	json_decref(v);
+	return rc;
+}
+
+int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t len,
+		struct err *e)
+{
+	const struct kind_def *def = kinds_find(ev->kind, ev->kind_version);
+	if (!def)
+		return err_set(e, ERR_INPUT, "unknown event kind '%s' v%u", ev->kind,
+			       (unsigned)ev->kind_version);
+	json_t *v;
+	if (canon_parse(body, len, &v, e) < 0) {
+		err_prefix(e, "%s body", def->name);
+		return -1;
+	}
+	int rc = def->check(v, e);
+	if (rc == 0)
+		rc = def->project(db, ev, v, e);
+	json_decref(v);
+	return rc;
+}
+
+int kinds_create_tables(sqlite3 *db, struct err *e)
+{
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+		if (db_exec(db, tables[i].create, e) < 0)
+			return -1;
+	return 0;
+}
+
+int kinds_drop_tables(sqlite3 *db, struct err *e)
+{
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", tables[i].name);
+		if (db_exec(db, sql, e) < 0)
+			return -1;
+	}
+	return 0;
+}

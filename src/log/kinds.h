@@ -1,0 +1,59 @@
+/*
+ * kinds — the registry of event kinds: for each kind and version, whether its body may
+ * be stored in clear, a body check and a projection handler that updates the state
+ * tables (docs/EVENTS.md §5, docs/LOG.md "Store, group commit and guards").
+ *
+ * The live write path (log/writer.h) and `paspor rebuild` both apply events through
+ * kinds_apply, inside the caller's transaction, so the state tables are always a
+ * function of the log. A kind + version, once written, never changes; a change is a new
+ * version with its own entry, and old entries stay so that rebuild can replay any
+ * history.
+ *
+ * Projection tables are listed here too (name and CREATE statement): kinds_create_tables
+ * makes them, kinds_drop_tables drops them (rebuild), and kinds_table_names lists them
+ * (tests digest their rows). Registered now: "node.created" v1 (clear; body {"name":
+ * text, "origin": text, "vkey": text}) → node_info; "operator.note" v1 (sealed; body
+ * {"text": string of at most 1000 characters}) → operator_notes.
+ *
+ * Errors: ERR_INPUT when a body does not fit its kind's schema or the kind is unknown
+ * (the message names the kind and field, never a value), ERR_IO from SQLite (e.g. a
+ * UNIQUE constraint).
+ */
+#ifndef PASPOR_LOG_KINDS_H
+#define PASPOR_LOG_KINDS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log/event.h"
+#include "util/err.h"
+
+struct kind_def {
+	const char *name;
+	uint16_t version;
+	int clear; /* 1: body stored in clear (no personal data) */
+	int (*check)(const json_t *body, struct err *e);
+	int (*project)(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e);
+};
+
+/* The entry for name + version, or NULL. */
+const struct kind_def *kinds_find(const char *name, uint16_t version);
+/* The highest registered version of name, or NULL. */
+const struct kind_def *kinds_latest(const char *name);
+
+/* Checks the canonical clear body against ev's kind and runs its projection handler on
+ * db (within the caller's transaction). */
+int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t len,
+		struct err *e);
+/* Checks a canonical clear body against kind def (no database). */
+int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
+		     struct err *e);
+
+int kinds_create_tables(sqlite3 *db, struct err *e);
+int kinds_drop_tables(sqlite3 *db, struct err *e);
+/* NULL-terminated list of projection table names. */
+extern const char *const kinds_table_names[];
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * writer — group commit: the one thread that writes a node's log.
+ *
+ * Callers (any thread) submit a request: a callback that appends events
+ * (writer_txn_append) and may update state tables through writer_txn_db, run by the
+ * writer thread inside its transaction. The writer takes every request queued (up to
+ * WRITER_BATCH_MAX), and in ONE transaction (BEGIN IMMEDIATE) runs each inside its own
+ * SAVEPOINT: a request whose callback returns -1 (say a UNIQUE constraint failed) is
+ * rolled back alone, the others go on. Then it extends the tiles, signs a checkpoint of
+ * the new tree with the node key and stores it in the same transaction, COMMITs (one
+ * fsync, synchronous=FULL), writes the checkpoint atomically to DIR/checkpoint, and only
+ * then acknowledges each request: writer_submit returns with the seq numbers the
+ * request got, or with its error. If anything fails before COMMIT, the whole batch is
+ * rolled back and every request in it gets the error; the log stays as it was.
+ *
+ * The writer stamps events with its clock (UTC ms, node_now_ms), never earlier than the
+ * last event's time; if the clock is behind the last event by more than the node's
+ * tolerance, the batch is refused (the clock guard). A node never signs two
+ * inconsistent checkpoints: only this thread signs, always over the tree it extends.
+ *
+ * Ownership: the writer borrows the node (opened for writing), which must outlive it;
+ * writer_stop finishes the queued requests, joins the thread and frees the writer. A
+ * callback must not block on the writer (no writer_submit from inside a callback).
+ *
+ * Errors: those of the callback (its own struct err), ERR_INPUT for a body that does not
+ * fit its kind, ERR_IO from SQLite and files, ERR_VERIFY from the clock guard.
+ */
+#ifndef PASPOR_LOG_WRITER_H
+#define PASPOR_LOG_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "util/err.h"
+
+#define WRITER_BATCH_MAX 1024
+
+struct node;
+struct writer;
+struct writer_txn;
+
+struct writer_result {
+	uint64_t first_seq; /* the request's first event, when count > 0 */
+	size_t count;       /* events it appended */
+};
+
+typedef int (*writer_fn)(struct writer_txn *tx, void *arg, struct err *e);
+
+int writer_start(struct writer **out, struct node *n, struct err *e);
+void writer_stop(struct writer *w);
+
+/* Runs fn(tx, arg, e) in the writer's next batch and waits until it is durable. res may
+ * be NULL. */
+int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_result *res,
+		  struct err *e);
+
+/* Appends an event of kind + version with canonical body (in clear) under actor and
+ * subject; the writer seals it (unless the kind is a clear one), stores it and runs the
+ * kind's projection. *seq (may be NULL) gets its sequence number. */
+int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind,
+		      uint16_t version, const char *subject, const uint8_t *body, size_t len,
+		      uint64_t *seq, struct err *e);
+/* The database connection, for state-table updates inside the request's savepoint. */
+sqlite3 *writer_txn_db(struct writer_txn *tx);
+
+struct writer_stats {
+	unsigned long batches;   /* transactions committed */
+	unsigned long requests;  /* requests run */
+	unsigned long refused;   /* requests rolled back alone */
+	unsigned long failed;    /* batches rolled back */
+};
+void writer_get_stats(struct writer *w, struct writer_stats *s);
+
+#endif
