@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +12,7 @@
 #include <sodium.h>
 
 #include "util/alloc.h"
+#include "util/sodium_ready.h"
 #include "util/fs.h"
 
 _Static_assert(BLOBS_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "nonce");
@@ -24,22 +24,6 @@ _Static_assert(sizeof BLOBS_MAGIC - 1 + 1 == BLOBS_HEADER_BYTES, "header");
 
 #define AAD_BYTES (BLOBS_HEADER_BYTES + BLOBS_NAME_BYTES)
 
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-static int sodium_status;
-
-static void start_sodium(void)
-{
-	sodium_status = sodium_init();
-}
-
-static int need_sodium(struct err *e)
-{
-	pthread_once(&sodium_once, start_sodium);
-	if (sodium_status < 0)
-		return err_set(e, ERR_CRYPTO, "cannot initialise libsodium");
-	return 0;
-}
-
 /* The two sub-keys of the data key (docs/BLOBS.md, "Keys"). */
 struct subkeys {
 	uint8_t seal[BLOBS_KEY_BYTES];
@@ -50,7 +34,7 @@ static int derive(const uint8_t key[BLOBS_KEY_BYTES], struct subkeys *k, struct 
 {
 	if (!key)
 		return err_set(e, ERR_INPUT, "no data key given for the blob store");
-	if (need_sodium(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	if (crypto_kdf_derive_from_key(k->seal, sizeof k->seal, BLOBS_KDF_ID_SEAL,
 				       BLOBS_KDF_CONTEXT, key) != 0 ||
@@ -381,7 +365,7 @@ int blobs_verify(const char *blobs_dir, const struct blob_ref *ref, struct err *
 {
 	if (!blobs_name_ok(ref->name))
 		return err_set(e, ERR_INPUT, "blob name is not 64 lower-case hex characters");
-	if (need_sodium(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	char *path = blobs_path(blobs_dir, ref->name);
 	if (!path)

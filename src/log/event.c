@@ -5,12 +5,12 @@
 #include "log/event.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "log/canon.h"
+#include "util/sodium_ready.h"
 
 #define SEALED_MIN (EVENT_NONCE_BYTES + EVENT_TAG_BYTES + 2) /* the body "{}" sealed */
 
@@ -20,22 +20,6 @@ _Static_assert(EVENT_HEADER_MAX <= 1024, "the header fits the 1 KiB allowance");
 _Static_assert(EVENT_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "nonce");
 _Static_assert(EVENT_TAG_BYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag");
 _Static_assert(EVENT_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key");
-
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-static int sodium_status;
-
-static void start_sodium(void)
-{
-	sodium_status = sodium_init();
-}
-
-static int need_sodium(struct err *e)
-{
-	pthread_once(&sodium_once, start_sodium);
-	if (sodium_status < 0)
-		return err_set(e, ERR_CRYPTO, "cannot initialise libsodium");
-	return 0;
-}
 
 /* ---- header fields ---- */
 
@@ -202,7 +186,7 @@ int event_encode(const struct event *ev, const uint8_t *key, struct buf *out,
 	}
 	if (!key)
 		return err_set(e, ERR_INPUT, "no data key given for key_id %" PRIu32, ev->key_id);
-	if (need_sodium(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	size_t sealed = EVENT_NONCE_BYTES + ev->body_len + EVENT_TAG_BYTES;
 	if (header_write(ev, sealed, hdr, &hdr_len, e) < 0 ||
@@ -380,7 +364,7 @@ int event_open(const struct event *ev, const uint8_t *key, struct buf *body_out,
 	if (!ev->body || ev->body_len < SEALED_MIN)
 		return err_set(e, ERR_INPUT, "sealed body is %zu bytes, less than %d",
 			       ev->body_len, SEALED_MIN);
-	if (need_sodium(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	uint8_t aad[EVENT_HEADER_MAX];
 	size_t aad_len;

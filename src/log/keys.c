@@ -17,6 +17,7 @@
 #include "log/event.h"
 #include "log/note.h"
 #include "util/alloc.h"
+#include "util/sodium_ready.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -132,8 +133,8 @@ static void data_key_aad(const char *origin, char *aad, size_t n)
 
 int keys_make_kek_file(const char *path, struct err *e)
 {
-	if (sodium_init() < 0)
-		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
+	if (libsodium_ready(e) < 0)
+		return -1;
 	if (access(path, F_OK) == 0)
 		return err_set(e, ERR_INPUT, "'%s' exists: refusing to overwrite a key file", path);
 	uint8_t kek[32];
@@ -270,8 +271,8 @@ static int check_origin(const char *origin, struct err *e)
 int keys_create(const char *dir, const char *origin, const struct kek_source *kek,
 		struct err *e)
 {
-	if (sodium_init() < 0)
-		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
+	if (libsodium_ready(e) < 0)
+		return -1;
 	if (check_origin(origin, e) < 0)
 		return -1;
 	if (!kek->key_file && !kek->passphrase)
@@ -394,8 +395,8 @@ int keys_load(const char *dir, const char *origin, const struct kek_source *kek,
 	      struct node_keys *k, struct err *e)
 {
 	memset(k, 0, sizeof *k);
-	if (sodium_init() < 0)
-		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
+	if (libsodium_ready(e) < 0)
+		return -1;
 	if (check_origin(origin, e) < 0)
 		return -1;
 	struct stat st;
@@ -435,8 +436,8 @@ int keys_load_verifier(const char *dir, struct note_verifier *v, struct err *e)
 int keys_read_passphrase_fd(int fd, char **out, struct err *e)
 {
 	*out = NULL;
-	if (sodium_init() < 0)
-		return err_set(e, ERR_CRYPTO, "libsodium cannot start");
+	if (libsodium_ready(e) < 0)
+		return -1;
 	char *p = sodium_malloc(KEYS_PASSPHRASE_MAX + 1);
 	if (!p)
 		return err_nomem(e);

@@ -9,16 +9,10 @@
 #include <utf8proc.h>
 
 #include "util/alloc.h"
+#include "util/sodium_ready.h"
 
 static const char sig_prefix[] = "\xe2\x80\x94 "; /* "— " (U+2014, space) */
 #define SIG_PREFIX_LEN (sizeof sig_prefix - 1)
-
-static int sodium_ready(struct err *e)
-{
-	if (sodium_init() < 0)
-		return err_set(e, ERR_CRYPTO, "cannot initialise libsodium");
-	return 0;
-}
 
 /* Strict standard base64 (padding required, canonical trailing bits). libsodium 1.0.18
  * takes some bytes ≥ 0x80 for base64 digits, so the alphabet is checked here first. */
@@ -87,7 +81,7 @@ int note_name_valid(const char *name, size_t len)
 
 int note_key_id(const char *name, const uint8_t pub[32], uint32_t *id, struct err *e)
 {
-	if (sodium_ready(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	static const uint8_t sep[2] = { '\n', NOTE_ED25519 };
 	uint8_t h[crypto_hash_sha256_BYTES];
@@ -198,7 +192,7 @@ int note_signer_init(struct note_signer *s, const char *name, const uint8_t seed
 		     struct err *e)
 {
 	memset(s, 0, sizeof *s);
-	if (sodium_ready(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	if (!note_name_valid(name, strlen(name)))
 		return err_set(e, ERR_INPUT, "invalid key name '%s'", name);
@@ -391,7 +385,7 @@ int note_parse(struct note *n, const uint8_t *msg, size_t len, struct err *e)
 
 int note_sign(struct note *n, const struct note_signer *s, struct err *e)
 {
-	if (sodium_ready(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	uint8_t sig[crypto_sign_BYTES];
 	if (crypto_sign_detached(sig, NULL, (const uint8_t *)n->text, n->text_len, s->sk) != 0)
@@ -435,7 +429,7 @@ int note_merge_signatures(struct note *n, const struct note *src, struct err *e)
 
 int note_verify(const struct note *n, const struct note_verifier *v, struct err *e)
 {
-	if (sodium_ready(e) < 0)
+	if (libsodium_ready(e) < 0)
 		return -1;
 	int good = 0;
 	for (size_t i = 0; i < n->nsigs; i++) {
