@@ -8,7 +8,8 @@ pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev
   libssl-dev openssl libsodium-dev libutf8proc-dev libjansson-dev libjpeg-dev
   libsqlite3-dev sqlite3
-  xxd python3
+  xxd python3 curl tzdata time
+  libmicrohttpd-dev libconfig-dev liboath-dev oathtool libcurl4-openssl-dev
 )
 
 missing=()
