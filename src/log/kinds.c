@@ -6,23 +6,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log/blobs.h"
 #include "log/canon.h"
 #include "log/db.h"
 
 #define NOTE_TEXT_MAX 1000
 
-static const struct {
-	const char *name;
-	const char *create;
-} tables[] = {
+static const struct kind_table log_tables[] = {
 	{ "node_info", "CREATE TABLE IF NOT EXISTS node_info (origin TEXT PRIMARY KEY,"
 		       " name TEXT NOT NULL, vkey TEXT NOT NULL, seq INTEGER NOT NULL,"
 		       " created_ms INTEGER NOT NULL) WITHOUT ROWID" },
 	{ "operator_notes", "CREATE TABLE IF NOT EXISTS operator_notes (seq INTEGER PRIMARY KEY,"
 			    " actor TEXT NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL)" },
+	{ "blobs", "CREATE TABLE IF NOT EXISTS blobs (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL,"
+		   " size INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID" },
 };
 
-const char *const kinds_table_names[] = { "node_info", "operator_notes", NULL };
 
 /* Number of UTF-8 code points in s (the body is valid UTF-8: canon checked it). */
 static size_t utf8_chars(const char *s)
@@ -119,27 +118,106 @@ static int operator_note_project(sqlite3 *db, const struct event *ev, const json
 	return step_done(db, st, "operator.note", e);
 }
 
-static const struct kind_def registry[] = {
+/* 1 when s is 64 lower-case hex characters. */
+static int hex64(const char *s)
+{
+	return s && blobs_name_ok(s);
+}
+
+static int blob_stored_check(const json_t *body, struct err *e)
+{
+	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *sha = json_string_value(json_object_get(body, "sha256"));
+	const json_t *size = json_object_get(body, "size");
+	if (!hex64(name))
+		return err_set(e, ERR_INPUT, "blob.stored: field 'name' must be 64 lower-case hex "
+			       "characters");
+	if (!hex64(sha))
+		return err_set(e, ERR_INPUT, "blob.stored: field 'sha256' must be 64 lower-case hex "
+			       "characters");
+	if (!json_is_integer(size) || json_integer_value(size) < (json_int_t)BLOBS_OVERHEAD ||
+	    json_integer_value(size) > (json_int_t)BLOBS_FILE_MAX)
+		return err_set(e, ERR_INPUT, "blob.stored: field 'size' must be an integer from %d "
+			       "to %zu", (int)BLOBS_OVERHEAD, (size_t)BLOBS_FILE_MAX);
+	if (json_object_size(body) != 3)
+		return err_set(e, ERR_INPUT, "blob.stored: only 'name', 'sha256' and 'size' are "
+			       "allowed");
+	return 0;
+}
+
+static int blob_stored_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			       struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO blobs (name, sha256, size, seq) VALUES (?, ?, ?, ?)",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, json_string_value(json_object_get(body, "name")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, json_string_value(json_object_get(body, "sha256")), -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(body, "size")));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
+	return step_done(db, st, "blob.stored", e);
+}
+
+static const struct kind_def log_kinds[] = {
 	{ "node.created", 1, 1, node_created_check, node_created_project },
 	{ "operator.note", 1, 0, operator_note_check, operator_note_project },
+	{ "blob.stored", 1, 1, blob_stored_check, blob_stored_project },
 };
+
+static const struct kind_set log_set = {
+	"log", log_kinds, sizeof log_kinds / sizeof log_kinds[0],
+	log_tables, sizeof log_tables / sizeof log_tables[0],
+};
+
+#define KINDS_SETS_MAX 16
+static const struct kind_set *sets[KINDS_SETS_MAX] = { &log_set };
+static size_t nsets = 1;
+
+int kinds_register(const struct kind_set *set)
+{
+	for (size_t i = 0; i < nsets; i++)
+		if (sets[i] == set)
+			return 0;
+	if (nsets == KINDS_SETS_MAX)
+		return -1;
+	sets[nsets++] = set;
+	return 0;
+}
 
 const struct kind_def *kinds_find(const char *name, uint16_t version)
 {
-	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
-		if (registry[i].version == version && strcmp(registry[i].name, name) == 0)
-			return &registry[i];
+	for (size_t s = 0; s < nsets; s++)
+		for (size_t i = 0; i < sets[s]->ndefs; i++) {
+			const struct kind_def *d = &sets[s]->defs[i];
+			if (d->version == version && strcmp(d->name, name) == 0)
+				return d;
+		}
 	return NULL;
 }
 
 const struct kind_def *kinds_latest(const char *name)
 {
 	const struct kind_def *best = NULL;
-	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
-		if (strcmp(registry[i].name, name) == 0 &&
-		    (!best || registry[i].version > best->version))
-			best = &registry[i];
+	for (size_t s = 0; s < nsets; s++)
+		for (size_t i = 0; i < sets[s]->ndefs; i++) {
+			const struct kind_def *d = &sets[s]->defs[i];
+			if (strcmp(d->name, name) == 0 && (!best || d->version > best->version))
+				best = d;
+		}
 	return best;
+}
+
+const char *kinds_table_name(size_t i)
+{
+	for (size_t s = 0; s < nsets; s++) {
+		if (i < sets[s]->ntables)
+			return sets[s]->tables[i].name;
+		i -= sets[s]->ntables;
+	}
+	return NULL;
 }
 
 int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
@@ -176,17 +254,18 @@ int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t
 
 int kinds_create_tables(sqlite3 *db, struct err *e)
 {
-	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
-		if (db_exec(db, tables[i].create, e) < 0)
-			return -1;
+	for (size_t s = 0; s < nsets; s++)
+		for (size_t i = 0; i < sets[s]->ntables; i++)
+			if (db_exec(db, sets[s]->tables[i].create, e) < 0)
+				return -1;
 	return 0;
 }
 
 int kinds_drop_tables(sqlite3 *db, struct err *e)
 {
-	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-		char sql[128];
-		snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", tables[i].name);
+	for (size_t i = 0; kinds_table_name(i); i++) {
+		char sql[160];
+		snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", kinds_table_name(i));
 		if (db_exec(db, sql, e) < 0)
 			return -1;
 	}

@@ -9,9 +9,13 @@
  * version with its own entry, and old entries stay so that rebuild can replay any
  * history.
  *
- * Projection tables are listed here too (name and CREATE statement): kinds_create_tables
- * makes them, kinds_drop_tables drops them (rebuild), and kinds_table_names lists them
- * (tests digest their rows). Registered now: "node.created" v1 (clear; body {"name":
+ * Kinds come in sets, each with the projection tables its handlers write (name and
+ * CREATE statement). The log's own set is built in; a subsystem above the log (the
+ * office workflow, officers…) registers its set with kinds_register at process start,
+ * before any node is opened (src/main.c does it for every subsystem, so that `paspor
+ * rebuild` can replay every kind ever written). kinds_create_tables makes the tables of
+ * every registered set, kinds_drop_tables drops them (rebuild), kinds_table_name lists
+ * them (tests digest their rows). Registered now: "node.created" v1 (clear; body {"name":
  * text, "origin": text, "vkey": text}) → node_info; "operator.note" v1 (sealed; body
  * {"text": string of at most 1000 characters}) → operator_notes.
  *
@@ -38,6 +42,23 @@ struct kind_def {
 	int (*project)(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e);
 };
 
+struct kind_table {
+	const char *name;
+	const char *create; /* CREATE TABLE IF NOT EXISTS ... (and its indexes) */
+};
+
+struct kind_set {
+	const char *name;
+	const struct kind_def *defs;
+	size_t ndefs;
+	const struct kind_table *tables;
+	size_t ntables;
+};
+
+/* Adds a set (static storage; registering one twice is a no-op). Not thread-safe: call
+ * at start-up only. Returns -1 when the registry is full. */
+int kinds_register(const struct kind_set *set);
+
 /* The entry for name + version, or NULL. */
 const struct kind_def *kinds_find(const char *name, uint16_t version);
 /* The highest registered version of name, or NULL. */
@@ -53,7 +74,7 @@ int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len
 
 int kinds_create_tables(sqlite3 *db, struct err *e);
 int kinds_drop_tables(sqlite3 *db, struct err *e);
-/* NULL-terminated list of projection table names. */
-extern const char *const kinds_table_names[];
+/* The name of the i-th projection table of all registered sets, NULL past the end. */
+const char *kinds_table_name(size_t i);
 
 #endif
