@@ -1,7 +1,7 @@
 /*
  * log_bench — durable appends through the group-commit writer, beside plain SQLite.
  *
- *   build/bench/log_bench [--events N] [--dir TMPDIR]
+ *   build/bench/log_bench [--events N] [--threads 1|8|64] [--dir TMPDIR]
  *
  * In one run, on the same disk:
  *   1. plain SQLite, WAL + synchronous=FULL, one INSERT (300-byte blob) per transaction;
@@ -109,7 +109,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static double writer_run(const char *dir, const char *kek_file, int threads, int total,
-			 double *p50, double *p99)
+			 double *p50, double *p99, double *per_batch)
 {
 	char data[4200];
 	snprintf(data, sizeof data, "%.4000s/node-%d", dir, threads);
@@ -137,6 +137,9 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 	for (int i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
 	double rate = per * threads / (now_s() - t0);
+	struct writer_stats ws;
+	writer_get_stats(w, &ws);
+	*per_batch = ws.batches ? (double)ws.requests / (double)ws.batches : 0;
 	writer_stop(w);
 	node_close(&n);
 	size_t m = (size_t)per * (size_t)threads;
@@ -151,15 +154,17 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 
 int main(int argc, char **argv)
 {
-	int events = 4096;
+	int events = 4096, only = 0;
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/var/tmp";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--events") && i + 1 < argc)
 			events = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			only = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			base = argv[++i];
 		else {
-			fprintf(stderr, "usage: log_bench [--events N] [--dir TMPDIR]\n");
+			fprintf(stderr, "usage: log_bench [--events N] [--threads 1|8|64] [--dir TMPDIR]\n");
 			return 2;
 		}
 	}
@@ -184,19 +189,23 @@ int main(int argc, char **argv)
 	double one = sqlite_baseline(dir, 1, base_n);
 	double b64 = sqlite_baseline(dir, 64, events);
 	printf("durable appends, %d events of ~300 bytes, folder %s\n", events, dir);
-	printf("%-44s %12s %10s %10s\n", "", "appends/s", "p50 ms", "p99 ms");
+	printf("%-44s %12s %10s %10s %10s\n", "", "appends/s", "p50 ms", "p99 ms", "per txn");
 	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 1 INSERT per transaction", one);
 	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 64 INSERTs per transaction", b64);
 	double w64 = 0;
 	int counts[] = { 1, 8, 64 };
 	for (int k = 0; k < 3; k++) {
-		double p50, p99;
+		double p50, p99, per_batch;
+		if (only && counts[k] != only)
+			continue;
 		int total = counts[k] == 1 ? base_n : events;
-		double r = writer_run(dir, kek, counts[k], total - total % counts[k], &p50, &p99);
+		double r = writer_run(dir, kek, counts[k], total - total % counts[k], &p50, &p99,
+				      &per_batch);
 		char label[64];
 		snprintf(label, sizeof label, "paspor writer, %d concurrent writer%s", counts[k],
 			 counts[k] == 1 ? "" : "s");
-		printf("%-44s %12.0f %10.2f %10.2f\n", label, r, p50 * 1e3, p99 * 1e3);
+		printf("%-44s %12.0f %10.2f %10.2f %10.1f\n", label, r, p50 * 1e3, p99 * 1e3,
+		       per_batch);
 		if (counts[k] == 64)
 			w64 = r;
 	}

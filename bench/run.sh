@@ -17,3 +17,21 @@ echo
 if [ -x build/bench/log_bench ]; then
 	build/bench/log_bench --events "${BENCH_LOG_EVENTS:-8192}"
 fi
+# `log verify`, rebuild and proofs on a log of BENCH_VERIFY_EVENTS (default 1M) events of
+# ~300-byte bodies (410 bytes stored). The log is made once (a minute or so) under
+# $TMPDIR and reused by later runs; BENCH_VERIFY_EVENTS=0 skips this part.
+nv=${BENCH_VERIFY_EVENTS:-1000000}
+if [ "$nv" != 0 ] && [ -x build/bench/log_verify_bench ]; then
+	vdir=${TMPDIR:-/var/tmp}/paspor-verify-bench-$nv
+	echo
+	build/bench/log_verify_bench --events "$nv" --data "$vdir"
+	tv=/usr/bin/time
+	[ -x "$tv" ] || { echo "bench/run.sh: $tv is missing (scripts/deps.sh installs 'time')" >&2; exit 2; }
+	"$tv" -f "paspor log verify: %e s wall, %U s user, %S s system, max RSS %M KB" \
+		build/paspor log verify --data "$vdir"
+	"$tv" -f "paspor rebuild: %e s wall, %U s user, %S s system, max RSS %M KB" \
+		build/paspor rebuild --data "$vdir" --kek-file "$vdir.kek"
+	echo "reference, in the same run: openssl speed -evp sha256 (411 bytes = a leaf hash's input, 64 bytes ~ a node's):"
+	openssl speed -evp sha256 -bytes 411 -seconds 2 2>/dev/null | tail -1
+	openssl speed -evp sha256 -bytes 64 -seconds 2 2>/dev/null | tail -1
+fi

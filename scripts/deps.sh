@@ -10,6 +10,7 @@ pkgs=(
   libsqlite3-dev sqlite3
   xxd python3 curl tzdata time
   libmicrohttpd-dev libconfig-dev liboath-dev oathtool libcurl4-openssl-dev
+  python3-prometheus-client
 )
 
 missing=()

@@ -8,6 +8,8 @@
 #include <openssl/crypto.h>
 
 #include "commands.h"
+#include "office/officers.h"
+#include "office/workflow.h"
 #include "util/cli.h"
 #include "util/log.h"
 #include "version.h"
@@ -34,6 +36,11 @@ static const struct cli_command commands[] = {
 int main(int argc, char **argv)
 {
 	log_init("paspor", 1, LOG_LEVEL_INFO);
+	/* every kind set, before any node is opened (log/kinds.h): rebuild replays them all */
+	if (office_register_kinds() < 0 || officers_register_kinds() < 0) {
+		fprintf(stderr, "paspor: the event-kind registry is full\n");
+		return 1;
+	}
 	int rc = cli_dispatch("paspor", commands, argc, argv);
 	OPENSSL_cleanup();
 	return rc;

@@ -16,7 +16,12 @@
  *
  * On a node's data dir (log/node.h; docs/LOG.md "Store, group commit and guards"):
  *   paspor log append --data DIR --kind KIND --body JSON (--kek-file F | --passphrase-fd N)
- *   paspor log checkpoint --data DIR          the latest signed checkpoint
+ *   paspor log checkpoint --data DIR [--size N]   a signed checkpoint and its cosignatures
+ *   paspor log put-blob --data DIR --file F (--kek-file F | --passphrase-fd N)
+ *                                             store a blob, anchored by blob.stored
+ *   paspor log cosign --data DIR --note FILE --vkey VKEY   store a witness's cosignature
+ *   paspor log sign-note --data DIR --in FILE (--kek-file F | ...)  sign a note with the
+ *                                             node key (tests: a second node as witness)
  *   paspor log proof --data DIR --inclusion INDEX [--size N] | --consistency S1 S2
  *   paspor log verify --data DIR              re-hash and check everything, no key needed
  *   paspor log load --data DIR --writers N --count N ...   crash tests, benchmarks
@@ -27,12 +32,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "commands.h"
+#include "log/blobs.h"
 #include "log/event.h"
 #include "log/keys.h"
 #include "log/kinds.h"
@@ -387,6 +394,9 @@ static int cmd_log_append(int argc, char **argv)
 	if (!def)
 		return cli_usage_error(argv[0], "unknown event kind '%s'", a.kind);
 	a.version = def->version;
+	if (strcmp(def->name, "blob.stored") == 0)
+		return cli_usage_error(argv[0], "blob.stored events are appended by 'paspor log "
+				       "put-blob' (with the blob), not by hand");
 	if (kinds_check_body(def, (const uint8_t *)a.body, strlen(a.body), &e) < 0) {
 		err_prefix(&e, "--body");
 		return cli_report(argv[0], &e);
@@ -541,28 +551,268 @@ static int parse_data_only(int argc, char **argv, const char *usage, const char 
 static int cmd_log_checkpoint(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: paspor log checkpoint --data DIR\n"
+		"usage: paspor log checkpoint --data DIR [--size N]\n"
 		"\n"
-		"Prints the node's latest signed checkpoint (C2SP signed note) from its database.\n";
-	const char *dir;
-	int r = parse_data_only(argc, argv, usage, &dir);
-	if (r != 1)
-		return r < 0 ? EXIT_OK : r;
+		"Prints the node's latest signed checkpoint (or the one of tree size N) from its\n"
+		"database as a C2SP signed note: the node's signature line, then the witnesses'\n"
+		"cosignature lines stored beside it ('paspor log cosign').\n"
+		"\n"
+		"Exit status: 0 printed, 1 the database cannot be read, 2 usage error or no\n"
+		"checkpoint of that size.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
+	unsigned long long size = 0;
+	int have_size = 0, c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': dir = optarg; break;
+		case 's':
+			have_size = 1;
+			if (cli_parse_uint(optarg, INT64_MAX, &size) < 0)
+				return cli_usage_error(argv[0], "--size: a tree size");
+			break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !dir)
+		return cli_usage_error(argv[0], "--data DIR is required");
 	struct err e = ERR_INIT;
 	struct node n;
 	if (open_readonly(dir, &n, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct buf b;
-	buf_init(&b, NOTE_MAX_LEN);
-	uint64_t size;
-	r = store_checkpoint_latest(&n.store, &b, &size, &e);
-	if (r == 1)
+	buf_init(&b, (size_t)2 * NOTE_MAX_LEN);
+	int r = log_checkpoint_note(&n, have_size, size, &b, &e);
+	if (r == 1 && have_size)
+		err_set(&e, ERR_INPUT, "'%s' has no checkpoint of size %llu", dir, size);
+	else if (r == 1)
 		err_set(&e, ERR_INPUT, "'%s' has no checkpoint yet", dir);
 	else if (r == 0)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_release(&b);
 	node_close(&n);
 	return r == 0 ? EXIT_OK : cli_report(argv[0], &e);
+}
+
+/* `log put-blob`: stores a file as a blob through the writer (writer_txn_put_blob). */
+struct put_blob_arg {
+	const uint8_t *data;
+	size_t len;
+	struct blob_ref ref;
+};
+
+static int put_blob_one(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct put_blob_arg *a = arg;
+	return writer_txn_put_blob(tx, a->data, a->len, &a->ref, e);
+}
+
+static int cmd_log_put_blob(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log put-blob --data DIR --file FILE\n"
+		"                           (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Operator and test use: stores FILE (at most 16 MiB) as an encrypted blob in\n"
+		"DIR/blobs (docs/BLOBS.md) and, the first time this content is stored, appends a\n"
+		"clear blob.stored event naming it, so 'paspor log verify' can check the blob file\n"
+		"without any key. Prints the blob ref as JSON: {\"name\", \"sha256\", \"size\"}.\n"
+		"\n"
+		"Exit status: 0 stored, 1 the node refused (guards, I/O, a logged blob whose file\n"
+		"changed), 2 usage error or FILE unreadable or too big.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "kek-file", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct write_opts w = { 0 };
+	const char *file = NULL;
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': w.dir = optarg; break;
+		case 'f': file = optarg; break;
+		case 'K': w.kek_file = optarg; break;
+		case 'P': w.fd = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !w.dir || !file)
+		return cli_usage_error(argv[0], "--data and --file are required");
+	struct err e = ERR_INIT;
+	struct buf content;
+	buf_init(&content, BLOBS_MAX);
+	if (fs_read_file(file, &content, &e) < 0) {
+		buf_release(&content);
+		e.code = ERR_INPUT;
+		return cli_report(argv[0], &e);
+	}
+	struct put_blob_arg a = { content.data, content.len, { { 0 }, { 0 }, 0 } };
+	struct node n;
+	struct kek_source kek;
+	int rc = open_writable(&w, &n, &kek, &e);
+	if (rc == 0) {
+		struct writer *wr = NULL;
+		rc = writer_start(&wr, &n, &e);
+		if (rc == 0)
+			rc = writer_submit(wr, put_blob_one, &a, NULL, &e);
+		writer_stop(wr);
+		node_close(&n);
+		keys_kek_release(&kek);
+	}
+	if (content.data)
+		sodium_memzero(content.data, content.len);
+	buf_release(&content);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	char sha[65];
+	blobs_sha256_hex(&a.ref, sha);
+	printf("{\"name\":\"%s\",\"sha256\":\"%s\",\"size\":%" PRIu64 "}\n", a.ref.name, sha,
+	       a.ref.size);
+	return EXIT_OK;
+}
+
+/* A verifier key given on the command line: the key string, or a file holding one (its
+ * first line), such as a witness's keys/node.pub. */
+static int read_vkey_arg(const char *arg, struct buf *out, struct err *e)
+{
+	if (access(arg, F_OK) != 0)
+		return buf_addstr(out, arg) < 0 ? err_nomem(e) : 0;
+	if (fs_read_file(arg, out, e) < 0)
+		return -1;
+	buf_truncate(out, strcspn(buf_str(out), "\n"));
+	return 0;
+}
+
+static int cmd_log_cosign(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log cosign --data DIR --note FILE --vkey VKEY\n"
+		"\n"
+		"Stores a witness's cosignature (operator use, until replication collects them):\n"
+		"FILE is a signed note carrying, on a checkpoint this node signed and stored (same\n"
+		"origin, size, root), this node's signature and one by the witness key VKEY (a\n"
+		"verifier key string <name>+<id>+<base64>, or a file holding one such as the\n"
+		"witness's keys/node.pub). Both are verified; then the witness's signature line and\n"
+		"its verifier key are stored beside that checkpoint ('paspor log checkpoint' shows\n"
+		"it, 'paspor log verify' checks it). No data key is needed.\n"
+		"\n"
+		"Exit status: 0 stored, 1 a signature does not verify or this node signed no such\n"
+		"checkpoint, 2 usage error or a malformed note or key.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "vkey", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *file = NULL, *vkey = NULL;
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': dir = optarg; break;
+		case 'n': file = optarg; break;
+		case 'v': vkey = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !dir || !file || !vkey)
+		return cli_usage_error(argv[0], "--data, --note and --vkey are required");
+	struct err e = ERR_INIT;
+	struct buf note, key;
+	buf_init(&note, NOTE_MAX_LEN + 1);
+	buf_init(&key, 4096);
+	int rc = -1;
+	struct node n;
+	struct log_cosign_result res;
+	if (fs_read_file(file, &note, &e) < 0 || read_vkey_arg(vkey, &key, &e) < 0) {
+		e.code = ERR_INPUT;
+	} else if (open_readonly(dir, &n, &e) == 0) {
+		rc = log_cosign(&n, note.data, note.len, buf_str(&key), &res, &e);
+		node_close(&n);
+	}
+	buf_release(&note);
+	buf_release(&key);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	printf("cosignature by '%s' (key %08" PRIx32 ") stored beside checkpoint %" PRIu64 "\n",
+	       res.witness, res.key_id, res.size);
+	return EXIT_OK;
+}
+
+static int cmd_log_sign_note(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor log sign-note --data DIR --in FILE\n"
+		"                            (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Tests and operations: adds this node's signature (keys/node.key) to the note in\n"
+		"FILE — a signed note, or bare text ending in a newline — and prints the signed\n"
+		"note, e.g. to cosign another node's checkpoint as a witness.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "kek-file", required_argument, NULL, 'K' },
+		{ "passphrase-fd", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct write_opts w = { 0 };
+	const char *file = NULL;
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': w.dir = optarg; break;
+		case 'i': file = optarg; break;
+		case 'K': w.kek_file = optarg; break;
+		case 'P': w.fd = optarg; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc || !w.dir || !file)
+		return cli_usage_error(argv[0], "--data and --in are required");
+	struct err e = ERR_INIT;
+	struct buf in, out;
+	buf_init(&in, NOTE_MAX_LEN + 1);
+	buf_init(&out, (size_t)2 * NOTE_MAX_LEN);
+	struct note note = { 0 };
+	int rc = -1;
+	int parsed = fs_read_file(file, &in, &e) == 0;
+	if (parsed && note_parse(&note, in.data, in.len, &e) < 0) {
+		/* not a signed note: bare text to sign */
+		err_clear(&e);
+		parsed = note_init(&note, (const char *)in.data, in.len, &e) == 0;
+	}
+	if (!parsed) {
+		e.code = ERR_INPUT;
+	} else {
+		struct node n;
+		struct kek_source kek;
+		if (open_writable(&w, &n, &kek, &e) == 0) {
+			rc = note_sign(&note, &n.keys.signer, &e) < 0 || note_format(&note, &out, &e) < 0
+				     ? -1 : 0;
+			node_close(&n);
+			keys_kek_release(&kek);
+		}
+	}
+	if (rc == 0)
+		fwrite(out.data, 1, out.len, stdout);
+	note_release(&note);
+	buf_release(&in);
+	buf_release(&out);
+	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
 }
 
 static void print_b64(const uint8_t *p, size_t n)
@@ -673,11 +923,32 @@ static int cmd_log_proof(int argc, char **argv)
 	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
 }
 
-static void verify_progress(void *ctx, uint64_t done, uint64_t total)
+/* Progress on a terminal (stderr): done of total, rate and time left, at most 5 times a
+ * second. */
+struct progress {
+	const char *what;
+	double start, last;
+};
+
+static double progress_now(void)
 {
-	(void)ctx;
-	fprintf(stderr, "\rverifying: %" PRIu64 " of %" PRIu64 " events", done, total);
-	if (done == total)
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	double t = progress_now();
+	if (done < total && t - p->last < 0.2)
+		return;
+	p->last = t;
+	double rate = t > p->start ? (double)done / (t - p->start) : 0;
+	fprintf(stderr, "\r%s: %" PRIu64 " of %" PRIu64 " events, %.0f events/s, %.0f s left  ",
+		p->what, done, total, rate,
+		rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
+	if (done >= total)
 		fputc('\n', stderr);
 }
 
@@ -689,11 +960,13 @@ static int cmd_log_verify(int argc, char **argv)
 		"Checks the node's whole log without any secret key: every event decodes, seq runs\n"
 		"0, 1, 2, … and time does not go backwards; every event's hash, the Merkle tree\n"
 		"rebuilt from the events and the stored tiles match every signed checkpoint and\n"
-		"DIR/checkpoint (signatures checked with keys/node.pub). Shows progress on a\n"
-		"terminal, else prints one summary line.\n"
+		"DIR/checkpoint (signatures checked with keys/node.pub); every blob a clear\n"
+		"blob.stored event names exists in DIR/blobs with the logged size and SHA-256;\n"
+		"every stored cosignature verifies with its stored witness key. Shows progress on\n"
+		"a terminal, else prints one summary line.\n"
 		"\n"
-		"Exit status: 0 the log verifies, 1 it does not (naming the first bad event or\n"
-		"checkpoint) or cannot be read, 2 usage error.\n";
+		"Exit status: 0 the log verifies, 1 it does not (naming the first bad event, blob,\n"
+		"checkpoint or cosignature) or cannot be read, 2 usage error.\n";
 	const char *dir;
 	int r = parse_data_only(argc, argv, usage, &dir);
 	if (r != 1)
@@ -706,16 +979,24 @@ static int cmd_log_verify(int argc, char **argv)
 		return cli_report(argv[0], &e);
 	}
 	struct verify_opts o = { 0 };
-	if (isatty(2))
-		o.progress = verify_progress;
+	struct progress pr = { "verifying", progress_now(), 0 };
+	if (isatty(2)) {
+		o.progress = show_progress;
+		o.ctx = &pr;
+	}
 	struct verify_result res;
 	int rc = log_verify(&n, &o, &res, &e);
 	if (rc == 0) {
 		char root[64];
 		sodium_bin2base64(root, sizeof root, res.root, MERKLE_HASH_LEN,
 				  sodium_base64_VARIANT_ORIGINAL);
-		printf("log verified: origin %s, %" PRIu64 " events, %" PRIu64
-		       " checkpoints, root %s\n", n.origin, res.events, res.checkpoints, root);
+		printf("log verified: origin %s, %" PRIu64 " events, %" PRIu64 " checkpoints, %" PRIu64
+		       " blobs, %" PRIu64 " cosignatures", n.origin, res.events, res.checkpoints,
+		       res.blobs, res.cosignatures);
+		if (res.cosignatures_unchecked)
+			printf(" (%" PRIu64 " more without a stored witness key, not checked)",
+			       res.cosignatures_unchecked);
+		printf(", root %s\n", root);
 	}
 	node_close(&n);
 	if (rc < 0 && e.code != ERR_VERIFY && e.code != ERR_NOMEM)
@@ -756,7 +1037,8 @@ int cmd_rebuild(int argc, char **argv)
 	if (open_writable(&w, &n, &kek, &e) < 0)
 		return cli_report(argv[0], &e);
 	uint64_t count;
-	int rc = node_rebuild(&n, &count, &e);
+	struct progress pr = { "rebuilding", progress_now(), 0 };
+	int rc = node_rebuild_progress(&n, &count, isatty(2) ? show_progress : NULL, &pr, &e);
 	node_close(&n);
 	keys_kek_release(&kek);
 	if (rc < 0)
@@ -768,7 +1050,10 @@ int cmd_rebuild(int argc, char **argv)
 static const struct cli_command log_commands[] = {
 	{ "verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)" },
 	{ "append", cmd_log_append, "append one event to a node's log (operator, debugging)" },
-	{ "checkpoint", cmd_log_checkpoint, "print a node's latest signed checkpoint" },
+	{ "checkpoint", cmd_log_checkpoint, "print a signed checkpoint with its cosignatures" },
+	{ "put-blob", cmd_log_put_blob, "store a blob, anchored in the log (operator, tests)" },
+	{ "cosign", cmd_log_cosign, "store a witness's cosignature of a checkpoint" },
+	{ "sign-note", cmd_log_sign_note, "sign a note with a node's key (tests, witnesses)" },
 	{ "proof", cmd_log_proof, "print an inclusion or consistency proof from a node's log" },
 	{ "verify", cmd_log_verify, "verify a node's whole log against its signed checkpoints" },
 	{ "load", cmd_log_load, "append from many threads at once (crash tests, benchmarks)" },

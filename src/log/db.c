@@ -68,6 +68,64 @@ int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 	return 0;
 }
 
+/* ---- statement cache (db_cached) ---- */
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	sqlite3 *db;
+	const char *sql;
+	sqlite3_stmt *st;
+} cache[DB_CACHE_MAX];
+static size_t cache_n;
+
+int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
+{
+	*st = NULL;
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < cache_n; i++)
+		if (cache[i].db == db && cache[i].sql == sql) {
+			*st = cache[i].st;
+			break;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+		return 0;
+	}
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+		return db_error(db, e, "database");
+	pthread_mutex_lock(&cache_mu);
+	if (cache_n == DB_CACHE_MAX) {
+		pthread_mutex_unlock(&cache_mu);
+		sqlite3_finalize(s);
+		return err_set(e, ERR_INTERNAL, "database: more than %d cached statements",
+			       DB_CACHE_MAX);
+	}
+	cache[cache_n].db = db;
+	cache[cache_n].sql = sql;
+	cache[cache_n++].st = s;
+	pthread_mutex_unlock(&cache_mu);
+	*st = s;
+	return 0;
+}
+
+/* Finalises db's cached statements. */
+static void cache_drop(sqlite3 *db)
+{
+	pthread_mutex_lock(&cache_mu);
+	for (size_t i = 0; i < cache_n;) {
+		if (cache[i].db == db) {
+			sqlite3_finalize(cache[i].st);
+			cache[i] = cache[--cache_n];
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
 static int user_version(sqlite3 *db, int *v, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -308,6 +366,8 @@ fail:
 
 void db_close(sqlite3 *db)
 {
-	if (db)
+	if (db) {
+		cache_drop(db);
 		sqlite3_close(db);
+	}
 }

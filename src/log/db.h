@@ -40,6 +40,17 @@ int db_exec(sqlite3 *db, const char *sql, struct err *e);
 int db_error(sqlite3 *db, struct err *e, const char *what);
 /* Prepares sql; ERR_IO on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
+/*
+ * A prepared statement for sql on db from a cache kept per connection (preparing costs
+ * more than running a small INSERT: projections run one per event). sql must have
+ * static storage (a string literal): the cache keys on its address. The statement comes
+ * reset with its bindings cleared; the caller steps it, then sqlite3_reset()s it and
+ * never finalises it: db_close does. For statements stepped to the end before any
+ * other use of the same sql on that connection (no nesting). ERR_IO when sql does not
+ * prepare; ERR_INTERNAL past DB_CACHE_MAX statements in all open connections.
+ */
+#define DB_CACHE_MAX 256
+int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 
 /*
  * Fault injection for tests (SQLite's test6.c idea, on a thin VFS over the default

@@ -75,6 +75,10 @@ int event_check_header(const struct event *ev, struct err *e);
  */
 int event_encode(const struct event *ev, const uint8_t *key, struct buf *out,
 		 struct err *e);
+/* event_encode without the canonical-body check, for a caller that has just checked
+ * ev->body with canon_parse (the writer, which parses each body once). */
+int event_encode_canonical(const struct event *ev, const uint8_t *key, struct buf *out,
+			   struct err *e);
 
 /*
  * Parses the stored event p[0..n) into *out without any key: checks every header field

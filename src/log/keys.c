@@ -23,6 +23,7 @@
 
 #define DATA_KEY_MAGIC "paspor-data-key 1"
 #define KEY_FILE_MAX 4096
+#define KEK_PASSPHRASE_MIN 12
 
 static int b64_encode(struct buf *b, const uint8_t *p, size_t n)
 {
@@ -97,26 +98,25 @@ static int get_kek(const struct kek_source *src, const uint8_t *salt, unsigned l
 			buf_release(&b);
 			return -1;
 		}
+		/* one format: base64 of 32 bytes on one line (keys_make_kek_file), the newline
+		 * optional; raw bytes, other lengths and anything else are refused */
 		int rc = 0;
-		if (b.len == 32) {
-			memcpy(kek, b.data, 32);
-		} else {
-			/* base64 text, one line */
-			while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-				b.data[--b.len] = '\0';
-			if (b64_decode_exact((char *)b.data, kek, 32) < 0)
-				rc = err_set(e, ERR_INPUT,
-					     "key-encryption key '%s' is neither 32 bytes nor base64 of 32 bytes",
-					     src->key_file);
-		}
+		if (b.len && b.data[b.len - 1] == '\n')
+			b.data[--b.len] = '\0';
+		if (memchr(b.data, '\0', b.len) || b64_decode_exact((char *)b.data, kek, 32) < 0)
+			rc = err_set(e, ERR_INPUT,
+				     "key-encryption key file '%s' is not base64 of 32 bytes on one "
+				     "line (make one with 'paspor office kek --out FILE')",
+				     src->key_file);
 		sodium_memzero(b.data, b.cap);
 		buf_release(&b);
 		return rc;
 	}
 	if (src->passphrase) {
 		size_t plen = strlen(src->passphrase);
-		if (plen < 12)
-			return err_set(e, ERR_INPUT, "passphrase too short (at least 12 characters)");
+		if (plen < KEK_PASSPHRASE_MIN)
+			return err_set(e, ERR_INPUT, "passphrase too short (at least %d characters)",
+				       KEK_PASSPHRASE_MIN);
 		if (crypto_pwhash(kek, 32, src->passphrase, plen, salt, ops, mem,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 			return err_set(e, ERR_NOMEM, "argon2id: out of memory");
@@ -486,8 +486,17 @@ int keys_kek_from_options(struct kek_source *k, const char *file, const char *fd
 		return err_set(e, ERR_INPUT,
 			       "give the key-encryption key: --kek-file FILE or --passphrase-fd N");
 	if (file) {
-		k->key_file = file;
-		return 0;
+		/* checked now, so that a command fails before it creates or changes anything */
+		if (libsodium_ready(e) < 0)
+			return -1;
+		uint8_t *kk = sodium_malloc(32);
+		if (!kk)
+			return err_nomem(e);
+		int rc = get_kek(&(struct kek_source){ .key_file = file }, NULL, 0, 0, kk, e);
+		sodium_free(kk);
+		if (rc == 0)
+			k->key_file = file;
+		return rc;
 	}
 	char *end;
 	errno = 0;
@@ -497,6 +506,11 @@ int keys_kek_from_options(struct kek_source *k, const char *file, const char *fd
 	char *p;
 	if (keys_read_passphrase_fd((int)n, &p, e) < 0)
 		return -1;
+	if (strlen(p) < KEK_PASSPHRASE_MIN) {
+		keys_free_passphrase(p);
+		return err_set(e, ERR_INPUT, "passphrase on fd %ld is too short (at least %d "
+			       "characters)", n, KEK_PASSPHRASE_MIN);
+	}
 	k->passphrase = p;
 	return 0;
 }

@@ -74,7 +74,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		db_error(db, e, what);
-	sqlite3_finalize(st);
+	sqlite3_reset(st); /* a cached statement (db_cached) */
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -82,7 +82,7 @@ static int node_created_project(sqlite3 *db, const struct event *ev, const json_
 				struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO node_info (origin, name, vkey, seq, created_ms)"
+	if (db_cached(db, "INSERT INTO node_info (origin, name, vkey, seq, created_ms)"
 			   " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(body, "origin")), -1,
@@ -107,7 +107,7 @@ static int operator_note_project(sqlite3 *db, const struct event *ev, const json
 				 struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO operator_notes (seq, actor, time_ms, text)"
+	if (db_cached(db, "INSERT INTO operator_notes (seq, actor, time_ms, text)"
 			   " VALUES (?, ?, ?, ?)", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
@@ -149,7 +149,7 @@ static int blob_stored_project(sqlite3 *db, const struct event *ev, const json_t
 			       struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO blobs (name, sha256, size, seq) VALUES (?, ?, ?, ?)",
+	if (db_cached(db, "INSERT INTO blobs (name, sha256, size, seq) VALUES (?, ?, ?, ?)",
 		       &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(body, "name")), -1,
@@ -250,6 +250,17 @@ int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t
 		rc = def->project(db, ev, v, e);
 	json_decref(v);
 	return rc;
+}
+
+int kinds_apply_json(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
+{
+	const struct kind_def *def = kinds_find(ev->kind, ev->kind_version);
+	if (!def)
+		return err_set(e, ERR_INPUT, "unknown event kind '%s' v%u", ev->kind,
+			       (unsigned)ev->kind_version);
+	if (def->check(body, e) < 0)
+		return -1;
+	return def->project(db, ev, body, e);
 }
 
 int kinds_create_tables(sqlite3 *db, struct err *e)

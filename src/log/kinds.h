@@ -68,6 +68,9 @@ const struct kind_def *kinds_latest(const char *name);
  * db (within the caller's transaction). */
 int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t len,
 		struct err *e);
+/* kinds_apply for a body the caller already parsed with canon_parse (the writer, which
+ * parses each body once). */
+int kinds_apply_json(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e);
 /* Checks a canonical clear body against kind def (no database). */
 int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
 		     struct err *e);

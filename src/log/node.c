@@ -69,14 +69,40 @@ static int append_created(struct writer_txn *tx, void *arg, struct err *e)
 				 (const uint8_t *)a->body, strlen(a->body), NULL, e);
 }
 
+/* Removes what a failed node_create made in dir, by name (the dir was empty or missing
+ * before, so nothing else is at these names), and dir itself when it made it; a name
+ * it did not make is left alone (rmdir of a folder holding one fails, harmlessly). */
+static void remove_created(const char *dir, int made_dir)
+{
+	static const char *const files[] = {
+		"keys/node.key", "keys/node.pub", "keys/data.key", "paspor.db", "paspor.db-wal",
+		"paspor.db-shm", "paspor.db-journal", "checkpoint", "lock", "keys", "blobs", NULL,
+	};
+	for (size_t i = 0; files[i]; i++) {
+		char *p = fs_join(dir, files[i]);
+		if (!p)
+			continue;
+		if (strcmp(files[i], "keys") == 0 || strcmp(files[i], "blobs") == 0)
+			rmdir(p);
+		else
+			unlink(p);
+		mem_free(p);
+	}
+	if (made_dir)
+		rmdir(dir);
+}
+
 int node_create(const char *dir, const char *origin, const char *name,
 		const struct kek_source *kek, struct err *e)
 {
 	if (dir_is_empty_or_missing(dir, e) < 0)
 		return -1;
+	int made_dir = access(dir, F_OK) != 0;
 	if (fs_mkdir(dir, 0700, e) < 0 || chmod(dir, 0700) < 0) {
 		if (e->code == ERR_NONE)
 			err_errno(e, ERR_IO, "cannot chmod '%s'", dir);
+		if (made_dir && access(dir, F_OK) == 0)
+			rmdir(dir);
 		return -1;
 	}
 	char *keys = fs_join(dir, "keys"), *blobs = fs_join(dir, "blobs");
@@ -138,6 +164,8 @@ out:
 	mem_free(keys);
 	mem_free(blobs);
 	mem_free(dbp);
+	if (rc < 0)
+		remove_created(dir, made_dir);
 	return rc;
 }
 
@@ -413,6 +441,13 @@ void node_opts_from_env(struct node_opts *o)
 
 int node_rebuild(struct node *n, uint64_t *count, struct err *e)
 {
+	return node_rebuild_progress(n, count, NULL, NULL, e);
+}
+
+int node_rebuild_progress(struct node *n, uint64_t *count,
+			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+			  struct err *e)
+{
 	*count = 0;
 	if (!n->writable)
 		return err_set(e, ERR_INPUT, "rebuild needs the data key (node open read-only)");
@@ -443,7 +478,11 @@ int node_rebuild(struct node *n, uint64_t *count, struct err *e)
 			goto rollback;
 		}
 		(*count)++;
+		if (progress && (*count & 4095) == 0)
+			progress(ctx, *count, n->size);
 	}
+	if (progress)
+		progress(ctx, *count, n->size);
 	store_cursor_close(&c);
 	if (db_exec(n->db, "COMMIT", e) < 0)
 		goto rollback;

@@ -84,6 +84,11 @@ void node_opts_from_env(struct node_opts *o);
  * kind's handler (decrypting with the data key), streaming, in one transaction.
  * *count gets the number of events replayed. Needs a node open for writing. */
 int node_rebuild(struct node *n, uint64_t *count, struct err *e);
+/* The same, calling progress(ctx, done, total) every 4096 events and at the end (total:
+ * the log's size); progress may be NULL. */
+int node_rebuild_progress(struct node *n, uint64_t *count,
+			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+			  struct err *e);
 
 /* The node's clock: UTC ms (system clock plus clock_offset_ms). */
 int64_t node_now_ms(const struct node *n);

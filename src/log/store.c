@@ -185,15 +185,16 @@ void store_cursor_close(struct store_cursor *c)
 int store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_t len,
 			 struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(s->db, "INSERT INTO checkpoints (size, note) VALUES (?, ?)", &st, e) < 0)
+	sqlite3_stmt *st; /* one per batch: from the statement cache */
+	if (db_cached(s->db, "INSERT INTO checkpoints (size, note) VALUES (?, ?)", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_text(st, 2, note, (int)len, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		db_error(s->db, e, "storing a checkpoint");
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

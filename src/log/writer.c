@@ -7,7 +7,12 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include <jansson.h>
+
+#include "log/blobs.h"
+#include "log/canon.h"
 #include "log/db.h"
 #include "log/event.h"
 #include "log/kinds.h"
@@ -23,6 +28,7 @@ struct request {
 	struct err err;
 	int rc;
 	int done;
+	pthread_cond_t acked; /* signalled (under writer.mu) when done: wakes this one only */
 	struct writer_result res;
 	struct request *next;
 };
@@ -34,17 +40,105 @@ struct writer_txn {
 	struct buf leaves;  /* leaf hashes of this batch */
 	struct buf event;   /* scratch: one encoded event */
 	struct request *req;
+	sqlite3_stmt *sp[3]; /* SAVEPOINT, ROLLBACK TO, RELEASE request (prepared once) */
 };
 
 struct writer {
 	struct node *node;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t queued, acked;
+	pthread_cond_t queued;
 	struct request *head, *tail;
+	size_t nqueued;       /* requests in the queue */
+	size_t last_batch;    /* requests in the batch run last */
+	int64_t last_commit_us; /* how long its COMMIT took */
 	int stopping;
 	struct writer_stats stats;
+	/* DIR/checkpoint, written by the writer thread only (see "Checkpoint file" below) */
+	struct buf file_note; /* the latest committed checkpoint note */
+	int file_dirty;       /* file_note is not in DIR/checkpoint yet */
+	int file_failed;      /* the last attempt to write it failed */
+	int64_t file_ms;      /* monotonic ms of the last successful write, -1: none yet */
 };
+
+/*
+ * Checkpoint file. DIR/checkpoint is the guard against restoring an old copy of the
+ * database (node_check_guards): it must never be AHEAD of the durable database, and it
+ * may lag behind it (the guard then checks the database's tree has the file's root at
+ * the file's size). So it is written only after the COMMIT that stored the same note
+ * (never ahead), and not necessarily before acknowledging: the acknowledgement means
+ * the events and the signed checkpoint covering them are durable in the database, which
+ * COMMIT (synchronous=FULL) ensures. Writing the file costs two more fsyncs (temp file
+ * and directory), so it is written
+ *   - before acknowledging a batch when WRITER_FILE_INTERVAL_MS have passed since the
+ *     last successful write, or the last attempt failed, or it was never written by
+ *     this writer: a file that cannot be written then leaves the batch unacknowledged
+ *     ("events stored but the checkpoint file was not written"), and every later batch
+ *     retries it first, so acknowledged state never runs ahead of the file by more than
+ *     one interval;
+ *   - when the writer has been idle for WRITER_FILE_INTERVAL_MS with a newer note, and
+ *     when it stops.
+ * Under load the file thus lags the database by at most one interval (plus a batch).
+ */
+#define WRITER_FILE_INTERVAL_MS 100
+
+/*
+ * Gathering. The clients that a batch acknowledges usually submit again at once; a
+ * writer that took only the requests queued at that instant would run them in
+ * alternating halves, each half paying its own COMMIT. So when fewer requests wait
+ * than the last batch held, the writer waits while the queue keeps growing (steps of
+ * WRITER_GATHER_STEP_US without a new request end the wait), for at most the last
+ * COMMIT's duration and WRITER_GATHER_MAX_US: a wait shorter than a COMMIT that saves
+ * a COMMIT is a gain. A lone client (last batch of one) never waits.
+ */
+#define WRITER_GATHER_STEP_US 60
+#define WRITER_GATHER_MAX_US 1000
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+	return mono_us() / 1000;
+}
+
+/* Waits on w->queued (w->mu held) until `us` microseconds from now; 0 when signalled. */
+static int wait_queued_us(struct writer *w, int64_t us)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(us / 1000000);
+	ts.tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_cond_timedwait(&w->queued, &w->mu, &ts);
+}
+
+/* Writes w->file_note to DIR/checkpoint (writer thread, without w->mu). */
+static int write_file(struct writer *w, struct err *e)
+{
+	if (fs_write_atomic(w->node->checkpoint_path, w->file_note.data, w->file_note.len, 0644,
+			    e) < 0) {
+		w->file_failed = 1;
+		return -1;
+	}
+	w->file_dirty = 0;
+	w->file_failed = 0;
+	w->file_ms = mono_ms();
+	return 0;
+}
+
+static int file_due(const struct writer *w)
+{
+	return w->file_failed || w->file_ms < 0 ||
+	       mono_ms() - w->file_ms >= WRITER_FILE_INTERVAL_MS;
+}
 
 sqlite3 *writer_txn_db(struct writer_txn *tx)
 {
@@ -75,9 +169,17 @@ int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind
 	snprintf(ev.subject, sizeof ev.subject, "%s", subject);
 	uint8_t leaf[MERKLE_HASH_LEN];
 	buf_reset(&tx->event);
-	if (event_encode(&ev, n->keys.data_key, &tx->event, e) < 0)
+	/* the body is parsed once: canonical check, kind check and projection */
+	json_t *parsed;
+	if (canon_parse(body, len, &parsed, e) < 0) {
+		err_prefix(e, "event body");
 		return -1;
-	if (kinds_apply(n->db, &ev, body, len, e) < 0)
+	}
+	int rc = event_encode_canonical(&ev, n->keys.data_key, &tx->event, e);
+	if (rc == 0)
+		rc = kinds_apply_json(n->db, &ev, parsed, e);
+	json_decref(parsed);
+	if (rc < 0)
 		return -1;
 	if (store_event_put(&n->store, ev.seq, ev.time_ms, ev.kind, ev.subject, tx->event.data,
 			    tx->event.len, e) < 0 ||
@@ -97,6 +199,24 @@ int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind
 static int exec(struct node *n, const char *sql, struct err *e)
 {
 	return db_exec(n->db, sql, e);
+}
+
+enum { SP_BEGIN, SP_ROLLBACK, SP_RELEASE };
+
+/* Runs one of the savepoint statements, prepared on first use (they are run for every
+ * request: preparing them each time cost more than running them). */
+static int savepoint(struct writer_txn *tx, int which, struct err *e)
+{
+	static const char *const sql[3] = { "SAVEPOINT request", "ROLLBACK TO request",
+					    "RELEASE request" };
+	sqlite3 *db = tx->w->node->db;
+	if (!tx->sp[which] && db_prepare(db, sql[which], &tx->sp[which], e) < 0)
+		return -1;
+	int rc = sqlite3_step(tx->sp[which]);
+	sqlite3_reset(tx->sp[which]);
+	if (rc != SQLITE_DONE)
+		return db_error(db, e, "database");
+	return 0;
 }
 
 /* Runs one batch; the requests get their rc/err; returns -1 when the batch failed as a
@@ -133,7 +253,7 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 		tx->req = r;
 		memset(&r->res, 0, sizeof r->res);
 		st->requests++;
-		if (exec(n, "SAVEPOINT request", &e) < 0)
+		if (savepoint(tx, SP_BEGIN, &e) < 0)
 			goto fail;
 		r->rc = r->fn(tx, r->arg, &r->err);
 		if (r->rc < 0) {
@@ -143,10 +263,10 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 			buf_truncate(&tx->leaves, mark);
 			tx->next_seq = seq_mark;
 			memset(&r->res, 0, sizeof r->res);
-			if (exec(n, "ROLLBACK TO request", &e) < 0)
+			if (savepoint(tx, SP_ROLLBACK, &e) < 0)
 				goto fail;
 		}
-		if (exec(n, "RELEASE request", &e) < 0)
+		if (savepoint(tx, SP_RELEASE, &e) < 0)
 			goto fail;
 	}
 	size_t added = tx->leaves.len / MERKLE_HASH_LEN;
@@ -159,13 +279,23 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 					 &e) < 0)
 			goto fail;
 	}
+	int64_t c0 = mono_us();
 	if (exec(n, "COMMIT", &e) < 0)
 		goto fail;
 	began = 0;
+	w->last_commit_us = mono_us() - c0; /* read by writer_main on this thread */
 	st->batches++;
 	if (added > 0) {
 		n->last_time_ms = tx->time_ms;
-		if (fs_write_atomic(n->checkpoint_path, note.data, note.len, 0644, &e) < 0) {
+		buf_reset(&w->file_note);
+		if (buf_add(&w->file_note, note.data, note.len) < 0) {
+			err_nomem(&e);
+			w->file_failed = 1;
+		}
+		w->file_dirty = 1;
+	}
+	if (w->file_dirty && file_due(w)) {
+		if (w->file_note.len == 0 || write_file(w, &e) < 0) {
 			/* committed, but not acknowledged: the next batch rewrites the file */
 			err_prefix(&e, "events stored but the checkpoint file was not written");
 			for (struct request *r = batch; r; r = r->next)
@@ -202,14 +332,45 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	struct writer_txn tx = { 0 };
 	tx.w = w;
+	pthread_setname_np(pthread_self(), "paspor-writer");
 	buf_init(&tx.leaves, (size_t)64 << 20);
 	buf_init(&tx.event, EVENT_MAX + 64);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->queued, &w->mu);
+		while (!w->head && !w->stopping) {
+			if (!w->file_dirty) {
+				pthread_cond_wait(&w->queued, &w->mu);
+				continue;
+			}
+			/* idle with a newer checkpoint than the file's: write it when due */
+			int64_t wait = w->file_failed ? WRITER_FILE_INTERVAL_MS
+				       : w->file_ms + WRITER_FILE_INTERVAL_MS - mono_ms();
+			if (wait > 0) {
+				if (wait_queued_us(w, wait * 1000) == 0)
+					continue;
+				if (w->head || w->stopping)
+					continue;
+			}
+			pthread_mutex_unlock(&w->mu);
+			struct err fe = ERR_INIT;
+			if (w->file_note.len > 0)
+				write_file(w, &fe); /* on failure the next batch retries first */
+			pthread_mutex_lock(&w->mu);
+		}
 		if (!w->head)
 			break;
+		if (w->nqueued < w->last_batch && !w->stopping) {
+			/* gather (see WRITER_GATHER_STEP_US) */
+			int64_t cap = w->last_commit_us < WRITER_GATHER_MAX_US ? w->last_commit_us
+										: WRITER_GATHER_MAX_US;
+			int64_t end = mono_us() + cap;
+			while (w->nqueued < w->last_batch && mono_us() < end) {
+				size_t had = w->nqueued;
+				wait_queued_us(w, WRITER_GATHER_STEP_US);
+				if (w->nqueued == had)
+					break;
+			}
+		}
 		/* take up to WRITER_BATCH_MAX requests */
 		struct request *batch = w->head, *last = batch;
 		size_t k = 1;
@@ -221,6 +382,8 @@ static void *writer_main(void *arg)
 		if (!w->head)
 			w->tail = NULL;
 		last->next = NULL;
+		w->nqueued -= k;
+		w->last_batch = k;
 		pthread_mutex_unlock(&w->mu);
 
 		struct writer_stats st = { 0 };
@@ -234,10 +397,16 @@ static void *writer_main(void *arg)
 		for (struct request *r = batch, *next; r; r = next) {
 			next = r->next;
 			r->done = 1;
+			pthread_cond_signal(&r->acked);
 		}
-		pthread_cond_broadcast(&w->acked);
 	}
 	pthread_mutex_unlock(&w->mu);
+	if (w->file_dirty && w->file_note.len > 0) {
+		struct err fe = ERR_INIT;
+		write_file(w, &fe); /* stopping: leave the file exact when the disk allows */
+	}
+	for (int i = 0; i < 3; i++)
+		sqlite3_finalize(tx.sp[i]);
 	buf_release(&tx.leaves);
 	buf_release(&tx.event);
 	return NULL;
@@ -252,13 +421,18 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 	if (!w)
 		return err_nomem(e);
 	w->node = n;
+	w->file_ms = -1;
+	buf_init(&w->file_note, NOTE_MAX_LEN);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->queued, NULL);
-	pthread_cond_init(&w->acked, NULL);
+	pthread_cond_init(&w->queued, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->queued);
-		pthread_cond_destroy(&w->acked);
+		buf_release(&w->file_note);
 		mem_free(w);
 		return err_set(e, ERR_INTERNAL, "cannot start the writer thread");
 	}
@@ -277,7 +451,7 @@ void writer_stop(struct writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->queued);
-	pthread_cond_destroy(&w->acked);
+	buf_release(&w->file_note);
 	mem_free(w);
 }
 
@@ -292,15 +466,18 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 		pthread_mutex_unlock(&w->mu);
 		return err_set(e, ERR_INTERNAL, "the writer is stopping");
 	}
+	pthread_cond_init(&r.acked, NULL);
 	if (w->tail)
 		w->tail->next = &r;
 	else
 		w->head = &r;
 	w->tail = &r;
+	w->nqueued++;
 	pthread_cond_signal(&w->queued);
 	while (!r.done)
-		pthread_cond_wait(&w->acked, &w->mu);
+		pthread_cond_wait(&r.acked, &w->mu);
 	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&r.acked);
 	if (res)
 		*res = r.res;
 	if (r.rc < 0) {
@@ -316,4 +493,84 @@ void writer_get_stats(struct writer *w, struct writer_stats *s)
 	pthread_mutex_lock(&w->mu);
 	*s = w->stats;
 	pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- blobs anchored in the log (writer_txn_put_blob) ---- */
+
+/* The blobs row (projection of blob.stored) of name: 1 found (ref, seq filled), 0 none,
+ * -1 error. */
+static int logged_blob(sqlite3 *db, const char *name, struct blob_ref *ref, uint64_t *seq,
+		       struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT sha256, size, seq FROM blobs WHERE name = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret = -1;
+	if (rc == SQLITE_ROW) {
+		*seq = (uint64_t)sqlite3_column_int64(st, 2);
+		const char *sha = (const char *)sqlite3_column_text(st, 0);
+		if (blobs_ref_set(ref, name, sha ? sha : "", (uint64_t)sqlite3_column_int64(st, 1),
+				  e) == 0)
+			ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		db_error(db, e, "reading the blobs table");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int writer_txn_put_blob(struct writer_txn *tx, const void *data, size_t len,
+			struct blob_ref *out, struct err *e)
+{
+	struct node *n = tx->w->node;
+	char *dir = fs_join(n->dir, "blobs");
+	json_t *body = NULL;
+	struct buf canon;
+	buf_init(&canon, 512);
+	char name[65], sha[65], subject[80];
+	struct blob_ref logged;
+	uint64_t seq = 0;
+	int rc = -1;
+	if (!dir) {
+		err_nomem(e);
+		goto out;
+	}
+	if (blobs_name(n->keys.data_key, data, len, name, e) < 0)
+		goto out;
+	int r = logged_blob(n->db, name, &logged, &seq, e);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		/* logged before: the file must still be the one the log records */
+		if (blobs_verify(dir, &logged, e) < 0) {
+			err_prefix(e, "this content was logged at seq %" PRIu64 " (blob.stored) but its "
+				   "file no longer matches the log: restore it from a backup", seq);
+			goto out;
+		}
+		*out = logged;
+		rc = 0;
+		goto out;
+	}
+	if (blobs_put(dir, n->keys.data_key, data, len, out, e) < 0)
+		goto out;
+	blobs_sha256_hex(out, sha);
+	body = json_pack("{s:s, s:s, s:I}", "name", out->name, "sha256", sha, "size",
+			 (json_int_t)out->size);
+	if (!body) {
+		err_nomem(e);
+		goto out;
+	}
+	if (canon_from_json(body, &canon, e) < 0)
+		goto out;
+	snprintf(subject, sizeof subject, "blob:%s", out->name);
+	rc = writer_txn_append(tx, "system", "blob.stored", 1, subject, canon.data, canon.len,
+			       NULL, e);
+out:
+	json_decref(body);
+	buf_release(&canon);
+	mem_free(dir);
+	return rc;
 }

@@ -8,9 +8,13 @@
  * SAVEPOINT: a request whose callback returns -1 (say a UNIQUE constraint failed) is
  * rolled back alone, the others go on. Then it extends the tiles, signs a checkpoint of
  * the new tree with the node key and stores it in the same transaction, COMMITs (one
- * fsync, synchronous=FULL), writes the checkpoint atomically to DIR/checkpoint, and only
- * then acknowledges each request: writer_submit returns with the seq numbers the
- * request got, or with its error. If anything fails before COMMIT, the whole batch is
+ * fsync, synchronous=FULL: the events and the checkpoint covering them are durable), and
+ * only then acknowledges each request: writer_submit returns with the seq numbers the
+ * request got, or with its error. DIR/checkpoint (the rollback guard) gets the committed
+ * note at most WRITER_FILE_INTERVAL_MS (100 ms) later: before the ack of a batch when
+ * that long has passed or the last write failed (the batch is then not acknowledged if
+ * the file cannot be written), else when the writer is idle or stops (docs/LOG.md,
+ * "Group commit"). If anything fails before COMMIT, the whole batch is
  * rolled back and every request in it gets the error; the log stays as it was.
  *
  * The writer stamps events with its clock (UTC ms, node_now_ms), never earlier than the
@@ -64,6 +68,19 @@ int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind
 		      uint64_t *seq, struct err *e);
 /* The database connection, for state-table updates inside the request's savepoint. */
 sqlite3 *writer_txn_db(struct writer_txn *tx);
+
+struct blob_ref;
+/* Stores data as a blob (log/blobs.h: blobs_put under the node's data key into
+ * DIR/blobs) and, the first time this content is stored, appends a clear "blob.stored"
+ * v1 event {"name", "sha256", "size"} (subject "blob:<name>") in the same request, so
+ * the blob is anchored in the signed log and `log verify` can check its file without any
+ * key. Content already logged (a row in the blobs projection) appends nothing: its file
+ * is checked against the logged ref (ERR_VERIFY when it is missing or changed) and that
+ * ref returned. *out gets the ref; workflow events refer to the blob by out->name.
+ * If the request is then rolled back, the blob file stays, unreferenced (harmless:
+ * encrypted; the next put of the same content adopts it; docs/BLOBS.md §8). */
+int writer_txn_put_blob(struct writer_txn *tx, const void *data, size_t len,
+			struct blob_ref *out, struct err *e);
 
 struct writer_stats {
 	unsigned long batches;   /* transactions committed */

@@ -7,16 +7,35 @@
  *   paspor office init --data DIR --origin NAME [--name TEXT]
  *                      (--kek-file FILE | --passphrase-fd N)
  *     Makes the data dir (log/node.h) and appends the first event, "node.created".
+ *     The KEK (file format, passphrase length) is checked before anything is created
+ *     (keys_kek_from_options); node_create removes what it made if it fails later.
+ *     It also writes DIR/paspor.conf, the default office configuration (office/config.h).
+ *   paspor office config --data DIR --check [--file FILE]
+ *     Checks the office configuration: "configuration OK" or every problem, one a line.
  *   paspor office kek --out FILE
  *     Writes a new random key-encryption key file (tests and the demo).
+ *   paspor office serve --data DIR [--listen ADDR] [--public-listen ADDR] ...
+ *     Runs the office's HTTP server (office/server.h) until SIGTERM or SIGINT.
+ *   paspor office routes [--test]
+ *     Prints the HTTP route table (checked against docs/openapi.yaml).
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "log/keys.h"
 #include "log/node.h"
+#include "office/config.h"
+#include "office/officers.h"
+#include "office/server.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 #include "util/cli.h"
 #include "util/err.h"
+#include "util/log.h"
 
 static int cmd_office_init(int argc, char **argv)
 {
@@ -30,9 +49,18 @@ static int cmd_office_init(int argc, char **argv)
 		"\n"
 		"  --origin NAME       the node's DNS name, e.g. kanim-samarinda.imigrasi.go.id\n"
 		"  --name TEXT         the office's name (default: the origin)\n"
-		"  --kek-file FILE     key-encryption key file, kept outside DIR\n"
-		"                      (make one with 'paspor office kek --out FILE')\n"
-		"  --passphrase-fd N   or read a passphrase from file descriptor N (Argon2id)\n"
+		"  --kek-file FILE     key-encryption key file, kept outside DIR: base64 of 32\n"
+		"                      bytes on one line, mode 0600 (make one with\n"
+		"                      'paspor office kek --out FILE')\n"
+		"  --passphrase-fd N   or read a passphrase (at least 12 characters) from file\n"
+		"                      descriptor N (Argon2id)\n"
+		"\n"
+		"The options and the key-encryption key are checked before anything is created;\n"
+		"if making the node fails later, what was made is removed again (DIR too, unless\n"
+		"it existed, empty, before).\n"
+		"\n"
+		"It also writes DIR/paspor.conf, a commented default office configuration\n"
+		"(docs/CONFIG.md) to edit and check with 'paspor office config --check'.\n"
 		"\n"
 		"Exit status: 0 made, 1 failed, 2 usage error or DIR not empty.\n";
 	static const struct option opts[] = {
@@ -69,6 +97,8 @@ static int cmd_office_init(int argc, char **argv)
 	keys_kek_release(&kek);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
+	if (config_write_default(dir, origin, name, &e) < 0)
+		return cli_report(argv[0], &e);
 	printf("office node '%s' made in %s\n", origin, dir);
 	return EXIT_OK;
 }
@@ -103,9 +133,217 @@ static int cmd_office_kek(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_office_config(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office config --data DIR --check [--file FILE]\n"
+		"\n"
+		"Checks the office configuration DIR/paspor.conf (docs/CONFIG.md), or FILE.\n"
+		"Prints \"configuration OK\" on stdout, or every problem on stderr, one line\n"
+		"each: FILE:LINE: SETTING: what is wrong.\n"
+		"\n"
+		"  --data DIR    the office data dir\n"
+		"  --file FILE   check FILE instead of DIR/paspor.conf\n"
+		"  --check       check the configuration (the only action so far)\n"
+		"\n"
+		"Exit status: 0 OK, 1 problems found or the file unreadable, 2 usage error.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *file = NULL;
+	int check = 0, c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': dir = optarg; break;
+		case 'f': file = optarg; break;
+		case 'c': check = 1; break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (!dir && !file)
+		return cli_usage_error(argv[0], "--data DIR or --file FILE is required");
+	if (!check)
+		return cli_usage_error(argv[0], "nothing to do: use --check");
+	char *path = file ? NULL : config_path(dir);
+	if (!file && !path) {
+		fprintf(stderr, "%s: out of memory\n", argv[0]);
+		return EXIT_FAILED;
+	}
+	struct config *cfg = mem_alloc(sizeof *cfg);
+	struct buf problems;
+	buf_init(&problems, 1 << 20);
+	struct err e = ERR_INIT;
+	int rc = EXIT_OK;
+	if (!cfg) {
+		fprintf(stderr, "%s: out of memory\n", argv[0]);
+		rc = EXIT_FAILED;
+	} else if (config_load(file ? file : path, cfg, &problems, &e) < 0) {
+		fputs(buf_str(&problems), stderr);
+		rc = EXIT_FAILED;
+	} else {
+		if (cfg->ratelimit.disabled)
+			fprintf(stderr, "%s: warning: ratelimit.disabled = true lifts every rate "
+				"limit when the server runs with %s=1 (load tests only)\n",
+				argv[0], CONFIG_LOAD_TEST_ENV);
+		printf("configuration OK\n");
+	}
+	buf_release(&problems);
+	mem_free(cfg);
+	mem_free(path);
+	return rc;
+}
+
+static int cmd_office_serve(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office serve --data DIR [--listen ADDR] [--public-listen ADDR]\n"
+		"                           (--kek-file FILE | --passphrase-fd N) [--threads N]\n"
+		"                           [--foreground] [--no-request-log]\n"
+		"\n"
+		"Runs the office node's HTTP server until SIGTERM or SIGINT (docs/HTTP.md). Opens\n"
+		"the node for writing (refused when its log fails the guards, saying why), then\n"
+		"listens on two addresses: the officers' one (every route) and, with\n"
+		"--public-listen, the public one (booking and status only). Once listening it\n"
+		"prints one line per listener on stdout: 'listening officer|public ADDR' (useful\n"
+		"with port 0). On SIGTERM it stops accepting, lets requests in flight finish,\n"
+		"stops the writer after its queued requests and closes the node.\n"
+		"\n"
+		"  --listen ADDR         officers' listener, IPv4:PORT or [IPv6]:PORT\n"
+		"                        (default " OFFICE_LISTEN_DEFAULT "; port 0: any free port)\n"
+		"  --public-listen ADDR  public listener (booking and status only)\n"
+		"  --kek-file FILE       key-encryption key file, kept outside DIR\n"
+		"  --passphrase-fd N     or read a passphrase from file descriptor N\n"
+		"  --threads N           worker threads per listener (1-64, default 4)\n"
+		"  --foreground          log as 'paspor: message' rather than structured lines\n"
+		"  --no-request-log      do not log one line per request\n"
+		"\n"
+		"Environment: PASPOR_TEST_ROUTES=1 also serves the test-only routes (tests).\n"
+		"\n"
+		"Exit status: 0 stopped cleanly, 1 the node cannot be opened (guards) or cannot\n"
+		"listen, 2 usage error.\n";
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "public-listen", required_argument, NULL, 'P' },
+		{ "kek-file", required_argument, NULL, 'k' },
+		{ "passphrase-fd", required_argument, NULL, 'p' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "no-request-log", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct office_server_opts so = { 0 };
+	const char *kek_file = NULL, *fd = NULL;
+	int foreground = 0, c;
+	unsigned long long threads = 4;
+	so.log_requests = 1;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': return cli_help(usage);
+		case 'd': so.dir = optarg; break;
+		case 'l': so.listen = optarg; break;
+		case 'P': so.public_listen = optarg; break;
+		case 'k': kek_file = optarg; break;
+		case 'p': fd = optarg; break;
+		case 'f': foreground = 1; break;
+		case 'q': so.log_requests = 0; break;
+		case 't':
+			if (cli_parse_uint(optarg, 64, &threads) < 0 || threads == 0)
+				return cli_usage_error(argv[0], "--threads must be 1 to 64");
+			break;
+		default: return cli_usage_error(argv[0], "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (!so.dir)
+		return cli_usage_error(argv[0], "--data is required");
+	so.threads = (unsigned)threads;
+	const char *tr = getenv("PASPOR_TEST_ROUTES");
+	so.test_routes = tr && strcmp(tr, "1") == 0;
+
+	struct err e = ERR_INIT;
+	struct kek_source kek;
+	if (keys_kek_from_options(&kek, kek_file, fd, &e) < 0)
+		return cli_report(argv[0], &e);
+	so.kek = &kek;
+
+	/* signals are taken by this thread alone (sigwait); every thread started below
+	 * inherits the mask */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct office_server *srv;
+	int rc = office_server_start(&srv, &so, &e);
+	keys_kek_release(&kek);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	log_init("paspor", foreground, LOG_LEVEL_INFO);
+	printf("listening officer %s\n", http_server_address(srv->officer));
+	if (srv->public_listener)
+		printf("listening public %s\n", http_server_address(srv->public_listener));
+	fflush(stdout);
+	log_info("serving %s: officers on %s%s%s", so.dir, http_server_address(srv->officer),
+		 srv->public_listener ? ", public on " : "",
+		 srv->public_listener ? http_server_address(srv->public_listener) : "");
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("%s: stopping (requests in flight finish first)",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	office_server_stop(srv);
+	log_info("stopped");
+	log_init("paspor", 1, LOG_LEVEL_INFO);
+	return EXIT_OK;
+}
+
+static int cmd_office_routes(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office routes [--test]\n"
+		"\n"
+		"Prints the office server's HTTP routes, one per line:\n"
+		"  METHOD PATTERN LISTENERS ROLES\n"
+		"LISTENERS is 'officer,public' or 'officer'; ROLES is 'anon' (no authorization)\n"
+		"or the role mask. --test adds the test-only routes (marked 'test').\n";
+	static const struct option opts[] = {
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int with_test = 0, c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == 'h')
+			return cli_help(usage);
+		if (c == 't')
+			with_test = 1;
+		else
+			return cli_usage_error(argv[0], "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	office_routes_print(stdout, with_test);
+	return EXIT_OK;
+}
+
 static const struct cli_command office_commands[] = {
 	{ "init", cmd_office_init, "make a new office data dir and its log" },
+	{ "config", cmd_office_config, "check the office configuration (paspor.conf)" },
 	{ "kek", cmd_office_kek, "make a key-encryption key file (tests, demo)" },
+	{ "serve", cmd_office_serve, "run the office's HTTP server (officers' and public listeners)" },
+	{ "routes", cmd_office_routes, "print the HTTP route table" },
+	{ "user", cmd_office_user, "officers: add, list, disable, passwd, totp-reset" },
 	{ NULL, NULL, NULL },
 };
 

@@ -27,6 +27,39 @@ expect_exit 2 "init refuses a non-empty dir" "$PASPOR" office init --data "$D" -
 expect_exit 2 "init refuses a bad origin" "$PASPOR" office init --data "$T/bad" --origin "Not A DNS" --kek-file "$K"
 expect_exit 2 "init needs a KEK" "$PASPOR" office init --data "$T/bad2" --origin $O
 
+# ---- KEK files: one format, base64 of 32 bytes on one line ----
+check "kek file is base64 of 32 bytes on one line (base64 -d)" [ "$(base64 -d "$K" | wc -c)" = 32 ] && [ "$(wc -l <"$K")" = 1 ]
+kekcase() { # name, file content maker; init must refuse it (exit 2) naming the file
+	local f=$T/kek-$1; rm -f "$f"; eval "$2" >"$f"; chmod 600 "$f"
+	expect_exit 2 "KEK file $1: refused" "$PASPOR" office init --data "$T/kd" --origin $O --kek-file "$f"
+	check "... naming the file and the format" grep -q "kek-$1' is not base64 of 32 bytes on one line" "$T/.stderr"
+	check "... before creating anything" [ ! -e "$T/kd" ]
+}
+kekcase raw32 'head -c 32 /dev/urandom'
+kekcase b64of31 'head -c 31 /dev/urandom | base64'
+kekcase b64of33 'head -c 33 /dev/urandom | base64'
+kekcase twolines 'cat "$K" "$K"'
+kekcase crlf 'printf "%s\r\n" "$(cat "$K")"'
+kekcase empty 'true'
+printf '%s' "$(cat "$K")" >"$T/kek-nonl"; chmod 600 "$T/kek-nonl"
+expect_exit 0 "KEK file without the final newline: accepted" "$PASPOR" office init --data "$T/kd" --origin $O --kek-file "$T/kek-nonl"
+rm -rf "$T/kd"
+
+# ---- a failed init leaves nothing behind ----
+expect_exit 2 "init with a passphrase of 11 characters: refused" "$PASPOR" office init --data "$T/p" --origin $O --passphrase-fd 3 3<<<"elevenchars"
+check "... saying it is too short" grep -q "too short" "$T/.stderr"
+check "... creating nothing" [ ! -e "$T/p" ]
+expect_exit 1 "init with a missing KEK file: refused" "$PASPOR" office init --data "$T/p" --origin $O --kek-file "$T/no-such-kek"
+check "... naming it" grep -q "no-such-kek" "$T/.stderr"
+check "... creating nothing" [ ! -e "$T/p" ]
+check "bad origin above created nothing" [ ! -e "$T/bad" ]
+expect_exit 2 "init with an office name that is not UTF-8 fails after the database is made" "$PASPOR" office init --data "$T/p" --origin $O --name "$(printf 'a\377')" --kek-file "$K"
+check "... and removes the data dir it made" [ ! -e "$T/p" ]
+mkdir "$T/p"; chmod 755 "$T/p"
+expect_exit 2 "... in an existing empty dir" "$PASPOR" office init --data "$T/p" --origin $O --name "$(printf 'a\377')" --kek-file "$K"
+check "... which is kept, and left empty" [ -d "$T/p" ] && [ -z "$(ls -A "$T/p")" ]
+rmdir "$T/p"
+
 # ---- append ----
 expect_exit 0 "append operator.note" "$PASPOR" log append --data "$D" --kek-file "$K" --kind operator.note --body '{"text":"buka loket"}'
 check "append prints seq 1" [ "$(cat "$T/.stdout")" = 1 ]
@@ -34,7 +67,9 @@ expect_exit 2 "unknown kind is exit 2" "$PASPOR" log append --data "$D" --kek-fi
 expect_exit 2 "non-canonical body is exit 2" "$PASPOR" log append --data "$D" --kek-file "$K" --kind operator.note --body '{"text": "x"}'
 long=$(head -c 1001 /dev/zero | tr '\0' a)
 expect_exit 2 "note of 1001 characters is exit 2" "$PASPOR" log append --data "$D" --kek-file "$K" --kind operator.note --body "{\"text\":\"$long\"}"
-expect_exit 1 "wrong KEK is refused" "$PASPOR" log append --data "$D" --kek-file <(head -c 32 /dev/urandom | base64) --kind operator.note --body '{"text":"x"}'
+head -c 32 /dev/urandom | base64 >"$T/wrongkek"; chmod 600 "$T/wrongkek"
+expect_exit 1 "wrong KEK is refused" "$PASPOR" log append --data "$D" --kek-file "$T/wrongkek" --kind operator.note --body '{"text":"x"}'
+check "... as a key that does not unwrap data.key" grep -q "cannot unwrap" "$T/.stderr"
 for i in 2 3 4; do "$PASPOR" log append --data "$D" --kek-file "$K" --kind operator.note --body "{\"text\":\"note $i\"}" >/dev/null; done
 check "body of a note is sealed (no clear text in the event)" [ -z "$(sqlite3 "$D/paspor.db" "SELECT seq FROM events WHERE instr(data, CAST('note 3' AS BLOB)) > 0")" ]
 

@@ -1,0 +1,412 @@
+/*
+ * `paspor office user` — officers of an office node (office/officers.h, docs/AUTH.md).
+ *
+ *   paspor office user add --data DIR --username U --role ROLE[,ROLE…] [--name TEXT]
+ *                          (--kek-file F | --passphrase-fd N)
+ *   paspor office user list --data DIR
+ *   paspor office user disable --data DIR --username U [--reason TEXT] (KEK)
+ *   paspor office user passwd --data DIR --username U (KEK)
+ *   paspor office user totp-reset --data DIR --username U (KEK)
+ *   paspor office user roles          the role × action table of docs/ROLES.md
+ *
+ * Passwords are read from standard input (one line; echo off on a terminal), never from
+ * argv. The events' actor is "cli:<OS user>" (the effective user running the command).
+ * These commands take the data dir's write lock: while `office serve` runs, officers
+ * are managed through the API instead.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log/keys.h"
+#include "log/node.h"
+#include "log/writer.h"
+#include "office/auth.h"
+#include "office/officers.h"
+#include "office/roles.h"
+#include "util/buf.h"
+#include "util/cli.h"
+#include "util/err.h"
+
+#define TOTP_ISSUER "Paspor"
+
+struct user_opts {
+	const char *dir, *username, *role, *name, *reason, *kek_file, *fd;
+};
+
+/* Parses the options shared by the subcommands; returns -1 after --help or with *rc set
+ * to the exit code of a usage error. */
+static int parse(int argc, char **argv, const char *usage, struct user_opts *u, int *rc)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "kek-file", required_argument, NULL, 'k' },
+		{ "passphrase-fd", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(u, 0, sizeof *u);
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case 'h': *rc = cli_help(usage); return -1;
+		case 'd': u->dir = optarg; break;
+		case 'u': u->username = optarg; break;
+		case 'r': u->role = optarg; break;
+		case 'n': u->name = optarg; break;
+		case 'R': u->reason = optarg; break;
+		case 'k': u->kek_file = optarg; break;
+		case 'p': u->fd = optarg; break;
+		default: *rc = cli_usage_error(argv[0], "unknown option"); return -1;
+		}
+	}
+	if (optind != argc) {
+		*rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (!u->dir) {
+		*rc = cli_usage_error(argv[0], "--data is required");
+		return -1;
+	}
+	if (u->fd && strcmp(u->fd, "0") == 0) {
+		*rc = cli_usage_error(argv[0], "--passphrase-fd 0 is standard input, which "
+				      "carries the password: use another descriptor");
+		return -1;
+	}
+	return 0;
+}
+
+/* "cli:<effective OS user>", printable ASCII without spaces. */
+static void cli_actor(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(out, n, "cli:%.60s", pw->pw_name);
+	else
+		snprintf(out, n, "cli:uid%lu", (unsigned long)geteuid());
+	for (char *p = out; *p; p++)
+		if (*p < 0x21 || *p > 0x7E)
+			*p = '_';
+}
+
+/* Reads one line from stdin with the terminal's echo off; *pw is sodium_malloc'd. */
+static int read_password(const char *prompt, char **pw, struct err *e)
+{
+	struct termios old, quiet;
+	int tty = isatty(0) && tcgetattr(0, &old) == 0;
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(0, TCSAFLUSH, &quiet);
+	}
+	int rc = keys_read_passphrase_fd(0, pw, e);
+	if (tty) {
+		tcsetattr(0, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	if (rc < 0) {
+		err_prefix(e, "password");
+		return -1;
+	}
+	size_t n = strlen(*pw);
+	if (n && (*pw)[n - 1] == '\r')
+		(*pw)[n - 1] = 0;
+	if (auth_password_acceptable(*pw, e) < 0) {
+		keys_free_passphrase(*pw);
+		*pw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hashes the password read from stdin into hash. */
+static int password_hash(char hash[AUTH_HASH_MAX], struct err *e)
+{
+	char *pw = NULL;
+	if (read_password("new password: ", &pw, e) < 0)
+		return -1;
+	struct auth *a = NULL;
+	int rc = auth_new(&a, NULL, NULL, e);
+	if (rc == 0)
+		rc = auth_password_hash(a, pw, hash, e);
+	auth_free(a);
+	keys_free_passphrase(pw);
+	return rc;
+}
+
+struct writing {
+	struct node n;
+	struct kek_source kek;
+	struct writer *w;
+	char actor[80];
+};
+
+static int writing_start(struct writing *wr, const struct user_opts *u, struct err *e)
+{
+	memset(wr, 0, sizeof *wr);
+	if (officers_register_kinds() < 0)
+		return err_set(e, ERR_INTERNAL, "kind registry is full");
+	if (keys_kek_from_options(&wr->kek, u->kek_file, u->fd, e) < 0)
+		return -1;
+	struct node_opts o = { 0 };
+	node_opts_from_env(&o);
+	o.kek = &wr->kek;
+	if (node_open(&wr->n, u->dir, &o, e) < 0) {
+		keys_kek_release(&wr->kek);
+		return -1;
+	}
+	if (writer_start(&wr->w, &wr->n, e) < 0) {
+		node_close(&wr->n);
+		keys_kek_release(&wr->kek);
+		return -1;
+	}
+	cli_actor(wr->actor, sizeof wr->actor);
+	return 0;
+}
+
+static void writing_stop(struct writing *wr)
+{
+	writer_stop(wr->w);
+	node_close(&wr->n);
+	keys_kek_release(&wr->kek);
+}
+
+static int cmd_user_add(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user add --data DIR --username U --role ROLE[,ROLE...]\n"
+		"                              [--name TEXT] (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Adds an officer (event officer.added). The password is read from standard input\n"
+		"(one line, at least 12 characters; never give it as an argument). Roles:\n"
+		"registrar, interviewer, adjudicator, printer_operator, issuing_officer,\n"
+		"booklet_custodian, office_admin, auditor (docs/ROLES.md). Adjudicators and office\n"
+		"admins get a TOTP secret: its otpauth:// URI and base32 secret are printed once,\n"
+		"here, for enrolment in an authenticator app.\n"
+		"\n"
+		"  --username U   [a-z][a-z0-9._-]{0,31}, unique in the office\n"
+		"  --name TEXT    display name (default: the username)\n"
+		"\n"
+		"Exit status: 0 added, 1 the node refused (guards, I/O), 2 usage error, bad\n"
+		"password or role, or the username exists.\n";
+	struct user_opts u;
+	int rc = 0;
+	if (parse(argc, argv, usage, &u, &rc) < 0)
+		return rc;
+	if (!u.username || !u.role)
+		return cli_usage_error(argv[0], "--username and --role are required");
+	if (!auth_username_valid(u.username))
+		return cli_usage_error(argv[0], "--username must be [a-z][a-z0-9._-]{0,31}");
+	if (u.name && (strlen(u.name) == 0 || strlen(u.name) > 200))
+		return cli_usage_error(argv[0], "--name must be 1 to 200 bytes");
+	struct err e = ERR_INIT;
+	unsigned roles;
+	if (roles_parse_list(u.role, &roles, &e) < 0) {
+		err_prefix(&e, "--role");
+		return cli_report(argv[0], &e);
+	}
+	char hash[AUTH_HASH_MAX];
+	if (password_hash(hash, &e) < 0)
+		return cli_report(argv[0], &e);
+	char secret[AUTH_TOTP_SECRET_MAX + 1] = "";
+	int totp = (roles & ROLES_NEED_TOTP) != 0;
+	if (totp && auth_totp_new_secret(secret, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct writing wr;
+	rc = writing_start(&wr, &u, &e);
+	if (rc == 0) {
+		rc = officers_add(wr.w, wr.actor, u.username, roles, u.name, hash,
+				  totp ? secret : NULL, &e);
+		writing_stop(&wr);
+	}
+	sodium_memzero(hash, sizeof hash);
+	if (rc < 0) {
+		sodium_memzero(secret, sizeof secret);
+		return cli_report(argv[0], &e);
+	}
+	printf("officer '%s' added\n", u.username);
+	if (totp) {
+		struct buf uri;
+		buf_init(&uri, 1024);
+		auth_totp_uri(&uri, TOTP_ISSUER, u.username, secret);
+		printf("TOTP secret (shown once; enrol it now): %s\n", secret);
+		printf("%s\n", buf_str(&uri));
+		sodium_memzero(uri.data, uri.len);
+		buf_release(&uri);
+	}
+	sodium_memzero(secret, sizeof secret);
+	return EXIT_OK;
+}
+
+static int cmd_user_list(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user list --data DIR\n"
+		"\n"
+		"Lists the officers, one a line: username, roles, state (active, disabled,\n"
+		"locked), whether a TOTP second factor is set (totp or -), display name;\n"
+		"tab-separated. Shows no secrets and needs no key.\n";
+	struct user_opts u;
+	int rc = 0;
+	if (parse(argc, argv, usage, &u, &rc) < 0)
+		return rc;
+	struct err e = ERR_INIT;
+	struct node n;
+	struct node_opts o = { 0 };
+	node_opts_from_env(&o);
+	if (node_open(&n, u.dir, &o, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct buf out;
+	buf_init(&out, BUF_MAX_DEFAULT);
+	rc = officers_list(n.db, &out, &e);
+	node_close(&n);
+	if (rc == 0)
+		fwrite(out.data ? out.data : (const uint8_t *)"", 1, out.len, stdout);
+	buf_release(&out);
+	return rc < 0 ? cli_report(argv[0], &e) : EXIT_OK;
+}
+
+static int cmd_user_disable(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user disable --data DIR --username U [--reason TEXT]\n"
+		"                                  (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Disables an officer (event officer.disabled): no more logins. The username stays\n"
+		"taken (it names the officer's past events).\n";
+	struct user_opts u;
+	int rc = 0;
+	if (parse(argc, argv, usage, &u, &rc) < 0)
+		return rc;
+	if (!u.username)
+		return cli_usage_error(argv[0], "--username is required");
+	if (u.reason && strlen(u.reason) > 500)
+		return cli_usage_error(argv[0], "--reason is longer than 500 bytes");
+	struct err e = ERR_INIT;
+	struct writing wr;
+	if (writing_start(&wr, &u, &e) < 0)
+		return cli_report(argv[0], &e);
+	rc = officers_disable(wr.w, wr.actor, u.username, u.reason, &e);
+	writing_stop(&wr);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	printf("officer '%s' disabled\n", u.username);
+	return EXIT_OK;
+}
+
+static int cmd_user_passwd(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user passwd --data DIR --username U\n"
+		"                                 (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Sets an officer's password (event officer.password_changed), read from standard\n"
+		"input: one line of at least 12 characters.\n";
+	struct user_opts u;
+	int rc = 0;
+	if (parse(argc, argv, usage, &u, &rc) < 0)
+		return rc;
+	if (!u.username)
+		return cli_usage_error(argv[0], "--username is required");
+	struct err e = ERR_INIT;
+	char hash[AUTH_HASH_MAX];
+	if (password_hash(hash, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct writing wr;
+	rc = writing_start(&wr, &u, &e);
+	if (rc == 0) {
+		rc = officers_set_password(wr.w, wr.actor, u.username, hash, &e);
+		writing_stop(&wr);
+	}
+	sodium_memzero(hash, sizeof hash);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	printf("password of '%s' changed\n", u.username);
+	return EXIT_OK;
+}
+
+static int cmd_user_totp_reset(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user totp-reset --data DIR --username U\n"
+		"                                     (--kek-file FILE | --passphrase-fd N)\n"
+		"\n"
+		"Gives an officer a new TOTP secret (event officer.totp_reset) and prints its\n"
+		"otpauth:// URI and base32 secret once, for enrolment.\n";
+	struct user_opts u;
+	int rc = 0;
+	if (parse(argc, argv, usage, &u, &rc) < 0)
+		return rc;
+	if (!u.username)
+		return cli_usage_error(argv[0], "--username is required");
+	struct err e = ERR_INIT;
+	char secret[AUTH_TOTP_SECRET_MAX + 1];
+	if (auth_totp_new_secret(secret, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct writing wr;
+	rc = writing_start(&wr, &u, &e);
+	if (rc == 0) {
+		rc = officers_totp_reset(wr.w, wr.actor, u.username, secret, &e);
+		writing_stop(&wr);
+	}
+	if (rc == 0) {
+		struct buf uri;
+		buf_init(&uri, 1024);
+		auth_totp_uri(&uri, TOTP_ISSUER, u.username, secret);
+		printf("TOTP secret (shown once; enrol it now): %s\n%s\n", secret, buf_str(&uri));
+		sodium_memzero(uri.data, uri.len);
+		buf_release(&uri);
+	}
+	sodium_memzero(secret, sizeof secret);
+	return rc < 0 ? cli_report(argv[0], &e) : EXIT_OK;
+}
+
+static int cmd_user_roles(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor office user roles\n"
+		"\n"
+		"Prints the role x action table (Markdown) that docs/ROLES.md holds.\n";
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (c == 'h')
+			return cli_help(usage);
+		return cli_usage_error(argv[0], "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	roles_table_markdown(&b);
+	fwrite(b.data, 1, b.len, stdout);
+	buf_release(&b);
+	return EXIT_OK;
+}
+
+static const struct cli_command user_commands[] = {
+	{ "add", cmd_user_add, "add an officer (password on stdin)" },
+	{ "list", cmd_user_list, "list officers (no secrets)" },
+	{ "disable", cmd_user_disable, "disable an officer" },
+	{ "passwd", cmd_user_passwd, "set an officer's password (on stdin)" },
+	{ "totp-reset", cmd_user_totp_reset, "give an officer a new TOTP secret" },
+	{ "roles", cmd_user_roles, "print the role x action table (docs/ROLES.md)" },
+	{ NULL, NULL, NULL },
+};
+
+int cmd_office_user(int argc, char **argv)
+{
+	return cli_dispatch(argv[0], user_commands, argc, argv);
+}

@@ -1,0 +1,118 @@
+/*
+ * config — the office configuration, DIR/paspor.conf (docs/CONFIG.md).
+ *
+ * The file is libconfig syntax. config_load reads and checks it whole: every problem is
+ * reported, not just the first, one line each, as
+ *     FILE:LINE: SETTING.PATH: what is wrong
+ * (a missing setting is reported at the line of its enclosing group, or without a line
+ * when it belongs at the top level). Unknown settings are errors, so a typo is never
+ * silently ignored. A syntax error stops libconfig at the first one; it is reported the
+ * same way. "@include" is refused: the configuration is one file.
+ *
+ * The result is a plain struct config with no pointers: copy it freely, nothing to
+ * release. Library code only; the `paspor office config --check` command prints the
+ * problems.
+ *
+ * config_write_default writes a commented default file that checks OK, for
+ * `paspor office init`.
+ *
+ * Errors: config_load returns -1 with e set (ERR_INPUT: the configuration is invalid,
+ * the message is the first problem and says how many there are; ERR_IO: the file cannot
+ * be read) and, when problems is not NULL, every problem appended to it, each line ending
+ * in '\n'.
+ */
+#ifndef PASPOR_OFFICE_CONFIG_H
+#define PASPOR_OFFICE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "office/calendar.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define CONFIG_FILE_NAME "paspor.conf"
+#define CONFIG_MAX_SLOTS 48
+#define CONFIG_MAX_HOLIDAYS 400
+#define CONFIG_MAX_PASSPORT_TYPES 8
+#define CONFIG_MAX_FILE_SIZE (256 * 1024)
+
+struct config_slot {
+	int start_min, end_min; /* local minutes of the day, start < end */
+	unsigned quota;         /* bookings per day in this slot */
+};
+
+struct config_passport_type {
+	char code[33];       /* e.g. "ordinary-48": [a-z0-9-], unique */
+	char name[129];      /* shown to applicants */
+	int electronic;      /* 1: e-passport with a chip */
+	int64_t fee;         /* integer minor units of config.currency */
+};
+
+struct config_ratelimit {
+	unsigned booking_per_ip_per_minute;
+	unsigned booking_per_nik_per_day;
+	unsigned status_per_ip_per_minute;
+	unsigned table_entries; /* keys remembered per limiter (bounded memory) */
+	int disabled;           /* see config_ratelimits_lifted */
+};
+
+struct config {
+	/* office */
+	char office_code[33]; /* [A-Z0-9-], 2..32 */
+	char office_name[129];
+	char timezone[64];    /* IANA name, checked to exist */
+	int consular_post;    /* 1: a post abroad (applicants without a NIK may book) */
+	/* booking */
+	unsigned days_ahead;  /* how far ahead a day may be booked */
+	/* calendar */
+	struct config_slot slots[CONFIG_MAX_SLOTS];
+	size_t nslots;
+	unsigned working_days; /* bit w set: weekday w (0 = Sunday) is a working day */
+	struct cal_date holidays[CONFIG_MAX_HOLIDAYS]; /* sorted, unique */
+	size_t nholidays;
+	/* fees */
+	char currency[4];      /* ISO 4217 alphabetic code */
+	struct config_passport_type types[CONFIG_MAX_PASSPORT_TYPES];
+	size_t ntypes;
+	/* validity */
+	unsigned adult_age;    /* age (years) from which adult_years applies */
+	unsigned adult_years, minor_years;
+	/* payment */
+	int personalize_on_pending; /* 1: may personalize before payment is confirmed */
+	struct config_ratelimit ratelimit;
+};
+
+/* Reads and checks path (whose base name is used in messages). */
+int config_load(const char *path, struct config *c, struct buf *problems, struct err *e);
+/* As config_load for text already in memory; name is used in messages. */
+int config_parse(const char *text, size_t len, const char *name, struct config *c,
+		 struct buf *problems, struct err *e);
+
+/* DIR/paspor.conf: a new string (mem_free it), NULL when out of memory. */
+char *config_path(const char *dir);
+
+/* The default configuration's text for an office (name NULL: origin); buf appended. */
+int config_default_text(struct buf *out, const char *origin, const char *name,
+			struct err *e);
+/* Writes DIR/paspor.conf (mode 0640) with the default text; fails if it exists. */
+int config_write_default(const char *dir, const char *origin, const char *name,
+			 struct err *e);
+
+/* The environment variable that, set to "1", lets ratelimit.disabled take effect. */
+#define CONFIG_LOAD_TEST_ENV "PASPOR_LOAD_TEST"
+
+/*
+ * 1 when the rate limits are lifted: ratelimit.disabled = true AND (load_test_flag, or
+ * the environment variable CONFIG_LOAD_TEST_ENV is "1"). The server must log this loudly
+ * at start. ratelimit.disabled alone has no effect (config --check warns about it).
+ */
+int config_ratelimits_lifted(const struct config *c, int load_test_flag);
+
+/* The passport type with this code, or NULL. */
+const struct config_passport_type *config_passport_type(const struct config *c,
+							const char *code);
+/* Validity in years for a person of age `age_years` at issuance. */
+unsigned config_validity_years(const struct config *c, unsigned age_years);
+
+#endif

@@ -1,0 +1,528 @@
+/*
+ * officers — officer events, their projection and the auth backend (see officers.h).
+ */
+#include "office/officers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "log/canon.h"
+#include "log/db.h"
+#include "log/kinds.h"
+#include "log/writer.h"
+#include "office/roles.h"
+#include "util/alloc.h"
+
+/* ---- body checks ---- */
+
+struct field {
+	const char *key;
+	char type;     /* 's' string, 'i' integer >= 0, 'a' array of role names */
+	int required;
+	size_t max;    /* strings: bytes */
+};
+
+static int check_fields(const json_t *body, const char *kind, const struct field *f,
+			struct err *e)
+{
+	size_t known = 0;
+	for (size_t i = 0; f[i].key; i++) {
+		const json_t *v = json_object_get(body, f[i].key);
+		if (!v) {
+			if (f[i].required)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", kind,
+					       f[i].key);
+			continue;
+		}
+		known++;
+		switch (f[i].type) {
+		case 's': {
+			if (!json_is_string(v))
+				return err_set(e, ERR_INPUT, "%s: field '%s' is not a string", kind,
+					       f[i].key);
+			size_t n = json_string_length(v);
+			if (n == 0 || n > f[i].max)
+				return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %zu bytes",
+					       kind, f[i].key, f[i].max);
+			break;
+		}
+		case 'i':
+			if (!json_is_integer(v) || json_integer_value(v) < 0)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is not an integer >= 0",
+					       kind, f[i].key);
+			break;
+		case 'a': {
+			if (!json_is_array(v) || json_array_size(v) == 0 ||
+			    json_array_size(v) > ROLE_COUNT)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is not a list of 1 to %d "
+					       "roles", kind, f[i].key, ROLE_COUNT);
+			unsigned mask = 0;
+			size_t j;
+			const json_t *r;
+			json_array_foreach(v, j, r) {
+				enum role role = ROLE_REGISTRAR;
+				if (!json_is_string(r) ||
+				    roles_parse(json_string_value(r), &role, NULL) < 0 ||
+				    (mask & ROLE_BIT(role)))
+					return err_set(e, ERR_INPUT, "%s: field '%s' holds an unknown "
+						       "or repeated role", kind, f[i].key);
+				mask |= ROLE_BIT(role);
+			}
+			break;
+		}
+		}
+	}
+	if (json_object_size(body) != known)
+		return err_set(e, ERR_INPUT, "%s: unknown field", kind);
+	const json_t *u = json_object_get(body, "username");
+	if (u && !auth_username_valid(json_string_value(u)))
+		return err_set(e, ERR_INPUT, "%s: field 'username' is not [a-z][a-z0-9._-]{0,31}",
+			       kind);
+	const json_t *h = json_object_get(body, "password_hash");
+	if (h && strncmp(json_string_value(h), "$argon2id$", 10) != 0)
+		return err_set(e, ERR_INPUT, "%s: field 'password_hash' is not an Argon2id string",
+			       kind);
+	return 0;
+}
+
+int officers_added_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "name", 's', 1, 200 },
+		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
+		{ "roles", 'a', 1, 0 },
+		{ "totp_secret", 's', 0, AUTH_TOTP_SECRET_MAX },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.added", f, e);
+}
+
+int officers_password_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
+		{ "reason", 's', 1, 16 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	if (check_fields(body, "officer.password_changed", f, e) < 0)
+		return -1;
+	const char *r = json_string_value(json_object_get(body, "reason"));
+	if (strcmp(r, "set") != 0 && strcmp(r, "rehash") != 0)
+		return err_set(e, ERR_INPUT, "officer.password_changed: field 'reason' must be "
+			       "\"set\" or \"rehash\"");
+	return 0;
+}
+
+int officers_totp_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "totp_secret", 's', 1, AUTH_TOTP_SECRET_MAX },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.totp_reset", f, e);
+}
+
+int officers_disabled_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "reason", 's', 0, 500 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.disabled", f, e);
+}
+
+int officers_login_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "client_ip", 's', 1, 64 },
+		{ "totp_step", 'i', 0, 0 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.login", f, e);
+}
+
+int officers_locked_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "failures", 'i', 1, 0 },
+		{ "until_ms", 'i', 1, 0 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.locked_out", f, e);
+}
+
+/* ---- projections ---- */
+
+static const char *str(const json_t *body, const char *key)
+{
+	return json_string_value(json_object_get(body, key));
+}
+
+/* Runs a prepared statement to completion; with must_change, refuses when no row
+ * changed (the officer does not exist). */
+static int run(sqlite3 *db, sqlite3_stmt *st, const char *kind, const json_t *body,
+	       int must_change, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return err_set(e, ERR_INPUT, "%s: officer '%s' already exists", kind,
+			       str(body, "username"));
+	if (rc != SQLITE_DONE)
+		return db_error(db, e, kind);
+	if (must_change && sqlite3_changes(db) == 0)
+		return err_set(e, ERR_INPUT, "%s: no officer '%s'", kind, str(body, "username"));
+	return 0;
+}
+
+int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e)
+{
+	unsigned mask = 0;
+	size_t i;
+	const json_t *r;
+	json_array_foreach(json_object_get(body, "roles"), i, r) {
+		enum role role = ROLE_REGISTRAR;
+		if (roles_parse(json_string_value(r), &role, e) == 0)
+			mask |= ROLE_BIT(role);
+	}
+	struct buf roles;
+	buf_init(&roles, 256);
+	if (roles_format_list(mask, &roles) < 0) {
+		buf_release(&roles);
+		return err_nomem(e);
+	}
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO officers (username, name, roles, hash_seq, totp_seq,"
+			   " added_seq, added_ms, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		       &st, e) < 0) {
+		buf_release(&roles);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, str(body, "username"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, str(body, "name"), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, buf_str(&roles), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
+	if (json_object_get(body, "totp_secret"))
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 7, ev->time_ms);
+	sqlite3_bind_text(st, 8, ev->actor, -1, SQLITE_TRANSIENT);
+	buf_release(&roles);
+	return run(db, st, "officer.added", body, 0, e);
+}
+
+/* UPDATE officers SET <set> WHERE username = ?: the first binding is an int64 value
+ * (or none when val < 0 and the SET clause takes none). */
+static int update(sqlite3 *db, const char *sql, const char *kind, const json_t *body,
+		  const sqlite3_int64 *vals, int nvals, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	for (int i = 0; i < nvals; i++)
+		sqlite3_bind_int64(st, i + 1, vals[i]);
+	sqlite3_bind_text(st, nvals + 1, str(body, "username"), -1, SQLITE_TRANSIENT);
+	return run(db, st, kind, body, 1, e);
+}
+
+int officers_password_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			      struct err *e)
+{
+	sqlite3_int64 v[] = { (sqlite3_int64)ev->seq };
+	return update(db, "UPDATE officers SET hash_seq = ? WHERE username = ?",
+		      "officer.password_changed", body, v, 1, e);
+}
+
+int officers_totp_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			  struct err *e)
+{
+	sqlite3_int64 v[] = { (sqlite3_int64)ev->seq };
+	return update(db, "UPDATE officers SET totp_seq = ?, totp_last_step = 0 WHERE username = ?",
+		      "officer.totp_reset", body, v, 1, e);
+}
+
+int officers_disabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			      struct err *e)
+{
+	(void)ev;
+	return update(db, "UPDATE officers SET disabled = 1 WHERE username = ?",
+		      "officer.disabled", body, NULL, 0, e);
+}
+
+int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e)
+{
+	const json_t *step = json_object_get(body, "totp_step");
+	sqlite3_int64 v[] = { ev->time_ms, step ? (sqlite3_int64)json_integer_value(step) : 0 };
+	return update(db, "UPDATE officers SET last_login_ms = ?,"
+			  " totp_last_step = MAX(totp_last_step, ?) WHERE username = ?",
+		      "officer.login", body, v, 2, e);
+}
+
+int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			    struct err *e)
+{
+	(void)ev;
+	sqlite3_int64 v[] = { (sqlite3_int64)json_integer_value(json_object_get(body, "until_ms")) };
+	return update(db, "UPDATE officers SET locked_until_ms = MAX(locked_until_ms, ?)"
+			  " WHERE username = ?", "officer.locked_out", body, v, 1, e);
+}
+
+/* ---- the kind set ---- */
+
+static const struct kind_def officer_kinds[] = {
+	{ "officer.added", 1, 0, officers_added_check, officers_added_project },
+	{ "officer.password_changed", 1, 0, officers_password_check, officers_password_project },
+	{ "officer.totp_reset", 1, 0, officers_totp_check, officers_totp_project },
+	{ "officer.disabled", 1, 0, officers_disabled_check, officers_disabled_project },
+	{ "officer.login", 1, 0, officers_login_check, officers_login_project },
+	{ "officer.locked_out", 1, 0, officers_locked_check, officers_locked_project },
+};
+
+static const struct kind_table officer_tables[] = {
+	{ "officers", OFFICERS_TABLE_SQL },
+};
+
+static const struct kind_set officer_set = {
+	"officers", officer_kinds, sizeof officer_kinds / sizeof officer_kinds[0],
+	officer_tables, sizeof officer_tables / sizeof officer_tables[0],
+};
+
+int officers_register_kinds(void)
+{
+	return kinds_register(&officer_set);
+}
+
+/* ---- writing ---- */
+
+struct record_arg {
+	const char *actor, *username, *kind;
+	const uint8_t *body;
+	size_t len;
+};
+
+static int record_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct record_arg *a = arg;
+	char subject[AUTH_ACTOR_MAX + 1];
+	snprintf(subject, sizeof subject, "officer:%s", a->username);
+	return writer_txn_append(tx, a->actor, a->kind, 1, subject, a->body, a->len, NULL, e);
+}
+
+int officers_record(struct writer *w, const char *actor, const char *username,
+		    const char *kind, const uint8_t *body, size_t len, struct err *e)
+{
+	if (!auth_username_valid(username))
+		return err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
+	struct record_arg a = { actor, username, kind, body, len };
+	return writer_submit(w, record_fn, &a, NULL, e);
+}
+
+/* Canonicalises body (consumed) and records it; the canonical bytes are wiped. */
+static int record_json(struct writer *w, const char *actor, const char *username,
+		       const char *kind, json_t *body, struct err *e)
+{
+	if (!body)
+		return err_nomem(e);
+	struct buf b;
+	buf_init(&b, 8192);
+	int rc = canon_from_json(body, &b, e);
+	json_decref(body);
+	if (rc == 0)
+		rc = officers_record(w, actor, username, kind, b.data, b.len, e);
+	if (b.data)
+		sodium_memzero(b.data, b.len);
+	buf_release(&b);
+	return rc;
+}
+
+int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
+		 const char *name, const char *password_hash, const char *totp_secret,
+		 struct err *e)
+{
+	json_t *list = json_array();
+	for (int i = 0; list && i < ROLE_COUNT; i++)
+		if (roles & ROLE_BIT(i))
+			json_array_append_new(list, json_string(roles_name((enum role)i)));
+	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", username, "name",
+			      name ? name : username, "password_hash", password_hash, "roles", list);
+	if (b && totp_secret)
+		json_object_set_new(b, "totp_secret", json_string(totp_secret));
+	return record_json(w, actor, username, "officer.added", b, e);
+}
+
+int officers_set_password(struct writer *w, const char *actor, const char *username,
+			  const char *password_hash, struct err *e)
+{
+	return record_json(w, actor, username, "officer.password_changed",
+			   json_pack("{s:s, s:s, s:s}", "username", username, "password_hash",
+				     password_hash, "reason", "set"), e);
+}
+
+int officers_totp_reset(struct writer *w, const char *actor, const char *username,
+			const char *totp_secret, struct err *e)
+{
+	return record_json(w, actor, username, "officer.totp_reset",
+			   json_pack("{s:s, s:s}", "username", username, "totp_secret",
+				     totp_secret), e);
+}
+
+int officers_disable(struct writer *w, const char *actor, const char *username,
+		     const char *reason, struct err *e)
+{
+	json_t *b = json_pack("{s:s}", "username", username);
+	if (b && reason && *reason)
+		json_object_set_new(b, "reason", json_string(reason));
+	return record_json(w, actor, username, "officer.disabled", b, e);
+}
+
+/* ---- reading ---- */
+
+int officers_list(sqlite3 *db, struct buf *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT username, roles, disabled, locked_until_ms,"
+			   " totp_seq IS NOT NULL, name FROM officers ORDER BY username", &st, e) < 0)
+		return -1;
+	int64_t now = (int64_t)time(NULL) * 1000;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *state = sqlite3_column_int(st, 2) ? "disabled"
+				    : sqlite3_column_int64(st, 3) > now ? "locked"
+				    : "active";
+		buf_addf(out, "%s\t%s\t%s\t%s\t%s\n", sqlite3_column_text(st, 0),
+			 sqlite3_column_text(st, 1), state, sqlite3_column_int(st, 4) ? "totp" : "-",
+			 sqlite3_column_text(st, 5));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, e, "officers");
+	return buf_ok(out) ? 0 : err_nomem(e);
+}
+
+int officers_reader_open(struct officers_reader *r, const char *db_path,
+			 const uint8_t *data_key, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (db_open(db_path, DB_READONLY, &r->db, e) < 0)
+		return -1;
+	r->data_key = data_key;
+	pthread_mutex_init(&r->mu, NULL);
+	return 0;
+}
+
+void officers_reader_close(struct officers_reader *r)
+{
+	if (!r->db)
+		return;
+	db_close(r->db);
+	pthread_mutex_destroy(&r->mu);
+	memset(r, 0, sizeof *r);
+}
+
+/* Copies string field `key` of the sealed event at seq into out (size n). */
+static int secret_from_event(struct officers_reader *r, sqlite3_int64 seq, const char *key,
+			     char *out, size_t n, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(r->db, "SELECT data FROM events WHERE seq = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return err_set(e, ERR_IO, "officers: event %lld is missing", (long long)seq);
+	}
+	struct event ev;
+	struct buf body;
+	buf_init(&body, EVENT_BODY_MAX);
+	json_t *v = NULL;
+	int rc = -1;
+	if (event_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &ev,
+			 e) == 0 &&
+	    event_open(&ev, r->data_key, &body, e) == 0 &&
+	    canon_parse(body.data, body.len, &v, e) == 0) {
+		const char *s = json_string_value(json_object_get(v, key));
+		if (!s || strlen(s) >= n)
+			err_set(e, ERR_IO, "officers: event %lld has no '%s'", (long long)seq, key);
+		else {
+			memcpy(out, s, strlen(s) + 1);
+			rc = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	json_decref(v); /* the strings in v are freed unwiped: jansson owns them */
+	if (body.data)
+		sodium_memzero(body.data, body.len);
+	buf_release(&body);
+	return rc;
+}
+
+int officers_lookup(struct officers_reader *r, const char *username, struct auth_record *out,
+		    struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&r->mu);
+	sqlite3_stmt *st;
+	int rc = -1;
+	if (db_prepare(r->db, "SELECT roles, disabled, locked_until_ms, totp_last_step, hash_seq,"
+			      " totp_seq FROM officers WHERE username = ?", &st, e) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+	} else if (step != SQLITE_ROW) {
+		db_error(r->db, e, "officers");
+	} else {
+		snprintf(out->username, sizeof out->username, "%s", username);
+		rc = roles_parse_list((const char *)sqlite3_column_text(st, 0), &out->roles, e);
+		out->disabled = sqlite3_column_int(st, 1);
+		out->locked_until_ms = sqlite3_column_int64(st, 2);
+		out->totp_last_step = sqlite3_column_int64(st, 3);
+		if (rc == 0)
+			rc = secret_from_event(r, sqlite3_column_int64(st, 4), "password_hash",
+					       out->password_hash, sizeof out->password_hash, e);
+		if (rc == 0 && sqlite3_column_type(st, 5) != SQLITE_NULL)
+			rc = secret_from_event(r, sqlite3_column_int64(st, 5), "totp_secret",
+					       out->totp_secret, sizeof out->totp_secret, e);
+		rc = rc == 0 ? 1 : -1;
+	}
+	sqlite3_finalize(st);
+out:
+	pthread_mutex_unlock(&r->mu);
+	if (rc < 0)
+		sodium_memzero(out, sizeof *out);
+	return rc;
+}
+
+static int backend_lookup(void *ctx, const char *username, struct auth_record *out,
+			  struct err *e)
+{
+	struct officers_backend *b = ctx;
+	return officers_lookup(b->reader, username, out, e);
+}
+
+static int backend_record(void *ctx, const char *actor, const char *username, const char *kind,
+			  const uint8_t *body, size_t len, struct err *e)
+{
+	struct officers_backend *b = ctx;
+	return officers_record(b->writer, actor, username, kind, body, len, e);
+}
+
+struct auth_backend officers_auth_backend(struct officers_backend *b)
+{
+	struct auth_backend ab = { b, backend_lookup, backend_record };
+	return ab;
+}

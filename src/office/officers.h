@@ -1,0 +1,123 @@
+/*
+ * officers — office officers as facts in the log, their projection, and the backend
+ * that auth (office/auth.h) uses to find them (docs/AUTH.md "Officers in the log").
+ *
+ * Event kinds (all sealed under the data key; subject "officer:<username>"; actor the
+ * officer, operator or process that caused it):
+ *   officer.added v1            {"name", "password_hash", "roles": [..], "totp_secret"?,
+ *                                "username"}
+ *   officer.password_changed v1 {"password_hash", "reason": "set"|"rehash", "username"}
+ *   officer.totp_reset v1       {"totp_secret", "username"}
+ *   officer.disabled v1         {"reason"?, "username"}
+ *   officer.login v1            {"client_ip", "totp_step"?, "username"}
+ *   officer.locked_out v1       {"failures", "until_ms", "username"}
+ * The password hash (Argon2id string) and the TOTP secret live only in sealed event
+ * bodies: `paspor rebuild` must be able to restore them, and sealed bodies keep them
+ * encrypted at rest. The projection table `officers` holds the public state (roles,
+ * disabled, lockout, last TOTP step) and the seq numbers of the events that carry the
+ * current hash and secret; officers_lookup opens those events with the data key.
+ *
+ * officers_register_kinds() registers these kinds and the table as the "officers" kind
+ * set (log/kinds.h); src/main.c calls it at start-up. The writer helpers
+ * (officers_add …) submit one request to a running writer and wait until it is
+ * durable. A duplicate username is refused by the table's PRIMARY KEY inside the
+ * request's savepoint (ERR_IO from SQLite: "UNIQUE constraint failed"); changing an
+ * officer that does not exist is ERR_INPUT.
+ *
+ * Ownership: struct officers_reader owns its read-only SQLite connection and borrows
+ * the data key (which must outlive it); lookups are serialised by its mutex.
+ */
+#ifndef PASPOR_OFFICE_OFFICERS_H
+#define PASPOR_OFFICE_OFFICERS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log/event.h"
+#include "office/auth.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct writer;
+
+#define OFFICERS_TABLE_SQL                                                              \
+	"CREATE TABLE IF NOT EXISTS officers (username TEXT PRIMARY KEY,"               \
+	" name TEXT NOT NULL, roles TEXT NOT NULL, hash_seq INTEGER NOT NULL,"          \
+	" totp_seq INTEGER, totp_last_step INTEGER NOT NULL DEFAULT 0,"                 \
+	" disabled INTEGER NOT NULL DEFAULT 0, locked_until_ms INTEGER NOT NULL DEFAULT 0," \
+	" last_login_ms INTEGER, added_seq INTEGER NOT NULL, added_ms INTEGER NOT NULL,"   \
+	" added_by TEXT NOT NULL) WITHOUT ROWID"
+
+/* Registers the "officers" kind set; 0, or -1 when the registry is full. */
+int officers_register_kinds(void);
+
+/* Registry entries (exported for tests). */
+int officers_added_check(const json_t *body, struct err *e);
+int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e);
+int officers_password_check(const json_t *body, struct err *e);
+int officers_password_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			      struct err *e);
+int officers_totp_check(const json_t *body, struct err *e);
+int officers_totp_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			  struct err *e);
+int officers_disabled_check(const json_t *body, struct err *e);
+int officers_disabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			      struct err *e);
+int officers_login_check(const json_t *body, struct err *e);
+int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e);
+int officers_locked_check(const json_t *body, struct err *e);
+int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			    struct err *e);
+
+/* ---- writing (through a running writer) ---- */
+
+/* totp_secret may be NULL (no second factor). name: display name (NULL: username). */
+int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
+		 const char *name, const char *password_hash, const char *totp_secret,
+		 struct err *e);
+int officers_set_password(struct writer *w, const char *actor, const char *username,
+			  const char *password_hash, struct err *e);
+int officers_totp_reset(struct writer *w, const char *actor, const char *username,
+			const char *totp_secret, struct err *e);
+int officers_disable(struct writer *w, const char *actor, const char *username,
+		     const char *reason, struct err *e);
+/* Any officer.* kind (v1) with a canonical body. */
+int officers_record(struct writer *w, const char *actor, const char *username,
+		    const char *kind, const uint8_t *body, size_t len, struct err *e);
+
+/* ---- reading ---- */
+
+/* Lines "username<TAB>roles<TAB>state<TAB>totp<TAB>name\n" ordered by username, where
+ * state is "active", "disabled" or "locked" and totp is "totp" or "-". No secrets. */
+int officers_list(sqlite3 *db, struct buf *out, struct err *e);
+
+struct officers_reader {
+	sqlite3 *db;
+	const uint8_t *data_key; /* borrowed, EVENT_KEY_BYTES */
+	pthread_mutex_t mu;
+};
+
+/* Opens db_path (paspor.db) read-only. */
+int officers_reader_open(struct officers_reader *r, const char *db_path,
+			 const uint8_t *data_key, struct err *e);
+void officers_reader_close(struct officers_reader *r);
+/* 1 and *out filled (secrets from the sealed events), 0 no such officer, -1 error. */
+int officers_lookup(struct officers_reader *r, const char *username, struct auth_record *out,
+		    struct err *e);
+
+/* The backend auth needs: lookups through reader, events through writer. */
+struct officers_backend {
+	struct officers_reader *reader;
+	struct writer *writer;
+};
+struct auth_backend officers_auth_backend(struct officers_backend *b);
+
+/* `paspor office user` (cmd_user.c), called from cmd_office.c's table. */
+int cmd_office_user(int argc, char **argv);
+
+#endif

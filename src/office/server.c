@@ -1,0 +1,397 @@
+#include "office/server.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "log/canon.h"
+#include "log/note.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+int office_server_submit(struct office_server *s, writer_fn fn, void *arg,
+			 struct writer_result *res, struct err *e)
+{
+	struct writer_result r = { 0, 0 };
+	int rc = writer_submit(s->writer, fn, arg, &r, e);
+	if (rc == 0 && r.count > 0) {
+		metrics_add(s->m_events, (double)r.count);
+		uint64_t end = r.first_seq + r.count, cur = atomic_load(&s->log_size);
+		while (cur < end && !atomic_compare_exchange_weak(&s->log_size, &cur, end))
+			;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		atomic_store(&s->checkpoint_ms, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	}
+	if (res)
+		*res = r;
+	return rc;
+}
+
+void office_server_log_state(struct office_server *s, uint64_t *size, double *age_s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	int64_t age = now_ms - atomic_load(&s->checkpoint_ms);
+	if (size)
+		*size = atomic_load(&s->log_size);
+	if (age_s)
+		*age_s = age > 0 ? (double)age / 1000.0 : 0;
+}
+
+int office_server_checkpoint(struct office_server *s, struct buf *note, uint64_t *size,
+			     double *age_s, struct err *e)
+{
+	struct buf b;
+	buf_init(&b, (size_t)NOTE_MAX_LEN);
+	struct stat st;
+	int rc = -1;
+	if (stat(s->node.checkpoint_path, &st) < 0) {
+		err_errno(e, ERR_IO, "cannot stat '%s'", s->node.checkpoint_path);
+		goto out;
+	}
+	if (fs_read_file(s->node.checkpoint_path, &b, e) < 0)
+		goto out;
+	struct note n;
+	if (note_parse(&n, b.data, b.len, e) < 0)
+		goto out;
+	struct checkpoint c;
+	rc = checkpoint_parse(&c, n.text, n.text_len, e);
+	note_release(&n);
+	if (rc < 0)
+		goto out;
+	if (size)
+		*size = c.size;
+	checkpoint_release(&c);
+	if (age_s) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		double age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+			     (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
+		*age_s = age > 0 ? age : 0;
+	}
+	if (note && buf_add(note, b.data, b.len) < 0)
+		rc = err_nomem(e);
+out:
+	buf_release(&b);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static int route_healthz(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	uint64_t size = 0;
+	double age = 0;
+	office_server_log_state(s, &size, &age);
+	json_t *j = json_pack("{s:s, s:I, s:I}", "status", "ok", "log_size", (json_int_t)size,
+			      "checkpoint_age_s", (json_int_t)age);
+	if (!j)
+		return err_nomem(&resp->err);
+	int rc = http_resp_json(resp, 200, j);
+	json_decref(j);
+	return rc;
+}
+
+static int route_metrics(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	uint64_t size = 0;
+	double age = 0;
+	office_server_log_state(s, &size, &age);
+	metrics_set(s->m_log_size, (double)size);
+	metrics_set(s->m_cp_age, age);
+	metrics_set(s->m_in_flight, (double)http_server_in_flight(s->officer), "officer");
+	if (s->public_listener)
+		metrics_set(s->m_in_flight, (double)http_server_in_flight(s->public_listener),
+			    "public");
+	struct writer_stats ws;
+	writer_get_stats(s->writer, &ws);
+	metrics_set(s->m_writer, (double)ws.batches, "batches");
+	metrics_set(s->m_writer, (double)ws.requests, "requests");
+	metrics_set(s->m_writer, (double)ws.refused, "refused");
+	metrics_set(s->m_writer, (double)ws.failed, "failed");
+	struct buf b;
+	buf_init(&b, (size_t)8 << 20);
+	if (metrics_render(s->metrics, &b) < 0) {
+		buf_release(&b);
+		return err_set(&resp->err, ERR_NOMEM, "metrics do not fit in the response");
+	}
+	int rc = http_resp_bytes(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.data,
+				 b.len);
+	buf_release(&b);
+	return rc;
+}
+
+static int route_checkpoint(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	struct buf note;
+	buf_init(&note, (size_t)NOTE_MAX_LEN);
+	struct err e = ERR_INIT;
+	int rc = office_server_checkpoint(s, &note, NULL, NULL, &e);
+	if (rc < 0) {
+		buf_release(&note);
+		log_warnx("checkpoint: %s", e.msg);
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "the node's checkpoint cannot be read");
+	}
+	rc = http_resp_bytes(resp, 200, "text/plain; charset=utf-8", note.data, note.len);
+	buf_release(&note);
+	return rc;
+}
+
+/* ---- test-only routes (PASPOR_TEST_ROUTES=1): exercise the wrapper and the writer ---- */
+
+static int route_test_echo(struct http_req *req, struct http_resp *resp)
+{
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	json_int_t ms = json_integer_value(json_object_get(body, "sleep_ms"));
+	if (ms > 10000)
+		ms = 10000;
+	if (ms > 0) {
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	json_t *j = json_pack("{s:b, s:I}", "ok", 1, "keys", (json_int_t)json_object_size(body));
+	json_decref(body);
+	if (!j)
+		return err_nomem(&resp->err);
+	int rc = http_resp_json(resp, 200, j);
+	json_decref(j);
+	return rc;
+}
+
+struct note_arg {
+	struct buf body;
+	uint64_t seq;
+};
+
+static int append_note(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct note_arg *a = arg;
+	return writer_txn_append(tx, "test", "operator.note", 1, "", a->body.data, a->body.len,
+				 &a->seq, e);
+}
+
+static int route_test_notes(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	json_t *text = json_object_get(body, "text");
+	if (!json_is_string(text) || json_object_size(body) != 1) {
+		json_decref(body);
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "expected exactly {\"text\": string}");
+	}
+	struct note_arg a;
+	buf_init(&a.body, (size_t)64 << 10);
+	struct err e = ERR_INIT;
+	int rc = canon_from_json(body, &a.body, &e);
+	json_decref(body);
+	if (rc == 0)
+		rc = office_server_submit(s, append_note, &a, NULL, &e);
+	buf_release(&a.body);
+	if (rc < 0) {
+		if (e.code == ERR_INPUT)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", e.msg);
+		resp->err = e;
+		return -1;
+	}
+	json_t *j = json_pack("{s:I}", "seq", (json_int_t)a.seq);
+	if (!j)
+		return err_nomem(&resp->err);
+	rc = http_resp_json(resp, 201, j);
+	json_decref(j);
+	return rc;
+}
+
+static int route_test_upload(struct http_req *req, struct http_resp *resp)
+{
+	json_t *j = json_pack("{s:I}", "bytes", (json_int_t)req->body_len);
+	if (!j)
+		return err_nomem(&resp->err);
+	int rc = http_resp_json(resp, 200, j);
+	json_decref(j);
+	return rc;
+}
+
+static int route_test_item(struct http_req *req, struct http_resp *resp)
+{
+	json_t *j = json_pack("{s:s}", "id", http_req_param(req, "id"));
+	if (!j)
+		return err_nomem(&resp->err);
+	int rc = http_resp_json(resp, 200, j);
+	json_decref(j);
+	return rc;
+}
+
+static const char *const TEST_JPEG_ONLY[] = { "image/jpeg", NULL };
+
+/* The route table. Flags: HTTP_ROUTE_PUBLIC also on the public listener, HTTP_ROUTE_ANON
+ * no authorization. Keep docs/openapi.yaml in sync (`paspor office routes`). */
+static const struct http_route office_routes[] = {
+	{ "GET", "/healthz", route_healthz, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_ANON, 0, 0, NULL },
+	{ "GET", "/metrics", route_metrics, HTTP_ROUTE_ANON, 0, 0, NULL },
+	{ "GET", "/api/v1/log/checkpoint", route_checkpoint, HTTP_ROUTE_ANON, 0, 0, NULL },
+	/* test-only */
+	{ "POST", "/api/v1/test/echo", route_test_echo, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0, 0,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/test/notes", route_test_notes, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0, 0,
+	  HTTP_JSON_ONLY },
+	{ "PUT", "/api/v1/test/upload", route_test_upload, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0,
+	  (size_t)4 << 20, TEST_JPEG_ONLY },
+	{ "GET", "/api/v1/test/items/{id}", route_test_item,
+	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON | HTTP_ROUTE_PUBLIC, 0, 0, NULL },
+	{ "POST", "/api/v1/test/secret", route_test_echo, HTTP_ROUTE_TEST, 1, 0,
+	  HTTP_JSON_ONLY },
+};
+
+void office_routes_print(FILE *f, int with_test)
+{
+	for (size_t i = 0; i < sizeof office_routes / sizeof office_routes[0]; i++) {
+		const struct http_route *r = &office_routes[i];
+		if ((r->flags & HTTP_ROUTE_TEST) && !with_test)
+			continue;
+		fprintf(f, "%s %s %s ", r->method, r->pattern,
+			(r->flags & HTTP_ROUTE_PUBLIC) ? "officer,public" : "officer");
+		if (r->flags & HTTP_ROUTE_ANON)
+			fprintf(f, "anon");
+		else
+			fprintf(f, "0x%" PRIx32, r->role_mask);
+		fprintf(f, "%s\n", (r->flags & HTTP_ROUTE_TEST) ? " test" : "");
+	}
+}
+
+/* ---------------------------------------------------------------- start and stop */
+
+static void server_free(struct office_server *s)
+{
+	if (s->officer)
+		http_server_stop(s->officer, 0);
+	if (s->public_listener)
+		http_server_stop(s->public_listener, 0);
+	if (s->writer)
+		writer_stop(s->writer);
+	if (s->node_open)
+		node_close(&s->node);
+	metrics_free(s->metrics);
+	mem_free(s->routes);
+	mem_free(s);
+}
+
+int office_server_start(struct office_server **out, const struct office_server_opts *o,
+			struct err *e)
+{
+	*out = NULL;
+	canon_init(); /* jansson allocates through util/alloc.h */
+	struct office_server *s = mem_calloc(1, sizeof *s);
+	if (!s)
+		return err_nomem(e);
+	s->opts = *o;
+	if (!s->opts.listen)
+		s->opts.listen = OFFICE_LISTEN_DEFAULT;
+	if (!s->opts.threads)
+		s->opts.threads = 4;
+	if (!s->opts.shutdown_wait_ms)
+		s->opts.shutdown_wait_ms = OFFICE_SHUTDOWN_WAIT_MS;
+
+	size_t n = sizeof office_routes / sizeof office_routes[0];
+	s->routes = mem_calloc(n, sizeof *s->routes);
+	if (!s->routes) {
+		server_free(s);
+		return err_nomem(e);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(office_routes[i].flags & HTTP_ROUTE_TEST) || o->test_routes)
+			s->routes[s->nroutes++] = office_routes[i];
+
+	s->metrics = metrics_new();
+	if (!s->metrics) {
+		server_free(s);
+		return err_nomem(e);
+	}
+	s->m_events = metrics_counter(s->metrics, "paspor_events_appended_total",
+				      "events appended to the log by this server", NULL, NULL);
+	s->m_log_size = metrics_gauge(s->metrics, "paspor_log_size",
+				      "events in the log (durable, each covered by a signed checkpoint)",
+				      NULL, NULL);
+	s->m_cp_age = metrics_gauge(s->metrics, "paspor_checkpoint_age_seconds",
+				    "seconds since the writer signed the latest checkpoint", NULL, NULL);
+	s->m_in_flight = metrics_gauge(s->metrics, "paspor_http_in_flight",
+				       "HTTP requests being handled, by listener", "listener",
+				       NULL);
+	s->m_writer = metrics_gauge(s->metrics, "paspor_writer",
+				    "group-commit writer since start: batches committed, requests "
+				    "run, refused alone, failed batches",
+				    "what", NULL);
+
+	struct node_opts no = { 0 };
+	node_opts_from_env(&no);
+	no.kek = o->kek;
+	if (node_open(&s->node, o->dir, &no, e) < 0) {
+		server_free(s);
+		return -1;
+	}
+	s->node_open = 1;
+	atomic_store(&s->log_size, s->node.size);
+	atomic_store(&s->checkpoint_ms, s->node.last_time_ms);
+	if (writer_start(&s->writer, &s->node, e) < 0) {
+		server_free(s);
+		return -1;
+	}
+
+	struct http_server_opts ho = HTTP_SERVER_OPTS_INIT;
+	ho.routes = s->routes;
+	ho.nroutes = s->nroutes;
+	ho.app = s;
+	ho.threads = s->opts.threads;
+	ho.metrics = s->metrics;
+	ho.log_requests = o->log_requests;
+	ho.listen = s->opts.listen;
+	ho.listener = HTTP_LISTENER_OFFICER;
+	if (http_server_start(&s->officer, &ho, e) < 0) {
+		err_prefix(e, "officers' listener");
+		server_free(s);
+		return -1;
+	}
+	if (o->public_listen) {
+		ho.listen = o->public_listen;
+		ho.listener = HTTP_LISTENER_PUBLIC;
+		if (http_server_start(&s->public_listener, &ho, e) < 0) {
+			err_prefix(e, "public listener");
+			server_free(s);
+			return -1;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+void office_server_stop(struct office_server *s)
+{
+	if (!s)
+		return;
+	/* stop accepting on both, then let what is in flight finish */
+	http_server_quiesce(s->officer);
+	if (s->public_listener)
+		http_server_quiesce(s->public_listener);
+	http_server_stop(s->officer, s->opts.shutdown_wait_ms);
+	s->officer = NULL;
+	if (s->public_listener)
+		http_server_stop(s->public_listener, s->opts.shutdown_wait_ms);
+	s->public_listener = NULL;
+	server_free(s); /* writer_stop finishes queued requests, then the node closes */
+}

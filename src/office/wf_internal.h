@@ -1,0 +1,48 @@
+/*
+ * wf_internal — what the workflow's files (wf_kinds.c, wf_ops.c, wf_query.c) share;
+ * not for other modules (they use workflow.h).
+ */
+#ifndef PASPOR_OFFICE_WF_INTERNAL_H
+#define PASPOR_OFFICE_WF_INTERNAL_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "office/workflow.h"
+#include "util/err.h"
+
+/* The state an event of kind moves an application in state `from` to, or NULL when
+ * the kind is not allowed from that state (kinds without a state rule: NULL too). */
+const char *wf_transition(const char *kind, const char *from);
+/* 1 when kind's transitions are defined (an application.* or booking.* kind but
+ * booking.created and application.viewed). */
+int wf_kind_has_transition(const char *kind);
+
+/* The fields of an application row the operations need. */
+struct wf_app {
+	char state[32];
+	char idref[128];
+	char slot_date[11], slot_start[6];
+	char enrolled_by[256], interviewed_by[256];
+	char watchlist_result[8];
+	char billing_code[64];
+	char payment_status[16];
+	int has_watchlist_override;
+	int rescheduled;
+	int has_photo;
+	int fingerprints;
+};
+/* 1 found (a filled), 0 none, -1 error. */
+int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e);
+
+/* Steps st to SQLITE_DONE and finalizes it. */
+int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
+
+/* Binds a string value (NULL binds SQL NULL). */
+void wf_bind_str(sqlite3_stmt *st, int i, const char *s);
+
+/* The first state kind is allowed from (for messages), or NULL. */
+const char *wf_transition_from(const char *kind);
+
+#endif

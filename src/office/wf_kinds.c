@@ -1,0 +1,1060 @@
+/*
+ * wf_kinds — the office workflow's event kinds: body schemas (one table-driven checker),
+ * the state-transition table, and the projection handlers (see workflow.h and
+ * docs/WORKFLOW.md).
+ *
+ * Handlers are deterministic: they read only the event (seq, time, actor, body) and the
+ * tables, so replaying the log (node_rebuild) gives the same rows.
+ */
+#include "office/workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "log/blobs.h"
+#include "log/db.h"
+#include "log/kinds.h"
+#include "office/photo.h"
+#include "office/wf_internal.h"
+#include "util/alloc.h"
+
+/* ---- the schema checker ---- */
+
+enum ftype {
+	T_TEXT,   /* one line: min..max characters, no control characters */
+	T_NOTE,   /* text with line breaks allowed */
+	T_ENUM,   /* one of `enums` */
+	T_DATE,   /* YYYY-MM-DD, a real date */
+	T_TIME,   /* HH:MM, 00:00 … 23:59 */
+	T_APP,    /* an application id */
+	T_WID,    /* a watchlist entry id */
+	T_HEX64,  /* 64 lower-case hex characters (blob names, code hashes) */
+	T_IDREF,  /* 16 digits, or X:<type>:<state>:<number> */
+	T_INT,    /* integer min..max */
+	T_INT_OR_NULL,
+	T_TEXTS,  /* array of min..max T_TEXT-like strings (1..500 characters each) */
+	T_WIDS,   /* array of 0..max watchlist entry ids */
+	T_DOCS,   /* the documents object */
+	T_EMAIL,
+	T_PHONE,
+	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
+};
+
+struct field {
+	const char *name;
+	enum ftype type;
+	int required;
+	long long min, max;
+	const char *const *enums;
+};
+
+struct schema {
+	const char *kind;
+	const struct field *fields;
+	size_t nfields;
+	int (*extra)(const json_t *body, struct err *e); /* cross-field rules, or NULL */
+};
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static int has_controls(const char *s, int allow_newline)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && !(allow_newline && (c == '\n' || c == '\t'))) || c == 0x7F)
+			return 1;
+	}
+	return 0;
+}
+
+static int date_ok(const char *s)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+static int time_ok(const char *s)
+{
+	return strlen(s) == 5 && s[2] == ':' && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' &&
+	       s[1] <= '9' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9' &&
+	       (s[0] < '2' || s[1] <= '3');
+}
+
+static int all_in(const char *s, const char *set, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+	return n >= min && n <= max && strspn(s, set) == n;
+}
+
+#define DIGITS "0123456789"
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* 16 digits (a NIK; its inner rules are nik.h's, checked by the API), or
+ * "X:" type ":" ISO 3166 alpha-3 state ":" document number (docs/BOOKING.md). */
+static int idref_ok(const char *s)
+{
+	if (all_in(s, DIGITS, 16, 16))
+		return 1;
+	if (strncmp(s, "X:", 2) != 0)
+		return 0;
+	const char *t = s + 2, *c1 = strchr(t, ':');
+	if (!c1 || c1 == t || c1 - t > 16)
+		return 0;
+	for (const char *p = t; p < c1; p++)
+		if (!strchr(UPPER DIGITS "_", *p))
+			return 0;
+	const char *st = c1 + 1, *c2 = strchr(st, ':');
+	if (!c2 || c2 - st != 3)
+		return 0;
+	for (const char *p = st; p < c2; p++)
+		if (!strchr(UPPER, *p))
+			return 0;
+	return all_in(c2 + 1, UPPER DIGITS, 1, 20);
+}
+
+static int email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	return strlen(s) <= 254 && at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
+	       at[1] != '.' && s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n<>\"");
+}
+
+static int phone_ok(const char *s)
+{
+	size_t digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!(*p == '+' && p == s) && *p != ' ' && *p != '-')
+			return 0;
+	}
+	return digits >= 6 && digits <= 15 && strlen(s) <= 24;
+}
+
+static int check_doc(const char *kind, const char *name, const json_t *d, struct err *e)
+{
+	if (!json_is_object(d))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s' is missing or not an object",
+			       kind, name);
+	const char *status = json_string_value(json_object_get(d, "status"));
+	const json_t *note = json_object_get(d, "note");
+	if (!status || (strcmp(status, "checked") != 0 && strcmp(status, "missing") != 0))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.status' must be 'checked' or "
+			       "'missing'", kind, name);
+	if (note && (!json_is_string(note) || utf8_chars(json_string_value(note)) < 1 ||
+		     utf8_chars(json_string_value(note)) > 500 ||
+		     has_controls(json_string_value(note), 1)))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' must be 1 to 500 "
+			       "characters", kind, name);
+	if (!note && strcmp(status, "missing") == 0)
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' is required when the "
+			       "document is missing", kind, name);
+	if (json_object_size(d) != 1 + (note != NULL))
+		return err_set(e, ERR_INPUT, "%s: 'documents.%s' allows only 'status' and 'note'",
+			       kind, name);
+	return 0;
+}
+
+static const char *const doc_names[] = { "identity_card", "family_card", "civil_record",
+					 "old_passport", NULL };
+
+static int check_field(const char *kind, const struct field *f, const json_t *v,
+		       struct err *e)
+{
+	const char *s = json_string_value(v);
+	switch (f->type) {
+	case T_TEXT:
+	case T_NOTE:
+		if (!s || utf8_chars(s) < (size_t)f->min || utf8_chars(s) > (size_t)f->max ||
+		    has_controls(s, f->type == T_NOTE))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of %lld to %lld "
+				       "characters%s", kind, f->name, f->min, f->max,
+				       f->type == T_TEXT ? " on one line" : "");
+		return 0;
+	case T_ENUM:
+		for (size_t i = 0; s && f->enums[i]; i++)
+			if (strcmp(s, f->enums[i]) == 0)
+				return 0;
+		{
+			char list[200] = "";
+			for (size_t i = 0; f->enums[i]; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'",
+					 i ? ", " : "", f->enums[i]);
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be one of %s", kind, f->name,
+				       list);
+		}
+	case T_DATE:
+		if (!s || !date_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a date YYYY-MM-DD", kind,
+				       f->name);
+		return 0;
+	case T_TIME:
+		if (!s || !time_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a time HH:MM", kind, f->name);
+		return 0;
+	case T_APP:
+	case T_WID:
+		if (!s || !appid_valid(s, f->type == T_APP ? 'A' : 'W'))
+			return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid %s id", kind, f->name,
+				       f->type == T_APP ? "application" : "watchlist entry");
+		return 0;
+	case T_HEX64:
+		if (!s || !blobs_name_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 64 lower-case hex characters",
+				       kind, f->name);
+		return 0;
+	case T_IDREF:
+		if (!s || !idref_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a NIK (16 digits) or "
+				       "X:<document type>:<state>:<number>", kind, f->name);
+		return 0;
+	case T_EMAIL:
+		if (!s || !email_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' is not an e-mail address", kind,
+				       f->name);
+		return 0;
+	case T_PHONE:
+		if (!s || !phone_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a phone number (6 to 15 "
+				       "digits, an optional leading +, spaces or dashes)", kind, f->name);
+		return 0;
+	case T_CODE:
+		if (!s || !all_in(s, "abcdefghijklmnopqrstuvwxyz" DIGITS "-", 1, (size_t)f->max))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %lld of [a-z0-9-]",
+				       kind, f->name, f->max);
+		return 0;
+	case T_INT_OR_NULL:
+		if (json_is_null(v))
+			return 0;
+		/* fall through */
+	case T_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+		    json_integer_value(v) > f->max)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from %lld to %lld",
+				       kind, f->name, f->min, f->max);
+		return 0;
+	case T_TEXTS:
+	case T_WIDS: {
+		size_t n = json_array_size(v);
+		if (!json_is_array(v) || n < (size_t)f->min || n > (size_t)f->max)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of %lld to %lld "
+				       "strings", kind, f->name, f->min, f->max);
+		for (size_t i = 0; i < n; i++) {
+			const char *x = json_string_value(json_array_get(v, i));
+			int ok = x && (f->type == T_WIDS ? appid_valid(x, 'W')
+					: utf8_chars(x) >= 1 && utf8_chars(x) <= 500 &&
+					  !has_controls(x, 1));
+			if (!ok)
+				return err_set(e, ERR_INPUT, "%s: item %zu of '%s' is not %s", kind, i,
+					       f->name, f->type == T_WIDS ? "a watchlist entry id"
+					       : "a string of 1 to 500 characters");
+		}
+		return 0;
+	}
+	case T_DOCS: {
+		if (!json_is_object(v))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an object", kind, f->name);
+		size_t n = 0;
+		for (; doc_names[n]; n++)
+			if (check_doc(kind, doc_names[n], json_object_get(v, doc_names[n]), e) < 0)
+				return -1;
+		if (json_object_size(v) != n)
+			return err_set(e, ERR_INPUT, "%s: 'documents' allows only identity_card, "
+				       "family_card, civil_record and old_passport", kind);
+		return 0;
+	}
+	}
+	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
+}
+
+static int schema_check(const struct schema *s, const json_t *body, struct err *e)
+{
+	size_t present = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		const json_t *v = json_object_get(body, f->name);
+		if (!v) {
+			if (f->required)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind, f->name);
+			continue;
+		}
+		present++;
+		if (check_field(s->kind, f, v, e) < 0)
+			return -1;
+	}
+	if (json_object_size(body) != present) {
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)body, k, v) {
+			size_t i = 0;
+			while (i < s->nfields && strcmp(s->fields[i].name, k) != 0)
+				i++;
+			if (i == s->nfields)
+				return err_set(e, ERR_INPUT, "%s: unknown field '%s'", s->kind, k);
+		}
+	}
+	return s->extra ? s->extra(body, e) : 0;
+}
+
+/* ---- schemas ---- */
+
+#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL }
+#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL }
+#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list }
+
+static const char *const e_sex[] = { "F", "M", "X", NULL };
+static const char *const e_channel[] = { "online", "walk_in", NULL };
+static const char *const e_reason[] = { "new", "renewal", "lost", "damaged", NULL };
+static const char *const e_result[] = { "clear", "hit", NULL };
+static const char *const e_pay[] = { "confirmed", "pending", NULL };
+static const char *const e_what[] = { "details", "history", "photo", "fingerprints",
+				      "documents", "search", NULL };
+static const char *const e_source[] = { "office", "centre", NULL };
+static const char *const e_format[] = { "jpeg", "png", "wsq", "jp2", NULL };
+
+static const struct field f_created[] = {
+	REQ("address", T_NOTE, 1, 300),
+	REQ("app", T_APP, 0, 0),
+	REQ("birth_date", T_DATE, 0, 0),
+	REQ("birth_place", T_TEXT, 1, 100),
+	REQ_ENUM("channel", e_channel),
+	REQ("code_hash", T_HEX64, 0, 0),
+	REQ("email", T_EMAIL, 0, 0),
+	REQ("full_name", T_TEXT, 1, 150),
+	REQ("idref", T_IDREF, 0, 0),
+	REQ("passport_type", T_CODE, 1, 32),
+	REQ("phone", T_PHONE, 0, 0),
+	OPT("police_report", T_TEXT, 1, 64),
+	OPT("previous_passport", T_TEXT, 1, 20),
+	REQ_ENUM("reason", e_reason),
+	REQ_ENUM("sex", e_sex),
+	REQ("slot_date", T_DATE, 0, 0),
+	REQ("slot_start", T_TIME, 0, 0),
+};
+
+/* renewal needs the previous passport number; lost needs a police report reference
+ * (and the previous number when known); new and damaged carry neither report. */
+static int created_extra(const json_t *b, struct err *e)
+{
+	const char *reason = json_string_value(json_object_get(b, "reason"));
+	int prev = json_object_get(b, "previous_passport") != NULL;
+	int police = json_object_get(b, "police_report") != NULL;
+	if (strcmp(reason, "renewal") == 0 && !prev)
+		return err_set(e, ERR_INPUT, "booking.created: a renewal needs 'previous_passport'");
+	if (strcmp(reason, "lost") == 0 && !police)
+		return err_set(e, ERR_INPUT, "booking.created: a lost passport needs 'police_report'");
+	if (strcmp(reason, "lost") != 0 && police)
+		return err_set(e, ERR_INPUT, "booking.created: 'police_report' is only for a lost "
+			       "passport");
+	if (strcmp(reason, "new") == 0 && prev)
+		return err_set(e, ERR_INPUT, "booking.created: a new passport has no "
+			       "'previous_passport' (use renewal, lost or damaged)");
+	return 0;
+}
+
+static const struct field f_cancelled[] = { REQ("app", T_APP, 0, 0),
+					    REQ("reason", T_NOTE, 1, 500) };
+static const struct field f_rescheduled[] = { REQ("app", T_APP, 0, 0),
+					      REQ("slot_date", T_DATE, 0, 0),
+					      REQ("slot_start", T_TIME, 0, 0) };
+static const struct field f_app[] = { REQ("app", T_APP, 0, 0) };
+static const struct field f_documents[] = { REQ("app", T_APP, 0, 0),
+					    REQ("documents", T_DOCS, 0, 0) };
+static const struct field f_photo[] = {
+	REQ("app", T_APP, 0, 0), REQ("blob", T_HEX64, 0, 0),
+	REQ("bytes", T_INT, 1, PHOTO_OUT_MAX),
+	REQ("height", T_INT, 1, 10000), REQ("width", T_INT, 1, 10000),
+};
+static const struct field f_fingerprint[] = {
+	REQ("app", T_APP, 0, 0), REQ("blob", T_HEX64, 0, 0),
+	REQ("bytes", T_INT, 1, (long long)WF_FINGERPRINT_MAX_BYTES),
+	REQ_ENUM("format", e_format), REQ("position", T_INT, 1, 10),
+};
+static const struct field f_interviewed[] = { REQ("app", T_APP, 0, 0),
+					      REQ("notes", T_NOTE, 1, 4000) };
+static const struct field f_watch_checked[] = {
+	REQ("app", T_APP, 0, 0), REQ("entries", T_WIDS, 0, 100),
+	REQ("list_age_s", T_INT_OR_NULL, 0, 100LL * 365 * 86400),
+	OPT("override", T_NOTE, 1, 500), REQ_ENUM("result", e_result),
+};
+
+/* entries list the matched ids: none for clear, some for a hit; override only on a hit */
+static int watch_checked_extra(const json_t *b, struct err *e)
+{
+	int hit = strcmp(json_string_value(json_object_get(b, "result")), "hit") == 0;
+	size_t n = json_array_size(json_object_get(b, "entries"));
+	if (hit != (n > 0))
+		return err_set(e, ERR_INPUT, "application.watchlist_checked: 'entries' must list the "
+			       "matching entries of a hit and be empty when clear");
+	if (!hit && json_object_get(b, "override"))
+		return err_set(e, ERR_INPUT, "application.watchlist_checked: 'override' is only for "
+			       "a hit");
+	return 0;
+}
+
+static const struct field f_decision[] = { REQ("app", T_APP, 0, 0),
+					   REQ("reasons", T_TEXTS, 1, 20) };
+static const struct field f_payment[] = {
+	REQ("amount", T_INT, 0, 1000000000000LL), REQ("app", T_APP, 0, 0),
+	REQ("billing_code", T_TEXT, 1, 40), REQ("currency", T_TEXT, 3, 3),
+	REQ_ENUM("status", e_pay),
+};
+
+static int payment_extra(const json_t *b, struct err *e)
+{
+	const char *c = json_string_value(json_object_get(b, "currency"));
+	if (!all_in(c, UPPER, 3, 3))
+		return err_set(e, ERR_INPUT, "application.payment_recorded: field 'currency' must be "
+			       "an ISO 4217 code (three upper-case letters)");
+	return 0;
+}
+
+static const struct field f_pay_confirmed[] = { REQ("app", T_APP, 0, 0),
+						REQ("billing_code", T_TEXT, 1, 40) };
+static const struct field f_viewed[] = { REQ("app", T_APP, 0, 0), REQ_ENUM("what", e_what) };
+static const struct field f_watch_added[] = {
+	OPT("birth_date", T_DATE, 0, 0), OPT("full_name", T_TEXT, 1, 150),
+	REQ("id", T_WID, 0, 0), OPT("idref", T_IDREF, 0, 0),
+	REQ("reason", T_NOTE, 1, 500), REQ_ENUM("source", e_source),
+};
+
+static int watch_added_extra(const json_t *b, struct err *e)
+{
+	int idref = json_object_get(b, "idref") != NULL;
+	int name = json_object_get(b, "full_name") != NULL;
+	int date = json_object_get(b, "birth_date") != NULL;
+	if (idref ? (name || date) : !(name && date))
+		return err_set(e, ERR_INPUT, "watchlist.entry_added: give either 'idref', or "
+			       "'full_name' and 'birth_date'");
+	return 0;
+}
+
+#define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
+static const struct schema schemas[] = {
+	SCHEMA("booking.created", f_created, created_extra),
+	SCHEMA("booking.cancelled", f_cancelled, NULL),
+	SCHEMA("booking.rescheduled", f_rescheduled, NULL),
+	SCHEMA("application.checked_in", f_app, NULL),
+	SCHEMA("application.no_show", f_app, NULL),
+	SCHEMA("application.documents_checked", f_documents, NULL),
+	SCHEMA("application.photo_enrolled", f_photo, NULL),
+	SCHEMA("application.fingerprint_enrolled", f_fingerprint, NULL),
+	SCHEMA("application.enrolled", f_app, NULL),
+	SCHEMA("application.interviewed", f_interviewed, NULL),
+	SCHEMA("application.watchlist_checked", f_watch_checked, watch_checked_extra),
+	SCHEMA("application.approved", f_decision, NULL),
+	SCHEMA("application.rejected", f_decision, NULL),
+	SCHEMA("application.payment_recorded", f_payment, payment_extra),
+	SCHEMA("application.payment_confirmed", f_pay_confirmed, NULL),
+	SCHEMA("application.viewed", f_viewed, NULL),
+	SCHEMA("watchlist.entry_added", f_watch_added, watch_added_extra),
+};
+#define NSCHEMAS (sizeof schemas / sizeof schemas[0])
+
+/* kind_def.check has no kind argument: one small checker per schema */
+#define CHECKER(i)                                                                 \
+	static int check_##i(const json_t *b, struct err *e)                      \
+	{                                                                          \
+		return schema_check(&schemas[i], b, e);                            \
+	}
+CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
+CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
+CHECKER(15) CHECKER(16)
+
+/* ---- transitions ---- */
+
+struct transition {
+	const char *kind;
+	const char *from[2]; /* allowed current states */
+	const char *to;      /* NULL: the state stays */
+};
+
+static const struct transition transitions[] = {
+	{ "booking.cancelled", { WF_STATE_BOOKED }, WF_STATE_CANCELLED },
+	{ "booking.rescheduled", { WF_STATE_BOOKED }, WF_STATE_BOOKED },
+	{ "application.checked_in", { WF_STATE_BOOKED }, WF_STATE_CHECKED_IN },
+	{ "application.no_show", { WF_STATE_BOOKED }, WF_STATE_NO_SHOW },
+	{ "application.documents_checked", { WF_STATE_CHECKED_IN }, WF_STATE_DOCUMENTS_VERIFIED },
+	{ "application.photo_enrolled", { WF_STATE_DOCUMENTS_VERIFIED }, WF_STATE_DOCUMENTS_VERIFIED },
+	{ "application.fingerprint_enrolled", { WF_STATE_DOCUMENTS_VERIFIED },
+	  WF_STATE_DOCUMENTS_VERIFIED },
+	{ "application.enrolled", { WF_STATE_DOCUMENTS_VERIFIED }, WF_STATE_ENROLLED },
+	{ "application.interviewed", { WF_STATE_ENROLLED }, WF_STATE_INTERVIEWED },
+	{ "application.watchlist_checked", { WF_STATE_INTERVIEWED }, WF_STATE_INTERVIEWED },
+	{ "application.approved", { WF_STATE_INTERVIEWED }, WF_STATE_APPROVED },
+	{ "application.rejected", { WF_STATE_INTERVIEWED }, WF_STATE_REJECTED },
+	{ "application.payment_recorded", { WF_STATE_APPROVED }, WF_STATE_PAID },
+	{ "application.payment_confirmed", { WF_STATE_PAID }, WF_STATE_PAID },
+};
+
+const char *wf_transition(const char *kind, const char *from)
+{
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
+		if (strcmp(transitions[i].kind, kind) != 0)
+			continue;
+		for (size_t k = 0; k < 2 && transitions[i].from[k]; k++)
+			if (strcmp(transitions[i].from[k], from) == 0)
+				return transitions[i].to;
+		return NULL;
+	}
+	return NULL;
+}
+
+const char *wf_transition_from(const char *kind)
+{
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+		if (strcmp(transitions[i].kind, kind) == 0)
+			return transitions[i].from[0];
+	return NULL;
+}
+
+int wf_kind_has_transition(const char *kind)
+{
+	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+		if (strcmp(transitions[i].kind, kind) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- shared helpers ---- */
+
+int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, e, what);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+void wf_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	snprintf(out, n, "%s", s ? s : "");
+}
+
+int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
+{
+	sqlite3_stmt *st;
+	memset(a, 0, sizeof *a);
+	if (db_prepare(db, "SELECT state, idref, slot_date, slot_start, enrolled_by,"
+			   " interviewed_by, watchlist_result, watchlist_override IS NOT NULL,"
+			   " rescheduled, photo_blob IS NOT NULL, billing_code, payment_status,"
+			   " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id)"
+			   " FROM applications a WHERE id = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret;
+	if (rc == SQLITE_ROW) {
+		copy_col(st, 0, a->state, sizeof a->state);
+		copy_col(st, 1, a->idref, sizeof a->idref);
+		copy_col(st, 2, a->slot_date, sizeof a->slot_date);
+		copy_col(st, 3, a->slot_start, sizeof a->slot_start);
+		copy_col(st, 4, a->enrolled_by, sizeof a->enrolled_by);
+		copy_col(st, 5, a->interviewed_by, sizeof a->interviewed_by);
+		copy_col(st, 6, a->watchlist_result, sizeof a->watchlist_result);
+		a->has_watchlist_override = sqlite3_column_int(st, 7);
+		a->rescheduled = sqlite3_column_int(st, 8);
+		a->has_photo = sqlite3_column_int(st, 9);
+		copy_col(st, 10, a->billing_code, sizeof a->billing_code);
+		copy_col(st, 11, a->payment_status, sizeof a->payment_status);
+		a->fingerprints = sqlite3_column_int(st, 12);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_error(db, e, "reading the applications table");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int wf_name_norm(const char *name, char **out, struct err *e)
+{
+	*out = NULL;
+	utf8proc_uint8_t *m = NULL;
+	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)name, 0, &m,
+					  UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT |
+					  UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
+	if (n < 0)
+		return err_set(e, ERR_INPUT, "name is not valid UTF-8");
+	char *r = mem_alloc((size_t)n + 1);
+	if (!r) {
+		free(m); /* utf8proc's own allocation */
+		return err_nomem(e);
+	}
+	size_t k = 0;
+	int space = 1; /* drops leading separators */
+	for (utf8proc_ssize_t i = 0; i < n; i++) {
+		unsigned char c = m[i];
+		int sep = c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+		if (sep) {
+			if (!space)
+				r[k++] = ' ';
+			space = 1;
+		} else {
+			r[k++] = (char)c;
+			space = 0;
+		}
+	}
+	if (k > 0 && r[k - 1] == ' ')
+		k--;
+	r[k] = '\0';
+	free(m);
+	*out = r;
+	return 0;
+}
+
+/* ---- projections ---- */
+
+static const struct kind_table office_tables[] = {
+	{ "applications",
+	  "CREATE TABLE IF NOT EXISTS applications ("
+	  " id TEXT PRIMARY KEY, state TEXT NOT NULL, idref TEXT NOT NULL,"
+	  " code_hash TEXT NOT NULL UNIQUE, full_name TEXT NOT NULL, name_norm TEXT NOT NULL,"
+	  " birth_place TEXT NOT NULL, birth_date TEXT NOT NULL, sex TEXT NOT NULL,"
+	  " address TEXT NOT NULL, phone TEXT NOT NULL, email TEXT NOT NULL,"
+	  " passport_type TEXT NOT NULL, channel TEXT NOT NULL, reason TEXT NOT NULL,"
+	  " previous_passport TEXT, police_report TEXT,"
+	  " slot_date TEXT NOT NULL, slot_start TEXT NOT NULL,"
+	  " rescheduled INTEGER NOT NULL DEFAULT 0,"
+	  " created_seq INTEGER NOT NULL, created_ms INTEGER NOT NULL, created_by TEXT NOT NULL,"
+	  " updated_seq INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+	  " cancel_reason TEXT, checked_in_by TEXT, documents_by TEXT, enrolled_by TEXT,"
+	  " interviewed_by TEXT, interview_notes TEXT, decided_by TEXT, decision_reasons TEXT,"
+	  " photo_blob TEXT, photo_width INTEGER, photo_height INTEGER, photo_bytes INTEGER,"
+	  " watchlist_result TEXT, watchlist_entries TEXT, watchlist_override TEXT,"
+	  " watchlist_by TEXT, watchlist_seq INTEGER,"
+	  " billing_code TEXT, amount INTEGER, currency TEXT, payment_status TEXT,"
+	  " paid_by TEXT) WITHOUT ROWID;"
+	  "CREATE UNIQUE INDEX IF NOT EXISTS applications_active_idref ON applications (idref)"
+	  " WHERE state NOT IN ('cancelled', 'no_show', 'rejected', 'issued');"
+	  "CREATE INDEX IF NOT EXISTS applications_state_day ON applications (state, slot_date);"
+	  "CREATE INDEX IF NOT EXISTS applications_day ON applications (slot_date);"
+	  "CREATE INDEX IF NOT EXISTS applications_idref ON applications (idref);" },
+	{ "application_documents",
+	  "CREATE TABLE IF NOT EXISTS application_documents ("
+	  " app TEXT NOT NULL, doc TEXT NOT NULL, status TEXT NOT NULL, note TEXT,"
+	  " seq INTEGER NOT NULL, PRIMARY KEY (app, doc)) WITHOUT ROWID" },
+	{ "application_fingerprints",
+	  "CREATE TABLE IF NOT EXISTS application_fingerprints ("
+	  " app TEXT NOT NULL, position INTEGER NOT NULL, blob TEXT NOT NULL,"
+	  " format TEXT NOT NULL, bytes INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	  " PRIMARY KEY (app, position)) WITHOUT ROWID" },
+	{ "slot_counts",
+	  "CREATE TABLE IF NOT EXISTS slot_counts ("
+	  " slot_date TEXT NOT NULL, slot_start TEXT NOT NULL, count INTEGER NOT NULL"
+	  " CHECK (count >= 0), PRIMARY KEY (slot_date, slot_start)) WITHOUT ROWID" },
+	{ "watchlist",
+	  "CREATE TABLE IF NOT EXISTS watchlist ("
+	  " id TEXT PRIMARY KEY, idref TEXT, name_norm TEXT, birth_date TEXT,"
+	  " reason TEXT NOT NULL, source TEXT NOT NULL, added_by TEXT NOT NULL,"
+	  " seq INTEGER NOT NULL, time_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE INDEX IF NOT EXISTS watchlist_idref ON watchlist (idref);"
+	  "CREATE INDEX IF NOT EXISTS watchlist_name ON watchlist (name_norm, birth_date);" },
+	{ "access_log",
+	  "CREATE TABLE IF NOT EXISTS access_log ("
+	  " seq INTEGER PRIMARY KEY, app TEXT NOT NULL, actor TEXT NOT NULL,"
+	  " time_ms INTEGER NOT NULL, what TEXT NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS access_log_app ON access_log (app, seq);" },
+};
+
+static const char *str(const json_t *b, const char *k)
+{
+	return json_string_value(json_object_get(b, k));
+}
+
+static int slot_add(sqlite3 *db, const char *date, const char *start, int delta, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO slot_counts (slot_date, slot_start, count) VALUES (?1, ?2, max(?3, 0))"
+			   " ON CONFLICT (slot_date, slot_start) DO UPDATE SET count = count + ?3",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, start, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, delta);
+	return wf_step_done(db, st, "slot_counts", e);
+}
+
+/* The application's state must allow kind; fills a. */
+static int expect(sqlite3 *db, const struct event *ev, const char *app, struct wf_app *a,
+		  const char **to, struct err *e)
+{
+	int r = wf_app_load(db, app, a, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(e, ERR_INPUT, "%s: application %s does not exist", ev->kind, app);
+	*to = wf_transition(ev->kind, a->state);
+	if (!*to)
+		return err_set(e, ERR_INPUT, "%s: not allowed for application %s in state '%s'",
+			       ev->kind, app, a->state);
+	return 0;
+}
+
+/* UPDATE applications SET state, updated_*, <set> WHERE id: set's parameters are ?4…
+ * bound by the caller through bind() after the first three. */
+static int update_app(sqlite3 *db, const struct event *ev, const char *app, const char *state,
+		      const char *set, const char *const *vals, size_t nvals, struct err *e)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, "UPDATE applications SET state = ?1, updated_seq = ?2,"
+		 " updated_ms = ?3%s%s WHERE id = ?%zu", set ? ", " : "", set ? set : "",
+		 4 + nvals);
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 3, ev->time_ms);
+	for (size_t i = 0; i < nvals; i++)
+		wf_bind_str(st, 4 + (int)i, vals[i]);
+	sqlite3_bind_text(st, 4 + (int)nvals, app, -1, SQLITE_TRANSIENT);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+static int p_created(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	char *norm;
+	if (wf_name_norm(str(b, "full_name"), &norm, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO applications (id, state, idref, code_hash, full_name,"
+			   " name_norm, birth_place, birth_date, sex, address, phone, email,"
+			   " passport_type, channel, reason, previous_passport, police_report,"
+			   " slot_date, slot_start, created_seq, created_ms, created_by,"
+			   " updated_seq, updated_ms) VALUES (?1, 'booked', ?2, ?3, ?4, ?5, ?6, ?7,"
+			   " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+			   " ?19, ?20)", &st, e) < 0) {
+		mem_free(norm);
+		return -1;
+	}
+	static const char *const keys[] = { "app", "idref", "code_hash", "full_name", NULL,
+					     "birth_place", "birth_date", "sex", "address", "phone",
+					     "email", "passport_type", "channel", "reason",
+					     "previous_passport", "police_report", "slot_date",
+					     "slot_start" };
+	for (int i = 0; i < 18; i++)
+		wf_bind_str(st, i + 1, keys[i] ? str(b, keys[i]) : norm);
+	sqlite3_bind_int64(st, 19, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 20, ev->time_ms);
+	sqlite3_bind_text(st, 21, ev->actor, -1, SQLITE_TRANSIENT);
+	int rc = wf_step_done(db, st, "booking.created", e);
+	mem_free(norm);
+	if (rc < 0)
+		return -1;
+	return slot_add(db, str(b, "slot_date"), str(b, "slot_start"), 1, e);
+}
+
+static int p_cancelled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	const char *v[] = { str(b, "reason") };
+	if (update_app(db, ev, app, to, "cancel_reason = ?4", v, 1, e) < 0)
+		return -1;
+	return slot_add(db, a.slot_date, a.slot_start, -1, e);
+}
+
+static int p_rescheduled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	if (a.rescheduled)
+		return err_set(e, ERR_INPUT, "booking.rescheduled: application %s was rescheduled "
+			       "already", app);
+	const char *v[] = { str(b, "slot_date"), str(b, "slot_start") };
+	if (update_app(db, ev, app, to, "slot_date = ?4, slot_start = ?5, rescheduled = 1", v, 2,
+		       e) < 0 ||
+	    slot_add(db, a.slot_date, a.slot_start, -1, e) < 0)
+		return -1;
+	return slot_add(db, v[0], v[1], 1, e);
+}
+
+/* Kinds that only change the state and record who did it in column `by` (or nothing). */
+static int simple(sqlite3 *db, const struct event *ev, const json_t *b, const char *by,
+		  struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	char set[64];
+	if (by)
+		snprintf(set, sizeof set, "%s = ?4", by);
+	const char *v[] = { ev->actor };
+	return update_app(db, ev, app, to, by ? set : NULL, v, by ? 1 : 0, e);
+}
+
+static int p_checked_in(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	return simple(db, ev, b, "checked_in_by", e);
+}
+
+static int p_no_show(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	return simple(db, ev, b, NULL, e);
+}
+
+static int p_documents(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	if (simple(db, ev, b, "documents_by", e) < 0)
+		return -1;
+	const json_t *docs = json_object_get(b, "documents");
+	for (size_t i = 0; doc_names[i]; i++) {
+		const json_t *d = json_object_get(docs, doc_names[i]);
+		sqlite3_stmt *st;
+		if (db_prepare(db, "INSERT OR REPLACE INTO application_documents (app, doc, status,"
+				   " note, seq) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
+			return -1;
+		wf_bind_str(st, 1, str(b, "app"));
+		wf_bind_str(st, 2, doc_names[i]);
+		wf_bind_str(st, 3, str(d, "status"));
+		wf_bind_str(st, 4, str(d, "note"));
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
+		if (wf_step_done(db, st, ev->kind, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int p_photo(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	char w[24], h[24], n[24];
+	snprintf(w, sizeof w, "%lld", (long long)json_integer_value(json_object_get(b, "width")));
+	snprintf(h, sizeof h, "%lld", (long long)json_integer_value(json_object_get(b, "height")));
+	snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(b, "bytes")));
+	const char *v[] = { str(b, "blob"), w, h, n };
+	return update_app(db, ev, app, to, "photo_blob = ?4, photo_width = CAST(?5 AS INTEGER),"
+			  " photo_height = CAST(?6 AS INTEGER), photo_bytes = CAST(?7 AS INTEGER)",
+			  v, 4, e);
+}
+
+static int p_fingerprint(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0 || update_app(db, ev, app, to, NULL, NULL, 0, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT OR REPLACE INTO application_fingerprints (app, position, blob,"
+			   " format, bytes, seq) VALUES (?, ?, ?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(b, "position")));
+	wf_bind_str(st, 3, str(b, "blob"));
+	wf_bind_str(st, 4, str(b, "format"));
+	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(b, "bytes")));
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->seq);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+static int p_enrolled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	if (!a.has_photo)
+		return err_set(e, ERR_INPUT, "application.enrolled: application %s has no photo", app);
+	const char *v[] = { ev->actor };
+	return update_app(db, ev, app, to, "enrolled_by = ?4", v, 1, e);
+}
+
+static int p_interviewed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	const char *v[] = { ev->actor, str(b, "notes") };
+	return update_app(db, ev, app, to, "interviewed_by = ?4, interview_notes = ?5", v, 2, e);
+}
+
+static int p_watch_checked(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	char *entries = json_dumps(json_object_get(b, "entries"), JSON_COMPACT);
+	if (!entries)
+		return err_nomem(e);
+	char seq[24];
+	snprintf(seq, sizeof seq, "%llu", (unsigned long long)ev->seq);
+	const char *v[] = { str(b, "result"), entries, str(b, "override"), ev->actor, seq };
+	int rc = update_app(db, ev, app, to, "watchlist_result = ?4, watchlist_entries = ?5,"
+			    " watchlist_override = ?6, watchlist_by = ?7,"
+			    " watchlist_seq = CAST(?8 AS INTEGER)", v, 5, e);
+	mem_free(entries); /* jansson allocates through mem_alloc (canon_init) */
+	return rc;
+}
+
+static int p_decision(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	/* separation of duties, also enforced here so the log cannot hold a violation */
+	if (strcmp(ev->actor, a.enrolled_by) == 0 || strcmp(ev->actor, a.interviewed_by) == 0)
+		return err_set(e, ERR_INPUT, "%s: %s enrolled or interviewed application %s",
+			       ev->kind, ev->actor, app);
+	char *reasons = json_dumps(json_object_get(b, "reasons"), JSON_COMPACT);
+	if (!reasons)
+		return err_nomem(e);
+	const char *v[] = { ev->actor, reasons };
+	int rc = update_app(db, ev, app, to, "decided_by = ?4, decision_reasons = ?5", v, 2, e);
+	mem_free(reasons);
+	return rc;
+}
+
+static int p_payment(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	char amount[24];
+	snprintf(amount, sizeof amount, "%lld",
+		 (long long)json_integer_value(json_object_get(b, "amount")));
+	const char *v[] = { str(b, "billing_code"), amount, str(b, "currency"), str(b, "status"),
+			    ev->actor };
+	return update_app(db, ev, app, to, "billing_code = ?4, amount = CAST(?5 AS INTEGER),"
+			  " currency = ?6, payment_status = ?7, paid_by = ?8", v, 5, e);
+}
+
+static int p_pay_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	if (strcmp(a.payment_status, "pending") != 0 ||
+	    strcmp(a.billing_code, str(b, "billing_code")) != 0)
+		return err_set(e, ERR_INPUT, "application.payment_confirmed: application %s has no "
+			       "pending payment with that billing code", app);
+	const char *v[] = { "confirmed" };
+	return update_app(db, ev, app, to, "payment_status = ?4", v, 1, e);
+}
+
+static int p_viewed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO access_log (seq, app, actor, time_ms, what)"
+			   " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
+	wf_bind_str(st, 2, str(b, "app"));
+	wf_bind_str(st, 3, ev->actor);
+	sqlite3_bind_int64(st, 4, ev->time_ms);
+	wf_bind_str(st, 5, str(b, "what"));
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+static int p_watch_added(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	char *norm = NULL;
+	if (str(b, "full_name") && wf_name_norm(str(b, "full_name"), &norm, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO watchlist (id, idref, name_norm, birth_date, reason,"
+			   " source, added_by, seq, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       &st, e) < 0) {
+		mem_free(norm);
+		return -1;
+	}
+	wf_bind_str(st, 1, str(b, "id"));
+	wf_bind_str(st, 2, str(b, "idref"));
+	wf_bind_str(st, 3, norm);
+	wf_bind_str(st, 4, str(b, "birth_date"));
+	wf_bind_str(st, 5, str(b, "reason"));
+	wf_bind_str(st, 6, str(b, "source"));
+	wf_bind_str(st, 7, ev->actor);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 9, ev->time_ms);
+	mem_free(norm);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+/* ---- the set ---- */
+
+static const struct kind_def office_kinds[] = {
+	{ "booking.created", 1, 0, check_0, p_created },
+	{ "booking.cancelled", 1, 0, check_1, p_cancelled },
+	{ "booking.rescheduled", 1, 0, check_2, p_rescheduled },
+	{ "application.checked_in", 1, 0, check_3, p_checked_in },
+	{ "application.no_show", 1, 0, check_4, p_no_show },
+	{ "application.documents_checked", 1, 0, check_5, p_documents },
+	{ "application.photo_enrolled", 1, 0, check_6, p_photo },
+	{ "application.fingerprint_enrolled", 1, 0, check_7, p_fingerprint },
+	{ "application.enrolled", 1, 0, check_8, p_enrolled },
+	{ "application.interviewed", 1, 0, check_9, p_interviewed },
+	{ "application.watchlist_checked", 1, 0, check_10, p_watch_checked },
+	{ "application.approved", 1, 0, check_11, p_decision },
+	{ "application.rejected", 1, 0, check_12, p_decision },
+	{ "application.payment_recorded", 1, 0, check_13, p_payment },
+	{ "application.payment_confirmed", 1, 0, check_14, p_pay_confirmed },
+	{ "application.viewed", 1, 0, check_15, p_viewed },
+	{ "watchlist.entry_added", 1, 0, check_16, p_watch_added },
+};
+
+_Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,
+	       "one kind per schema, in the same order");
+
+static const struct kind_set office_set = {
+	"office", office_kinds, sizeof office_kinds / sizeof office_kinds[0],
+	office_tables, sizeof office_tables / sizeof office_tables[0],
+};
+
+int office_register_kinds(void)
+{
+	return kinds_register(&office_set);
+}

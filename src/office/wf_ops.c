@@ -1,0 +1,524 @@
+/*
+ * wf_ops — the workflow's operations, run by the writer thread inside a request's
+ * savepoint (see workflow.h). Each checks the current state and the rules, then appends
+ * its event; the projection handlers (wf_kinds.c) apply it and re-check the state, so
+ * even a bug here cannot put a forbidden transition into the log.
+ */
+#include "office/workflow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log/blobs.h"
+#include "log/canon.h"
+#include "log/db.h"
+#include "office/photo.h"
+#include "office/wf_internal.h"
+#include "util/alloc.h"
+
+const char *wf_reason_name(enum wf_reason r)
+{
+	switch (r) {
+	case WF_OK: return "ok";
+	case WF_INVALID_INPUT: return "invalid-input";
+	case WF_NOT_FOUND: return "not-found";
+	case WF_INVALID_STATE: return "invalid-state";
+	case WF_DUPLICATE_ACTIVE: return "duplicate-active-application";
+	case WF_SLOT_FULL: return "slot-full";
+	case WF_ALREADY_RESCHEDULED: return "already-rescheduled";
+	case WF_NOT_YET: return "not-yet";
+	case WF_SEPARATION: return "separation-of-duties";
+	case WF_WATCHLIST: return "watchlist";
+	case WF_PHOTO_MISSING: return "photo-missing";
+	case WF_TOO_MANY: return "too-many-fingerprints";
+	case WF_MISMATCH: return "billing-code-mismatch";
+	case WF_CODE_TAKEN: return "booking-code-taken";
+	}
+	return "unknown";
+}
+
+static int refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	h->reason = r;
+	return err_set(e, ERR_INPUT, "%s", msg);
+}
+
+static int actor_ok(struct wf_hdr *h, struct err *e)
+{
+	h->reason = WF_OK;
+	const char *a = h->actor;
+	if (a && strcmp(a, "applicant") == 0)
+		return 0;
+	if (a && strncmp(a, "officer:", 8) == 0 && a[8] && strlen(a) <= 200) {
+		for (const char *p = a; *p; p++)
+			if (*p <= 0x20 || *p >= 0x7F)
+				goto bad;
+		return 0;
+	}
+bad:
+	return refuse(h, WF_INVALID_INPUT, e, "actor must be 'applicant' or 'officer:<username>'");
+}
+
+/* Loads hdr->app and checks kind is allowed from its state. */
+static int need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_app *a,
+		struct err *e)
+{
+	if (actor_ok(h, e) < 0)
+		return -1;
+	if (!h->app || !appid_valid(h->app, 'A'))
+		return refuse(h, WF_NOT_FOUND, e, "no such application (malformed id)");
+	int r = wf_app_load(writer_txn_db(tx), h->app, a, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return refuse(h, WF_NOT_FOUND, e, "application %s does not exist", h->app);
+	if (kind && !wf_transition(kind, a->state))
+		return refuse(h, WF_INVALID_STATE, e, "application %s is '%s': %s needs '%s'", h->app,
+			      a->state, kind, wf_transition_from(kind));
+	return 0;
+}
+
+/* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
+ * given subject). Maps constraint failures to reasons. */
+static int append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
+		  const char *subject, json_t *body, struct err *e)
+{
+	if (!body) {
+		return err_nomem(e);
+	}
+	struct buf b;
+	buf_init(&b, CANON_MAX);
+	char subj[64];
+	if (!subject) {
+		snprintf(subj, sizeof subj, "app:%s", h->app);
+		subject = subj;
+	}
+	int rc = canon_from_json(body, &b, e);
+	json_decref(body);
+	if (rc == 0)
+		rc = writer_txn_append(tx, h->actor, kind, 1, subject, b.data, b.len, &h->seq, e);
+	buf_release(&b);
+	if (rc < 0 && h->reason == WF_OK) {
+		if (strstr(e->msg, "UNIQUE constraint failed: applications.idref")) {
+			h->reason = WF_DUPLICATE_ACTIVE;
+			err_clear(e);
+			err_set(e, ERR_INPUT, "this identity reference already has an active "
+				"application");
+		} else if (strstr(e->msg, "UNIQUE constraint failed: applications.code_hash")) {
+			h->reason = WF_CODE_TAKEN;
+			err_clear(e);
+			err_set(e, ERR_INPUT, "booking code hash already in use");
+		} else if (e->code == ERR_INPUT) {
+			h->reason = WF_INVALID_INPUT;
+		}
+	}
+	return rc;
+}
+
+static json_t *app_body(const char *app)
+{
+	return json_pack("{s:s}", "app", app);
+}
+
+static void set_opt(json_t *o, const char *k, const char *v)
+{
+	if (v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+/* Places taken in a slot: -1 on error. */
+static int slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND slot_start = ?",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, date ? date : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, start ? start : "", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), n = 0;
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		n = db_error(db, e, "reading slot_counts");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int quota_ok(struct writer_txn *tx, struct wf_hdr *h, const char *date,
+		    const char *start, int quota, struct err *e)
+{
+	int taken = slot_taken(writer_txn_db(tx), date, start, e);
+	if (taken < 0)
+		return -1;
+	if (taken >= quota)
+		return refuse(h, WF_SLOT_FULL, e, "the slot %s %s is full (%d of %d places taken)",
+			      date ? date : "?", start ? start : "?", taken, quota > 0 ? quota : 0);
+	return 0;
+}
+
+int wf_book(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_book *o = arg;
+	o->app_id[0] = '\0';
+	if (actor_ok(&o->hdr, e) < 0 ||
+	    quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
+		return -1;
+	if (appid_new('A', o->now_ms, o->app_id, e) < 0)
+		return -1;
+	o->hdr.app = o->app_id;
+	json_t *b = json_object();
+	const char *k[] = { "code_hash", "idref", "full_name", "birth_place", "birth_date", "sex",
+			    "address", "phone", "email", "passport_type", "slot_date",
+			    "slot_start", "channel", "reason", "previous_passport",
+			    "police_report" };
+	const char *v[] = { o->code_hash, o->idref, o->full_name, o->birth_place, o->birth_date,
+			    o->sex, o->address, o->phone, o->email, o->passport_type,
+			    o->slot_date, o->slot_start, o->channel, o->reason,
+			    o->previous_passport, o->police_report };
+	if (b) {
+		json_object_set_new(b, "app", json_string(o->app_id));
+		for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+			if (!v[i] && i < 14) {
+				json_decref(b);
+				o->app_id[0] = '\0';
+				return refuse(&o->hdr, WF_INVALID_INPUT, e,
+					      "booking.created: field '%s' is missing", k[i]);
+			}
+			set_opt(b, k[i], v[i]);
+		}
+	}
+	if (append(tx, &o->hdr, "booking.created", NULL, b, e) < 0) {
+		o->app_id[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int wf_cancel(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_cancel *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "booking.cancelled", &a, e) < 0)
+		return -1;
+	return append(tx, &o->hdr, "booking.cancelled", NULL,
+		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "reason", o->reason), e);
+}
+
+int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_reschedule *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "booking.rescheduled", &a, e) < 0)
+		return -1;
+	if (a.rescheduled)
+		return refuse(&o->hdr, WF_ALREADY_RESCHEDULED, e, "application %s was rescheduled "
+			      "once already", o->hdr.app);
+	if (o->slot_date && o->slot_start && strcmp(o->slot_date, a.slot_date) == 0 &&
+	    strcmp(o->slot_start, a.slot_start) == 0)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "application %s is booked in that slot "
+			      "already", o->hdr.app);
+	if (quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
+		return -1;
+	return append(tx, &o->hdr, "booking.rescheduled", NULL,
+		      json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "slot_date", o->slot_date,
+				"slot_start", o->slot_start), e);
+}
+
+static int app_only(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct err *e)
+{
+	struct wf_app a;
+	if (need(tx, h, kind, &a, e) < 0)
+		return -1;
+	return append(tx, h, kind, NULL, app_body(h->app), e);
+}
+
+int wf_check_in(struct writer_txn *tx, void *arg, struct err *e)
+{
+	return app_only(tx, arg, "application.checked_in", e);
+}
+
+int wf_no_show(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_no_show *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.no_show", &a, e) < 0)
+		return -1;
+	if (!o->today || strlen(o->today) != 10)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "no-show needs today's date YYYY-MM-DD");
+	if (strcmp(a.slot_date, o->today) >= 0)
+		return refuse(&o->hdr, WF_NOT_YET, e, "application %s is booked for %s: a no-show "
+			      "can be recorded once that day is over", o->hdr.app, a.slot_date);
+	return append(tx, &o->hdr, "application.no_show", NULL, app_body(o->hdr.app), e);
+}
+
+int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_documents *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.documents_checked", &a, e) < 0)
+		return -1;
+	if (!o->documents)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "documents are missing");
+	return append(tx, &o->hdr, "application.documents_checked", NULL,
+		      json_pack("{s:s, s:O}", "app", o->hdr.app, "documents", o->documents), e);
+}
+
+int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_photo *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.photo_enrolled", &a, e) < 0)
+		return -1;
+	struct buf jpeg;
+	buf_init(&jpeg, PHOTO_OUT_MAX);
+	struct photo_info info;
+	struct blob_ref ref;
+	int rc = -1;
+	if (photo_normalise(o->jpeg, o->jpeg ? o->len : 0, &jpeg, &info, e) < 0) {
+		if (e->code == ERR_INPUT)
+			o->hdr.reason = WF_INVALID_INPUT;
+		goto out;
+	}
+	if (writer_txn_put_blob(tx, jpeg.data, jpeg.len, &ref, e) < 0)
+		goto out;
+	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
+	o->width = info.out_width;
+	o->height = info.out_height;
+	o->bytes = jpeg.len;
+	rc = append(tx, &o->hdr, "application.photo_enrolled", NULL,
+		    json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
+			      "bytes", (json_int_t)jpeg.len, "height", (json_int_t)info.out_height,
+			      "width", (json_int_t)info.out_width), e);
+out:
+	buf_release(&jpeg);
+	return rc;
+}
+
+static const char *image_format(const uint8_t *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return "jpeg";
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "png";
+	if (n >= 4 && p[0] == 0xFF && p[1] == 0xA0 && p[2] == 0xFF && p[3] == 0xA8)
+		return "wsq";
+	if (n >= 12 && memcmp(p, "\0\0\0\x0cjP  \r\n\x87\n", 12) == 0)
+		return "jp2";
+	return NULL;
+}
+
+int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_fingerprint *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.fingerprint_enrolled", &a, e) < 0)
+		return -1;
+	if (o->position < 1 || o->position > WF_FINGERPRINTS_MAX)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint position must be 1 to 10 "
+			      "(ISO/IEC 19794-4 finger codes)");
+	if (!o->image || o->len == 0 || o->len > WF_FINGERPRINT_MAX_BYTES)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image must be 1 to %zu "
+			      "bytes", WF_FINGERPRINT_MAX_BYTES);
+	const char *fmt = image_format(o->image, o->len);
+	if (!fmt)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image is not JPEG, PNG, "
+			      "WSQ or JPEG 2000");
+	if (a.fingerprints >= WF_FINGERPRINTS_MAX) {
+		/* all ten positions are taken: only a replacement would fit, and positions are
+		 * 1..10, so this cannot happen unless the table is damaged */
+		sqlite3_stmt *st;
+		if (db_prepare(writer_txn_db(tx), "SELECT 1 FROM application_fingerprints WHERE"
+			       " app = ? AND position = ?", &st, e) < 0)
+			return -1;
+		sqlite3_bind_text(st, 1, o->hdr.app, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, o->position);
+		int found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!found)
+			return refuse(&o->hdr, WF_TOO_MANY, e, "application %s has ten fingerprints "
+				      "already", o->hdr.app);
+	}
+	struct blob_ref ref;
+	if (writer_txn_put_blob(tx, o->image, o->len, &ref, e) < 0)
+		return -1;
+	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
+	return append(tx, &o->hdr, "application.fingerprint_enrolled", NULL,
+		      json_pack("{s:s, s:s, s:I, s:s, s:i}", "app", o->hdr.app, "blob", ref.name,
+				"bytes", (json_int_t)o->len, "format", fmt, "position", o->position),
+		      e);
+}
+
+int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_hdr *h = arg;
+	struct wf_app a;
+	if (need(tx, h, "application.enrolled", &a, e) < 0)
+		return -1;
+	if (!a.has_photo)
+		return refuse(h, WF_PHOTO_MISSING, e, "application %s has no photo: enrol one first",
+			      h->app);
+	return append(tx, h, "application.enrolled", NULL, app_body(h->app), e);
+}
+
+int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_interview *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.interviewed", &a, e) < 0)
+		return -1;
+	return append(tx, &o->hdr, "application.interviewed", NULL,
+		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "notes", o->notes), e);
+}
+
+int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_watch_check *o = arg;
+	struct wf_app a;
+	o->hit = 0;
+	o->entries = 0;
+	if (need(tx, &o->hdr, "application.watchlist_checked", &a, e) < 0)
+		return -1;
+	sqlite3 *db = writer_txn_db(tx);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT w.id FROM watchlist w, applications a WHERE a.id = ?1 AND"
+			   " (w.idref = a.idref OR (w.name_norm = a.name_norm AND"
+			   " w.birth_date = a.birth_date)) ORDER BY w.id LIMIT 100", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, o->hdr.app, -1, SQLITE_STATIC);
+	json_t *ids = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(ids, json_string((const char *)sqlite3_column_text(st, 0)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(ids);
+		return db_error(db, e, "reading the watchlist");
+	}
+	json_t *age = json_null();
+	if (db_prepare(db, "SELECT max(time_ms) FROM watchlist", &st, e) < 0) {
+		json_decref(ids);
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		int64_t t = sqlite3_column_int64(st, 0);
+		json_decref(age);
+		age = json_integer(o->now_ms > t ? (o->now_ms - t) / 1000 : 0);
+	}
+	sqlite3_finalize(st);
+	o->entries = json_array_size(ids);
+	o->hit = o->entries > 0;
+	if (!o->hit && o->override) {
+		json_decref(ids);
+		json_decref(age);
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "watchlist check of %s is clear: there is "
+			      "nothing to override", o->hdr.app);
+	}
+	json_t *b = json_pack("{s:s, s:o, s:o, s:s}", "app", o->hdr.app, "entries", ids,
+			      "list_age_s", age, "result", o->hit ? "hit" : "clear");
+	if (b && o->override)
+		json_object_set_new(b, "override", json_string(o->override));
+	return append(tx, &o->hdr, "application.watchlist_checked", NULL, b, e);
+}
+
+int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_decision *o = arg;
+	struct wf_app a;
+	const char *kind = o->approve ? "application.approved" : "application.rejected";
+	if (need(tx, &o->hdr, kind, &a, e) < 0)
+		return -1;
+	if (strcmp(o->hdr.actor, a.enrolled_by) == 0 || strcmp(o->hdr.actor, a.interviewed_by) == 0)
+		return refuse(&o->hdr, WF_SEPARATION, e, "%s %s application %s: another adjudicator "
+			      "must decide", o->hdr.actor,
+			      strcmp(o->hdr.actor, a.enrolled_by) == 0 ? "enrolled" : "interviewed",
+			      o->hdr.app);
+	if (o->approve && !a.watchlist_result[0])
+		return refuse(&o->hdr, WF_WATCHLIST, e, "application %s has no watchlist check: run "
+			      "one before approving", o->hdr.app);
+	if (o->approve && strcmp(a.watchlist_result, "hit") == 0 && !a.has_watchlist_override)
+		return refuse(&o->hdr, WF_WATCHLIST, e, "application %s matched the watchlist: "
+			      "approval needs a check with a recorded override", o->hdr.app);
+	if (!o->reasons)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
+	return append(tx, &o->hdr, kind, NULL,
+		      json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons), e);
+}
+
+int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_payment *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.payment_recorded", &a, e) < 0)
+		return -1;
+	return append(tx, &o->hdr, "application.payment_recorded", NULL,
+		      json_pack("{s:I, s:s, s:s?, s:s?, s:s}", "amount", (json_int_t)o->amount,
+				"app", o->hdr.app, "billing_code", o->billing_code, "currency",
+				o->currency, "status", o->confirmed ? "confirmed" : "pending"), e);
+}
+
+int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_payment_confirm *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, "application.payment_confirmed", &a, e) < 0)
+		return -1;
+	if (strcmp(a.payment_status, "pending") != 0)
+		return refuse(&o->hdr, WF_INVALID_STATE, e, "application %s is paid and its payment is "
+			      "'%s': only a pending payment can be confirmed", o->hdr.app,
+			      a.payment_status);
+	if (!o->billing_code || strcmp(o->billing_code, a.billing_code) != 0)
+		return refuse(&o->hdr, WF_MISMATCH, e, "billing code does not match the payment "
+			      "recorded for application %s", o->hdr.app);
+	return append(tx, &o->hdr, "application.payment_confirmed", NULL,
+		      json_pack("{s:s, s:s}", "app", o->hdr.app, "billing_code", o->billing_code),
+		      e);
+}
+
+int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_watch_add *o = arg;
+	o->entry_id[0] = '\0';
+	if (actor_ok(&o->hdr, e) < 0)
+		return -1;
+	char id[APPID_LEN + 1];
+	if (appid_new('W', o->now_ms, id, e) < 0)
+		return -1;
+	json_t *b = json_pack("{s:s, s:s?, s:s?}", "id", id, "reason", o->reason, "source",
+			      o->source);
+	if (b) {
+		set_opt(b, "idref", o->idref);
+		set_opt(b, "full_name", o->full_name);
+		set_opt(b, "birth_date", o->birth_date);
+	}
+	char subject[40];
+	snprintf(subject, sizeof subject, "watchlist:%s", id);
+	if (append(tx, &o->hdr, "watchlist.entry_added", subject, b, e) < 0)
+		return -1;
+	memcpy(o->entry_id, id, sizeof id);
+	return 0;
+}
+
+int wf_view(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_view *o = arg;
+	struct wf_app a;
+	if (need(tx, &o->hdr, NULL, &a, e) < 0)
+		return -1;
+	return append(tx, &o->hdr, "application.viewed", NULL,
+		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "what", o->what), e);
+}
+
+int wf_run(struct writer *w, writer_fn fn, void *op, struct err *e)
+{
+	struct wf_hdr *h = op;
+	h->reason = WF_OK;
+	return writer_submit(w, fn, op, NULL, e);
+}

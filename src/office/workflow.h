@@ -1,0 +1,225 @@
+/*
+ * workflow — the counter workflow of an office node (docs/WORKFLOW.md is the contract):
+ * its event kinds and projections, the operations that append them, and the queries
+ * officers' screens need. No HTTP here: the API layer (src/office/api_*.c) maps requests
+ * to these calls and WF_* reasons to problem types.
+ *
+ * Kinds: office_register_kinds() registers the "office" kind set (log/kinds.h) — every
+ * kind of the WORKFLOW.md table with a strict body check (wf_kinds.c: one table-driven
+ * schema per kind: required and optional fields, types, lengths, enumerations, no other
+ * keys) and a projection handler into the tables applications, application_documents,
+ * application_fingerprints, slot_counts, watchlist and access_log. Handlers are pure
+ * functions of the events (rebuild gives identical tables) and refuse a transition that
+ * is not allowed from the projected state, so the log cannot hold one. src/main.c calls
+ * office_register_kinds() first thing, so every command (rebuild too) knows them.
+ *
+ * Operations (wf_ops.c) are writer callbacks (log/writer.h writer_fn): the caller fills
+ * the op's struct, calls writer_submit(w, wf_<op>, &op, NULL, e) (or wf_run), and reads
+ * the outputs after it returns. Each checks the application's current state and the
+ * rules (quota, once-only reschedule, separation of duties, watchlist), appends one
+ * event (or a blob.stored event and one event), and on a refusal returns -1 with
+ * e->code ERR_INPUT, a message naming both states where a state is at fault, and
+ * op.hdr.reason set (enum wf_reason). Every event's actor is hdr.actor:
+ * "officer:<username>" or "applicant".
+ *
+ * Queries (wf_query.c) read through any SQLite connection (the API keeps a read-only
+ * one) and build jansson values the caller json_decref's. They never record access:
+ * the API appends application.viewed (wf_view) for each officer view of personal data.
+ *
+ * Ownership: op structs and their strings are the caller's and only read (outputs are
+ * fixed arrays inside the struct); JSON given to an op is borrowed.
+ * Errors: ERR_INPUT (refusals, bad fields: reason says which), ERR_IO (SQLite, files),
+ * ERR_NOMEM, ERR_VERIFY (a stored blob or event that no longer verifies).
+ */
+#ifndef PASPOR_OFFICE_WORKFLOW_H
+#define PASPOR_OFFICE_WORKFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log/writer.h"
+#include "office/appid.h"
+#include "util/err.h"
+
+/* Why an operation was refused: stable codes the API maps to problem types/statuses. */
+enum wf_reason {
+	WF_OK = 0,
+	WF_INVALID_INPUT,      /* 422: a field is missing, malformed or not allowed */
+	WF_NOT_FOUND,          /* 404: no such application (or watchlist entry) */
+	WF_INVALID_STATE,      /* 409: the transition is not allowed from the current state */
+	WF_DUPLICATE_ACTIVE,   /* 409: the identity reference has an active application */
+	WF_SLOT_FULL,          /* 409: the slot's quota is taken */
+	WF_ALREADY_RESCHEDULED,/* 409: a booking is rescheduled once only */
+	WF_NOT_YET,            /* 409: no-show before the slot's day is over */
+	WF_SEPARATION,         /* 403: the officer enrolled or interviewed this application */
+	WF_WATCHLIST,          /* 409: no watchlist check, or a hit without override */
+	WF_PHOTO_MISSING,      /* 409: enrolment needs a photo */
+	WF_TOO_MANY,           /* 409: more than ten fingerprints */
+	WF_MISMATCH,           /* 409: billing code does not match the recorded payment */
+	WF_CODE_TAKEN,         /* 409: booking code hash already used (retry with another) */
+};
+const char *wf_reason_name(enum wf_reason r); /* "invalid-state", … (stable) */
+
+/* Application states (applications.state), as stored. */
+#define WF_STATE_BOOKED "booked"
+#define WF_STATE_CANCELLED "cancelled"
+#define WF_STATE_NO_SHOW "no_show"
+#define WF_STATE_CHECKED_IN "checked_in"
+#define WF_STATE_DOCUMENTS_VERIFIED "documents_verified"
+#define WF_STATE_ENROLLED "enrolled"
+#define WF_STATE_INTERVIEWED "interviewed"
+#define WF_STATE_APPROVED "approved"
+#define WF_STATE_REJECTED "rejected"
+#define WF_STATE_PAID "paid"
+
+#define WF_FINGERPRINT_MAX_BYTES ((size_t)1 << 20) /* one fingerprint image */
+#define WF_FINGERPRINTS_MAX 10
+
+/* Registers the office kind set (idempotent). -1 only if the registry is full. */
+int office_register_kinds(void);
+
+/* Common header of every operation. */
+struct wf_hdr {
+	const char *actor;      /* in: "officer:<username>" or "applicant" */
+	const char *app;        /* in: application id (all but wf_book, wf_watchlist_add) */
+	enum wf_reason reason;  /* out: WF_OK or why it was refused */
+	uint64_t seq;           /* out: seq of the (last) event appended */
+};
+
+/* Booking (booking.created). Strings as in WORKFLOW.md; optional ones may be NULL. */
+struct wf_book {
+	struct wf_hdr hdr;
+	const char *code_hash;  /* keyed hash of the booking code (hex, 64), from bookcode.h */
+	const char *idref, *full_name, *birth_place, *birth_date, *sex, *address, *phone,
+		*email, *passport_type, *slot_date, *slot_start, *channel, *reason;
+	const char *previous_passport, *police_report; /* NULL unless the reason needs it */
+	int quota;              /* places of this slot (office config); ≤ 0: slot closed */
+	int64_t now_ms;         /* for the application id (UTC ms) */
+	char app_id[APPID_LEN + 1]; /* out */
+};
+int wf_book(struct writer_txn *tx, void *arg, struct err *e);
+
+struct wf_cancel { struct wf_hdr hdr; const char *reason; };
+int wf_cancel(struct writer_txn *tx, void *arg, struct err *e);
+
+struct wf_reschedule {
+	struct wf_hdr hdr;
+	const char *slot_date, *slot_start;
+	int quota; /* places of the new slot */
+};
+int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e);
+
+/* application.checked_in, application.enrolled (needs a photo), application.no_show:
+ * struct wf_hdr alone; no-show needs struct wf_no_show. */
+int wf_check_in(struct writer_txn *tx, void *arg, struct err *e);     /* struct wf_hdr */
+int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e); /* wf_hdr */
+
+struct wf_no_show { struct wf_hdr hdr; const char *today; /* local "YYYY-MM-DD" */ };
+int wf_no_show(struct writer_txn *tx, void *arg, struct err *e);
+
+/* documents: {"identity_card": {"status": "checked"|"missing", "note"?}, "family_card",
+ * "civil_record", "old_passport"} (all four; a missing one needs a note). */
+struct wf_documents { struct wf_hdr hdr; const json_t *documents; };
+int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e);
+
+/* The photo as uploaded: normalised by photo.c, stored as a blob, then
+ * application.photo_enrolled. */
+struct wf_photo {
+	struct wf_hdr hdr;
+	const uint8_t *jpeg;
+	size_t len;
+	char blob[65];          /* out: blob name */
+	unsigned width, height; /* out: normalised size */
+	size_t bytes;           /* out: normalised JPEG bytes */
+};
+int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e);
+
+/* position: ISO/IEC 19794-4 finger code 1 (right thumb) … 10 (left little); image:
+ * JPEG, PNG, WSQ or JPEG 2000, ≤ WF_FINGERPRINT_MAX_BYTES. Re-enrolling a position
+ * replaces it. */
+struct wf_fingerprint {
+	struct wf_hdr hdr;
+	int position;
+	const uint8_t *image;
+	size_t len;
+	char blob[65]; /* out */
+};
+int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e);
+
+struct wf_interview { struct wf_hdr hdr; const char *notes; };
+int wf_interview(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Matches the application against the local watchlist (idref, or normalised name +
+ * birth date). override: NULL, or the reason an officer accepts a hit (recorded). */
+struct wf_watch_check {
+	struct wf_hdr hdr;
+	const char *override;
+	int64_t now_ms;      /* to compute the list's age */
+	int hit;             /* out: 1 when an entry matched */
+	size_t entries;      /* out: number of matching entries */
+};
+int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e);
+
+/* reasons: an array of 1…20 strings (1…500 characters each). Refused (WF_SEPARATION)
+ * when the actor enrolled or interviewed the application; approval is refused
+ * (WF_WATCHLIST) without a watchlist check, or after a hit without override. */
+struct wf_decision { struct wf_hdr hdr; int approve; const json_t *reasons; };
+int wf_decide(struct writer_txn *tx, void *arg, struct err *e);
+
+struct wf_payment {
+	struct wf_hdr hdr;
+	const char *billing_code, *currency;
+	int64_t amount;   /* smallest unit (rupiah) */
+	int confirmed;    /* 1: confirmed, 0: pending confirmation */
+};
+int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e);
+
+struct wf_payment_confirm { struct wf_hdr hdr; const char *billing_code; };
+int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Either idref, or full_name + birth_date (YYYY-MM-DD). source: "office" or "centre". */
+struct wf_watch_add {
+	struct wf_hdr hdr;  /* app unused */
+	const char *idref, *full_name, *birth_date, *reason, *source;
+	int64_t now_ms;
+	char entry_id[APPID_LEN + 1]; /* out: 'W' id */
+};
+int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e);
+
+/* what: "details", "history", "photo", "fingerprints", "documents" or "search". */
+struct wf_view { struct wf_hdr hdr; const char *what; };
+int wf_view(struct writer_txn *tx, void *arg, struct err *e);
+
+/* writer_submit(w, fn, arg, NULL, e) for an op whose arg starts with struct wf_hdr;
+ * a convenience for callers and tests. */
+int wf_run(struct writer *w, writer_fn fn, void *op, struct err *e);
+
+/* ---- queries (wf_query.c) ---- */
+
+/* Applications, optionally only in state and/or with slot_date day (NULL: any), newest
+ * first, at most limit (≤ 1000): an array of summaries {id, state, full_name,
+ * slot_date, slot_start, passport_type, updated_seq}. */
+int wf_query_list(sqlite3 *db, const char *state, const char *day, int limit, json_t **out,
+		  struct err *e);
+/* One application's projected row as an object (documents and fingerprints included);
+ * ERR_INPUT with reason WF_NOT_FOUND when there is none (reason may be NULL). */
+int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *reason,
+		 struct err *e);
+/* Its events, oldest first: [{seq, time_ms, actor, kind, version, body}], bodies opened
+ * with the 32-byte data key. */
+int wf_query_history(sqlite3 *db, const uint8_t *data_key, const char *app, json_t **out,
+		     struct err *e);
+/* Search: by "code" (the code hash), "nik" (the identity reference, exact) or "name"
+ * (case-insensitive prefix of the full name, ≥ 2 characters). An array of summaries. */
+int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out,
+		    struct err *e);
+
+/* The normalised form of a name for search and watchlist matching: NFKC, case-folded,
+ * marks stripped, runs of white space and punctuation made one space, trimmed. The
+ * caller mem_free's *out. */
+int wf_name_norm(const char *name, char **out, struct err *e);
+
+#endif

@@ -1,0 +1,648 @@
+/*
+ * Tests of the office workflow (office/workflow.h) on a real node (log/node.h) and its
+ * writer: the state machine (every allowed transition, a table of refused ones, each
+ * refusal naming both states), separation of duties, the watchlist rule, one active
+ * application per identity reference (the partial UNIQUE index refuses the second
+ * inside its savepoint while others in the same batch commit), the slot quota under
+ * concurrent bookings, queries and history, and that node_rebuild gives identical
+ * projection tables.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <sodium.h>
+
+#include "harness.h"
+#include "log/kinds.h"
+#include "log/node.h"
+#include "log/writer.h"
+#include "office/workflow.h"
+
+static char dir[512], kek_path[512];
+static struct kek_source kek;
+static struct node node;
+static struct writer *wr;
+
+static int start(void)
+{
+	struct err e = ERR_INIT;
+	if (office_register_kinds() < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%s/node", test_tmpdir());
+	snprintf(kek_path, sizeof kek_path, "%s/kek", test_tmpdir());
+	memset(&kek, 0, sizeof kek);
+	kek.key_file = kek_path;
+	struct node_opts o = { .kek = &kek };
+	if (keys_make_kek_file(kek_path, &e) < 0 ||
+	    node_create(dir, "kanim-test.imigrasi.go.id", "Kanim Test", &kek, &e) < 0 ||
+	    node_open(&node, dir, &o, &e) < 0 || writer_start(&wr, &node, &e) < 0) {
+		fprintf(stderr, "start: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void stop(void)
+{
+	writer_stop(wr);
+	wr = NULL;
+	node_close(&node);
+}
+
+static unsigned counter;
+
+/* Books an application for idref (NULL: a fresh NIK) in slot date/start; 0 or -1. */
+static int book(const char *idref, const char *date, const char *start_time, int quota,
+		struct wf_book *b, struct err *e)
+{
+	static char nik[17], hash[65];
+	unsigned k = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
+	snprintf(nik, sizeof nik, "64710145%08u", k);
+	memset(b, 0, sizeof *b);
+	char *h = malloc(65);
+	snprintf(h, 65, "%064x", k);
+	snprintf(hash, sizeof hash, "%s", h);
+	b->hdr.actor = "applicant";
+	b->code_hash = h;
+	b->idref = idref ? idref : strdup(nik);
+	b->full_name = "Siti Aminah Binti Rahmat";
+	b->birth_place = "Samarinda";
+	b->birth_date = "1990-05-14";
+	b->sex = "F";
+	b->address = "Jl. Merdeka 1, Samarinda";
+	b->phone = "+62 812-5555-0101";
+	b->email = "siti@example.id";
+	b->passport_type = "ordinary-48";
+	b->slot_date = date;
+	b->slot_start = start_time;
+	b->channel = "online";
+	b->reason = "new";
+	b->quota = quota;
+	b->now_ms = 1717200000000LL;
+	return wf_run(wr, wf_book, b, e);
+}
+
+static void book_free(struct wf_book *b, const char *idref)
+{
+	free((char *)b->code_hash);
+	if (!idref)
+		free((char *)b->idref);
+}
+
+/* A 600 × 800 JPEG made with libjpeg (malloc'd). */
+static unsigned char *photo(unsigned long *len)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr jerr;
+	c.err = jpeg_std_error(&jerr);
+	jpeg_create_compress(&c);
+	unsigned char *out = NULL;
+	*len = 0;
+	jpeg_mem_dest(&c, &out, len);
+	c.image_width = 600;
+	c.image_height = 800;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_start_compress(&c, TRUE);
+	unsigned char row[600 * 3];
+	while (c.next_scanline < 800) {
+		for (unsigned x = 0; x < 600; x++) {
+			row[3 * x] = (unsigned char)(x / 3);
+			row[3 * x + 1] = (unsigned char)(c.next_scanline / 4);
+			row[3 * x + 2] = 90;
+		}
+		JSAMPROW r = row;
+		jpeg_write_scanlines(&c, &r, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	return out;
+}
+
+static json_t *documents(void)
+{
+	return json_pack("{s:{s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s}}",
+			 "identity_card", "status", "checked", "family_card", "status", "checked",
+			 "civil_record", "status", "checked", "note", "birth certificate",
+			 "old_passport", "status", "missing", "note", "first passport");
+}
+
+static const char *state_of(const char *app)
+{
+	static char s[32];
+	sqlite3_stmt *st;
+	s[0] = '\0';
+	/* the writer owns node.db; read through a separate connection */
+	char path[600];
+	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	sqlite3 *db;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return s;
+	if (sqlite3_prepare_v2(db, "SELECT state FROM applications WHERE id = ?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(s, sizeof s, "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return s;
+}
+
+/* ---- every operation, by name, with valid arguments (for the refusal table) ---- */
+
+enum op { OP_CHECK_IN, OP_CANCEL, OP_RESCHEDULE, OP_NO_SHOW, OP_DOCS, OP_PHOTO, OP_FINGER,
+	  OP_ENROL, OP_INTERVIEW, OP_WATCH, OP_APPROVE, OP_REJECT, OP_PAY, OP_CONFIRM, OP_N };
+static const char *const op_names[OP_N] = { "check_in", "cancel", "reschedule", "no_show",
+	"documents", "photo", "fingerprint", "enrol", "interview", "watchlist", "approve",
+	"reject", "pay", "confirm" };
+
+/* Runs op on app as actor; returns the reason (WF_OK on success), or -1 on an error
+ * without a reason. */
+static int run_op(enum op op, const char *app, const char *actor, struct err *e)
+{
+	static const uint8_t fp[] = { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3 };
+	unsigned long plen = 0;
+	unsigned char *jpg = op == OP_PHOTO ? photo(&plen) : NULL;
+	json_t *docs = documents(), *reasons = json_pack("[s]", "complete and consistent");
+	struct wf_hdr h = { .actor = actor, .app = app };
+	struct wf_cancel c = { h, "plans changed" };
+	struct wf_reschedule rs = { h, "2024-07-01", "09:00", 10 };
+	struct wf_no_show ns = { h, "2099-01-01" };
+	struct wf_documents d = { h, docs };
+	struct wf_photo ph = { .hdr = h, .jpeg = jpg, .len = plen };
+	struct wf_fingerprint f = { .hdr = h, .position = 1, .image = fp, .len = sizeof fp };
+	struct wf_interview iv = { h, "lives in Samarinda, travels for umrah" };
+	struct wf_watch_check wc = { .hdr = h, .now_ms = 1717200000000LL };
+	struct wf_decision ap = { h, 1, reasons }, rj = { h, 0, reasons };
+	struct wf_payment pay = { h, "820240601000123", "IDR", 350000, 0 };
+	struct wf_payment_confirm pc = { h, "820240601000123" };
+	struct { writer_fn fn; struct wf_hdr *arg; } t[OP_N] = {
+		{ wf_check_in, &h }, { wf_cancel, &c.hdr }, { wf_reschedule, &rs.hdr },
+		{ wf_no_show, &ns.hdr }, { wf_record_documents, &d.hdr },
+		{ wf_enrol_photo, &ph.hdr }, { wf_enrol_fingerprint, &f.hdr },
+		{ wf_complete_enrolment, &h }, { wf_interview, &iv.hdr },
+		{ wf_watchlist_check, &wc.hdr }, { wf_decide, &ap.hdr }, { wf_decide, &rj.hdr },
+		{ wf_record_payment, &pay.hdr }, { wf_confirm_payment, &pc.hdr },
+	};
+	err_clear(e);
+	int rc = wf_run(wr, t[op].fn, t[op].arg, e);
+	int reason = rc == 0 ? WF_OK : t[op].arg->reason == WF_OK ? -1 : (int)t[op].arg->reason;
+	if (reason == -1)
+		fprintf(stderr, "op %s: %s\n", op_names[op], e->msg);
+	json_decref(docs);
+	json_decref(reasons);
+	free(jpg);
+	return reason;
+}
+
+/* Ops allowed from each state (WORKFLOW.md); every other op must be refused. */
+struct allowed {
+	const char *state;
+	unsigned ops; /* bit per enum op */
+};
+#define B(x) (1u << (x))
+static const struct allowed allowed[] = {
+	{ "booked", B(OP_CHECK_IN) | B(OP_CANCEL) | B(OP_RESCHEDULE) | B(OP_NO_SHOW) },
+	{ "checked_in", B(OP_DOCS) },
+	{ "documents_verified", B(OP_PHOTO) | B(OP_FINGER) | B(OP_ENROL) },
+	{ "enrolled", B(OP_INTERVIEW) },
+	{ "interviewed", B(OP_WATCH) | B(OP_APPROVE) | B(OP_REJECT) },
+	{ "approved", B(OP_PAY) },
+	{ "paid", B(OP_CONFIRM) },
+	{ "cancelled", 0 },
+	{ "no_show", 0 },
+	{ "rejected", 0 },
+};
+
+/* Tries every op not allowed in the app's current state: each must be refused with
+ * WF_INVALID_STATE and a message naming the current state. */
+static int refused_all(const char *app, const char *state, int *tried)
+{
+	unsigned ok = 0;
+	size_t i = 0;
+	while (i < sizeof allowed / sizeof allowed[0] && strcmp(allowed[i].state, state) != 0)
+		i++;
+	if (i == sizeof allowed / sizeof allowed[0])
+		return -1;
+	ok = allowed[i].ops;
+	for (int op = 0; op < OP_N; op++) {
+		if (ok & B(op))
+			continue;
+		struct err e = ERR_INIT;
+		int r = run_op((enum op)op, app, "officer:zed", &e);
+		char quoted[40];
+		snprintf(quoted, sizeof quoted, "'%s'", state);
+		if (r != WF_INVALID_STATE || !strstr(e.msg, quoted)) {
+			fprintf(stderr, "op %s in state %s: reason %d, %s\n", op_names[op], state, r,
+				e.msg);
+			return -1;
+		}
+		(*tried)++;
+	}
+	return 0;
+}
+
+TEST(workflow_state_machine_allowed_and_refused)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	int tried = 0;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	char app[APPID_LEN + 1];
+	snprintf(app, sizeof app, "%s", b.app_id);
+	CHECK(appid_valid(app, 'A'));
+	CHECK_STR_EQ(state_of(app), "booked");
+	CHECK(refused_all(app, "booked", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_RESCHEDULE, app, "applicant", &e), WF_OK);
+	CHECK_STR_EQ(state_of(app), "booked");
+	CHECK_INT_EQ(run_op(OP_RESCHEDULE, app, "applicant", &e), WF_ALREADY_RESCHEDULED);
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
+	CHECK_STR_EQ(state_of(app), "checked_in");
+	CHECK(refused_all(app, "checked_in", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
+	CHECK(refused_all(app, "documents_verified", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_PHOTO_MISSING);
+	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:budi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:budi", &e), WF_OK); /* replaces */
+	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
+	CHECK_STR_EQ(state_of(app), "enrolled");
+	CHECK(refused_all(app, "enrolled", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
+	CHECK(refused_all(app, "interviewed", &tried) == 0);
+	/* separation of duties: the enroller and the interviewer cannot decide */
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:budi", &e), WF_SEPARATION);
+	CHECK(strstr(e.msg, "enrolled") != NULL);
+	CHECK_INT_EQ(run_op(OP_REJECT, app, "officer:dewi", &e), WF_SEPARATION);
+	CHECK(strstr(e.msg, "interviewed") != NULL);
+	/* no watchlist check yet */
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:adi", &e), WF_WATCHLIST);
+	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:adi", &e), WF_OK);
+	CHECK_STR_EQ(state_of(app), "approved");
+	CHECK(refused_all(app, "approved", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_PAY, app, "officer:rina", &e), WF_OK);
+	CHECK_STR_EQ(state_of(app), "paid");
+	CHECK(refused_all(app, "paid", &tried) == 0);
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:rina", &e), WF_OK);
+	/* confirmed: a second confirmation is refused */
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:rina", &e), WF_INVALID_STATE);
+	book_free(&b, NULL);
+
+	/* cancelled, no-show and rejected are final */
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	CHECK_INT_EQ(run_op(OP_CANCEL, b.app_id, "applicant", &e), WF_OK);
+	CHECK(refused_all(b.app_id, "cancelled", &tried) == 0);
+	book_free(&b, NULL);
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	struct wf_no_show ns = { { "officer:rina", b.app_id, WF_OK, 0 }, "2024-06-20" };
+	CHECK(wf_run(wr, wf_no_show, &ns, &e) < 0);
+	CHECK_INT_EQ(ns.hdr.reason, WF_NOT_YET); /* the day is not over */
+	CHECK_INT_EQ(run_op(OP_NO_SHOW, b.app_id, "officer:rina", &e), WF_OK);
+	CHECK(refused_all(b.app_id, "no_show", &tried) == 0);
+	book_free(&b, NULL);
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO, OP_ENROL, OP_INTERVIEW };
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		CHECK_INT_EQ(run_op(path[i], b.app_id, i < 4 ? "officer:budi" : "officer:dewi", &e),
+			     WF_OK);
+	CHECK_INT_EQ(run_op(OP_REJECT, b.app_id, "officer:adi", &e), WF_OK);
+	CHECK(refused_all(b.app_id, "rejected", &tried) == 0);
+	book_free(&b, NULL);
+	CHECK(tried > 100);
+
+	/* unknown and malformed ids */
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, "A0000000000000000000000000", "officer:x", &e),
+		     WF_NOT_FOUND);
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, "../../etc/passwd", "officer:x", &e), WF_NOT_FOUND);
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, b.app_id, "officer with space", &e), WF_INVALID_INPUT);
+	stop();
+}
+
+TEST(workflow_watchlist_hit_needs_override)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "10:00", 10, &b, &e) == 0);
+	/* an entry by name + birth date: matches despite case, accents and spacing */
+	struct wf_watch_add w = { .hdr = { .actor = "officer:admin" }, .full_name =
+		"SITI  AMINAH binti Rahmát", .birth_date = "1990-05-14", .reason = "court order",
+		.source = "office", .now_ms = 1717200000000LL };
+	CHECK(wf_run(wr, wf_watchlist_add, &w, &e) == 0);
+	CHECK(appid_valid(w.entry_id, 'W'));
+	/* an entry with both idref and a name is refused by the schema */
+	struct wf_watch_add bad = w;
+	bad.idref = "6471014508900001";
+	CHECK(wf_run(wr, wf_watchlist_add, &bad, &e) < 0);
+	CHECK_INT_EQ(bad.hdr.reason, WF_INVALID_INPUT);
+	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO, OP_ENROL, OP_INTERVIEW };
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		CHECK_INT_EQ(run_op(path[i], b.app_id, i < 4 ? "officer:budi" : "officer:dewi", &e),
+			     WF_OK);
+	struct wf_watch_check wc = { .hdr = { "officer:adi", b.app_id, WF_OK, 0 },
+				     .now_ms = 1717200060000LL };
+	CHECK(wf_run(wr, wf_watchlist_check, &wc, &e) == 0);
+	CHECK_INT_EQ(wc.hit, 1);
+	CHECK_INT_EQ(wc.entries, 1);
+	CHECK_INT_EQ(run_op(OP_APPROVE, b.app_id, "officer:adi", &e), WF_WATCHLIST);
+	wc.override = "identity confirmed: different person (other mother's name)";
+	CHECK(wf_run(wr, wf_watchlist_check, &wc, &e) == 0);
+	CHECK_INT_EQ(run_op(OP_APPROVE, b.app_id, "officer:adi", &e), WF_OK);
+	book_free(&b, NULL);
+	/* a clear check with an override is refused */
+	CHECK(book(NULL, "2024-06-20", "10:00", 10, &b, &e) == 0);
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		CHECK_INT_EQ(run_op(path[i], b.app_id, i < 4 ? "officer:budi" : "officer:dewi", &e),
+			     WF_OK);
+	/* same name and birth date as the entry: a hit; remove the match by idref instead */
+	struct wf_watch_check wc2 = { .hdr = { "officer:adi", b.app_id, WF_OK, 0 },
+				      .override = "x", .now_ms = 1717200060000LL };
+	CHECK(wf_run(wr, wf_watchlist_check, &wc2, &e) == 0); /* hit + override: allowed */
+	book_free(&b, NULL);
+	struct wf_book c;
+	CHECK(book(NULL, "2024-06-20", "10:00", 10, &c, &e) == 0);
+	c.hdr.app = c.app_id;
+	book_free(&c, NULL);
+	stop();
+}
+
+/* ---- concurrency ---- */
+
+struct racer {
+	const char *idref;
+	int quota;
+	int rc;
+	struct wf_book b;
+	struct err e;
+};
+
+static void *race(void *p)
+{
+	struct racer *r = p;
+	r->rc = book(r->idref, "2024-06-21", "08:00", r->quota, &r->b, &r->e);
+	return NULL;
+}
+
+static int slow_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	static const char body[] = "{\"text\":\"slow\"}";
+	return writer_txn_append(tx, "system", "operator.note", 1, "", (const uint8_t *)body,
+				 sizeof body - 1, NULL, e);
+}
+
+static void *slow_thread(void *p)
+{
+	struct err e = ERR_INIT;
+	(void)p;
+	writer_submit(wr, slow_fn, NULL, NULL, &e);
+	return NULL;
+}
+
+TEST(workflow_one_active_application_per_idref)
+{
+	CHECK(start() == 0);
+	/* a slow request holds the writer while three bookings queue into one batch */
+	pthread_t slow, th[3];
+	CHECK(pthread_create(&slow, NULL, slow_thread, NULL) == 0);
+	usleep(100 * 1000);
+	struct racer r[3] = { { .idref = "6471015405900001", .quota = 10 },
+			      { .idref = "6471015405900001", .quota = 10 },
+			      { .idref = "X:PASSPORT:MYS:A1234567", .quota = 10 } };
+	for (int i = 0; i < 3; i++)
+		CHECK(pthread_create(&th[i], NULL, race, &r[i]) == 0);
+	pthread_join(slow, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	struct writer_stats st;
+	writer_get_stats(wr, &st);
+	CHECK_INT_EQ(st.batches, 2);  /* the slow one, then the three together */
+	CHECK_INT_EQ(st.refused, 1);
+	CHECK_INT_EQ((r[0].rc == 0) + (r[1].rc == 0), 1);
+	struct racer *loser = r[0].rc == 0 ? &r[1] : &r[0];
+	CHECK_INT_EQ(loser->b.hdr.reason, WF_DUPLICATE_ACTIVE);
+	CHECK_INT_EQ(r[2].rc, 0);
+	/* after a cancellation the same idref may book again */
+	struct racer *winner = r[0].rc == 0 ? &r[0] : &r[1];
+	struct err e = ERR_INIT;
+	CHECK_INT_EQ(run_op(OP_CANCEL, winner->b.app_id, "applicant", &e), WF_OK);
+	struct wf_book again;
+	CHECK(book("6471015405900001", "2024-06-22", "08:00", 10, &again, &e) == 0);
+	book_free(&again, "x");
+	for (int i = 0; i < 3; i++)
+		book_free(&r[i].b, "x");
+	stop();
+}
+
+TEST(workflow_slot_quota_under_concurrent_bookings)
+{
+	CHECK(start() == 0);
+	enum { N = 12, QUOTA = 5 };
+	struct racer r[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct racer){ .idref = NULL, .quota = QUOTA };
+		CHECK(pthread_create(&th[i], NULL, race, &r[i]) == 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	int ok = 0, full = 0;
+	for (int i = 0; i < N; i++) {
+		ok += r[i].rc == 0;
+		full += r[i].rc < 0 && r[i].b.hdr.reason == WF_SLOT_FULL;
+		book_free(&r[i].b, NULL);
+	}
+	CHECK_INT_EQ(ok, QUOTA);
+	CHECK_INT_EQ(full, N - QUOTA);
+	/* a cancellation frees one place; a reschedule into the full slot is refused */
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-21", "08:00", QUOTA, &b, &e) < 0);
+	CHECK_INT_EQ(b.hdr.reason, WF_SLOT_FULL);
+	book_free(&b, NULL);
+	CHECK(book(NULL, "2024-06-21", "13:00", QUOTA, &b, &e) == 0);
+	struct wf_reschedule rs = { { "applicant", b.app_id, WF_OK, 0 }, "2024-06-21", "08:00",
+				    QUOTA };
+	CHECK(wf_run(wr, wf_reschedule, &rs, &e) < 0);
+	CHECK_INT_EQ(rs.hdr.reason, WF_SLOT_FULL);
+	book_free(&b, NULL);
+	stop();
+	/* slot_counts agrees */
+	char path[600];
+	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	sqlite3 *db;
+	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+	sqlite3_stmt *st;
+	CHECK(sqlite3_prepare_v2(db, "SELECT count FROM slot_counts WHERE slot_date ="
+				 " '2024-06-21' AND slot_start = '08:00'", -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT_EQ(sqlite3_column_int(st, 0), QUOTA);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* ---- rebuild equality and queries ---- */
+
+/* SHA-256 over every row of every projection table, in full column order. */
+static int digest(sqlite3 *db, unsigned char out[32])
+{
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	for (size_t i = 0; kinds_table_name(i); i++) {
+		const char *t = kinds_table_name(i);
+		char sql[256];
+		snprintf(sql, sizeof sql, "SELECT * FROM %s", t);
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		int n = sqlite3_column_count(st);
+		sqlite3_finalize(st);
+		int len = snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", t);
+		for (int c = 2; c <= n; c++)
+			len += snprintf(sql + len, sizeof sql - (size_t)len, ", %d", c);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		crypto_hash_sha256_update(&h, (const unsigned char *)t, strlen(t) + 1);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < n; c++) {
+				const unsigned char *v = sqlite3_column_text(st, c);
+				int type = sqlite3_column_type(st, c);
+				crypto_hash_sha256_update(&h, (const unsigned char *)&type, sizeof type);
+				if (v)
+					crypto_hash_sha256_update(&h, v, strlen((const char *)v) + 1);
+			}
+		sqlite3_finalize(st);
+	}
+	crypto_hash_sha256_final(&h, out);
+	return 0;
+}
+
+TEST(workflow_rebuild_gives_identical_tables_and_queries)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b[4];
+	for (int i = 0; i < 4; i++)
+		CHECK(book(NULL, "2024-06-20", i < 2 ? "09:00" : "10:00", 10, &b[i], &e) == 0);
+	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO, OP_FINGER, OP_ENROL,
+					OP_INTERVIEW, OP_WATCH, OP_APPROVE, OP_PAY, OP_CONFIRM };
+	static const char *const who[] = { "officer:rina", "officer:rina", "officer:budi",
+					   "officer:budi", "officer:budi", "officer:dewi",
+					   "officer:adi", "officer:adi", "officer:rina",
+					   "officer:rina" };
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		CHECK_INT_EQ(run_op(path[i], b[0].app_id, who[i], &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_RESCHEDULE, b[1].app_id, "applicant", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_CANCEL, b[2].app_id, "applicant", &e), WF_OK);
+	struct wf_view v = { { "officer:auditor", b[0].app_id, WF_OK, 0 }, "history" };
+	CHECK(wf_run(wr, wf_view, &v, &e) == 0);
+	struct wf_watch_add w = { .hdr = { .actor = "officer:admin" }, .idref = "6471014508900001",
+				  .reason = "lost passport report", .source = "centre",
+				  .now_ms = 1717200000000LL };
+	CHECK(wf_run(wr, wf_watchlist_add, &w, &e) == 0);
+	stop();
+
+	struct node_opts o = { .kek = &kek };
+	CHECK(node_open(&node, dir, &o, &e) == 0);
+	unsigned char d1[32], d2[32];
+	CHECK(digest(node.db, d1) == 0);
+	uint64_t count = 0;
+	CHECK(node_rebuild(&node, &count, &e) == 0);
+	CHECK(count == node.size);
+	CHECK(digest(node.db, d2) == 0);
+	CHECK_MEM_EQ(d1, d2, 32);
+
+	/* queries */
+	json_t *list;
+	CHECK(wf_query_list(node.db, "booked", "2024-06-20", 100, &list, &e) == 0);
+	CHECK_INT_EQ(json_array_size(list), 1); /* b[3]; b[1] moved to 2024-07-01 */
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(list, 0), "id")),
+		     b[3].app_id);
+	json_decref(list);
+	CHECK(wf_query_list(node.db, NULL, NULL, 0, &list, &e) == 0);
+	CHECK_INT_EQ(json_array_size(list), 4);
+	json_decref(list);
+	json_t *one;
+	enum wf_reason why;
+	CHECK(wf_query_get(node.db, b[0].app_id, &one, &why, &e) == 0);
+	CHECK_STR_EQ(json_string_value(json_object_get(one, "state")), "paid");
+	CHECK_STR_EQ(json_string_value(json_object_get(one, "payment_status")), "confirmed");
+	CHECK_STR_EQ(json_string_value(json_object_get(one, "enrolled_by")), "officer:budi");
+	CHECK_INT_EQ(json_array_size(json_object_get(one, "documents")), 4);
+	CHECK_INT_EQ(json_array_size(json_object_get(one, "fingerprints")), 1);
+	CHECK(json_object_get(one, "code_hash") == NULL);
+	json_decref(one);
+	CHECK(wf_query_get(node.db, "A0000000000000000000000000", &one, &why, &e) < 0);
+	CHECK_INT_EQ(why, WF_NOT_FOUND);
+	json_t *hist;
+	CHECK(wf_query_history(node.db, node.keys.data_key, b[0].app_id, &hist, &e) == 0);
+	CHECK_INT_EQ(json_array_size(hist), 12); /* booking, 10 steps, 1 view */
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(hist, 0), "kind")),
+		     "booking.created");
+	CHECK_STR_EQ(json_string_value(json_object_get(
+		json_object_get(json_array_get(hist, 0), "body"), "full_name")),
+		"Siti Aminah Binti Rahmat");
+	json_decref(hist);
+	json_t *found;
+	CHECK(wf_query_search(node.db, "name", "siti AMI", &found, &e) == 0);
+	CHECK_INT_EQ(json_array_size(found), 4);
+	json_decref(found);
+	CHECK(wf_query_search(node.db, "name", "aminah", &found, &e) == 0);
+	CHECK_INT_EQ(json_array_size(found), 0); /* prefix, not substring */
+	json_decref(found);
+	CHECK(wf_query_search(node.db, "nik", b[1].idref, &found, &e) == 0);
+	CHECK_INT_EQ(json_array_size(found), 1);
+	json_decref(found);
+	CHECK(wf_query_search(node.db, "code", b[2].code_hash, &found, &e) == 0);
+	CHECK_INT_EQ(json_array_size(found), 1);
+	json_decref(found);
+	node_close(&node);
+	for (int i = 0; i < 4; i++)
+		book_free(&b[i], NULL);
+}
+
+TEST(workflow_schema_refuses_bad_bodies)
+{
+	CHECK(office_register_kinds() == 0);
+	struct err e;
+	static const struct { const char *kind, *body, *msg; } cases[] = {
+		{ "application.checked_in", "{}", "field 'app' is missing" },
+		{ "application.checked_in", "{\"app\":\"A0000000000000000000000000\",\"x\":1}",
+		  "unknown field 'x'" },
+		{ "application.checked_in", "{\"app\":\"../etc\"}", "not a valid application id" },
+		{ "application.viewed", "{\"app\":\"A0000000000000000000000000\",\"what\":\"all\"}",
+		  "must be one of" },
+		{ "application.fingerprint_enrolled", "{\"app\":\"A0000000000000000000000000\","
+		  "\"blob\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
+		  "\",\"bytes\":10,\"format\":\"jpeg\",\"position\":11}", "'position'" },
+		{ "booking.cancelled", "{\"app\":\"A0000000000000000000000000\",\"reason\":7}",
+		  "'reason' must be a string" },
+		{ "application.payment_recorded", "{\"amount\":1,\"app\":\"A0000000000000000000000000\","
+		  "\"billing_code\":\"1\",\"currency\":\"idr\",\"status\":\"confirmed\"}", "ISO 4217" },
+		{ "application.documents_checked", "{\"app\":\"A0000000000000000000000000\","
+		  "\"documents\":{}}", "documents.identity_card" },
+		{ "watchlist.entry_added", "{\"id\":\"W0000000000000000000000000\",\"reason\":\"r\","
+		  "\"source\":\"office\"}", "either 'idref'" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err_clear(&e);
+		const struct kind_def *d = kinds_latest(cases[i].kind);
+		CHECK(d != NULL);
+		CHECK(kinds_check_body(d, (const uint8_t *)cases[i].body, strlen(cases[i].body), &e) < 0);
+		if (!strstr(e.msg, cases[i].msg))
+			fprintf(stderr, "case %zu: %s\n", i, e.msg);
+		CHECK(strstr(e.msg, cases[i].msg) != NULL);
+	}
+	const char *good = "{\"app\":\"A0000000000000000000000000\"}";
+	CHECK(kinds_check_body(kinds_latest("application.enrolled"), (const uint8_t *)good,
+			       strlen(good), &e) == 0);
+}
