@@ -355,6 +355,13 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 		}
 	} else if (migrate(db, path, e) < 0) {
 		goto fail;
+	} else if (db_exec(db, "BEGIN IMMEDIATE", e) < 0 || kinds_create_tables(db, e) < 0 ||
+		   db_exec(db, "COMMIT", e) < 0) {
+		/* the projection tables of kind sets added since the database was made
+		 * (every CREATE is IF NOT EXISTS; no event of a new set can be in the log
+		 * yet, so the new tables start empty and correct) */
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
 	}
 	*out = db;
 	return 0;
