@@ -15,9 +15,11 @@
  * before any node is opened (src/main.c does it for every subsystem, so that `paspor
  * rebuild` can replay every kind ever written). kinds_create_tables makes the tables of
  * every registered set, kinds_drop_tables drops them (rebuild), kinds_table_name lists
- * them (tests digest their rows). Registered now: "node.created" v1 (clear; body {"name":
- * text, "origin": text, "vkey": text}) → node_info; "operator.note" v1 (sealed; body
- * {"text": string of at most 1000 characters}) → operator_notes.
+ * them (tests digest their rows). The log's own set: "node.created" v1 (clear; body
+ * {"name": text, "origin": text, "vkey": text}) → node_info; "operator.note" v1 (sealed;
+ * body {"text": string of at most 1000 characters}) → operator_notes; "blob.stored" v1
+ * (clear; body {"name", "sha256", "size"}, docs/LOG.md "Blobs in the log") → blobs.
+ * Other sets: officers (src/office/officers.c), the workflow (src/office/wf_kinds.c).
  *
  * Errors: ERR_INPUT when a body does not fit its kind's schema or the kind is unknown
  * (the message names the kind and field, never a value), ERR_IO from SQLite (e.g. a
