@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -27,8 +28,8 @@ struct request {
 	void *arg;
 	struct err err;
 	int rc;
-	int done;
-	pthread_cond_t acked; /* signalled (under writer.mu) when done: wakes this one only */
+	sem_t acked; /* posted once the request is done: wakes this client only, and it
+		      * needs no lock to leave (the request lives on its stack) */
 	struct writer_result res;
 	struct request *next;
 };
@@ -161,12 +162,16 @@ int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind
 	ev.key_id = def->clear ? 0 : KEYS_DATA_KEY_ID;
 	ev.body = body;
 	ev.body_len = len;
-	if (strlen(actor) >= sizeof ev.actor || strlen(subject) >= sizeof ev.subject)
+	size_t actor_len = strlen(actor), subject_len = strlen(subject);
+	size_t origin_len = strlen(n->origin), kind_len = strlen(kind);
+	if (actor_len >= sizeof ev.actor || subject_len >= sizeof ev.subject)
 		return err_set(e, ERR_INPUT, "event actor or subject is too long");
-	snprintf(ev.origin, sizeof ev.origin, "%s", n->origin);
-	snprintf(ev.actor, sizeof ev.actor, "%s", actor);
-	snprintf(ev.kind, sizeof ev.kind, "%s", kind);
-	snprintf(ev.subject, sizeof ev.subject, "%s", subject);
+	if (origin_len >= sizeof ev.origin || kind_len >= sizeof ev.kind)
+		return err_set(e, ERR_INPUT, "event origin or kind is too long");
+	memcpy(ev.origin, n->origin, origin_len + 1);
+	memcpy(ev.actor, actor, actor_len + 1);
+	memcpy(ev.kind, kind, kind_len + 1);
+	memcpy(ev.subject, subject, subject_len + 1);
 	uint8_t leaf[MERKLE_HASH_LEN];
 	buf_reset(&tx->event);
 	/* the body is parsed once: canonical check, kind check and projection */
@@ -394,11 +399,12 @@ static void *writer_main(void *arg)
 		w->stats.requests += st.requests;
 		w->stats.refused += st.refused;
 		w->stats.failed += st.failed;
+		pthread_mutex_unlock(&w->mu);
 		for (struct request *r = batch, *next; r; r = next) {
 			next = r->next;
-			r->done = 1;
-			pthread_cond_signal(&r->acked);
+			sem_post(&r->acked); /* r may be gone after this */
 		}
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	if (w->file_dirty && w->file_note.len > 0) {
@@ -466,7 +472,7 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 		pthread_mutex_unlock(&w->mu);
 		return err_set(e, ERR_INTERNAL, "the writer is stopping");
 	}
-	pthread_cond_init(&r.acked, NULL);
+	sem_init(&r.acked, 0, 0);
 	if (w->tail)
 		w->tail->next = &r;
 	else
@@ -474,10 +480,10 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 	w->tail = &r;
 	w->nqueued++;
 	pthread_cond_signal(&w->queued);
-	while (!r.done)
-		pthread_cond_wait(&r.acked, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	pthread_cond_destroy(&r.acked);
+	while (sem_wait(&r.acked) < 0)
+		; /* EINTR */
+	sem_destroy(&r.acked);
 	if (res)
 		*res = r.res;
 	if (r.rc < 0) {

@@ -286,10 +286,17 @@ static int cmd_office_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct office_server *srv;
+	struct buf problems;
+	buf_init(&problems, 1 << 20);
+	so.config_problems = &problems;
 	int rc = office_server_start(&srv, &so, &e);
 	keys_kek_release(&kek);
-	if (rc < 0)
+	if (rc < 0) {
+		fputs(buf_str(&problems), stderr); /* every problem of paspor.conf, if any */
+		buf_release(&problems);
 		return cli_report(argv[0], &e);
+	}
+	buf_release(&problems);
 	log_init("paspor", foreground, LOG_LEVEL_INFO);
 	printf("listening officer %s\n", http_server_address(srv->officer));
 	if (srv->public_listener)

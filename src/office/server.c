@@ -7,8 +7,13 @@
 
 #include <jansson.h>
 
+#include <sodium.h>
+
 #include "log/canon.h"
 #include "log/note.h"
+#include "office/api.h"
+#include "office/auth_http.h"
+#include "office/calendar.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -238,33 +243,98 @@ static int route_test_item(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
+/* ---- session routes (office/auth_http.h) ---- */
+
+static int route_login(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	return auth_http_login(s->auth, 0, req, resp);
+}
+
+static int route_logout(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	return auth_http_logout(s->auth, 0, req, resp);
+}
+
 static const char *const TEST_JPEG_ONLY[] = { "image/jpeg", NULL };
 
-/* The route table. Flags: HTTP_ROUTE_PUBLIC also on the public listener, HTTP_ROUTE_ANON
- * no authorization. Keep docs/openapi.yaml in sync (`paspor office routes`). */
-static const struct http_route office_routes[] = {
-	{ "GET", "/healthz", route_healthz, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_ANON, 0, 0, NULL },
-	{ "GET", "/metrics", route_metrics, HTTP_ROUTE_ANON, 0, 0, NULL },
-	{ "GET", "/api/v1/log/checkpoint", route_checkpoint, HTTP_ROUTE_ANON, 0, 0, NULL },
+/* The server's own rows; the API modules' tables (office/api.h) follow them. Flags:
+ * HTTP_ROUTE_PUBLIC also on the public listener, HTTP_ROUTE_ANON no authorization.
+ * Keep docs/openapi.yaml in sync (`paspor office routes`). */
+static const struct api_route server_routes[] = {
+	{ "GET", "/healthz", route_healthz, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_ANON, API_ANON, 0,
+	  NULL },
+	{ "GET", "/metrics", route_metrics, HTTP_ROUTE_ANON, API_ANON, 0, NULL },
+	{ "GET", "/api/v1/log/checkpoint", route_checkpoint, HTTP_ROUTE_ANON, API_ANON, 0, NULL },
+	{ "POST", "/api/v1/session", route_login, HTTP_ROUTE_ANON, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "GET", "/api/v1/session", auth_http_whoami, 0, API_ANY_OFFICER, 0, NULL },
+	{ "DELETE", "/api/v1/session", route_logout, 0, API_ANY_OFFICER, 0, NULL },
 	/* test-only */
-	{ "POST", "/api/v1/test/echo", route_test_echo, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/test/notes", route_test_notes, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0, 0,
-	  HTTP_JSON_ONLY },
-	{ "PUT", "/api/v1/test/upload", route_test_upload, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, 0,
-	  (size_t)4 << 20, TEST_JPEG_ONLY },
+	{ "POST", "/api/v1/test/echo", route_test_echo, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
+	  API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/test/notes", route_test_notes, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
+	  API_ANON, 0, HTTP_JSON_ONLY },
+	{ "PUT", "/api/v1/test/upload", route_test_upload, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
+	  API_ANON, (size_t)4 << 20, TEST_JPEG_ONLY },
 	{ "GET", "/api/v1/test/items/{id}", route_test_item,
-	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON | HTTP_ROUTE_PUBLIC, 0, 0, NULL },
-	{ "POST", "/api/v1/test/secret", route_test_echo, HTTP_ROUTE_TEST, 1, 0,
-	  HTTP_JSON_ONLY },
+	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON | HTTP_ROUTE_PUBLIC, API_ANON, 0, NULL },
+	{ "POST", "/api/v1/test/secret", route_test_echo, HTTP_ROUTE_TEST,
+	  ACT_USERS_MANAGE, 0, HTTP_JSON_ONLY },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };
+
+static const struct api_route *const route_tables[] = {
+	server_routes, api_booking_routes, api_counter_routes, api_query_routes,
+};
+
+static void route_from_api(const struct api_route *a, struct http_route *r)
+{
+	r->method = a->method;
+	r->pattern = a->pattern;
+	r->handler = a->handler;
+	r->flags = a->flags;
+	if (a->action == API_ANON) {
+		r->flags |= HTTP_ROUTE_ANON;
+		r->role_mask = 0;
+	} else if (a->action == API_ANY_OFFICER) {
+		r->role_mask = ROLES_ALL;
+	} else {
+		r->role_mask = roles_action_mask((enum action)a->action);
+	}
+	/* the decision route performs approve or reject; the handler checks which */
+	if (a->action == ACT_APPROVE)
+		r->role_mask |= roles_action_mask(ACT_REJECT);
+	r->body_max = a->body_max;
+	r->media_types = a->media_types;
+}
+
+/* The route table (test routes when with_test) into a new array (mem_free it). */
+static struct http_route *routes_build(int with_test, size_t *n)
+{
+	size_t total = 0;
+	for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++)
+		for (const struct api_route *a = route_tables[t]; a->method; a++)
+			total++;
+	struct http_route *r = mem_calloc(total ? total : 1, sizeof *r);
+	if (!r)
+		return NULL;
+	*n = 0;
+	for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++)
+		for (const struct api_route *a = route_tables[t]; a->method; a++)
+			if (!(a->flags & HTTP_ROUTE_TEST) || with_test)
+				route_from_api(a, &r[(*n)++]);
+	return r;
+}
 
 void office_routes_print(FILE *f, int with_test)
 {
-	for (size_t i = 0; i < sizeof office_routes / sizeof office_routes[0]; i++) {
-		const struct http_route *r = &office_routes[i];
-		if ((r->flags & HTTP_ROUTE_TEST) && !with_test)
-			continue;
+	size_t n = 0;
+	struct http_route *routes = routes_build(with_test, &n);
+	if (!routes)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct http_route *r = &routes[i];
 		fprintf(f, "%s %s %s ", r->method, r->pattern,
 			(r->flags & HTTP_ROUTE_PUBLIC) ? "officer,public" : "officer");
 		if (r->flags & HTTP_ROUTE_ANON)
@@ -273,6 +343,123 @@ void office_routes_print(FILE *f, int with_test)
 			fprintf(f, "0x%" PRIx32, r->role_mask);
 		fprintf(f, "%s\n", (r->flags & HTTP_ROUTE_TEST) ? " test" : "");
 	}
+	mem_free(routes);
+}
+
+/* ---------------------------------------------------------------- read-only pool */
+
+sqlite3 *api_db_acquire(struct office_server *s)
+{
+	pthread_mutex_lock(&s->ro_mu);
+	while (s->nro_free == 0)
+		pthread_cond_wait(&s->ro_cv, &s->ro_mu);
+	sqlite3 *db = s->ro_free[--s->nro_free];
+	pthread_mutex_unlock(&s->ro_mu);
+	return db;
+}
+
+void api_db_release(struct office_server *s, sqlite3 *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&s->ro_mu);
+	s->ro_free[s->nro_free++] = db;
+	pthread_cond_signal(&s->ro_cv);
+	pthread_mutex_unlock(&s->ro_mu);
+}
+
+static int ro_pool_open(struct office_server *s, size_t n, struct err *e)
+{
+	if (pthread_mutex_init(&s->ro_mu, NULL) != 0)
+		return err_set(e, ERR_IO, "cannot make the read pool's mutex");
+	if (pthread_cond_init(&s->ro_cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->ro_mu);
+		return err_set(e, ERR_IO, "cannot make the read pool's condition");
+	}
+	s->ro_init = 1;
+	if (n > OFFICE_RO_POOL_MAX)
+		n = OFFICE_RO_POOL_MAX;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3 *db = NULL;
+		int rc = sqlite3_open_v2(s->node.db_path, &db,
+					 SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+		if (rc != SQLITE_OK) {
+			err_set(e, ERR_IO, "cannot open '%s' read-only: %s", s->node.db_path,
+				db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+			sqlite3_close(db);
+			return -1;
+		}
+		sqlite3_busy_timeout(db, 5000);
+		s->ro[s->nro++] = db;
+		s->ro_free[s->nro_free++] = db;
+	}
+	return 0;
+}
+
+static void ro_pool_close(struct office_server *s)
+{
+	for (size_t i = 0; i < s->nro; i++)
+		sqlite3_close(s->ro[i]);
+	s->nro = s->nro_free = 0;
+	if (s->ro_init) {
+		pthread_cond_destroy(&s->ro_cv);
+		pthread_mutex_destroy(&s->ro_mu);
+		s->ro_init = 0;
+	}
+}
+
+/* ---------------------------------------------------------------- API state */
+
+static int limiter(struct ratelimit **out, const struct config *c, unsigned rate,
+		   int64_t period_ms, struct err *e)
+{
+	size_t entries = c->ratelimit.table_entries >= 64 ? c->ratelimit.table_entries : 64;
+	*out = ratelimit_new(entries, rate ? rate : 1, period_ms, rate ? rate : 1, e);
+	return *out ? 0 : -1;
+}
+
+static int api_state_open(struct office_server *s, struct err *e)
+{
+	/* booking codes are stored as a keyed hash; the key comes from the data key */
+	if (crypto_kdf_derive_from_key(s->bookcode_key, sizeof s->bookcode_key, 1, "bookcode",
+				       s->node.keys.data_key) != 0)
+		return err_set(e, ERR_CRYPTO, "cannot derive the booking-code key");
+	if (officers_reader_open(&s->officers, s->node.db_path, s->node.keys.data_key, e) < 0)
+		return -1;
+	s->officers_open = 1;
+	s->officers_backend.reader = &s->officers;
+	s->officers_backend.writer = s->writer;
+	struct auth_backend ab = officers_auth_backend(&s->officers_backend);
+	if (auth_new(&s->auth, s->opts.auth_config, &ab, e) < 0)
+		return -1;
+	s->limits_lifted = config_ratelimits_lifted(&s->cfg, s->opts.rate_limits_off);
+	if (s->limits_lifted) {
+		log_warnx("WARNING: booking rate limits are LIFTED (ratelimit.disabled and "
+			  "%s=1): load tests only, never in production", CONFIG_LOAD_TEST_ENV);
+	} else {
+		const struct config_ratelimit *r = &s->cfg.ratelimit;
+		if (limiter(&s->rl_book_ip, &s->cfg, r->booking_per_ip_per_minute, 60000, e) < 0 ||
+		    limiter(&s->rl_book_nik, &s->cfg, r->booking_per_nik_per_day, 86400000, e) < 0 ||
+		    limiter(&s->rl_status_ip, &s->cfg, r->status_per_ip_per_minute, 60000, e) < 0)
+			return -1;
+	}
+	size_t listeners = s->opts.public_listen ? 2 : 1;
+	return ro_pool_open(s, (size_t)s->opts.threads * listeners, e);
+}
+
+static void api_state_close(struct office_server *s)
+{
+	ro_pool_close(s);
+	ratelimit_free(s->rl_book_ip);
+	ratelimit_free(s->rl_book_nik);
+	ratelimit_free(s->rl_status_ip);
+	s->rl_book_ip = s->rl_book_nik = s->rl_status_ip = NULL;
+	auth_free(s->auth);
+	s->auth = NULL;
+	if (s->officers_open)
+		officers_reader_close(&s->officers);
+	s->officers_open = 0;
+	sodium_memzero(s->bookcode_key, sizeof s->bookcode_key);
 }
 
 /* ---------------------------------------------------------------- start and stop */
@@ -285,6 +472,7 @@ static void server_free(struct office_server *s)
 		http_server_stop(s->public_listener, 0);
 	if (s->writer)
 		writer_stop(s->writer);
+	api_state_close(s);
 	if (s->node_open)
 		node_close(&s->node);
 	metrics_free(s->metrics);
@@ -308,15 +496,26 @@ int office_server_start(struct office_server **out, const struct office_server_o
 	if (!s->opts.shutdown_wait_ms)
 		s->opts.shutdown_wait_ms = OFFICE_SHUTDOWN_WAIT_MS;
 
-	size_t n = sizeof office_routes / sizeof office_routes[0];
-	s->routes = mem_calloc(n, sizeof *s->routes);
+	s->routes = routes_build(o->test_routes, &s->nroutes);
 	if (!s->routes) {
 		server_free(s);
 		return err_nomem(e);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!(office_routes[i].flags & HTTP_ROUTE_TEST) || o->test_routes)
-			s->routes[s->nroutes++] = office_routes[i];
+
+	/* the office configuration, checked whole; then its zone is the process's (before
+	 * any thread starts: tzset is not thread-safe) */
+	char *cpath = config_path(o->dir);
+	if (!cpath) {
+		server_free(s);
+		return err_nomem(e);
+	}
+	int crc = config_load(cpath, &s->cfg, o->config_problems, e);
+	mem_free(cpath);
+	if (crc < 0 || calendar_set_zone(s->cfg.timezone, e) < 0) {
+		err_prefix(e, "office configuration");
+		server_free(s);
+		return -1;
+	}
 
 	s->metrics = metrics_new();
 	if (!s->metrics) {
@@ -348,7 +547,7 @@ int office_server_start(struct office_server **out, const struct office_server_o
 	s->node_open = 1;
 	atomic_store(&s->log_size, s->node.size);
 	atomic_store(&s->checkpoint_ms, s->node.last_time_ms);
-	if (writer_start(&s->writer, &s->node, e) < 0) {
+	if (writer_start(&s->writer, &s->node, e) < 0 || api_state_open(s, e) < 0) {
 		server_free(s);
 		return -1;
 	}
@@ -360,6 +559,9 @@ int office_server_start(struct office_server **out, const struct office_server_o
 	ho.threads = s->opts.threads;
 	ho.metrics = s->metrics;
 	ho.log_requests = o->log_requests;
+	ho.authorize = auth_http_authorize;
+	ho.auth_release = auth_http_release;
+	ho.auth_cls = s->auth;
 	ho.listen = s->opts.listen;
 	ho.listener = HTTP_LISTENER_OFFICER;
 	if (http_server_start(&s->officer, &ho, e) < 0) {

@@ -18,6 +18,13 @@
  * routes` prints the table). Test-only routes (HTTP_ROUTE_TEST) are served only when
  * opts->test_routes is set (PASPOR_TEST_ROUTES=1 for `serve`).
  *
+ * Before the node opens, the office configuration (DIR/paspor.conf, office/config.h) is
+ * loaded and checked (a failure is ERR_INPUT with every problem in
+ * opts->config_problems) and its time zone made the process's (calendar_set_zone). The
+ * API (office/api.h) then gets: the officers' auth (office/auth_http.h: the authorize
+ * hook, the session routes), the booking rate limiters (unless lifted for load tests),
+ * the booking-code key and a pool of read-only SQLite connections for queries.
+ *
  * Ownership: struct office_server owns the node, writer, metrics and listeners; only
  * office_server_stop frees it. While it runs, the node's database belongs to the writer
  * thread: handlers write through office_server_submit, read the log's size with
@@ -28,13 +35,20 @@
 #ifndef PASPOR_OFFICE_SERVER_H
 #define PASPOR_OFFICE_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sqlite3.h>
+
 #include "log/keys.h"
 #include "log/node.h"
 #include "log/writer.h"
+#include "office/auth.h"
+#include "office/config.h"
+#include "office/officers.h"
+#include "office/ratelimit.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/http.h"
@@ -52,10 +66,16 @@ struct office_server_opts {
 	unsigned shutdown_wait_ms;   /* 0: OFFICE_SHUTDOWN_WAIT_MS */
 	int test_routes;             /* serve HTTP_ROUTE_TEST routes */
 	int log_requests;            /* one log line per request */
-	/* Load tests: lift the booking rate limits (read by the booking module when it
-	 * lands; documented in docs/HTTP.md). */
+	/* The explicit load-test flag of config_ratelimits_lifted: with ratelimit.disabled
+	 * in the configuration it lifts the booking rate limits (so does PASPOR_LOAD_TEST=1
+	 * in the environment; docs/CONFIG.md). The server logs a warning when lifted. */
 	int rate_limits_off;
+	/* When not NULL and the configuration fails its check: every problem, one a line. */
+	struct buf *config_problems;
+	struct auth_config *auth_config; /* NULL: auth_config_defaults (tests shorten it) */
 };
+
+#define OFFICE_RO_POOL_MAX 32 /* read-only SQLite connections for queries */
 
 struct office_server {
 	struct office_server_opts opts;
@@ -69,6 +89,21 @@ struct office_server {
 	struct metric *m_events, *m_log_size, *m_cp_age, *m_in_flight, *m_writer;
 	_Atomic uint64_t log_size;     /* events durable: node size at start, then acks */
 	_Atomic int64_t checkpoint_ms; /* UTC ms of the latest checkpoint signed */
+	/* the API's state (office/api.h) */
+	struct config cfg;               /* DIR/paspor.conf, checked at start */
+	struct auth *auth;
+	struct officers_reader officers;
+	int officers_open;
+	struct officers_backend officers_backend;
+	struct ratelimit *rl_book_ip, *rl_book_nik, *rl_status_ip; /* NULL: lifted */
+	int limits_lifted;
+	uint8_t bookcode_key[32];        /* derived from the data key ("bookcode") */
+	pthread_mutex_t ro_mu;
+	pthread_cond_t ro_cv;
+	int ro_init;
+	sqlite3 *ro[OFFICE_RO_POOL_MAX]; /* all connections */
+	sqlite3 *ro_free[OFFICE_RO_POOL_MAX];
+	size_t nro, nro_free;
 };
 
 int office_server_start(struct office_server **out, const struct office_server_opts *o,

@@ -26,7 +26,7 @@ static const struct http_problem_info problems[HTTP_PROBLEM_COUNT] = {
 	[HTTP_PROBLEM_BAD_REQUEST] = { "bad-request", "Bad request", 400 },
 	[HTTP_PROBLEM_BAD_PATH] = { "bad-path", "Bad request path", 400 },
 	[HTTP_PROBLEM_MALFORMED_JSON] = { "malformed-json", "Malformed JSON body", 400 },
-	[HTTP_PROBLEM_INVALID_FIELD] = { "invalid-field", "Invalid field", 400 },
+	[HTTP_PROBLEM_INVALID_FIELD] = { "invalid-field", "Invalid field", 422 },
 	[HTTP_PROBLEM_UNAUTHORIZED] = { "unauthorized", "Authentication required", 401 },
 	[HTTP_PROBLEM_FORBIDDEN] = { "forbidden", "Forbidden", 403 },
 	[HTTP_PROBLEM_CSRF] = { "csrf", "Missing or invalid CSRF token", 403 },
@@ -41,6 +41,11 @@ static const struct http_problem_info problems[HTTP_PROBLEM_COUNT] = {
 	[HTTP_PROBLEM_TOO_MANY_REQUESTS] = { "too-many-requests", "Too many requests", 429 },
 	[HTTP_PROBLEM_INTERNAL] = { "internal", "Internal server error", 500 },
 	[HTTP_PROBLEM_UNAVAILABLE] = { "unavailable", "Service unavailable", 503 },
+	[HTTP_PROBLEM_INVALID_STATE] = { "invalid-state", "Not allowed in this state", 409 },
+	[HTTP_PROBLEM_DUPLICATE] = { "duplicate", "Duplicate application", 409 },
+	[HTTP_PROBLEM_SLOT_FULL] = { "slot-full", "Slot full", 409 },
+	[HTTP_PROBLEM_SEPARATION] = { "separation-of-duties", "Separation of duties", 403 },
+	[HTTP_PROBLEM_RATE_LIMITED] = { "rate-limited", "Rate limited", 429 },
 };
 
 const struct http_problem_info *http_problem_info(enum http_problem p)

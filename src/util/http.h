@@ -87,7 +87,7 @@ enum http_problem {
 	HTTP_PROBLEM_BAD_REQUEST,      /* 400 bad-request */
 	HTTP_PROBLEM_BAD_PATH,         /* 400 bad-path */
 	HTTP_PROBLEM_MALFORMED_JSON,   /* 400 malformed-json */
-	HTTP_PROBLEM_INVALID_FIELD,    /* 400 invalid-field */
+	HTTP_PROBLEM_INVALID_FIELD,    /* 422 invalid-field */
 	HTTP_PROBLEM_UNAUTHORIZED,     /* 401 unauthorized */
 	HTTP_PROBLEM_FORBIDDEN,        /* 403 forbidden */
 	HTTP_PROBLEM_CSRF,             /* 403 csrf */
@@ -101,6 +101,12 @@ enum http_problem {
 	HTTP_PROBLEM_TOO_MANY_REQUESTS, /* 429 too-many-requests */
 	HTTP_PROBLEM_INTERNAL,         /* 500 internal */
 	HTTP_PROBLEM_UNAVAILABLE,      /* 503 unavailable */
+	/* workflow refusals (docs/API.md) */
+	HTTP_PROBLEM_INVALID_STATE,    /* 409 invalid-state */
+	HTTP_PROBLEM_DUPLICATE,        /* 409 duplicate */
+	HTTP_PROBLEM_SLOT_FULL,        /* 409 slot-full */
+	HTTP_PROBLEM_SEPARATION,       /* 403 separation-of-duties */
+	HTTP_PROBLEM_RATE_LIMITED,     /* 429 rate-limited */
 	HTTP_PROBLEM_COUNT
 };
 

@@ -197,7 +197,7 @@ check "healthz log size grew to 2" grep -q '"log_size":2,' "$T/body"
 sleep 0.3
 check "DIR/checkpoint grew (within the writer's 100 ms)" [ "$(checkpoint_size)" = 2 ]
 req POST "$OFF/api/v1/test/notes" -H 'Content-Type: application/json' -d '{"text":5}'
-expect_problem "a wrong field type is 400 invalid-field" 400 invalid-field
+expect_problem "a wrong field type is 422 invalid-field" 422 invalid-field
 
 # ---- 200 concurrent requests (half of them writes); each answer in its own file
 mkdir "$T/c"
@@ -318,3 +318,23 @@ check "routes lists healthz on both listeners" grep -qx 'GET /healthz officer,pu
 check "routes lists metrics on the officers' listener only" grep -qx 'GET /metrics officer anon' "$T/.stdout"
 check "routes hides test routes without --test" bash -c "! grep -q test '$T/.stdout'"
 check "no sanitizer report from the server" no_sanitizer_report "$T/serve.err"
+
+# ---- docs/openapi.yaml lists exactly the non-test routes, and every problem type
+"$PASPOR" office routes | awk '{ print tolower($1), $2 }' | sort >"$T/routes.txt"
+python3 - "$PASPOR_ROOT/docs/openapi.yaml" <<'PYEOF' | sort >"$T/openapi.txt"
+import re, sys
+# a small reader for the hand-written document: "  /path:" then "    method:"
+path = None
+for line in open(sys.argv[1]):
+    m = re.match(r"^  (/\S*):\s*$", line)
+    if m: path = m.group(1); continue
+    if re.match(r"^\S", line): path = None; continue
+    m = re.match(r"^    (get|put|post|patch|delete):\s*$", line)
+    if m and path: print(m.group(1), path)
+PYEOF
+check "docs/openapi.yaml has exactly the routes of 'office routes'" diff "$T/routes.txt" "$T/openapi.txt"
+for slug in $(grep -o '"[a-z-]*", "[A-Z][^"]*", [0-9]*' "$PASPOR_ROOT/src/util/http.c" | cut -d'"' -f2); do
+	grep -q "problems/$slug\$" "$PASPOR_ROOT/docs/openapi.yaml" && grep -q "| \`$slug\` |" "$PASPOR_ROOT/docs/HTTP.md" ||
+		fail "problem type $slug documented in openapi.yaml and HTTP.md"
+done
+ok "every problem type of http.c is in docs/openapi.yaml and docs/HTTP.md"

@@ -1,0 +1,212 @@
+/*
+ * api — shared helpers of the office API modules (see api.h).
+ */
+#include "office/api.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "office/appid.h"
+#include "office/auth_http.h"
+#include "office/bookcode.h"
+#include "util/log.h"
+
+int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *obj,
+		  const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)obj, k, v) {
+		int known = 0;
+		for (size_t i = 0; allowed[i] && !known; i++)
+			known = strcmp(k, allowed[i]) == 0;
+		if (!known) {
+			/* the key is the client's text: name it only when it looks like a name */
+			size_t n = strlen(k);
+			int plain = n > 0 && n <= 32;
+			for (size_t i = 0; plain && i < n; i++)
+				plain = (k[i] >= 'a' && k[i] <= 'z') || k[i] == '_' ||
+					(k[i] >= '0' && k[i] <= '9');
+			if (plain)
+				return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+						    "field '%s' is not allowed here", k);
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "the body has a field that is not allowed here");
+		}
+	}
+	return 0;
+}
+
+int api_str(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *name,
+	    int required, size_t max, const char **out)
+{
+	*out = NULL;
+	json_t *v = json_object_get(obj, name);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field '%s' is missing", name);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field '%s' must be a string", name);
+	size_t n = json_string_length(v);
+	const char *s = json_string_value(v);
+	if (n == 0 || n > max)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field '%s' must be 1 to %zu bytes", name, max);
+	if (strlen(s) != n)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field '%s' holds a NUL character", name);
+	*out = s;
+	return 0;
+}
+
+int api_int(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *name,
+	    int required, int64_t min, int64_t max, int64_t *out, int *present)
+{
+	json_t *v = json_object_get(obj, name);
+	if (present)
+		*present = 0;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field '%s' is missing", name);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field '%s' must be an integer", name);
+	json_int_t x = json_integer_value(v);
+	if (x < min || x > max)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field '%s' must be %" PRId64 " to %" PRId64, name, min, max);
+	*out = (int64_t)x;
+	if (present)
+		*present = 1;
+	return 0;
+}
+
+int api_body(struct http_req *req, struct http_resp *resp, int empty_ok, json_t **out)
+{
+	*out = NULL;
+	if (empty_ok && req->body_len == 0) {
+		*out = json_object();
+		return *out ? 0 : http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
+	}
+	return http_req_json(req, resp, out);
+}
+
+int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason reason,
+		   const struct err *e)
+{
+	const char *msg = e->msg[0] ? e->msg : "refused";
+	switch (reason) {
+	case WF_OK:
+		break;
+	case WF_INVALID_INPUT:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
+	case WF_NOT_FOUND:
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such application");
+	case WF_INVALID_STATE:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
+	case WF_DUPLICATE_ACTIVE:
+		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE,
+				    "this person already has an active application");
+	case WF_SLOT_FULL:
+		return http_problem(req, resp, HTTP_PROBLEM_SLOT_FULL, "%s", msg);
+	case WF_SEPARATION:
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "%s", msg);
+	case WF_ALREADY_RESCHEDULED:
+	case WF_NOT_YET:
+	case WF_WATCHLIST:
+	case WF_PHOTO_MISSING:
+	case WF_TOO_MANY:
+	case WF_MISMATCH:
+	case WF_CODE_TAKEN:
+		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
+				    wf_reason_name(reason), msg);
+	}
+	if (e->code == ERR_INPUT)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
+	if (e->code == ERR_NOMEM)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
+	log_warnx("request %s: %s", req->request_id, msg);
+	return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+}
+
+int api_reply(struct http_resp *resp, int status, json_t *v)
+{
+	if (!v)
+		return err_nomem(&resp->err);
+	int rc = http_resp_json(resp, status, v);
+	json_decref(v);
+	return rc;
+}
+
+int api_rate_limited(struct http_req *req, struct http_resp *resp, unsigned retry_after_s)
+{
+	char s[24];
+	snprintf(s, sizeof s, "%u", retry_after_s ? retry_after_s : 1);
+	http_resp_header(resp, "Retry-After", s);
+	return http_problem(req, resp, HTTP_PROBLEM_RATE_LIMITED, "too many requests: retry "
+			    "in %s s", s);
+}
+
+const char *api_actor(struct http_req *req, struct http_resp *resp)
+{
+	const struct auth_officer *o = auth_http_officer(req);
+	if (!o) {
+		http_problem(req, resp, HTTP_PROBLEM_UNAUTHORIZED, "not logged in");
+		return NULL;
+	}
+	return o->actor;
+}
+
+int api_app_id(struct http_req *req, struct http_resp *resp, const char **out)
+{
+	const char *id = http_req_param(req, "id");
+	if (!id || !appid_valid(id, 'A'))
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such application");
+	*out = id;
+	return 0;
+}
+
+int64_t api_now_ms(struct office_server *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->node.clock_offset_ms;
+}
+
+int api_today(struct office_server *s, struct cal_date *date, int *minute)
+{
+	struct cal_local l;
+	struct err e = ERR_INIT;
+	if (calendar_local(api_now_ms(s), &l, &e) < 0)
+		return -1;
+	*date = l.date;
+	if (minute)
+		*minute = l.minute;
+	return 0;
+}
+
+int api_code_hash(struct http_req *req, struct http_resp *resp, const char *field,
+		  const char *code, char out[65])
+{
+	struct office_server *s = req->app;
+	char canon[BOOKCODE_CANON_SIZE];
+	size_t n = strlen(code);
+	enum bookcode_status st = n > BOOKCODE_MAX_INPUT ? BOOKCODE_LENGTH
+							 : bookcode_parse(code, n, canon);
+	if (st != BOOKCODE_OK)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field '%s': %s", field,
+				    bookcode_status_text(st));
+	struct err e = ERR_INIT;
+	if (bookcode_hash_hex(s->bookcode_key, canon, out, &e) < 0)
+		return api_wf_problem(req, resp, WF_OK, &e);
+	return 0;
+}

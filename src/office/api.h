@@ -1,0 +1,106 @@
+/*
+ * api — shared pieces of the office API modules (docs/API.md): the route rows each
+ * module contributes, JSON field extraction that answers 422 invalid-field problems
+ * naming the field (never its value), the mapping from workflow refusals (enum
+ * wf_reason) to problem types, the read-only SQLite pool, and the clock.
+ *
+ *   api_booking.c  public booking: slots, create, status, cancel, reschedule; walk-ins
+ *   api_counter.c  officers' workflow steps (check-in … payment, watchlist entries)
+ *   api_query.c    officers' lists, search, one application, its history
+ *
+ * Each module exports a table of struct api_route ending with a row whose method is
+ * NULL; server.c concatenates them after its own rows and turns each row's action into
+ * the route's role mask (roles_action_mask), so the role × action table of
+ * office/roles.c is the only place that says who may call what.
+ *
+ * Handlers get the server as req->app and the officer (officer routes) through
+ * auth_http_officer(req). Every write goes through office_server_submit; every event's
+ * actor is "officer:<username>" (api_actor) or "applicant".
+ *
+ * Ownership: strings returned by api_str point into the json_t they were read from
+ * (borrowed for its lifetime). Helpers that write a problem return -1 (the handler
+ * returns that -1 as it is).
+ */
+#ifndef PASPOR_OFFICE_API_H
+#define PASPOR_OFFICE_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "office/calendar.h"
+#include "office/roles.h"
+#include "office/server.h"
+#include "office/workflow.h"
+#include "util/err.h"
+#include "util/http.h"
+
+/* A route row as the API modules declare it: like struct http_route, but with the
+ * action it performs instead of a role mask. */
+#define API_ANY_OFFICER (-1) /* any logged-in officer (role mask ROLES_ALL) */
+#define API_ANON (-2)        /* anonymous (HTTP_ROUTE_ANON) */
+
+struct api_route {
+	const char *method; /* NULL ends a table */
+	const char *pattern;
+	http_handler handler;
+	unsigned flags;       /* HTTP_ROUTE_PUBLIC … */
+	int action;           /* enum action, API_ANY_OFFICER or API_ANON */
+	size_t body_max;      /* 0: HTTP_BODY_DEFAULT_MAX */
+	const char *const *media_types;
+};
+
+extern const struct api_route api_booking_routes[];
+extern const struct api_route api_counter_routes[];
+extern const struct api_route api_query_routes[];
+
+/* ---- JSON fields: each writes 422 invalid-field naming the field and returns -1 ---- */
+
+/* Refuses keys of obj not in allowed (NULL-terminated). */
+int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *obj,
+		  const char *const *allowed);
+/* A string field of 1…max bytes (UTF-8 already checked by the parser), without control
+ * characters unless multiline; *out NULL when absent and optional. */
+int api_str(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *name,
+	    int required, size_t max, const char **out);
+/* An integer field in [min, max]; *present (may be NULL) says whether it was there. */
+int api_int(struct http_req *req, struct http_resp *resp, const json_t *obj, const char *name,
+	    int required, int64_t min, int64_t max, int64_t *out, int *present);
+/* The body as a JSON object; an empty body is {} when empty_ok. */
+int api_body(struct http_req *req, struct http_resp *resp, int empty_ok, json_t **out);
+
+/* ---- answers ---- */
+
+/* Writes the problem for a refused workflow operation (reason, with e's message as the
+ * detail) or, when reason is WF_OK, the fault in e (4xx for ERR_INPUT, else 5xx). */
+int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason reason,
+		   const struct err *e);
+/* Sends v (reference stolen) with status. */
+int api_reply(struct http_resp *resp, int status, json_t *v);
+/* 429 rate-limited with Retry-After. */
+int api_rate_limited(struct http_req *req, struct http_resp *resp, unsigned retry_after_s);
+
+/* The officer's actor ("officer:<username>"); NULL (401 written) when none. */
+const char *api_actor(struct http_req *req, struct http_resp *resp);
+/* The {id} parameter as an application id; 404 when it is not a well-formed id. */
+int api_app_id(struct http_req *req, struct http_resp *resp, const char **out);
+
+/* ---- the read-only pool and time ---- */
+
+/* A read-only connection for this request (blocks while all are in use); release it. */
+sqlite3 *api_db_acquire(struct office_server *s);
+void api_db_release(struct office_server *s, sqlite3 *db);
+
+/* UTC ms now (with the node's test clock offset) and the local date "YYYY-MM-DD" and
+ * minute of the day in the office's zone. */
+int64_t api_now_ms(struct office_server *s);
+int api_today(struct office_server *s, struct cal_date *date, int *minute);
+
+/* The keyed hash (hex) of a booking code typed by a person; -1 with a 422 problem
+ * naming `field` when it does not parse (a typo is reported as such). */
+int api_code_hash(struct http_req *req, struct http_resp *resp, const char *field,
+		  const char *code, char out[65]);
+
+#endif

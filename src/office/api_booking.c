@@ -1,0 +1,589 @@
+/*
+ * api_booking — the booking endpoints (docs/API.md "Public", docs/BOOKING.md): free
+ * slots, a new booking, its status, cancel and reschedule (public and officers'
+ * listeners, anonymous, actor "applicant"), and walk-in bookings by a registrar.
+ *
+ * Every field is checked here before the workflow sees it (the workflow's kind check
+ * runs again on the event): the NIK against the birth date and sex (nik.h, the +40 rule),
+ * an identity reference for applicants without a NIK (public booking only at a consular
+ * post), the passport type from the configuration, the slot (a configured slot of a
+ * working day, within booking.days_ahead local days, not begun). The booking code is
+ * made here (bookcode.h) and only its keyed hash is stored; the key is derived from the
+ * node's data key with crypto_kdf ("bookcode", id 1).
+ *
+ * Rate limits (office/ratelimit.h, sized by paspor.conf): new bookings per client
+ * address and per NIK or reference, status/cancel/reschedule lookups per client address;
+ * 429 rate-limited with Retry-After. A lookup needs code and NIK (or reference) to
+ * match; a wrong code and a wrong NIK get the same 404.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "office/api.h"
+#include "office/bookcode.h"
+#include "office/calendar.h"
+#include "office/config.h"
+#include "office/nik.h"
+#include "office/ratelimit.h"
+#include "util/alloc.h"
+
+#define FIELD_MAX 1000 /* bytes of any one text field; the kind check is finer */
+
+/* ---------------------------------------------------------------- helpers */
+
+static int parse_hhmm(const char *s, int *min)
+{
+	if (!s || strlen(s) != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	*min = h * 60 + m;
+	return 0;
+}
+
+static void fmt_hhmm(int min, char out[6])
+{
+	unsigned h = (unsigned)(min / 60) % 100u, m = (unsigned)(min % 60) % 60u;
+	out[0] = (char)('0' + h / 10);
+	out[1] = (char)('0' + h % 10);
+	out[2] = ':';
+	out[3] = (char)('0' + m / 10);
+	out[4] = (char)('0' + m % 10);
+	out[5] = '\0';
+}
+
+/* Places taken per slot start of a date, from the projection. */
+static int slot_taken(sqlite3 *db, const char *date, const char *start)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND"
+				   " slot_start = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
+	int n = 0, rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		n = -1;
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * Checks that date/start name a slot an applicant may book now: a configured slot of an
+ * open day, today … today + days_ahead, not begun. *quota gets its quota.
+ */
+static int check_slot(struct http_req *req, struct http_resp *resp, const char *date,
+		      const char *start, int *quota)
+{
+	struct office_server *s = req->app;
+	struct cal_date d, today;
+	int start_min, now_min;
+	if (cal_date_parse(date, &d) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_date' must be a date YYYY-MM-DD");
+	if (parse_hhmm(start, &start_min) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_start' must be a time HH:MM");
+	if (api_today(s, &today, &now_min) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	int64_t days = cal_date_to_days(&d) - cal_date_to_days(&today);
+	if (days < 0 || (days == 0 && start_min <= now_min))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_date': the slot is in the past");
+	if (days > (int64_t)s->cfg.days_ahead)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_date': bookings are open %u days ahead",
+				    s->cfg.days_ahead);
+	struct calendar_slot slots[CONFIG_MAX_SLOTS];
+	struct err e = ERR_INIT;
+	int n = calendar_slots(&s->cfg, &d, slots, &e);
+	if (n < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_date' must be a date YYYY-MM-DD");
+	if (n == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'slot_date': the office is closed that day");
+	for (int i = 0; i < n; i++)
+		if (slots[i].start_min == start_min) {
+			*quota = slots[i].quota > INT_MAX ? INT_MAX : (int)slots[i].quota;
+			return 0;
+		}
+	return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+			    "field 'slot_start': the office has no slot starting then");
+}
+
+/* The identity reference of a request: "nik" (structure only, no birth date) or
+ * "identity" {type, state, number}. */
+static int read_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
+		      char idref[IDREF_MAX], int *is_nik)
+{
+	const char *nik;
+	if (api_str(req, resp, body, "nik", 0, 64, &nik) < 0)
+		return -1;
+	json_t *id = json_object_get(body, "identity");
+	if (nik && id)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "fields 'nik' and 'identity' exclude each other");
+	if (nik) {
+		enum nik_status st = nik_parse(nik, strlen(nik), NULL);
+		if (st != NIK_OK)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'nik': %s", nik_status_text(st));
+		snprintf(idref, IDREF_MAX, "%s", nik);
+		*is_nik = 1;
+		return 0;
+	}
+	if (!id)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'nik' (or 'identity') is missing");
+	if (!json_is_object(id))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'identity' must be an object {type, state, number}");
+	static const char *const keys[] = { "type", "state", "number", NULL };
+	const char *t, *c, *n;
+	if (api_only_keys(req, resp, id, keys) < 0 ||
+	    api_str(req, resp, id, "type", 1, 8, &t) < 0 ||
+	    api_str(req, resp, id, "state", 1, 8, &c) < 0 ||
+	    api_str(req, resp, id, "number", 1, 64, &n) < 0)
+		return -1;
+	struct err e = ERR_INIT;
+	if (nik_identity_ref(t, c, n, idref, &e) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'identity': %s",
+				    e.msg);
+	*is_nik = 0;
+	return 0;
+}
+
+static int take(struct ratelimit *rl, struct http_req *req, struct http_resp *resp,
+		const char *key)
+{
+	if (!rl)
+		return 0; /* lifted for load tests */
+	unsigned retry = 0;
+	if (ratelimit_take(rl, key, strlen(key), ratelimit_now_ms(), &retry))
+		return 0;
+	return api_rate_limited(req, resp, retry);
+}
+
+/* ---------------------------------------------------------------- the booking body */
+
+struct booking_in {
+	char idref[IDREF_MAX];
+	int is_nik;
+	const char *full_name, *birth_place, *birth_date, *sex, *address, *phone, *email,
+		*passport_type, *slot_date, *slot_start, *reason, *previous_passport,
+		*police_report;
+};
+
+static const char *const booking_keys[] = {
+	"full_name", "nik", "identity", "birth_place", "birth_date", "sex", "address", "phone",
+	"email", "passport_type", "slot_date", "slot_start", "reason", "previous_passport",
+	"police_report", NULL
+};
+
+/* Reads and checks a booking body; walk_in: the slot is not read and an identity
+ * reference is allowed at any office. */
+static int booking_parse(struct http_req *req, struct http_resp *resp, const json_t *body,
+			 int walk_in, struct booking_in *b)
+{
+	struct office_server *s = req->app;
+	memset(b, 0, sizeof *b);
+	if (api_only_keys(req, resp, body, booking_keys) < 0 ||
+	    api_str(req, resp, body, "full_name", 1, FIELD_MAX, &b->full_name) < 0 ||
+	    api_str(req, resp, body, "birth_place", 1, FIELD_MAX, &b->birth_place) < 0 ||
+	    api_str(req, resp, body, "birth_date", 1, 10, &b->birth_date) < 0 ||
+	    api_str(req, resp, body, "sex", 1, 1, &b->sex) < 0 ||
+	    api_str(req, resp, body, "address", 1, FIELD_MAX, &b->address) < 0 ||
+	    api_str(req, resp, body, "phone", 1, 64, &b->phone) < 0 ||
+	    api_str(req, resp, body, "email", 1, 320, &b->email) < 0 ||
+	    api_str(req, resp, body, "passport_type", 1, 32, &b->passport_type) < 0 ||
+	    api_str(req, resp, body, "slot_date", !walk_in, 10, &b->slot_date) < 0 ||
+	    api_str(req, resp, body, "slot_start", !walk_in, 5, &b->slot_start) < 0 ||
+	    api_str(req, resp, body, "reason", 0, 16, &b->reason) < 0 ||
+	    api_str(req, resp, body, "previous_passport", 0, 20, &b->previous_passport) < 0 ||
+	    api_str(req, resp, body, "police_report", 0, 64, &b->police_report) < 0)
+		return -1;
+	if (read_idref(req, resp, body, b->idref, &b->is_nik) < 0)
+		return -1;
+	if (!b->is_nik && !walk_in && !s->cfg.consular_post)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'nik' is required: only a consular post books "
+				    "applicants without a NIK online (a registrar can book them "
+				    "at the counter)");
+	struct cal_date birth, today;
+	if (cal_date_parse(b->birth_date, &birth) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'birth_date' must be a date YYYY-MM-DD");
+	if (api_today(s, &today, NULL) == 0 && cal_date_cmp(&birth, &today) > 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'birth_date' is in the future");
+	if (strcmp(b->sex, "F") && strcmp(b->sex, "M") && strcmp(b->sex, "X"))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'sex' must be F, M or X");
+	if (b->is_nik) {
+		enum nik_status st = nik_check(b->idref, strlen(b->idref), &birth, b->sex[0],
+					       NULL);
+		if (st == NIK_SEX_UNKNOWN || st == NIK_SEX_MISMATCH)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'nik' does not agree with field 'sex': %s",
+					    nik_status_text(st));
+		if (st != NIK_OK)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'nik' does not agree with field 'birth_date': %s",
+					    nik_status_text(st));
+	}
+	if (!config_passport_type(&s->cfg, b->passport_type))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'passport_type' is not a passport type of this office");
+	if (!b->reason)
+		b->reason = "new";
+	return 0;
+}
+
+/* Books through the writer, with a fresh code (a taken code hash is retried). */
+static int booking_submit(struct http_req *req, struct http_resp *resp,
+			  const struct booking_in *b, const char *actor, const char *channel,
+			  const char *slot_date, const char *slot_start, int quota,
+			  char app_id[APPID_LEN + 1], char code[BOOKCODE_TEXT_SIZE])
+{
+	struct office_server *s = req->app;
+	struct err e = ERR_INIT;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char canon[BOOKCODE_CANON_SIZE], hash[65];
+		err_clear(&e);
+		if (bookcode_new(canon, code, &e) < 0 ||
+		    bookcode_hash_hex(s->bookcode_key, canon, hash, &e) < 0)
+			return api_wf_problem(req, resp, WF_OK, &e);
+		sodium_memzero(canon, sizeof canon);
+		struct wf_book op = { 0 };
+		op.hdr.actor = actor;
+		op.code_hash = hash;
+		op.idref = b->idref;
+		op.full_name = b->full_name;
+		op.birth_place = b->birth_place;
+		op.birth_date = b->birth_date;
+		op.sex = b->sex;
+		op.address = b->address;
+		op.phone = b->phone;
+		op.email = b->email;
+		op.passport_type = b->passport_type;
+		op.slot_date = slot_date;
+		op.slot_start = slot_start;
+		op.channel = channel;
+		op.reason = b->reason;
+		op.previous_passport = b->previous_passport;
+		op.police_report = b->police_report;
+		op.quota = quota;
+		op.now_ms = api_now_ms(s);
+		if (office_server_submit(s, wf_book, &op, NULL, &e) == 0) {
+			memcpy(app_id, op.app_id, APPID_LEN + 1);
+			return 0;
+		}
+		if (op.hdr.reason != WF_CODE_TAKEN)
+			return api_wf_problem(req, resp, op.hdr.reason, &e);
+	}
+	return api_wf_problem(req, resp, WF_CODE_TAKEN, &e);
+}
+
+/* ---------------------------------------------------------------- routes */
+
+/* GET /api/v1/bookings/slots?from=YYYY-MM-DD&days=N */
+static int route_slots(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	struct cal_date today, from;
+	int now_min;
+	if (api_today(s, &today, &now_min) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	const char *qf = http_req_query(req, "from"), *qd = http_req_query(req, "days");
+	from = today;
+	if (qf && cal_date_parse(qf, &from) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "parameter 'from' must be a date YYYY-MM-DD");
+	int days = 7;
+	if (qd) {
+		char *end = NULL;
+		long v = strtol(qd, &end, 10);
+		if (!*qd || *end || v < 1 || v > 31)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "parameter 'days' must be 1 to 31");
+		days = (int)v;
+	}
+	int64_t t0 = cal_date_to_days(&today), f0 = cal_date_to_days(&from);
+	json_t *out = json_array();
+	if (!out)
+		return err_nomem(&resp->err);
+	sqlite3 *db = api_db_acquire(s);
+	int rc = 0;
+	for (int64_t d = f0; d < f0 + days && rc == 0; d++) {
+		if (d < t0 || d > t0 + (int64_t)s->cfg.days_ahead)
+			continue;
+		struct cal_date cd;
+		cal_date_from_days(d, &cd);
+		struct calendar_slot slots[CONFIG_MAX_SLOTS];
+		struct err e = ERR_INIT;
+		int n = calendar_slots(&s->cfg, &cd, slots, &e);
+		if (n <= 0)
+			continue;
+		char ds[11];
+		cal_date_format(&cd, ds);
+		json_t *arr = json_array();
+		for (int i = 0; arr && i < n; i++) {
+			if (d == t0 && slots[i].start_min <= now_min)
+				continue; /* begun */
+			char st[6], en[6];
+			fmt_hhmm(slots[i].start_min, st);
+			fmt_hhmm(slots[i].end_min, en);
+			int taken = slot_taken(db, ds, st);
+			if (taken < 0) {
+				rc = -1;
+				break;
+			}
+			long long freep = (long long)slots[i].quota - taken;
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I}", "start", st,
+							     "end", en, "quota",
+							     (json_int_t)slots[i].quota, "free",
+							     (json_int_t)(freep > 0 ? freep : 0)));
+		}
+		if (arr && json_array_size(arr) > 0)
+			json_array_append_new(out, json_pack("{s:s, s:o}", "date", ds, "slots", arr));
+		else
+			json_decref(arr);
+	}
+	api_db_release(s, db);
+	if (rc < 0) {
+		json_decref(out);
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "slots cannot be read");
+	}
+	return api_reply(resp, 200, json_pack("{s:o}", "days", out));
+}
+
+/* POST /api/v1/bookings */
+static int route_book(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	if (take(s->rl_book_ip, req, resp, req->client_ip) < 0)
+		return -1;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	struct booking_in b;
+	int quota = 0, rc = -1;
+	if (booking_parse(req, resp, body, 0, &b) < 0 ||
+	    check_slot(req, resp, b.slot_date, b.slot_start, &quota) < 0 ||
+	    take(s->rl_book_nik, req, resp, b.idref) < 0)
+		goto out;
+	char app[APPID_LEN + 1], code[BOOKCODE_TEXT_SIZE];
+	if (booking_submit(req, resp, &b, "applicant", "online", b.slot_date, b.slot_start,
+			   quota, app, code) < 0)
+		goto out;
+	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", code, "slot_date",
+					    b.slot_date, "slot_start", b.slot_start,
+					    "passport_type", b.passport_type));
+	sodium_memzero(code, sizeof code);
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* The walk-in's slot: today's slot under way, else the next one, else the last one (on
+ * a closed day the configured slots are used: the applicant is at the counter). */
+static void walk_in_slot(struct office_server *s, char date[11], char start[6])
+{
+	struct cal_date today;
+	int now_min = 0;
+	if (api_today(s, &today, &now_min) < 0)
+		memset(&today, 0, sizeof today);
+	cal_date_format(&today, date);
+	int pick = s->cfg.nslots ? s->cfg.slots[s->cfg.nslots - 1].start_min : 0;
+	for (size_t i = 0; i < s->cfg.nslots; i++)
+		if (now_min < s->cfg.slots[i].end_min) {
+			pick = s->cfg.slots[i].start_min;
+			break;
+		}
+	fmt_hhmm(pick, start);
+}
+
+/* POST /api/v1/walk-ins (registrar) */
+static int route_walk_in(struct http_req *req, struct http_resp *resp)
+{
+	const char *actor = api_actor(req, resp);
+	if (!actor)
+		return -1;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	struct booking_in b;
+	int rc = -1;
+	if (booking_parse(req, resp, body, 1, &b) < 0)
+		goto out;
+	char date[11], start[6], app[APPID_LEN + 1], code[BOOKCODE_TEXT_SIZE];
+	walk_in_slot(req->app, date, start);
+	/* a walk-in is at the counter: the online quota does not turn them away */
+	if (booking_submit(req, resp, &b, actor, "walk_in", date, start, INT_MAX, app, code) < 0)
+		goto out;
+	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
+					    "code", code, "slot_date", date, "slot_start", start));
+out:
+	json_decref(body);
+	return rc;
+}
+
+struct lookup {
+	char app[APPID_LEN + 1];
+	char state[32], slot_date[11], slot_start[6];
+	int rescheduled;
+};
+
+/*
+ * The booking named by {code, nik | identity} in body (throttled per client address):
+ * 0 with *l filled, or -1 with a problem (the same 404 for a wrong code or NIK).
+ */
+static int lookup_booking(struct http_req *req, struct http_resp *resp, const json_t *body,
+			  const char *const *allowed, struct lookup *l)
+{
+	struct office_server *s = req->app;
+	if (take(s->rl_status_ip, req, resp, req->client_ip) < 0)
+		return -1;
+	const char *code;
+	char idref[IDREF_MAX], hash[65];
+	int is_nik;
+	if (api_only_keys(req, resp, body, allowed) < 0 ||
+	    api_str(req, resp, body, "code", 1, BOOKCODE_MAX_INPUT, &code) < 0 ||
+	    api_code_hash(req, resp, "code", code, hash) < 0 ||
+	    read_idref(req, resp, body, idref, &is_nik) < 0)
+		return -1;
+	sqlite3 *db = api_db_acquire(s);
+	sqlite3_stmt *st = NULL;
+	int found = 0, fault = 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, state, slot_date, slot_start, rescheduled, idref"
+				   " FROM applications WHERE code_hash = ?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		fault = 1;
+	} else {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const char *ref = (const char *)sqlite3_column_text(st, 5);
+			size_t n = strlen(idref);
+			if (ref && strlen(ref) == n && sodium_memcmp(ref, idref, n) == 0) {
+				found = 1;
+				snprintf(l->app, sizeof l->app, "%s", sqlite3_column_text(st, 0));
+				snprintf(l->state, sizeof l->state, "%s", sqlite3_column_text(st, 1));
+				snprintf(l->slot_date, sizeof l->slot_date, "%s",
+					 sqlite3_column_text(st, 2));
+				snprintf(l->slot_start, sizeof l->slot_start, "%s",
+					 sqlite3_column_text(st, 3));
+				l->rescheduled = sqlite3_column_int(st, 4);
+			}
+		} else if (rc != SQLITE_DONE) {
+			fault = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	api_db_release(s, db);
+	if (fault)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "the booking cannot be read now");
+	if (!found)
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND,
+				    "no booking with this code and identity");
+	return 0;
+}
+
+/* POST /api/v1/bookings/status */
+static int route_status(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "code", "nik", "identity", NULL };
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	struct lookup l;
+	int rc = lookup_booking(req, resp, body, keys, &l);
+	json_decref(body);
+	if (rc < 0)
+		return -1;
+	return api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:b}", "state", l.state,
+					      "slot_date", l.slot_date, "slot_start", l.slot_start,
+					      "rescheduled", l.rescheduled));
+}
+
+/* POST /api/v1/bookings/cancel */
+static int route_cancel(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "code", "nik", "identity", "reason", NULL };
+	struct office_server *s = req->app;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	struct lookup l;
+	const char *reason;
+	int rc = -1;
+	if (lookup_booking(req, resp, body, keys, &l) < 0 ||
+	    api_str(req, resp, body, "reason", 0, 500, &reason) < 0)
+		goto out;
+	struct wf_cancel op = { { "applicant", l.app, WF_OK, 0 },
+				reason ? reason : "cancelled by the applicant" };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, wf_cancel, &op, NULL, &e) < 0) {
+		api_wf_problem(req, resp, op.hdr.reason, &e);
+		goto out;
+	}
+	rc = api_reply(resp, 200, json_pack("{s:s}", "state", WF_STATE_CANCELLED));
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* POST /api/v1/bookings/reschedule */
+static int route_reschedule(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "code", "nik", "identity", "slot_date", "slot_start",
+					    NULL };
+	struct office_server *s = req->app;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	struct lookup l;
+	const char *date, *start;
+	int quota = 0, rc = -1;
+	if (lookup_booking(req, resp, body, keys, &l) < 0 ||
+	    api_str(req, resp, body, "slot_date", 1, 10, &date) < 0 ||
+	    api_str(req, resp, body, "slot_start", 1, 5, &start) < 0 ||
+	    check_slot(req, resp, date, start, &quota) < 0)
+		goto out;
+	struct wf_reschedule op = { { "applicant", l.app, WF_OK, 0 }, date, start, quota };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, wf_reschedule, &op, NULL, &e) < 0) {
+		api_wf_problem(req, resp, op.hdr.reason, &e);
+		goto out;
+	}
+	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s}", "state", WF_STATE_BOOKED,
+					    "slot_date", date, "slot_start", start));
+out:
+	json_decref(body);
+	return rc;
+}
+
+#define PUB (HTTP_ROUTE_PUBLIC)
+
+const struct api_route api_booking_routes[] = {
+	{ "GET", "/api/v1/bookings/slots", route_slots, PUB, API_ANON, 0, NULL },
+	{ "POST", "/api/v1/bookings", route_book, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/bookings/status", route_status, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/bookings/cancel", route_cancel, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/bookings/reschedule", route_reschedule, PUB, API_ANON, 0,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/walk-ins", route_walk_in, 0, ACT_BOOKING_WALK_IN, 0, HTTP_JSON_ONLY },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};
