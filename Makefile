@@ -5,7 +5,8 @@
 #                   run every test; ends with "N passed, N failed"
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60) seconds
 #   make bench      the benchmarks under bench/, figures for docs/BENCHMARKS.md
-#   make run        the demonstration (see README.md)
+#   make run        an office node with a demo key set, serving its API (README.md)
+#   make demo-icao  the ICAO 9303 demonstration: CSCA, DS, MRZ, chip, verification
 
 ifeq ($(origin CC),default)
 CC       := gcc
@@ -39,7 +40,7 @@ UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/san/unit/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all deps test check-build fuzz fuzz-build bench run clean
+.PHONY: all deps test check-build fuzz fuzz-build bench run demo-icao clean
 all: build/paspor
 
 deps:
@@ -100,7 +101,11 @@ bench: deps
 
 run: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) build/paspor
-	@scripts/demo.sh
+	@scripts/run-office.sh
+
+demo-icao: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) build/paspor
+	@scripts/demo-icao.sh
 
 clean:
 	rm -rf build

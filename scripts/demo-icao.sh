@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demonstration behind `make run`: in var/demo (gitignored) it makes a TEST CSCA and
+# The ICAO 9303 demonstration (`make demo-icao`): in var/demo (gitignored) it makes a TEST CSCA and
 # Document Signer, a specimen holder, the passport MRZ, the chip files (EF.COM, DG1, DG2,
 # EF.SOD) and verifies them (passive authentication) — then prints the MRZ.
 # Needs build/paspor (make builds it first). Everything it makes is throw-away.
