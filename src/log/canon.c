@@ -363,7 +363,8 @@ int canon_check(const uint8_t *p, size_t n, struct err *e)
 	return 0;
 }
 
-int canon_from_json(const json_t *v, struct buf *out, struct err *e)
+/* canon_from_json's work; recheck: parse the result back with canon_check. */
+static int from_json(const json_t *v, struct buf *out, int recheck, struct err *e)
 {
 	canon_init();
 	if (!v || !json_is_object(v))
@@ -387,9 +388,19 @@ int canon_from_json(const json_t *v, struct buf *out, struct err *e)
 		return err_nomem(e);
 	}
 	/* what jansson wrote must pass the checker (one definition of canonical) */
-	if (canon_check(out->data + start, out->len - start, e) < 0) {
+	if (recheck && canon_check(out->data + start, out->len - start, e) < 0) {
 		buf_truncate(out, start);
 		return -1;
 	}
 	return 0;
+}
+
+int canon_from_json(const json_t *v, struct buf *out, struct err *e)
+{
+	return from_json(v, out, 1, e);
+}
+
+int canon_write(const json_t *v, struct buf *out, struct err *e)
+{
+	return from_json(v, out, 0, e);
 }

@@ -6,6 +6,7 @@
  * Handlers are deterministic: they read only the event (seq, time, actor, body) and the
  * tables, so replaying the log (node_rebuild) gives the same rows.
  */
+#include "office/nik.h"
 #include "office/workflow.h"
 
 #include <stdio.h>
@@ -32,7 +33,7 @@ enum ftype {
 	T_APP,    /* an application id */
 	T_WID,    /* a watchlist entry id */
 	T_HEX64,  /* 64 lower-case hex characters (blob names, code hashes) */
-	T_IDREF,  /* 16 digits, or X:<type>:<state>:<number> */
+	T_IDREF,  /* 16 digits, or nik.h's identity reference X-<type>-<state>-<number> */
 	T_INT,    /* integer min..max */
 	T_INT_OR_NULL,
 	T_TEXTS,  /* array of min..max T_TEXT-like strings (1..500 characters each) */
@@ -108,27 +109,11 @@ static int all_in(const char *s, const char *set, size_t min, size_t max)
 #define DIGITS "0123456789"
 #define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-/* 16 digits (a NIK; its inner rules are nik.h's, checked by the API), or
- * "X:" type ":" ISO 3166 alpha-3 state ":" document number (docs/BOOKING.md). */
+/* 16 digits (a NIK; its inner rules are nik.h's, checked by the API), or an identity
+ * reference for an applicant without a NIK, in nik.h's one normalised form. */
 static int idref_ok(const char *s)
 {
-	if (all_in(s, DIGITS, 16, 16))
-		return 1;
-	if (strncmp(s, "X:", 2) != 0)
-		return 0;
-	const char *t = s + 2, *c1 = strchr(t, ':');
-	if (!c1 || c1 == t || c1 - t > 16)
-		return 0;
-	for (const char *p = t; p < c1; p++)
-		if (!strchr(UPPER DIGITS "_", *p))
-			return 0;
-	const char *st = c1 + 1, *c2 = strchr(st, ':');
-	if (!c2 || c2 - st != 3)
-		return 0;
-	for (const char *p = st; p < c2; p++)
-		if (!strchr(UPPER, *p))
-			return 0;
-	return all_in(c2 + 1, UPPER DIGITS, 1, 20);
+	return all_in(s, DIGITS, 16, 16) || nik_is_identity_ref(s);
 }
 
 static int email_ok(const char *s)
@@ -225,7 +210,7 @@ static int check_field(const char *kind, const struct field *f, const json_t *v,
 	case T_IDREF:
 		if (!s || !idref_ok(s))
 			return err_set(e, ERR_INPUT, "%s: field '%s' must be a NIK (16 digits) or "
-				       "X:<document type>:<state>:<number>", kind, f->name);
+				       "X-<document type>-<state>-<number>", kind, f->name);
 		return 0;
 	case T_EMAIL:
 		if (!s || !email_ok(s))

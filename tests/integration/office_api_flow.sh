@@ -96,6 +96,18 @@ expect_problem "rescheduling a cancelled booking is 409" 409
 bk C2 106 M "$D2" 09:00
 check "after the cancel the same NIK may book again" [ "$CODE" = 201 ]
 
+# ---- an applicant without a NIK (born abroad): another identity document (docs/BOOKING.md)
+IDDOC='identity={"type":"pp","state":"nld","number":"NX-123 4567"}'
+api POST /api/v1/bookings "$(pyu person 120 F "$D2" 10:00 nik= "$IDDOC")" --pub
+expect_problem "online, a home office books only applicants with a NIK (422)" 422
+api POST /api/v1/walk-ins "$(pyu person 120 F - - nik= "$IDDOC")" --as reg
+expect_status "at the counter, a registrar books an applicant without a NIK (201)" 201
+XCODE=$(jget code)
+api POST /api/v1/bookings/status "{\"code\":\"$XCODE\",\"identity\":{\"type\":\"PP\",\"state\":\"NLD\",\"number\":\"NX1234567\"}}" --pub
+check "its status is found by code + the same document, however it is typed" [ "$(jget state)" = booked ]
+api POST /api/v1/walk-ins "$(pyu person 121 F - - nik= "$IDDOC")" --as reg
+expect_problem "a second active application with the same identity document is refused (409)" 409
+
 # ---- walk-in by a registrar (slot = now)
 api POST /api/v1/walk-ins "$(pyu person 108 M - -)" --as reg
 if expect_status "walk-in by a registrar is 201" 201; then
@@ -219,7 +231,7 @@ expect_problem "an unknown application id is 404" 404
 # ---- the log: events, actors, access events
 db=$D/paspor.db
 kinds() { sqlite3 "$db" "SELECT count(*) FROM events WHERE kind = '$1'"; }
-check "booking.created: 7 online + 1 rebooking + 1 walk-in" [ "$(kinds booking.created)" = 9 ]
+check "booking.created: 7 online + 1 rebooking + 2 walk-ins (one without a NIK)" [ "$(kinds booking.created)" = 10 ]
 check "booking.rescheduled once" [ "$(kinds booking.rescheduled)" = 1 ]
 check "booking.cancelled once" [ "$(kinds booking.cancelled)" = 1 ]
 check "payment_recorded 4 (P1 P2 P3 W)" [ "$(kinds application.payment_recorded)" = 4 ]
