@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "log/blobs.h"
 #include "log/canon.h"
@@ -40,6 +41,8 @@ struct writer_txn {
 	uint64_t next_seq;
 	struct buf leaves;  /* leaf hashes of this batch */
 	struct buf event;   /* scratch: one encoded event */
+	struct buf body;    /* scratch: one canonical body (writer_txn_append_json) */
+	struct event ev;    /* scratch: the event being appended */
 	struct request *req;
 	sqlite3_stmt *sp[3]; /* SAVEPOINT, ROLLBACK TO, RELEASE request (prepared once) */
 };
@@ -146,59 +149,102 @@ sqlite3 *writer_txn_db(struct writer_txn *tx)
 	return tx->w->node->db;
 }
 
+/* Stores one event whose canonical body in clear is body[0..len) and whose parsed value
+ * is v (already checked against def): seals it, runs the projection, stores it and
+ * keeps its leaf hash. */
+static int append_event(struct writer_txn *tx, const struct kind_def *def, const char *actor,
+			const char *subject, const uint8_t *body, size_t len, const json_t *v,
+			uint64_t *seq, struct err *e)
+{
+	struct node *n = tx->w->node;
+	struct event *ev = &tx->ev; /* reused: ~1 KB of header arrays */
+	ev->format = EVENT_FORMAT;
+	ev->seq = tx->next_seq;
+	ev->time_ms = tx->time_ms;
+	ev->kind_version = def->version;
+	ev->key_id = def->clear ? 0 : KEYS_DATA_KEY_ID;
+	ev->body = body;
+	ev->body_len = len;
+	size_t actor_len = strlen(actor), subject_len = strlen(subject);
+	size_t origin_len = strlen(n->origin), kind_len = strlen(def->name);
+	if (actor_len >= sizeof ev->actor || subject_len >= sizeof ev->subject)
+		return err_set(e, ERR_INPUT, "event actor or subject is too long");
+	if (origin_len >= sizeof ev->origin || kind_len >= sizeof ev->kind)
+		return err_set(e, ERR_INPUT, "event origin or kind is too long");
+	memcpy(ev->origin, n->origin, origin_len + 1);
+	memcpy(ev->actor, actor, actor_len + 1);
+	memcpy(ev->kind, def->name, kind_len + 1);
+	memcpy(ev->subject, subject, subject_len + 1);
+	uint8_t leaf[MERKLE_HASH_LEN];
+	buf_reset(&tx->event);
+	if (event_encode_canonical(ev, n->keys.data_key, &tx->event, e) < 0 ||
+	    def->project(n->db, ev, v, e) < 0)
+		return -1;
+	if (store_event_put(&n->store, ev->seq, ev->time_ms, ev->kind, ev->subject,
+			    tx->event.data, tx->event.len, e) < 0 ||
+	    merkle_leaf_hash(tx->event.data, tx->event.len, leaf, e) < 0)
+		return -1;
+	if (buf_add(&tx->leaves, leaf, sizeof leaf) < 0)
+		return err_nomem(e);
+	if (tx->req->res.count == 0)
+		tx->req->res.first_seq = ev->seq;
+	tx->req->res.count++;
+	tx->next_seq++;
+	if (seq)
+		*seq = ev->seq;
+	return 0;
+}
+
+static const struct kind_def *find_kind(const char *kind, uint16_t version, struct err *e)
+{
+	const struct kind_def *def = kinds_find(kind, version);
+	if (!def)
+		err_set(e, ERR_INPUT, "unknown event kind '%s' v%u", kind, (unsigned)version);
+	return def;
+}
+
 int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind,
 		      uint16_t version, const char *subject, const uint8_t *body, size_t len,
 		      uint64_t *seq, struct err *e)
 {
-	struct node *n = tx->w->node;
-	const struct kind_def *def = kinds_find(kind, version);
+	const struct kind_def *def = find_kind(kind, version, e);
 	if (!def)
-		return err_set(e, ERR_INPUT, "unknown event kind '%s' v%u", kind, (unsigned)version);
-	struct event ev = { 0 };
-	ev.format = EVENT_FORMAT;
-	ev.seq = tx->next_seq;
-	ev.time_ms = tx->time_ms;
-	ev.kind_version = version;
-	ev.key_id = def->clear ? 0 : KEYS_DATA_KEY_ID;
-	ev.body = body;
-	ev.body_len = len;
-	size_t actor_len = strlen(actor), subject_len = strlen(subject);
-	size_t origin_len = strlen(n->origin), kind_len = strlen(kind);
-	if (actor_len >= sizeof ev.actor || subject_len >= sizeof ev.subject)
-		return err_set(e, ERR_INPUT, "event actor or subject is too long");
-	if (origin_len >= sizeof ev.origin || kind_len >= sizeof ev.kind)
-		return err_set(e, ERR_INPUT, "event origin or kind is too long");
-	memcpy(ev.origin, n->origin, origin_len + 1);
-	memcpy(ev.actor, actor, actor_len + 1);
-	memcpy(ev.kind, kind, kind_len + 1);
-	memcpy(ev.subject, subject, subject_len + 1);
-	uint8_t leaf[MERKLE_HASH_LEN];
-	buf_reset(&tx->event);
+		return -1;
 	/* the body is parsed once: canonical check, kind check and projection */
 	json_t *parsed;
 	if (canon_parse(body, len, &parsed, e) < 0) {
 		err_prefix(e, "event body");
 		return -1;
 	}
-	int rc = event_encode_canonical(&ev, n->keys.data_key, &tx->event, e);
+	int rc = def->check(parsed, e);
 	if (rc == 0)
-		rc = kinds_apply_json(n->db, &ev, parsed, e);
+		rc = append_event(tx, def, actor, subject, body, len, parsed, seq, e);
 	json_decref(parsed);
-	if (rc < 0)
+	return rc;
+}
+
+int writer_txn_append_json(struct writer_txn *tx, const char *actor, const char *kind,
+			   uint16_t version, const char *subject, const json_t *body,
+			   uint64_t *seq, struct err *e)
+{
+	const struct kind_def *def = find_kind(kind, version, e);
+	if (!def)
 		return -1;
-	if (store_event_put(&n->store, ev.seq, ev.time_ms, ev.kind, ev.subject, tx->event.data,
-			    tx->event.len, e) < 0 ||
-	    merkle_leaf_hash(tx->event.data, tx->event.len, leaf, e) < 0)
+	/* check the value in hand, serialise it once; nothing is parsed */
+	if (!json_is_object(body))
+		return err_set(e, ERR_INPUT, "event body: top level is not an object");
+	if (def->check(body, e) < 0)
 		return -1;
-	if (buf_add(&tx->leaves, leaf, sizeof leaf) < 0)
-		return err_nomem(e);
-	if (tx->req->res.count == 0)
-		tx->req->res.first_seq = ev.seq;
-	tx->req->res.count++;
-	tx->next_seq++;
-	if (seq)
-		*seq = ev.seq;
-	return 0;
+	buf_reset(&tx->body);
+	if (canon_write(body, &tx->body, e) < 0) {
+		err_prefix(e, "event body");
+		return -1;
+	}
+	int rc = append_event(tx, def, actor, subject, tx->body.data, tx->body.len, body, seq,
+			      e);
+	if (tx->body.len > 0)
+		sodium_memzero(tx->body.data, tx->body.len); /* the body in clear */
+	return rc;
 }
 
 static int exec(struct node *n, const char *sql, struct err *e)
@@ -237,6 +283,7 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 	buf_init(&note, NOTE_MAX_LEN);
 	int began = 0;
 	uint64_t old_size = n->size;
+	int64_t t_start = mono_us();
 
 	int64_t now = node_now_ms(n);
 	if (now < n->last_time_ms - n->clock_tolerance_ms) {
@@ -275,6 +322,8 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 			goto fail;
 	}
 	size_t added = tx->leaves.len / MERKLE_HASH_LEN;
+	int64_t s0 = mono_us();
+	st->requests_us += (unsigned long long)(s0 - t_start);
 	if (added > 0) {
 		if (tlog_append(&n->tlog, tx->leaves.data, added, &e) < 0)
 			goto fail;
@@ -285,10 +334,12 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 			goto fail;
 	}
 	int64_t c0 = mono_us();
+	st->sign_us += (unsigned long long)(c0 - s0);
 	if (exec(n, "COMMIT", &e) < 0)
 		goto fail;
 	began = 0;
 	w->last_commit_us = mono_us() - c0; /* read by writer_main on this thread */
+	st->commit_us += (unsigned long long)w->last_commit_us;
 	st->batches++;
 	if (added > 0) {
 		n->last_time_ms = tx->time_ms;
@@ -340,6 +391,7 @@ static void *writer_main(void *arg)
 	pthread_setname_np(pthread_self(), "paspor-writer");
 	buf_init(&tx.leaves, (size_t)64 << 20);
 	buf_init(&tx.event, EVENT_MAX + 64);
+	buf_init(&tx.body, CANON_MAX + 1);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
@@ -364,6 +416,7 @@ static void *writer_main(void *arg)
 		}
 		if (!w->head)
 			break;
+		int64_t g0 = mono_us();
 		if (w->nqueued < w->last_batch && !w->stopping) {
 			/* gather (see WRITER_GATHER_STEP_US) */
 			int64_t cap = w->last_commit_us < WRITER_GATHER_MAX_US ? w->last_commit_us
@@ -392,19 +445,30 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		struct writer_stats st = { 0 };
+		int64_t b0 = mono_us();
+		st.gather_us = (unsigned long long)(b0 - g0);
 		run_batch(w, batch, &tx, &st);
+		int64_t a0 = mono_us();
 
-		pthread_mutex_lock(&w->mu);
+		pthread_mutex_lock(&w->mu); /* counted before the acks: callers read them after */
 		w->stats.batches += st.batches;
 		w->stats.requests += st.requests;
 		w->stats.refused += st.refused;
 		w->stats.failed += st.failed;
+		w->stats.gather_us += st.gather_us;
+		w->stats.requests_us += st.requests_us;
+		w->stats.sign_us += st.sign_us;
+		w->stats.commit_us += st.commit_us;
+		w->stats.ack_us += (unsigned long long)(a0 - b0) - st.requests_us - st.sign_us -
+				   st.commit_us;
 		pthread_mutex_unlock(&w->mu);
 		for (struct request *r = batch, *next; r; r = next) {
 			next = r->next;
 			sem_post(&r->acked); /* r may be gone after this */
 		}
+		int64_t a1 = mono_us();
 		pthread_mutex_lock(&w->mu);
+		w->stats.ack_us += (unsigned long long)(a1 - a0);
 	}
 	pthread_mutex_unlock(&w->mu);
 	if (w->file_dirty && w->file_note.len > 0) {
@@ -415,6 +479,7 @@ static void *writer_main(void *arg)
 		sqlite3_finalize(tx.sp[i]);
 	buf_release(&tx.leaves);
 	buf_release(&tx.event);
+	buf_release(&tx.body);
 	return NULL;
 }
 
@@ -534,8 +599,6 @@ int writer_txn_put_blob(struct writer_txn *tx, const void *data, size_t len,
 	struct node *n = tx->w->node;
 	char *dir = fs_join(n->dir, "blobs");
 	json_t *body = NULL;
-	struct buf canon;
-	buf_init(&canon, 512);
 	char name[65], sha[65], subject[80];
 	struct blob_ref logged;
 	uint64_t seq = 0;
@@ -569,14 +632,10 @@ int writer_txn_put_blob(struct writer_txn *tx, const void *data, size_t len,
 		err_nomem(e);
 		goto out;
 	}
-	if (canon_from_json(body, &canon, e) < 0)
-		goto out;
 	snprintf(subject, sizeof subject, "blob:%s", out->name);
-	rc = writer_txn_append(tx, "system", "blob.stored", 1, subject, canon.data, canon.len,
-			       NULL, e);
+	rc = writer_txn_append_json(tx, "system", "blob.stored", 1, subject, body, NULL, e);
 out:
 	json_decref(body);
-	buf_release(&canon);
 	mem_free(dir);
 	return rc;
 }

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "util/err.h"
@@ -66,6 +67,16 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind,
 		      uint16_t version, const char *subject, const uint8_t *body, size_t len,
 		      uint64_t *seq, struct err *e);
+/* As writer_txn_append, for a body the caller built in code as a JSON object (only
+ * read, still the caller's): the kind's check and projection run on it as it is and it
+ * is serialised once to its canonical bytes (log/canon.h, canon_write), never parsed —
+ * the cheaper path for callers that build bodies with jansson (the workflow, officers,
+ * blobs). ERR_INPUT when body is not an object, does not fit the kind, or holds what
+ * a canonical body cannot (a real, an integer beyond ±(2^53 − 1), a string that is not
+ * NFC UTF-8 or holds U+0000). */
+int writer_txn_append_json(struct writer_txn *tx, const char *actor, const char *kind,
+			   uint16_t version, const char *subject, const json_t *body,
+			   uint64_t *seq, struct err *e);
 /* The database connection, for state-table updates inside the request's savepoint. */
 sqlite3 *writer_txn_db(struct writer_txn *tx);
 
@@ -87,6 +98,12 @@ struct writer_stats {
 	unsigned long requests;  /* requests run */
 	unsigned long refused;   /* requests rolled back alone */
 	unsigned long failed;    /* batches rolled back */
+	/* writer-thread time, microseconds, summed over batches (benchmarks) */
+	unsigned long long gather_us;   /* waiting for the queue to grow */
+	unsigned long long requests_us; /* BEGIN and the requests' callbacks */
+	unsigned long long sign_us;     /* tiles, checkpoint signature and row */
+	unsigned long long commit_us;   /* COMMIT (its fsync) */
+	unsigned long long ack_us;      /* checkpoint file when due, waking the clients */
 };
 void writer_get_stats(struct writer *w, struct writer_stats *s);
 

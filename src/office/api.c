@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <utf8proc.h>
+
 #include "office/appid.h"
 #include "office/auth_http.h"
 #include "office/bookcode.h"
@@ -61,6 +63,26 @@ int api_str(struct http_req *req, struct http_resp *resp, const json_t *obj, con
 	if (strlen(s) != n)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field '%s' holds a NUL character", name);
+	/* control characters other than line breaks and tabs, and invisible format
+	 * characters (bidi overrides such as U+202E, zero-width spaces) would let a text
+	 * display differently from what it is in an officer's view */
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_ssize_t left = (utf8proc_ssize_t)n;
+	while (left > 0) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(p, left, &cp);
+		if (k <= 0)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field '%s' is not valid UTF-8", name);
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if ((cat == UTF8PROC_CATEGORY_CC && cp != '\n' && cp != '\t') ||
+		    cat == UTF8PROC_CATEGORY_CF)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field '%s' holds an invisible or control character "
+					    "(U+%04X)", name, (unsigned)cp);
+		p += k;
+		left -= k;
+	}
 	*out = s;
 	return 0;
 }

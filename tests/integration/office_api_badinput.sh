@@ -247,6 +247,11 @@ assert walk(b), 'value not found unchanged'" "$js"
 	api POST /api/v1/walk-ins "$(pyu person $((500 + i)) M - - "address=$js")" --as reg
 	if [ "${CODE:0:1}" = 2 ]; then ok "walk-in with $lab accepted"; else bad "walk-in with $lab refused"; fi
 done
+# invisible characters that make a text display as something it is not are refused
+for s in $'\u202eevil' $'ab\u200bc' $'x\u2066y' $'bell\a'; do
+	api POST /api/v1/bookings "$(pyu person 699 M "$D1" 10:00 "full_name=$(inj_json "$s")")" --pub
+	expect_problem "full_name with $(printf '%q' "$s") refused (422)" 422
+done
 ok "injection strings: $acc bookings accepted, $ref refused"
 check "no shell command ran" [ ! -e /tmp/paspor-pwned ]
 check "the applications table is intact" sqlite3 "$D/paspor.db" 'SELECT count(*) FROM applications'
