@@ -80,9 +80,13 @@ build/fuzz/%: fuzz/%.c build/fuzz/libpaspor.a
 	$(FUZZ_CC) $(BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libpaspor.a $(PKG_LIBS)
 
 # ---- benchmarks (gcc, -O2) ----
+# libcurl is for the load client (bench/office_bench.c) only: build/paspor never links it
+BENCH_PKGS := libcurl
+BENCH_CFLAGS = $(shell pkg-config --cflags $(BENCH_PKGS) 2>/dev/null)
+BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)
 build/bench/%: bench/%.c build/libpaspor.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) $(REL_FLAGS) -o $@ $< build/libpaspor.a $(PKG_LIBS)
+	$(CC) $(BASE) $(BENCH_CFLAGS) $(REL_FLAGS) -o $@ $< build/libpaspor.a $(PKG_LIBS) $(BENCH_LIBS)
 
 check-build: build/paspor build/san/paspor build/san/unit-tests $(FUZZ_BIN)
 

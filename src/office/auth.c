@@ -835,18 +835,6 @@ int auth_http_status(enum auth_result r)
 	}
 }
 
-const char *auth_problem_type(enum auth_result r)
-{
-	switch (r) {
-	case AUTH_OK: return "ok";
-	case AUTH_DENIED: return "auth-denied";
-	case AUTH_FORBIDDEN: return "auth-forbidden";
-	case AUTH_THROTTLED: return "auth-throttled";
-	case AUTH_BUSY: return "auth-busy";
-	default: return "auth-error";
-	}
-}
-
 int auth_cookie(struct buf *out, const char *token, int tls)
 {
 	int clear = !token || !*token;

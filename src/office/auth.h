@@ -26,9 +26,9 @@
  * in-memory backend.
  *
  * Results: functions that judge a request return enum auth_result; the HTTP layer maps
- * it with auth_http_status (401, 403, 429, 503, 500) and auth_problem_type (a stable
- * slug). The message in struct err never says whether a username exists: every
- * credential failure is AUTH_DENIED "wrong username, password or code" (ERR_INPUT).
+ * it with auth_http_status (401, 403, 429, 503, 500) to util/http.h's problem types.
+ * The message in struct err never says whether a username exists: every credential
+ * failure is AUTH_DENIED "wrong username, password or code" (ERR_INPUT).
  *
  * Threads: every function may be called from any thread; struct auth has one mutex for
  * its tables (held briefly, never during hashing or backend calls). Ownership: the
@@ -152,7 +152,6 @@ void auth_revoke_officer(struct auth *a, const char *username);
 enum auth_result auth_authorize(const struct auth_officer *o, enum action act, struct err *e);
 
 int auth_http_status(enum auth_result r);
-const char *auth_problem_type(enum auth_result r); /* "auth-denied", … */
 
 /* "paspor_session=<token>; HttpOnly; [Secure; ]SameSite=Strict; Path=/" (token NULL or
  * "": the cookie that clears it, Max-Age=0). */
