@@ -47,6 +47,9 @@ struct writer_txn {
 	struct request *req;
 	sqlite3_stmt *sp[3]; /* SAVEPOINT, ROLLBACK TO, RELEASE request (prepared once) */
 	struct request *order[WRITER_BATCH_MAX]; /* the batch in order, for the wake-ups */
+	size_t taken;         /* requests in the batch so far */
+	size_t gather_target; /* gather while fewer than this were taken... */
+	int64_t gather_end;   /* ...until this time (mono_us) */
 };
 
 struct writer {
@@ -272,8 +275,41 @@ static int savepoint(struct writer_txn *tx, int which, struct err *e)
 	return 0;
 }
 
-/* Runs one batch; the requests get their rc/err; returns -1 when the batch failed as a
- * whole (then every request carries that error). */
+/* Gathering, inside the transaction: after the last request taken so far (last), takes
+ * the requests queued meanwhile, and while fewer than tx->gather_target have been taken
+ * waits for more (steps of WRITER_GATHER_STEP_US without a new request, or
+ * tx->gather_end, end the wait); links them after last. */
+static void gather_more(struct writer *w, struct writer_txn *tx, struct request *last,
+			struct writer_stats *st)
+{
+	if (tx->taken >= tx->gather_target || tx->taken >= WRITER_BATCH_MAX)
+		return;
+	int64_t g0 = mono_us();
+	pthread_mutex_lock(&w->mu);
+	while (!w->head && !w->stopping && tx->taken < tx->gather_target) {
+		int64_t left = tx->gather_end - mono_us();
+		if (left <= 0)
+			break;
+		if (wait_queued_us(w, left < WRITER_GATHER_STEP_US ? left : WRITER_GATHER_STEP_US) &&
+		    !w->head)
+			break;
+	}
+	struct request *r = w->head;
+	while (r && tx->taken < WRITER_BATCH_MAX) {
+		last->next = r;
+		last = r;
+		r = r->next;
+		tx->taken++;
+		w->nqueued--;
+	}
+	last->next = NULL;
+	w->head = r;
+	if (!r)
+		w->tail = NULL;
+	pthread_mutex_unlock(&w->mu);
+	st->gather_us += (unsigned long long)(mono_us() - g0);
+}
+
 /* Runs one batch; each request gets its rc and err (a failed batch gives all of them
  * its error). Counts go to *st. */
 static void run_batch(struct writer *w, struct request *batch, struct writer_txn *tx,
@@ -322,10 +358,12 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 		}
 		if (savepoint(tx, SP_RELEASE, &e) < 0)
 			goto fail;
+		if (!r->next)
+			gather_more(w, tx, r, st);
 	}
 	size_t added = tx->leaves.len / MERKLE_HASH_LEN;
 	int64_t s0 = mono_us();
-	st->requests_us += (unsigned long long)(s0 - t_start);
+	st->requests_us += (unsigned long long)(s0 - t_start) - st->gather_us;
 	if (added > 0) {
 		if (tlog_append(&n->tlog, tx->leaves.data, added, &e) < 0)
 			goto fail;
@@ -418,19 +456,12 @@ static void *writer_main(void *arg)
 		}
 		if (!w->head)
 			break;
-		int64_t g0 = mono_us();
-		if (w->nqueued < w->last_batch && !w->stopping) {
-			/* gather (see WRITER_GATHER_STEP_US) */
-			int64_t cap = w->last_commit_us < WRITER_GATHER_MAX_US ? w->last_commit_us
-										: WRITER_GATHER_MAX_US;
-			int64_t end = mono_us() + cap;
-			while (w->nqueued < w->last_batch && mono_us() < end) {
-				size_t had = w->nqueued;
-				wait_queued_us(w, WRITER_GATHER_STEP_US);
-				if (w->nqueued == had)
-					break;
-			}
-		}
+		/* gather (see WRITER_GATHER_STEP_US): while the batch's transaction runs, the
+		 * requests queued meanwhile join it (gather_more) */
+		int64_t cap = w->last_commit_us < WRITER_GATHER_MAX_US ? w->last_commit_us
+								       : WRITER_GATHER_MAX_US;
+		tx.gather_target = w->stopping ? 0 : w->last_batch;
+		tx.gather_end = mono_us() + cap;
 		/* take up to WRITER_BATCH_MAX requests */
 		struct request *batch = w->head, *last = batch;
 		size_t k = 1;
@@ -443,16 +474,16 @@ static void *writer_main(void *arg)
 			w->tail = NULL;
 		last->next = NULL;
 		w->nqueued -= k;
-		w->last_batch = k;
+		tx.taken = k;
 		pthread_mutex_unlock(&w->mu);
 
 		struct writer_stats st = { 0 };
 		int64_t b0 = mono_us();
-		st.gather_us = (unsigned long long)(b0 - g0);
 		run_batch(w, batch, &tx, &st);
 		int64_t a0 = mono_us();
 
 		pthread_mutex_lock(&w->mu); /* counted before the acks: callers read them after */
+		w->last_batch = tx.taken;
 		w->stats.batches += st.batches;
 		w->stats.requests += st.requests;
 		w->stats.refused += st.refused;
@@ -461,8 +492,8 @@ static void *writer_main(void *arg)
 		w->stats.requests_us += st.requests_us;
 		w->stats.sign_us += st.sign_us;
 		w->stats.commit_us += st.commit_us;
-		w->stats.ack_us += (unsigned long long)(a0 - b0) - st.requests_us - st.sign_us -
-				   st.commit_us;
+		w->stats.ack_us += (unsigned long long)(a0 - b0) - st.gather_us - st.requests_us -
+				   st.sign_us - st.commit_us;
 		pthread_mutex_unlock(&w->mu);
 		/* wake the clients as a binary tree: the writer wakes the first, each client
 		 * the next two (writer_submit), so the writer is free for the next batch

@@ -309,8 +309,9 @@ int officers_register_kinds(void)
 
 struct record_arg {
 	const char *actor, *username, *kind;
-	const uint8_t *body;
+	const uint8_t *body; /* canonical bytes, or */
 	size_t len;
+	const json_t *json;  /* a body built in code */
 };
 
 static int record_fn(struct writer_txn *tx, void *arg, struct err *e)
@@ -318,6 +319,8 @@ static int record_fn(struct writer_txn *tx, void *arg, struct err *e)
 	struct record_arg *a = arg;
 	char subject[AUTH_ACTOR_MAX + 1];
 	snprintf(subject, sizeof subject, "officer:%s", a->username);
+	if (a->json)
+		return writer_txn_append_json(tx, a->actor, a->kind, 1, subject, a->json, NULL, e);
 	return writer_txn_append(tx, a->actor, a->kind, 1, subject, a->body, a->len, NULL, e);
 }
 
@@ -326,25 +329,25 @@ int officers_record(struct writer *w, const char *actor, const char *username,
 {
 	if (!auth_username_valid(username))
 		return err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
-	struct record_arg a = { actor, username, kind, body, len };
+	struct record_arg a = { actor, username, kind, body, len, NULL };
 	return writer_submit(w, record_fn, &a, NULL, e);
 }
 
-/* Canonicalises body (consumed) and records it; the canonical bytes are wiped. */
+/* Records body (consumed): the writer checks and serialises it once (the canonical
+ * bytes, in its scratch buffer, are wiped there). */
 static int record_json(struct writer *w, const char *actor, const char *username,
 		       const char *kind, json_t *body, struct err *e)
 {
 	if (!body)
 		return err_nomem(e);
-	struct buf b;
-	buf_init(&b, 8192);
-	int rc = canon_from_json(body, &b, e);
+	int rc;
+	if (!auth_username_valid(username)) {
+		rc = err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
+	} else {
+		struct record_arg a = { actor, username, kind, NULL, 0, body };
+		rc = writer_submit(w, record_fn, &a, NULL, e);
+	}
 	json_decref(body);
-	if (rc == 0)
-		rc = officers_record(w, actor, username, kind, b.data, b.len, e);
-	if (b.data)
-		sodium_memzero(b.data, b.len);
-	buf_release(&b);
 	return rc;
 }
 

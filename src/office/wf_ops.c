@@ -94,18 +94,14 @@ static int append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 	if (!body) {
 		return err_nomem(e);
 	}
-	struct buf b;
-	buf_init(&b, CANON_MAX);
 	char subj[64];
 	if (!subject) {
 		snprintf(subj, sizeof subj, "app:%s", h->app);
 		subject = subj;
 	}
-	int rc = canon_from_json(body, &b, e);
+	/* checked and serialised once by the writer, never re-parsed */
+	int rc = writer_txn_append_json(tx, h->actor, kind, 1, subject, body, &h->seq, e);
 	json_decref(body);
-	if (rc == 0)
-		rc = writer_txn_append(tx, h->actor, kind, 1, subject, b.data, b.len, &h->seq, e);
-	buf_release(&b);
 	if (rc < 0 && h->reason == WF_OK) {
 		if (strstr(e->msg, "UNIQUE constraint failed: applications.idref")) {
 			h->reason = WF_DUPLICATE_ACTIVE;

@@ -135,6 +135,13 @@ TEST(canon_parse_hands_back_the_value)
 	CHECK(v == NULL);
 }
 
+static json_t *obj1_real(void)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "fee", json_real(1.5));
+	return o;
+}
+
 TEST(canon_from_json_sorts_and_compacts)
 {
 	json_t *v = json_object(), *inner = json_object(), *arr = json_array();
@@ -152,10 +159,23 @@ TEST(canon_from_json_sorts_and_compacts)
 	buf_addstr(&b, "prefix:");
 	struct err e = ERR_INIT;
 	CHECK_INT_EQ(canon_from_json(v, &b, &e), 0);
-	json_decref(v);
 	CHECK_STR_EQ(buf_str(&b),
 		     "prefix:{\"arr\":[9007199254740991,\"\\u001F\"],\"inner\":{\"x\":true,"
 		     "\"y\":null},\"zeta\":-5,\"\xc3\xa9tat\":\"Jos\xc3\xa9 / \\\"q\\\"\\n\"}");
+	/* canon_write (no re-parse) writes the same bytes, and they pass canon_check */
+	struct buf w;
+	buf_init(&w, 0);
+	CHECK_INT_EQ(canon_write(v, &w, &e), 0);
+	CHECK_STR_EQ(buf_str(&w), buf_str(&b) + 7);
+	CHECK_INT_EQ(canon_check(w.data, w.len, &e), 0);
+	buf_reset(&w);
+	json_t *bad = obj1_real();
+	CHECK_INT_EQ(canon_write(bad, &w, &e), -1);
+	CHECK(strstr(e.msg, "not an integer") != NULL);
+	CHECK_INT_EQ(w.len, 0);
+	json_decref(bad);
+	buf_release(&w);
+	json_decref(v);
 	buf_release(&b);
 }
 

@@ -417,7 +417,7 @@ TEST(workflow_one_active_application_per_idref)
 	usleep(100 * 1000);
 	struct racer r[3] = { { .idref = "6471015405900001", .quota = 10 },
 			      { .idref = "6471015405900001", .quota = 10 },
-			      { .idref = "X:PASSPORT:MYS:A1234567", .quota = 10 } };
+			      { .idref = "X-PP-MYS-A1234567", .quota = 10 } };
 	for (int i = 0; i < 3; i++)
 		CHECK(pthread_create(&th[i], NULL, race, &r[i]) == 0);
 	pthread_join(slow, NULL);

@@ -6,11 +6,13 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "log/db.h"
+#include "log/event.h"
 #include "log/node.h"
 #include "log/verify.h"
 #include "log/writer.h"
@@ -298,4 +300,65 @@ TEST(writer_io_faults_leave_the_log_valid)
 		}
 	}
 	CHECK(db_fault_hits() > 10);
+}
+
+struct json_arg {
+	json_t *body;
+	uint64_t seq;
+};
+
+static int json_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct json_arg *a = arg;
+	return writer_txn_append_json(tx, "test", "operator.note", 1, "s", a->body, &a->seq, e);
+}
+
+TEST(writer_append_json_stores_the_canonical_body)
+{
+	CHECK(make_node() == 0);
+	struct err e = ERR_INIT;
+	struct node n;
+	struct node_opts o = { .kek = &kek };
+	CHECK(node_open(&n, dir, &o, &e) == 0);
+	struct writer *w;
+	CHECK(writer_start(&w, &n, &e) == 0);
+	/* a body built in code, with a character outside ASCII and a quote */
+	struct json_arg ok = { json_pack("{s:s}", "text", "caf\xc3\xa9 \"x\""), 0 };
+	CHECK(writer_submit(w, json_fn, &ok, NULL, &e) == 0);
+	CHECK_INT_EQ(ok.seq, 1);
+	/* refused alone: a field that does not fit the kind, a real, a non-NFC string */
+	struct json_arg bad[3] = { { json_pack("{s:i}", "text", 5), 0 },
+				   { json_pack("{s:s, s:f}", "text", "a", "x", 1.5), 0 },
+				   { json_pack("{s:s}", "text", "e\xcc\x81"), 0 } };
+	const char *why[3] = { "'text' is missing or not a string", "unknown field 'x'",
+			       "not NFC" };
+	for (int i = 0; i < 3; i++) {
+		struct err be = ERR_INIT;
+		CHECK_INT_EQ(writer_submit(w, json_fn, &bad[i], NULL, &be), -1);
+		CHECK_INT_EQ(be.code, ERR_INPUT);
+		if (!strstr(be.msg, why[i]))
+			printf("FAIL-DETAIL json body %d: \"%s\"\n", i, be.msg);
+		CHECK(strstr(be.msg, why[i]) != NULL);
+		json_decref(bad[i].body);
+	}
+	writer_stop(w);
+	/* the stored event opens to the bytes jansson's dump gives (outside truth: the
+	 * canonical form is json_dumps COMPACT | SORT_KEYS) */
+	char *want = json_dumps(ok.body, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(ok.body);
+	struct buf raw, body;
+	buf_init(&raw, EVENT_MAX);
+	buf_init(&body, EVENT_BODY_MAX);
+	struct event ev;
+	CHECK(store_event_get(&n.store, 1, &raw, &e) == 0);
+	CHECK(event_decode(raw.data, raw.len, &ev, &e) == 0);
+	CHECK(event_open(&ev, n.keys.data_key, &body, &e) == 0);
+	CHECK_STR_EQ(buf_str(&body), want);
+	CHECK_STR_EQ(ev.subject, "s");
+	CHECK_INT_EQ(count_rows(n.db, "SELECT count(*) FROM operator_notes"), 1);
+	CHECK_INT_EQ(n.size, 2);
+	free(want);
+	buf_release(&raw);
+	buf_release(&body);
+	node_close(&n);
 }
