@@ -35,3 +35,9 @@ if [ "$nv" != 0 ] && [ -x build/bench/log_verify_bench ]; then
 	openssl speed -evp sha256 -bytes 411 -seconds 2 2>/dev/null | tail -1
 	openssl speed -evp sha256 -bytes 64 -seconds 2 2>/dev/null | tail -1
 fi
+# The office server under load: status lookups and complete counter flows on loopback,
+# the server's RSS (bench/office_run.sh; OFFICE_BENCH_SECONDS=N per phase, default 15).
+if [ -x build/bench/office_bench ]; then
+	echo
+	bench/office_run.sh
+fi
