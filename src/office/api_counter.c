@@ -120,18 +120,27 @@ static int route_photo(struct http_req *req, struct http_resp *resp)
 	if (req->body_len == 0)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "the photo (a JPEG body) is missing");
-	op.jpeg = req->body;
-	op.len = req->body_len;
 	struct err e = ERR_INIT;
-	if (office_server_submit(s, wf_enrol_photo, &op, NULL, &e) < 0) {
+	if (wf_photo_prepare(&op, req->body, req->body_len, &e) < 0) {
 		if (op.hdr.reason == WF_INVALID_INPUT)
 			return http_problem(req, resp, HTTP_PROBLEM_UNPROCESSABLE, "%s", e.msg);
 		return api_wf_problem(req, resp, op.hdr.reason, &e);
 	}
-	return api_reply(resp, 200, json_pack("{s:s, s:s, s:I, s:I, s:I}", "application_id",
-					      op.hdr.app, "blob", op.blob, "width",
-					      (json_int_t)op.width, "height", (json_int_t)op.height,
-					      "bytes", (json_int_t)op.bytes));
+	int rc;
+	if (office_server_submit(s, wf_enrol_photo, &op, NULL, &e) < 0) {
+		if (op.hdr.reason == WF_INVALID_INPUT)
+			rc = http_problem(req, resp, HTTP_PROBLEM_UNPROCESSABLE, "%s", e.msg);
+		else
+			rc = api_wf_problem(req, resp, op.hdr.reason, &e);
+	} else {
+		rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:I, s:I, s:I}", "application_id",
+						    op.hdr.app, "blob", op.blob, "width",
+						    (json_int_t)op.width, "height",
+						    (json_int_t)op.height, "bytes",
+						    (json_int_t)op.jpeg.len));
+	}
+	wf_photo_release(&op);
+	return rc;
 }
 
 static int route_fingerprint(struct http_req *req, struct http_resp *resp)

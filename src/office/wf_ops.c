@@ -267,35 +267,42 @@ int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
 		      json_pack("{s:s, s:O}", "app", o->hdr.app, "documents", o->documents), e);
 }
 
+int wf_photo_prepare(struct wf_photo *o, const uint8_t *upload, size_t len, struct err *e)
+{
+	buf_init(&o->jpeg, PHOTO_OUT_MAX);
+	struct photo_info info;
+	if (photo_normalise(upload, upload ? len : 0, &o->jpeg, &info, e) < 0) {
+		if (e->code == ERR_INPUT)
+			o->hdr.reason = WF_INVALID_INPUT;
+		buf_release(&o->jpeg);
+		return -1;
+	}
+	o->width = info.out_width;
+	o->height = info.out_height;
+	return 0;
+}
+
+void wf_photo_release(struct wf_photo *o)
+{
+	buf_release(&o->jpeg);
+}
+
 int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_photo *o = arg;
 	struct wf_app a;
 	if (need(tx, &o->hdr, "application.photo_enrolled", &a, e) < 0)
 		return -1;
-	struct buf jpeg;
-	buf_init(&jpeg, PHOTO_OUT_MAX);
-	struct photo_info info;
+	if (!o->jpeg.len)
+		return refuse(&o->hdr, WF_INVALID_INPUT, e, "the photo was not prepared");
 	struct blob_ref ref;
-	int rc = -1;
-	if (photo_normalise(o->jpeg, o->jpeg ? o->len : 0, &jpeg, &info, e) < 0) {
-		if (e->code == ERR_INPUT)
-			o->hdr.reason = WF_INVALID_INPUT;
-		goto out;
-	}
-	if (writer_txn_put_blob(tx, jpeg.data, jpeg.len, &ref, e) < 0)
-		goto out;
+	if (writer_txn_put_blob(tx, o->jpeg.data, o->jpeg.len, &ref, e) < 0)
+		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	o->width = info.out_width;
-	o->height = info.out_height;
-	o->bytes = jpeg.len;
-	rc = append(tx, &o->hdr, "application.photo_enrolled", NULL,
-		    json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
-			      "bytes", (json_int_t)jpeg.len, "height", (json_int_t)info.out_height,
-			      "width", (json_int_t)info.out_width), e);
-out:
-	buf_release(&jpeg);
-	return rc;
+	return append(tx, &o->hdr, "application.photo_enrolled", NULL,
+		      json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
+				"bytes", (json_int_t)o->jpeg.len, "height", (json_int_t)o->height,
+				"width", (json_int_t)o->width), e);
 }
 
 static const char *image_format(const uint8_t *p, size_t n)

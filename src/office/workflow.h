@@ -42,6 +42,7 @@
 
 #include "log/writer.h"
 #include "office/appid.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* Why an operation was refused: stable codes the API maps to problem types/statuses. */
@@ -125,16 +126,19 @@ int wf_no_show(struct writer_txn *tx, void *arg, struct err *e);
 struct wf_documents { struct wf_hdr hdr; const json_t *documents; };
 int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e);
 
-/* The photo as uploaded: normalised by photo.c, stored as a blob, then
- * application.photo_enrolled. */
+/* The enrolment photo. wf_photo_prepare normalises the upload (photo.c) into o —
+ * outside the writer, since decoding and re-encoding take milliseconds that would hold
+ * every other write; wf_enrol_photo then stores it as a blob and appends
+ * application.photo_enrolled; wf_photo_release frees it. A prepare error is ERR_INPUT
+ * (not a JPEG, too small, wrong proportions) with hdr.reason WF_INVALID_INPUT. */
 struct wf_photo {
 	struct wf_hdr hdr;
-	const uint8_t *jpeg;
-	size_t len;
+	struct buf jpeg;        /* the normalised, chip-ready JPEG */
+	unsigned width, height; /* its size */
 	char blob[65];          /* out: blob name */
-	unsigned width, height; /* out: normalised size */
-	size_t bytes;           /* out: normalised JPEG bytes */
 };
+int wf_photo_prepare(struct wf_photo *o, const uint8_t *upload, size_t len, struct err *e);
+void wf_photo_release(struct wf_photo *o);
 int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e);
 
 /* position: ISO/IEC 19794-4 finger code 1 (right thumb) … 10 (left little); image:

@@ -175,7 +175,9 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 	struct wf_reschedule rs = { h, "2024-07-01", "09:00", 10 };
 	struct wf_no_show ns = { h, "2099-01-01" };
 	struct wf_documents d = { h, docs };
-	struct wf_photo ph = { .hdr = h, .jpeg = jpg, .len = plen };
+	struct wf_photo ph = { .hdr = h };
+	if (op == OP_PHOTO && wf_photo_prepare(&ph, jpg, plen, e) < 0)
+		fprintf(stderr, "photo: %s\n", e->msg);
 	struct wf_fingerprint f = { .hdr = h, .position = 1, .image = fp, .len = sizeof fp };
 	struct wf_interview iv = { h, "lives in Samarinda, travels for umrah" };
 	struct wf_watch_check wc = { .hdr = h, .now_ms = 1717200000000LL };
@@ -198,6 +200,7 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 	json_decref(docs);
 	json_decref(reasons);
 	free(jpg);
+	wf_photo_release(&ph);
 	return reason;
 }
 
