@@ -127,7 +127,8 @@ static int route_photo(struct http_req *req, struct http_resp *resp)
 		return api_wf_problem(req, resp, op.hdr.reason, &e);
 	}
 	int rc;
-	if (office_server_submit(s, wf_enrol_photo, &op, NULL, &e) < 0) {
+	if (office_server_prestore_blob(s, op.jpeg.data, op.jpeg.len, &e) < 0 ||
+	    office_server_submit(s, wf_enrol_photo, &op, NULL, &e) < 0) {
 		if (op.hdr.reason == WF_INVALID_INPUT)
 			rc = http_problem(req, resp, HTTP_PROBLEM_UNPROCESSABLE, "%s", e.msg);
 		else
@@ -163,7 +164,9 @@ static int route_fingerprint(struct http_req *req, struct http_resp *resp)
 	op.image = req->body;
 	op.len = req->body_len;
 	struct err e = ERR_INIT;
-	if (office_server_submit(s, wf_enrol_fingerprint, &op, NULL, &e) < 0) {
+	if ((op.len <= WF_FINGERPRINT_MAX_BYTES &&
+	     office_server_prestore_blob(s, op.image, op.len, &e) < 0) ||
+	    office_server_submit(s, wf_enrol_fingerprint, &op, NULL, &e) < 0) {
 		if (op.hdr.reason == WF_INVALID_INPUT)
 			return http_problem(req, resp, HTTP_PROBLEM_UNPROCESSABLE, "%s", e.msg);
 		return api_wf_problem(req, resp, op.hdr.reason, &e);

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "log/blobs.h"
 #include "log/canon.h"
 #include "log/note.h"
 #include "office/api.h"
@@ -19,6 +20,19 @@
 #include "util/log.h"
 
 /* ---------------------------------------------------------------- helpers */
+
+int office_server_prestore_blob(struct office_server *s, const void *data, size_t len,
+				struct err *e)
+{
+	/* the node's dir and data key do not change while it is open: safe to read here */
+	char *dir = fs_join(s->node.dir, "blobs");
+	if (!dir)
+		return err_nomem(e);
+	struct blob_ref ref;
+	int rc = blobs_put(dir, s->node.keys.data_key, data, len, &ref, e);
+	mem_free(dir);
+	return rc;
+}
 
 int office_server_submit(struct office_server *s, writer_fn fn, void *arg,
 			 struct writer_result *res, struct err *e)

@@ -116,6 +116,15 @@ void office_server_stop(struct office_server *s);
 int office_server_submit(struct office_server *s, writer_fn fn, void *arg,
 			 struct writer_result *res, struct err *e);
 
+/* Stores data as an encrypted blob of this node (log/blobs.h) from a handler thread,
+ * before the request that records it reaches the writer: the encryption and the two
+ * fsyncs of a new blob then stay out of the writer's transaction, where they would hold
+ * every other write. The writer's writer_txn_put_blob finds the file in place and only
+ * checks and logs it. A request refused afterwards leaves the file unreferenced
+ * (harmless, encrypted; docs/BLOBS.md §8). */
+int office_server_prestore_blob(struct office_server *s, const void *data, size_t len,
+				struct err *e);
+
 /* The log's size (events durable) and the age in seconds of the latest checkpoint the
  * writer signed, as the server knows them (thread-safe, no I/O). */
 void office_server_log_state(struct office_server *s, uint64_t *size, double *age_s);
