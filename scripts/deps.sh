@@ -11,6 +11,7 @@ pkgs=(
   xxd python3 curl tzdata time
   libmicrohttpd-dev libconfig-dev liboath-dev oathtool libcurl4-openssl-dev
   python3-prometheus-client
+  libp11-kit-dev p11-kit softhsm2 libengine-pkcs11-openssl opensc
 )
 
 missing=()

@@ -12,5 +12,6 @@ int cmd_chip(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_office(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
+int cmd_signer(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "office/officers.h"
 #include "office/workflow.h"
+#include "signer/signer.h"
 #include "util/cli.h"
 #include "util/log.h"
 #include "version.h"
@@ -28,6 +29,7 @@ static const struct cli_command commands[] = {
 	{ "chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)" },
 	{ "log", cmd_log, "the signed event log: proofs, checkpoints, verification" },
 	{ "office", cmd_office, "an immigration office node: make its data dir" },
+	{ "signer", cmd_signer, "the Document Signer process: key in a PKCS#11 token, policy, log" },
 	{ "rebuild", cmd_rebuild, "drop and replay the state tables from the log" },
 	{ "version", cmd_version, "print the version" },
 	{ NULL, NULL, NULL },
@@ -37,7 +39,8 @@ int main(int argc, char **argv)
 {
 	log_init("paspor", 1, LOG_LEVEL_INFO);
 	/* every kind set, before any node is opened (log/kinds.h): rebuild replays them all */
-	if (office_register_kinds() < 0 || officers_register_kinds() < 0) {
+	if (office_register_kinds() < 0 || officers_register_kinds() < 0 ||
+	    signer_register_kinds() < 0) {
 		fprintf(stderr, "paspor: the event-kind registry is full\n");
 		return 1;
 	}

@@ -44,6 +44,9 @@ static const char ds_usage[] =
 	"  --ou NAME       subject OU (default: the CSCA's)\n"
 	"  --cn NAME       subject CN (default \"Document Signer CC YYYYMMDD\")\n"
 	"  --force         replace an existing key\n"
+	"  --csr FILE      certify the key of this PEM certificate request (e.g. 'paspor\n"
+	"                  signer key csr', a key in a token) instead of making a key: only\n"
+	"                  ds.cert.pem and csca.cert.pem are written\n"
 	"  -h, --help      this text\n";
 
 static const char crl_usage[] =
@@ -58,7 +61,7 @@ static const char crl_usage[] =
 	"  -h, --help      this text\n";
 
 enum { OPT_RSA = 256, OPT_EC, OPT_KEY_DAYS, OPT_DAYS, OPT_ORG, OPT_OU, OPT_CN, OPT_FORCE,
-       OPT_COUNTRY, OPT_OUT, OPT_CSCA, OPT_REVOKE };
+       OPT_COUNTRY, OPT_OUT, OPT_CSCA, OPT_REVOKE, OPT_CSR };
 
 static int parse_days(const char *prog, const char *opt, const char *s, unsigned lo,
 		      unsigned hi, unsigned *out)
@@ -150,11 +153,12 @@ static int cmd_pki_ds(int argc, char **argv)
 		{ "ou", required_argument, NULL, OPT_OU },
 		{ "cn", required_argument, NULL, OPT_CN },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "csr", required_argument, NULL, OPT_CSR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pki_ds_opts o = { 0 };
-	const char *out = NULL;
+	const char *out = NULL, *csr = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
@@ -175,6 +179,7 @@ static int cmd_pki_ds(int argc, char **argv)
 		case OPT_OU: o.org_unit = optarg; break;
 		case OPT_CN: o.common_name = optarg; break;
 		case OPT_FORCE: o.force = 1; break;
+		case OPT_CSR: csr = optarg; break;
 		default: return cli_usage_error(argv[0], "unknown option");
 		}
 	}
@@ -182,6 +187,8 @@ static int cmd_pki_ds(int argc, char **argv)
 		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
 	if (!o.csca_dir || !*o.csca_dir)
 		return cli_usage_error(argv[0], "--csca is required");
+	if (csr && (o.alg != PKI_ALG_DEFAULT))
+		return cli_usage_error(argv[0], "--csr takes the request's key: no --rsa or --ec");
 	if (!is_dir(o.csca_dir))
 		return cli_usage_error(argv[0], "--csca '%s': no such folder", o.csca_dir);
 	if (!out || !*out)
@@ -191,9 +198,15 @@ static int cmd_pki_ds(int argc, char **argv)
 		return cli_usage_error(argv[0], "--days %u: shorter than the key usage period "
 				       "(%u days)", o.days, key_days);
 	struct err e = ERR_INIT;
-	if (pki_make_ds(out, &o, &e) < 0)
+	if (csr && pki_load_csr(csr, &o.pubkey, &e) < 0)
 		return cli_report(argv[0], &e);
-	printf("ds key: %s/ds.key.pem\nds certificate: %s/ds.cert.pem\n", out, out);
+	int rc = pki_make_ds(out, &o, &e);
+	EVP_PKEY_free(o.pubkey);
+	if (rc < 0)
+		return cli_report(argv[0], &e);
+	if (!csr)
+		printf("ds key: %s/ds.key.pem\n", out);
+	printf("ds certificate: %s/ds.cert.pem\n", out);
 	return EXIT_OK;
 }
 

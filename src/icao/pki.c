@@ -121,6 +121,38 @@ int pki_load_cert(const char *pem_path, X509 **cert, struct err *e)
 	return 0;
 }
 
+int pki_load_csr(const char *pem_path, EVP_PKEY **pub, struct err *e)
+{
+	*pub = NULL;
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	if (read_input(pem_path, &b, e) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+	X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, no_password, NULL) : NULL;
+	BIO_free(bio);
+	buf_release(&b);
+	if (!req)
+		return err_openssl(e, ERR_INPUT, "'%s': not a PEM certificate request", pem_path);
+	EVP_PKEY *k = X509_REQ_get_pubkey(req);
+	int rc = -1;
+	if (!k)
+		err_openssl(e, ERR_INPUT, "'%s': no public key", pem_path);
+	else if (X509_REQ_verify(req, k) != 1)
+		err_openssl(e, ERR_VERIFY, "'%s': the request's signature does not hold",
+			    pem_path);
+	else
+		rc = 0;
+	if (rc == 0)
+		*pub = k;
+	else
+		EVP_PKEY_free(k);
+	X509_REQ_free(req);
+	return rc;
+}
+
 int pki_load_key(const char *pem_path, EVP_PKEY **key, struct err *e)
 {
 	*key = NULL;
@@ -491,7 +523,7 @@ int pki_make_ds(const char *dir, const struct pki_ds_opts *o, struct err *e)
 		err_nomem(e);
 		goto out;
 	}
-	if (exists(kp) && !o->force) {
+	if (!o->pubkey && exists(kp) && !o->force) {
 		err_set(e, ERR_INPUT, "'%s' exists; use --force to replace the ds key", kp);
 		goto out;
 	}
@@ -499,8 +531,20 @@ int pki_make_ds(const char *dir, const struct pki_ds_opts *o, struct err *e)
 	    check_csca_usable(ca, now, now + (time_t)days * DAY_SECONDS, e) < 0)
 		goto out;
 	enum pki_alg alg = o->alg != PKI_ALG_DEFAULT ? o->alg : alg_of(ca_key);
-	if (fs_mkdir(dir, 0700, e) < 0 || !(key = generate_key(alg, e)))
+	if (fs_mkdir(dir, 0700, e) < 0)
 		goto out;
+	if (o->pubkey) {
+		/* a request's key: certified as it is, an EC key with explicit parameters */
+		if (!(key = EVP_PKEY_dup(o->pubkey)) ||
+		    (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+		     EVP_PKEY_set_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING,
+						    OSSL_PKEY_EC_ENCODING_EXPLICIT) != 1)) {
+			err_openssl(e, ERR_CRYPTO, "cannot take the request's public key");
+			goto out;
+		}
+	} else if (!(key = generate_key(alg, e))) {
+		goto out;
+	}
 	if (!(x = X509_new()) || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    X509_set_pubkey(x, key) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1) {
@@ -539,7 +583,7 @@ int pki_make_ds(const char *dir, const struct pki_ds_opts *o, struct err *e)
 		err_openssl(e, ERR_CRYPTO, "cannot sign the ds certificate");
 		goto out;
 	}
-	if (write_key(kp, key, e) < 0 || write_pem(cp, x, NULL, e) < 0 ||
+	if ((!o->pubkey && write_key(kp, key, e) < 0) || write_pem(cp, x, NULL, e) < 0 ||
 	    write_pem(copy, ca, NULL, e) < 0)
 		goto out;
 	rc = 0;

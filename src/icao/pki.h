@@ -78,6 +78,9 @@ struct pki_ds_opts {
 	unsigned days;          /* 0: key_days + PKI_PASSPORT_DAYS + PKI_DS_MARGIN_DAYS */
 	int force;              /* replace an existing ds.key.pem */
 	time_t now;
+	EVP_PKEY *pubkey;       /* certify this public key (a request's, pki_load_csr) instead
+				 * of generating a key: no ds.key.pem is written; an EC key is
+				 * certified with explicit domain parameters */
 };
 
 struct pki_crl_opts {
@@ -110,6 +113,9 @@ int pki_make_crl(const struct pki_crl_opts *o, char **crl_path, struct err *e);
  * key file must not be readable by group or others.
  */
 int pki_load_signer(const char *ds_dir, EVP_PKEY **key, X509 **cert, struct err *e);
+/* Reads a PEM certificate request (PKCS#10) and checks its self-signature; *pub gets
+ * its public key (EVP_PKEY_free). ERR_VERIFY when the signature does not hold. */
+int pki_load_csr(const char *pem_path, EVP_PKEY **pub, struct err *e);
 /* Reads one PEM certificate. */
 int pki_load_cert(const char *pem_path, X509 **cert, struct err *e);
 /* Reads a PEM private key, refusing a file readable by group or others. */

@@ -1,0 +1,624 @@
+/*
+ * cmd_signer — `paspor signer`: the Document Signer process and its ceremony commands
+ * (signer/signer.h, docs/SIGNER.md).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "commands.h"
+#include "icao/face.h"
+#include "icao/lds.h"
+#include "icao/mrz.h"
+#include "icao/pki.h"
+#include "log/node.h"
+#include "signer/client.h"
+#include "signer/p11.h"
+#include "signer/signer.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/cli.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+enum { O_DATA = 256, O_KEK, O_MODULE, O_TOKEN, O_LABEL, O_PIN, O_PER_MIN, O_PER_DAY, O_WARN,
+       O_ORIGIN, O_OUT, O_CERT, O_CSCA, O_FIRST, O_COUNT, O_NUMBER, O_REASON, O_CN,
+       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO };
+
+struct args {
+	const char *data, *kek, *module, *token, *label, *pin, *origin, *out, *cert, *csca,
+		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo;
+	unsigned long long per_min, per_day, warn, count;
+};
+
+static const struct option all_opts[] = {
+	{ "data", required_argument, NULL, O_DATA },
+	{ "kek-file", required_argument, NULL, O_KEK },
+	{ "module", required_argument, NULL, O_MODULE },
+	{ "token", required_argument, NULL, O_TOKEN },
+	{ "key-label", required_argument, NULL, O_LABEL },
+	{ "pin-file", required_argument, NULL, O_PIN },
+	{ "per-minute", required_argument, NULL, O_PER_MIN },
+	{ "per-day", required_argument, NULL, O_PER_DAY },
+	{ "warn-days", required_argument, NULL, O_WARN },
+	{ "origin", required_argument, NULL, O_ORIGIN },
+	{ "out", required_argument, NULL, O_OUT },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "csca-cert", required_argument, NULL, O_CSCA },
+	{ "first", required_argument, NULL, O_FIRST },
+	{ "count", required_argument, NULL, O_COUNT },
+	{ "number", required_argument, NULL, O_NUMBER },
+	{ "reason", required_argument, NULL, O_REASON },
+	{ "cn", required_argument, NULL, O_CN },
+	{ "socket", required_argument, NULL, O_SOCKET },
+	{ "booklet", required_argument, NULL, O_BOOKLET },
+	{ "app", required_argument, NULL, O_APP },
+	{ "json", required_argument, NULL, O_JSON },
+	{ "mrz", required_argument, NULL, O_MRZ },
+	{ "photo", required_argument, NULL, O_PHOTO },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parses the options every subcommand shares; 0 ok, 1 --help printed, 2 usage error. */
+static int parse(int argc, char **argv, const char *usage, struct args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->per_min = 60;
+	a->per_day = 5000;
+	a->warn = 14;
+	int c;
+	while ((c = cli_getopt(argc, argv, "h", all_opts)) != -1) {
+		unsigned long long *num = NULL, max = 0;
+		switch (c) {
+		case 'h': cli_help(usage); return 1;
+		case O_DATA: a->data = optarg; break;
+		case O_KEK: a->kek = optarg; break;
+		case O_MODULE: a->module = optarg; break;
+		case O_TOKEN: a->token = optarg; break;
+		case O_LABEL: a->label = optarg; break;
+		case O_PIN: a->pin = optarg; break;
+		case O_ORIGIN: a->origin = optarg; break;
+		case O_OUT: a->out = optarg; break;
+		case O_CERT: a->cert = optarg; break;
+		case O_CSCA: a->csca = optarg; break;
+		case O_FIRST: a->first = optarg; break;
+		case O_NUMBER: a->number = optarg; break;
+		case O_REASON: a->reason = optarg; break;
+		case O_CN: a->cn = optarg; break;
+		case O_SOCKET: a->socket = optarg; break;
+		case O_BOOKLET: a->booklet = optarg; break;
+		case O_APP: a->app = optarg; break;
+		case O_JSON: a->json = optarg; break;
+		case O_MRZ: a->mrz = optarg; break;
+		case O_PHOTO: a->photo = optarg; break;
+		case O_PER_MIN: num = &a->per_min; max = 100000; break;
+		case O_PER_DAY: num = &a->per_day; max = 10000000; break;
+		case O_WARN: num = &a->warn; max = 92; break;
+		case O_COUNT: num = &a->count; max = SIGNER_BOOKLETS_MAX; break;
+		default: cli_usage_error(argv[0], "unknown option"); return 2;
+		}
+		if (num && cli_parse_uint(optarg, max, num) < 0) {
+			cli_usage_error(argv[0], "'%s': not a number up to %llu", optarg, max);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+#define PARSE(usage, need)                                                          \
+	struct args a;                                                              \
+	int pr_ = parse(argc, argv, usage, &a);                                     \
+	if (pr_)                                                                    \
+		return pr_ == 1 ? EXIT_OK : EXIT_USAGE;                             \
+	if (!(need))                                                                \
+		return cli_usage_error(argv[0], "missing a required option (--help)")
+
+static int load_token(const char *prog, const char *data, struct signer_config *cfg,
+		      struct p11_token *t)
+{
+	struct err e = ERR_INIT;
+	if (signer_config_load(data, cfg, &e) < 0)
+		return cli_report(prog, &e);
+	signer_config_token(cfg, t);
+	return 0;
+}
+
+/* ---- init ---- */
+
+static int signer_init(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer init --data DIR --kek-file FILE --module SO --token LABEL\n"
+		"         --key-label LABEL --pin-file FILE [--per-minute N] [--per-day N]\n"
+		"         [--warn-days N] [--origin NAME]\n"
+		"\n"
+		"Makes the signer's data dir (a log node) and DIR/signer.conf. The PIN stays in\n"
+		"--pin-file (mode 0600), read at each use. Defaults: 60 a minute, 5000 a day,\n"
+		"warn 14 days before the key's usage period ends.\n";
+	PARSE(usage, a.data && a.kek && a.module && a.token && a.label && a.pin);
+	struct signer_config c;
+	memset(&c, 0, sizeof c);
+	if (strlen(a.module) >= sizeof c.module || strlen(a.token) >= sizeof c.token ||
+	    strlen(a.label) >= sizeof c.key_label || strlen(a.pin) >= sizeof c.pin_file)
+		return cli_usage_error(argv[0], "an option is too long");
+	if (a.per_min == 0 || a.per_day == 0)
+		return cli_usage_error(argv[0], "rate caps must be at least 1");
+	strcpy(c.module, a.module);
+	strcpy(c.token, a.token);
+	strcpy(c.key_label, a.label);
+	strcpy(c.pin_file, a.pin);
+	c.per_minute = (unsigned)a.per_min;
+	c.per_day = (unsigned)a.per_day;
+	c.warn_days = (unsigned)a.warn;
+	struct err e = ERR_INIT;
+	struct kek_source kek;
+	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0)
+		return cli_report(argv[0], &e);
+	int rc = node_create(a.data, a.origin ? a.origin : "signer.paspor.local",
+			     "Document Signer", &kek, &e);
+	keys_kek_release(&kek);
+	if (rc < 0 || signer_config_write(a.data, &c, &e) < 0)
+		return cli_report(argv[0], &e);
+	printf("signer data dir: %s\n", a.data);
+	return EXIT_OK;
+}
+
+/* ---- key ceremony ---- */
+
+static int key_generate(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer key generate --data DIR\n"
+		"\n"
+		"Generates the DS key pair (EC P-256) inside the configured token: the private\n"
+		"key sensitive and not extractable. Refuses when the label is taken.\n";
+	PARSE(usage, a.data);
+	struct signer_config cfg;
+	struct p11_token t;
+	int r = load_token(argv[0], a.data, &cfg, &t);
+	if (r)
+		return r;
+	struct err e = ERR_INIT;
+	if (p11_key_generate(&t, &e) < 0)
+		return cli_report(argv[0], &e);
+	printf("key '%s' generated in token '%s'\n", t.key_label, t.token);
+	return EXIT_OK;
+}
+
+static int key_csr(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer key csr --data DIR --out FILE [--cn NAME]\n"
+		"\n"
+		"Writes a PEM certificate request for the token's key, signed in the token\n"
+		"(for 'paspor pki ds --csca DIR --csr FILE').\n";
+	PARSE(usage, a.data && a.out);
+	struct signer_config cfg;
+	struct p11_token t;
+	int r = load_token(argv[0], a.data, &cfg, &t);
+	if (r)
+		return r;
+	struct err e = ERR_INIT;
+	struct p11_key k;
+	memset(&k, 0, sizeof k);
+	int rc = EXIT_FAILED;
+	X509_REQ *req = X509_REQ_new();
+	EVP_PKEY *pub = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	/* the public half from the token itself (p11 path) first: that path closes the
+	 * module before the engine opens it */
+	if (p11_public_key(&t, &pub, &e) < 0 || p11_load_key(&t, &k, &e) < 0) {
+		rc = cli_report(argv[0], &e);
+		goto out;
+	}
+	X509_NAME *n = X509_REQ_get_subject_name(req);
+	const char *cn = a.cn ? a.cn : "Document Signer";
+	if (!req || !bio ||
+	    X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8, (const unsigned char *)cn,
+				       -1, -1, 0) != 1 ||
+	    X509_REQ_set_pubkey(req, pub) != 1 || X509_REQ_sign(req, k.key, EVP_sha256()) <= 0 ||
+	    PEM_write_bio_X509_REQ(bio, req) != 1) {
+		err_openssl(&e, ERR_CRYPTO, "cannot make the certificate request");
+		rc = cli_report(argv[0], &e);
+		goto out;
+	}
+	char *p;
+	long len = BIO_get_mem_data(bio, &p);
+	if (fs_write_atomic(a.out, p, (size_t)len, 0644, &e) < 0) {
+		rc = cli_report(argv[0], &e);
+		goto out;
+	}
+	printf("certificate request: %s\n", a.out);
+	rc = EXIT_OK;
+out:
+	BIO_free(bio);
+	X509_REQ_free(req);
+	EVP_PKEY_free(pub);
+	p11_key_release(&k);
+	return rc;
+}
+
+static int pkup_of(X509 *x, time_t *from, time_t *to)
+{
+	PKEY_USAGE_PERIOD *p = X509_get_ext_d2i(x, NID_private_key_usage_period, NULL, NULL);
+	if (!p || !p->notBefore || !p->notAfter) {
+		PKEY_USAGE_PERIOD_free(p);
+		return -1;
+	}
+	struct tm a, b;
+	ASN1_TIME_to_tm(p->notBefore, &a);
+	ASN1_TIME_to_tm(p->notAfter, &b);
+	*from = timegm(&a);
+	*to = timegm(&b);
+	PKEY_USAGE_PERIOD_free(p);
+	return 0;
+}
+
+static int key_install(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer key install --data DIR --kek-file FILE --cert FILE\n"
+		"         [--csca-cert FILE]\n"
+		"\n"
+		"Installs the DS certificate for the token's key as DIR/ds.cert.pem after\n"
+		"checking that it certifies that key and carries a private key usage period;\n"
+		"records signer.cert_installed.\n";
+	PARSE(usage, a.data && a.kek && a.cert);
+	struct signer_config cfg;
+	struct p11_token t;
+	int r = load_token(argv[0], a.data, &cfg, &t);
+	if (r)
+		return r;
+	struct err e = ERR_INIT;
+	X509 *x = NULL, *ca = NULL;
+	EVP_PKEY *pub = NULL;
+	json_t *body = NULL;
+	char *path = NULL, *capath = NULL;
+	int rc = EXIT_FAILED;
+	struct kek_source kek;
+	memset(&kek, 0, sizeof kek);
+	if (pki_load_cert(a.cert, &x, &e) < 0 || (a.csca && pki_load_cert(a.csca, &ca, &e) < 0) ||
+	    p11_public_key(&t, &pub, &e) < 0)
+		goto report;
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1) {
+		/* the certificate carries explicit parameters: compare the points */
+		unsigned char p1[80], p2[80];
+		size_t l1 = 0, l2 = 0;
+		if (EVP_PKEY_get_octet_string_param(X509_get0_pubkey(x), "pub", p1, sizeof p1,
+						    &l1) != 1 ||
+		    EVP_PKEY_get_octet_string_param(pub, "pub", p2, sizeof p2, &l2) != 1 ||
+		    l1 != l2 || memcmp(p1, p2, l1) != 0) {
+			err_set(&e, ERR_VERIFY, "'%s' does not certify the token's key '%s'",
+				a.cert, t.key_label);
+			goto report;
+		}
+	}
+	time_t from, to;
+	if (pkup_of(x, &from, &to) < 0) {
+		err_set(&e, ERR_INPUT, "'%s' has no private key usage period", a.cert);
+		goto report;
+	}
+	if (ca && X509_check_issued(ca, x) != X509_V_OK) {
+		err_set(&e, ERR_VERIFY, "'%s' was not issued by '%s'", a.cert, a.csca);
+		goto report;
+	}
+	path = fs_join(a.data, "ds.cert.pem");
+	capath = fs_join(a.data, "csca.cert.pem");
+	if (!path || !capath) {
+		err_nomem(&e);
+		goto report;
+	}
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	int wr = fs_read_file(a.cert, &b, &e) == 0 &&
+		 fs_write_atomic(path, b.data, b.len, 0644, &e) == 0 ? 0 : -1;
+	if (wr == 0 && a.csca) {
+		buf_reset(&b);
+		wr = fs_read_file(a.csca, &b, &e) == 0 &&
+		     fs_write_atomic(capath, b.data, b.len, 0644, &e) == 0 ? 0 : -1;
+	}
+	buf_release(&b);
+	if (wr < 0)
+		goto report;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	char subj[256], end[32];
+	X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof subj);
+	struct tm tm;
+	gmtime_r(&to, &tm);
+	strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	body = json_pack("{s:s, s:s, s:s}", "serial", hex ? hex : "?", "subject", subj,
+			 "pkup_end", end);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	if (!body) {
+		err_nomem(&e);
+		goto report;
+	}
+	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0 ||
+	    signer_record(a.data, &kek, "signer.cert_installed", "cert", body, &e) < 0)
+		goto report;
+	printf("installed %s; private key usage ends %s\n", path, end);
+	rc = EXIT_OK;
+	goto out;
+report:
+	rc = cli_report(argv[0], &e);
+out:
+	keys_kek_release(&kek);
+	json_decref(body);
+	mem_free(path);
+	mem_free(capath);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+static int key_show(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer key show --data DIR\n"
+		"\n"
+		"Shows the token key's attributes and the installed certificate's private key\n"
+		"usage period; warns (stderr) when it ends within warn_days, and exits 1 when it\n"
+		"has ended or the key could be read out.\n";
+	PARSE(usage, a.data);
+	struct signer_config cfg;
+	struct p11_token t;
+	int r = load_token(argv[0], a.data, &cfg, &t);
+	if (r)
+		return r;
+	struct err e = ERR_INIT;
+	struct p11_key_info ki;
+	if (p11_key_info(&t, &ki, &e) < 0)
+		return cli_report(argv[0], &e);
+	printf("token: %s\nkey: %s\nsensitive: %s\nalways sensitive: %s\nextractable: %s\n"
+	       "never extractable: %s\n", t.token, t.key_label, ki.sensitive ? "yes" : "no",
+	       ki.always_sensitive ? "yes" : "no", ki.extractable ? "yes" : "no",
+	       ki.never_extractable ? "yes" : "no");
+	int rc = ki.sensitive && !ki.extractable && ki.never_extractable ? EXIT_OK : EXIT_FAILED;
+	char *path = fs_join(a.data, "ds.cert.pem");
+	X509 *x = NULL;
+	if (path && pki_load_cert(path, &x, &e) == 0) {
+		time_t from, to, now = time(NULL);
+		if (pkup_of(x, &from, &to) == 0) {
+			char f[32], u[32];
+			struct tm tm;
+			strftime(f, sizeof f, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&from, &tm));
+			strftime(u, sizeof u, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&to, &tm));
+			long days = (long)((to - now) / 86400);
+			printf("private key usage period: %s to %s\n", f, u);
+			if (now > to) {
+				fprintf(stderr, "%s: the private key usage period has ended: make a "
+					"new key\n", argv[0]);
+				rc = EXIT_FAILED;
+			} else if (days < (long)cfg.warn_days) {
+				fprintf(stderr, "%s: warning: the private key usage period ends in %ld "
+					"days: start the next key ceremony\n", argv[0], days);
+			} else {
+				printf("days left: %ld\n", days);
+			}
+		}
+	} else {
+		printf("certificate: none installed\n");
+	}
+	X509_free(x);
+	mem_free(path);
+	return rc;
+}
+
+static int cmd_signer_key(int argc, char **argv)
+{
+	static const struct cli_command cmds[] = {
+		{ "generate", key_generate, "generate the DS key pair inside the token" },
+		{ "csr", key_csr, "write a certificate request for the token's key" },
+		{ "install", key_install, "install the DS certificate" },
+		{ "show", key_show, "show the key and its usage period" },
+		{ NULL, NULL, NULL },
+	};
+	return cli_dispatch(argv[0], cmds, argc, argv);
+}
+
+/* ---- booklets ---- */
+
+static int booklets_add(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer booklets add --data DIR --kek-file FILE --first NUMBER\n"
+		"         --count N\n"
+		"\n"
+		"Adds booklets NUMBER, NUMBER+1, ... to the signer's stock (trailing digits\n"
+		"counted up).\n";
+	PARSE(usage, a.data && a.kek && a.first && a.count > 0);
+	struct err e = ERR_INIT;
+	char last[32];
+	if (signer_booklet_nth(a.first, (unsigned long)a.count - 1, last, &e) < 0)
+		return cli_report(argv[0], &e);
+	json_t *body = json_pack("{s:s, s:I}", "first", a.first, "count", (json_int_t)a.count);
+	struct kek_source kek;
+	int rc = EXIT_OK;
+	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0 ||
+	    signer_record(a.data, &kek, "signer.booklets_added", "booklets", body, &e) < 0)
+		rc = cli_report(argv[0], &e);
+	else
+		printf("added %llu booklets, %s to %s\n", a.count, a.first, last);
+	keys_kek_release(&kek);
+	json_decref(body);
+	return rc;
+}
+
+static int booklets_spoil(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer booklets spoil --data DIR --kek-file FILE --number B\n"
+		"         --reason TEXT\n"
+		"\n"
+		"Records booklet B as spoiled: the signer may sign for it once more.\n";
+	PARSE(usage, a.data && a.kek && a.number && a.reason && *a.reason);
+	struct err e = ERR_INIT;
+	json_t *body = json_pack("{s:s, s:s}", "booklet", a.number, "reason", a.reason);
+	char subject[64];
+	snprintf(subject, sizeof subject, "booklet:%.40s", a.number);
+	struct kek_source kek;
+	int rc = EXIT_OK;
+	if (!body)
+		rc = cli_usage_error(argv[0], "--reason must be UTF-8");
+	else if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0 ||
+		 signer_record(a.data, &kek, "signer.booklet_spoiled", subject, body, &e) < 0)
+		rc = cli_report(argv[0], &e);
+	else
+		printf("booklet %s spoiled\n", a.number);
+	if (body)
+		keys_kek_release(&kek);
+	json_decref(body);
+	return rc;
+}
+
+static int cmd_signer_booklets(int argc, char **argv)
+{
+	static const struct cli_command cmds[] = {
+		{ "add", booklets_add, "add booklets to the signer's stock" },
+		{ "spoil", booklets_spoil, "record a spoiled booklet" },
+		{ NULL, NULL, NULL },
+	};
+	return cli_dispatch(argv[0], cmds, argc, argv);
+}
+
+/* ---- chip through the signer ---- */
+
+static int signer_chip(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer chip --socket PATH --booklet B --app A (--json FILE |\n"
+		"         --mrz MRZ) --photo FACE.jpg --out DIR\n"
+		"\n"
+		"As 'paspor chip make', with EF.SOD signed by the signer process at --socket for\n"
+		"application A on booklet B. Exit 1 when the signer refuses (its reason on\n"
+		"stderr) or cannot be reached.\n";
+	PARSE(usage, a.socket && a.booklet && a.app && a.photo && a.out && (!a.json != !a.mrz));
+	struct err e = ERR_INIT;
+	char mrz[2 * MRZ_TD3_LEN + 1];
+	struct buf jpeg;
+	buf_init(&jpeg, FACE_JPEG_MAX);
+	struct chip_files files;
+	chip_files_init(&files);
+	int rc = EXIT_FAILED;
+	if (a.json) {
+		json_error_t je;
+		json_t *obj = json_load_file(a.json, JSON_REJECT_DUPLICATES, &je);
+		struct mrz_doc *d = mem_alloc(sizeof *d);
+		int ok = obj && d && mrz_doc_from_json(obj, d, &e) == 0 &&
+			 mrz_make_td3(d, mrz, &e) == 0;
+		if (!obj)
+			err_set(&e, ERR_INPUT, "'%s': line %d: %s", a.json, je.line, je.text);
+		mem_free(d);
+		json_decref(obj);
+		if (!ok) {
+			rc = cli_report(argv[0], &e);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	} else if (strlen(a.mrz) != sizeof mrz - 1) {
+		rc = cli_usage_error(argv[0], "--mrz: a TD3 MRZ has 88 characters");
+		goto out;
+	} else {
+		memcpy(mrz, a.mrz, sizeof mrz);
+	}
+	if (fs_read_file(a.photo, &jpeg, &e) < 0) {
+		cli_report(argv[0], &e);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	struct signer_client sc = { a.socket, a.app, a.booklet, 0, "" };
+	struct sod_signer signer = { signer_client_sign, &sc };
+	struct chip_input in = { mrz, jpeg.data, jpeg.len, &signer };
+	if (lds_make_chip(&in, &files, &e) < 0) {
+		rc = cli_report(argv[0], &e);
+		if (e.code == ERR_VERIFY || e.code == ERR_IO || e.code == ERR_CRYPTO)
+			rc = EXIT_FAILED;
+		goto out;
+	}
+	char *p;
+	const char *names[] = { "EF.COM", "EF.DG1", "EF.DG2", "EF.SOD" };
+	const struct buf *bufs[] = { &files.com, &files.dg1, &files.dg2, &files.sod };
+	if (fs_mkdir(a.out, 0755, &e) < 0) {
+		rc = cli_report(argv[0], &e);
+		goto out;
+	}
+	for (int i = 0; i < 4; i++) {
+		p = fs_join(a.out, names[i]);
+		int w = p ? fs_write_atomic(p, bufs[i]->data, bufs[i]->len, 0644, &e) : err_nomem(&e);
+		mem_free(p);
+		if (w < 0) {
+			rc = cli_report(argv[0], &e);
+			goto out;
+		}
+	}
+	rc = EXIT_OK;
+out:
+	buf_release(&jpeg);
+	chip_files_release(&files);
+	return rc;
+}
+
+/* ---- serve ---- */
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int signer_serve_cmd(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: paspor signer --data DIR --kek-file FILE\n"
+		"       paspor signer serve --data DIR --kek-file FILE\n"
+		"\n"
+		"Serves signature requests on DIR/signer.sock (mode 0660) with the DS key in the\n"
+		"token of DIR/signer.conf until SIGTERM or SIGINT. Every signature and refusal\n"
+		"is an event in the signer's log (docs/SIGNER.md).\n";
+	PARSE(usage, a.data && a.kek);
+	struct err e = ERR_INIT;
+	struct kek_source kek;
+	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0)
+		return cli_report(argv[0], &e);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int rc = signer_serve(a.data, &kek, &stop_flag, &e);
+	keys_kek_release(&kek);
+	return rc < 0 ? cli_report(argv[0], &e) : EXIT_OK;
+}
+
+int cmd_signer(int argc, char **argv)
+{
+	static const struct cli_command cmds[] = {
+		{ "serve", signer_serve_cmd, "serve signature requests (also: paspor signer --data)" },
+		{ "init", signer_init, "make the signer's data dir and configuration" },
+		{ "key", cmd_signer_key, "key ceremony: generate, csr, install, show" },
+		{ "booklets", cmd_signer_booklets, "the signer's booklet stock: add, spoil" },
+		{ "chip", signer_chip, "make chip files signed through the signer" },
+		{ NULL, NULL, NULL },
+	};
+	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "-h") != 0 &&
+	    strcmp(argv[1], "--help") != 0)
+		return signer_serve_cmd(argc, argv);
+	return cli_dispatch(argv[0], cmds, argc, argv);
+}

@@ -1,0 +1,230 @@
+/*
+ * proto — the signer's request protocol (see proto.h).
+ */
+#include "signer/proto.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+static int check_chars(const char *what, const char *s, size_t max, int lower_ok,
+		       struct err *e)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return err_set(e, ERR_INPUT, "%s: 1 to %zu characters", what, max);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 (lower_ok && ((c >= 'a' && c <= 'z') || c == '-' || c == '_'));
+		if (!ok)
+			return err_set(e, ERR_INPUT, "%s: character %zu is not allowed", what,
+				       i + 1);
+	}
+	return 0;
+}
+
+int proto_check_app(const char *s, struct err *e)
+{
+	return check_chars("application id", s, PROTO_APP_MAX, 1, e);
+}
+
+int proto_check_booklet(const char *s, struct err *e)
+{
+	return check_chars("booklet number", s, PROTO_BOOKLET_MAX, 0, e);
+}
+
+static void put_u16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_u32(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int proto_encode_request(const struct proto_request *r, struct buf *out, struct err *e)
+{
+	if (proto_check_app(r->app, e) < 0 || proto_check_booklet(r->booklet, e) < 0)
+		return -1;
+	if (r->lso_len == 0 || r->lso_len > PROTO_LSO_MAX)
+		return err_set(e, ERR_INPUT, "LDSSecurityObject: 1 to %u bytes", PROTO_LSO_MAX);
+	size_t la = strlen(r->app), lb = strlen(r->booklet);
+	uint8_t h[4] = { PROTO_VERSION, PROTO_TYPE_SIGN, (uint8_t)la, 0 }, l[4];
+	put_u32(l, r->lso_len);
+	buf_add(out, h, 3);
+	buf_add(out, r->app, la);
+	buf_addch(out, (uint8_t)lb);
+	buf_add(out, r->booklet, lb);
+	buf_add(out, l, 4);
+	buf_add(out, r->lso, r->lso_len);
+	return buf_ok(out) ? 0 : err_nomem(e);
+}
+
+/* A length-prefixed (u8) string field into dst[max + 1]. */
+static int take_str(const uint8_t *p, size_t n, size_t *at, const char *what, char *dst,
+		    size_t max, struct err *e)
+{
+	if (*at >= n)
+		return err_set(e, ERR_INPUT, "request: %s: truncated", what);
+	size_t l = p[(*at)++];
+	if (l == 0 || l > max)
+		return err_set(e, ERR_INPUT, "request: %s: length %zu out of 1..%zu", what, l,
+			       max);
+	if (n - *at < l)
+		return err_set(e, ERR_INPUT, "request: %s: truncated", what);
+	memcpy(dst, p + *at, l);
+	dst[l] = 0;
+	*at += l;
+	return 0;
+}
+
+int proto_decode_request(const uint8_t *p, size_t n, struct proto_request *r, struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (n < 2)
+		return err_set(e, ERR_INPUT, "request: shorter than its header");
+	if (p[0] != PROTO_VERSION)
+		return err_set(e, ERR_INPUT, "request: version %u, this signer speaks %u", p[0],
+			       PROTO_VERSION);
+	if (p[1] != PROTO_TYPE_SIGN)
+		return err_set(e, ERR_INPUT, "request: unknown type %u", p[1]);
+	size_t at = 2;
+	if (take_str(p, n, &at, "application id", r->app, PROTO_APP_MAX, e) < 0 ||
+	    proto_check_app(r->app, e) < 0 ||
+	    take_str(p, n, &at, "booklet number", r->booklet, PROTO_BOOKLET_MAX, e) < 0 ||
+	    proto_check_booklet(r->booklet, e) < 0)
+		return -1;
+	if (n - at < 4)
+		return err_set(e, ERR_INPUT, "request: LDSSecurityObject length: truncated");
+	uint32_t l = get_u32(p + at);
+	at += 4;
+	if (l == 0 || l > PROTO_LSO_MAX)
+		return err_set(e, ERR_INPUT, "request: LDSSecurityObject: length %u out of "
+			       "1..%u", l, PROTO_LSO_MAX);
+	if (n - at != l)
+		return err_set(e, ERR_INPUT, "request: LDSSecurityObject: %s",
+			       n - at < l ? "truncated" : "bytes after the last field");
+	r->lso = p + at;
+	r->lso_len = l;
+	return 0;
+}
+
+int proto_encode_response(const struct proto_response *r, struct buf *out, struct err *e)
+{
+	size_t lr = strlen(r->reason);
+	if (lr > PROTO_REASON_MAX || r->sod_len > PROTO_SOD_MAX)
+		return err_set(e, ERR_INPUT, "response: field too long");
+	uint8_t h[4] = { PROTO_VERSION, (uint8_t)r->status, 0, 0 }, l[4];
+	put_u16(h + 2, lr);
+	put_u32(l, r->sod_len);
+	buf_add(out, h, 4);
+	buf_add(out, r->reason, lr);
+	buf_add(out, l, 4);
+	if (r->sod_len)
+		buf_add(out, r->sod, r->sod_len);
+	return buf_ok(out) ? 0 : err_nomem(e);
+}
+
+int proto_decode_response(const uint8_t *p, size_t n, struct proto_response *r,
+			  struct err *e)
+{
+	memset(r, 0, sizeof *r);
+	if (n < 4)
+		return err_set(e, ERR_INPUT, "response: shorter than its header");
+	if (p[0] != PROTO_VERSION)
+		return err_set(e, ERR_INPUT, "response: version %u, expected %u", p[0],
+			       PROTO_VERSION);
+	if (p[1] > PROTO_FAILED)
+		return err_set(e, ERR_INPUT, "response: unknown status %u", p[1]);
+	r->status = p[1];
+	size_t lr = (size_t)p[2] << 8 | p[3], at = 4;
+	if (lr > PROTO_REASON_MAX || n - at < lr)
+		return err_set(e, ERR_INPUT, "response: reason: bad length");
+	for (size_t i = 0; i < lr; i++) {
+		if (p[at + i] < 0x20 || p[at + i] > 0x7e)
+			return err_set(e, ERR_INPUT, "response: reason: not printable ASCII");
+		r->reason[i] = (char)p[at + i];
+	}
+	r->reason[lr] = 0;
+	at += lr;
+	if (n - at < 4)
+		return err_set(e, ERR_INPUT, "response: EF.SOD length: truncated");
+	uint32_t l = get_u32(p + at);
+	at += 4;
+	if (l > PROTO_SOD_MAX || n - at != l)
+		return err_set(e, ERR_INPUT, "response: EF.SOD: bad length");
+	if ((r->status == PROTO_OK) != (l > 0))
+		return err_set(e, ERR_INPUT, "response: EF.SOD present iff status is ok");
+	r->sod = l ? p + at : NULL;
+	r->sod_len = l;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n, struct err *e)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return err_errno(e, ERR_IO, "socket write");
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t n, struct err *e)
+{
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_errno(e, ERR_IO, "socket read");
+		if (r == 0)
+			return err_set(e, ERR_IO, "socket read: connection closed early");
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int proto_write_frame(int fd, const uint8_t *p, size_t n, struct err *e)
+{
+	uint8_t l[4];
+	put_u32(l, n);
+	return write_all(fd, l, 4, e) < 0 || write_all(fd, p, n, e) < 0 ? -1 : 0;
+}
+
+int proto_read_frame(int fd, struct buf *out, size_t max, struct err *e)
+{
+	uint8_t l[4];
+	if (read_all(fd, l, 4, e) < 0)
+		return -1;
+	uint32_t n = get_u32(l);
+	if (n > max)
+		return err_set(e, ERR_INPUT, "message of %u bytes is too large (at most %zu)", n,
+			       max);
+	buf_reset(out);
+	if (n == 0)
+		return 0;
+	if (buf_grow(out, n) < 0)
+		return err_nomem(e);
+	if (read_all(fd, out->data, n, e) < 0)
+		return -1;
+	out->len = n;
+	out->data[n] = 0;
+	return 0;
+}

@@ -1,0 +1,685 @@
+/*
+ * signer — configuration, event kinds, policy and serving loop (see signer.h).
+ */
+#include "signer/signer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "icao/sod.h"
+#include "log/db.h"
+#include "log/kinds.h"
+#include "log/node.h"
+#include "log/writer.h"
+#include "signer/proto.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+/* ---- configuration ---- */
+
+static int conf_str(config_t *cf, const char *name, char *out, size_t size, struct err *e)
+{
+	const char *v = NULL;
+	if (config_lookup_string(cf, name, &v) != CONFIG_TRUE || !*v)
+		return err_set(e, ERR_INPUT, "signer.conf: '%s' is missing (a string)", name);
+	if (strlen(v) >= size)
+		return err_set(e, ERR_INPUT, "signer.conf: '%s' is too long", name);
+	strcpy(out, v);
+	return 0;
+}
+
+static int conf_uint(config_t *cf, const char *name, unsigned lo, unsigned hi, unsigned *out,
+		     struct err *e)
+{
+	int v = 0;
+	if (config_lookup_int(cf, name, &v) != CONFIG_TRUE)
+		return err_set(e, ERR_INPUT, "signer.conf: '%s' is missing (an integer)", name);
+	if (v < (int)lo || (unsigned)v > hi)
+		return err_set(e, ERR_INPUT, "signer.conf: '%s' must be %u to %u", name, lo, hi);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int signer_config_load(const char *dir, struct signer_config *c, struct err *e)
+{
+	memset(c, 0, sizeof *c);
+	char *path = fs_join(dir, "signer.conf");
+	if (!path)
+		return err_nomem(e);
+	config_t cf;
+	config_init(&cf);
+	int rc = -1;
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		err_set(e, ERR_INPUT, "'%s': %s (line %d)", path, config_error_text(&cf),
+			config_error_line(&cf));
+	} else if (conf_str(&cf, "module", c->module, sizeof c->module, e) == 0 &&
+		   conf_str(&cf, "token", c->token, sizeof c->token, e) == 0 &&
+		   conf_str(&cf, "key_label", c->key_label, sizeof c->key_label, e) == 0 &&
+		   conf_str(&cf, "pin_file", c->pin_file, sizeof c->pin_file, e) == 0 &&
+		   conf_uint(&cf, "per_minute", 1, 100000, &c->per_minute, e) == 0 &&
+		   conf_uint(&cf, "per_day", 1, 10000000, &c->per_day, e) == 0 &&
+		   conf_uint(&cf, "warn_days", 0, 92, &c->warn_days, e) == 0) {
+		rc = 0;
+	}
+	config_destroy(&cf);
+	mem_free(path);
+	return rc;
+}
+
+static int quoted_ok(const char *s)
+{
+	return !strpbrk(s, "\"\\\n");
+}
+
+int signer_config_write(const char *dir, const struct signer_config *c, struct err *e)
+{
+	if (!quoted_ok(c->module) || !quoted_ok(c->token) || !quoted_ok(c->key_label) ||
+	    !quoted_ok(c->pin_file))
+		return err_set(e, ERR_INPUT, "signer configuration: no quotes, backslashes or "
+			       "newlines in strings");
+	struct buf b;
+	buf_init(&b, 8192);
+	buf_addf(&b, "# paspor signer configuration (docs/SIGNER.md)\n"
+		 "module = \"%s\";\ntoken = \"%s\";\nkey_label = \"%s\";\npin_file = \"%s\";\n"
+		 "per_minute = %u;\nper_day = %u;\nwarn_days = %u;\n", c->module, c->token,
+		 c->key_label, c->pin_file, c->per_minute, c->per_day, c->warn_days);
+	char *path = fs_join(dir, "signer.conf");
+	int rc = !path ? err_nomem(e) : !buf_ok(&b) ? err_nomem(e)
+		 : fs_write_atomic(path, b.data, b.len, 0600, e);
+	mem_free(path);
+	buf_release(&b);
+	return rc;
+}
+
+void signer_config_token(const struct signer_config *c, struct p11_token *t)
+{
+	t->module = c->module;
+	t->token = c->token;
+	t->key_label = c->key_label;
+	t->pin_file = c->pin_file;
+}
+
+int signer_booklet_nth(const char *first, unsigned long i, char out[32], struct err *e)
+{
+	size_t n = strlen(first), d = n;
+	if (n == 0 || n > PROTO_BOOKLET_MAX)
+		return err_set(e, ERR_INPUT, "booklet number '%s': 1 to %d characters", first,
+			       PROTO_BOOKLET_MAX);
+	while (d > 0 && first[d - 1] >= '0' && first[d - 1] <= '9')
+		d--;
+	size_t w = n - d;
+	if (w == 0 || w > 12)
+		return err_set(e, ERR_INPUT, "booklet number '%s' must end in 1 to 12 digits",
+			       first);
+	unsigned long long v = 0, lim = 1;
+	for (size_t k = d; k < n; k++) {
+		v = v * 10 + (unsigned)(first[k] - '0');
+		lim *= 10;
+	}
+	if (v + i >= lim)
+		return err_set(e, ERR_INPUT, "booklet numbers from '%s' run out of digits", first);
+	snprintf(out, 32, "%.*s%0*llu", (int)d, first, (int)w, v + i);
+	return 0;
+}
+
+/* ---- event kinds ---- */
+
+static int check_obj(const json_t *body, const char *kind, const char *const *str_fields,
+		     const char *int_field, struct err *e)
+{
+	if (!json_is_object(body))
+		return err_set(e, ERR_INPUT, "%s: body is not an object", kind);
+	size_t known = 0;
+	for (size_t i = 0; str_fields[i]; i++) {
+		const json_t *v = json_object_get(body, str_fields[i]);
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > PROTO_REASON_MAX)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of 1 to %u "
+				       "bytes", kind, str_fields[i], PROTO_REASON_MAX);
+		known++;
+	}
+	if (int_field) {
+		const json_t *v = json_object_get(body, int_field);
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer >= 0", kind,
+				       int_field);
+		known++;
+	}
+	if (json_object_size(body) != known)
+		return err_set(e, ERR_INPUT, "%s: unknown field", kind);
+	return 0;
+}
+
+static const char *str(const json_t *body, const char *k)
+{
+	return json_string_value(json_object_get(body, k));
+}
+
+static int added_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "first", NULL };
+	if (check_obj(b, "signer.booklets_added", f, "count", e) < 0)
+		return -1;
+	json_int_t n = json_integer_value(json_object_get(b, "count"));
+	if (n < 1 || n > SIGNER_BOOKLETS_MAX)
+		return err_set(e, ERR_INPUT, "signer.booklets_added: field 'count' out of range");
+	return 0;
+}
+
+static int exec_bound(sqlite3 *db, const char *sql, const char *a, const char *b, int64_t i,
+		      int want_change, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	if (a)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, i);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(db, e, "signer tables");
+	sqlite3_finalize(st);
+	if (rc == 0 && want_change && sqlite3_changes(db) != 1)
+		return err_set(e, ERR_INPUT, "booklet is not in a state for this event");
+	return rc;
+}
+
+static int added_project(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *first = str(b, "first");
+	json_int_t n = json_integer_value(json_object_get(b, "count"));
+	for (json_int_t i = 0; i < n; i++) {
+		char num[32];
+		if (signer_booklet_nth(first, (unsigned long)i, num, e) < 0 ||
+		    exec_bound(db, "INSERT INTO signer_booklets(number, state, app, time_ms) "
+			       "VALUES (?1, 'stock', ?2, ?3)", num, "", ev->time_ms, 0, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int spoiled_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "booklet", "reason", NULL };
+	return check_obj(b, "signer.booklet_spoiled", f, NULL, e);
+}
+
+static int spoiled_project(sqlite3 *db, const struct event *ev, const json_t *b,
+			   struct err *e)
+{
+	return exec_bound(db, "UPDATE signer_booklets SET state = 'spoiled', time_ms = ?3 "
+			  "WHERE number = ?1 AND ?2 IS NOT NULL", str(b, "booklet"), "",
+			  ev->time_ms, 1, e);
+}
+
+static int installed_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "serial", "subject", "pkup_end", NULL };
+	return check_obj(b, "signer.cert_installed", f, NULL, e);
+}
+
+static int no_project(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	(void)db;
+	(void)ev;
+	(void)b;
+	(void)e;
+	return 0;
+}
+
+static int signed_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "booklet", "app", "lso_sha256", "cert_serial", NULL };
+	return check_obj(b, "signer.signed", f, NULL, e);
+}
+
+static int signed_project(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	if (exec_bound(db, "UPDATE signer_booklets SET state = 'signed', app = ?2, "
+		       "time_ms = ?3 WHERE number = ?1 AND state IN ('stock', 'spoiled')",
+		       str(b, "booklet"), str(b, "app"), ev->time_ms, 1, e) < 0)
+		return -1;
+	return exec_bound(db, "INSERT INTO signer_signatures(booklet, app, time_ms) "
+			  "VALUES (?1, ?2, ?3)", str(b, "booklet"), str(b, "app"), ev->time_ms,
+			  0, e);
+}
+
+static int refused_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "booklet", "app", "reason", NULL };
+	return check_obj(b, "signer.refused", f, NULL, e);
+}
+
+static const struct kind_def signer_defs[] = {
+	{ "signer.booklets_added", 1, 1, added_check, added_project },
+	{ "signer.booklet_spoiled", 1, 1, spoiled_check, spoiled_project },
+	{ "signer.cert_installed", 1, 1, installed_check, no_project },
+	{ "signer.signed", 1, 1, signed_check, signed_project },
+	{ "signer.refused", 1, 1, refused_check, no_project },
+};
+
+static const struct kind_table signer_tables[] = {
+	{ "signer_booklets",
+	  "CREATE TABLE IF NOT EXISTS signer_booklets (number TEXT PRIMARY KEY, "
+	  "state TEXT NOT NULL, app TEXT NOT NULL, time_ms INTEGER NOT NULL)" },
+	{ "signer_signatures",
+	  "CREATE TABLE IF NOT EXISTS signer_signatures (id INTEGER PRIMARY KEY, "
+	  "booklet TEXT NOT NULL, app TEXT NOT NULL, time_ms INTEGER NOT NULL);"
+	  "CREATE INDEX IF NOT EXISTS signer_signatures_time ON signer_signatures(time_ms)" },
+};
+
+static const struct kind_set signer_set = {
+	"signer", signer_defs, sizeof signer_defs / sizeof signer_defs[0], signer_tables,
+	sizeof signer_tables / sizeof signer_tables[0],
+};
+
+int signer_register_kinds(void)
+{
+	return kinds_register(&signer_set);
+}
+
+/* ---- recording one event ---- */
+
+struct one_event {
+	const char *kind, *subject;
+	const json_t *body;
+};
+
+static int append_one(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct one_event *o = arg;
+	return writer_txn_append_json(tx, SIGNER_ACTOR, o->kind, 1, o->subject, o->body, NULL, e);
+}
+
+/* The signer checks the clock itself against its last signature (policy); the node's
+ * own clock guard would refuse to record that refusal, so its tolerance is wide. */
+static void signer_node_opts(struct node_opts *o, const struct kek_source *kek)
+{
+	memset(o, 0, sizeof *o);
+	node_opts_from_env(o);
+	o->kek = kek;
+	o->clock_tolerance_ms = (int64_t)100 * 365 * 86400 * 1000;
+}
+
+int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
+		  const char *subject, const json_t *body, struct err *e)
+{
+	struct node n;
+	struct node_opts o;
+	signer_node_opts(&o, kek);
+	if (node_open(&n, dir, &o, e) < 0)
+		return -1;
+	struct writer *w;
+	int rc = -1;
+	if (writer_start(&w, &n, e) == 0) {
+		struct one_event ev = { kind, subject, body };
+		rc = writer_submit(w, append_one, &ev, NULL, e);
+		writer_stop(w);
+	}
+	node_close(&n);
+	return rc;
+}
+
+/* ---- serving ---- */
+
+struct server {
+	struct node node;
+	struct writer *w;
+	struct signer_config cfg;
+	struct p11_key key;
+	X509 *cert;
+	char serial[96];
+	time_t pkup_start, pkup_end;
+};
+
+struct job {
+	struct server *s;
+	const struct proto_request *req; /* NULL: malformed (reason says why) */
+	int status;
+	char reason[PROTO_REASON_MAX + 1];
+	struct buf *sod;
+};
+
+static int64_t query_i64(sqlite3 *db, const char *sql, const char *a, int64_t i, int64_t *out,
+			 struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	if (a)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, i);
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_error(db, e, "signer tables");
+}
+
+static int booklet_state(sqlite3 *db, const char *b, char out[16], struct err *e)
+{
+	sqlite3_stmt *st;
+	out[0] = 0;
+	if (db_prepare(db, "SELECT state FROM signer_booklets WHERE number = ?1", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, b, -1, SQLITE_TRANSIENT);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(out, 16, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_error(db, e, "signer tables");
+}
+
+static void fmt_time(int64_t ms, char out[32])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The policy: 0 and reason[0] == 0 to sign, 0 with a reason to refuse, -1 on error. */
+static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
+{
+	const struct proto_request *r = j->req;
+	struct lds_security_object *lso = mem_alloc(sizeof *lso);
+	if (!lso)
+		return err_nomem(e);
+	struct err le = ERR_INIT;
+	int bad = sod_decode_lso(r->lso, r->lso_len, lso, &le);
+	mem_free(lso);
+	if (bad < 0) {
+		j->status = PROTO_BAD_REQUEST;
+		snprintf(j->reason, sizeof j->reason, "malformed LDSSecurityObject: %.400s", le.msg);
+		return 0;
+	}
+	j->status = PROTO_REFUSED;
+	char state[16];
+	if (booklet_state(db, r->booklet, state, e) < 0)
+		return -1;
+	if (!state[0]) {
+		snprintf(j->reason, sizeof j->reason, "booklet %s is not in the signer's stock",
+			 r->booklet);
+		return 0;
+	}
+	if (strcmp(state, "signed") == 0) {
+		snprintf(j->reason, sizeof j->reason, "booklet %s is signed already (spoil it "
+			 "first to sign again)", r->booklet);
+		return 0;
+	}
+	int64_t last, minute, day;
+	if (query_i64(db, "SELECT coalesce(max(time_ms), 0) FROM signer_signatures "
+		      "WHERE ?1 IS NULL OR ?2 IS NOT NULL", NULL, 0, &last, e) < 0 ||
+	    query_i64(db, "SELECT count(*) FROM signer_signatures WHERE time_ms > ?2 "
+		      "OR ?1 IS NOT NULL", NULL, now - 60000, &minute, e) < 0 ||
+	    query_i64(db, "SELECT count(*) FROM signer_signatures WHERE time_ms > ?2 "
+		      "OR ?1 IS NOT NULL", NULL, now - 86400000, &day, e) < 0)
+		return -1;
+	char t1[32], t2[32];
+	if (now < last) {
+		fmt_time(now, t1);
+		fmt_time(last, t2);
+		snprintf(j->reason, sizeof j->reason, "the clock (%s) is earlier than the last "
+			 "signature (%s): fix the clock", t1, t2);
+		return 0;
+	}
+	if (minute >= (int64_t)j->s->cfg.per_minute) {
+		snprintf(j->reason, sizeof j->reason, "rate cap: %u signatures in the last "
+			 "minute", j->s->cfg.per_minute);
+		return 0;
+	}
+	if (day >= (int64_t)j->s->cfg.per_day) {
+		snprintf(j->reason, sizeof j->reason, "rate cap: %u signatures in the last day",
+			 j->s->cfg.per_day);
+		return 0;
+	}
+	time_t ns = (time_t)(now / 1000);
+	if (ns < j->s->pkup_start || ns > j->s->pkup_end) {
+		fmt_time((int64_t)j->s->pkup_start * 1000, t1);
+		fmt_time((int64_t)j->s->pkup_end * 1000, t2);
+		snprintf(j->reason, sizeof j->reason, "the ds key is outside its private key "
+			 "usage period (%s to %s)", t1, t2);
+		return 0;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(j->s->cert), &ns) < 0 ||
+	    X509_cmp_time(X509_get0_notBefore(j->s->cert), &ns) > 0) {
+		snprintf(j->reason, sizeof j->reason, "the ds certificate is not valid now");
+		return 0;
+	}
+	j->status = PROTO_OK;
+	j->reason[0] = 0;
+	return 0;
+}
+
+static int refusal_event(struct writer_txn *tx, const struct job *j, struct err *e)
+{
+	const char *b = j->req ? j->req->booklet : "-", *a = j->req ? j->req->app : "-";
+	json_t *body = json_pack("{s:s, s:s, s:s}", "booklet", b, "app", a, "reason", j->reason);
+	if (!body)
+		return err_nomem(e);
+	char subject[64];
+	snprintf(subject, sizeof subject, "booklet:%s", b);
+	int rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.refused", 1, subject, body,
+					NULL, e);
+	json_decref(body);
+	return rc;
+}
+
+static int handle_txn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct job *j = arg;
+	if (!j->req)
+		return refusal_event(tx, j, e);
+	int64_t now = node_now_ms(&j->s->node);
+	if (decide(j, writer_txn_db(tx), now, e) < 0)
+		return -1;
+	if (j->status != PROTO_OK)
+		return refusal_event(tx, j, e);
+	struct err se = ERR_INIT;
+	buf_reset(j->sod);
+	if (sod_sign(j->req->lso, j->req->lso_len, j->s->key.key, j->s->cert, j->sod, &se) < 0) {
+		j->status = PROTO_FAILED;
+		snprintf(j->reason, sizeof j->reason, "signing failed: %.400s", se.msg);
+		buf_reset(j->sod);
+		return refusal_event(tx, j, e);
+	}
+	uint8_t h[32];
+	char hex[65];
+	EVP_Digest(j->req->lso, j->req->lso_len, h, NULL, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "booklet", j->req->booklet, "app",
+				 j->req->app, "lso_sha256", hex, "cert_serial", j->s->serial);
+	if (!body)
+		return err_nomem(e);
+	char subject[64];
+	snprintf(subject, sizeof subject, "booklet:%s", j->req->booklet);
+	int rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.signed", 1, subject, body,
+					NULL, e);
+	json_decref(body);
+	return rc;
+}
+
+static void respond(int fd, const struct job *j)
+{
+	struct proto_response r;
+	memset(&r, 0, sizeof r);
+	r.status = j->status;
+	snprintf(r.reason, sizeof r.reason, "%s", j->reason);
+	if (j->status == PROTO_OK) {
+		r.sod = j->sod->data;
+		r.sod_len = j->sod->len;
+	}
+	struct buf out;
+	buf_init(&out, PROTO_FRAME_MAX);
+	struct err e = ERR_INIT;
+	if (proto_encode_response(&r, &out, &e) < 0 ||
+	    proto_write_frame(fd, out.data, out.len, &e) < 0)
+		log_warnx("signer: cannot answer: %s", e.msg);
+	buf_release(&out);
+}
+
+static void serve_one(struct server *s, int fd)
+{
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	struct buf in, sod;
+	buf_init(&in, PROTO_FRAME_MAX);
+	buf_init(&sod, PROTO_SOD_MAX);
+	struct proto_request req;
+	struct job j = { s, NULL, PROTO_BAD_REQUEST, "", &sod };
+	struct err e = ERR_INIT;
+	if (proto_read_frame(fd, &in, PROTO_LSO_MAX + 2 * 256 + 16, &e) < 0) {
+		if (e.code == ERR_IO && in.len == 0 && strstr(e.msg, "closed early")) {
+			/* a caller that went away before asking: nothing to record */
+		}
+		snprintf(j.reason, sizeof j.reason, "malformed request: %.400s", e.msg);
+	} else if (proto_decode_request(in.data, in.len, &req, &e) < 0) {
+		snprintf(j.reason, sizeof j.reason, "malformed request: %.400s", e.msg);
+	} else {
+		j.req = &req;
+	}
+	struct err we = ERR_INIT;
+	if (writer_submit(s->w, handle_txn, &j, NULL, &we) < 0) {
+		log_warnx("signer: cannot record: %s", we.msg);
+		j.status = PROTO_FAILED;
+		snprintf(j.reason, sizeof j.reason, "the signer cannot record in its log: %.400s",
+			 we.msg);
+	} else if (j.status == PROTO_OK) {
+		log_info("signer: signed booklet %s for %s", req.booklet, req.app);
+	} else {
+		log_info("signer: refused: %s", j.reason);
+	}
+	respond(fd, &j);
+	buf_release(&in);
+	buf_release(&sod);
+}
+
+static int load_cert_info(struct server *s, const char *dir, struct err *e)
+{
+	char *path = fs_join(dir, "ds.cert.pem");
+	if (!path)
+		return err_nomem(e);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		err_errno(e, ERR_INPUT, "'%s' (install one: paspor signer key install)", path);
+		mem_free(path);
+		return -1;
+	}
+	s->cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!s->cert) {
+		err_openssl(e, ERR_INPUT, "'%s': not a PEM certificate", path);
+		mem_free(path);
+		return -1;
+	}
+	mem_free(path);
+	PKEY_USAGE_PERIOD *p = X509_get_ext_d2i(s->cert, NID_private_key_usage_period, NULL,
+						 NULL);
+	if (!p || !p->notBefore || !p->notAfter) {
+		PKEY_USAGE_PERIOD_free(p);
+		return err_set(e, ERR_INPUT, "the ds certificate has no private key usage "
+			       "period");
+	}
+	struct tm a, b;
+	ASN1_TIME_to_tm(p->notBefore, &a);
+	ASN1_TIME_to_tm(p->notAfter, &b);
+	s->pkup_start = timegm(&a);
+	s->pkup_end = timegm(&b);
+	PKEY_USAGE_PERIOD_free(p);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(s->cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	snprintf(s->serial, sizeof s->serial, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return 0;
+}
+
+static int listen_on(const char *dir, char **sock_path, struct err *e)
+{
+	*sock_path = fs_join(dir, "signer.sock");
+	if (!*sock_path)
+		return err_nomem(e);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(*sock_path) >= sizeof a.sun_path)
+		return err_set(e, ERR_INPUT, "socket path '%s' is too long", *sock_path);
+	strcpy(a.sun_path, *sock_path);
+	unlink(*sock_path); /* a stale socket of a signer that died (the node lock is ours) */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_errno(e, ERR_IO, "socket");
+	mode_t old = umask(0117);
+	int r = bind(fd, (struct sockaddr *)&a, sizeof a);
+	umask(old);
+	if (r < 0 || chmod(*sock_path, 0660) < 0 || listen(fd, 64) < 0) {
+		err_errno(e, ERR_IO, "cannot listen on '%s'", *sock_path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_atomic_t *stop,
+		 struct err *e)
+{
+	struct server *s = mem_calloc(1, sizeof *s);
+	if (!s)
+		return err_nomem(e);
+	int rc = -1, lfd = -1, node_open_ok = 0;
+	char *sock_path = NULL;
+	struct node_opts o;
+	signer_node_opts(&o, kek);
+	struct p11_token t;
+	if (signer_config_load(dir, &s->cfg, e) < 0 || load_cert_info(s, dir, e) < 0)
+		goto out;
+	signer_config_token(&s->cfg, &t);
+	if (p11_load_key(&t, &s->key, e) < 0)
+		goto out;
+	if (node_open(&s->node, dir, &o, e) < 0)
+		goto out;
+	node_open_ok = 1;
+	if (writer_start(&s->w, &s->node, e) < 0)
+		goto out;
+	if ((lfd = listen_on(dir, &sock_path, e)) < 0)
+		goto out;
+	log_info("signer: serving on %s", sock_path);
+	while (!*stop) {
+		struct pollfd p = { lfd, POLLIN, 0 };
+		int r = poll(&p, 1, 500);
+		if (r <= 0)
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve_one(s, fd);
+		close(fd);
+	}
+	rc = 0;
+out:
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock_path);
+	}
+	mem_free(sock_path);
+	if (s->w)
+		writer_stop(s->w);
+	if (node_open_ok)
+		node_close(&s->node);
+	p11_key_release(&s->key);
+	X509_free(s->cert);
+	mem_free(s);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/*
+ * signer — the Document Signer process (docs/SIGNER.md): its configuration, its event
+ * kinds and state tables, the policy it applies to every request, and the serving loop.
+ *
+ * Data dir (a log node, log/node.h, made with node_create) plus:
+ *   DIR/signer.conf   libconfig: module, token, key_label, pin_file (strings),
+ *                     per_minute, per_day, warn_days (integers)
+ *   DIR/ds.cert.pem   the installed DS certificate (its key is in the token)
+ *   DIR/csca.cert.pem the issuing CSCA's certificate, when given at install
+ *   DIR/signer.sock   the request socket while serving (mode 0660)
+ *
+ * Event kinds (all clear: booklet numbers and application ids, no personal data):
+ *   signer.booklets_added v1 {"first", "count"}          → signer_booklets rows 'stock'
+ *   signer.booklet_spoiled v1 {"booklet", "reason"}      → row 'spoiled' (may sign again)
+ *   signer.cert_installed v1 {"serial", "subject", "pkup_end"}
+ *   signer.signed v1 {"booklet", "app", "lso_sha256", "cert_serial"} → row 'signed',
+ *                                                          signer_signatures row
+ *   signer.refused v1 {"booklet", "app", "reason"}        (no projection)
+ *
+ * Policy, checked on the signer's own tables inside the writer's transaction, in
+ * this order: request well formed; LDSSecurityObject strict DER; booklet in stock or
+ * spoiled (not unknown, not signed); clock not earlier than the last signature;
+ * signatures in the last minute / day below the caps; now inside the DS certificate's
+ * private key usage period (and validity). Then the token signs and signer.signed is
+ * committed before the EF.SOD is returned; a refusal is committed as signer.refused.
+ *
+ * Errors: ERR_INPUT configuration, ERR_IO files and sockets, others from the log.
+ */
+#ifndef PASPOR_SIGNER_SIGNER_H
+#define PASPOR_SIGNER_SIGNER_H
+
+#include <signal.h>
+
+#include <jansson.h>
+
+#include "log/keys.h"
+#include "signer/p11.h"
+#include "util/err.h"
+
+#define SIGNER_ACTOR "signer"
+#define SIGNER_BOOKLETS_MAX 100000u
+
+struct signer_config {
+	char module[512], token[64], key_label[64], pin_file[512];
+	unsigned per_minute, per_day, warn_days;
+};
+
+/* Reads DIR/signer.conf. */
+int signer_config_load(const char *dir, struct signer_config *c, struct err *e);
+/* Writes DIR/signer.conf (mode 0600). */
+int signer_config_write(const char *dir, const struct signer_config *c, struct err *e);
+/* The token description of c (pointers into c). */
+void signer_config_token(const struct signer_config *c, struct p11_token *t);
+
+/* Registers the signer's kinds (src/main.c). */
+int signer_register_kinds(void);
+
+/* Appends one event (body in clear, borrowed) to the data dir's log, durable on return. */
+int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
+		  const char *subject, const json_t *body, struct err *e);
+
+/* Booklet number + i: the trailing digits counted up, width kept ("X1234567" + 3 →
+ * "X1234570"); ERR_INPUT when they run out or the number has no trailing digits. */
+int signer_booklet_nth(const char *first, unsigned long i, char out[32], struct err *e);
+
+/* Serves DIR/signer.sock until *stop is set (by a signal handler). */
+int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_atomic_t *stop,
+		 struct err *e);
+
+#endif

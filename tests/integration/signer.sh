@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# paspor signer: the DS key in a SoftHSM2 token (set up here in a temp folder), the key
+# ceremony, the signer process and its policy, judged by OpenSSL (cms -verify),
+# pkcs11-tool (the key cannot be read out), `paspor log verify` and sqlite3 counts.
+SUITE=signer; . "$(dirname "$0")/../lib.sh"
+P=$PASPOR
+ROOT=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+PHOTO=$ROOT/tests/data/face-synthetic.jpg
+MOD=/usr/lib/softhsm/libsofthsm2.so
+if [ ! -e "$MOD" ] || ! command -v pkcs11-tool >/dev/null || ! command -v softhsm2-util >/dev/null; then
+	fail "softhsm2 and opensc installed (scripts/deps.sh)"; exit 0
+fi
+export SOFTHSM2_CONF=$T/softhsm2.conf
+mkdir -p "$T/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/tokens" >"$SOFTHSM2_CONF"
+softhsm2-util --init-token --free --label paspor-ds --so-pin 87654321 --pin 123456 >/dev/null 2>&1
+printf '123456\n' >"$T/pin"; chmod 600 "$T/pin"
+"$P" office kek --out "$T/kek" >/dev/null 2>&1
+D=$T/signer
+unwrap() { local hl; hl=$(openssl asn1parse -inform DER -in "$1" | head -1 | sed 's/.*hl=\([0-9]*\).*/\1/'); tail -c +$((hl + 1)) "$1" >"$2"; }
+count() { sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_$1" 2>/dev/null; }
+
+expect_exit 0 "signer init" "$P" signer init --data "$D" --kek-file "$T/kek" --module "$MOD" --token paspor-ds --key-label ds1 --pin-file "$T/pin" --per-minute 4 --per-day 100
+expect_exit 0 "key generate in the token" "$P" signer key generate --data "$D"
+expect_exit 2 "key generate refuses a second key with the label" "$P" signer key generate --data "$D"
+expect_exit 0 "key show: sensitive, never extractable" "$P" signer key show --data "$D"
+check "show says sensitive yes / extractable no / never extractable yes" bash -c "grep -q '^sensitive: yes' '$T/.stdout' && grep -q '^extractable: no' '$T/.stdout' && grep -q '^never extractable: yes' '$T/.stdout'"
+# outside truth: pkcs11-tool's view of the key
+pkcs11-tool --module "$MOD" --token-label paspor-ds --login --pin 123456 --list-objects --type privkey >"$T/objs.txt" 2>&1
+check "pkcs11-tool: private key is sensitive and never extractable" bash -c "grep -q 'never extractable' '$T/objs.txt' && grep -qi 'sensitive' '$T/objs.txt'"
+pkcs11-tool --module "$MOD" --token-label paspor-ds --login --pin 123456 --read-object --type privkey --label ds1 -o "$T/leak.der" >/dev/null 2>&1
+check "pkcs11-tool --read-object of the private key writes nothing" [ ! -s "$T/leak.der" ]
+
+"$P" pki csca --country IDN --out "$T/ca" >/dev/null 2>&1
+expect_exit 0 "key csr" "$P" signer key csr --data "$D" --out "$T/ds.csr"
+check "openssl req -verify accepts the request" openssl req -in "$T/ds.csr" -noout -verify
+expect_exit 0 "pki ds --csr certifies the token key" "$P" pki ds --csca "$T/ca" --csr "$T/ds.csr" --out "$T/dscert"
+check "no ds.key.pem written for a request" [ ! -e "$T/dscert/ds.key.pem" ]
+expect_exit 0 "key install" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/dscert/ds.cert.pem" --csca-cert "$T/ca/csca.cert.pem"
+"$P" pki csca --country IDN --out "$T/ca2" >/dev/null 2>&1
+"$P" pki ds --csca "$T/ca2" --out "$T/other" >/dev/null 2>&1
+expect_exit 1 "key install refuses a certificate of another key" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/other/ds.cert.pem"
+expect_exit 0 "booklets add" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X1234567 --count 10
+
+start_signer() { # extra env assignments...
+	rm -f "$D/signer.sock"
+	env "$@" "$P" signer --data "$D" --kek-file "$T/kek" >>"$T/signer.log" 2>&1 &
+	SPID=$!
+	for _ in $(seq 100); do [ -S "$D/signer.sock" ] && break; sleep 0.1; done
+}
+stop_signer() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=; }
+SPID=
+on_exit '[ -n "$SPID" ] && kill $SPID'
+start_signer
+check "socket mode 0660" bash -c "[ \$(stat -c %a '$D/signer.sock') = 660 ]"
+cat >"$T/doc.json" <<'J'
+{"document_code":"PP","issuing_state":"IDN","surname":"SETIAWAN","given_names":"DEWI AYU","document_number":"X1234567","nationality":"IDN","birth_date":"1974-08-12","sex":"F","expiry_date":"2036-03-01","optional_data":""}
+J
+chip() { "$P" signer chip --socket "$D/signer.sock" --app "$1" --booklet "$2" --json "$T/doc.json" --photo "$PHOTO" --out "$T/$3"; }
+expect_exit 0 "chip signed through the signer" chip APP1 X1234567 chip1
+expect_exit 0 "chip verify --csca" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip1"
+unwrap "$T/chip1/EF.SOD" "$T/sod.der"
+openssl cms -verify -CAfile "$T/ca/csca.cert.pem" -inform DER -in "$T/sod.der" -out /dev/null >"$T/cmsv.txt" 2>&1
+check "openssl cms -verify -CAfile: only complaint is explicit parameters" bash -c "grep -q 'explicit ECC parameters' '$T/cmsv.txt' || grep -q 'Verification successful' '$T/cmsv.txt'"
+check "openssl cms -verify -noverify" openssl cms -verify -noverify -inform DER -in "$T/sod.der" -out /dev/null
+
+expect_exit 1 "refuses a reused booklet" chip APP2 X1234567 chip2
+check "reason: signed already" grep -q 'signed already' "$T/.stderr"
+expect_exit 1 "refuses an unknown booklet" chip APP2 Z9999999 chip2
+check "reason: not in stock" grep -q 'not in the signer' "$T/.stderr"
+expect_exit 1 "spoil while serving is refused (the signer holds the log)" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
+stop_signer
+expect_exit 0 "spoil the booklet" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
+start_signer
+expect_exit 0 "a spoiled booklet may be signed once more" chip APP2 X1234567 chip2
+# rate cap: 4 a minute; 2 signed so far
+expect_exit 0 "third signature" chip APP3 X1234568 chip3
+expect_exit 0 "fourth signature" chip APP4 X1234569 chip4
+expect_exit 1 "fifth in a minute refused" chip APP5 X1234570 chip5
+check "reason: rate cap" grep -q 'rate cap' "$T/.stderr"
+# malformed and oversized requests, raw on the socket
+raw() { python3 - "$D/signer.sock" "$1" <<'PY2'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+kind = sys.argv[2]
+if kind == "garbage": msg = b"\x01\x01\xffabc"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "version": msg = b"\x07\x01\x01A\x01B\x00\x00\x00\x01\x30"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "badlso": msg = b"\x01\x01\x01A\x08X1234571\x00\x00\x00\x02\x30\x00"; s.sendall(struct.pack(">I", len(msg)) + msg)
+else: s.sendall(struct.pack(">I", 1 << 30))
+s.settimeout(10)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+st = data[5]; rl = data[6] << 8 | data[7]
+print(st, data[8:8 + rl].decode())
+PY2
+}
+for k in garbage version badlso oversized; do
+	raw $k >"$T/raw.out" 2>&1
+	check "$k request answered bad request with a reason" bash -c "grep -Eq '^2 (malformed|.*too large)' '$T/raw.out' || grep -q '^2 ' '$T/raw.out'"
+done
+# caller killed mid-request: the signer goes on
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'\\x00\\x00\\x01\\x00\\x01'); s.close()" "$D/signer.sock"
+"$P" signer chip --socket "$D/signer.sock" --app APPK --booklet X1234571 --json "$T/doc.json" --photo "$PHOTO" --out "$T/chipk" >/dev/null 2>&1 & CPID=$!; kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
+check "signer alive after callers were killed" kill -0 "$SPID"
+# signer killed: the caller gets a clear error, then recovers
+kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+expect_exit 1 "caller with the signer gone: exit 1" chip APP6 X1234572 chip6
+check "reason: cannot reach the signer" grep -q 'cannot reach the signer' "$T/.stderr"
+# clock behind the last signature
+start_signer PASPOR_TEST_CLOCK_OFFSET_MS=-3600000
+expect_exit 1 "clock behind the last signature refused" chip APP6 X1234572 chip6
+check "reason: clock" grep -q 'earlier than the last signature' "$T/.stderr"
+stop_signer
+# the key outside its usage period (90 days): the clock 100 days ahead
+start_signer PASPOR_TEST_CLOCK_OFFSET_MS=8640000000
+expect_exit 1 "key outside its private key usage period refused" chip APP6 X1234572 chip6
+check "reason: usage period" grep -q 'usage period' "$T/.stderr"
+stop_signer
+start_signer
+sleep 61 & SL=$!
+wait $SL
+expect_exit 0 "recovered: signs again after restart (and after a minute)" chip APP6 X1234572 chip6
+expect_exit 0 "that chip verifies" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip6"
+stop_signer
+check "signer log exit without sanitizer reports" no_sanitizer_report "$T/signer.log"
+
+expect_exit 0 "paspor log verify of the signer's log" "$P" log verify --data "$D"
+n_signed=$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_signatures")
+check "5 signatures recorded (got $n_signed)" [ "$n_signed" = 5 ]
+check "no PEM private key in the data dir" bash -c "! grep -rqa 'PRIVATE KEY' '$D'"
+check "the token files are not in the data dir" bash -c "! ls '$D' | grep -q tokens"
