@@ -11,6 +11,7 @@
  *      it is durable; per-request latency p50/p99. Each client builds its body as a
  *      json_t and the request appends it with writer_txn_append_json, as the workflow
  *      does; --bytes hands canonical bytes to writer_txn_append instead (the CLI path).
+ * "pages" is the WAL frames (database pages) written per COMMIT (sqlite3_wal_hook).
  * Aims (issue 3): at 64 writers ≥ 10× (1) and ≥ 50% of (2).
  */
 #include <pthread.h>
@@ -42,7 +43,25 @@ static void die(const char *what, const struct err *e)
 	exit(1);
 }
 
-static double sqlite_baseline(const char *dir, int per_txn, int total)
+/* WAL frames written by the commits of a connection (wal_hook), checkpointing as
+ * SQLite's default hook does (PASSIVE at 1000 frames) */
+struct wal_count {
+	long long frames, commits;
+	int last;
+};
+
+static int wal_count_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct wal_count *c = arg;
+	c->frames += frames >= c->last ? frames - c->last : frames;
+	c->last = frames;
+	c->commits++;
+	if (frames >= 1000)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+static double sqlite_baseline(const char *dir, int per_txn, int total, double *frames)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%.4000s/baseline-%d.db", dir, per_txn);
@@ -57,6 +76,8 @@ static double sqlite_baseline(const char *dir, int per_txn, int total)
 	sqlite3_prepare_v2(db, "INSERT INTO t(data) VALUES(?)", -1, &st, NULL);
 	unsigned char blob[300];
 	memset(blob, 'x', sizeof blob);
+	struct wal_count wc = { 0 };
+	sqlite3_wal_hook(db, wal_count_hook, &wc);
 	double t0 = now_s();
 	for (int i = 0; i < total; i += per_txn) {
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
@@ -70,6 +91,7 @@ static double sqlite_baseline(const char *dir, int per_txn, int total)
 			die("sqlite commit", NULL);
 	}
 	double rate = total / (now_s() - t0);
+	*frames = wc.commits ? (double)wc.frames / (double)wc.commits : 0;
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	unlink(path);
@@ -121,7 +143,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static double writer_run(const char *dir, const char *kek_file, int threads, int total,
-			 double *p50, double *p99, double *per_batch)
+			 double *p50, double *p99, double *per_batch, double *frames)
 {
 	char data[4200];
 	snprintf(data, sizeof data, "%.4000s/node-%d", dir, threads);
@@ -152,13 +174,16 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 	struct writer_stats ws;
 	writer_get_stats(w, &ws);
 	*per_batch = ws.batches ? (double)ws.requests / (double)ws.batches : 0;
+	*frames = ws.batches ? (double)ws.wal_frames / (double)ws.batches : 0;
 	if (ws.batches) {
 		double b = (double)ws.batches;
 		fprintf(stderr, "  (%d writers: writer thread per batch, us: gather %.0f, requests"
-			" %.0f (%.1f per request), tiles+sign %.0f, commit %.0f, file+acks %.0f)\n",
+			" %.0f (%.1f per request), tiles+sign %.0f, commit %.0f, file+acks %.0f;"
+			" %.1f pages per commit, %lu WAL checkpoints taking %.1f ms)\n",
 			threads, (double)ws.gather_us / b, (double)ws.requests_us / b,
 			(double)ws.requests_us / (double)ws.requests, (double)ws.sign_us / b,
-			(double)ws.commit_us / b, (double)ws.ack_us / b);
+			(double)ws.commit_us / b, (double)ws.ack_us / b, (double)ws.wal_frames / b,
+			ws.wal_checkpoints, (double)ws.wal_checkpoint_us / 1e3);
 	}
 	writer_stop(w);
 	node_close(&n);
@@ -208,26 +233,30 @@ int main(int argc, char **argv)
 		die("kek", &e);
 
 	int base_n = events / 4 < 256 ? 256 : events / 4;
-	double one = sqlite_baseline(dir, 1, base_n);
-	double b64 = sqlite_baseline(dir, 64, events);
+	double f1, f64;
+	double one = sqlite_baseline(dir, 1, base_n, &f1);
+	double b64 = sqlite_baseline(dir, 64, events, &f64);
 	printf("durable appends, %d events of ~300 bytes, folder %s\n", events, dir);
-	printf("%-44s %12s %10s %10s %10s\n", "", "appends/s", "p50 ms", "p99 ms", "per txn");
-	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 1 INSERT per transaction", one);
-	printf("%-44s %12.0f\n", "sqlite WAL+FULL, 64 INSERTs per transaction", b64);
+	printf("%-44s %12s %10s %10s %10s %8s\n", "", "appends/s", "p50 ms", "p99 ms", "per txn",
+	       "pages");
+	printf("%-44s %12.0f %10s %10s %10s %8.1f\n", "sqlite WAL+FULL, 1 INSERT per transaction",
+	       one, "", "", "", f1);
+	printf("%-44s %12.0f %10s %10s %10s %8.1f\n",
+	       "sqlite WAL+FULL, 64 INSERTs per transaction", b64, "", "", "", f64);
 	double w64 = 0;
 	int counts[] = { 1, 8, 64 };
 	for (int k = 0; k < 3; k++) {
-		double p50, p99, per_batch;
+		double p50, p99, per_batch, frames;
 		if (only && counts[k] != only)
 			continue;
 		int total = counts[k] == 1 ? base_n : events;
 		double r = writer_run(dir, kek, counts[k], total - total % counts[k], &p50, &p99,
-				      &per_batch);
+				      &per_batch, &frames);
 		char label[64];
 		snprintf(label, sizeof label, "paspor writer, %d concurrent writer%s", counts[k],
 			 counts[k] == 1 ? "" : "s");
-		printf("%-44s %12.0f %10.2f %10.2f %10.1f\n", label, r, p50 * 1e3, p99 * 1e3,
-		       per_batch);
+		printf("%-44s %12.0f %10.2f %10.2f %10.1f %8.1f\n", label, r, p50 * 1e3, p99 * 1e3,
+		       per_batch, frames);
 		if (counts[k] == 64)
 			w64 = r;
 	}

@@ -41,3 +41,9 @@ if [ -x build/bench/office_bench ]; then
 	echo
 	bench/office_run.sh
 fi
+# The signer process (socket + policy + durable event + SoftHSM2) against a key file
+# (bench/signer_run.sh; SIGNER_BENCH_COUNT=N signatures each, default 2000).
+if [ -x build/bench/signer_bench ]; then
+	echo
+	bench/signer_run.sh
+fi

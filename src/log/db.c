@@ -39,8 +39,17 @@ static int migrate_1(sqlite3 *db, struct err *e)
 	return kinds_create_tables(db, e);
 }
 
+/* Migration 2: drop the events_kind index. Nothing reads events by kind (blob.stored
+ * events are found through the blobs projection, verify streams every event), and it
+ * cost one more B-tree insert per event in the writer's transaction. */
+static int migrate_2(sqlite3 *db, struct err *e)
+{
+	return db_exec(db, "DROP INDEX IF EXISTS events_kind;", e);
+}
+
 static int (*const migrations[DB_SCHEMA_VERSION])(sqlite3 *, struct err *) = {
 	migrate_1,
+	migrate_2,
 };
 
 int db_error(sqlite3 *db, struct err *e, const char *what)
@@ -348,9 +357,9 @@ int db_open(const char *path, int flags, sqlite3 **out, struct err *e)
 		int v;
 		if (user_version(db, &v, e) < 0)
 			goto fail;
-		if (v != DB_SCHEMA_VERSION) {
-			err_set(e, ERR_INPUT, "schema version %d, this paspor reads %d", v,
-				DB_SCHEMA_VERSION);
+		if (v < DB_READ_MIN_VERSION || v > DB_SCHEMA_VERSION) {
+			err_set(e, ERR_INPUT, "schema version %d, this paspor reads %d to %d", v,
+				DB_READ_MIN_VERSION, DB_SCHEMA_VERSION);
 			goto fail;
 		}
 	} else if (migrate(db, path, e) < 0) {

@@ -8,8 +8,9 @@
  * inside its own transaction that also sets user_version = i, so a crash leaves the
  * database at one version or the next, never between. A database newer than this
  * binary (user_version > DB_SCHEMA_VERSION) is refused. With DB_READONLY nothing is
- * created or migrated (for `paspor log verify`): the file must exist and be at this
- * binary's version.
+ * created or migrated (for `paspor log verify`): the file must exist and be at a version
+ * from DB_READ_MIN_VERSION to this binary's (a migration that changes what readers read
+ * raises DB_READ_MIN_VERSION).
  *
  * Migrations are an append-only list in db.c: a released migration is never edited,
  * a change is a new one. Projection tables (state derived from the log) are created
@@ -27,7 +28,9 @@
 
 #include "util/err.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
+/* Read-only opens accept this version and later: migration 2 only dropped an index. */
+#define DB_READ_MIN_VERSION 1
 
 enum { DB_READWRITE = 0, DB_READONLY = 1 };
 

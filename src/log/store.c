@@ -81,9 +81,39 @@ static int tile_write(void *ctx, unsigned level, uint64_t index, unsigned width,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Leaf hashes of events [first, first + n), all of which must be stored. */
+static int tile_leaves(void *ctx, uint64_t first, unsigned n, uint8_t *buf, struct err *e)
+{
+	struct store *s = ctx;
+	sqlite3_stmt *st;
+	if (db_prepare(s->db, "SELECT seq, data FROM events WHERE seq >= ? AND seq < ?"
+			      " ORDER BY seq", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)first);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(first + n));
+	unsigned i = 0;
+	int rc, ret = 0;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((uint64_t)sqlite3_column_int64(st, 0) != first + i)
+			ret = err_set(e, ERR_IO, "event %" PRIu64 " is missing", first + i);
+		else if (merkle_leaf_hash(sqlite3_column_blob(st, 1),
+					  (size_t)sqlite3_column_bytes(st, 1),
+					  buf + (size_t)i * MERKLE_HASH_LEN, e) < 0)
+			ret = -1;
+		else
+			i++;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = db_error(s->db, e, "reading events for a tile");
+	else if (ret == 0 && i != n)
+		ret = err_set(e, ERR_IO, "event %" PRIu64 " is missing", first + i);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 struct tile_store store_tiles(struct store *s)
 {
-	struct tile_store t = { s, tile_read, tile_write };
+	struct tile_store t = { s, tile_read, tile_write, tile_leaves };
 	return t;
 }
 

@@ -41,7 +41,8 @@ struct store {
 int store_init(struct store *s, sqlite3 *db, struct err *e);
 void store_release(struct store *s);
 
-/* The tile store over s (tiles table). */
+/* The tile store over s (tiles table), with a leaves function over the events table (a
+ * level-0 partial tile whose write was deferred is rebuilt from the events: tiles.h). */
 struct tile_store store_tiles(struct store *s);
 
 /* Number of events (max seq + 1, 0 when empty) and the time of the last one (0 when

@@ -110,7 +110,7 @@ static int mem_write(void *ctx, unsigned level, uint64_t index, unsigned width,
 
 struct tile_store tile_memstore_store(struct tile_memstore *m)
 {
-	struct tile_store s = { m, mem_read, mem_write };
+	struct tile_store s = { m, mem_read, mem_write, NULL };
 	return s;
 }
 
@@ -143,7 +143,14 @@ int tlog_open(struct tlog *t, const struct tile_store *store, uint64_t size, str
 		if (w == 0)
 			continue;
 		t->reads++;
-		if (store->read(store->ctx, l, done / TILE_WIDTH, w, &t->st->edge[l][0][0], e) < 0) {
+		int rc = store->read(store->ctx, l, done / TILE_WIDTH, w, &t->st->edge[l][0][0], e);
+		if (rc < 0 && l == 0 && store->leaves) {
+			/* the level-0 partial tile is stored narrower (defer_edge): rebuild it */
+			err_clear(e);
+			rc = store->leaves(store->ctx, done - w, w, &t->st->edge[0][0][0], e);
+			t->st->dirty[0] = 1; /* tlog_flush stores it */
+		}
+		if (rc < 0) {
 			err_prefix(e, "cannot open a log of size %" PRIu64, size);
 			tlog_release(t);
 			return -1;
@@ -219,7 +226,7 @@ int tlog_append(struct tlog *t, const uint8_t *leaf_hashes, size_t n, struct err
 		if (push(t, 0, h, e) < 0)
 			goto fail;
 	}
-	for (unsigned l = 0; l < TILE_LEVELS; l++) {
+	for (unsigned l = t->defer_edge && t->store.leaves ? 1 : 0; l < TILE_LEVELS; l++) {
 		if (!s->dirty[l])
 			continue;
 		unsigned w = (unsigned)(s->done[l] % TILE_WIDTH);
@@ -234,6 +241,35 @@ fail:
 	t->broken = 1;
 	err_prefix(e, "cannot append to the log tree");
 	return -1;
+}
+
+int tlog_dirty(const struct tlog *t)
+{
+	if (!t->st)
+		return 0;
+	for (unsigned l = 0; l < TILE_LEVELS; l++)
+		if (t->st->dirty[l])
+			return 1;
+	return 0;
+}
+
+int tlog_flush(struct tlog *t, struct err *e)
+{
+	if (usable(t, e) < 0)
+		return -1;
+	struct tlog_state *s = t->st;
+	for (unsigned l = 0; l < TILE_LEVELS; l++) {
+		if (!s->dirty[l])
+			continue;
+		unsigned w = (unsigned)(s->done[l] % TILE_WIDTH);
+		if (w && t->store.write(t->store.ctx, l, s->done[l] / TILE_WIDTH, w,
+					&s->edge[l][0][0], e) < 0) {
+			err_prefix(e, "cannot write the log's partial tiles");
+			return -1;
+		}
+		s->dirty[l] = 0;
+	}
+	return 0;
 }
 
 /* The first `need` entries of tile (level, index), from the edge or a cached full tile. */

@@ -16,7 +16,7 @@
  *     it fails (ERR_IO) when it holds fewer than `width` hashes of that tile.
  *   write(level, index, width, buf): store that tile, replacing a narrower version.
  * Full tiles are written once; a partial tile is rewritten by each append that changes
- * it. The SQLite store (and later the PostgreSQL one) implements the pair; the memory
+ * it (the level-0 one only by tlog_flush when tlog.defer_edge is set). The SQLite store (and later the PostgreSQL one) implements the pair; the memory
  * store here serves tests and tools. A store's functions return 0, or -1 with e set.
  *
  * struct tlog keeps, for each level, the current partial tile in memory (the "edge",
@@ -59,6 +59,10 @@ struct tile_store {
 		    struct err *e);
 	int (*write)(void *ctx, unsigned level, uint64_t index, unsigned width,
 		     const uint8_t *buf, struct err *e);
+	/* Optional (NULL: none): the leaf hashes of leaves [first, first + n), n < 256,
+	 * computed from the log's entries. tlog_open uses it when the store holds the
+	 * level-0 partial tile narrower than the tree needs (see tlog.defer_edge). */
+	int (*leaves)(void *ctx, uint64_t first, unsigned n, uint8_t *buf, struct err *e);
 };
 
 /* Appends the tile path "tile/<L>/<N>[.p/<W>]" (N as x001/x234/067) to out. */
@@ -85,18 +89,29 @@ struct tlog {
 	struct tile_store store;
 	uint64_t size;
 	int broken;               /* an append failed: reopen */
+	int defer_edge;           /* set by the caller: tlog_append leaves the level-0
+				   * partial tile to tlog_flush (store.leaves needed) */
 	unsigned long reads;      /* store reads so far */
 	unsigned long clock;      /* for the cache's least-recently-used choice */
 	struct tlog_state *st;    /* edge tiles, cache, scratch (mem_alloc'd) */
 };
 
-/* Opens the tree of `size` leaves held by store (0 for a new log). */
+/* Opens the tree of `size` leaves held by store (0 for a new log). When the store holds
+ * the level-0 partial tile narrower than size needs (deferred writes, below) and has a
+ * leaves function, that tile is rebuilt from the leaves (at most 255). */
 int tlog_open(struct tlog *t, const struct tile_store *store, uint64_t size, struct err *e);
 void tlog_release(struct tlog *t);
 
 /* Appends n leaf hashes (each MERKLE_HASH_LEN bytes, back to back), writing every tile
- * that fills and then each changed partial tile once. */
+ * that fills and then each changed partial tile once — except, with t->defer_edge, the
+ * level-0 partial tile, which stays in memory until tlog_flush (it is the one tile
+ * rewritten by every append: up to 8 KiB; tlog_open can rebuild it from the leaves). */
 int tlog_append(struct tlog *t, const uint8_t *leaf_hashes, size_t n, struct err *e);
+/* 1 when a partial tile changed since it was last written (defer_edge), else 0. */
+int tlog_dirty(const struct tlog *t);
+/* Writes the partial tiles that changed since they were last written. On failure the
+ * tree is unchanged and still usable (they stay dirty). */
+int tlog_flush(struct tlog *t, struct err *e);
 
 /* The hash of complete node (height, index): (index + 1) · 2^height ≤ t->size. */
 int tlog_node_hash(struct tlog *t, unsigned height, uint64_t index,

@@ -68,6 +68,12 @@ struct writer {
 	int file_dirty;       /* file_note is not in DIR/checkpoint yet */
 	int file_failed;      /* the last attempt to write it failed */
 	int64_t file_ms;      /* monotonic ms of the last successful write, -1: none yet */
+	int64_t idle_from_ms; /* monotonic ms of the end of the last batch */
+	int idle_work;        /* partial tiles to store once idle (idle_work) */
+	int wal_last;         /* frames in the WAL after the last commit (wal_hook) */
+	unsigned long long wal_frames; /* writer thread only; copied into stats */
+	unsigned long wal_checkpoints;
+	unsigned long long wal_checkpoint_us;
 };
 
 /*
@@ -147,6 +153,62 @@ static int file_due(const struct writer *w)
 {
 	return w->file_failed || w->file_ms < 0 ||
 	       mono_ms() - w->file_ms >= WRITER_FILE_INTERVAL_MS;
+}
+
+/*
+ * WAL. SQLite calls wal_hook after each COMMIT with the number of frames (pages) in the
+ * WAL: the writer counts the frames each COMMIT wrote (benchmarks) and checkpoints the
+ * WAL (copies its pages into paspor.db) itself: when idle (idle_work, PASSIVE), and in
+ * the hot path as SQLite's default hook does, once the WAL holds WRITER_WAL_MAX frames
+ * (PASSIVE: the WAL stays near 4 MB unless readers hold a checkpoint back). A larger
+ * bound took the checkpoints out of the hot path but made every COMMIT slower while
+ * the WAL file grew (docs/BENCHMARKS.md, "third pass"). When the writer stops,
+ * SQLite's default hook is put back.
+ */
+#define WRITER_WAL_MAX 1000
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct writer *w = arg;
+	/* fewer frames than last time: the WAL was restarted after a checkpoint */
+	w->wal_frames += (unsigned long long)(frames >= w->wal_last ? frames - w->wal_last
+								   : frames);
+	w->wal_last = frames;
+	if (frames >= WRITER_WAL_MAX) {
+		int64_t t0 = mono_us();
+		w->wal_checkpoints++;
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		w->wal_checkpoint_us += (unsigned long long)(mono_us() - t0);
+	}
+	return SQLITE_OK;
+}
+
+/*
+ * Idle work. The level-0 partial tile changes with every batch (up to 8 KiB: overflow
+ * pages rewritten by every COMMIT), so batches leave it in memory (tlog.defer_edge) and
+ * the writer stores it in a transaction of its own once it has been idle for
+ * WRITER_IDLE_MS, and when it stops. It is derived data: a node that crashed before
+ * storing it rebuilds it from the last (size mod 256) events when it opens
+ * (tlog_open, store leaves), so the acknowledgement does not wait for it.
+ */
+#define WRITER_IDLE_MS 100
+
+static void idle_work(struct writer *w)
+{
+	struct node *n = w->node;
+	struct err e = ERR_INIT;
+	w->idle_work = 0;
+	if (!n->tlog.broken && tlog_dirty(&n->tlog)) {
+		if (db_exec(n->db, "BEGIN IMMEDIATE", &e) == 0 &&
+		    (tlog_flush(&n->tlog, &e) < 0 || db_exec(n->db, "COMMIT", &e) < 0))
+			sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL); /* retried next time */
+	}
+	if (w->wal_last > 0) { /* see "WAL" */
+		int64_t t0 = mono_us();
+		w->wal_checkpoints++;
+		sqlite3_wal_checkpoint_v2(n->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		w->wal_checkpoint_us += (unsigned long long)(mono_us() - t0);
+	}
 }
 
 sqlite3 *writer_txn_db(struct writer_txn *tx)
@@ -365,6 +427,7 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 	int64_t s0 = mono_us();
 	st->requests_us += (unsigned long long)(s0 - t_start) - st->gather_us;
 	if (added > 0) {
+		n->tlog.defer_edge = 1; /* see "Idle work" */
 		if (tlog_append(&n->tlog, tx->leaves.data, added, &e) < 0)
 			goto fail;
 		n->size = old_size + added;
@@ -432,16 +495,20 @@ static void *writer_main(void *arg)
 	buf_init(&tx.leaves, (size_t)64 << 20);
 	buf_init(&tx.event, EVENT_MAX + 64);
 	buf_init(&tx.body, CANON_MAX + 1);
+	sqlite3_wal_hook(w->node->db, wal_hook, w);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
-			if (!w->file_dirty) {
+			int64_t wait;
+			if (w->file_dirty) /* a newer checkpoint than the file's: when due */
+				wait = w->file_failed ? WRITER_FILE_INTERVAL_MS
+						      : w->file_ms + WRITER_FILE_INTERVAL_MS - mono_ms();
+			else if (w->idle_work) /* see "Idle work" */
+				wait = w->idle_from_ms + WRITER_IDLE_MS - mono_ms();
+			else {
 				pthread_cond_wait(&w->queued, &w->mu);
 				continue;
 			}
-			/* idle with a newer checkpoint than the file's: write it when due */
-			int64_t wait = w->file_failed ? WRITER_FILE_INTERVAL_MS
-				       : w->file_ms + WRITER_FILE_INTERVAL_MS - mono_ms();
 			if (wait > 0) {
 				if (wait_queued_us(w, wait * 1000) == 0)
 					continue;
@@ -450,7 +517,9 @@ static void *writer_main(void *arg)
 			}
 			pthread_mutex_unlock(&w->mu);
 			struct err fe = ERR_INIT;
-			if (w->file_note.len > 0)
+			if (!w->file_dirty)
+				idle_work(w);
+			else if (w->file_note.len > 0)
 				write_file(w, &fe); /* on failure the next batch retries first */
 			pthread_mutex_lock(&w->mu);
 		}
@@ -484,6 +553,8 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&w->mu); /* counted before the acks: callers read them after */
 		w->last_batch = tx.taken;
+		w->idle_from_ms = a0 / 1000;
+		w->idle_work = 1;
 		w->stats.batches += st.batches;
 		w->stats.requests += st.requests;
 		w->stats.refused += st.refused;
@@ -492,6 +563,9 @@ static void *writer_main(void *arg)
 		w->stats.requests_us += st.requests_us;
 		w->stats.sign_us += st.sign_us;
 		w->stats.commit_us += st.commit_us;
+		w->stats.wal_frames = w->wal_frames;
+		w->stats.wal_checkpoints = w->wal_checkpoints;
+		w->stats.wal_checkpoint_us = w->wal_checkpoint_us;
 		w->stats.ack_us += (unsigned long long)(a0 - b0) - st.gather_us - st.requests_us -
 				   st.sign_us - st.commit_us;
 		pthread_mutex_unlock(&w->mu);
@@ -511,10 +585,13 @@ static void *writer_main(void *arg)
 		w->stats.ack_us += (unsigned long long)(a1 - a0);
 	}
 	pthread_mutex_unlock(&w->mu);
+	idle_work(w); /* stopping: store the partial tiles */
 	if (w->file_dirty && w->file_note.len > 0) {
 		struct err fe = ERR_INIT;
 		write_file(w, &fe); /* stopping: leave the file exact when the disk allows */
 	}
+	sqlite3_wal_hook(w->node->db, NULL, NULL);
+	sqlite3_wal_autocheckpoint(w->node->db, WRITER_WAL_MAX);
 	for (int i = 0; i < 3; i++)
 		sqlite3_finalize(tx.sp[i]);
 	buf_release(&tx.leaves);

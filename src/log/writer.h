@@ -14,8 +14,11 @@
  * note at most WRITER_FILE_INTERVAL_MS (100 ms) later: before the ack of a batch when
  * that long has passed or the last write failed (the batch is then not acknowledged if
  * the file cannot be written), else when the writer is idle or stops (docs/LOG.md,
- * "Group commit"). If anything fails before COMMIT, the whole batch is
- * rolled back and every request in it gets the error; the log stays as it was.
+ * "Group commit"). The level-0 partial tile is not rewritten by every batch: the writer
+ * stores it when idle and when it stops (log/tiles.h, defer_edge; it is rebuilt from the
+ * events after a crash), and checkpoints the WAL when idle. If anything fails before
+ * COMMIT, the whole batch is rolled back and every request in it gets the error; the
+ * log stays as it was.
  *
  * The writer stamps events with its clock (UTC ms, node_now_ms), never earlier than the
  * last event's time; if the clock is behind the last event by more than the node's
@@ -104,6 +107,9 @@ struct writer_stats {
 	unsigned long long sign_us;     /* tiles, checkpoint signature and row */
 	unsigned long long commit_us;   /* COMMIT (its fsync) */
 	unsigned long long ack_us;      /* checkpoint file when due, waking the clients */
+	unsigned long long wal_frames;  /* pages (WAL frames) written by the COMMITs */
+	unsigned long wal_checkpoints;  /* WAL checkpoints run by the writer */
+	unsigned long long wal_checkpoint_us; /* their time (those in COMMIT are in commit_us) */
 };
 void writer_get_stats(struct writer *w, struct writer_stats *s);
 

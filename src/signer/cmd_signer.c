@@ -291,18 +291,10 @@ static int key_install(int argc, char **argv)
 	if (pki_load_cert(a.cert, &x, &e) < 0 || (a.csca && pki_load_cert(a.csca, &ca, &e) < 0) ||
 	    p11_public_key(&t, &pub, &e) < 0)
 		goto report;
-	if (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1) {
-		/* the certificate carries explicit parameters: compare the points */
-		unsigned char p1[80], p2[80];
-		size_t l1 = 0, l2 = 0;
-		if (EVP_PKEY_get_octet_string_param(X509_get0_pubkey(x), "pub", p1, sizeof p1,
-						    &l1) != 1 ||
-		    EVP_PKEY_get_octet_string_param(pub, "pub", p2, sizeof p2, &l2) != 1 ||
-		    l1 != l2 || memcmp(p1, p2, l1) != 0) {
-			err_set(&e, ERR_VERIFY, "'%s' does not certify the token's key '%s'",
-				a.cert, t.key_label);
-			goto report;
-		}
+	if (!signer_cert_matches(x, pub)) {
+		err_set(&e, ERR_VERIFY, "'%s' does not certify the token's key '%s'", a.cert,
+			t.key_label);
+		goto report;
 	}
 	time_t from, to;
 	if (pkup_of(x, &from, &to) < 0) {

@@ -83,6 +83,8 @@ static int take_str(const uint8_t *p, size_t n, size_t *at, const char *what, ch
 			       max);
 	if (n - *at < l)
 		return err_set(e, ERR_INPUT, "request: %s: truncated", what);
+	if (memchr(p + *at, 0, l))
+		return err_set(e, ERR_INPUT, "request: %s: character is not allowed", what);
 	memcpy(dst, p + *at, l);
 	dst[l] = 0;
 	*at += l;

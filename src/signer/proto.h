@@ -31,6 +31,8 @@
 #define PROTO_LSO_MAX 4096u
 #define PROTO_REASON_MAX 512u
 #define PROTO_SOD_MAX 16384u
+/* The longest request message (version, type, both strings at their maximum, LSO). */
+#define PROTO_REQUEST_MAX (2u + 1u + PROTO_APP_MAX + 1u + PROTO_BOOKLET_MAX + 4u + PROTO_LSO_MAX)
 #define PROTO_FRAME_MAX (PROTO_SOD_MAX + PROTO_REASON_MAX + 16u)
 
 enum proto_status {

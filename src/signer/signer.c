@@ -263,12 +263,31 @@ static int refused_check(const json_t *b, struct err *e)
 	return check_obj(b, "signer.refused", f, NULL, e);
 }
 
+static const char *const refusal_codes[] = {
+	"malformed", "oversized", "bad_lso", "unknown_booklet", "booklet_signed",
+	"clock_behind", "rate_minute", "rate_day", "key_period", "cert_validity",
+	"sign_failed", NULL,
+};
+
+static int refused2_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "booklet", "app", "code", "reason", "peer", NULL };
+	if (check_obj(b, "signer.refused", f, NULL, e) < 0)
+		return -1;
+	const char *c = str(b, "code");
+	for (size_t i = 0; refusal_codes[i]; i++)
+		if (strcmp(c, refusal_codes[i]) == 0)
+			return 0;
+	return err_set(e, ERR_INPUT, "signer.refused: field 'code' is not a known code");
+}
+
 static const struct kind_def signer_defs[] = {
 	{ "signer.booklets_added", 1, 1, added_check, added_project },
 	{ "signer.booklet_spoiled", 1, 1, spoiled_check, spoiled_project },
 	{ "signer.cert_installed", 1, 1, installed_check, no_project },
 	{ "signer.signed", 1, 1, signed_check, signed_project },
 	{ "signer.refused", 1, 1, refused_check, no_project },
+	{ "signer.refused", 2, 1, refused2_check, no_project },
 };
 
 static const struct kind_table signer_tables[] = {
@@ -314,14 +333,39 @@ static void signer_node_opts(struct node_opts *o, const struct kek_source *kek)
 	o->clock_tolerance_ms = (int64_t)100 * 365 * 86400 * 1000;
 }
 
+/* 1 when a process answers on DIR/signer.sock (a running signer). */
+static int signer_running(const char *dir)
+{
+	char *path = fs_join(dir, "signer.sock");
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int up = 0;
+	if (path && strlen(path) < sizeof a.sun_path) {
+		strcpy(a.sun_path, path);
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			up = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+			close(fd);
+		}
+	}
+	mem_free(path);
+	return up;
+}
+
 int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
 		  const char *subject, const json_t *body, struct err *e)
 {
+	if (signer_running(dir))
+		return err_set(e, ERR_IO, "the signer is running on %s/signer.sock and holds "
+			       "its log: stop the signer first (SIGTERM), then run this again",
+			       dir);
 	struct node n;
 	struct node_opts o;
 	signer_node_opts(&o, kek);
-	if (node_open(&n, dir, &o, e) < 0)
+	if (node_open(&n, dir, &o, e) < 0) {
+		if (e->code == ERR_IO && strstr(e->msg, "is in use"))
+			err_prefix(e, "stop the signer (or the other paspor process) first");
 		return -1;
+	}
 	struct writer *w;
 	int rc = -1;
 	if (writer_start(&w, &n, e) == 0) {
@@ -331,6 +375,19 @@ int signer_record(const char *dir, const struct kek_source *kek, const char *kin
 	}
 	node_close(&n);
 	return rc;
+}
+
+int signer_cert_matches(X509 *x, EVP_PKEY *pub)
+{
+	if (EVP_PKEY_eq(X509_get0_pubkey(x), pub) == 1)
+		return 1;
+	/* a certificate with explicit EC parameters: compare the points */
+	unsigned char p1[160], p2[160];
+	size_t l1 = 0, l2 = 0;
+	return EVP_PKEY_get_octet_string_param(X509_get0_pubkey(x), "pub", p1, sizeof p1,
+					       &l1) == 1 &&
+	       EVP_PKEY_get_octet_string_param(pub, "pub", p2, sizeof p2, &l2) == 1 &&
+	       l1 == l2 && memcmp(p1, p2, l1) == 0;
 }
 
 /* ---- serving ---- */
@@ -349,6 +406,8 @@ struct job {
 	struct server *s;
 	const struct proto_request *req; /* NULL: malformed (reason says why) */
 	int status;
+	const char *code;                 /* refusal code (refusal_codes), "" to sign */
+	char peer[96];                    /* the caller's credentials (SO_PEERCRED) */
 	char reason[PROTO_REASON_MAX + 1];
 	struct buf *sod;
 };
@@ -402,6 +461,7 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 	mem_free(lso);
 	if (bad < 0) {
 		j->status = PROTO_BAD_REQUEST;
+		j->code = "bad_lso";
 		snprintf(j->reason, sizeof j->reason, "malformed LDSSecurityObject: %.400s", le.msg);
 		return 0;
 	}
@@ -410,11 +470,13 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 	if (booklet_state(db, r->booklet, state, e) < 0)
 		return -1;
 	if (!state[0]) {
+		j->code = "unknown_booklet";
 		snprintf(j->reason, sizeof j->reason, "booklet %s is not in the signer's stock",
 			 r->booklet);
 		return 0;
 	}
 	if (strcmp(state, "signed") == 0) {
+		j->code = "booklet_signed";
 		snprintf(j->reason, sizeof j->reason, "booklet %s is signed already (spoil it "
 			 "first to sign again)", r->booklet);
 		return 0;
@@ -429,6 +491,7 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 		return -1;
 	char t1[32], t2[32];
 	if (now < last) {
+		j->code = "clock_behind";
 		fmt_time(now, t1);
 		fmt_time(last, t2);
 		snprintf(j->reason, sizeof j->reason, "the clock (%s) is earlier than the last "
@@ -436,17 +499,20 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 		return 0;
 	}
 	if (minute >= (int64_t)j->s->cfg.per_minute) {
+		j->code = "rate_minute";
 		snprintf(j->reason, sizeof j->reason, "rate cap: %u signatures in the last "
 			 "minute", j->s->cfg.per_minute);
 		return 0;
 	}
 	if (day >= (int64_t)j->s->cfg.per_day) {
+		j->code = "rate_day";
 		snprintf(j->reason, sizeof j->reason, "rate cap: %u signatures in the last day",
 			 j->s->cfg.per_day);
 		return 0;
 	}
 	time_t ns = (time_t)(now / 1000);
 	if (ns < j->s->pkup_start || ns > j->s->pkup_end) {
+		j->code = "key_period";
 		fmt_time((int64_t)j->s->pkup_start * 1000, t1);
 		fmt_time((int64_t)j->s->pkup_end * 1000, t2);
 		snprintf(j->reason, sizeof j->reason, "the ds key is outside its private key "
@@ -455,10 +521,12 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 	}
 	if (X509_cmp_time(X509_get0_notAfter(j->s->cert), &ns) < 0 ||
 	    X509_cmp_time(X509_get0_notBefore(j->s->cert), &ns) > 0) {
+		j->code = "cert_validity";
 		snprintf(j->reason, sizeof j->reason, "the ds certificate is not valid now");
 		return 0;
 	}
 	j->status = PROTO_OK;
+	j->code = "";
 	j->reason[0] = 0;
 	return 0;
 }
@@ -466,12 +534,13 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 static int refusal_event(struct writer_txn *tx, const struct job *j, struct err *e)
 {
 	const char *b = j->req ? j->req->booklet : "-", *a = j->req ? j->req->app : "-";
-	json_t *body = json_pack("{s:s, s:s, s:s}", "booklet", b, "app", a, "reason", j->reason);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "booklet", b, "app", a, "code",
+				 j->code, "reason", j->reason, "peer", j->peer);
 	if (!body)
 		return err_nomem(e);
 	char subject[64];
 	snprintf(subject, sizeof subject, "booklet:%s", b);
-	int rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.refused", 1, subject, body,
+	int rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.refused", 2, subject, body,
 					NULL, e);
 	json_decref(body);
 	return rc;
@@ -491,6 +560,7 @@ static int handle_txn(struct writer_txn *tx, void *arg, struct err *e)
 	buf_reset(j->sod);
 	if (sod_sign(j->req->lso, j->req->lso_len, j->s->key.key, j->s->cert, j->sod, &se) < 0) {
 		j->status = PROTO_FAILED;
+		j->code = "sign_failed";
 		snprintf(j->reason, sizeof j->reason, "signing failed: %.400s", se.msg);
 		buf_reset(j->sod);
 		return refusal_event(tx, j, e);
@@ -531,6 +601,18 @@ static void respond(int fd, const struct job *j)
 	buf_release(&out);
 }
 
+/* "uid=U gid=G pid=P" of the process at the other end of fd, or "unknown". */
+static void peer_of(int fd, char out[96])
+{
+	struct ucred uc;
+	socklen_t l = sizeof uc;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) == 0)
+		snprintf(out, 96, "uid=%u gid=%u pid=%d", (unsigned)uc.uid, (unsigned)uc.gid,
+			 (int)uc.pid);
+	else
+		snprintf(out, 96, "unknown");
+}
+
 static void serve_one(struct server *s, int fd)
 {
 	struct timeval tv = { 5, 0 };
@@ -540,12 +622,21 @@ static void serve_one(struct server *s, int fd)
 	buf_init(&in, PROTO_FRAME_MAX);
 	buf_init(&sod, PROTO_SOD_MAX);
 	struct proto_request req;
-	struct job j = { s, NULL, PROTO_BAD_REQUEST, "", &sod };
+	struct job j = { s, NULL, PROTO_BAD_REQUEST, "malformed", "", "", &sod };
+	peer_of(fd, j.peer);
 	struct err e = ERR_INIT;
-	if (proto_read_frame(fd, &in, PROTO_LSO_MAX + 2 * 256 + 16, &e) < 0) {
-		if (e.code == ERR_IO && in.len == 0 && strstr(e.msg, "closed early")) {
-			/* a caller that went away before asking: nothing to record */
-		}
+	uint8_t first;
+	ssize_t pk;
+	do
+		pk = recv(fd, &first, 1, MSG_PEEK);
+	while (pk < 0 && errno == EINTR);
+	if (pk == 0) {
+		/* closed before sending a byte: no request, nothing to refuse or record */
+		goto out;
+	}
+	if (proto_read_frame(fd, &in, PROTO_REQUEST_MAX, &e) < 0) {
+		if (e.code == ERR_INPUT && strstr(e.msg, "too large"))
+			j.code = "oversized";
 		snprintf(j.reason, sizeof j.reason, "malformed request: %.400s", e.msg);
 	} else if (proto_decode_request(in.data, in.len, &req, &e) < 0) {
 		snprintf(j.reason, sizeof j.reason, "malformed request: %.400s", e.msg);
@@ -564,6 +655,7 @@ static void serve_one(struct server *s, int fd)
 		log_info("signer: refused: %s", j.reason);
 	}
 	respond(fd, &j);
+out:
 	buf_release(&in);
 	buf_release(&sod);
 }
@@ -646,6 +738,20 @@ int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_ato
 	if (signer_config_load(dir, &s->cfg, e) < 0 || load_cert_info(s, dir, e) < 0)
 		goto out;
 	signer_config_token(&s->cfg, &t);
+	/* the installed certificate must certify the token's key (p11 path first: it
+	 * closes the module before the engine opens it) */
+	EVP_PKEY *pub = NULL;
+	if (p11_public_key(&t, &pub, e) < 0)
+		goto out;
+	int match = signer_cert_matches(s->cert, pub);
+	EVP_PKEY_free(pub);
+	if (!match) {
+		err_set(e, ERR_VERIFY, "the installed certificate %s/ds.cert.pem (serial %s) does "
+			"not certify the token's key '%s' in token '%s': install the right one "
+			"(paspor signer key install)", dir, s->serial, s->cfg.key_label,
+			s->cfg.token);
+		goto out;
+	}
 	if (p11_load_key(&t, &s->key, e) < 0)
 		goto out;
 	if (node_open(&s->node, dir, &o, e) < 0)

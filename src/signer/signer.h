@@ -15,7 +15,13 @@
  *   signer.cert_installed v1 {"serial", "subject", "pkup_end"}
  *   signer.signed v1 {"booklet", "app", "lso_sha256", "cert_serial"} → row 'signed',
  *                                                          signer_signatures row
- *   signer.refused v1 {"booklet", "app", "reason"}        (no projection)
+ *   signer.refused v1 {"booklet", "app", "reason"}        (replay only; no projection)
+ *   signer.refused v2 {"booklet", "app", "code", "reason", "peer"}  (no projection):
+ *     code one of malformed, oversized, bad_lso, unknown_booklet, booklet_signed,
+ *     clock_behind, rate_minute, rate_day, key_period, cert_validity, sign_failed; peer
+ *     the caller's SO_PEERCRED "uid= gid= pid="; booklet and app "-" when the request
+ *     could not be parsed (its bytes are never logged). Every answered request is one
+ *     signed or refused event; a connection closed before its first byte is none.
  *
  * Policy, checked on the signer's own tables inside the writer's transaction, in
  * this order: request well formed; LDSSecurityObject strict DER; booklet in stock or
@@ -23,6 +29,11 @@
  * signatures in the last minute / day below the caps; now inside the DS certificate's
  * private key usage period (and validity). Then the token signs and signer.signed is
  * committed before the EF.SOD is returned; a refusal is committed as signer.refused.
+ *
+ * At start, signer_serve refuses (ERR_VERIFY) an installed certificate that does not
+ * certify the token's key. signer_record refuses (ERR_IO, "stop the signer first")
+ * while a signer answers on DIR/signer.sock: booklet stock and certificates change only
+ * while the signer is stopped (docs/SIGNER.md says why not over the socket).
  *
  * Errors: ERR_INPUT configuration, ERR_IO files and sockets, others from the log.
  */
@@ -32,6 +43,7 @@
 #include <signal.h>
 
 #include <jansson.h>
+#include <openssl/x509.h>
 
 #include "log/keys.h"
 #include "signer/p11.h"
@@ -62,6 +74,10 @@ int signer_record(const char *dir, const struct kek_source *kek, const char *kin
 /* Booklet number + i: the trailing digits counted up, width kept ("X1234567" + 3 →
  * "X1234570"); ERR_INPUT when they run out or the number has no trailing digits. */
 int signer_booklet_nth(const char *first, unsigned long i, char out[32], struct err *e);
+
+/* 1 when certificate x certifies public key pub (points compared when x carries explicit
+ * EC parameters), else 0. */
+int signer_cert_matches(X509 *x, EVP_PKEY *pub);
 
 /* Serves DIR/signer.sock until *stop is set (by a signal handler). */
 int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_atomic_t *stop,

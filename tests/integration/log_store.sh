@@ -18,7 +18,7 @@ expect_exit 0 "office init" "$PASPOR" office init --data "$D" --origin $O --name
 check "data dir is 0700" [ "$(stat -c %a "$D")" = 700 ]
 check "keys/node.key and data.key are 0600" [ "$(stat -c %a "$D/keys/node.key")$(stat -c %a "$D/keys/data.key")" = 600600 ]
 check "paspor.db and blobs/ exist" [ -f "$D/paspor.db" -a -d "$D/blobs" ]
-check "database is WAL, schema version 1" [ "$(sqlite3 "$D/paspor.db" 'PRAGMA journal_mode; PRAGMA user_version' | tr '\n' ' ')" = "wal 1 " ]
+check "database is WAL, schema version 2" [ "$(sqlite3 "$D/paspor.db" 'PRAGMA journal_mode; PRAGMA user_version' | tr '\n' ' ')" = "wal 2 " ]
 check "node.key is a signed-note private key" grep -q "^PRIVATE+KEY+$O+" "$D/keys/node.key"
 check "first event is node.created" [ "$(sqlite3 "$D/paspor.db" 'SELECT seq, kind FROM events')" = "0|node.created" ]
 check "node_info holds the office name and verifier key" \

@@ -19,6 +19,33 @@ printf '123456\n' >"$T/pin"; chmod 600 "$T/pin"
 D=$T/signer
 unwrap() { local hl; hl=$(openssl asn1parse -inform DER -in "$1" | head -1 | sed 's/.*hl=\([0-9]*\).*/\1/'); tail -c +$((hl + 1)) "$1" >"$2"; }
 count() { sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_$1" 2>/dev/null; }
+# Events in the signer's log (the truth: every signature and every refusal is one event).
+nev() { sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = '$1'"; }
+last_body() { sqlite3 "$D/paspor.db" "SELECT hex(data) FROM events WHERE kind = '$1' ORDER BY seq DESC LIMIT 1" | xxd -r -p | tr -c '[:print:]' '.'; }
+NREF=0; NSIG=0
+refused_event() { # CODE: exactly one new signer.refused event, with reason code CODE
+	local n; n=$(nev signer.refused)
+	check "one signer.refused event ($NREF -> $n)" [ "$n" = $((NREF + 1)) ]
+	last_body signer.refused >"$T/ev.txt"
+	check "its reason code is $1" grep -q "\"code\":\"$1\"" "$T/ev.txt"
+	NREF=$n
+}
+signed_event() { # exactly one new signer.signed event (and no refusal)
+	local n r; n=$(nev signer.signed); r=$(nev signer.refused)
+	check "one signer.signed event ($NSIG -> $n), no signer.refused ($NREF -> $r)" [ "$n" = $((NSIG + 1)) ] && [ "$r" = "$NREF" ]
+	NSIG=$n
+}
+no_event() { # WHAT: neither event count moved
+	check "$1: no signer event" [ "$(nev signer.signed)/$(nev signer.refused)" = "$NSIG/$NREF" ]
+}
+# A certificate for the token's key (from ds.csr) made by the openssl command line, with
+# a PrivateKeyUsagePeriod (2.5.29.16, DER written here) from $2 to $3 (date -d strings)
+# and a validity around now: a period that ended or has not started.
+gtime_hex() { date -u -d "$1" +%Y%m%d%H%M%SZ | tr -d '\n' | od -An -tx1 | tr -s ' \n' ':' | sed 's/^://; s/:$//'; }
+pkup_cert() { # OUT FROM TO
+	printf '[ext]\nkeyUsage = critical, digitalSignature\n2.5.29.16 = DER:30:22:80:0f:%s:81:0f:%s\n' "$(gtime_hex "$2")" "$(gtime_hex "$3")" >"$T/pkup.cnf"
+	openssl x509 -req -in "$T/ds.csr" -CA "$T/ca/csca.cert.pem" -CAkey "$T/ca/csca.key.pem" -set_serial "$RANDOM" -days 3000 -sha256 -extfile "$T/pkup.cnf" -extensions ext -out "$1" 2>"$T/openssl.err"
+}
 
 expect_exit 0 "signer init" "$P" signer init --data "$D" --kek-file "$T/kek" --module "$MOD" --token paspor-ds --key-label ds1 --pin-file "$T/pin" --per-minute 4 --per-day 100
 expect_exit 0 "key generate in the token" "$P" signer key generate --data "$D"
@@ -58,6 +85,7 @@ cat >"$T/doc.json" <<'J'
 J
 chip() { "$P" signer chip --socket "$D/signer.sock" --app "$1" --booklet "$2" --json "$T/doc.json" --photo "$PHOTO" --out "$T/$3"; }
 expect_exit 0 "chip signed through the signer" chip APP1 X1234567 chip1
+signed_event
 expect_exit 0 "chip verify --csca" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip1"
 unwrap "$T/chip1/EF.SOD" "$T/sod.der"
 openssl cms -verify -CAfile "$T/ca/csca.cert.pem" -inform DER -in "$T/sod.der" -out /dev/null >"$T/cmsv.txt" 2>&1
@@ -66,18 +94,29 @@ check "openssl cms -verify -noverify" openssl cms -verify -noverify -inform DER 
 
 expect_exit 1 "refuses a reused booklet" chip APP2 X1234567 chip2
 check "reason: signed already" grep -q 'signed already' "$T/.stderr"
+refused_event booklet_signed
 expect_exit 1 "refuses an unknown booklet" chip APP2 Z9999999 chip2
 check "reason: not in stock" grep -q 'not in the signer' "$T/.stderr"
+refused_event unknown_booklet
+check "the refusal names the caller (peer credentials)" grep -q '"peer":"uid=' "$T/ev.txt"
 expect_exit 1 "spoil while serving is refused (the signer holds the log)" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
+check "it says: stop the signer first" grep -q 'stop the signer first' "$T/.stderr"
+expect_exit 1 "booklets add while serving: stop the signer first" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first Y0000001 --count 2
+check "it says: stop the signer first" grep -q 'stop the signer first' "$T/.stderr"
+no_event "spoil and add while serving"
 stop_signer
 expect_exit 0 "spoil the booklet" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
 start_signer
 expect_exit 0 "a spoiled booklet may be signed once more" chip APP2 X1234567 chip2
+signed_event
 # rate cap: 4 a minute; 2 signed so far
 expect_exit 0 "third signature" chip APP3 X1234568 chip3
+signed_event
 expect_exit 0 "fourth signature" chip APP4 X1234569 chip4
+signed_event
 expect_exit 1 "fifth in a minute refused" chip APP5 X1234570 chip5
 check "reason: rate cap" grep -q 'rate cap' "$T/.stderr"
+refused_event rate_minute
 # malformed and oversized requests, raw on the socket
 raw() { python3 - "$D/signer.sock" "$1" <<'PY2'
 import socket, struct, sys
@@ -86,6 +125,7 @@ kind = sys.argv[2]
 if kind == "garbage": msg = b"\x01\x01\xffabc"; s.sendall(struct.pack(">I", len(msg)) + msg)
 elif kind == "version": msg = b"\x07\x01\x01A\x01B\x00\x00\x00\x01\x30"; s.sendall(struct.pack(">I", len(msg)) + msg)
 elif kind == "badlso": msg = b"\x01\x01\x01A\x08X1234571\x00\x00\x00\x02\x30\x00"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "nul": msg = b"\x01\x01\x01A\x02X\x00\x00\x00\x00\x01\x30"; s.sendall(struct.pack(">I", len(msg)) + msg)
 else: s.sendall(struct.pack(">I", 1 << 30))
 s.settimeout(10)
 data = b""
@@ -97,14 +137,21 @@ st = data[5]; rl = data[6] << 8 | data[7]
 print(st, data[8:8 + rl].decode())
 PY2
 }
-for k in garbage version badlso oversized; do
-	raw $k >"$T/raw.out" 2>&1
-	check "$k request answered bad request with a reason" bash -c "grep -Eq '^2 (malformed|.*too large)' '$T/raw.out' || grep -q '^2 ' '$T/raw.out'"
+for k in garbage:malformed version:malformed nul:malformed badlso:bad_lso oversized:oversized; do
+	raw "${k%%:*}" >"$T/raw.out" 2>&1
+	check "${k%%:*} request answered bad request with a reason" grep -Eq '^2 [a-z]' "$T/raw.out"
+	refused_event "${k#*:}"
+	case $k in *:bad_lso) ;; *) check "the unparsed request's event carries none of its bytes" grep -q '"booklet":"-","code' "$T/ev.txt" ;; esac
 done
+check "the unparsed refusals name the caller" grep -q '"peer":"uid=' "$T/ev.txt"
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$D/signer.sock"
+sleep 0.3
+no_event "a connection closed before sending a byte (not a request)"
 # caller killed mid-request: the signer goes on
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'\\x00\\x00\\x01\\x00\\x01'); s.close()" "$D/signer.sock"
 "$P" signer chip --socket "$D/signer.sock" --app APPK --booklet X1234571 --json "$T/doc.json" --photo "$PHOTO" --out "$T/chipk" >/dev/null 2>&1 & CPID=$!; kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
 check "signer alive after callers were killed" kill -0 "$SPID"
+NREF=$(nev signer.refused); NSIG=$(nev signer.signed) # the killed callers' events: a race
 # signer killed: the caller gets a clear error, then recovers
 kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 expect_exit 1 "caller with the signer gone: exit 1" chip APP6 X1234572 chip6
@@ -113,15 +160,44 @@ check "reason: cannot reach the signer" grep -q 'cannot reach the signer' "$T/.s
 start_signer PASPOR_TEST_CLOCK_OFFSET_MS=-3600000
 expect_exit 1 "clock behind the last signature refused" chip APP6 X1234572 chip6
 check "reason: clock" grep -q 'earlier than the last signature' "$T/.stderr"
+refused_event clock_behind
 stop_signer
 # the key outside its usage period (90 days): the clock 100 days ahead
 start_signer PASPOR_TEST_CLOCK_OFFSET_MS=8640000000
 expect_exit 1 "key outside its private key usage period refused" chip APP6 X1234572 chip6
 check "reason: usage period" grep -q 'usage period' "$T/.stderr"
+refused_event key_period
 stop_signer
+# certificates whose private key usage period ended / has not started (made by openssl)
+check "openssl x509 -req makes a certificate whose usage period ended" pkup_cert "$T/ended.pem" "-200 days" "-10 days"
+check "openssl x509 -req makes a certificate whose usage period starts in 10 days" pkup_cert "$T/future.pem" "+10 days" "+100 days"
+openssl x509 -in "$T/ended.pem" -noout -text >"$T/ended.txt" 2>&1
+check "openssl reads the ended period back" grep -q 'Private Key Usage Period' "$T/ended.txt"
+expect_exit 0 "install the ended certificate" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/ended.pem"
+expect_exit 1 "key show: the usage period has ended" "$P" signer key show --data "$D"
+check "it says so" grep -q 'has ended' "$T/.stderr"
+# (the clock a minute on, past the rate cap of the signatures above)
+start_signer PASPOR_TEST_CLOCK_OFFSET_MS=61000
+expect_exit 1 "key whose usage period ended refused" chip APP6 X1234572 chip6
+check "reason: usage period" grep -q 'usage period' "$T/.stderr"
+refused_event key_period
+stop_signer
+expect_exit 0 "install the not-yet-started certificate" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/future.pem"
+start_signer PASPOR_TEST_CLOCK_OFFSET_MS=61000
+expect_exit 1 "key whose usage period has not started refused" chip APP6 X1234572 chip6
+check "reason: usage period" grep -q 'usage period' "$T/.stderr"
+refused_event key_period
+stop_signer
+# the serve path checks that the installed certificate certifies the token's key
+cp "$T/other/ds.cert.pem" "$D/ds.cert.pem"
+expect_exit 1 "signer refuses to start with a certificate of another key" timeout 60 "$P" signer --data "$D" --kek-file "$T/kek"
+check "it says the certificate does not certify the token's key" grep -q "does not certify the token's key" "$T/.stderr"
+check "no socket left behind" [ ! -e "$D/signer.sock" ]
+expect_exit 0 "reinstall the right certificate" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/dscert/ds.cert.pem" --csca-cert "$T/ca/csca.cert.pem"
 # a minute later (the clock moved on by 61 s rather than the test sleeping for it)
 start_signer PASPOR_TEST_CLOCK_OFFSET_MS=61000
 expect_exit 0 "recovered: signs again after restart (and after a minute)" chip APP6 X1234572 chip6
+signed_event
 expect_exit 0 "that chip verifies" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip6"
 stop_signer
 check "signer log exit without sanitizer reports" no_sanitizer_report "$T/signer.log"
@@ -129,5 +205,8 @@ check "signer log exit without sanitizer reports" no_sanitizer_report "$T/signer
 expect_exit 0 "paspor log verify of the signer's log" "$P" log verify --data "$D"
 n_signed=$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_signatures")
 check "5 signatures recorded (got $n_signed)" [ "$n_signed" = 5 ]
+check "as many signer.signed events as signatures" [ "$(nev signer.signed)" = "$n_signed" ]
+sqlite3 "$D/paspor.db" "SELECT kind, count(*) FROM events GROUP BY kind" >"$T/kinds.txt"
+check "the log has signed, refused, booklet and certificate events" bash -c "grep -q '^signer.signed|' '$T/kinds.txt' && grep -q '^signer.refused|' '$T/kinds.txt' && grep -q '^signer.cert_installed|4$' '$T/kinds.txt' && grep -q '^signer.booklet_spoiled|1$' '$T/kinds.txt'"
 check "no PEM private key in the data dir" bash -c "! grep -rqa 'PRIVATE KEY' '$D'"
 check "the token files are not in the data dir" bash -c "! ls '$D' | grep -q tokens"

@@ -59,13 +59,12 @@ static unsigned counter;
 static int book(const char *idref, const char *date, const char *start_time, int quota,
 		struct wf_book *b, struct err *e)
 {
-	static char nik[17], hash[65];
+	char nik[17]; /* per call: threads book at once */
 	unsigned k = __atomic_add_fetch(&counter, 1, __ATOMIC_SEQ_CST);
 	snprintf(nik, sizeof nik, "64710145%08u", k);
 	memset(b, 0, sizeof *b);
 	char *h = malloc(65);
 	snprintf(h, 65, "%064x", k);
-	snprintf(hash, sizeof hash, "%s", h);
 	b->hdr.actor = "applicant";
 	b->code_hash = h;
 	b->idref = idref ? idref : strdup(nik);
