@@ -34,18 +34,21 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		    struct err *e)
+/* Writes data to a fresh "<path>.tmp.XXXXXX" (mkostemp: threads and processes never
+ * share one), with mode, fsynced and closed; *tmp gets its name (mem_free it). On
+ * failure nothing is left behind. */
+static int write_temp(const char *path, const void *data, size_t len, mode_t mode,
+		      char **tmp, struct err *e)
 {
-	size_t n = strlen(path) + 32;
-	char *tmp = mem_alloc(n);
-	if (!tmp)
+	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+	char *t = mem_alloc(n);
+	if (!t)
 		return err_nomem(e);
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	snprintf(t, n, "%s.tmp.XXXXXX", path);
+	int fd = mkostemp(t, O_CLOEXEC);
 	if (fd < 0) {
-		err_errno(e, ERR_IO, "cannot create '%s'", tmp);
-		mem_free(tmp);
+		err_errno(e, ERR_IO, "cannot create '%s'", t);
+		mem_free(t);
 		return -1;
 	}
 	const unsigned char *p = data;
@@ -62,82 +65,59 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
 		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
+	int rc = close(fd);
 	fd = -1;
-	if (rename(tmp, path) < 0)
+	if (rc < 0)
 		goto fail;
-	if (fsync_dir_of(path) < 0) {
-		err_errno(e, ERR_IO, "cannot sync the directory of '%s'", path);
-		mem_free(tmp);
-		return -1;
-	}
-	mem_free(tmp);
+	*tmp = t;
 	return 0;
 fail:
 	err_errno(e, ERR_IO, "cannot write '%s'", path);
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
-	mem_free(tmp);
+	unlink(t);
+	mem_free(t);
 	return -1;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		    struct err *e)
+{
+	char *tmp;
+	if (write_temp(path, data, len, mode, &tmp, e) < 0)
+		return -1;
+	if (rename(tmp, path) < 0) {
+		err_errno(e, ERR_IO, "cannot write '%s'", path);
+		unlink(tmp);
+		mem_free(tmp);
+		return -1;
+	}
+	mem_free(tmp);
+	if (fsync_dir_of(path) < 0)
+		return err_errno(e, ERR_IO, "cannot sync the directory of '%s'", path);
+	return 0;
 }
 
 int fs_write_new(const char *path, const void *data, size_t len, mode_t mode,
 		 struct err *e)
 {
-	size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-	char *tmp = mem_alloc(n);
-	if (!tmp)
-		return err_nomem(e);
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err_errno(e, ERR_IO, "cannot create '%s'", tmp);
-		mem_free(tmp);
+	char *tmp;
+	if (write_temp(path, data, len, mode, &tmp, e) < 0)
 		return -1;
-	}
-	int rc = -1;
-	const unsigned char *p = data;
-	size_t left = len;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
+	int rc = 0;
 	if (link(tmp, path) < 0) {
-		if (errno != EEXIST)
-			goto fail;
-		rc = 1;
-	} else {
-		rc = 0;
+		if (errno != EEXIST) {
+			err_errno(e, ERR_IO, "cannot write '%s'", path);
+			rc = -1;
+		} else {
+			rc = 1;
+		}
 	}
 	unlink(tmp);
 	mem_free(tmp);
 	if (rc == 0 && fsync_dir_of(path) < 0)
 		return err_errno(e, ERR_IO, "cannot sync the directory of '%s'", path);
 	return rc;
-fail:
-	err_errno(e, ERR_IO, "cannot write '%s'", path);
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	mem_free(tmp);
-	return -1;
 }
 
 int fs_read_file(const char *path, struct buf *b, struct err *e)

@@ -1,7 +1,7 @@
 /*
  * fs — files written so that a crash never leaves half a file behind.
  *
- * fs_write_atomic writes to "<path>.tmp.<pid>", fsyncs it, renames it over path and
+ * fs_write_atomic writes to a fresh "<path>.tmp.XXXXXX", fsyncs it, renames it over path and
  * fsyncs the directory; mode applies to the new file (0600 for keys). On failure the
  * old file, if any, is untouched and the temporary file is removed.
  * fs_read_file reads a whole file into b (which must be initialised; its cap bounds the
