@@ -5,6 +5,7 @@
 #include "log/event.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -222,6 +223,58 @@ int event_encode_canonical(const struct event *ev, const uint8_t *key, struct bu
 
 /* ---- reading ---- */
 
+/*
+ * The decoder checks each field with a quick yes/no test equivalent to the check_*
+ * function above; only when it says no does it run the check function (and the NUL
+ * test that came first) for the message, so the messages are the check functions'
+ * (unit test event_decoder_is_strict).
+ */
+static int is_ldh(unsigned char c)
+{
+	return (unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '-';
+}
+
+static int origin_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > 255)
+		return 0;
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (!is_ldh(c) || (c == '-' && label == 0) || ++label > 63) {
+			return 0;
+		}
+	}
+	return label != 0 && s[n - 1] != '-';
+}
+
+static int token_ok(const char *s, size_t n, size_t min)
+{
+	if (n < min || n > 255)
+		return 0;
+	unsigned bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= (unsigned char)((unsigned char)s[i] - 0x21) > 0x5d;
+	return !bad;
+}
+
+static int kind_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
 struct reader {
 	const uint8_t *p;
 	size_t n, off;
@@ -247,8 +300,8 @@ static int get_be(struct reader *r, int bytes, const char *what, uint64_t *v,
 	return 0;
 }
 
-/* A u8 length and that many bytes, into dst (cap bytes, so at most cap - 1). */
-static int get_str(struct reader *r, const char *what, char *dst, size_t cap,
+/* A u8 length and that many bytes, into dst (cap bytes, so at most cap - 1); *len. */
+static int get_str(struct reader *r, const char *what, char *dst, size_t cap, size_t *len,
 		   struct err *e)
 {
 	uint64_t n;
@@ -261,18 +314,40 @@ static int get_str(struct reader *r, const char *what, char *dst, size_t cap,
 		return -1;
 	memcpy(dst, r->p + r->off, (size_t)n);
 	dst[n] = '\0';
-	if (memchr(dst, '\0', (size_t)n)) /* a NUL would hide bytes from the checks */
-		return err_set(e, ERR_INPUT, "%s holds a NUL byte", what);
 	r->off += (size_t)n;
+	*len = (size_t)n;
 	return 0;
 }
 
-int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e)
+/* A field whose quick test said no: 1 with e set to "what holds a NUL byte" when it
+ * does (a NUL would hide bytes from the checks: this message comes first), else 0. */
+static int nul_fault(const char *what, const char *s, size_t n, struct err *e)
+{
+	if (!memchr(s, '\0', n))
+		return 0;
+	err_set(e, ERR_INPUT, "%s holds a NUL byte", what);
+	return 1;
+}
+
+/* The result of a check function that must fail (its quick test said no). */
+static int must_fail(int rc, const char *what, struct err *e)
+{
+	return rc < 0 ? -1 : err_set(e, ERR_INPUT, "%s is not valid", what); /* cannot happen */
+}
+
+static int decode(const uint8_t *p, size_t n, struct event *out, struct event_memo *m,
+		  struct err *e)
 {
 	struct reader r = { p, n, 0 };
 	uint64_t v;
+	size_t len;
 
-	memset(out, 0, sizeof *out);
+	memset(out, 0, offsetof(struct event, origin));
+	out->origin[0] = out->actor[0] = out->kind[0] = out->subject[0] = '\0';
+	out->kind_version = 0;
+	out->key_id = 0;
+	out->body = NULL;
+	out->body_len = 0;
 	if (n > EVENT_MAX)
 		return err_set(e, ERR_INPUT, "event is %zu bytes, more than the cap of %zu", n,
 			       EVENT_MAX);
@@ -281,7 +356,8 @@ int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e)
 	out->format = (uint8_t)v;
 	if (out->format != EVENT_FORMAT)
 		return err_set(e, ERR_INPUT, "unknown event format %u", out->format);
-	/* each field is checked as soon as it is read, so a message names the first fault */
+	/* each field is checked as soon as it is read, so a message names the first fault;
+	 * the checks are event_check_header's, field by field */
 	if (get_be(&r, 8, "seq", &out->seq, e) < 0)
 		return -1;
 	if (out->seq > EVENT_SEQ_MAX)
@@ -292,25 +368,52 @@ int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e)
 	if (out->time_ms < 0 || out->time_ms > EVENT_TIME_MAX)
 		return err_set(e, ERR_INPUT, "time_ms %" PRId64 " is out of range (0 to %lld)",
 			       out->time_ms, EVENT_TIME_MAX);
-	if (get_str(&r, "origin", out->origin, sizeof out->origin, e) < 0 ||
-	    check_origin(out->origin, strlen(out->origin), e) < 0 ||
-	    get_str(&r, "actor", out->actor, sizeof out->actor, e) < 0 ||
-	    check_token("actor", out->actor, strlen(out->actor), 1, e) < 0 ||
-	    get_str(&r, "kind", out->kind, sizeof out->kind, e) < 0 ||
-	    check_kind(out->kind, strlen(out->kind), e) < 0 ||
-	    get_be(&r, 2, "kind_version", &v, e) < 0)
+	if (get_str(&r, "origin", out->origin, sizeof out->origin, &len, e) < 0)
+		return -1;
+	if (!(m && len == m->origin_len && memcmp(out->origin, m->origin, len) == 0)) {
+		if (!origin_ok(out->origin, len))
+			return nul_fault("origin", out->origin, len, e)
+				       ? -1
+				       : must_fail(check_origin(out->origin, len, e), "origin", e);
+		if (m) {
+			memcpy(m->origin, out->origin, len + 1);
+			m->origin_len = len;
+		}
+	}
+	if (get_str(&r, "actor", out->actor, sizeof out->actor, &len, e) < 0)
+		return -1;
+	if (!token_ok(out->actor, len, 1))
+		return nul_fault("actor", out->actor, len, e)
+			       ? -1
+			       : must_fail(check_token("actor", out->actor, len, 1, e), "actor", e);
+	if (get_str(&r, "kind", out->kind, sizeof out->kind, &len, e) < 0)
+		return -1;
+	if (!(m && len == m->kind_len && memcmp(out->kind, m->kind, len) == 0)) {
+		if (!kind_ok(out->kind, len))
+			return nul_fault("kind", out->kind, len, e)
+				       ? -1
+				       : must_fail(check_kind(out->kind, len, e), "kind", e);
+		if (m) {
+			memcpy(m->kind, out->kind, len + 1);
+			m->kind_len = len;
+		}
+	}
+	if (get_be(&r, 2, "kind_version", &v, e) < 0)
 		return -1;
 	out->kind_version = (uint16_t)v;
 	if (out->kind_version < 1)
 		return err_set(e, ERR_INPUT, "kind_version must be at least 1");
-	if (get_str(&r, "subject", out->subject, sizeof out->subject, e) < 0 ||
-	    check_token("subject", out->subject, strlen(out->subject), 0, e) < 0 ||
-	    get_be(&r, 4, "key_id", &v, e) < 0)
+	if (get_str(&r, "subject", out->subject, sizeof out->subject, &len, e) < 0)
+		return -1;
+	if (!token_ok(out->subject, len, 0))
+		return nul_fault("subject", out->subject, len, e)
+			       ? -1
+			       : must_fail(check_token("subject", out->subject, len, 0, e), "subject",
+					   e);
+	if (get_be(&r, 4, "key_id", &v, e) < 0)
 		return -1;
 	out->key_id = (uint32_t)v;
 	if (get_be(&r, 4, "body_len", &v, e) < 0)
-		return -1;
-	if (event_check_header(out, e) < 0) /* the same rules as the encoder, once more */
 		return -1;
 	if (v > EVENT_BODY_MAX)
 		return err_set(e, ERR_INPUT, "body_len %" PRIu64 " is more than the cap of %zu", v,
@@ -333,6 +436,17 @@ int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e)
 			       out->body_len, SEALED_MIN);
 	}
 	return 0;
+}
+
+int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e)
+{
+	return decode(p, n, out, NULL, e);
+}
+
+int event_decode_memo(const uint8_t *p, size_t n, struct event *out, struct event_memo *m,
+		      struct err *e)
+{
+	return decode(p, n, out, m, e);
 }
 
 int event_write(const struct event *ev, struct buf *out, struct err *e)

@@ -89,6 +89,27 @@ int event_encode_canonical(const struct event *ev, const uint8_t *key, struct bu
 int event_decode(const uint8_t *p, size_t n, struct event *out, struct err *e);
 
 /*
+ * What event_decode_memo remembers between events: the last origin and kind that
+ * passed their checks (their bytes, not a verdict about later events). Start with
+ * EVENT_MEMO_INIT; one per thread (it is not shared).
+ */
+struct event_memo {
+	size_t origin_len, kind_len; /* 0: nothing remembered */
+	char origin[256];
+	char kind[65];
+};
+#define EVENT_MEMO_INIT { 0, 0, { 0 }, { 0 } }
+
+/*
+ * event_decode for a stream of events, as strict: an origin or kind whose bytes equal
+ * the last ones that passed their checks is not checked again (the checks depend on
+ * the bytes alone); any other is checked in full and, when it passes, remembered. The
+ * result, messages included, are those of event_decode.
+ */
+int event_decode_memo(const uint8_t *p, size_t n, struct event *out, struct event_memo *m,
+		      struct err *e);
+
+/*
  * Appends ev's stored bytes — header and the stored body as it is — to out: for a
  * decoded event exactly the bytes decoded. Used to re-emit an event and to check that
  * encode(decode(x)) = x. On failure out is left as it was.

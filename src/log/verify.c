@@ -61,15 +61,17 @@ static int range_root(const struct range *r, uint8_t out[MERKLE_HASH_LEN], struc
  * The event stream, on two threads. The calling thread reads events from the database
  * (SQLite stays on it: tile reads share the connection) into a batch; a worker thread
  * decodes each event of the batch and computes its leaf hash while the caller checks
- * the previous batch. Decoding and hashing are about half the work, so on two cores the
- * stream runs about twice as fast. Events the worker cannot vouch for (they do not
- * decode, name another origin, or are clear: their body may need more checks, such as
+ * an earlier batch. Batches go round a ring of VBATCH_RING: while the caller fills one
+ * and checks another, the worker has the rest queued, so neither thread waits on the
+ * other's reading or checking. Events the worker cannot vouch for (they do not decode,
+ * name another origin, or are clear: their body may need more checks, such as
  * blob.stored) are marked slow and handled on the caller's thread exactly as before, so
- * the messages and the order of the checks do not change. Memory: two batches of at
- * most VBATCH_EVENTS events or VBATCH_BYTES bytes (plus one event).
+ * the messages and the order of the checks do not change. Memory: VBATCH_RING batches
+ * of at most VBATCH_EVENTS events or VBATCH_BYTES bytes (plus one event).
  */
 #define VBATCH_EVENTS 2048
 #define VBATCH_BYTES ((size_t)2 << 20)
+#define VBATCH_RING 3
 
 struct vitem {
 	uint64_t seq;       /* from the database row */
@@ -89,13 +91,15 @@ struct vbatch {
 	struct err err;
 };
 
+/* Batch k (k = 0, 1, ...) lives in b[k % VBATCH_RING]; batches are posted, worked and
+ * consumed in order: consumed ≤ done ≤ posted, and posted < consumed + VBATCH_RING. */
 struct vpipe {
 	struct store_cursor *c;
 	const char *origin;
-	struct vbatch b[2];
-	int cur;         /* the batch the caller consumes */
+	struct vbatch b[VBATCH_RING];
+	uint64_t cur;    /* the batch the caller consumes (valid when cur < posted) */
 	size_t pos;      /* its next item */
-	int next_posted; /* b[1 - cur] is with the worker */
+	uint64_t posted; /* batches filled and handed to the worker (caller's) */
 	int eof;         /* the cursor ended (or failed: read_rc, read_err) */
 	int read_rc;
 	struct err read_err;
@@ -104,21 +108,24 @@ struct vpipe {
 	int have_thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct vbatch *todo; /* posted, not yet done */
+	uint64_t todo;   /* batches posted (under mu) */
+	uint64_t done;   /* batches worked (under mu) */
 	int stop;
 };
 
 /* Decodes and hashes every event of b (the worker's part). */
 static void vbatch_work(struct vbatch *b, const char *origin)
 {
+	struct event_memo memo = EVENT_MEMO_INIT;
+	size_t origin_len = strlen(origin);
 	b->rc = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		struct vitem *it = &b->items[i];
 		const uint8_t *d = b->data.data + it->off;
 		struct event ev;
 		struct err e = ERR_INIT;
-		it->slow = event_decode(d, it->len, &ev, &e) < 0 || ev.key_id == 0 ||
-			   strcmp(ev.origin, origin) != 0;
+		it->slow = event_decode_memo(d, it->len, &ev, &memo, &e) < 0 || ev.key_id == 0 ||
+			   memcmp(ev.origin, origin, origin_len + 1) != 0;
 		if (it->slow)
 			continue;
 		it->ev_seq = ev.seq;
@@ -137,15 +144,15 @@ static void *vworker_main(void *arg)
 	struct vpipe *p = arg;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->todo && !p->stop)
+		while (p->done == p->todo && !p->stop)
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (!p->todo)
+		if (p->done == p->todo)
 			break;
-		struct vbatch *b = p->todo;
+		struct vbatch *b = &p->b[p->done % VBATCH_RING];
 		pthread_mutex_unlock(&p->mu);
 		vbatch_work(b, p->origin);
 		pthread_mutex_lock(&p->mu);
-		p->todo = NULL;
+		p->done++;
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -180,24 +187,33 @@ static void vbatch_fill(struct vpipe *p, struct vbatch *b)
 	}
 }
 
-static void vpipe_post(struct vpipe *p, struct vbatch *b)
+/* Fills and posts batches while the ring has room (the batch being consumed stays). */
+static void vpipe_refill(struct vpipe *p)
 {
-	if (!p->have_thread) {
-		vbatch_work(b, p->origin);
-		return;
+	while (!p->eof && p->posted < p->cur + VBATCH_RING) {
+		struct vbatch *b = &p->b[p->posted % VBATCH_RING];
+		vbatch_fill(p, b);
+		if (b->n == 0)
+			break;
+		p->posted++;
+		if (!p->have_thread) {
+			vbatch_work(b, p->origin);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->todo = p->posted;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
 	}
-	pthread_mutex_lock(&p->mu);
-	p->todo = b;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 }
 
-static void vpipe_wait(struct vpipe *p)
+/* Waits until the worker has done batch k. */
+static void vpipe_wait(struct vpipe *p, uint64_t k)
 {
 	if (!p->have_thread)
 		return;
 	pthread_mutex_lock(&p->mu);
-	while (p->todo)
+	while (p->done <= k)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -208,13 +224,14 @@ static int vpipe_open(struct vpipe *p, struct store_cursor *c, const char *origi
 	memset(p, 0, sizeof *p);
 	p->c = c;
 	p->origin = origin;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < VBATCH_RING; i++) {
 		buf_init(&p->b[i].data, VBATCH_BYTES + EVENT_MAX);
 		p->b[i].items = mem_calloc(VBATCH_EVENTS, sizeof *p->b[i].items);
 		if (!p->b[i].items) {
-			mem_free(p->b[0].items);
-			buf_release(&p->b[0].data);
-			buf_release(&p->b[1].data);
+			for (int j = 0; j <= i; j++) {
+				mem_free(p->b[j].items);
+				buf_release(&p->b[j].data);
+			}
 			return err_nomem(e);
 		}
 	}
@@ -222,15 +239,9 @@ static int vpipe_open(struct vpipe *p, struct store_cursor *c, const char *origi
 	pthread_cond_init(&p->cv, NULL);
 	/* without a second thread, the caller does the worker's part itself */
 	p->have_thread = pthread_create(&p->th, NULL, vworker_main, p) == 0;
-	vbatch_fill(p, &p->b[0]);
-	vpipe_post(p, &p->b[0]);
-	vpipe_wait(p);
-	p->cur = 0;
-	if (!p->eof) {
-		vbatch_fill(p, &p->b[1]);
-		vpipe_post(p, &p->b[1]);
-		p->next_posted = 1;
-	}
+	vpipe_refill(p);
+	if (p->posted > 0)
+		vpipe_wait(p, 0);
 	return 0;
 }
 
@@ -238,32 +249,28 @@ static int vpipe_open(struct vpipe *p, struct store_cursor *c, const char *origi
 static int vpipe_next(struct vpipe *p, const struct vitem **it, const uint8_t **data,
 		      struct err *e)
 {
-	struct vbatch *b = &p->b[p->cur];
-	if (p->pos == b->n) {
-		if (b->rc < 0) {
+	struct vbatch *b = &p->b[p->cur % VBATCH_RING];
+	while (p->cur == p->posted || p->pos == b->n) {
+		if (p->cur < p->posted && b->rc < 0) {
 			*e = b->err;
 			return -1;
 		}
-		if (!p->next_posted) {
+		if (p->cur + 1 >= p->posted && p->eof) {
+			/* no batch after this one */
 			if (p->read_rc < 0) {
 				*e = p->read_err;
 				return -1;
 			}
+			p->cur = p->posted;
+			p->pos = 0;
 			return 0;
 		}
-		/* b is consumed: take the other batch, refill b and hand it to the worker */
-		vpipe_wait(p);
-		p->next_posted = 0;
-		p->cur = 1 - p->cur;
+		/* b is consumed: refill the ring (b's slot too), then take the next batch */
+		p->cur++;
 		p->pos = 0;
-		if (!p->eof) {
-			vbatch_fill(p, b);
-			vpipe_post(p, b);
-			p->next_posted = 1;
-		}
-		b = &p->b[p->cur];
-		if (b->n == 0)
-			return vpipe_next(p, it, data, e);
+		vpipe_refill(p);
+		vpipe_wait(p, p->cur);
+		b = &p->b[p->cur % VBATCH_RING];
 	}
 	*it = &b->items[p->pos++];
 	*data = b->data.data + (*it)->off;
@@ -274,7 +281,7 @@ static void vpipe_close(struct vpipe *p)
 {
 	if (p->have_thread) {
 		pthread_mutex_lock(&p->mu);
-		while (p->todo)
+		while (p->done < p->todo)
 			pthread_cond_wait(&p->cv, &p->mu);
 		p->stop = 1;
 		pthread_cond_broadcast(&p->cv);
@@ -283,7 +290,7 @@ static void vpipe_close(struct vpipe *p)
 	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < VBATCH_RING; i++) {
 		mem_free(p->b[i].items);
 		buf_release(&p->b[i].data);
 	}

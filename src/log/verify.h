@@ -6,8 +6,9 @@
  *      keys/node.pub, its origin, and that the stored tree (tiles) has that root at that
  *      size; the latest stored checkpoint must cover exactly the stored events;
  *   2. streams every event in seq order (a statement cursor read in batches of at most
- *      2048 events; a second thread decodes and leaf-hashes the next batch while this
- *      one is checked, in order): seq continuity 0, 1, 2, …; the envelope decodes strictly (event_decode),
+ *      2048 events, three in a ring; a second thread decodes and leaf-hashes the next
+ *      batches while this thread reads one and checks another, in order): seq
+ *      continuity 0, 1, 2, …; the envelope decodes strictly (event_decode_memo),
  *      names this origin and this seq, and its time does not go backwards; its leaf hash
  *      equals the one the tiles commit to; the tree rebuilt from the events alone
  *      (a compact range of at most 64 hashes) has each checkpoint's root at its size;

@@ -28,7 +28,9 @@
 #include "commands.h"
 #include "log/keys.h"
 #include "log/node.h"
+#include "office/booklets.h"
 #include "office/config.h"
+#include "office/datapage.h"
 #include "office/officers.h"
 #include "office/server.h"
 #include "util/alloc.h"
@@ -351,6 +353,8 @@ static const struct cli_command office_commands[] = {
 	{ "serve", cmd_office_serve, "run the office's HTTP server (officers' and public listeners)" },
 	{ "routes", cmd_office_routes, "print the HTTP route table" },
 	{ "user", cmd_office_user, "officers: add, list, disable, passwd, totp-reset" },
+	{ "booklets", cmd_office_booklets, "blank booklet stock: add a received range, stock" },
+	{ "datapage", cmd_office_datapage, "render a TD3 data page to PDF/PNG (debugging aid)" },
 	{ NULL, NULL, NULL },
 };
 

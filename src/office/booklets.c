@@ -1,0 +1,709 @@
+/*
+ * booklets — booklet stock kinds, projections and operations (see booklets.h).
+ *
+ * Handlers read only the event and the tables (rebuild gives identical rows) and refuse
+ * every transition booklets.h does not allow, so the log cannot hold a booklet used
+ * twice even if an operation had a bug.
+ */
+#include "office/booklets.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/db.h"
+#include "log/kinds.h"
+#include "office/appid.h"
+#include "office/auth.h"
+#include "util/alloc.h"
+
+static const char *const state_names[BOOKLET_STATE_COUNT] = {
+	"received", "available", "used", "spoiled", "destroyed", "voided",
+};
+
+const char *booklet_state_name(enum booklet_state s)
+{
+	return (unsigned)s < BOOKLET_STATE_COUNT ? state_names[s] : NULL;
+}
+
+const char *booklet_reason_name(enum booklet_reason r)
+{
+	switch (r) {
+	case BK_OK: return "ok";
+	case BK_INVALID_INPUT: return "invalid-input";
+	case BK_NOT_FOUND: return "not-found";
+	case BK_INVALID_STATE: return "invalid-state";
+	case BK_DUPLICATE: return "booklet-exists";
+	case BK_SEPARATION: return "separation-of-duties";
+	case BK_NO_STOCK: return "no-stock";
+	case BK_APP_HAS_BOOKLET: return "application-has-booklet";
+	}
+	return "unknown";
+}
+
+int booklet_number_valid(const char *s)
+{
+	if (!s || strlen(s) != BOOKLET_NUMBER_LEN || s[0] < 'A' || s[0] > 'Z')
+		return 0;
+	for (int i = 1; i < BOOKLET_NUMBER_LEN; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* The number `off` places after first, into out (9 bytes); -1 past X9999999. */
+static int number_add(const char *first, long off, char out[BOOKLET_NUMBER_LEN + 1])
+{
+	long v = strtol(first + 1, NULL, 10) + off;
+	if (v < 0 || v > 9999999)
+		return -1;
+	out[0] = first[0];
+	for (int i = BOOKLET_NUMBER_LEN - 1; i >= 1; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+	out[BOOKLET_NUMBER_LEN] = '\0';
+	return 0;
+}
+
+/* "officer:<u>" or "cli:<u>", printable ASCII without spaces, ≤ 200 bytes. */
+static int principal_ok(const char *a)
+{
+	if (!a || strlen(a) > 200)
+		return 0;
+	const char *rest = strncmp(a, "officer:", 8) == 0 ? a + 8
+			   : strncmp(a, "cli:", 4) == 0 ? a + 4 : NULL;
+	if (!rest || !*rest)
+		return 0;
+	for (const char *p = a; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7F)
+			return 0;
+	return 1;
+}
+
+static int text_ok(const char *s, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
+			return 0;
+		n += (c & 0xC0) != 0x80;
+	}
+	return n >= 1 && n <= max;
+}
+
+/* ---- body schemas: one small table-driven checker ---- */
+
+enum btype { B_NUMBER, B_COUNT, B_PRINCIPAL, B_NOTE, B_APP, B_OFFICERS };
+
+struct bfield {
+	const char *name;
+	enum btype type;
+	int required;
+};
+
+struct bschema {
+	const char *kind;
+	const struct bfield *fields;
+	size_t n;
+};
+
+static int check_value(const char *kind, const struct bfield *f, const json_t *v,
+		       struct err *e)
+{
+	const char *s = json_string_value(v);
+	switch (f->type) {
+	case B_NUMBER:
+		if (booklet_number_valid(s))
+			return 0;
+		return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number (one letter "
+			       "and seven digits)", kind, f->name);
+	case B_COUNT:
+		if (json_is_integer(v) && json_integer_value(v) >= 1 &&
+		    json_integer_value(v) <= BOOKLET_RANGE_MAX)
+			return 0;
+		return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from 1 to %d", kind,
+			       f->name, BOOKLET_RANGE_MAX);
+	case B_PRINCIPAL:
+		if (principal_ok(s))
+			return 0;
+		return err_set(e, ERR_INPUT, "%s: field '%s' must be 'officer:<username>' or "
+			       "'cli:<user>'", kind, f->name);
+	case B_NOTE:
+		if (s && text_ok(s, 500))
+			return 0;
+		return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of 1 to 500 "
+			       "characters", kind, f->name);
+	case B_APP:
+		if (s && appid_valid(s, 'A'))
+			return 0;
+		return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid application id", kind,
+			       f->name);
+	case B_OFFICERS: {
+		const char *a = json_string_value(json_array_get(v, 0));
+		const char *b = json_string_value(json_array_get(v, 1));
+		if (!json_is_array(v) || json_array_size(v) != 2 || !a || !b ||
+		    !auth_username_valid(a) || !auth_username_valid(b))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of two officer "
+				       "usernames", kind, f->name);
+		if (strcmp(a, b) == 0)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must name two distinct officers",
+				       kind, f->name);
+		return 0;
+	}
+	}
+	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
+}
+
+static int bschema_check(const struct bschema *s, const json_t *body, struct err *e)
+{
+	size_t present = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const json_t *v = json_object_get(body, s->fields[i].name);
+		if (!v) {
+			if (s->fields[i].required)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind,
+					       s->fields[i].name);
+			continue;
+		}
+		present++;
+		if (check_value(s->kind, &s->fields[i], v, e) < 0)
+			return -1;
+	}
+	if (json_object_size(body) != present)
+		return err_set(e, ERR_INPUT, "%s: unknown field in body", s->kind);
+	return 0;
+}
+
+static const struct bfield f_received[] = {
+	{ "count", B_COUNT, 1 }, { "first", B_NUMBER, 1 }, { "received_by", B_PRINCIPAL, 1 },
+};
+static const struct bfield f_confirmed[] = {
+	{ "confirmed_by", B_PRINCIPAL, 1 }, { "first", B_NUMBER, 1 },
+};
+static const struct bfield f_used[] = { { "app", B_APP, 1 }, { "number", B_NUMBER, 1 } };
+static const struct bfield f_spoiled[] = {
+	{ "app", B_APP, 0 }, { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 },
+};
+static const struct bfield f_destroyed[] = {
+	{ "number", B_NUMBER, 1 }, { "officers", B_OFFICERS, 1 },
+};
+static const struct bfield f_voided[] = { { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 } };
+
+#define BSCHEMA(k, f) { k, f, sizeof f / sizeof f[0] }
+static const struct bschema schemas[] = {
+	BSCHEMA("booklet.range_received", f_received),
+	BSCHEMA("booklet.range_confirmed", f_confirmed),
+	BSCHEMA("booklet.used", f_used),
+	BSCHEMA("booklet.spoiled", f_spoiled),
+	BSCHEMA("booklet.destruction_confirmed", f_destroyed),
+	BSCHEMA("booklet.voided", f_voided),
+};
+
+#define CHECKER(i)                                                        \
+	static int check_##i(const json_t *b, struct err *e)             \
+	{                                                                 \
+		return bschema_check(&schemas[i], b, e);                  \
+	}
+CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5)
+
+/* ---- projections ---- */
+
+static const struct kind_table booklet_tables[] = {
+	{ "booklet_ranges",
+	  "CREATE TABLE IF NOT EXISTS booklet_ranges ("
+	  " first TEXT PRIMARY KEY, count INTEGER NOT NULL, received_by TEXT NOT NULL,"
+	  " received_seq INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+	  " confirmed_by TEXT, confirmed_seq INTEGER) WITHOUT ROWID" },
+	{ "booklets",
+	  "CREATE TABLE IF NOT EXISTS booklets ("
+	  " number TEXT PRIMARY KEY, range_first TEXT NOT NULL,"
+	  " state TEXT NOT NULL CHECK (state IN ('received', 'available', 'used', 'spoiled',"
+	  " 'destroyed', 'voided')),"
+	  " app TEXT, used_seq INTEGER, spoiled_reason TEXT, spoiled_by TEXT,"
+	  " destroyed_by TEXT, voided_reason TEXT,"
+	  " updated_seq INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE UNIQUE INDEX IF NOT EXISTS booklets_used_app ON booklets (app)"
+	  " WHERE state = 'used';"
+	  "CREATE INDEX IF NOT EXISTS booklets_state ON booklets (state, number);" },
+};
+
+static const char *str(const json_t *b, const char *k)
+{
+	return json_string_value(json_object_get(b, k));
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, e, what);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* The booklet's state (and app) into state/app; 1 found, 0 none, -1 error. */
+static int load(sqlite3 *db, const char *number, char state[16], char app[40], struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT state, app FROM booklets WHERE number = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret = 0;
+	if (rc == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		const char *a = (const char *)sqlite3_column_text(st, 1);
+		snprintf(state, 16, "%s", s ? s : "");
+		snprintf(app, 40, "%s", a ? a : "");
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_error(db, e, "reading the booklets table");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const from_spoil[] = { "received", "available", "used", NULL };
+static const char *const from_void[] = { "received", "available", NULL };
+static const char *const from_destroy[] = { "spoiled", NULL };
+static const char *const from_use[] = { "available", NULL };
+
+/* Moves number from one of `from` to `to`, also setting `set` (its parameters ?4, ?5,
+ * ?6 are v1, v2, v3; NULL binds SQL NULL). */
+static int move(sqlite3 *db, const struct event *ev, const char *number,
+		const char *const *from, const char *to, const char *set, const char *v1,
+		const char *v2, const char *v3, struct err *e)
+{
+	char state[16], app[40];
+	int r = load(db, number, state, app, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(e, ERR_INPUT, "%s: booklet %s is not in stock", ev->kind, number);
+	if (!in_list(state, from))
+		return err_set(e, ERR_INPUT, "%s: not allowed for booklet %s in state '%s'",
+			       ev->kind, number, state);
+	char sql[300];
+	snprintf(sql, sizeof sql, "UPDATE booklets SET state = ?1, updated_seq = ?2,"
+		 " updated_ms = ?3%s%s WHERE number = ?7", set ? ", " : "", set ? set : "");
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 3, ev->time_ms);
+	bind_str(st, 4, v1);
+	bind_str(st, 5, v2);
+	bind_str(st, 6, v3);
+	sqlite3_bind_text(st, 7, number, -1, SQLITE_TRANSIENT);
+	return step_done(db, st, ev->kind, e);
+}
+
+static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *first = str(b, "first");
+	long count = (long)json_integer_value(json_object_get(b, "count"));
+	if (strcmp(str(b, "received_by"), ev->actor) != 0)
+		return err_set(e, ERR_INPUT, "%s: 'received_by' must be the event's actor", ev->kind);
+	char last[BOOKLET_NUMBER_LEN + 1];
+	if (number_add(first, count - 1, last) < 0)
+		return err_set(e, ERR_INPUT, "%s: the range passes %c9999999", ev->kind, first[0]);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
+			   " received_ms) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	bind_str(st, 1, first);
+	sqlite3_bind_int64(st, 2, count);
+	bind_str(st, 3, ev->actor);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 5, ev->time_ms);
+	if (step_done(db, st, ev->kind, e) < 0)
+		return -1;
+	if (db_prepare(db, "INSERT INTO booklets (number, range_first, state, updated_seq,"
+			   " updated_ms) VALUES (?, ?, 'received', ?, ?)", &st, e) < 0)
+		return -1;
+	for (long i = 0; i < count; i++) {
+		char num[BOOKLET_NUMBER_LEN + 1];
+		number_add(first, i, num);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, num, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, first, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->seq);
+		sqlite3_bind_int64(st, 4, ev->time_ms);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_error(db, e, "booklet.range_received");
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *first = str(b, "first"), *by = str(b, "confirmed_by");
+	if (strcmp(by, ev->actor) != 0 || strncmp(by, "officer:", 8) != 0)
+		return err_set(e, ERR_INPUT, "%s: 'confirmed_by' must be the event's actor, an "
+			       "officer", ev->kind);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT received_by, confirmed_by IS NOT NULL FROM booklet_ranges"
+			   " WHERE first = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int same = rc == SQLITE_ROW &&
+		   strcmp((const char *)sqlite3_column_text(st, 0), by) == 0;
+	int done = rc == SQLITE_ROW && sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE
+		       ? err_set(e, ERR_INPUT, "%s: no range starts at %s", ev->kind, first)
+		       : db_error(db, e, ev->kind);
+	if (same)
+		return err_set(e, ERR_INPUT, "%s: the officer who received range %s may not "
+			       "confirm it", ev->kind, first);
+	if (done)
+		return err_set(e, ERR_INPUT, "%s: range %s is confirmed already", ev->kind, first);
+	if (db_prepare(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
+			   " WHERE first = ?", &st, e) < 0)
+		return -1;
+	bind_str(st, 1, by);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
+	bind_str(st, 3, first);
+	if (step_done(db, st, ev->kind, e) < 0)
+		return -1;
+	/* booklets voided or spoiled before the confirmation stay so */
+	if (db_prepare(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
+			   " updated_ms = ? WHERE range_first = ? AND state = 'received'", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 2, ev->time_ms);
+	bind_str(st, 3, first);
+	return step_done(db, st, ev->kind, e);
+}
+
+static int p_used(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	char seq[24];
+	snprintf(seq, sizeof seq, "%llu", (unsigned long long)ev->seq);
+	return move(db, ev, str(b, "number"), from_use, "used",
+		    "app = ?4, used_seq = CAST(?5 AS INTEGER)", str(b, "app"), seq, NULL, e);
+}
+
+static int p_spoiled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *number = str(b, "number"), *app = str(b, "app");
+	char state[16], cur[40];
+	int r = load(db, number, state, cur, e);
+	if (r < 0)
+		return -1;
+	if (r == 1 && app && cur[0] && strcmp(cur, app) != 0)
+		return err_set(e, ERR_INPUT, "%s: booklet %s was used by another application",
+			       ev->kind, number);
+	/* the row keeps the app that used it; a blank spoiled for an app records that one */
+	return move(db, ev, number, from_spoil, "spoiled",
+		    "spoiled_reason = ?4, spoiled_by = ?5, app = coalesce(app, ?6)",
+		    str(b, "reason"), ev->actor, app, e);
+}
+
+static int p_destroyed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	char *officers = json_dumps(json_object_get(b, "officers"), JSON_COMPACT);
+	if (!officers)
+		return err_nomem(e);
+	int rc = move(db, ev, str(b, "number"), from_destroy, "destroyed", "destroyed_by = ?4",
+		      officers, NULL, NULL, e);
+	mem_free(officers); /* jansson allocates through mem_alloc (canon_init) */
+	return rc;
+}
+
+static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	return move(db, ev, str(b, "number"), from_void, "voided", "voided_reason = ?4",
+		    str(b, "reason"), NULL, NULL, e);
+}
+
+static const struct kind_def booklet_kinds[] = {
+	{ "booklet.range_received", 1, 1, check_0, p_received },
+	{ "booklet.range_confirmed", 1, 1, check_1, p_confirmed },
+	{ "booklet.used", 1, 1, check_2, p_used },
+	{ "booklet.spoiled", 1, 0, check_3, p_spoiled },
+	{ "booklet.destruction_confirmed", 1, 1, check_4, p_destroyed },
+	{ "booklet.voided", 1, 0, check_5, p_voided },
+};
+
+_Static_assert(sizeof booklet_kinds / sizeof booklet_kinds[0] ==
+	       sizeof schemas / sizeof schemas[0], "one kind per schema, in the same order");
+
+static const struct kind_set booklet_set = {
+	"booklets", booklet_kinds, sizeof booklet_kinds / sizeof booklet_kinds[0],
+	booklet_tables, sizeof booklet_tables / sizeof booklet_tables[0],
+};
+
+int booklets_register_kinds(void)
+{
+	return kinds_register(&booklet_set);
+}
+
+/* ---- operations ---- */
+
+static int refuse(struct booklet_hdr *h, enum booklet_reason r, struct err *e,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int refuse(struct booklet_hdr *h, enum booklet_reason r, struct err *e,
+		  const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	h->reason = r;
+	return err_set(e, ERR_INPUT, "%s", msg);
+}
+
+static int begin(struct booklet_hdr *h, struct err *e)
+{
+	h->reason = BK_OK;
+	h->seq = 0;
+	if (!principal_ok(h->actor))
+		return refuse(h, BK_INVALID_INPUT, e, "actor must be 'officer:<username>' or "
+			      "'cli:<user>'");
+	return 0;
+}
+
+/* Appends kind v1 (body taken) under subject "booklet:<key>". */
+static int append(struct writer_txn *tx, struct booklet_hdr *h, const char *kind,
+		  const char *key, json_t *body, struct err *e)
+{
+	if (!body)
+		return err_nomem(e);
+	char subject[40];
+	snprintf(subject, sizeof subject, "booklet:%s", key);
+	int rc = writer_txn_append_json(tx, h->actor, kind, 1, subject, body, &h->seq, e);
+	json_decref(body);
+	if (rc < 0 && h->reason == BK_OK && e->code == ERR_INPUT)
+		h->reason = BK_INVALID_INPUT;
+	return rc;
+}
+
+/* Loads a booklet for an op: BK_NOT_FOUND when there is none. */
+static int need(struct writer_txn *tx, struct booklet_hdr *h, const char *number,
+		char state[16], char app[40], struct err *e)
+{
+	if (!booklet_number_valid(number))
+		return refuse(h, BK_INVALID_INPUT, e, "booklet number must be one letter and seven "
+			      "digits");
+	int r = load(writer_txn_db(tx), number, state, app, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return refuse(h, BK_NOT_FOUND, e, "booklet %s is not in stock", number);
+	return 0;
+}
+
+int booklet_receive(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_receive *o = arg;
+	if (begin(&o->hdr, e) < 0)
+		return -1;
+	if (!booklet_number_valid(o->first))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "first booklet number must be one "
+			      "letter and seven digits");
+	char last[BOOKLET_NUMBER_LEN + 1];
+	if (o->count < 1 || o->count > BOOKLET_RANGE_MAX)
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "count must be 1 to %d",
+			      BOOKLET_RANGE_MAX);
+	if (number_add(o->first, o->count - 1, last) < 0)
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "the range %s + %d passes %c9999999",
+			      o->first, o->count, o->first[0]);
+	sqlite3 *db = writer_txn_db(tx);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT min(number), count(*) FROM booklets WHERE number BETWEEN ?"
+			   " AND ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, o->first, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, last, -1, SQLITE_STATIC);
+	char taken[BOOKLET_NUMBER_LEN + 1] = "";
+	long long n = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_int64(st, 1)) > 0)
+		snprintf(taken, sizeof taken, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (n > 0)
+		return refuse(&o->hdr, BK_DUPLICATE, e, "%lld booklet(s) of %s-%s are recorded "
+			      "already (the first: %s)", n, o->first, last, taken);
+	return append(tx, &o->hdr, "booklet.range_received", o->first,
+		      json_pack("{s:i, s:s, s:s}", "count", o->count, "first", o->first,
+				"received_by", o->hdr.actor), e);
+}
+
+int booklet_confirm_range(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_confirm *o = arg;
+	if (begin(&o->hdr, e) < 0)
+		return -1;
+	if (strncmp(o->hdr.actor, "officer:", 8) != 0)
+		return refuse(&o->hdr, BK_SEPARATION, e, "a booklet range is confirmed by an "
+			      "officer");
+	if (!booklet_number_valid(o->first))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "first booklet number must be one "
+			      "letter and seven digits");
+	sqlite3 *db = writer_txn_db(tx);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT received_by, confirmed_by FROM booklet_ranges WHERE"
+			   " first = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, o->first, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	char by[256] = "", confirmed[256] = "";
+	if (rc == SQLITE_ROW) {
+		snprintf(by, sizeof by, "%s", (const char *)sqlite3_column_text(st, 0));
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+		snprintf(confirmed, sizeof confirmed, "%s", c ? c : "");
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? refuse(&o->hdr, BK_NOT_FOUND, e, "no booklet range "
+						  "starts at %s", o->first)
+		       : db_error(db, e, "reading booklet_ranges");
+	if (strcmp(by, o->hdr.actor) == 0)
+		return refuse(&o->hdr, BK_SEPARATION, e, "%s received range %s: a second officer "
+			      "must confirm it", o->hdr.actor, o->first);
+	if (confirmed[0])
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "range %s was confirmed by %s already",
+			      o->first, confirmed);
+	return append(tx, &o->hdr, "booklet.range_confirmed", o->first,
+		      json_pack("{s:s, s:s}", "confirmed_by", o->hdr.actor, "first", o->first), e);
+}
+
+int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_take *o = arg;
+	o->number[0] = '\0';
+	if (begin(&o->hdr, e) < 0)
+		return -1;
+	if (!o->app || !appid_valid(o->app, 'A'))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "application id is malformed");
+	sqlite3 *db = writer_txn_db(tx);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT number FROM booklets WHERE app = ? AND state = 'used'", &st,
+		       e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, o->app, -1, SQLITE_STATIC);
+	char held[BOOKLET_NUMBER_LEN + 1] = "";
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(held, sizeof held, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (held[0])
+		return refuse(&o->hdr, BK_APP_HAS_BOOKLET, e, "application %s uses booklet %s: "
+			      "spoil it before taking another", o->app, held);
+	if (db_prepare(db, "SELECT number FROM booklets WHERE state = 'available'"
+			   " ORDER BY number LIMIT 1", &st, e) < 0)
+		return -1;
+	char number[BOOKLET_NUMBER_LEN + 1] = "";
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(number, sizeof number, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "reading the booklets table");
+	if (!number[0])
+		return refuse(&o->hdr, BK_NO_STOCK, e, "no booklet is available: receive a range "
+			      "and have a second officer confirm it");
+	if (append(tx, &o->hdr, "booklet.used", number,
+		   json_pack("{s:s, s:s}", "app", o->app, "number", number), e) < 0)
+		return -1;
+	memcpy(o->number, number, sizeof number);
+	return 0;
+}
+
+int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_spoil *o = arg;
+	char state[16], app[40];
+	if (begin(&o->hdr, e) < 0 || need(tx, &o->hdr, o->number, state, app, e) < 0)
+		return -1;
+	if (!in_list(state, from_spoil))
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a received, "
+			      "available or used booklet can be spoiled", o->number, state);
+	if (o->app && app[0] && strcmp(o->app, app) != 0)
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is used by another "
+			      "application", o->number);
+	if (!o->reason || !text_ok(o->reason, 500))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
+	json_t *b = json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason);
+	if (b && o->app)
+		json_object_set_new(b, "app", json_string(o->app));
+	return append(tx, &o->hdr, "booklet.spoiled", o->number, b, e);
+}
+
+int booklet_confirm_destruction(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_destroy *o = arg;
+	char state[16], app[40];
+	if (begin(&o->hdr, e) < 0 || need(tx, &o->hdr, o->number, state, app, e) < 0)
+		return -1;
+	if (!o->officers[0] || !o->officers[1] || !auth_username_valid(o->officers[0]) ||
+	    !auth_username_valid(o->officers[1]))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "a destruction names two officers' "
+			      "usernames");
+	if (strcmp(o->officers[0], o->officers[1]) == 0)
+		return refuse(&o->hdr, BK_SEPARATION, e, "a destruction is confirmed by two "
+			      "distinct officers");
+	if (strcmp(state, "spoiled") != 0)
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a spoiled "
+			      "booklet is destroyed", o->number, state);
+	return append(tx, &o->hdr, "booklet.destruction_confirmed", o->number,
+		      json_pack("{s:s, s:[s, s]}", "number", o->number, "officers",
+				o->officers[0], o->officers[1]), e);
+}
+
+int booklet_void(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct booklet_void *o = arg;
+	char state[16], app[40];
+	if (begin(&o->hdr, e) < 0 || need(tx, &o->hdr, o->number, state, app, e) < 0)
+		return -1;
+	if (!in_list(state, from_void))
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a received "
+			      "or available booklet can be voided", o->number, state);
+	if (!o->reason || !text_ok(o->reason, 500))
+		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
+	return append(tx, &o->hdr, "booklet.voided", o->number,
+		      json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason), e);
+}
+
+int booklet_stock(sqlite3 *db, struct booklet_stock *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT state, count(*) FROM booklets GROUP BY state", &st, e) < 0)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+		for (int i = 0; i < BOOKLET_STATE_COUNT; i++)
+			if (s && strcmp(s, state_names[i]) == 0)
+				out->count[i] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, e, "reading the booklets table");
+	return 0;
+}

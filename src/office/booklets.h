@@ -1,0 +1,124 @@
+/*
+ * booklets — the office's stock of blank passport booklets as events in the office log
+ * (docs/PERSONALIZATION.md, issue 6). A booklet's pre-printed number is the passport
+ * number: one upper-case letter and seven digits ("X1234567").
+ *
+ * Kinds (the "booklets" kind set, booklets_register_kinds; src/main.c registers it):
+ *
+ *   booklet.range_received v1 (clear)  {first, count, received_by}
+ *   booklet.range_confirmed v1 (clear) {first, confirmed_by}
+ *   booklet.used v1 (clear)            {number, app}
+ *   booklet.spoiled v1 (sealed)        {number, reason, app?}
+ *   booklet.destruction_confirmed v1 (clear) {number, officers: [two usernames]}
+ *   booklet.voided v1 (sealed)         {number, reason}
+ *
+ * received_by and confirmed_by are principals in the event-actor form ("officer:<u>" or
+ * "cli:<os user>") and must equal the event's actor; the confirmation must come from an
+ * officer other than the one who received the range. Spoiled and voided bodies are
+ * sealed because their free-text reason may name a person; the others hold no personal
+ * data and stay readable to a log verifier (stock can be reconciled without the key).
+ *
+ * Projection tables: booklet_ranges(first, count, received_by, confirmed_by, …) and
+ * booklets(number PRIMARY KEY, range_first, state, app, …) with the state one of
+ *
+ *   received ──range confirmed──▶ available ──used──▶ used ──spoiled──▶ spoiled
+ *       │                            │                                     │
+ *       └────── voided ◀─────────────┘      (received/available may be    destruction
+ *                                            spoiled too: a damaged blank) confirmed
+ *                                                                          ▼
+ *                                                                      destroyed
+ *
+ * A partial UNIQUE index allows one 'used' booklet per application. Handlers re-check
+ * every transition, so the log cannot hold a booklet used twice; rebuild gives the same
+ * rows.
+ *
+ * Operations are writer callbacks (log/writer.h writer_fn) like the workflow's: fill
+ * the op struct, writer_submit(w, booklet_<op>, &op, NULL, e), read the outputs. On a
+ * refusal they return -1 with ERR_INPUT and hdr.reason set. booklet_take_next may also
+ * be called directly from another operation's callback with its writer_txn (the
+ * personalization will): it picks the lowest-numbered 'available' booklet and appends
+ * booklet.used in that same transaction, so concurrent requests, serialised by the
+ * writer, never get the same booklet.
+ *
+ * Ownership: op structs and their strings are the caller's; outputs are fixed arrays.
+ * Errors: ERR_INPUT (refusals), ERR_IO (SQLite), ERR_NOMEM.
+ */
+#ifndef PASPOR_OFFICE_BOOKLETS_H
+#define PASPOR_OFFICE_BOOKLETS_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "log/writer.h"
+#include "util/err.h"
+
+#define BOOKLET_NUMBER_LEN 8        /* "X1234567" */
+#define BOOKLET_RANGE_MAX 10000     /* booklets in one received range */
+
+enum booklet_reason {
+	BK_OK = 0,
+	BK_INVALID_INPUT,  /* 422: a field is missing or malformed */
+	BK_NOT_FOUND,      /* 404: no such booklet or range */
+	BK_INVALID_STATE,  /* 409: not allowed from the booklet's (range's) state */
+	BK_DUPLICATE,      /* 409: a number of the range is recorded already */
+	BK_SEPARATION,     /* 403: the receiving officer may not confirm; two distinct
+			      officers confirm a destruction */
+	BK_NO_STOCK,       /* 409: no available booklet of a confirmed range */
+	BK_APP_HAS_BOOKLET,/* 409: the application already uses a booklet */
+};
+const char *booklet_reason_name(enum booklet_reason r); /* "no-stock", … (stable) */
+
+enum booklet_state {
+	BOOKLET_RECEIVED, BOOKLET_AVAILABLE, BOOKLET_USED, BOOKLET_SPOILED,
+	BOOKLET_DESTROYED, BOOKLET_VOIDED, BOOKLET_STATE_COUNT
+};
+/* "received", "available", …; NULL out of range. */
+const char *booklet_state_name(enum booklet_state s);
+
+/* 1 when s is one upper-case letter and seven digits. */
+int booklet_number_valid(const char *s);
+
+/* Registers the booklets kind set (idempotent); -1 only if the registry is full. */
+int booklets_register_kinds(void);
+
+struct booklet_hdr {
+	const char *actor;          /* in: "officer:<username>" or "cli:<user>" */
+	enum booklet_reason reason; /* out */
+	uint64_t seq;               /* out: the event appended */
+};
+
+/* Records count (1 … BOOKLET_RANGE_MAX) booklets first, first+1, … as received by
+ * the actor (received_by). None of the numbers may be recorded already. */
+struct booklet_receive { struct booklet_hdr hdr; const char *first; int count; };
+int booklet_receive(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Confirms the range starting at first: an officer other than the receiver. */
+struct booklet_confirm { struct booklet_hdr hdr; const char *first; };
+int booklet_confirm_range(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Takes the next available booklet of a confirmed range for app (booklet.used). */
+struct booklet_take { struct booklet_hdr hdr; const char *app; char number[BOOKLET_NUMBER_LEN + 1]; };
+int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Spoils a booklet (received, available or used; app, when given, must be the one
+ * that used it). */
+struct booklet_spoil { struct booklet_hdr hdr; const char *number, *reason, *app; };
+int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Confirms the destruction of a spoiled booklet by two distinct officers (usernames). */
+struct booklet_destroy { struct booklet_hdr hdr; const char *number; const char *officers[2]; };
+int booklet_confirm_destruction(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Voids a received or available booklet (lost, stolen, damaged in delivery). */
+struct booklet_void { struct booklet_hdr hdr; const char *number, *reason; };
+int booklet_void(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Stock levels: booklets per state (through any connection). */
+struct booklet_stock { long long count[BOOKLET_STATE_COUNT]; };
+int booklet_stock(sqlite3 *db, struct booklet_stock *out, struct err *e);
+
+/* `paspor office booklets` (cmd_booklets.c). */
+int cmd_office_booklets(int argc, char **argv);
+
+#endif
