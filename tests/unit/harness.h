@@ -34,7 +34,7 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 int test_failed(void);
 /* "<shared testdata>/<rel>" in a static buffer; PASPOR_TESTDATA overrides the folder. */
 const char *test_data_path(const char *rel);
-/* A fresh temporary folder for this case (removed when the case ends). */
+/* A fresh temporary folder for this case (removed when the case ends); thread-safe. */
 const char *test_tmpdir(void);
 
 #define TEST(name)                                                                   \

@@ -1,6 +1,7 @@
 /* The unit-test runner: see harness.h. */
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,9 @@ const char *test_data_path(const char *rel)
 
 const char *test_tmpdir(void)
 {
+	/* cases may call it from several threads at once: make the folder once */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&lock);
 	if (!tmpdir[0]) {
 		const char *base = getenv("TMPDIR");
 		snprintf(tmpdir, sizeof tmpdir, "%s/paspor-unit-XXXXXX", base ? base : "/tmp");
@@ -58,6 +62,7 @@ const char *test_tmpdir(void)
 			exit(1);
 		}
 	}
+	pthread_mutex_unlock(&lock);
 	return tmpdir;
 }
 
