@@ -10,40 +10,10 @@
 
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
-#include <jpeglib.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "office/datapage.h"
-
-static unsigned char *jpeg(unsigned long *len)
-{
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr jerr;
-	c.err = jpeg_std_error(&jerr);
-	jpeg_create_compress(&c);
-	unsigned char *out = NULL;
-	*len = 0;
-	jpeg_mem_dest(&c, &out, len);
-	c.image_width = 240;
-	c.image_height = 320;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&c);
-	jpeg_start_compress(&c, TRUE);
-	unsigned char row[240 * 3];
-	while (c.next_scanline < 320) {
-		for (unsigned x = 0; x < 240; x++) {
-			row[3 * x] = (unsigned char)x;
-			row[3 * x + 1] = (unsigned char)(c.next_scanline / 2);
-			row[3 * x + 2] = 120;
-		}
-		JSAMPROW r = row;
-		jpeg_write_scanlines(&c, &r, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	return out;
-}
 
 static unsigned be32(const uint8_t *p)
 {
@@ -71,7 +41,7 @@ TEST(datapage_png_size_pdf_and_mrz)
 	CHECK_STR_EQ(d.full_name, "SITI AMINAH RAHMAT");
 	CHECK_STR_EQ(d.nationality, "INDONESIA");
 	unsigned long len;
-	unsigned char *photo = jpeg(&len);
+	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
 	d.photo = photo;
 	d.photo_len = len;
 	struct buf pdf, png;

@@ -4,6 +4,7 @@
 
 #include <jpeglib.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "icao/face.h"
 #include "icao/lds.h"
@@ -12,33 +13,6 @@
 
 static const char mrz88[] = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
 			    "L898902C36UTO7408122F1204159ZE184226B<<<<<10";
-
-/* A small synthetic JPEG (no person in it) made with libjpeg; caller frees with free(). */
-static unsigned char *make_jpeg(unsigned w, unsigned h, int comps, unsigned long *len)
-{
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr m;
-	unsigned char *out = NULL;
-	c.err = jpeg_std_error(&m);
-	jpeg_create_compress(&c);
-	jpeg_mem_dest(&c, &out, len);
-	c.image_width = w;
-	c.image_height = h;
-	c.input_components = comps;
-	c.in_color_space = comps == 3 ? JCS_RGB : JCS_GRAYSCALE;
-	jpeg_set_defaults(&c);
-	jpeg_start_compress(&c, TRUE);
-	unsigned char row[3 * 256];
-	while (c.next_scanline < c.image_height) {
-		for (unsigned x = 0; x < w * (unsigned)comps; x++)
-			row[x] = (unsigned char)(x * 7 + c.next_scanline * 3);
-		JSAMPROW r = row;
-		jpeg_write_scanlines(&c, &r, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	return out;
-}
 
 TEST(lds_com_layout)
 {
@@ -112,7 +86,7 @@ TEST(lds_ef_recognition)
 TEST(face_record_layout)
 {
 	unsigned long jl = 0;
-	unsigned char *jpeg = make_jpeg(37, 51, 3, &jl);
+	unsigned char *jpeg = test_jpeg(37, 51, 3, 75, &jl);
 	CHECK(jpeg != NULL);
 	struct buf b;
 	struct err e = ERR_INIT;
@@ -159,7 +133,7 @@ TEST(face_greyscale_and_specimen_layout_agree)
 	CHECK_INT_EQ((r[38] << 8) | r[39], 598);
 	buf_release(&s);
 	unsigned long jl = 0;
-	unsigned char *jpeg = make_jpeg(20, 30, 1, &jl);
+	unsigned char *jpeg = test_jpeg(20, 30, 1, 75, &jl);
 	struct face_image_info info;
 	struct err e = ERR_INIT;
 	CHECK(face_jpeg_info(jpeg, jl, &info, &e) == 0);
@@ -180,7 +154,7 @@ TEST(face_rejects_non_jpeg)
 	CHECK(face_jpeg_info(png, sizeof png, &info, &e) == -1);
 	CHECK_INT_EQ(e.code, ERR_INPUT);
 	unsigned long jl = 0;
-	unsigned char *jpeg = make_jpeg(16, 16, 3, &jl);
+	unsigned char *jpeg = test_jpeg(16, 16, 3, 75, &jl);
 	err_clear(&e);
 	CHECK(face_jpeg_info(jpeg, jl / 2, &info, &e) == -1); /* truncated */
 	/* SOI and EOI around garbage: libjpeg refuses the markers */

@@ -8,48 +8,9 @@
 
 #include <jpeglib.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "office/photo.h"
-
-/* A w × h colour JPEG with noisy content (so it is large), written by libjpeg into a
- * malloc'd buffer (jpeg_mem_dest). */
-static unsigned char *make_jpeg(unsigned w, unsigned h, int quality, unsigned long *len)
-{
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr jerr;
-	c.err = jpeg_std_error(&jerr);
-	jpeg_create_compress(&c);
-	unsigned char *out = NULL;
-	*len = 0;
-	jpeg_mem_dest(&c, &out, len);
-	c.image_width = w;
-	c.image_height = h;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&c);
-	jpeg_set_quality(&c, quality, TRUE);
-	jpeg_start_compress(&c, TRUE);
-	unsigned char *row = malloc((size_t)w * 3);
-	unsigned seed = 12345;
-	while (c.next_scanline < h) {
-		unsigned y = c.next_scanline;
-		for (unsigned x = 0; x < w; x++) {
-			seed = seed * 1103515245u + 12345u;
-			unsigned n = (seed >> 16) & 31;
-			/* a face-like blob on a gradient, plus noise */
-			int dx = (int)x - (int)w / 2, dy = (int)y - (int)h * 2 / 5;
-			int in = dx * dx * 4 + dy * dy * 3 < (int)(w * w) / 2;
-			row[3 * x] = (unsigned char)(in ? 200 + n : (x * 255 / w));
-			row[3 * x + 1] = (unsigned char)(in ? 160 + n : (y * 255 / h));
-			row[3 * x + 2] = (unsigned char)(in ? 120 + n : 128 + n * 2);
-		}
-		jpeg_write_scanlines(&c, &row, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	free(row);
-	return out;
-}
 
 /* Decodes with libjpeg; 0 ok with *w, *h. */
 static int decode_size(const unsigned char *p, size_t n, unsigned *w, unsigned *h)
@@ -79,7 +40,7 @@ static int decode_size(const unsigned char *p, size_t n, unsigned *w, unsigned *
 TEST(photo_large_good_photo_normalised_under_20k)
 {
 	unsigned long len;
-	unsigned char *jpg = make_jpeg(1400, 1800, 95, &len); /* 35:45 */
+	unsigned char *jpg = test_jpeg(1400, 1800, 3, 95, &len); /* 35:45 */
 	CHECK(jpg != NULL);
 	CHECK(len > 100000); /* a real input: well over the 20 KB budget */
 	struct buf out;
@@ -112,33 +73,33 @@ TEST(photo_minimum_size_and_proportions)
 	buf_init(&out, PHOTO_OUT_MAX);
 	unsigned long len;
 	/* too small (but portrait) */
-	unsigned char *jpg = make_jpeg(300, 400, 90, &len);
+	unsigned char *jpg = test_jpeg(300, 400, 3, 90, &len);
 	CHECK(photo_normalise(jpg, len, &out, NULL, &e) < 0);
 	free(jpg);
 	CHECK_INT_EQ(e.code, ERR_INPUT);
 	CHECK(strstr(e.msg, "at least 420 × 525") != NULL);
 	/* exactly the minimum: accepted */
 	err_clear(&e);
-	jpg = make_jpeg(420, 525, 90, &len);
+	jpg = test_jpeg(420, 525, 3, 90, &len);
 	CHECK(photo_normalise(jpg, len, &out, NULL, &e) == 0);
 	free(jpg);
 	CHECK(out.len <= 20480);
 	/* square: wrong proportions */
 	err_clear(&e);
 	buf_reset(&out);
-	jpg = make_jpeg(1000, 1000, 90, &len);
+	jpg = test_jpeg(1000, 1000, 3, 90, &len);
 	CHECK(photo_normalise(jpg, len, &out, NULL, &e) < 0);
 	free(jpg);
 	CHECK(strstr(e.msg, "not a portrait") != NULL);
 	/* landscape */
 	err_clear(&e);
-	jpg = make_jpeg(1800, 1400, 90, &len);
+	jpg = test_jpeg(1800, 1400, 3, 90, &len);
 	CHECK(photo_normalise(jpg, len, &out, NULL, &e) < 0);
 	free(jpg);
 	CHECK(strstr(e.msg, "not a portrait") != NULL);
 	/* 3:4 exactly and 0.70: accepted */
 	err_clear(&e);
-	jpg = make_jpeg(700, 1000, 90, &len);
+	jpg = test_jpeg(700, 1000, 3, 90, &len);
 	CHECK(photo_normalise(jpg, len, &out, NULL, &e) == 0);
 	free(jpg);
 	CHECK_INT_EQ(out.len == 0, 0);
@@ -162,7 +123,7 @@ TEST(photo_refuses_non_jpeg_and_truncated)
 	CHECK(photo_normalise(NULL, 0, &out, NULL, &e) < 0);
 	/* a good JPEG cut in half */
 	unsigned long len;
-	unsigned char *jpg = make_jpeg(600, 800, 90, &len);
+	unsigned char *jpg = test_jpeg(600, 800, 3, 90, &len);
 	err_clear(&e);
 	CHECK(photo_normalise(jpg, len / 2, &out, NULL, &e) < 0);
 	CHECK_INT_EQ(e.code, ERR_INPUT);

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jpeglib.h>
 #include <sodium.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "log/kinds.h"
 #include "log/node.h"
@@ -92,37 +92,6 @@ static void book_free(struct wf_book *b, const char *idref)
 		free((char *)b->idref);
 }
 
-/* A 600 × 800 JPEG made with libjpeg (malloc'd). */
-static unsigned char *photo(unsigned long *len)
-{
-	struct jpeg_compress_struct c;
-	struct jpeg_error_mgr jerr;
-	c.err = jpeg_std_error(&jerr);
-	jpeg_create_compress(&c);
-	unsigned char *out = NULL;
-	*len = 0;
-	jpeg_mem_dest(&c, &out, len);
-	c.image_width = 600;
-	c.image_height = 800;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
-	jpeg_set_defaults(&c);
-	jpeg_start_compress(&c, TRUE);
-	unsigned char row[600 * 3];
-	while (c.next_scanline < 800) {
-		for (unsigned x = 0; x < 600; x++) {
-			row[3 * x] = (unsigned char)(x / 3);
-			row[3 * x + 1] = (unsigned char)(c.next_scanline / 4);
-			row[3 * x + 2] = 90;
-		}
-		JSAMPROW r = row;
-		jpeg_write_scanlines(&c, &r, 1);
-	}
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	return out;
-}
-
 static json_t *documents(void)
 {
 	return json_pack("{s:{s:s}, s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s}}",
@@ -167,7 +136,7 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 {
 	static const uint8_t fp[] = { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3 };
 	unsigned long plen = 0;
-	unsigned char *jpg = op == OP_PHOTO ? photo(&plen) : NULL;
+	unsigned char *jpg = op == OP_PHOTO ? test_jpeg(600, 800, 3, 75, &plen) : NULL;
 	json_t *docs = documents(), *reasons = json_pack("[s]", "complete and consistent");
 	struct wf_hdr h = { .actor = actor, .app = app };
 	struct wf_cancel c = { h, "plans changed" };
