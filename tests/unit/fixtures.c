@@ -3,8 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jpeglib.h>
+
+#include "harness.h"
 
 unsigned char *test_jpeg(unsigned w, unsigned h, int components, int quality,
 			 unsigned long *len)
@@ -48,4 +51,28 @@ unsigned char *test_jpeg(unsigned w, unsigned h, int components, int quality,
 	jpeg_destroy_compress(&c);
 	free(row);
 	return out;
+}
+
+int test_node_start(struct test_node *t)
+{
+	struct err e = ERR_INIT;
+	memset(t, 0, sizeof *t);
+	snprintf(t->dir, sizeof t->dir, "%s/node", test_tmpdir());
+	snprintf(t->kek_path, sizeof t->kek_path, "%s/kek", test_tmpdir());
+	t->kek.key_file = t->kek_path;
+	struct node_opts o = { .kek = &t->kek };
+	if (keys_make_kek_file(t->kek_path, &e) < 0 ||
+	    node_create(t->dir, "kanim-test.imigrasi.go.id", "Kanim Test", &t->kek, &e) < 0 ||
+	    node_open(&t->node, t->dir, &o, &e) < 0 || writer_start(&t->wr, &t->node, &e) < 0) {
+		fprintf(stderr, "test node: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+void test_node_stop(struct test_node *t)
+{
+	writer_stop(t->wr);
+	t->wr = NULL;
+	node_close(&t->node);
 }

@@ -10,47 +10,29 @@
 
 #include <sodium.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "log/kinds.h"
 #include "log/node.h"
 #include "log/writer.h"
 #include "office/booklets.h"
 
-static char dir[512], kek_path[512];
-static struct kek_source kek;
-static struct node node;
-static struct writer *wr;
+static struct test_node tn;
 
 static int start(void)
 {
-	struct err e = ERR_INIT;
-	if (booklets_register_kinds() < 0)
-		return -1;
-	snprintf(dir, sizeof dir, "%s/node", test_tmpdir());
-	snprintf(kek_path, sizeof kek_path, "%s/kek", test_tmpdir());
-	memset(&kek, 0, sizeof kek);
-	kek.key_file = kek_path;
-	struct node_opts o = { .kek = &kek };
-	if (keys_make_kek_file(kek_path, &e) < 0 ||
-	    node_create(dir, "kanim-test.imigrasi.go.id", "Kanim Test", &kek, &e) < 0 ||
-	    node_open(&node, dir, &o, &e) < 0 || writer_start(&wr, &node, &e) < 0) {
-		fprintf(stderr, "start: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
+	return booklets_register_kinds() < 0 ? -1 : test_node_start(&tn);
 }
 
 static void stop(void)
 {
-	writer_stop(wr);
-	wr = NULL;
-	node_close(&node);
+	test_node_stop(&tn);
 }
 
 static int run(writer_fn fn, void *op, struct err *e)
 {
 	err_clear(e);
-	return writer_submit(wr, fn, op, NULL, e);
+	return writer_submit(tn.wr, fn, op, NULL, e);
 }
 
 static int receive(const char *actor, const char *first, int count, struct err *e)
@@ -86,7 +68,7 @@ static long long stock_of(enum booklet_state s)
 	struct booklet_stock st;
 	struct err e = ERR_INIT;
 	char path[600];
-	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	snprintf(path, sizeof path, "%s/paspor.db", tn.dir);
 	sqlite3 *db;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return -1;
@@ -326,21 +308,21 @@ TEST(booklets_rebuild_gives_identical_tables)
 	struct booklet_void v = { { "officer:cus", BK_OK, 0 }, "D0000100", "lost in transit" };
 	CHECK(run(booklet_void, &v, &e) == 0);
 	stop();
-	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&node, dir, &o, &e) == 0);
+	struct node_opts o = { .kek = &tn.kek };
+	CHECK(node_open(&tn.node, tn.dir, &o, &e) == 0);
 	unsigned char d1[32], d2[32];
-	CHECK(digest(node.db, d1) == 0);
+	CHECK(digest(tn.node.db, d1) == 0);
 	uint64_t count = 0;
-	CHECK(node_rebuild(&node, &count, &e) == 0);
-	CHECK(count == node.size);
-	CHECK(digest(node.db, d2) == 0);
+	CHECK(node_rebuild(&tn.node, &count, &e) == 0);
+	CHECK(count == tn.node.size);
+	CHECK(digest(tn.node.db, d2) == 0);
 	CHECK_MEM_EQ(d1, d2, 32);
 	struct booklet_stock st;
-	CHECK(booklet_stock(node.db, &st, &e) == 0);
+	CHECK(booklet_stock(tn.node.db, &st, &e) == 0);
 	CHECK_INT_EQ(st.count[BOOKLET_USED], 2);
 	CHECK_INT_EQ(st.count[BOOKLET_DESTROYED], 1);
 	CHECK_INT_EQ(st.count[BOOKLET_AVAILABLE], 3);
 	CHECK_INT_EQ(st.count[BOOKLET_RECEIVED], 1);
 	CHECK_INT_EQ(st.count[BOOKLET_VOIDED], 1);
-	node_close(&node);
+	node_close(&tn.node);
 }

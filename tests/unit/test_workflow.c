@@ -22,35 +22,16 @@
 #include "log/writer.h"
 #include "office/workflow.h"
 
-static char dir[512], kek_path[512];
-static struct kek_source kek;
-static struct node node;
-static struct writer *wr;
+static struct test_node tn;
 
 static int start(void)
 {
-	struct err e = ERR_INIT;
-	if (office_register_kinds() < 0)
-		return -1;
-	snprintf(dir, sizeof dir, "%s/node", test_tmpdir());
-	snprintf(kek_path, sizeof kek_path, "%s/kek", test_tmpdir());
-	memset(&kek, 0, sizeof kek);
-	kek.key_file = kek_path;
-	struct node_opts o = { .kek = &kek };
-	if (keys_make_kek_file(kek_path, &e) < 0 ||
-	    node_create(dir, "kanim-test.imigrasi.go.id", "Kanim Test", &kek, &e) < 0 ||
-	    node_open(&node, dir, &o, &e) < 0 || writer_start(&wr, &node, &e) < 0) {
-		fprintf(stderr, "start: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
+	return office_register_kinds() < 0 ? -1 : test_node_start(&tn);
 }
 
 static void stop(void)
 {
-	writer_stop(wr);
-	wr = NULL;
-	node_close(&node);
+	test_node_stop(&tn);
 }
 
 static unsigned counter;
@@ -82,7 +63,7 @@ static int book(const char *idref, const char *date, const char *start_time, int
 	b->reason = "new";
 	b->quota = quota;
 	b->now_ms = 1717200000000LL;
-	return wf_run(wr, wf_book, b, e);
+	return wf_run(tn.wr, wf_book, b, e);
 }
 
 static void book_free(struct wf_book *b, const char *idref)
@@ -107,7 +88,7 @@ static const char *state_of(const char *app)
 	s[0] = '\0';
 	/* the writer owns node.db; read through a separate connection */
 	char path[600];
-	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	snprintf(path, sizeof path, "%s/paspor.db", tn.dir);
 	sqlite3 *db;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return s;
@@ -161,7 +142,7 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 		{ wf_record_payment, &pay.hdr }, { wf_confirm_payment, &pc.hdr },
 	};
 	err_clear(e);
-	int rc = wf_run(wr, t[op].fn, t[op].arg, e);
+	int rc = wf_run(tn.wr, t[op].fn, t[op].arg, e);
 	int reason = rc == 0 ? WF_OK : t[op].arg->reason == WF_OK ? -1 : (int)t[op].arg->reason;
 	if (reason == -1)
 		fprintf(stderr, "op %s: %s\n", op_names[op], e->msg);
@@ -274,7 +255,7 @@ TEST(workflow_state_machine_allowed_and_refused)
 	book_free(&b, NULL);
 	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
 	struct wf_no_show ns = { { "officer:rina", b.app_id, WF_OK, 0 }, "2024-06-20" };
-	CHECK(wf_run(wr, wf_no_show, &ns, &e) < 0);
+	CHECK(wf_run(tn.wr, wf_no_show, &ns, &e) < 0);
 	CHECK_INT_EQ(ns.hdr.reason, WF_NOT_YET); /* the day is not over */
 	CHECK_INT_EQ(run_op(OP_NO_SHOW, b.app_id, "officer:rina", &e), WF_OK);
 	CHECK(refused_all(b.app_id, "no_show", &tried) == 0);
@@ -307,12 +288,12 @@ TEST(workflow_watchlist_hit_needs_override)
 	struct wf_watch_add w = { .hdr = { .actor = "officer:admin" }, .full_name =
 		"SITI  AMINAH binti Rahmát", .birth_date = "1990-05-14", .reason = "court order",
 		.source = "office", .now_ms = 1717200000000LL };
-	CHECK(wf_run(wr, wf_watchlist_add, &w, &e) == 0);
+	CHECK(wf_run(tn.wr, wf_watchlist_add, &w, &e) == 0);
 	CHECK(appid_valid(w.entry_id, 'W'));
 	/* an entry with both idref and a name is refused by the schema */
 	struct wf_watch_add bad = w;
 	bad.idref = "6471014508900001";
-	CHECK(wf_run(wr, wf_watchlist_add, &bad, &e) < 0);
+	CHECK(wf_run(tn.wr, wf_watchlist_add, &bad, &e) < 0);
 	CHECK_INT_EQ(bad.hdr.reason, WF_INVALID_INPUT);
 	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO, OP_ENROL, OP_INTERVIEW };
 	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
@@ -320,12 +301,12 @@ TEST(workflow_watchlist_hit_needs_override)
 			     WF_OK);
 	struct wf_watch_check wc = { .hdr = { "officer:adi", b.app_id, WF_OK, 0 },
 				     .now_ms = 1717200060000LL };
-	CHECK(wf_run(wr, wf_watchlist_check, &wc, &e) == 0);
+	CHECK(wf_run(tn.wr, wf_watchlist_check, &wc, &e) == 0);
 	CHECK_INT_EQ(wc.hit, 1);
 	CHECK_INT_EQ(wc.entries, 1);
 	CHECK_INT_EQ(run_op(OP_APPROVE, b.app_id, "officer:adi", &e), WF_WATCHLIST);
 	wc.override = "identity confirmed: different person (other mother's name)";
-	CHECK(wf_run(wr, wf_watchlist_check, &wc, &e) == 0);
+	CHECK(wf_run(tn.wr, wf_watchlist_check, &wc, &e) == 0);
 	CHECK_INT_EQ(run_op(OP_APPROVE, b.app_id, "officer:adi", &e), WF_OK);
 	book_free(&b, NULL);
 	/* a clear check with an override is refused */
@@ -336,7 +317,7 @@ TEST(workflow_watchlist_hit_needs_override)
 	/* same name and birth date as the entry: a hit; remove the match by idref instead */
 	struct wf_watch_check wc2 = { .hdr = { "officer:adi", b.app_id, WF_OK, 0 },
 				      .override = "x", .now_ms = 1717200060000LL };
-	CHECK(wf_run(wr, wf_watchlist_check, &wc2, &e) == 0); /* hit + override: allowed */
+	CHECK(wf_run(tn.wr, wf_watchlist_check, &wc2, &e) == 0); /* hit + override: allowed */
 	book_free(&b, NULL);
 	struct wf_book c;
 	CHECK(book(NULL, "2024-06-20", "10:00", 10, &c, &e) == 0);
@@ -375,7 +356,7 @@ static void *slow_thread(void *p)
 {
 	struct err e = ERR_INIT;
 	(void)p;
-	writer_submit(wr, slow_fn, NULL, NULL, &e);
+	writer_submit(tn.wr, slow_fn, NULL, NULL, &e);
 	return NULL;
 }
 
@@ -395,7 +376,7 @@ TEST(workflow_one_active_application_per_idref)
 	for (int i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
 	struct writer_stats st;
-	writer_get_stats(wr, &st);
+	writer_get_stats(tn.wr, &st);
 	CHECK_INT_EQ(st.batches, 2);  /* the slow one, then the three together */
 	CHECK_INT_EQ(st.refused, 1);
 	CHECK_INT_EQ((r[0].rc == 0) + (r[1].rc == 0), 1);
@@ -443,13 +424,13 @@ TEST(workflow_slot_quota_under_concurrent_bookings)
 	CHECK(book(NULL, "2024-06-21", "13:00", QUOTA, &b, &e) == 0);
 	struct wf_reschedule rs = { { "applicant", b.app_id, WF_OK, 0 }, "2024-06-21", "08:00",
 				    QUOTA };
-	CHECK(wf_run(wr, wf_reschedule, &rs, &e) < 0);
+	CHECK(wf_run(tn.wr, wf_reschedule, &rs, &e) < 0);
 	CHECK_INT_EQ(rs.hdr.reason, WF_SLOT_FULL);
 	book_free(&b, NULL);
 	stop();
 	/* slot_counts agrees */
 	char path[600];
-	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	snprintf(path, sizeof path, "%s/paspor.db", tn.dir);
 	sqlite3 *db;
 	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
 	sqlite3_stmt *st;
@@ -515,36 +496,36 @@ TEST(workflow_rebuild_gives_identical_tables_and_queries)
 	CHECK_INT_EQ(run_op(OP_RESCHEDULE, b[1].app_id, "applicant", &e), WF_OK);
 	CHECK_INT_EQ(run_op(OP_CANCEL, b[2].app_id, "applicant", &e), WF_OK);
 	struct wf_view v = { { "officer:auditor", b[0].app_id, WF_OK, 0 }, "history" };
-	CHECK(wf_run(wr, wf_view, &v, &e) == 0);
+	CHECK(wf_run(tn.wr, wf_view, &v, &e) == 0);
 	struct wf_watch_add w = { .hdr = { .actor = "officer:admin" }, .idref = "6471014508900001",
 				  .reason = "lost passport report", .source = "centre",
 				  .now_ms = 1717200000000LL };
-	CHECK(wf_run(wr, wf_watchlist_add, &w, &e) == 0);
+	CHECK(wf_run(tn.wr, wf_watchlist_add, &w, &e) == 0);
 	stop();
 
-	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&node, dir, &o, &e) == 0);
+	struct node_opts o = { .kek = &tn.kek };
+	CHECK(node_open(&tn.node, tn.dir, &o, &e) == 0);
 	unsigned char d1[32], d2[32];
-	CHECK(digest(node.db, d1) == 0);
+	CHECK(digest(tn.node.db, d1) == 0);
 	uint64_t count = 0;
-	CHECK(node_rebuild(&node, &count, &e) == 0);
-	CHECK(count == node.size);
-	CHECK(digest(node.db, d2) == 0);
+	CHECK(node_rebuild(&tn.node, &count, &e) == 0);
+	CHECK(count == tn.node.size);
+	CHECK(digest(tn.node.db, d2) == 0);
 	CHECK_MEM_EQ(d1, d2, 32);
 
 	/* queries */
 	json_t *list;
-	CHECK(wf_query_list(node.db, "booked", "2024-06-20", 100, &list, &e) == 0);
+	CHECK(wf_query_list(tn.node.db, "booked", "2024-06-20", 100, &list, &e) == 0);
 	CHECK_INT_EQ(json_array_size(list), 1); /* b[3]; b[1] moved to 2024-07-01 */
 	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(list, 0), "id")),
 		     b[3].app_id);
 	json_decref(list);
-	CHECK(wf_query_list(node.db, NULL, NULL, 0, &list, &e) == 0);
+	CHECK(wf_query_list(tn.node.db, NULL, NULL, 0, &list, &e) == 0);
 	CHECK_INT_EQ(json_array_size(list), 4);
 	json_decref(list);
 	json_t *one;
 	enum wf_reason why;
-	CHECK(wf_query_get(node.db, b[0].app_id, &one, &why, &e) == 0);
+	CHECK(wf_query_get(tn.node.db, b[0].app_id, &one, &why, &e) == 0);
 	CHECK_STR_EQ(json_string_value(json_object_get(one, "state")), "paid");
 	CHECK_STR_EQ(json_string_value(json_object_get(one, "payment_status")), "confirmed");
 	CHECK_STR_EQ(json_string_value(json_object_get(one, "enrolled_by")), "officer:budi");
@@ -552,10 +533,10 @@ TEST(workflow_rebuild_gives_identical_tables_and_queries)
 	CHECK_INT_EQ(json_array_size(json_object_get(one, "fingerprints")), 1);
 	CHECK(json_object_get(one, "code_hash") == NULL);
 	json_decref(one);
-	CHECK(wf_query_get(node.db, "A0000000000000000000000000", &one, &why, &e) < 0);
+	CHECK(wf_query_get(tn.node.db, "A0000000000000000000000000", &one, &why, &e) < 0);
 	CHECK_INT_EQ(why, WF_NOT_FOUND);
 	json_t *hist;
-	CHECK(wf_query_history(node.db, node.keys.data_key, b[0].app_id, &hist, &e) == 0);
+	CHECK(wf_query_history(tn.node.db, tn.node.keys.data_key, b[0].app_id, &hist, &e) == 0);
 	CHECK_INT_EQ(json_array_size(hist), 12); /* booking, 10 steps, 1 view */
 	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(hist, 0), "kind")),
 		     "booking.created");
@@ -564,19 +545,19 @@ TEST(workflow_rebuild_gives_identical_tables_and_queries)
 		"Siti Aminah Binti Rahmat");
 	json_decref(hist);
 	json_t *found;
-	CHECK(wf_query_search(node.db, "name", "siti AMI", &found, &e) == 0);
+	CHECK(wf_query_search(tn.node.db, "name", "siti AMI", &found, &e) == 0);
 	CHECK_INT_EQ(json_array_size(found), 4);
 	json_decref(found);
-	CHECK(wf_query_search(node.db, "name", "aminah", &found, &e) == 0);
+	CHECK(wf_query_search(tn.node.db, "name", "aminah", &found, &e) == 0);
 	CHECK_INT_EQ(json_array_size(found), 0); /* prefix, not substring */
 	json_decref(found);
-	CHECK(wf_query_search(node.db, "nik", b[1].idref, &found, &e) == 0);
+	CHECK(wf_query_search(tn.node.db, "nik", b[1].idref, &found, &e) == 0);
 	CHECK_INT_EQ(json_array_size(found), 1);
 	json_decref(found);
-	CHECK(wf_query_search(node.db, "code", b[2].code_hash, &found, &e) == 0);
+	CHECK(wf_query_search(tn.node.db, "code", b[2].code_hash, &found, &e) == 0);
 	CHECK_INT_EQ(json_array_size(found), 1);
 	json_decref(found);
-	node_close(&node);
+	node_close(&tn.node);
 	for (int i = 0; i < 4; i++)
 		book_free(&b[i], NULL);
 }
