@@ -13,6 +13,7 @@
 #include "office/appid.h"
 #include "office/auth_http.h"
 #include "office/bookcode.h"
+#include "office/nik.h"
 #include "util/log.h"
 
 int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *obj,
@@ -231,4 +232,53 @@ int api_code_hash(struct http_req *req, struct http_resp *resp, const char *fiel
 	if (bookcode_hash_hex(s->bookcode_key, canon, out, &e) < 0)
 		return api_wf_problem(req, resp, WF_OK, &e);
 	return 0;
+}
+
+int api_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
+	      char idref[IDREF_MAX], int *is_nik)
+{
+	const char *nik;
+	if (api_str(req, resp, body, "nik", 0, 64, &nik) < 0)
+		return -1;
+	json_t *id = json_object_get(body, "identity");
+	if (nik && id)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "fields 'nik' and 'identity' exclude each other");
+	if (nik) {
+		enum nik_status st = nik_parse(nik, strlen(nik), NULL);
+		if (st != NIK_OK)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'nik': %s", nik_status_text(st));
+		snprintf(idref, IDREF_MAX, "%s", nik);
+		*is_nik = 1;
+		return 1;
+	}
+	if (!id)
+		return 0;
+	if (!json_is_object(id))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'identity' must be an object {type, state, number}");
+	static const char *const keys[] = { "type", "state", "number", NULL };
+	const char *t, *c, *n;
+	if (api_only_keys(req, resp, id, keys) < 0 ||
+	    api_str(req, resp, id, "type", 1, 8, &t) < 0 ||
+	    api_str(req, resp, id, "state", 1, 8, &c) < 0 ||
+	    api_str(req, resp, id, "number", 1, 64, &n) < 0)
+		return -1;
+	struct err e = ERR_INIT;
+	if (nik_identity_ref(t, c, n, idref, &e) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'identity': %s",
+				    e.msg);
+	*is_nik = 0;
+	return 1;
+}
+
+int api_need_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
+		   char idref[IDREF_MAX], int *is_nik)
+{
+	int r = api_idref(req, resp, body, idref, is_nik);
+	if (r == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'nik' (or 'identity') is missing");
+	return r < 0 ? -1 : 0;
 }

@@ -35,6 +35,7 @@
 #include "office/server.h"
 #include "office/workflow.h"
 #include "util/err.h"
+#include "office/nik.h"
 #include "util/http.h"
 
 /* A route row as the API modules declare it: like struct http_route, but with the
@@ -102,5 +103,17 @@ int api_today(struct office_server *s, struct cal_date *date, int *minute);
  * naming `field` when it does not parse (a typo is reported as such). */
 int api_code_hash(struct http_req *req, struct http_resp *resp, const char *field,
 		  const char *code, char out[65]);
+
+/*
+ * The identity reference of a request body: "nik" (16 digits, structure checked; its
+ * birth-date rule needs the birth date and is the caller's) or "identity" {type, state,
+ * number} of another document (nik_identity_ref). api_idref returns 1 with idref and
+ * *is_nik set, 0 when the body has neither, -1 after a 422 problem; api_need_idref makes
+ * "neither" a problem too and returns 0 or -1.
+ */
+int api_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
+	      char idref[IDREF_MAX], int *is_nik);
+int api_need_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
+		   char idref[IDREF_MAX], int *is_nik);
 
 #endif

@@ -122,48 +122,6 @@ static int check_slot(struct http_req *req, struct http_resp *resp, const char *
 			    "field 'slot_start': the office has no slot starting then");
 }
 
-/* The identity reference of a request: "nik" (structure only, no birth date) or
- * "identity" {type, state, number}. */
-static int read_idref(struct http_req *req, struct http_resp *resp, const json_t *body,
-		      char idref[IDREF_MAX], int *is_nik)
-{
-	const char *nik;
-	if (api_str(req, resp, body, "nik", 0, 64, &nik) < 0)
-		return -1;
-	json_t *id = json_object_get(body, "identity");
-	if (nik && id)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "fields 'nik' and 'identity' exclude each other");
-	if (nik) {
-		enum nik_status st = nik_parse(nik, strlen(nik), NULL);
-		if (st != NIK_OK)
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "field 'nik': %s", nik_status_text(st));
-		snprintf(idref, IDREF_MAX, "%s", nik);
-		*is_nik = 1;
-		return 0;
-	}
-	if (!id)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field 'nik' (or 'identity') is missing");
-	if (!json_is_object(id))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field 'identity' must be an object {type, state, number}");
-	static const char *const keys[] = { "type", "state", "number", NULL };
-	const char *t, *c, *n;
-	if (api_only_keys(req, resp, id, keys) < 0 ||
-	    api_str(req, resp, id, "type", 1, 8, &t) < 0 ||
-	    api_str(req, resp, id, "state", 1, 8, &c) < 0 ||
-	    api_str(req, resp, id, "number", 1, 64, &n) < 0)
-		return -1;
-	struct err e = ERR_INIT;
-	if (nik_identity_ref(t, c, n, idref, &e) < 0)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'identity': %s",
-				    e.msg);
-	*is_nik = 0;
-	return 0;
-}
-
 static int take(struct ratelimit *rl, struct http_req *req, struct http_resp *resp,
 		const char *key)
 {
@@ -213,7 +171,7 @@ static int booking_parse(struct http_req *req, struct http_resp *resp, const jso
 	    api_str(req, resp, body, "previous_passport", 0, 20, &b->previous_passport) < 0 ||
 	    api_str(req, resp, body, "police_report", 0, 64, &b->police_report) < 0)
 		return -1;
-	if (read_idref(req, resp, body, b->idref, &b->is_nik) < 0)
+	if (api_need_idref(req, resp, body, b->idref, &b->is_nik) < 0)
 		return -1;
 	if (!b->is_nik && !walk_in && !s->cfg.consular_post)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
@@ -461,7 +419,7 @@ static int lookup_booking(struct http_req *req, struct http_resp *resp, const js
 	if (api_only_keys(req, resp, body, allowed) < 0 ||
 	    api_str(req, resp, body, "code", 1, BOOKCODE_MAX_INPUT, &code) < 0 ||
 	    api_code_hash(req, resp, "code", code, hash) < 0 ||
-	    read_idref(req, resp, body, idref, &is_nik) < 0)
+	    api_need_idref(req, resp, body, idref, &is_nik) < 0)
 		return -1;
 	sqlite3 *db = api_db_acquire(s);
 	sqlite3_stmt *st = NULL;

@@ -362,41 +362,11 @@ static int route_watchlist_add(struct http_req *req, struct http_resp *resp)
 	    api_str(req, resp, body, "full_name", 0, 150 * 4, &op.full_name) < 0 ||
 	    api_str(req, resp, body, "birth_date", 0, 10, &op.birth_date) < 0)
 		goto out;
-	const char *nik = json_string_value(json_object_get(body, "nik"));
-	json_t *id = json_object_get(body, "identity");
-	if (json_object_get(body, "nik") && !nik) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'nik' must be a string");
+	int is_nik, have = api_idref(req, resp, body, idref, &is_nik);
+	if (have < 0)
 		goto out;
-	}
-	if (nik) {
-		enum nik_status st = nik_parse(nik, strlen(nik), NULL);
-		if (st != NIK_OK) {
-			rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'nik': %s",
-					  nik_status_text(st));
-			goto out;
-		}
-		snprintf(idref, sizeof idref, "%s", nik);
+	if (have)
 		op.idref = idref;
-	} else if (id) {
-		const char *t = json_string_value(json_object_get(id, "type"));
-		const char *c = json_string_value(json_object_get(id, "state"));
-		const char *n = json_string_value(json_object_get(id, "number"));
-		struct err e = ERR_INIT;
-		if (!json_is_object(id) || !t || !c || !n ||
-		    nik_identity_ref(t, c, n, idref, &e) < 0) {
-			rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					  "field 'identity' must be {type, state, number} of a "
-					  "document");
-			goto out;
-		}
-		op.idref = idref;
-	}
-	if (nik && id) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "fields 'nik' and 'identity' exclude each other");
-		goto out;
-	}
 	if (!op.idref && (!op.full_name || !op.birth_date)) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				  "an entry needs 'nik' or 'identity', or 'full_name' and "

@@ -76,16 +76,16 @@ static int route_search(struct http_req *req, struct http_resp *resp)
 		return -1;
 	int rc = -1;
 	json_t *found = NULL;
-	const char *code, *nik, *name;
+	const char *code, *name;
 	char value[IDREF_MAX > 65 ? IDREF_MAX : 65];
 	const char *by = NULL;
+	int is_nik, have;
 	if (api_only_keys(req, resp, body, keys) < 0 ||
 	    api_str(req, resp, body, "code", 0, 64, &code) < 0 ||
-	    api_str(req, resp, body, "nik", 0, 64, &nik) < 0 ||
-	    api_str(req, resp, body, "name", 0, 600, &name) < 0)
+	    api_str(req, resp, body, "name", 0, 600, &name) < 0 ||
+	    (have = api_idref(req, resp, body, value, &is_nik)) < 0)
 		goto out;
-	json_t *id = json_object_get(body, "identity");
-	if ((code != NULL) + (nik != NULL) + (name != NULL) + (id != NULL) != 1) {
+	if ((code != NULL) + (name != NULL) + have != 1) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				  "give exactly one of 'code', 'nik', 'identity', 'name'");
 		goto out;
@@ -94,27 +94,7 @@ static int route_search(struct http_req *req, struct http_resp *resp)
 		if (api_code_hash(req, resp, "code", code, value) < 0)
 			goto out;
 		by = "code";
-	} else if (nik) {
-		enum nik_status st = nik_parse(nik, strlen(nik), NULL);
-		if (st != NIK_OK) {
-			rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'nik': %s",
-					  nik_status_text(st));
-			goto out;
-		}
-		snprintf(value, sizeof value, "%s", nik);
-		by = "nik";
-	} else if (id) {
-		const char *t = json_string_value(json_object_get(id, "type"));
-		const char *c = json_string_value(json_object_get(id, "state"));
-		const char *n = json_string_value(json_object_get(id, "number"));
-		struct err e = ERR_INIT;
-		if (!json_is_object(id) || !t || !c || !n ||
-		    nik_identity_ref(t, c, n, value, &e) < 0) {
-			rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					  "field 'identity' must be {type, state, number} of a "
-					  "document");
-			goto out;
-		}
+	} else if (have) {
 		by = "nik";
 	} else {
 		if (strlen(name) < 2) {
