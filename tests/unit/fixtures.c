@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <sodium.h>
+#include <sqlite3.h>
 
 #include "harness.h"
+#include "log/kinds.h"
 
 unsigned char *test_jpeg(unsigned w, unsigned h, int components, int quality,
 			 unsigned long *len)
@@ -75,4 +78,37 @@ void test_node_stop(struct test_node *t)
 	writer_stop(t->wr);
 	t->wr = NULL;
 	node_close(&t->node);
+}
+
+int test_projection_digest(sqlite3 *db, unsigned char out[32])
+{
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	for (size_t i = 0; kinds_table_name(i); i++) {
+		const char *t = kinds_table_name(i);
+		char sql[256];
+		snprintf(sql, sizeof sql, "SELECT * FROM %s", t);
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		int n = sqlite3_column_count(st);
+		sqlite3_finalize(st);
+		int len = snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", t);
+		for (int c = 2; c <= n; c++)
+			len += snprintf(sql + len, sizeof sql - (size_t)len, ", %d", c);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		crypto_hash_sha256_update(&h, (const unsigned char *)t, strlen(t) + 1);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < n; c++) {
+				const unsigned char *v = sqlite3_column_text(st, c);
+				int type = sqlite3_column_type(st, c);
+				crypto_hash_sha256_update(&h, (const unsigned char *)&type, sizeof type);
+				if (v)
+					crypto_hash_sha256_update(&h, v, strlen((const char *)v) + 1);
+			}
+		sqlite3_finalize(st);
+	}
+	crypto_hash_sha256_final(&h, out);
+	return 0;
 }

@@ -32,4 +32,9 @@ struct test_node {
 int test_node_start(struct test_node *t);
 void test_node_stop(struct test_node *t);
 
+/* SHA-256 over every row of every registered projection table (log/kinds.h), each
+ * table's rows ordered by all its columns: equal digests mean equal tables (rebuild
+ * tests). 0, or -1 when a table cannot be read. */
+int test_projection_digest(sqlite3 *db, unsigned char out[32]);
+
 #endif

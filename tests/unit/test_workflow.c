@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "fixtures.h"
 #include "harness.h"
@@ -444,40 +443,6 @@ TEST(workflow_slot_quota_under_concurrent_bookings)
 
 /* ---- rebuild equality and queries ---- */
 
-/* SHA-256 over every row of every projection table, in full column order. */
-static int digest(sqlite3 *db, unsigned char out[32])
-{
-	crypto_hash_sha256_state h;
-	crypto_hash_sha256_init(&h);
-	for (size_t i = 0; kinds_table_name(i); i++) {
-		const char *t = kinds_table_name(i);
-		char sql[256];
-		snprintf(sql, sizeof sql, "SELECT * FROM %s", t);
-		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-			return -1;
-		int n = sqlite3_column_count(st);
-		sqlite3_finalize(st);
-		int len = snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", t);
-		for (int c = 2; c <= n; c++)
-			len += snprintf(sql + len, sizeof sql - (size_t)len, ", %d", c);
-		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-			return -1;
-		crypto_hash_sha256_update(&h, (const unsigned char *)t, strlen(t) + 1);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			for (int c = 0; c < n; c++) {
-				const unsigned char *v = sqlite3_column_text(st, c);
-				int type = sqlite3_column_type(st, c);
-				crypto_hash_sha256_update(&h, (const unsigned char *)&type, sizeof type);
-				if (v)
-					crypto_hash_sha256_update(&h, v, strlen((const char *)v) + 1);
-			}
-		sqlite3_finalize(st);
-	}
-	crypto_hash_sha256_final(&h, out);
-	return 0;
-}
-
 TEST(workflow_rebuild_gives_identical_tables_and_queries)
 {
 	CHECK(start() == 0);
@@ -506,11 +471,11 @@ TEST(workflow_rebuild_gives_identical_tables_and_queries)
 	struct node_opts o = { .kek = &tn.kek };
 	CHECK(node_open(&tn.node, tn.dir, &o, &e) == 0);
 	unsigned char d1[32], d2[32];
-	CHECK(digest(tn.node.db, d1) == 0);
+	CHECK(test_projection_digest(tn.node.db, d1) == 0);
 	uint64_t count = 0;
 	CHECK(node_rebuild(&tn.node, &count, &e) == 0);
 	CHECK(count == tn.node.size);
-	CHECK(digest(tn.node.db, d2) == 0);
+	CHECK(test_projection_digest(tn.node.db, d2) == 0);
 	CHECK_MEM_EQ(d1, d2, 32);
 
 	/* queries */
