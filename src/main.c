@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "office/booklets.h"
+#include "office/dayclose.h"
 #include "office/officers.h"
 #include "office/workflow.h"
 #include "signer/signer.h"
@@ -41,7 +42,8 @@ int main(int argc, char **argv)
 	log_init("paspor", 1, LOG_LEVEL_INFO);
 	/* every kind set, before any node is opened (log/kinds.h): rebuild replays them all */
 	if (office_register_kinds() < 0 || officers_register_kinds() < 0 ||
-	    signer_register_kinds() < 0 || booklets_register_kinds() < 0) {
+	    signer_register_kinds() < 0 || booklets_register_kinds() < 0 ||
+	    dayclose_register_kinds() < 0) {
 		fprintf(stderr, "paspor: the event-kind registry is full\n");
 		return 1;
 	}

@@ -150,7 +150,15 @@ int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason 
 	case WF_TOO_MANY:
 	case WF_MISMATCH:
 	case WF_CODE_TAKEN:
+	case WF_NO_STOCK:
+	case WF_SIGNER_REFUSED:
+	case WF_PAYMENT_PENDING:
 		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
+				    wf_reason_name(reason), msg);
+	case WF_SIGNER_UNAVAILABLE:
+	case WF_NOT_CONFIGURED:
+		log_warnx("request %s: %s", req->request_id, msg);
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "%s: %s",
 				    wf_reason_name(reason), msg);
 	}
 	if (e->code == ERR_INPUT)

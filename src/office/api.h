@@ -7,6 +7,7 @@
  *   api_booking.c  public booking: slots, create, status, cancel, reschedule; walk-ins
  *   api_counter.c  officers' workflow steps (check-in … payment, watchlist entries)
  *   api_query.c    officers' lists, search, one application, its history
+ *   api_booklets.c booklet stock: receive, confirm, spoil, destroy, void, stock
  *
  * Each module exports a table of struct api_route ending with a row whose method is
  * NULL; server.c concatenates them after its own rows and turns each row's action into
@@ -56,6 +57,9 @@ struct api_route {
 extern const struct api_route api_booking_routes[];
 extern const struct api_route api_counter_routes[];
 extern const struct api_route api_query_routes[];
+extern const struct api_route api_issue_routes[];
+extern const struct api_route api_booklet_routes[];
+extern const struct api_route api_dayclose_routes[];
 
 /* ---- JSON fields: each writes 422 invalid-field naming the field and returns -1 ---- */
 

@@ -581,21 +581,37 @@ static int64_t seen_step(struct auth *a, const char *username, int64_t set)
 	return 0;
 }
 
-static enum auth_result throttled(struct auth *a, int64_t wait_ms, struct auth_session_out *out,
+static enum auth_result throttled(struct auth *a, int64_t wait_ms, int64_t *retry_after_s,
 				  struct err *e)
 {
 	a->stats.throttled++;
-	out->retry_after_s = (wait_ms + 999) / 1000;
-	err_set(e, ERR_INPUT, "too many failed logins, retry in %lld s",
-		(long long)out->retry_after_s);
+	*retry_after_s = (wait_ms + 999) / 1000;
+	err_set(e, ERR_INPUT, "too many failed logins, retry in %lld s", (long long)*retry_after_s);
 	return AUTH_THROTTLED;
 }
 
-enum auth_result auth_login(struct auth *a, const char *username, const char *password,
-			    const char *totp_code, const char *client_ip,
-			    struct auth_session_out *out, struct err *e)
+/* The client's key in the per-IP failure table. */
+static void ip_key(char ip[CLIENT_IP_MAX + 1], const char *client_ip)
 {
-	memset(out, 0, sizeof *out);
+	snprintf(ip, CLIENT_IP_MAX + 1, "%s", client_ip && *client_ip ? client_ip : "unknown");
+}
+
+/*
+ * The checks a login and a witness verification share: backoff and lockout of the
+ * username and the client IP, the officer's record (rec, the caller's sodium_malloc'd
+ * memory), one password verify whether or not the officer exists, disabled and locked
+ * accounts, the TOTP code when the officer has a secret or a role that needs one (each
+ * step at most once), and the failure accounting (a lockout of an existing officer is
+ * recorded as officer.locked_out). AUTH_OK with rec filled and *step the accepted TOTP
+ * step (0: none); a good check forgets the username's failures.
+ */
+static enum auth_result credentials_check(struct auth *a, const char *username,
+					  const char *password, const char *totp_code,
+					  const char *ip, int64_t now, struct auth_record *rec,
+					  int64_t *step, int64_t *retry_after_s, struct err *e)
+{
+	*step = 0;
+	*retry_after_s = 0;
 	if (!a->has_backend) {
 		err_set(e, ERR_INTERNAL, "auth has no officer backend");
 		return AUTH_ERROR;
@@ -604,11 +620,8 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 		username = "";
 	if (!password)
 		password = "";
-	char ip[CLIENT_IP_MAX + 1];
-	snprintf(ip, sizeof ip, "%s", client_ip && *client_ip ? client_ip : "unknown");
 	char ukey[COUNTER_KEY_MAX + 1];
 	snprintf(ukey, sizeof ukey, "%s", username);
-	int64_t now = now_ms(a);
 
 	pthread_mutex_lock(&a->mu);
 	int64_t wait = counter_wait(a, counter_get(&a->users, ukey, 0), now);
@@ -616,58 +629,47 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 	if (wait_ip > wait)
 		wait = wait_ip;
 	if (wait > 0) {
-		enum auth_result r = throttled(a, wait, out, e);
+		enum auth_result r = throttled(a, wait, retry_after_s, e);
 		pthread_mutex_unlock(&a->mu);
 		return r;
 	}
 	pthread_mutex_unlock(&a->mu);
 
-	struct auth_record *rec = sodium_malloc(sizeof *rec);
-	if (!rec) {
-		err_nomem(e);
-		return AUTH_ERROR;
-	}
-	memset(rec, 0, sizeof *rec);
-	enum auth_result res = AUTH_DENIED;
 	int found = 0;
 	if (auth_username_valid(username) && strlen(password) <= AUTH_PASSWORD_MAX) {
 		found = a->backend.lookup(a->backend.ctx, username, rec, e);
-		if (found < 0) {
-			res = AUTH_ERROR;
-			goto done;
-		}
+		if (found < 0)
+			return AUTH_ERROR;
 	}
 	/* one hash whether or not the officer exists */
 	int match = verify_gated(a, found ? rec->password_hash : a->dummy_hash, password);
 	if (match < 0) {
 		busy(a, e);
-		out->retry_after_s = 1;
-		res = AUTH_BUSY;
-		goto done;
+		*retry_after_s = 1;
+		return AUTH_BUSY;
 	}
 	int ok = found && match && !rec->disabled;
 	if (ok && rec->locked_until_ms > now) {
 		pthread_mutex_lock(&a->mu);
-		res = throttled(a, rec->locked_until_ms - now, out, e);
+		enum auth_result r = throttled(a, rec->locked_until_ms - now, retry_after_s, e);
 		pthread_mutex_unlock(&a->mu);
-		goto done;
+		return r;
 	}
-	int64_t step = 0;
 	if (ok && ((rec->roles & ROLES_NEED_TOTP) || rec->totp_secret[0])) {
 		struct err te = ERR_INIT;
 		if (!rec->totp_secret[0] || !totp_code ||
-		    auth_totp_verify(rec->totp_secret, totp_code, now / 1000, &step, &te) < 0)
+		    auth_totp_verify(rec->totp_secret, totp_code, now / 1000, step, &te) < 0)
 			ok = 0;
 	}
 	pthread_mutex_lock(&a->mu);
-	if (ok && step) {
+	if (ok && *step) {
 		int64_t last = seen_step(a, username, 0);
 		if (rec->totp_last_step > last)
 			last = rec->totp_last_step;
-		if (step <= last)
+		if (*step <= last)
 			ok = 0; /* a code already used (or an older one) */
 		else
-			seen_step(a, username, step);
+			seen_step(a, username, *step);
 	}
 	if (!ok) {
 		a->stats.logins_failed++;
@@ -687,14 +689,36 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 			if (record(a, "system:auth", username, "officer.locked_out", b, &le) < 0)
 				log_warnx("auth: cannot record lockout of '%s': %s", username, le.msg);
 		}
-		res = deny(e);
-		goto done;
+		*step = 0;
+		return deny(e);
 	}
-	/* a good login forgets the username's failures */
+	/* a good check forgets the username's failures */
 	struct counter *uc = counter_get(&a->users, ukey, 0);
 	if (uc)
 		memset(uc, 0, sizeof *uc);
 	pthread_mutex_unlock(&a->mu);
+	return AUTH_OK;
+}
+
+enum auth_result auth_login(struct auth *a, const char *username, const char *password,
+			    const char *totp_code, const char *client_ip,
+			    struct auth_session_out *out, struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	char ip[CLIENT_IP_MAX + 1];
+	ip_key(ip, client_ip);
+	int64_t now = now_ms(a);
+	struct auth_record *rec = sodium_malloc(sizeof *rec);
+	if (!rec) {
+		err_nomem(e);
+		return AUTH_ERROR;
+	}
+	memset(rec, 0, sizeof *rec);
+	int64_t step = 0;
+	enum auth_result res = credentials_check(a, username, password, totp_code, ip, now, rec,
+						 &step, &out->retry_after_s, e);
+	if (res != AUTH_OK)
+		goto done;
 
 	json_t *b = json_pack("{s:s, s:s}", "username", username, "client_ip", ip);
 	if (b && step)
@@ -752,6 +776,32 @@ done:
 		sodium_memzero(out->token, sizeof out->token);
 		sodium_memzero(out->csrf, sizeof out->csrf);
 	}
+	return res;
+}
+
+enum auth_result auth_verify_credentials(struct auth *a, const char *username,
+					 const char *password, const char *totp_code,
+					 const char *client_ip, struct auth_officer *out,
+					 struct err *e)
+{
+	memset(out, 0, sizeof *out);
+	char ip[CLIENT_IP_MAX + 1];
+	ip_key(ip, client_ip);
+	struct auth_record *rec = sodium_malloc(sizeof *rec);
+	if (!rec) {
+		err_nomem(e);
+		return AUTH_ERROR;
+	}
+	memset(rec, 0, sizeof *rec);
+	int64_t step = 0, retry = 0;
+	enum auth_result res = credentials_check(a, username, password, totp_code, ip,
+						 now_ms(a), rec, &step, &retry, e);
+	if (res == AUTH_OK) {
+		snprintf(out->username, sizeof out->username, "%s", rec->username);
+		snprintf(out->actor, sizeof out->actor, "officer:%s", rec->username);
+		out->roles = rec->roles;
+	}
+	sodium_free(rec);
 	return res;
 }
 

@@ -139,6 +139,19 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 			    const char *totp_code, const char *client_ip,
 			    struct auth_session_out *out, struct err *e);
 
+/*
+ * Checks an officer's credentials exactly as auth_login does (backoff and lockout,
+ * password, disabled and locked accounts, TOTP when the officer has a secret or a role
+ * that needs one, each code once; a failure counts towards the username's and the
+ * client's lockout) but records no login and creates no session: for a second officer
+ * who confirms an act in another officer's request (a witness). *out is the officer on
+ * AUTH_OK. An accepted TOTP step is kept in memory only (no officer.login event).
+ */
+enum auth_result auth_verify_credentials(struct auth *a, const char *username,
+					 const char *password, const char *totp_code,
+					 const char *client_ip, struct auth_officer *out,
+					 struct err *e);
+
 /* Checks a session token; csrf is the X-CSRF-Token header for state-changing requests,
  * NULL for safe methods (GET, HEAD). Touches the session (idle timeout). */
 enum auth_result auth_session_check(struct auth *a, const char *token, const char *csrf,

@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cairo.h>
-#include <fontconfig/fontconfig.h>
 
 #include "log/keys.h"
 #include "log/node.h"
@@ -242,8 +240,6 @@ int cmd_office_datapage(int argc, char **argv)
 	buf_release(&jpeg);
 	buf_release(&pdf);
 	buf_release(&png);
-	/* cairo's and fontconfig's caches: this command is single-threaded and done */
-	cairo_debug_reset_static_data();
-	FcFini();
+	datapage_release_caches(); /* this command is single-threaded and done */
 	return rc < 0 ? cli_report(argv[0], &e) : EXIT_OK;
 }

@@ -312,6 +312,7 @@ static int cmd_office_serve(int argc, char **argv)
 	log_info("%s: stopping (requests in flight finish first)",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	office_server_stop(srv);
+	datapage_release_caches();
 	log_info("stopped");
 	log_init("paspor", 1, LOG_LEVEL_INFO);
 	return EXIT_OK;

@@ -513,6 +513,59 @@ static void check_payment(struct checker *ck, const config_setting_t *root, stru
 	get_bool(ck, g, "personalize_on_pending", &c->personalize_on_pending);
 }
 
+/* The optional issuance section. */
+static void check_issuance(struct checker *ck, const config_setting_t *root, struct config *c)
+{
+	static const char *const known[] = { "issuing_state", "signer_socket", "csca_cert",
+					     "spool_dir", "uncollected_days", "print_command",
+					     NULL };
+	config_setting_t *g = config_setting_get_member(root, "issuance");
+	if (!g)
+		return;
+	g = member(ck, root, "issuance", CONFIG_TYPE_GROUP);
+	if (!g)
+		return;
+	unsigned before = ck->n;
+	unknown_members(ck, g, known);
+	struct config_issuance *is = &c->issuance;
+	const config_setting_t *m;
+	const char *st = get_string(ck, g, "issuing_state", &m);
+	if (st) {
+		if (strlen(st) != 3 || strspn(st, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+			problem(ck, m, "must be three capital letters (an ICAO state code)");
+		else
+			memcpy(is->issuing_state, st, 4);
+	}
+	get_text(ck, g, "signer_socket", is->signer_socket, sizeof is->signer_socket);
+	get_text(ck, g, "csca_cert", is->csca_cert, sizeof is->csca_cert);
+	get_text(ck, g, "spool_dir", is->spool_dir, sizeof is->spool_dir);
+	get_uint(ck, g, "uncollected_days", 1, 3650, &is->uncollected_days);
+	config_setting_t *pc = config_setting_get_member(g, "print_command");
+	if (pc) {
+		pc = member(ck, g, "print_command", CONFIG_TYPE_ARRAY);
+		int n = pc ? config_setting_length(pc) : 0;
+		if (pc && (n < 1 || n > CONFIG_PRINT_ARGS_MAX - 1))
+			problem(ck, pc, "must list 1 to %d strings (the program and its "
+				"arguments; the PDF's path is appended)", CONFIG_PRINT_ARGS_MAX - 1);
+		else
+			for (int i = 0; i < n; i++) {
+				const config_setting_t *a = config_setting_get_elem(pc, (unsigned)i);
+				const char *v = config_setting_get_string(a);
+				if (!v) {
+					problem(ck, pc, "must list strings");
+					break;
+				}
+				if (check_text(ck, a, v, CONFIG_PATH_MAX - 1) < 0)
+					break;
+				memcpy(is->print_args[i], v, strlen(v) + 1);
+				is->nprint_args = (size_t)i + 1;
+			}
+		if (pc && is->print_args[0][0] != '/')
+			problem(ck, pc, "the program must be an absolute path (no search of PATH)");
+	}
+	is->configured = ck->n == before;
+}
+
 static void check_ratelimit(struct checker *ck, const config_setting_t *root,
 			    struct config *c)
 {
@@ -640,7 +693,7 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 		 struct buf *problems, struct err *e)
 {
 	static const char *const known[] = { "office", "booking", "fees", "validity",
-					     "payment", "ratelimit", NULL };
+					     "payment", "ratelimit", "issuance", NULL };
 	struct checker ck = { name, problems, 0, { 0 } };
 	memset(c, 0, sizeof *c);
 	prescan(&ck, text, len);
@@ -666,6 +719,7 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 			check_validity(&ck, root, c);
 			check_payment(&ck, root, c);
 			check_ratelimit(&ck, root, c);
+			check_issuance(&ck, root, c);
 			if (c->adult_years && c->minor_years && c->minor_years > c->adult_years) {
 				config_setting_t *v = config_lookup(&cfg, "validity.minor_years");
 				if (v)
@@ -720,6 +774,16 @@ const struct config_passport_type *config_passport_type(const struct config *c,
 		if (strcmp(c->types[i].code, code) == 0)
 			return &c->types[i];
 	return NULL;
+}
+
+int config_resolve_path(const char *dir, const char *path, char *out, size_t size,
+			struct err *e)
+{
+	int n = path[0] == '/' ? snprintf(out, size, "%s", path)
+			       : snprintf(out, size, "%s/%s", dir, path);
+	if (n < 0 || (size_t)n >= size)
+		return err_set(e, ERR_INPUT, "path too long: %.60s…", path);
+	return 0;
 }
 
 unsigned config_validity_years(const struct config *c, unsigned age_years)
@@ -779,6 +843,17 @@ static const char default_text[] =
 	"\n"
 	"payment = {\n"
 	"  personalize_on_pending = false;  # true: print before the payment is confirmed\n"
+	"};\n"
+	"\n"
+	"# Personalization, quality check and hand-over (docs/PERSONALIZATION.md). Relative\n"
+	"# paths are inside the data folder. Without this section nothing is personalized.\n"
+	"issuance = {\n"
+	"  issuing_state = \"IDN\";\n"
+	"  signer_socket = \"signer/signer.sock\";  # paspor signer (docs/SIGNER.md)\n"
+	"  csca_cert = \"csca.cert.pem\";          # checks every chip before hand-over\n"
+	"  spool_dir = \"spool\";                  # print jobs (docs/SPOOL.md)\n"
+	"  uncollected_days = 30;                  # then listed for follow-up\n"
+	"  # print_command = [\"/usr/bin/lp\", \"-d\", \"passports\"];  # the PDF path is appended\n"
 	"};\n"
 	"\n"
 	"ratelimit = {\n"

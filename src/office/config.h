@@ -36,6 +36,8 @@
 #define CONFIG_MAX_HOLIDAYS 400
 #define CONFIG_MAX_PASSPORT_TYPES 8
 #define CONFIG_MAX_FILE_SIZE (256 * 1024)
+#define CONFIG_PATH_MAX 512
+#define CONFIG_PRINT_ARGS_MAX 16
 
 struct config_slot {
 	int start_min, end_min; /* local minutes of the day, start < end */
@@ -81,6 +83,18 @@ struct config {
 	/* payment */
 	int personalize_on_pending; /* 1: may personalize before payment is confirmed */
 	struct config_ratelimit ratelimit;
+	/* issuance (optional section; issuance.configured 0 when absent: personalization
+	 * is then refused with "not configured") */
+	struct config_issuance {
+		int configured;
+		char issuing_state[4];              /* ICAO code in the MRZ, e.g. "IDN" */
+		char signer_socket[CONFIG_PATH_MAX]; /* relative paths: to the data dir */
+		char csca_cert[CONFIG_PATH_MAX];    /* PEM, for the quality check */
+		char spool_dir[CONFIG_PATH_MAX];    /* print jobs (docs/SPOOL.md) */
+		unsigned uncollected_days;          /* listed for follow-up after this */
+		char print_args[CONFIG_PRINT_ARGS_MAX][CONFIG_PATH_MAX]; /* PDF path appended */
+		size_t nprint_args;                 /* 0: no print command */
+	} issuance;
 };
 
 /* Reads and checks path (whose base name is used in messages). */
@@ -112,6 +126,11 @@ int config_ratelimits_lifted(const struct config *c, int load_test_flag);
 /* The passport type with this code, or NULL. */
 const struct config_passport_type *config_passport_type(const struct config *c,
 							const char *code);
+/* DIR-relative path resolution for config paths: path itself when absolute, else
+ * "DIR/path"; ERR_INPUT when it does not fit out. */
+int config_resolve_path(const char *dir, const char *path, char *out, size_t size,
+			struct err *e);
+
 /* Validity in years for a person of age `age_years` at issuance. */
 unsigned config_validity_years(const struct config *c, unsigned age_years);
 

@@ -12,6 +12,7 @@
 
 #include <cairo.h>
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <jpeglib.h>
 
 #include "util/alloc.h"
@@ -183,9 +184,98 @@ static void field(cairo_t *cr, double x, double y, const char *caption, const ch
 	text(cr, x, y + 3.4, 2.9, 1, value);
 }
 
-/* outlines: 1 draws the MRZ as OCR-B glyph outlines instead of text (the PDF: cairo
- * 1.16 cannot embed Debian's OCRB.otf and writes a PDF with a dangling font object) */
-static void draw(cairo_t *cr, const struct datapage *d, cairo_surface_t *photo, int outlines)
+/* Shows (outline 0) or fills the outlines of (outline 1) one MRZ line in the current
+ * font, its glyphs on the cells; without glyphs (cairo out of memory), as plain text. */
+static void mrz_line(cairo_t *cr, const char *line, double x0, double y, double pitch,
+		     int outline)
+{
+	cairo_glyph_t *g = NULL;
+	int n = 0;
+	if (cairo_scaled_font_text_to_glyphs(cairo_get_scaled_font(cr), x0, y, line,
+					     (int)strlen(line), &g, &n, NULL, NULL,
+					     NULL) == CAIRO_STATUS_SUCCESS) {
+		for (int k = 0; k < n; k++) {
+			g[k].x = x0 + pitch * k;
+			g[k].y = y;
+		}
+		if (outline)
+			cairo_glyph_path(cr, g, n);
+		else
+			cairo_show_glyphs(cr, g, n);
+		cairo_glyph_free(g);
+	} else {
+		cairo_move_to(cr, x0, y);
+		if (outline)
+			cairo_text_path(cr, line);
+		else
+			cairo_show_text(cr, line);
+	}
+	if (outline)
+		cairo_fill(cr);
+}
+
+/*
+ * Zone VII, the MRZ band: OCR-B at 10 characters per inch (2.54 mm pitch), the first
+ * character 6 mm from the left edge, reference centre lines 16.5 and 10.0 mm above the
+ * bottom edge (Doc 9303 Part 4). Every glyph is placed on its cell (x = 6 + 2.54 i) and
+ * metrics hinting is off: a hinted advance, rounded to whole pixels at the font size
+ * the pitch is measured at, would squeeze the PNG's lines to about 9.3 cpi.
+ *
+ * pdf 0 (the PNG): the lines are shown in OCR-B.
+ * pdf 1: cairo 1.16 cannot embed Debian's OCRB.otf (its CFF subsetter gives up silently
+ * and the PDF names a font object it never writes), so the look and the text are split
+ * (docs/DATAPAGE.md): first the same 44 characters per line as real text in DejaVu Sans
+ * Mono on the same cells, stretched to the OCR-B size and painted white on the white
+ * band; then the OCR-B glyph outlines in black over it. On paper and on screen only the
+ * OCR-B outlines show (white under black on white changes no pixel); pdftotext reads
+ * the text layer and gives both lines exactly.
+ */
+static void draw_mrz(cairo_t *cr, const struct datapage *d, int pdf)
+{
+	const double pitch = 2.54, x0 = 6.0;
+	cairo_font_options_t *fo = cairo_font_options_create();
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_set_font_options(cr, fo);
+	cairo_font_options_destroy(fo);
+
+	/* the OCR-B size whose advance is the pitch (OCR-B is monospaced) */
+	cairo_select_font_face(cr, DATAPAGE_OCRB_FAMILY, CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(cr, 1);
+	cairo_text_extents_t ext;
+	cairo_text_extents(cr, "<", &ext);
+	double size = ext.x_advance > 0 ? pitch / ext.x_advance : 3.6;
+	char line[2][MRZ_TD3_LEN + 1];
+	double base[2];
+	for (int i = 0; i < 2; i++) {
+		memcpy(line[i], d->mrz + i * MRZ_TD3_LEN, MRZ_TD3_LEN);
+		line[i][MRZ_TD3_LEN] = '\0';
+		base[i] = DATAPAGE_HEIGHT_MM - (i == 0 ? 16.5 : 10.0) + 1.2;
+	}
+	if (pdf) {
+		/* the text layer: a monospaced font cairo 1.16 embeds, its advance
+		 * stretched to the pitch so that text extraction sees no gaps */
+		cairo_select_font_face(cr, DATAPAGE_MRZ_TEXT_FAMILY, CAIRO_FONT_SLANT_NORMAL,
+				       CAIRO_FONT_WEIGHT_NORMAL);
+		cairo_set_font_size(cr, 1);
+		cairo_text_extents(cr, "<", &ext);
+		cairo_matrix_t m;
+		cairo_matrix_init_scale(&m, ext.x_advance > 0 ? pitch / ext.x_advance : size,
+					size);
+		cairo_set_font_matrix(cr, &m);
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		for (int i = 0; i < 2; i++)
+			mrz_line(cr, line[i], x0, base[i], pitch, 0);
+		cairo_select_font_face(cr, DATAPAGE_OCRB_FAMILY, CAIRO_FONT_SLANT_NORMAL,
+				       CAIRO_FONT_WEIGHT_NORMAL);
+	}
+	cairo_set_font_size(cr, size);
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	for (int i = 0; i < 2; i++)
+		mrz_line(cr, line[i], x0, base[i], pitch, pdf);
+}
+
+static void draw(cairo_t *cr, const struct datapage *d, cairo_surface_t *photo, int pdf)
 {
 	/* paper and a light security tint */
 	cairo_set_source_rgb(cr, 1, 1, 1);
@@ -250,28 +340,7 @@ static void draw(cairo_t *cr, const struct datapage *d, cairo_surface_t *photo, 
 	y += 7;
 	field(cr, x, y, "Kantor yang Mengeluarkan / Issuing Office", d->issuing_office);
 
-	/* zone VII: the MRZ band, OCR-B at 10 characters per inch (2.54 mm pitch) */
-	cairo_select_font_face(cr, DATAPAGE_OCRB_FAMILY, CAIRO_FONT_SLANT_NORMAL,
-			       CAIRO_FONT_WEIGHT_NORMAL);
-	cairo_set_font_size(cr, 1);
-	cairo_text_extents_t ext;
-	cairo_text_extents(cr, "<", &ext);
-	double size = ext.x_advance > 0 ? 2.54 / ext.x_advance : 3.6;
-	cairo_set_font_size(cr, size);
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	char line[MRZ_TD3_LEN + 1];
-	for (int i = 0; i < 2; i++) {
-		memcpy(line, d->mrz + i * MRZ_TD3_LEN, MRZ_TD3_LEN);
-		line[MRZ_TD3_LEN] = '\0';
-		/* reference centre lines 16.5 and 10.0 mm above the bottom edge */
-		cairo_move_to(cr, 6.0, DATAPAGE_HEIGHT_MM - (i == 0 ? 16.5 : 10.0) + 1.2);
-		if (outlines) {
-			cairo_text_path(cr, line);
-			cairo_fill(cr);
-		} else {
-			cairo_show_text(cr, line);
-		}
-	}
+	draw_mrz(cr, d, pdf);
 }
 
 /* ---- output ---- */
@@ -298,6 +367,8 @@ static int render_pdf(const struct datapage *d, cairo_surface_t *photo, struct b
 		to_buf, pdf, DATAPAGE_WIDTH_MM * pt, DATAPAGE_HEIGHT_MM * pt);
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, "Passport data page");
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Paspor");
+	if (d->created)
+		cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, d->created);
 	cairo_t *cr = cairo_create(s);
 	cairo_scale(cr, pt, pt);
 	draw(cr, d, photo, 1);
@@ -347,4 +418,10 @@ int datapage_render(const struct datapage *d, struct buf *pdf, struct buf *png,
 		rc = render_png(d, photo, png, e);
 	cairo_surface_destroy(photo);
 	return rc;
+}
+
+void datapage_release_caches(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

@@ -7,7 +7,10 @@
  * Indonesia / English: "Tanggal Lahir / Date of Birth"), and the two MRZ lines in OCR-B
  * (Debian fonts-ocr-b, fontconfig family "OCR B") in the bottom band at 10 characters per
  * inch, the first character 6 mm from the left edge. Text is real text in the PDF (a
- * text layer pdftotext can read; the MRZ lines come out exactly).
+ * text layer pdftotext can read; the MRZ lines come out exactly). The PNG shows the MRZ
+ * in OCR-B; the PDF draws it as OCR-B outlines over an invisible (white on the white
+ * band) copy in DejaVu Sans Mono on the same cells, because cairo 1.16 cannot embed
+ * OCRB.otf (docs/DATAPAGE.md).
  *
  * PNG size: 125 mm and 88 mm at 300 dpi are 1476.38 and 1039.37 pixels, rounded to the
  * nearest pixel: 1476 × 1039 (DATAPAGE_PNG_WIDTH/HEIGHT).
@@ -36,6 +39,7 @@
 #define DATAPAGE_PNG_WIDTH 1476  /* lround(125 / 25.4 * 300) */
 #define DATAPAGE_PNG_HEIGHT 1039 /* lround(88 / 25.4 * 300) */
 #define DATAPAGE_OCRB_FAMILY "OCR B"
+#define DATAPAGE_MRZ_TEXT_FAMILY "DejaVu Sans Mono" /* the PDF's MRZ text layer */
 
 struct datapage {
 	const char *type;           /* "P" */
@@ -52,6 +56,10 @@ struct datapage {
 	char name_buf[2 * MRZ_NAME_MAX + 2]; /* datapage_from_json's default full name */
 	const uint8_t *photo;       /* JPEG */
 	size_t photo_len;
+	/* the PDF's creation date, ISO 8601 "YYYY-MM-DDThh:mm:ssZ" (cairo's
+	 * CAIRO_PDF_METADATA_CREATE_DATE): with it the PDF bytes depend on the input only;
+	 * NULL: cairo writes the current time */
+	const char *created;
 };
 
 /*
@@ -68,6 +76,10 @@ int datapage_from_json(const json_t *obj, struct datapage *d, struct err *e);
  * either may be NULL. */
 int datapage_render(const struct datapage *d, struct buf *pdf, struct buf *png,
 		    struct err *e);
+
+/* Frees cairo's and fontconfig's process-wide caches (so leak checkers see no
+ * leftovers); only when no thread renders any more, e.g. after the server stopped. */
+void datapage_release_caches(void);
 
 /* `paspor office datapage` (cmd_booklets.c): a debugging aid. */
 int cmd_office_datapage(int argc, char **argv);

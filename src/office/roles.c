@@ -75,6 +75,9 @@ static const struct {
 				  R(BOOKLET_CUSTODIAN) },
 	[ACT_BOOKLET_SPOIL] = { "booklet.spoil", "record a spoiled booklet",
 				R(BOOKLET_CUSTODIAN) | R(PRINTER_OPERATOR) },
+	[ACT_BOOKLET_VIEW] = { "booklet.view", "read booklet stock and a booklet's record",
+			       R(BOOKLET_CUSTODIAN) | R(PRINTER_OPERATOR) | R(ADJUDICATOR) |
+			       R(AUDITOR) },
 	[ACT_DAILY_CLOSE] = { "office.daily_close", "close the day (stock and counts)",
 			      R(BOOKLET_CUSTODIAN) | R(ADJUDICATOR) },
 };

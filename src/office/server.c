@@ -14,6 +14,7 @@
 #include "log/note.h"
 #include "office/api.h"
 #include "office/auth_http.h"
+#include "office/booklets.h"
 #include "office/calendar.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -120,6 +121,26 @@ static int route_healthz(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
+/* Booklet stock per state (issue 6), read at scrape time through the read-only pool so
+ * the gauges are the projection's own numbers (registering again returns the metric). */
+static void metrics_booklets(struct office_server *s)
+{
+	struct metric *g = metrics_gauge(s->metrics, "paspor_booklets",
+					 "blank passport booklets in the office's stock, by state",
+					 "state", NULL);
+	sqlite3 *db = api_db_acquire(s);
+	struct booklet_stock st;
+	struct err e = ERR_INIT;
+	int rc = booklet_stock(db, &st, &e);
+	api_db_release(s, db);
+	if (rc < 0) {
+		log_warnx("metrics: booklet stock: %s", e.msg);
+		return;
+	}
+	for (int i = 0; i < BOOKLET_STATE_COUNT; i++)
+		metrics_set(g, (double)st.count[i], booklet_state_name((enum booklet_state)i));
+}
+
 static int route_metrics(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
@@ -138,6 +159,7 @@ static int route_metrics(struct http_req *req, struct http_resp *resp)
 	metrics_set(s->m_writer, (double)ws.requests, "requests");
 	metrics_set(s->m_writer, (double)ws.refused, "refused");
 	metrics_set(s->m_writer, (double)ws.failed, "failed");
+	metrics_booklets(s);
 	struct buf b;
 	buf_init(&b, (size_t)8 << 20);
 	if (metrics_render(s->metrics, &b) < 0) {
@@ -299,7 +321,8 @@ static const struct api_route server_routes[] = {
 };
 
 static const struct api_route *const route_tables[] = {
-	server_routes, api_booking_routes, api_counter_routes, api_query_routes,
+	server_routes, api_booking_routes, api_counter_routes, api_query_routes, api_issue_routes,
+	api_booklet_routes, api_dayclose_routes,
 };
 
 static void route_from_api(const struct api_route *a, struct http_route *r)

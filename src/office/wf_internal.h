@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "office/workflow.h"
@@ -44,5 +45,19 @@ void wf_bind_str(sqlite3_stmt *st, int i, const char *s);
 
 /* The first state kind is allowed from (for messages), or NULL. */
 const char *wf_transition_from(const char *kind);
+
+/* Shared by the operations (wf_ops.c, wf_issue.c). */
+/* Sets h->reason and an ERR_INPUT message; returns -1. */
+int wf_refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The actor is "applicant" or "officer:<username>"; resets h->reason. */
+int wf_actor_ok(struct wf_hdr *h, struct err *e);
+/* Loads h->app into a and checks kind is allowed from its state (kind NULL: any). */
+int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_app *a,
+	    struct err *e);
+/* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
+ * given subject), mapping constraint failures to reasons. */
+int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind, const char *subject,
+	      json_t *body, struct err *e);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "office/nik.h"
 #include "office/workflow.h"
+#include "office/booklets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ enum ftype {
 	T_EMAIL,
 	T_PHONE,
 	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
+	T_BOOKLET,/* a booklet (passport) number: one upper-case letter, seven digits */
+	T_MRZ,    /* the two TD3 lines without a newline: 88 of A-Z 0-9 < */
 };
 
 struct field {
@@ -207,6 +210,16 @@ static int check_field(const char *kind, const struct field *f, const json_t *v,
 			return err_set(e, ERR_INPUT, "%s: field '%s' must be 64 lower-case hex characters",
 				       kind, f->name);
 		return 0;
+	case T_BOOKLET:
+		if (!s || !booklet_number_valid(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number "
+				       "(a letter and seven digits)", kind, f->name);
+		return 0;
+	case T_MRZ:
+		if (!s || !all_in(s, UPPER DIGITS "<", 88, 88))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 88 MRZ characters",
+				       kind, f->name);
+		return 0;
 	case T_IDREF:
 		if (!s || !idref_ok(s))
 			return err_set(e, ERR_INPUT, "%s: field '%s' must be a NIK (16 digits) or "
@@ -312,7 +325,9 @@ static const char *const e_reason[] = { "new", "renewal", "lost", "damaged", NUL
 static const char *const e_result[] = { "clear", "hit", NULL };
 static const char *const e_pay[] = { "confirmed", "pending", NULL };
 static const char *const e_what[] = { "details", "history", "photo", "fingerprints",
-				      "documents", "search", NULL };
+				      "documents", "search", "chip", "data_page", NULL };
+static const char *const e_qc[] = { "passed", "failed", NULL };
+static const char *const e_collector[] = { "holder", "proxy", NULL };
 static const char *const e_source[] = { "office", "centre", NULL };
 static const char *const e_format[] = { "jpeg", "png", "wsq", "jp2", NULL };
 
@@ -433,6 +448,63 @@ static int watch_added_extra(const json_t *b, struct err *e)
 	return 0;
 }
 
+/* ---- issuance (wf_issue.c) ---- */
+static const struct field f_personalized[] = {
+	REQ("app", T_APP, 0, 0), REQ("booklet", T_BOOKLET, 0, 0),
+	REQ("expiry_date", T_DATE, 0, 0), OPT("given_names", T_TEXT, 1, 100),
+	REQ("issue_date", T_DATE, 0, 0), REQ("mrz", T_MRZ, 0, 0),
+	OPT("sod_blob", T_HEX64, 0, 0), REQ("surname", T_TEXT, 1, 100),
+};
+
+static int personalized_extra(const json_t *b, struct err *e)
+{
+	if (strcmp(json_string_value(json_object_get(b, "expiry_date")),
+		   json_string_value(json_object_get(b, "issue_date"))) <= 0)
+		return err_set(e, ERR_INPUT, "application.personalized: 'expiry_date' must come "
+			       "after 'issue_date'");
+	if (strncmp(json_string_value(json_object_get(b, "mrz")) + 44,
+		    json_string_value(json_object_get(b, "booklet")), 8) != 0)
+		return err_set(e, ERR_INPUT, "application.personalized: the MRZ's document number "
+			       "is not the booklet's");
+	return 0;
+}
+
+static const struct field f_quality[] = {
+	REQ("app", T_APP, 0, 0), REQ("booklet", T_BOOKLET, 0, 0),
+	REQ("failures", T_TEXTS, 0, 20), REQ_ENUM("result", e_qc),
+};
+
+static int quality_extra(const json_t *b, struct err *e)
+{
+	int passed = strcmp(json_string_value(json_object_get(b, "result")), "passed") == 0;
+	if (passed != (json_array_size(json_object_get(b, "failures")) == 0))
+		return err_set(e, ERR_INPUT, "application.quality_checked: a check passes with no "
+			       "failures and fails with at least one");
+	return 0;
+}
+
+static const struct field f_voided[] = { REQ("app", T_APP, 0, 0),
+					 REQ("booklet", T_BOOKLET, 0, 0),
+					 REQ("reason", T_NOTE, 1, 500) };
+static const struct field f_handed[] = {
+	REQ("app", T_APP, 0, 0), REQ("booklet", T_BOOKLET, 0, 0),
+	REQ_ENUM("collected_by", e_collector), OPT("power_of_attorney", T_TEXT, 1, 100),
+	OPT("proxy_idref", T_IDREF, 0, 0), OPT("proxy_name", T_TEXT, 1, 150),
+};
+
+/* a proxy needs a name, an identity reference and a power of attorney; the holder none */
+static int handed_extra(const json_t *b, struct err *e)
+{
+	int proxy = strcmp(json_string_value(json_object_get(b, "collected_by")), "proxy") == 0;
+	int n = (json_object_get(b, "proxy_name") != NULL) +
+		(json_object_get(b, "proxy_idref") != NULL) +
+		(json_object_get(b, "power_of_attorney") != NULL);
+	if (proxy ? n != 3 : n != 0)
+		return err_set(e, ERR_INPUT, "application.handed_over: a proxy needs 'proxy_name', "
+			       "'proxy_idref' and 'power_of_attorney'; the holder none of them");
+	return 0;
+}
+
 #define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
 static const struct schema schemas[] = {
 	SCHEMA("booking.created", f_created, created_extra),
@@ -452,6 +524,10 @@ static const struct schema schemas[] = {
 	SCHEMA("application.payment_confirmed", f_pay_confirmed, NULL),
 	SCHEMA("application.viewed", f_viewed, NULL),
 	SCHEMA("watchlist.entry_added", f_watch_added, watch_added_extra),
+	SCHEMA("application.personalized", f_personalized, personalized_extra),
+	SCHEMA("application.quality_checked", f_quality, quality_extra),
+	SCHEMA("application.personalization_voided", f_voided, NULL),
+	SCHEMA("application.handed_over", f_handed, handed_extra),
 };
 #define NSCHEMAS (sizeof schemas / sizeof schemas[0])
 
@@ -463,13 +539,13 @@ static const struct schema schemas[] = {
 	}
 CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
 CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
-CHECKER(15) CHECKER(16)
+CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20)
 
 /* ---- transitions ---- */
 
 struct transition {
 	const char *kind;
-	const char *from[2]; /* allowed current states */
+	const char *from[3]; /* allowed current states */
 	const char *to;      /* NULL: the state stays */
 };
 
@@ -489,6 +565,12 @@ static const struct transition transitions[] = {
 	{ "application.rejected", { WF_STATE_INTERVIEWED }, WF_STATE_REJECTED },
 	{ "application.payment_recorded", { WF_STATE_APPROVED }, WF_STATE_PAID },
 	{ "application.payment_confirmed", { WF_STATE_PAID }, WF_STATE_PAID },
+	{ "application.personalized", { WF_STATE_PAID }, WF_STATE_PERSONALIZED },
+	/* to quality_checked or qc_failed by the result (p_quality) */
+	{ "application.quality_checked", { WF_STATE_PERSONALIZED }, WF_STATE_QUALITY_CHECKED },
+	{ "application.personalization_voided",
+	  { WF_STATE_PERSONALIZED, WF_STATE_QC_FAILED, WF_STATE_QUALITY_CHECKED }, WF_STATE_PAID },
+	{ "application.handed_over", { WF_STATE_QUALITY_CHECKED }, WF_STATE_ISSUED },
 };
 
 const char *wf_transition(const char *kind, const char *from)
@@ -496,7 +578,7 @@ const char *wf_transition(const char *kind, const char *from)
 	for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
 		if (strcmp(transitions[i].kind, kind) != 0)
 			continue;
-		for (size_t k = 0; k < 2 && transitions[i].from[k]; k++)
+		for (size_t k = 0; k < 3 && transitions[i].from[k]; k++)
 			if (strcmp(transitions[i].from[k], from) == 0)
 				return transitions[i].to;
 		return NULL;
@@ -669,6 +751,17 @@ static const struct kind_table office_tables[] = {
 	  " seq INTEGER PRIMARY KEY, app TEXT NOT NULL, actor TEXT NOT NULL,"
 	  " time_ms INTEGER NOT NULL, what TEXT NOT NULL);"
 	  "CREATE INDEX IF NOT EXISTS access_log_app ON access_log (app, seq);" },
+	{ "issuance",
+	  "CREATE TABLE IF NOT EXISTS issuance ("
+	  " app TEXT PRIMARY KEY, booklet TEXT NOT NULL, surname TEXT NOT NULL,"
+	  " given_names TEXT, issue_date TEXT NOT NULL, expiry_date TEXT NOT NULL,"
+	  " mrz TEXT NOT NULL, sod_blob TEXT, attempts INTEGER NOT NULL,"
+	  " personalized_by TEXT NOT NULL, personalized_seq INTEGER NOT NULL,"
+	  " personalized_ms INTEGER NOT NULL, qc_result TEXT, qc_failures TEXT, qc_by TEXT,"
+	  " qc_seq INTEGER, qc_ms INTEGER, voided_reason TEXT, collected_by TEXT,"
+	  " proxy_name TEXT, proxy_idref TEXT, power_of_attorney TEXT, handed_by TEXT,"
+	  " issued_seq INTEGER, issued_ms INTEGER) WITHOUT ROWID;"
+	  "CREATE INDEX IF NOT EXISTS issuance_booklet ON issuance (booklet);" },
 };
 
 static const char *str(const json_t *b, const char *k)
@@ -1009,6 +1102,123 @@ static int p_watch_added(sqlite3 *db, const struct event *ev, const json_t *b, s
 	return wf_step_done(db, st, ev->kind, e);
 }
 
+/* ---- issuance ---- */
+
+static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT INTO issuance (app, booklet, surname, given_names, issue_date,"
+			   " expiry_date, mrz, sod_blob, attempts, personalized_by, personalized_seq,"
+			   " personalized_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)"
+			   " ON CONFLICT (app) DO UPDATE SET booklet = ?2, surname = ?3,"
+			   " given_names = ?4, issue_date = ?5, expiry_date = ?6, mrz = ?7,"
+			   " sod_blob = ?8, attempts = attempts + 1, personalized_by = ?9,"
+			   " personalized_seq = ?10, personalized_ms = ?11, qc_result = NULL,"
+			   " qc_failures = NULL, qc_by = NULL, qc_seq = NULL, qc_ms = NULL",
+		       &st, e) < 0)
+		return -1;
+	static const char *const keys[] = { "app", "booklet", "surname", "given_names",
+					     "issue_date", "expiry_date", "mrz", "sod_blob" };
+	for (int i = 0; i < 8; i++)
+		wf_bind_str(st, i + 1, str(b, keys[i]));
+	wf_bind_str(st, 9, ev->actor);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 11, ev->time_ms);
+	if (wf_step_done(db, st, ev->kind, e) < 0)
+		return -1;
+	return update_app(db, ev, app, to, NULL, NULL, 0, e);
+}
+
+/* The issuance row of app must be on booklet (the event names the booklet it judges). */
+static int same_booklet(sqlite3 *db, const struct event *ev, const char *app,
+			const char *booklet, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	int rc = sqlite3_step(st);
+	int same = rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+		   strcmp((const char *)sqlite3_column_text(st, 0), booklet) == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "reading the issuance table");
+	if (!same)
+		return err_set(e, ERR_INPUT, "%s: application %s is not personalized on booklet %s",
+			       ev->kind, app, booklet);
+	return 0;
+}
+
+static int issuance_set(sqlite3 *db, const struct event *ev, const char *app, const char *set,
+			const char *const *vals, size_t nvals, struct err *e)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, "UPDATE issuance SET %s WHERE app = ?%zu", set, nvals + 3);
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql, &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
+	sqlite3_bind_int64(st, 2, ev->time_ms);
+	for (size_t i = 0; i < nvals; i++)
+		wf_bind_str(st, 3 + (int)i, vals[i]);
+	wf_bind_str(st, 3 + (int)nvals, app);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+static int p_quality(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0 || same_booklet(db, ev, app, str(b, "booklet"), e) < 0)
+		return -1;
+	int passed = strcmp(str(b, "result"), "passed") == 0;
+	char *failures = json_dumps(json_object_get(b, "failures"), JSON_COMPACT);
+	if (!failures)
+		return err_nomem(e);
+	const char *v[] = { str(b, "result"), failures, ev->actor };
+	int rc = issuance_set(db, ev, app, "qc_seq = ?1, qc_ms = ?2, qc_result = ?3,"
+			      " qc_failures = ?4, qc_by = ?5", v, 3, e);
+	free(failures);
+	if (rc < 0)
+		return -1;
+	return update_app(db, ev, app, passed ? to : WF_STATE_QC_FAILED, NULL, NULL, 0, e);
+}
+
+static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0 || same_booklet(db, ev, app, str(b, "booklet"), e) < 0)
+		return -1;
+	const char *v[] = { str(b, "reason") };
+	if (issuance_set(db, ev, app, "voided_reason = ?3", v, 1, e) < 0)
+		return -1;
+	return update_app(db, ev, app, to, NULL, NULL, 0, e);
+}
+
+static int p_handed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	struct wf_app a;
+	const char *to;
+	const char *app = str(b, "app");
+	if (expect(db, ev, app, &a, &to, e) < 0 || same_booklet(db, ev, app, str(b, "booklet"), e) < 0)
+		return -1;
+	const char *v[] = { str(b, "collected_by"), str(b, "proxy_name"), str(b, "proxy_idref"),
+			    str(b, "power_of_attorney"), ev->actor };
+	if (issuance_set(db, ev, app, "issued_seq = ?1, issued_ms = ?2, collected_by = ?3,"
+			 " proxy_name = ?4, proxy_idref = ?5, power_of_attorney = ?6,"
+			 " handed_by = ?7", v, 5, e) < 0)
+		return -1;
+	return update_app(db, ev, app, to, NULL, NULL, 0, e);
+}
+
 /* ---- the set ---- */
 
 static const struct kind_def office_kinds[] = {
@@ -1029,6 +1239,10 @@ static const struct kind_def office_kinds[] = {
 	{ "application.payment_confirmed", 1, 0, check_14, p_pay_confirmed },
 	{ "application.viewed", 1, 0, check_15, p_viewed },
 	{ "watchlist.entry_added", 1, 0, check_16, p_watch_added },
+	{ "application.personalized", 1, 0, check_17, p_personalized },
+	{ "application.quality_checked", 1, 0, check_18, p_quality },
+	{ "application.personalization_voided", 1, 0, check_19, p_voided },
+	{ "application.handed_over", 1, 0, check_20, p_handed },
 };
 
 _Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,

@@ -34,13 +34,16 @@ const char *wf_reason_name(enum wf_reason r)
 	case WF_TOO_MANY: return "too-many-fingerprints";
 	case WF_MISMATCH: return "billing-code-mismatch";
 	case WF_CODE_TAKEN: return "booking-code-taken";
+	case WF_NO_STOCK: return "no-stock";
+	case WF_SIGNER_REFUSED: return "signer-refused";
+	case WF_SIGNER_UNAVAILABLE: return "signer-unavailable";
+	case WF_NOT_CONFIGURED: return "not-configured";
+	case WF_PAYMENT_PENDING: return "payment-pending";
 	}
 	return "unknown";
 }
 
-static int refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
+int wf_refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -51,7 +54,7 @@ static int refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char 
 	return err_set(e, ERR_INPUT, "%s", msg);
 }
 
-static int actor_ok(struct wf_hdr *h, struct err *e)
+int wf_actor_ok(struct wf_hdr *h, struct err *e)
 {
 	h->reason = WF_OK;
 	const char *a = h->actor;
@@ -64,31 +67,31 @@ static int actor_ok(struct wf_hdr *h, struct err *e)
 		return 0;
 	}
 bad:
-	return refuse(h, WF_INVALID_INPUT, e, "actor must be 'applicant' or 'officer:<username>'");
+	return wf_refuse(h, WF_INVALID_INPUT, e, "actor must be 'applicant' or 'officer:<username>'");
 }
 
 /* Loads hdr->app and checks kind is allowed from its state. */
-static int need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_app *a,
+int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_app *a,
 		struct err *e)
 {
-	if (actor_ok(h, e) < 0)
+	if (wf_actor_ok(h, e) < 0)
 		return -1;
 	if (!h->app || !appid_valid(h->app, 'A'))
-		return refuse(h, WF_NOT_FOUND, e, "no such application (malformed id)");
+		return wf_refuse(h, WF_NOT_FOUND, e, "no such application (malformed id)");
 	int r = wf_app_load(writer_txn_db(tx), h->app, a, e);
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return refuse(h, WF_NOT_FOUND, e, "application %s does not exist", h->app);
+		return wf_refuse(h, WF_NOT_FOUND, e, "application %s does not exist", h->app);
 	if (kind && !wf_transition(kind, a->state))
-		return refuse(h, WF_INVALID_STATE, e, "application %s is '%s': %s needs '%s'", h->app,
+		return wf_refuse(h, WF_INVALID_STATE, e, "application %s is '%s': %s needs '%s'", h->app,
 			      a->state, kind, wf_transition_from(kind));
 	return 0;
 }
 
 /* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
  * given subject). Maps constraint failures to reasons. */
-static int append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
+int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 		  const char *subject, json_t *body, struct err *e)
 {
 	if (!body) {
@@ -155,7 +158,7 @@ static int quota_ok(struct writer_txn *tx, struct wf_hdr *h, const char *date,
 	if (taken < 0)
 		return -1;
 	if (taken >= quota)
-		return refuse(h, WF_SLOT_FULL, e, "the slot %s %s is full (%d of %d places taken)",
+		return wf_refuse(h, WF_SLOT_FULL, e, "the slot %s %s is full (%d of %d places taken)",
 			      date ? date : "?", start ? start : "?", taken, quota > 0 ? quota : 0);
 	return 0;
 }
@@ -164,7 +167,7 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_book *o = arg;
 	o->app_id[0] = '\0';
-	if (actor_ok(&o->hdr, e) < 0 ||
+	if (wf_actor_ok(&o->hdr, e) < 0 ||
 	    quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
 		return -1;
 	if (appid_new('A', o->now_ms, o->app_id, e) < 0)
@@ -185,13 +188,13 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 			if (!v[i] && i < 14) {
 				json_decref(b);
 				o->app_id[0] = '\0';
-				return refuse(&o->hdr, WF_INVALID_INPUT, e,
+				return wf_refuse(&o->hdr, WF_INVALID_INPUT, e,
 					      "booking.created: field '%s' is missing", k[i]);
 			}
 			set_opt(b, k[i], v[i]);
 		}
 	}
-	if (append(tx, &o->hdr, "booking.created", NULL, b, e) < 0) {
+	if (wf_append(tx, &o->hdr, "booking.created", NULL, b, e) < 0) {
 		o->app_id[0] = '\0';
 		return -1;
 	}
@@ -202,9 +205,9 @@ int wf_cancel(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_cancel *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "booking.cancelled", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "booking.cancelled", &a, e) < 0)
 		return -1;
-	return append(tx, &o->hdr, "booking.cancelled", NULL,
+	return wf_append(tx, &o->hdr, "booking.cancelled", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "reason", o->reason), e);
 }
 
@@ -212,18 +215,18 @@ int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_reschedule *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "booking.rescheduled", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "booking.rescheduled", &a, e) < 0)
 		return -1;
 	if (a.rescheduled)
-		return refuse(&o->hdr, WF_ALREADY_RESCHEDULED, e, "application %s was rescheduled "
+		return wf_refuse(&o->hdr, WF_ALREADY_RESCHEDULED, e, "application %s was rescheduled "
 			      "once already", o->hdr.app);
 	if (o->slot_date && o->slot_start && strcmp(o->slot_date, a.slot_date) == 0 &&
 	    strcmp(o->slot_start, a.slot_start) == 0)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "application %s is booked in that slot "
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "application %s is booked in that slot "
 			      "already", o->hdr.app);
 	if (quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
 		return -1;
-	return append(tx, &o->hdr, "booking.rescheduled", NULL,
+	return wf_append(tx, &o->hdr, "booking.rescheduled", NULL,
 		      json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "slot_date", o->slot_date,
 				"slot_start", o->slot_start), e);
 }
@@ -231,9 +234,9 @@ int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
 static int app_only(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct err *e)
 {
 	struct wf_app a;
-	if (need(tx, h, kind, &a, e) < 0)
+	if (wf_need(tx, h, kind, &a, e) < 0)
 		return -1;
-	return append(tx, h, kind, NULL, app_body(h->app), e);
+	return wf_append(tx, h, kind, NULL, app_body(h->app), e);
 }
 
 int wf_check_in(struct writer_txn *tx, void *arg, struct err *e)
@@ -245,25 +248,25 @@ int wf_no_show(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_no_show *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.no_show", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.no_show", &a, e) < 0)
 		return -1;
 	if (!o->today || strlen(o->today) != 10)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "no-show needs today's date YYYY-MM-DD");
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "no-show needs today's date YYYY-MM-DD");
 	if (strcmp(a.slot_date, o->today) >= 0)
-		return refuse(&o->hdr, WF_NOT_YET, e, "application %s is booked for %s: a no-show "
+		return wf_refuse(&o->hdr, WF_NOT_YET, e, "application %s is booked for %s: a no-show "
 			      "can be recorded once that day is over", o->hdr.app, a.slot_date);
-	return append(tx, &o->hdr, "application.no_show", NULL, app_body(o->hdr.app), e);
+	return wf_append(tx, &o->hdr, "application.no_show", NULL, app_body(o->hdr.app), e);
 }
 
 int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_documents *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.documents_checked", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.documents_checked", &a, e) < 0)
 		return -1;
 	if (!o->documents)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "documents are missing");
-	return append(tx, &o->hdr, "application.documents_checked", NULL,
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "documents are missing");
+	return wf_append(tx, &o->hdr, "application.documents_checked", NULL,
 		      json_pack("{s:s, s:O}", "app", o->hdr.app, "documents", o->documents), e);
 }
 
@@ -291,15 +294,15 @@ int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_photo *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.photo_enrolled", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.photo_enrolled", &a, e) < 0)
 		return -1;
 	if (!o->jpeg.len)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "the photo was not prepared");
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the photo was not prepared");
 	struct blob_ref ref;
 	if (writer_txn_put_blob(tx, o->jpeg.data, o->jpeg.len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return append(tx, &o->hdr, "application.photo_enrolled", NULL,
+	return wf_append(tx, &o->hdr, "application.photo_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->jpeg.len, "height", (json_int_t)o->height,
 				"width", (json_int_t)o->width), e);
@@ -322,17 +325,17 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_fingerprint *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.fingerprint_enrolled", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.fingerprint_enrolled", &a, e) < 0)
 		return -1;
 	if (o->position < 1 || o->position > WF_FINGERPRINTS_MAX)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint position must be 1 to 10 "
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint position must be 1 to 10 "
 			      "(ISO/IEC 19794-4 finger codes)");
 	if (!o->image || o->len == 0 || o->len > WF_FINGERPRINT_MAX_BYTES)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image must be 1 to %zu "
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image must be 1 to %zu "
 			      "bytes", WF_FINGERPRINT_MAX_BYTES);
 	const char *fmt = image_format(o->image, o->len);
 	if (!fmt)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image is not JPEG, PNG, "
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image is not JPEG, PNG, "
 			      "WSQ or JPEG 2000");
 	if (a.fingerprints >= WF_FINGERPRINTS_MAX) {
 		/* all ten positions are taken: only a replacement would fit, and positions are
@@ -346,14 +349,14 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 		int found = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
 		if (!found)
-			return refuse(&o->hdr, WF_TOO_MANY, e, "application %s has ten fingerprints "
+			return wf_refuse(&o->hdr, WF_TOO_MANY, e, "application %s has ten fingerprints "
 				      "already", o->hdr.app);
 	}
 	struct blob_ref ref;
 	if (writer_txn_put_blob(tx, o->image, o->len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return append(tx, &o->hdr, "application.fingerprint_enrolled", NULL,
+	return wf_append(tx, &o->hdr, "application.fingerprint_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:s, s:i}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->len, "format", fmt, "position", o->position),
 		      e);
@@ -363,21 +366,21 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_hdr *h = arg;
 	struct wf_app a;
-	if (need(tx, h, "application.enrolled", &a, e) < 0)
+	if (wf_need(tx, h, "application.enrolled", &a, e) < 0)
 		return -1;
 	if (!a.has_photo)
-		return refuse(h, WF_PHOTO_MISSING, e, "application %s has no photo: enrol one first",
+		return wf_refuse(h, WF_PHOTO_MISSING, e, "application %s has no photo: enrol one first",
 			      h->app);
-	return append(tx, h, "application.enrolled", NULL, app_body(h->app), e);
+	return wf_append(tx, h, "application.enrolled", NULL, app_body(h->app), e);
 }
 
 int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_interview *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.interviewed", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.interviewed", &a, e) < 0)
 		return -1;
-	return append(tx, &o->hdr, "application.interviewed", NULL,
+	return wf_append(tx, &o->hdr, "application.interviewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "notes", o->notes), e);
 }
 
@@ -387,7 +390,7 @@ int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_app a;
 	o->hit = 0;
 	o->entries = 0;
-	if (need(tx, &o->hdr, "application.watchlist_checked", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.watchlist_checked", &a, e) < 0)
 		return -1;
 	sqlite3 *db = writer_txn_db(tx);
 	sqlite3_stmt *st;
@@ -421,14 +424,14 @@ int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
 	if (!o->hit && o->override) {
 		json_decref(ids);
 		json_decref(age);
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "watchlist check of %s is clear: there is "
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "watchlist check of %s is clear: there is "
 			      "nothing to override", o->hdr.app);
 	}
 	json_t *b = json_pack("{s:s, s:o, s:o, s:s}", "app", o->hdr.app, "entries", ids,
 			      "list_age_s", age, "result", o->hit ? "hit" : "clear");
 	if (b && o->override)
 		json_object_set_new(b, "override", json_string(o->override));
-	return append(tx, &o->hdr, "application.watchlist_checked", NULL, b, e);
+	return wf_append(tx, &o->hdr, "application.watchlist_checked", NULL, b, e);
 }
 
 int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
@@ -436,22 +439,22 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_decision *o = arg;
 	struct wf_app a;
 	const char *kind = o->approve ? "application.approved" : "application.rejected";
-	if (need(tx, &o->hdr, kind, &a, e) < 0)
+	if (wf_need(tx, &o->hdr, kind, &a, e) < 0)
 		return -1;
 	if (strcmp(o->hdr.actor, a.enrolled_by) == 0 || strcmp(o->hdr.actor, a.interviewed_by) == 0)
-		return refuse(&o->hdr, WF_SEPARATION, e, "%s %s application %s: another adjudicator "
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "%s %s application %s: another adjudicator "
 			      "must decide", o->hdr.actor,
 			      strcmp(o->hdr.actor, a.enrolled_by) == 0 ? "enrolled" : "interviewed",
 			      o->hdr.app);
 	if (o->approve && !a.watchlist_result[0])
-		return refuse(&o->hdr, WF_WATCHLIST, e, "application %s has no watchlist check: run "
+		return wf_refuse(&o->hdr, WF_WATCHLIST, e, "application %s has no watchlist check: run "
 			      "one before approving", o->hdr.app);
 	if (o->approve && strcmp(a.watchlist_result, "hit") == 0 && !a.has_watchlist_override)
-		return refuse(&o->hdr, WF_WATCHLIST, e, "application %s matched the watchlist: "
+		return wf_refuse(&o->hdr, WF_WATCHLIST, e, "application %s matched the watchlist: "
 			      "approval needs a check with a recorded override", o->hdr.app);
 	if (!o->reasons)
-		return refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
-	return append(tx, &o->hdr, kind, NULL,
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
+	return wf_append(tx, &o->hdr, kind, NULL,
 		      json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons), e);
 }
 
@@ -459,9 +462,9 @@ int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_payment *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.payment_recorded", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.payment_recorded", &a, e) < 0)
 		return -1;
-	return append(tx, &o->hdr, "application.payment_recorded", NULL,
+	return wf_append(tx, &o->hdr, "application.payment_recorded", NULL,
 		      json_pack("{s:I, s:s, s:s?, s:s?, s:s}", "amount", (json_int_t)o->amount,
 				"app", o->hdr.app, "billing_code", o->billing_code, "currency",
 				o->currency, "status", o->confirmed ? "confirmed" : "pending"), e);
@@ -471,16 +474,16 @@ int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_payment_confirm *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, "application.payment_confirmed", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.payment_confirmed", &a, e) < 0)
 		return -1;
 	if (strcmp(a.payment_status, "pending") != 0)
-		return refuse(&o->hdr, WF_INVALID_STATE, e, "application %s is paid and its payment is "
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "application %s is paid and its payment is "
 			      "'%s': only a pending payment can be confirmed", o->hdr.app,
 			      a.payment_status);
 	if (!o->billing_code || strcmp(o->billing_code, a.billing_code) != 0)
-		return refuse(&o->hdr, WF_MISMATCH, e, "billing code does not match the payment "
+		return wf_refuse(&o->hdr, WF_MISMATCH, e, "billing code does not match the payment "
 			      "recorded for application %s", o->hdr.app);
-	return append(tx, &o->hdr, "application.payment_confirmed", NULL,
+	return wf_append(tx, &o->hdr, "application.payment_confirmed", NULL,
 		      json_pack("{s:s, s:s}", "app", o->hdr.app, "billing_code", o->billing_code),
 		      e);
 }
@@ -489,7 +492,7 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_watch_add *o = arg;
 	o->entry_id[0] = '\0';
-	if (actor_ok(&o->hdr, e) < 0)
+	if (wf_actor_ok(&o->hdr, e) < 0)
 		return -1;
 	char id[APPID_LEN + 1];
 	if (appid_new('W', o->now_ms, id, e) < 0)
@@ -503,7 +506,7 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
 	}
 	char subject[40];
 	snprintf(subject, sizeof subject, "watchlist:%s", id);
-	if (append(tx, &o->hdr, "watchlist.entry_added", subject, b, e) < 0)
+	if (wf_append(tx, &o->hdr, "watchlist.entry_added", subject, b, e) < 0)
 		return -1;
 	memcpy(o->entry_id, id, sizeof id);
 	return 0;
@@ -513,9 +516,9 @@ int wf_view(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_view *o = arg;
 	struct wf_app a;
-	if (need(tx, &o->hdr, NULL, &a, e) < 0)
+	if (wf_need(tx, &o->hdr, NULL, &a, e) < 0)
 		return -1;
-	return append(tx, &o->hdr, "application.viewed", NULL,
+	return wf_append(tx, &o->hdr, "application.viewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "what", o->what), e);
 }
 

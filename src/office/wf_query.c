@@ -144,6 +144,25 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 		goto fail;
 	json_object_set_new(o, "documents", docs);
 	json_object_set_new(o, "fingerprints", fps);
+	/* issuance: the personalized booklet, dates, quality check and hand-over (or null) */
+	if (db_prepare(db, "SELECT * FROM issuance WHERE app = ?", &st, e) < 0)
+		goto fail;
+	wf_bind_str(st, 1, app);
+	rc = sqlite3_step(st);
+	static const char *const iss_skip[] = { "app", NULL };
+	static const char *const iss_json[] = { "qc_failures", NULL };
+	json_t *iss = rc == SQLITE_ROW ? row_object(st, iss_skip, iss_json) : json_null();
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(iss);
+		db_error(db, e, "reading issuance");
+		goto fail;
+	}
+	if (!iss) {
+		err_nomem(e);
+		goto fail;
+	}
+	json_object_set_new(o, "issuance", iss);
 	*out = o;
 	return 0;
 fail:

@@ -61,6 +61,11 @@ enum wf_reason {
 	WF_TOO_MANY,           /* 409: more than ten fingerprints */
 	WF_MISMATCH,           /* 409: billing code does not match the recorded payment */
 	WF_CODE_TAKEN,         /* 409: booking code hash already used (retry with another) */
+	WF_NO_STOCK,           /* 409: no available booklet of a confirmed range */
+	WF_SIGNER_REFUSED,     /* 409: the signer refused (its reason in the message) */
+	WF_SIGNER_UNAVAILABLE, /* 503: the signer cannot be reached */
+	WF_NOT_CONFIGURED,     /* 503: the office has no issuance section in its config */
+	WF_PAYMENT_PENDING,    /* 409: the payment is not confirmed yet */
 };
 const char *wf_reason_name(enum wf_reason r); /* "invalid-state", … (stable) */
 
@@ -75,6 +80,10 @@ const char *wf_reason_name(enum wf_reason r); /* "invalid-state", … (stable) *
 #define WF_STATE_APPROVED "approved"
 #define WF_STATE_REJECTED "rejected"
 #define WF_STATE_PAID "paid"
+#define WF_STATE_PERSONALIZED "personalized"
+#define WF_STATE_QUALITY_CHECKED "quality_checked"
+#define WF_STATE_QC_FAILED "qc_failed"
+#define WF_STATE_ISSUED "issued"
 
 #define WF_FINGERPRINT_MAX_BYTES ((size_t)1 << 20) /* one fingerprint image */
 #define WF_FINGERPRINTS_MAX 10
@@ -196,6 +205,70 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e);
 /* what: "details", "history", "photo", "fingerprints", "documents" or "search". */
 struct wf_view { struct wf_hdr hdr; const char *what; };
 int wf_view(struct writer_txn *tx, void *arg, struct err *e);
+
+/* ---- issuance (wf_issue.c, docs/PERSONALIZATION.md) ---- */
+
+struct config;
+
+/*
+ * Personalization of a paid, approved application (application.personalized): takes
+ * the next booklet (booklet_take_next, same transaction), dates by the office's
+ * validity rules, the MRZ, and — for an electronic passport type — the chip files with
+ * EF.SOD signed by the signer process over its socket (inside the writer's transaction,
+ * so a refusal by the signer rolls the booklet back; docs/PERSONALIZATION.md says why),
+ * stored as a blob. Refused: not 'paid' (WF_INVALID_STATE), payment pending
+ * (WF_PAYMENT_PENDING unless cfg->personalize_on_pending), the actor approved the
+ * application or overrode its watchlist hit (WF_SEPARATION), no stock (WF_NO_STOCK),
+ * the signer refused (WF_SIGNER_REFUSED, its reason in e) or is unreachable
+ * (WF_SIGNER_UNAVAILABLE).
+ */
+struct wf_personalize {
+	struct wf_hdr hdr;
+	const struct config *cfg;   /* validity, issuing state, payment rule */
+	const char *today;          /* the office's local date, YYYY-MM-DD */
+	const char *signer_socket;  /* resolved path */
+	const char *surname, *given_names; /* NULL: split from the full name (last word) */
+	const uint8_t *photo;       /* the enrolled photo (JPEG), read by the caller */
+	size_t photo_len;
+	const char *photo_blob;     /* its blob name (checked against the record) */
+	/* out */
+	char booklet[9], issue_date[11], expiry_date[11];
+	char mrz[89];
+	char sod_blob[65];          /* "" for a passport without a chip */
+};
+int wf_personalize(struct writer_txn *tx, void *arg, struct err *e);
+
+/* The result of the quality check (application.quality_checked): failures is an array
+ * of 0…20 strings (borrowed), empty when it passed. booklet: the one checked. */
+struct wf_quality { struct wf_hdr hdr; const char *booklet; const json_t *failures; };
+int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Spoil and redo: the booklet of a personalized application is spoiled (booklet.spoiled)
+ * and the application returns to 'paid' (application.personalization_voided). */
+struct wf_void { struct wf_hdr hdr; const char *booklet, *reason; };
+int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Hand-over (application.handed_over): the officer re-confirmed their identity before
+ * (the API checks the password); refused for the approver (WF_SEPARATION). */
+struct wf_hand_over {
+	struct wf_hdr hdr;
+	const char *booklet;
+	const char *collected_by;   /* "holder" or "proxy" */
+	const char *proxy_name, *proxy_idref, *power_of_attorney; /* proxy only */
+};
+int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e);
+
+/* Expiry date of a passport issued on `issue` (YYYY-MM-DD) to a person born on
+ * `birth` (YYYY-MM-DD, unknown parts XX: counted as the latest possible date, so a
+ * person is an adult only when surely so): issue + validity years; 29 February
+ * becomes 28 February in a common year. -1 on a malformed date. */
+int wf_expiry_date(const struct config *cfg, const char *issue, const char *birth,
+		   char out[11]);
+
+/* Splits a full name into MRZ primary and secondary identifiers: the last word is the
+ * surname, the words before it the given names ("" for one word). */
+void wf_split_name(const char *full_name, char *surname, size_t ssize, char *given,
+		   size_t gsize);
 
 /* writer_submit(w, fn, arg, NULL, e) for an op whose arg starts with struct wf_hdr;
  * a convenience for callers and tests. */

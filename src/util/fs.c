@@ -34,6 +34,16 @@ static int fsync_dir_of(const char *path)
 	return rc;
 }
 
+int fs_sync_dir(const char *dir, struct err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_errno(e, ERR_IO, "open %s", dir);
+	int rc = fsync(fd);
+	close(fd);
+	return rc < 0 ? err_errno(e, ERR_IO, "fsync %s", dir) : 0;
+}
+
 /* Writes data to a fresh "<path>.tmp.XXXXXX" (mkostemp: threads and processes never
  * share one), with mode, fsynced and closed; *tmp gets its name (mem_free it). On
  * failure nothing is left behind. */

@@ -33,6 +33,8 @@ int fs_write_new(const char *path, const void *data, size_t len, mode_t mode,
 int fs_read_file(const char *path, struct buf *b, struct err *e);
 /* Creates directory path (one level) with mode if it does not exist. */
 int fs_mkdir(const char *path, mode_t mode, struct err *e);
+/* fsyncs directory dir (after a rename into it). */
+int fs_sync_dir(const char *dir, struct err *e);
 /* Joins dir and name into a new string (mem_free it); NULL when out of memory. */
 char *fs_join(const char *dir, const char *name);
 

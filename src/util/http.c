@@ -121,7 +121,7 @@ int http_param_valid(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
+		      c == '_' || c == '-' || (c == '.' && i > 0)))
 			return 0;
 	}
 	return 1;
@@ -144,7 +144,8 @@ int http_pattern_check(const char *pattern, struct err *e)
 			return err_set(e, ERR_INPUT, "route pattern '%s' has too many segments", pattern);
 		if (p[0] == '{') {
 			if (len < 3 || p[len - 1] != '}' || len - 2 >= sizeof ((struct http_param *)0)->name ||
-			    !http_param_valid(p + 1, len - 2) || ++nparams > HTTP_PARAMS_MAX)
+			    !http_param_valid(p + 1, len - 2) || memchr(p + 1, '.', len - 2) ||
+			    ++nparams > HTTP_PARAMS_MAX)
 				return err_set(e, ERR_INPUT, "route pattern '%s' has a bad parameter", pattern);
 		} else {
 			for (size_t i = 0; i < len; i++) {

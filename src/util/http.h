@@ -19,7 +19,7 @@
  * HTTP_PATH_MAX bytes, percent-escapes well formed, no decoded NUL, control byte, '\\',
  * no empty, "." or ".." segment and no encoded '/' — else a 400 "bad-path" problem. The
  * decoded path is then matched against the route table: a literal segment matches
- * itself, a {name} segment matches 1…HTTP_PARAM_MAX bytes of [A-Za-z0-9_-] only. No
+ * itself, a {name} segment matches 1…HTTP_PARAM_MAX bytes of [A-Za-z0-9_.-] only (no leading dot). No
  * route with that path: 404; a route with that path but not that method: 405 with Allow
  * (HEAD is served as GET without a body). A route accepting a body declares its media
  * types (others: 415) and its cap (body_max; 0 means HTTP_BODY_DEFAULT_MAX): a declared
@@ -242,7 +242,7 @@ int http_problem(struct http_req *req, struct http_resp *resp, enum http_problem
 /* Decodes and checks a raw request path (no query): 0 with the decoded path in out
  * (capacity outlen), or -1 with e set (ERR_INPUT). */
 int http_path_decode(const char *raw, size_t rawlen, char *out, size_t outlen, struct err *e);
-/* 1 when s (len bytes) is a valid {param} value: 1…HTTP_PARAM_MAX of [A-Za-z0-9_-]. */
+/* 1 when s (len bytes) is a valid {param} value: 1…HTTP_PARAM_MAX of [A-Za-z0-9_.-], not starting with a dot. */
 int http_param_valid(const char *s, size_t len);
 /* Checks a route pattern: "/" then segments of [A-Za-z0-9._-] or {name}; 0 or -1. */
 int http_pattern_check(const char *pattern, struct err *e);

@@ -553,6 +553,68 @@ TEST(auth_lockout_per_ip)
 	CHECK_INT_EQ(r2, AUTH_OK);
 }
 
+/* A witness's credentials: the same checks as a login, but no session and no event. */
+TEST(auth_verify_credentials_checks_like_login_without_session)
+{
+	struct mem_backend m = { 0 };
+	struct auth_config c;
+	test_config(&c);
+	fake_now = 1717200000000LL;
+	struct auth *a = make_auth(&m, &c);
+	CHECK(a);
+	CHECK(add_officer(a, &m, "budi", ROLE_BIT(ROLE_BOOKLET_CUSTODIAN), NULL) == 0);
+	CHECK(add_officer(a, &m, "ayu", ROLE_BIT(ROLE_ADJUDICATOR), RFC_SECRET) == 0);
+	CHECK(add_officer(a, &m, "sari", ROLE_BIT(ROLE_REGISTRAR), NULL) == 0);
+	m.rec[2].disabled = 1;
+	struct auth_officer o;
+	struct auth_stats s0, s1;
+	struct err e = ERR_INIT, eu = ERR_INIT, ew = ERR_INIT;
+	auth_get_stats(a, &s0);
+	enum auth_result good = auth_verify_credentials(a, "budi", GOOD_PW, NULL, "10.0.0.1", &o,
+							&e);
+	auth_get_stats(a, &s1);
+	CHECK_INT_EQ(good, AUTH_OK);
+	CHECK_STR_EQ(o.username, "budi");
+	CHECK_STR_EQ(o.actor, "officer:budi");
+	CHECK_INT_EQ(o.roles, ROLE_BIT(ROLE_BOOKLET_CUSTODIAN));
+	CHECK_INT_EQ(s1.sessions, s0.sessions);     /* no session */
+	CHECK_INT_EQ(s1.logins_ok, s0.logins_ok);   /* not a login */
+	CHECK_INT_EQ(s1.hashes - s0.hashes, 1);     /* one verify */
+	CHECK_INT_EQ(m.nevents, 0);                 /* no officer.login event */
+	/* wrong password, unknown name: the login's words; a disabled officer is refused */
+	CHECK_INT_EQ(auth_verify_credentials(a, "budi", "wrong password!!", NULL, "10.0.0.1", &o,
+					     &ew), AUTH_DENIED);
+	CHECK_STR_EQ(o.username, "");
+	CHECK_INT_EQ(auth_verify_credentials(a, "nobody", GOOD_PW, NULL, "10.0.0.2", &o, &eu),
+		     AUTH_DENIED);
+	CHECK_STR_EQ(ew.msg, eu.msg);
+	CHECK_STR_EQ(ew.msg, "wrong username, password or code");
+	CHECK_INT_EQ(auth_verify_credentials(a, "sari", GOOD_PW, NULL, "10.0.0.3", &o, &e),
+		     AUTH_DENIED);
+	/* TOTP: required for an adjudicator, each code once (shared with logins) */
+	char code[7];
+	CHECK(auth_totp_code(RFC_SECRET, fake_now / 1000, code, &e) == 0);
+	CHECK_INT_EQ(auth_verify_credentials(a, "ayu", GOOD_PW, NULL, "10.0.0.4", &o, &e),
+		     AUTH_DENIED);
+	CHECK_INT_EQ(auth_verify_credentials(a, "ayu", GOOD_PW, code, "10.0.0.4", &o, &e),
+		     AUTH_OK);
+	CHECK_INT_EQ(auth_verify_credentials(a, "ayu", GOOD_PW, code, "10.0.0.4", &o, &e),
+		     AUTH_DENIED);
+	struct auth_session_out out;
+	CHECK_INT_EQ(auth_login(a, "ayu", GOOD_PW, code, "10.0.0.4", &out, &e), AUTH_DENIED);
+	/* failures count towards the backoff like logins' (backoff_after = 3) */
+	for (int i = 0; i < 2; i++)
+		CHECK_INT_EQ(auth_verify_credentials(a, "budi", "wrong password!!", NULL,
+						     "10.0.0.5", &o, &e), AUTH_DENIED);
+	CHECK_INT_EQ(auth_verify_credentials(a, "budi", GOOD_PW, NULL, "10.0.0.6", &o, &e),
+		     AUTH_THROTTLED);
+	CHECK_INT_EQ(auth_login(a, "budi", GOOD_PW, NULL, "10.0.0.6", &out, &e), AUTH_THROTTLED);
+	fake_now += 60000;
+	CHECK_INT_EQ(auth_verify_credentials(a, "budi", GOOD_PW, NULL, "10.0.0.6", &o, &e),
+		     AUTH_OK);
+	auth_free(a);
+}
+
 TEST(auth_rehash_on_login)
 {
 	struct mem_backend m = { 0 };

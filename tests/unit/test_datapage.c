@@ -1,8 +1,15 @@
 /*
  * Tests of the data page renderer (office/datapage.h): the PNG is 1476 × 1039 pixels
- * (125 × 88 mm at 300 dpi, read from its IHDR chunk), the PDF starts with %PDF and has
- * the TD3 page size in points, the MRZ is the one mrz_make_td3 gives for the document
- * (checked by mrz_parse), and bad input is refused.
+ * (125 × 88 mm at 300 dpi, read from its IHDR chunk; cairo 1.16 writes no pHYs chunk,
+ * so there is no DPI to read), the PDF starts with %PDF and has the TD3 page size in
+ * points, the MRZ is the one mrz_make_td3 gives for the document (checked by mrz_parse),
+ * and bad input is refused.
+ *
+ * The MRZ band of the PNG has ink in each of the 88 character cells (10 per inch from
+ * 6 mm, lines on 72.7 and 79.2 mm from the top) and none in the clear strip below it;
+ * the PDF embeds the MRZ text-layer font (DejaVu Sans Mono) and, given a creation date,
+ * is the same bytes on every render. The text the PDF gives pdftotext is checked by
+ * tests/integration/datapage.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +25,40 @@
 static unsigned be32(const uint8_t *p)
 {
 	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+struct png_reader {
+	const struct buf *b;
+	size_t off;
+};
+
+static cairo_status_t png_read(void *closure, unsigned char *data, unsigned int len)
+{
+	struct png_reader *r = closure;
+	if (r->b->len - r->off < len)
+		return CAIRO_STATUS_READ_ERROR;
+	memcpy(data, r->b->data + r->off, len);
+	r->off += len;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* Dark pixels (every channel below 96) in the PNG's rectangle [x0, x1) × [y0, y1), in
+ * millimetres at DATAPAGE_DPI. */
+static long dark_pixels(cairo_surface_t *img, double x0, double y0, double x1, double y1)
+{
+	const double px = DATAPAGE_DPI / 25.4;
+	int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+	int stride = cairo_image_surface_get_stride(img);
+	const uint8_t *data = cairo_image_surface_get_data(img);
+	long n = 0;
+	for (int y = (int)(y0 * px); y < (int)(y1 * px) && y < h; y++)
+		for (int x = (int)(x0 * px); x < (int)(x1 * px) && x < w; x++) {
+			uint32_t v = *(const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride +
+								     4 * (size_t)x);
+			if ((v >> 16 & 0xFF) < 96 && (v >> 8 & 0xFF) < 96 && (v & 0xFF) < 96)
+				n++;
+		}
+	return n;
 }
 
 TEST(datapage_png_size_pdf_and_mrz)
@@ -56,6 +97,46 @@ TEST(datapage_png_size_pdf_and_mrz)
 	CHECK(pdf.len > 1000 && memcmp(pdf.data, "%PDF-", 5) == 0);
 	/* the page is 125 × 88 mm in points */
 	CHECK(memmem(pdf.data, pdf.len, "/MediaBox [ 0 0 354.33", 22) != NULL);
+	/* the MRZ text layer's font is embedded (a FontFile2 under its subset name) */
+	CHECK(memmem(pdf.data, pdf.len, "+DejaVuSansMono", 15) != NULL);
+	CHECK(memmem(pdf.data, pdf.len, "/FontFile2", 10) != NULL);
+
+	/* the MRZ band: ink in every character cell of both lines, 2.54 mm apart from
+	 * 6 mm; the centre lines are 16.5 and 10.0 mm above the bottom edge (71.5 and
+	 * 78.0 mm from the top) and OCR-B characters are about 2.4 mm high */
+	struct png_reader rd = { &png, 0 };
+	cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_read, &rd);
+	CHECK(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS);
+	CHECK_INT_EQ(cairo_image_surface_get_width(img), DATAPAGE_PNG_WIDTH);
+	CHECK_INT_EQ(cairo_image_surface_get_height(img), DATAPAGE_PNG_HEIGHT);
+	cairo_surface_flush(img);
+	int empty_cells = 0;
+	for (int line = 0; line < 2; line++) {
+		double top = DATAPAGE_HEIGHT_MM - (line == 0 ? 16.5 : 10.0) - 2.0;
+		for (int i = 0; i < MRZ_TD3_LEN; i++) {
+			double x = 6.0 + 2.54 * i;
+			if (dark_pixels(img, x, top, x + 2.54, top + 4.0) < 20)
+				empty_cells++;
+		}
+	}
+	CHECK_INT_EQ(empty_cells, 0);
+	/* nothing right of the 44th cell, nothing in the strip under the second line */
+	CHECK_INT_EQ(dark_pixels(img, 6.0 + 2.54 * 44 + 0.5, 60, DATAPAGE_WIDTH_MM, 88), 0);
+	CHECK_INT_EQ(dark_pixels(img, 0, 82, DATAPAGE_WIDTH_MM, 88), 0);
+	cairo_surface_destroy(img);
+
+	/* with a creation date, the PDF is the same bytes every time and carries it */
+	d.created = "2024-06-20T09:30:00Z";
+	struct buf again;
+	buf_init(&again, BUF_MAX_DEFAULT);
+	buf_reset(&pdf);
+	CHECK(datapage_render(&d, &pdf, NULL, &e) == 0);
+	CHECK(datapage_render(&d, &again, NULL, &e) == 0);
+	CHECK(pdf.len == again.len && memcmp(pdf.data, again.data, pdf.len) == 0);
+	/* cairo 1.16 writes it without the "D:" prefix: "/CreationDate (20240620093000Z)" */
+	CHECK(memmem(pdf.data, pdf.len, "20240620093000", 14) != NULL);
+	buf_release(&again);
+	d.created = NULL;
 	/* a non-JPEG photo and a bad MRZ field are refused */
 	d.photo = (const uint8_t *)"\x89PNG";
 	d.photo_len = 4;

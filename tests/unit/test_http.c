@@ -65,7 +65,10 @@ TEST(http_params)
 {
 	CHECK(http_param_valid("aZ09_-", 6));
 	CHECK(!http_param_valid("", 0));
-	CHECK(!http_param_valid("a.b", 3));
+	CHECK(http_param_valid("EF.SOD", 6)); /* a dot inside: file names (chip files) */
+	CHECK(!http_param_valid(".", 1));
+	CHECK(!http_param_valid("..", 2));
+	CHECK(!http_param_valid(".a", 2));
 	CHECK(!http_param_valid("a/b", 3));
 	CHECK(!http_param_valid("a b", 3));
 	CHECK(!http_param_valid("a\0b", 3));
@@ -106,7 +109,8 @@ TEST(http_patterns)
 	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a", NULL, NULL), 0);
 	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a/", NULL, NULL), 0);
 	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a/b/c", NULL, NULL), 0);
-	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a/b.c", NULL, NULL), 0);
+	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a/b.c", NULL, NULL), 1); /* EF.SOD */
+	CHECK_INT_EQ(http_pattern_match("/a/{x}", "/a/.c", NULL, NULL), 0);
 	CHECK_INT_EQ(http_pattern_match("/a/{x}/c", "/a/b/c", NULL, NULL), 1);
 	CHECK_INT_EQ(http_pattern_match("/", "/", NULL, NULL), 1);
 }

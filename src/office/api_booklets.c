@@ -1,0 +1,434 @@
+/*
+ * api_booklets — the officers' booklet stock routes (docs/API.md "Booklet stock", issue
+ * 6): receive a range, confirm it (a second officer), spoil, confirm a destruction (the
+ * session's officer and a witness who re-authenticates in the request), void, and read
+ * the stock and one booklet.
+ *
+ * Writes are the operations of office/booklets.h run through office_server_submit; their
+ * refusals (enum booklet_reason) become problems in booklet_problem. Reads go through
+ * the read-only pool against the booklet_ranges and booklets projection tables. No
+ * answer carries a spoil or void reason (those event bodies are sealed: a reason may
+ * name a person); the witness's password and code are never logged or echoed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log/db.h"
+#include "office/api.h"
+#include "office/appid.h"
+#include "office/auth_http.h"
+#include "office/booklets.h"
+#include "util/log.h"
+
+#define REASON_MAX_BYTES 2000 /* the operation checks 1 … 500 characters */
+
+/* The problem for a refused booklet operation (reason, e's message as the detail) or,
+ * when reason is BK_OK, the fault in e (4xx for ERR_INPUT, else 5xx). */
+static int booklet_problem(struct http_req *req, struct http_resp *resp,
+			   enum booklet_reason reason, const struct err *e)
+{
+	const char *msg = e->msg[0] ? e->msg : "refused";
+	switch (reason) {
+	case BK_OK:
+		break;
+	case BK_INVALID_INPUT:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
+	case BK_NOT_FOUND:
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "%s", msg);
+	case BK_INVALID_STATE:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
+	case BK_DUPLICATE:
+		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE, "%s", msg);
+	case BK_SEPARATION:
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "%s", msg);
+	case BK_NO_STOCK:
+	case BK_APP_HAS_BOOKLET:
+		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
+				    booklet_reason_name(reason), msg);
+	}
+	return api_wf_problem(req, resp, WF_OK, e);
+}
+
+/* The {name} path parameter as a booklet number; 422 when malformed. */
+static int number_param(struct http_req *req, struct http_resp *resp, const char *name,
+			const char **out)
+{
+	const char *n = http_req_param(req, name);
+	if (!n || !booklet_number_valid(n))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "'%s' must be a booklet number: one upper-case letter and "
+				    "seven digits", name);
+	*out = n;
+	return 0;
+}
+
+/* {"number", "state", "seq"} after a write. */
+static int reply_state(struct http_resp *resp, int status, const char *key, const char *number,
+		       const char *state, uint64_t seq)
+{
+	return api_reply(resp, status, json_pack("{s:s, s:s, s:I}", key, number, "state", state,
+						 "seq", (json_int_t)seq));
+}
+
+/* POST /api/v1/booklets/ranges {first, count} */
+static int route_receive(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "first", "count", NULL };
+	struct office_server *s = req->app;
+	const char *actor = api_actor(req, resp);
+	if (!actor)
+		return -1;
+	json_t *body;
+	if (api_body(req, resp, 0, &body) < 0)
+		return -1;
+	const char *first = NULL;
+	int64_t count = 0;
+	int rc = -1;
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    api_str(req, resp, body, "first", 1, 16, &first) < 0 ||
+	    api_int(req, resp, body, "count", 1, 1, BOOKLET_RANGE_MAX, &count, NULL) < 0)
+		goto out;
+	if (!booklet_number_valid(first)) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'first' must be a "
+				  "booklet number: one upper-case letter and seven digits");
+		goto out;
+	}
+	struct booklet_receive op = { { actor, BK_OK, 0 }, first, (int)count };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, booklet_receive, &op, NULL, &e) < 0) {
+		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+		goto out;
+	}
+	rc = api_reply(resp, 201, json_pack("{s:s, s:I, s:s, s:s, s:I}", "first", first, "count",
+					    (json_int_t)count, "state", "received", "received_by",
+					    actor, "seq", (json_int_t)op.hdr.seq));
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* POST /api/v1/booklets/ranges/{first}/confirm {} */
+static int route_confirm(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { NULL };
+	struct office_server *s = req->app;
+	const char *actor = api_actor(req, resp), *first = NULL;
+	if (!actor || number_param(req, resp, "first", &first) < 0)
+		return -1;
+	json_t *body;
+	if (api_body(req, resp, 1, &body) < 0)
+		return -1;
+	int rc = api_only_keys(req, resp, body, keys);
+	json_decref(body);
+	if (rc < 0)
+		return -1;
+	struct booklet_confirm op = { { actor, BK_OK, 0 }, first };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, booklet_confirm_range, &op, NULL, &e) < 0)
+		return booklet_problem(req, resp, op.hdr.reason, &e);
+	return api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:I}", "first", first, "state",
+					      "available", "confirmed_by", actor, "seq",
+					      (json_int_t)op.hdr.seq));
+}
+
+/* POST /api/v1/booklets/{number}/spoil {reason, app?} */
+static int route_spoil(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "reason", "app", NULL };
+	struct office_server *s = req->app;
+	const char *actor = api_actor(req, resp), *number = NULL;
+	if (!actor || number_param(req, resp, "number", &number) < 0)
+		return -1;
+	json_t *body;
+	if (api_body(req, resp, 0, &body) < 0)
+		return -1;
+	const char *reason = NULL, *app = NULL;
+	int rc = -1;
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    api_str(req, resp, body, "reason", 1, REASON_MAX_BYTES, &reason) < 0 ||
+	    api_str(req, resp, body, "app", 0, 64, &app) < 0)
+		goto out;
+	if (app && !appid_valid(app, 'A')) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				  "field 'app' is not an application id");
+		goto out;
+	}
+	struct booklet_spoil op = { { actor, BK_OK, 0 }, number, reason, app };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, booklet_spoil, &op, NULL, &e) < 0)
+		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+	else
+		rc = reply_state(resp, 200, "number", number, "spoiled", op.hdr.seq);
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* The witness of a destruction: {username, password, totp?}, re-authenticated here.
+ * 0 with the witness's username in out, or -1 with a problem written. */
+static int witness_check(struct http_req *req, struct http_resp *resp, const json_t *body,
+			 const struct auth_officer *actor, char out[AUTH_USERNAME_MAX + 1])
+{
+	static const char *const keys[] = { "username", "password", "totp", NULL };
+	struct office_server *s = req->app;
+	const json_t *w = json_object_get(body, "witness");
+	if (!w || json_is_null(w))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'witness' is missing");
+	if (!json_is_object(w))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'witness' must be an object {username, password, totp?}");
+	const char *user = NULL, *pw = NULL, *totp = NULL;
+	if (api_only_keys(req, resp, w, keys) < 0 ||
+	    api_str(req, resp, w, "username", 1, AUTH_USERNAME_MAX, &user) < 0 ||
+	    api_str(req, resp, w, "password", 1, AUTH_PASSWORD_MAX, &pw) < 0 ||
+	    api_str(req, resp, w, "totp", 0, 16, &totp) < 0)
+		return -1;
+	if (strcmp(user, actor->username) == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
+				    "the witness must be an officer other than you");
+	struct auth_officer wo;
+	struct err e = ERR_INIT;
+	enum auth_result r = auth_verify_credentials(s->auth, user, pw, totp, req->client_ip,
+						     &wo, &e);
+	switch (r) {
+	case AUTH_OK:
+		break;
+	case AUTH_DENIED: /* the session is fine: the witness is refused */
+	case AUTH_FORBIDDEN:
+		return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "witness: %s", e.msg);
+	case AUTH_THROTTLED:
+		return http_problem(req, resp, HTTP_PROBLEM_TOO_MANY_REQUESTS, "witness: %s",
+				    e.msg);
+	case AUTH_BUSY:
+		http_resp_header(resp, "Retry-After", "1");
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "witness: %s", e.msg);
+	default:
+		log_warnx("request %s: witness check: %s", req->request_id, e.msg);
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	}
+	snprintf(out, AUTH_USERNAME_MAX + 1, "%s", wo.username);
+	return 0;
+}
+
+/* POST /api/v1/booklets/{number}/destroy {witness: {username, password, totp?}} */
+static int route_destroy(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "witness", NULL };
+	struct office_server *s = req->app;
+	const struct auth_officer *o = auth_http_officer(req);
+	const char *actor = api_actor(req, resp), *number = NULL;
+	if (!actor || number_param(req, resp, "number", &number) < 0)
+		return -1;
+	json_t *body;
+	if (api_body(req, resp, 0, &body) < 0)
+		return -1;
+	char witness[AUTH_USERNAME_MAX + 1];
+	int rc = -1;
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    witness_check(req, resp, body, o, witness) < 0)
+		goto out;
+	struct booklet_destroy op = { { actor, BK_OK, 0 }, number, { o->username, witness } };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, booklet_confirm_destruction, &op, NULL, &e) < 0)
+		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+	else
+		rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:[s, s], s:I}", "number", number,
+						    "state", "destroyed", "officers", o->username,
+						    witness, "seq", (json_int_t)op.hdr.seq));
+out:
+	/* jansson frees the password string unwiped: see docs/AUTH.md */
+	json_decref(body);
+	return rc;
+}
+
+/* POST /api/v1/booklets/{number}/void {reason} */
+static int route_void(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "reason", NULL };
+	struct office_server *s = req->app;
+	const char *actor = api_actor(req, resp), *number = NULL;
+	if (!actor || number_param(req, resp, "number", &number) < 0)
+		return -1;
+	json_t *body;
+	if (api_body(req, resp, 0, &body) < 0)
+		return -1;
+	const char *reason = NULL;
+	int rc = -1;
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    api_str(req, resp, body, "reason", 1, REASON_MAX_BYTES, &reason) < 0)
+		goto out;
+	struct booklet_void op = { { actor, BK_OK, 0 }, number, reason };
+	struct err e = ERR_INIT;
+	if (office_server_submit(s, booklet_void, &op, NULL, &e) < 0)
+		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+	else
+		rc = reply_state(resp, 200, "number", number, "voided", op.hdr.seq);
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* ---- reads ---- */
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? json_string(t) : json_null();
+}
+
+static json_t *int_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+	       ? json_null() : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+/* The stock document: {counts: {state: n …}, total, ranges: [...]}. */
+static int stock_json(sqlite3 *db, json_t **out, struct err *e)
+{
+	*out = NULL;
+	struct booklet_stock st;
+	if (booklet_stock(db, &st, e) < 0)
+		return -1;
+	json_t *counts = json_object(), *ranges = json_array();
+	long long total = 0;
+	for (int i = 0; counts && i < BOOKLET_STATE_COUNT; i++) {
+		json_object_set_new(counts, booklet_state_name((enum booklet_state)i),
+				    json_integer(st.count[i]));
+		total += st.count[i];
+	}
+	sqlite3_stmt *q = NULL;
+	if (!counts || !ranges)
+		goto nomem;
+	if (db_prepare(db, "SELECT r.first, r.count, r.received_by, r.confirmed_by,"
+			   " r.received_seq, r.confirmed_seq,"
+			   " (SELECT count(*) FROM booklets b WHERE b.range_first = r.first"
+			   "  AND b.state IN ('received', 'available'))"
+			   " FROM booklet_ranges r ORDER BY r.first", &q, e) < 0)
+		goto fail;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int confirmed = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		json_t *r = json_pack("{s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:I}",
+				      "first", text_or_null(q, 0),
+				      "count", (json_int_t)sqlite3_column_int64(q, 1),
+				      "received_by", text_or_null(q, 2),
+				      "confirmed_by", text_or_null(q, 3),
+				      "state", confirmed ? "confirmed" : "received",
+				      "received_seq", int_or_null(q, 4),
+				      "confirmed_seq", int_or_null(q, 5),
+				      "unused", (json_int_t)sqlite3_column_int64(q, 6));
+		if (!r || json_array_append_new(ranges, r) < 0)
+			goto nomem;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, e, "reading booklet_ranges");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	*out = json_pack("{s:o, s:I, s:o}", "counts", counts, "total", (json_int_t)total,
+			 "ranges", ranges);
+	return *out ? 0 : err_nomem(e);
+nomem:
+	err_nomem(e);
+fail:
+	sqlite3_finalize(q);
+	json_decref(counts);
+	json_decref(ranges);
+	return -1;
+}
+
+/* GET /api/v1/booklets/stock */
+static int route_stock(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	sqlite3 *db = api_db_acquire(s);
+	json_t *doc;
+	struct err e = ERR_INIT;
+	int rc = stock_json(db, &doc, &e);
+	api_db_release(s, db);
+	if (rc < 0)
+		return booklet_problem(req, resp, BK_OK, &e);
+	return api_reply(resp, 200, doc);
+}
+
+/* One booklet: 1 with *out, 0 when there is none, -1 on failure. */
+static int booklet_json(sqlite3 *db, const char *number, json_t **out, struct err *e)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	if (db_prepare(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
+			   " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
+			   " r.confirmed_by, r.received_seq, r.confirmed_seq"
+			   " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
+			   " WHERE b.number = ?", &q, e) < 0)
+		return -1;
+	sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return rc == SQLITE_DONE ? 0 : db_error(db, e, "reading the booklets table");
+	}
+	/* destroyed_by holds the two officers as a JSON array (booklets.c) */
+	const char *d = (const char *)sqlite3_column_text(q, 4);
+	json_t *destroyed = d ? json_loads(d, 0, NULL) : NULL;
+	json_t *v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:I, s:o, s:o},"
+			      " s:{s:o, s:o, s:o, s:o}}",
+			      "number", text_or_null(q, 0),
+			      "state", text_or_null(q, 1),
+			      "app", text_or_null(q, 2),
+			      "spoiled_by", text_or_null(q, 3),
+			      "destroyed_by", destroyed ? destroyed : json_null(),
+			      "range",
+			      "first", text_or_null(q, 7),
+			      "count", (json_int_t)sqlite3_column_int64(q, 8),
+			      "received_by", text_or_null(q, 9),
+			      "confirmed_by", text_or_null(q, 10),
+			      "seqs",
+			      "received", int_or_null(q, 11),
+			      "confirmed", int_or_null(q, 12),
+			      "used", int_or_null(q, 5),
+			      "updated", int_or_null(q, 6));
+	sqlite3_finalize(q);
+	if (!v)
+		return err_nomem(e);
+	*out = v;
+	return 1;
+}
+
+/* GET /api/v1/booklets/{number} */
+static int route_get(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	const char *number = NULL;
+	if (number_param(req, resp, "number", &number) < 0)
+		return -1;
+	sqlite3 *db = api_db_acquire(s);
+	json_t *v;
+	struct err e = ERR_INIT;
+	int rc = booklet_json(db, number, &v, &e);
+	api_db_release(s, db);
+	if (rc < 0)
+		return booklet_problem(req, resp, BK_OK, &e);
+	if (rc == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "booklet %s is not in stock",
+				    number);
+	return api_reply(resp, 200, v);
+}
+
+/* /booklets/stock before /booklets/{number}: the first matching row wins. */
+const struct api_route api_booklet_routes[] = {
+	{ "POST", "/api/v1/booklets/ranges", route_receive, 0, ACT_BOOKLET_RECEIVE, 0,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/booklets/ranges/{first}/confirm", route_confirm, 0,
+	  ACT_BOOKLET_CONFIRM, 0, HTTP_JSON_ONLY },
+	{ "GET", "/api/v1/booklets/stock", route_stock, 0, ACT_BOOKLET_VIEW, 0, NULL },
+	{ "GET", "/api/v1/booklets/{number}", route_get, 0, ACT_BOOKLET_VIEW, 0, NULL },
+	{ "POST", "/api/v1/booklets/{number}/spoil", route_spoil, 0, ACT_BOOKLET_SPOIL, 0,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/booklets/{number}/destroy", route_destroy, 0, ACT_BOOKLET_CONFIRM, 0,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/booklets/{number}/void", route_void, 0, ACT_BOOKLET_CONFIRM, 0,
+	  HTTP_JSON_ONLY },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};

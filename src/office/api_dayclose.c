@@ -1,0 +1,177 @@
+/*
+ * api_dayclose — the daily close over HTTP (docs/DAYCLOSE.md, docs/API.md):
+ *
+ *   POST /api/v1/days/{date}/report {counted, note?}  the report, nothing recorded (200)
+ *   POST /api/v1/days/{date}/close  {counted, note?}  appends day.closed (201)
+ *   GET  /api/v1/days/{date}                          the stored close (404 if none)
+ *
+ * All three are action office.daily_close (booklet custodian, adjudicator). The report
+ * reads through the read-only pool; the close makes its report again inside the
+ * writer's transaction (office/dayclose.h), so what is recorded is what the log and the
+ * tables held at that moment. A close whose count does not match needs a note (422
+ * note-required without one; the detail gives the missing and unexpected counts, the
+ * report route lists the numbers) and is then recorded with the mismatch shown.
+ */
+#include <string.h>
+
+#include "office/api.h"
+#include "office/dayclose.h"
+
+#define DAY_BODY_MAX ((size_t)1 << 20) /* a count of up to 100 000 single numbers */
+
+/* The {date} parameter: a real date, not after today (422 otherwise). */
+static int path_day(struct http_req *req, struct http_resp *resp, struct cal_date *d,
+		    char today[11])
+{
+	struct office_server *s = req->app;
+	const char *p = http_req_param(req, "date");
+	if (!p || cal_date_parse(p, d) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "the day in the path must be a date YYYY-MM-DD");
+	struct cal_date t;
+	if (api_today(s, &t, NULL) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	cal_date_format(&t, today);
+	if (cal_date_cmp(d, &t) > 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "day %s has not begun (today is %s)", p, today);
+	return 0;
+}
+
+/* The body {counted, note?}: the count parsed into c, the note (borrowed from *body). */
+static int count_body(struct http_req *req, struct http_resp *resp, json_t **body,
+		      struct dayclose_counted *c, const char **note)
+{
+	static const char *const keys[] = { "counted", "note", NULL };
+	*body = NULL;
+	if (api_body(req, resp, 0, body) < 0)
+		return -1;
+	if (api_only_keys(req, resp, *body, keys) < 0 ||
+	    api_str(req, resp, *body, "note", 0, 4 * DAYCLOSE_NOTE_MAX, note) < 0)
+		goto fail;
+	const json_t *list = json_object_get(*body, "counted");
+	if (!list) {
+		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'counted' is missing "
+			     "(the booklet numbers in the vault; [] when it is empty)");
+		goto fail;
+	}
+	struct err e = ERR_INIT;
+	if (dayclose_counted_parse(list, c, &e) < 0) {
+		if (e.code == ERR_INPUT)
+			http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'counted': %s",
+				     e.msg);
+		else
+			api_wf_problem(req, resp, WF_OK, &e);
+		goto fail;
+	}
+	return 0;
+fail:
+	json_decref(*body);
+	*body = NULL;
+	return -1;
+}
+
+/* POST /api/v1/days/{date}/report */
+static int route_report(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	struct cal_date d;
+	char today[11];
+	if (path_day(req, resp, &d, today) < 0)
+		return -1;
+	json_t *body;
+	struct dayclose_counted c;
+	const char *note;
+	if (count_body(req, resp, &body, &c, &note) < 0)
+		return -1;
+	json_t *report = NULL;
+	struct err e = ERR_INIT;
+	sqlite3 *db = api_db_acquire(s);
+	int rc = dayclose_report(db, &d, &c, &report, &e);
+	api_db_release(s, db);
+	dayclose_counted_release(&c);
+	json_decref(body);
+	if (rc < 0)
+		return api_wf_problem(req, resp, WF_OK, &e);
+	return api_reply(resp, 200, report);
+}
+
+/* POST /api/v1/days/{date}/close */
+static int route_close(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	const char *actor = api_actor(req, resp);
+	if (!actor)
+		return -1;
+	struct cal_date d;
+	char today[11];
+	if (path_day(req, resp, &d, today) < 0)
+		return -1;
+	json_t *body;
+	struct dayclose_counted c;
+	const char *note;
+	if (count_body(req, resp, &body, &c, &note) < 0)
+		return -1;
+	char day[11];
+	cal_date_format(&d, day);
+	struct dayclose_close op = { actor, day, today, &c, note, DC_OK, 0, NULL };
+	struct err e = ERR_INIT;
+	int rc = office_server_submit(s, dayclose_close, &op, NULL, &e);
+	dayclose_counted_release(&c);
+	if (rc < 0) {
+		json_decref(op.report);
+		json_decref(body);
+		switch (op.reason) {
+		case DC_ALREADY_CLOSED:
+			return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
+					    dayclose_reason_name(op.reason), e.msg);
+		case DC_INVALID_INPUT:
+		case DC_FUTURE:
+		case DC_NOTE_REQUIRED:
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s: %s",
+					    dayclose_reason_name(op.reason), e.msg);
+		case DC_OK:
+			break;
+		}
+		return api_wf_problem(req, resp, WF_OK, &e);
+	}
+	json_t *ans = json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day", day, "seq",
+				(json_int_t)op.seq, "closed_by", actor, "mismatch",
+				json_object_get(op.report, "mismatch"), "note", note, "report",
+				op.report);
+	json_decref(op.report);
+	json_decref(body);
+	return api_reply(resp, 201, ans);
+}
+
+/* GET /api/v1/days/{date} */
+static int route_get(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	const char *p = http_req_param(req, "date");
+	struct cal_date d;
+	if (!p || cal_date_parse(p, &d) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "the day in the path must be a date YYYY-MM-DD");
+	char day[11];
+	cal_date_format(&d, day);
+	json_t *v = NULL;
+	struct err e = ERR_INIT;
+	sqlite3 *db = api_db_acquire(s);
+	int rc = dayclose_get(db, day, &v, &e);
+	api_db_release(s, db);
+	if (rc < 0)
+		return api_wf_problem(req, resp, WF_OK, &e);
+	if (rc == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "day %s is not closed", day);
+	return api_reply(resp, 200, v);
+}
+
+const struct api_route api_dayclose_routes[] = {
+	{ "POST", "/api/v1/days/{date}/report", route_report, 0, ACT_DAILY_CLOSE, DAY_BODY_MAX,
+	  HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/days/{date}/close", route_close, 0, ACT_DAILY_CLOSE, DAY_BODY_MAX,
+	  HTTP_JSON_ONLY },
+	{ "GET", "/api/v1/days/{date}", route_get, 0, ACT_DAILY_CLOSE, 0, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL },
+};

@@ -1,0 +1,102 @@
+/*
+ * dayclose — the daily close of an office day (issue 6, docs/DAYCLOSE.md): a report that
+ * reconciles the day's applications, fees and booklets against the physical count of
+ * blank booklets the custodian enters, and the event that closes the day.
+ *
+ * Kinds (the "day" kind set, dayclose_register_kinds; src/main.c registers it):
+ *
+ *   day.closed v1 (clear)       the report (counts, booklet numbers, the checkpoint; no
+ *                               personal data) + closed_by; subject "day:YYYY-MM-DD"
+ *   day.close_noted v1 (sealed) {day, note}: why the close was accepted with a mismatch
+ *                               (free text, so sealed); same subject, right after
+ *
+ * Projection table: day_closes(day PRIMARY KEY, seq, closed_by, time_ms, mismatch,
+ * report, note, note_seq) — one row per closed day; a second day.closed for a day is
+ * refused by its handler (the log cannot hold two closes of one day).
+ *
+ * The report of local day D (the process's zone, office/calendar.h) over the UTC range
+ * [D 00:00, D+1 00:00): events per workflow kind in the day; applications by current
+ * state whose slot is D; fees (count and sum per currency, confirmed/pending now) of the
+ * applications whose application.payment_recorded falls in the day; booklet events of
+ * the day and the stock left now; the comparison of the counted numbers with the blank
+ * stock recorded now (received + available): `missing` (recorded, not counted) and
+ * `unexpected` (counted, not recorded as blank), each listed up to DAYCLOSE_LIST_MAX
+ * numbers with the full count beside; `mismatch` when either is non-empty; and the last
+ * signed checkpoint that covers no event after the day (its size and root). The body
+ * layout is in docs/DAYCLOSE.md and checked strictly (no other keys, counts consistent).
+ *
+ * Ownership: a struct dayclose_counted owns its array (dayclose_counted_release); JSON
+ * values returned through out parameters are the caller's (json_decref). Errors:
+ * ERR_INPUT for a malformed count or date (the message names the entry), ERR_IO from
+ * SQLite, ERR_NOMEM.
+ */
+#ifndef PASPOR_OFFICE_DAYCLOSE_H
+#define PASPOR_OFFICE_DAYCLOSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log/writer.h"
+#include "office/calendar.h"
+#include "util/err.h"
+
+#define DAYCLOSE_LIST_MAX 1000      /* numbers listed in missing / unexpected */
+#define DAYCLOSE_COUNTED_MAX 100000 /* booklet numbers in one physical count */
+#define DAYCLOSE_NOTE_MAX 1000      /* characters of a close note */
+
+enum dayclose_reason {
+	DC_OK = 0,
+	DC_INVALID_INPUT,  /* 422: malformed day, count or note */
+	DC_FUTURE,         /* 422: the day has not begun */
+	DC_NOTE_REQUIRED,  /* 422: the count does not match: a note must say why */
+	DC_ALREADY_CLOSED, /* 409: the day is closed */
+};
+const char *dayclose_reason_name(enum dayclose_reason r); /* "note-required", … */
+
+/* Registers the "day" kind set (idempotent); -1 only if the registry is full. */
+int dayclose_register_kinds(void);
+
+/* A physical count: distinct booklet numbers, sorted, each as letter·10^7 + digits. */
+struct dayclose_counted {
+	uint32_t *codes;
+	size_t n;
+};
+
+/* Parses a JSON array of booklet numbers ("X0000001") and ranges ("X0000001-X0000050",
+ * same letter, first ≤ last), DAYCLOSE_COUNTED_MAX numbers at most. A number counted
+ * twice (also through overlapping ranges) is refused: a count must be exact. */
+int dayclose_counted_parse(const json_t *list, struct dayclose_counted *out, struct err *e);
+void dayclose_counted_release(struct dayclose_counted *c);
+
+/* The report of local day `day` (no event; any connection, e.g. a read-only one) into
+ * *out: the day.closed body without closed_by. */
+int dayclose_report(sqlite3 *db, const struct cal_date *day,
+		    const struct dayclose_counted *counted, json_t **out, struct err *e);
+
+/* Closes a day (writer callback): the report is made in the writer's transaction and
+ * appended as day.closed (+ day.close_noted when a note is given). Refused with ERR_INPUT
+ * and reason set: a malformed day or note, a day after `today`, a closed day, a
+ * mismatch without a note. On success *report is the body appended (the caller
+ * json_decref's it, also after a refusal: it may hold the refused report, so that the
+ * caller can show the mismatch). */
+struct dayclose_close {
+	const char *actor;                      /* in: "officer:<username>" */
+	const char *day;                        /* in: "YYYY-MM-DD" (local) */
+	const char *today;                      /* in: today's local date "YYYY-MM-DD" */
+	const struct dayclose_counted *counted; /* in */
+	const char *note;                       /* in: NULL, or 1…DAYCLOSE_NOTE_MAX chars */
+	enum dayclose_reason reason;            /* out */
+	uint64_t seq;                           /* out: the day.closed event */
+	json_t *report;                         /* out: see above */
+};
+int dayclose_close(struct writer_txn *tx, void *arg, struct err *e);
+
+/* The stored close of day ("YYYY-MM-DD"): 1 with *out = {day, seq, closed_by, time_ms,
+ * mismatch, note (null when none), report}; 0 (*out NULL) when the day is not closed;
+ * -1 on error. */
+int dayclose_get(sqlite3 *db, const char *day, json_t **out, struct err *e);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * wf_issue — the issuance operations of the workflow (workflow.h, "issuance"):
+ * personalization (booklet, dates, MRZ, chip through the signer), the recorded result of
+ * the quality check, spoil-and-redo and hand-over. Writer callbacks like wf_ops.c; the
+ * projection handlers (wf_kinds.c) re-check every transition.
+ */
+#include "office/workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "icao/lds.h"
+#include "icao/mrz.h"
+#include "log/blobs.h"
+#include "log/db.h"
+#include "office/booklets.h"
+#include "office/calendar.h"
+#include "office/config.h"
+#include "office/wf_internal.h"
+#include "signer/client.h"
+
+/* What personalization needs of the application beyond struct wf_app. */
+struct person {
+	char full_name[512], birth_date[11], sex[2], passport_type[40];
+	char decided_by[256], watchlist_by[256], photo_blob[65];
+	int overridden;
+};
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	snprintf(out, size, "%s", v ? v : "");
+}
+
+static int load_person(sqlite3 *db, const char *app, struct person *p, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT full_name, birth_date, sex, passport_type, decided_by,"
+			   " watchlist_by, watchlist_override IS NOT NULL, photo_blob"
+			   " FROM applications WHERE id = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		col(st, 0, p->full_name, sizeof p->full_name);
+		col(st, 1, p->birth_date, sizeof p->birth_date);
+		col(st, 2, p->sex, sizeof p->sex);
+		col(st, 3, p->passport_type, sizeof p->passport_type);
+		col(st, 4, p->decided_by, sizeof p->decided_by);
+		col(st, 5, p->watchlist_by, sizeof p->watchlist_by);
+		p->overridden = sqlite3_column_int(st, 6);
+		col(st, 7, p->photo_blob, sizeof p->photo_blob);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? err_set(e, ERR_INPUT, "application %s does not exist", app)
+				     : db_error(db, e, "reading an application");
+	return 0;
+}
+
+/* The issuance row's booklet (out "" when there is none). */
+static int current_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	out[0] = 0;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		col(st, 0, out, 9);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "reading the issuance table");
+	return 0;
+}
+
+/* Separation of duties for personalization and hand-over (docs/ROLES.md). */
+static int not_approver(struct wf_hdr *h, const struct person *p, const char *what,
+			struct err *e)
+{
+	if (strcmp(h->actor, p->decided_by) == 0 ||
+	    (p->overridden && strcmp(h->actor, p->watchlist_by) == 0))
+		return wf_refuse(h, WF_SEPARATION, e, "separation of duties: %s approved application "
+				 "%s (or accepted its watchlist hit) and cannot %s it", h->actor,
+				 h->app, what);
+	return 0;
+}
+
+void wf_split_name(const char *full_name, char *surname, size_t ssize, char *given,
+		   size_t gsize)
+{
+	size_t n = strlen(full_name);
+	while (n > 0 && full_name[n - 1] == ' ')
+		n--;
+	size_t start = 0;
+	while (start < n && full_name[start] == ' ')
+		start++;
+	size_t cut = n;
+	while (cut > start && full_name[cut - 1] != ' ')
+		cut--;
+	snprintf(surname, ssize, "%.*s", (int)(n - cut), full_name + cut);
+	size_t gend = cut;
+	while (gend > start && full_name[gend - 1] == ' ')
+		gend--;
+	snprintf(given, gsize, "%.*s", (int)(gend - start), full_name + start);
+}
+
+int wf_expiry_date(const struct config *cfg, const char *issue, const char *birth,
+		   char out[11])
+{
+	struct cal_date is;
+	if (cal_date_parse(issue, &is) < 0 || strlen(birth) != 10)
+		return -1;
+	/* unknown parts: the latest date they could be (an adult only when surely one) */
+	int by = birth[0] == 'X' ? is.year : atoi(birth);
+	int bm = birth[5] == 'X' ? 12 : atoi(birth + 5);
+	int bd = birth[8] == 'X' ? 31 : atoi(birth + 8);
+	int age = is.year - by - (is.month < bm || (is.month == bm && is.day < bd));
+	if (age < 0)
+		age = 0;
+	struct cal_date ex = { is.year + (int)config_validity_years(cfg, (unsigned)age), is.month,
+			       is.day };
+	if (ex.month == 2 && ex.day == 29 && !cal_date_valid(ex.year, 2, 29))
+		ex.day = 28;
+	cal_date_format(&ex, out);
+	return 0;
+}
+
+/* A signer that answered and refused (ERR_VERIFY), or one that could not be asked. */
+static enum wf_reason signer_reason(const struct err *se)
+{
+	return se->code == ERR_VERIFY ? WF_SIGNER_REFUSED : WF_SIGNER_UNAVAILABLE;
+}
+
+int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_personalize *o = arg;
+	o->booklet[0] = o->issue_date[0] = o->expiry_date[0] = o->mrz[0] = o->sod_blob[0] = 0;
+	struct wf_app a;
+	if (wf_need(tx, &o->hdr, "application.personalized", &a, e) < 0)
+		return -1;
+	const struct config *cfg = o->cfg;
+	if (!cfg || !cfg->issuance.configured)
+		return wf_refuse(&o->hdr, WF_NOT_CONFIGURED, e, "this office has no 'issuance' "
+				 "section in its configuration: it cannot personalize");
+	if (strcmp(a.payment_status, "confirmed") != 0 && !cfg->personalize_on_pending)
+		return wf_refuse(&o->hdr, WF_PAYMENT_PENDING, e, "the payment of application %s is "
+				 "'%s': it must be confirmed first", o->hdr.app, a.payment_status);
+	sqlite3 *db = writer_txn_db(tx);
+	struct person p;
+	if (load_person(db, o->hdr.app, &p, e) < 0 || not_approver(&o->hdr, &p, "personalize", e) < 0)
+		return -1;
+	if (!o->photo || !o->photo_blob || strcmp(o->photo_blob, p.photo_blob) != 0)
+		return wf_refuse(&o->hdr, WF_PHOTO_MISSING, e, "the photo given is not application "
+				 "%s's enrolled photo", o->hdr.app);
+	const struct config_passport_type *type = config_passport_type(cfg, p.passport_type);
+	if (!type)
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "passport type '%s' of application %s "
+				 "is not in this office's configuration", p.passport_type,
+				 o->hdr.app);
+
+	char surname[MRZ_NAME_MAX + 1], given[MRZ_NAME_MAX + 1];
+	if (o->surname) {
+		snprintf(surname, sizeof surname, "%s", o->surname);
+		snprintf(given, sizeof given, "%s", o->given_names ? o->given_names : "");
+	} else {
+		wf_split_name(p.full_name, surname, sizeof surname, given, sizeof given);
+	}
+	snprintf(o->issue_date, sizeof o->issue_date, "%s", o->today);
+	if (wf_expiry_date(cfg, o->today, p.birth_date, o->expiry_date) < 0)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "cannot compute the expiry date "
+				 "(issue %s, birth %s)", o->today, p.birth_date);
+
+	struct booklet_take take = { { o->hdr.actor, BK_OK, 0 }, o->hdr.app, { 0 } };
+	if (booklet_take_next(tx, &take, e) < 0) {
+		if (take.hdr.reason == BK_NO_STOCK)
+			o->hdr.reason = WF_NO_STOCK;
+		else if (take.hdr.reason != BK_OK)
+			o->hdr.reason = WF_INVALID_STATE;
+		return -1;
+	}
+	memcpy(o->booklet, take.number, sizeof o->booklet);
+
+	struct mrz_doc d;
+	memset(&d, 0, sizeof d);
+	strcpy(d.document_code, "P<");
+	memcpy(d.issuing_state, cfg->issuance.issuing_state, 4);
+	memcpy(d.nationality, cfg->issuance.issuing_state, 4);
+	snprintf(d.surname, sizeof d.surname, "%s", surname);
+	snprintf(d.given_names, sizeof d.given_names, "%s", given);
+	snprintf(d.document_number, sizeof d.document_number, "%s", o->booklet);
+	snprintf(d.birth_date, sizeof d.birth_date, "%s", p.birth_date);
+	d.sex = p.sex[0];
+	snprintf(d.expiry_date, sizeof d.expiry_date, "%s", o->expiry_date);
+	if (mrz_make_td3(&d, o->mrz, e) < 0) {
+		o->hdr.reason = WF_INVALID_INPUT;
+		return -1;
+	}
+
+	if (type->electronic) {
+		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, 0, { 0 } };
+		struct sod_signer sg = { signer_client_sign, &sc };
+		struct chip_input in = { o->mrz, o->photo, o->photo_len, &sg };
+		struct chip_files cf;
+		chip_files_init(&cf);
+		struct err se = ERR_INIT;
+		int rc = lds_make_chip(&in, &cf, &se);
+		struct blob_ref ref;
+		if (rc < 0) {
+			o->hdr.reason = se.code == ERR_INPUT && !sc.status ? WF_INVALID_INPUT
+									   : signer_reason(&se);
+			err_set(e, se.code, "%s", se.msg);
+		} else {
+			rc = writer_txn_put_blob(tx, cf.sod.data, cf.sod.len, &ref, e);
+			if (rc == 0)
+				memcpy(o->sod_blob, ref.name, sizeof o->sod_blob);
+		}
+		chip_files_release(&cf);
+		if (rc < 0)
+			return -1;
+	}
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
+				 o->booklet, "expiry_date", o->expiry_date, "issue_date",
+				 o->issue_date, "mrz", o->mrz, "surname", surname);
+	if (body && given[0] && json_object_set_new(body, "given_names", json_string(given)) < 0)
+		json_decref(body), body = NULL;
+	if (body && o->sod_blob[0] &&
+	    json_object_set_new(body, "sod_blob", json_string(o->sod_blob)) < 0)
+		json_decref(body), body = NULL;
+	return wf_append(tx, &o->hdr, "application.personalized", NULL, body, e);
+}
+
+/* Loads the application, checks kind from its state and that booklet is its booklet. */
+static int need_booklet(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
+			const char *booklet, struct err *e)
+{
+	struct wf_app a;
+	if (wf_need(tx, h, kind, &a, e) < 0)
+		return -1;
+	char cur[9];
+	if (current_booklet(writer_txn_db(tx), h->app, cur, e) < 0)
+		return -1;
+	if (!booklet || strcmp(cur, booklet) != 0)
+		return wf_refuse(h, WF_INVALID_STATE, e, "application %s is personalized on booklet "
+				 "%s, not %s", h->app, cur[0] ? cur : "(none)",
+				 booklet ? booklet : "(none)");
+	return 0;
+}
+
+int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_quality *o = arg;
+	if (need_booklet(tx, &o->hdr, "application.quality_checked", o->booklet, e) < 0)
+		return -1;
+	if (!json_is_array(o->failures))
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
+	return wf_append(tx, &o->hdr, "application.quality_checked", NULL,
+			 json_pack("{s:s, s:s, s:O, s:s}", "app", o->hdr.app, "booklet", o->booklet,
+				   "failures", o->failures, "result",
+				   json_array_size(o->failures) ? "failed" : "passed"), e);
+}
+
+int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_void *o = arg;
+	if (need_booklet(tx, &o->hdr, "application.personalization_voided", o->booklet, e) < 0)
+		return -1;
+	if (!o->reason || !o->reason[0])
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
+	struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet, o->reason, o->hdr.app };
+	if (booklet_spoil(tx, &sp, e) < 0) {
+		o->hdr.reason = sp.hdr.reason == BK_INVALID_INPUT ? WF_INVALID_INPUT
+								  : WF_INVALID_STATE;
+		return -1;
+	}
+	return wf_append(tx, &o->hdr, "application.personalization_voided", NULL,
+			 json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
+				   "reason", o->reason), e);
+}
+
+int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct wf_hand_over *o = arg;
+	if (need_booklet(tx, &o->hdr, "application.handed_over", o->booklet, e) < 0)
+		return -1;
+	struct person p;
+	if (load_person(writer_txn_db(tx), o->hdr.app, &p, e) < 0 ||
+	    not_approver(&o->hdr, &p, "hand over", e) < 0)
+		return -1;
+	if (!o->collected_by)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
+	json_t *body = json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
+				 "collected_by", o->collected_by);
+	const char *k[] = { "proxy_name", "proxy_idref", "power_of_attorney" };
+	const char *v[] = { o->proxy_name, o->proxy_idref, o->power_of_attorney };
+	for (int i = 0; body && i < 3; i++)
+		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
+			json_decref(body), body = NULL;
+	return wf_append(tx, &o->hdr, "application.handed_over", NULL, body, e);
+}

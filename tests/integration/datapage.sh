@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# paspor office datapage: the TD3 data page (docs/DATAPAGE.md) as poppler-utils sees it.
+# For two documents: the PDF's text layer, read by `pdftotext` and `pdftotext -layout`,
+# holds both MRZ lines exactly, equal to what `paspor mrz make` gives for the same
+# document, and the captions and values as text; pdftotext reports no broken font;
+# `pdfinfo` gives the 125 x 88 mm page (354.3 x 249.4 pt); the PNG is 1476 x 1039
+# pixels (read from its IHDR chunk). A photo that is not a JPEG is refused (exit 2).
+# poppler-utils is installed by scripts/deps.sh; without it this test fails.
+SUITE=datapage; . "$(dirname "$0")/../lib.sh"
+root=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+photo=$root/tests/data/face-synthetic.jpg
+
+for tool in pdftotext pdfinfo python3; do
+	check "$tool is installed (scripts/deps.sh)" command -v "$tool"
+done
+
+# render NAME MRZ-JSON EXTRA-JSON: the MRZ description for `mrz make` and, merged with
+# the data-page keys, the data page; leaves $T/NAME.{mrz,pdf,png,txt,layout.txt}
+render() {
+	local n=$1 mrz=$2 extra=$3
+	echo "$mrz" >"$T/$n.mrz.json"
+	echo "${mrz%\}},${extra#\{}" >"$T/$n.json"
+	expect_exit 0 "$n: mrz make" "$PASPOR" mrz make --json "$T/$n.mrz.json"
+	cp "$T/.stdout" "$T/$n.mrz"
+	check "$n: mrz make gives two lines of 44" \
+		test "$(awk 'length($0) == 44' "$T/$n.mrz" | wc -l)" -eq 2
+	expect_exit 0 "$n: datapage renders" "$PASPOR" office datapage --json "$T/$n.json" \
+		--photo "$photo" --pdf "$T/$n.pdf" --png "$T/$n.png"
+	check "$n: no sanitizer report" no_sanitizer_report "$T/.stderr"
+	pdftotext "$T/$n.pdf" "$T/$n.txt" 2>"$T/$n.err"
+	pdftotext -layout "$T/$n.pdf" "$T/$n.layout.txt" 2>>"$T/$n.err"
+	check "$n: pdftotext reports no error (fonts are all there)" test ! -s "$T/$n.err"
+}
+
+# the MRZ lines are lines of the text, exactly, in both modes
+mrz_in_text() {
+	local n=$1 l1 l2 f
+	l1=$(sed -n 1p "$T/$n.mrz") l2=$(sed -n 2p "$T/$n.mrz")
+	for f in txt layout.txt; do
+		check "$n: pdftotext ($f) has MRZ line 1 as a line" grep -qFx -- "$l1" "$T/$n.$f"
+		check "$n: pdftotext ($f) has MRZ line 2 as a line" grep -qFx -- "$l2" "$T/$n.$f"
+	done
+}
+
+render rahmat \
+	'{"document_code":"P","issuing_state":"IDN","surname":"RAHMAT","given_names":"SITI AMINAH","document_number":"X1234567","nationality":"IDN","birth_date":"1990-05-14","sex":"F","expiry_date":"2034-06-20","optional_data":""}' \
+	'{"birth_place":"SAMARINDA","issue_date":"2024-06-20","issuing_office":"KANIM SAMARINDA"}'
+mrz_in_text rahmat
+check "rahmat: MRZ line 1 is the expected one" \
+	grep -qx 'P<IDNRAHMAT<<SITI<AMINAH<<<<<<<<<<<<<<<<<<<<' "$T/rahmat.mrz"
+for s in "Tanggal Lahir / Date of Birth" "SITI AMINAH RAHMAT" "14 MEI/MAY 1990" \
+	"Kantor yang Mengeluarkan / Issuing Office" "KANIM SAMARINDA" "P/F" \
+	"REPUBLIK INDONESIA / REPUBLIC OF INDONESIA"; do
+	check "rahmat: pdftotext has '$s'" grep -qF -- "$s" "$T/rahmat.txt"
+done
+
+# a long transliterated name (truncated in the MRZ), a man, optional data, digits
+render wirjo \
+	'{"document_code":"P","issuing_state":"IDN","surname":"Wirjosoebroto-Hadikoesoemo","given_names":"Bambang Müller Soetjipto","document_number":"C9876543","nationality":"IDN","birth_date":"1968-12-XX","sex":"M","expiry_date":"2031-01-31","optional_data":"3171010101"}' \
+	'{"birth_place":"JAKARTA","issue_date":"2021-01-31","issuing_office":"KANIM JAKARTA PUSAT"}'
+mrz_in_text wirjo
+check "wirjo: the two documents' MRZs differ" test "$(cat "$T/rahmat.mrz")" != "$(cat "$T/wirjo.mrz")"
+check "wirjo: pdftotext has the sex 'L/M'" grep -qFx "L/M" "$T/wirjo.txt"
+
+# page size: 125 x 88 mm = 354.331 x 249.449 pt
+pdfinfo "$T/rahmat.pdf" >"$T/info" 2>&1
+check "pdfinfo: one page" grep -qE '^Pages: +1$' "$T/info"
+check "pdfinfo: page size 354.3 x 249.4 pts" awk '
+	/^Page size:/ { w = $3; h = $5; ok = (w - 354.33)^2 < 0.01 && (h - 249.45)^2 < 0.01 }
+	END { exit !ok }' "$T/info"
+
+# PNG: 300 dpi, 1476 x 1039 pixels, from the IHDR chunk
+check "png: 1476 x 1039 pixels" python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read(32)
+assert d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR", "not a PNG"
+w, h = struct.unpack(">II", d[16:24])
+assert (w, h) == (1476, 1039), (w, h)' "$T/rahmat.png"
+
+# bad input: a photo that is not a JPEG is an input error (exit 2), nothing written
+expect_exit 2 "a PNG as the photo is refused" "$PASPOR" office datapage \
+	--json "$T/rahmat.json" --photo "$T/rahmat.png" --pdf "$T/bad.pdf"
+check "the refusal names the photo" grep -q "photo" "$T/.stderr"
+check "no PDF is written for a refused photo" test ! -e "$T/bad.pdf"

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Issuance over HTTP only (issue 6): applicants taken from a walk-in to 'issued' —
+# personalization with EF.SOD signed by `paspor signer` (SoftHSM2 token set up here),
+# print job in the spool, quality check, hand-over (holder and proxy), one through a
+# spoiled booklet; downloads judged by `paspor chip verify --csca`, `openssl cms -verify`,
+# pdftotext and the PNG's header; refusals: unconfirmed stock, the approver, the
+# personalizer as checker, signer down, a DS key outside its usage period; concurrent
+# personalizations never share a booklet.
+SUITE=office_issue; . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/../lib_office.sh"
+. "$(dirname "$0")/../lib_signer.sh"
+office_setup
+JPEG=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/data/face-synthetic.jpg
+# an adjudicator who may also print and hand over: the approver of one application
+OFFICER_ROLES[supiss]=adjudicator,printer_operator,issuing_officer
+office_add_officers "$OFFICERS supiss"
+signer_setup X0000001 30 || exit 0
+office_start issue
+signer_start
+login_all "reg int adj prn iss cus cus2 aud supiss"
+
+declare -A AID
+# to_paid LABEL N [APPROVER]: a walk-in for an electronic passport taken to 'paid'
+to_paid() {
+	local l=$1 n=$2 appr=${3:-adj} id
+	api POST /api/v1/walk-ins "$(pyu person "$n" F - - passport_type=electronic-48)" --as reg
+	id=$(jget application_id); AID[$l]=$id
+	local ok=1 s
+	for s in "reg POST /check-in" "reg POST /documents DOCS" "reg PUT /photo PHOTO" \
+		"reg POST /enrolment" "int POST /interview NOTES" "$appr POST /watchlist-check {}" \
+		"$appr POST /decision DECIDE" "reg POST /payment PAY"; do
+		set -- $s
+		local who=$1 m=$2 p=$3 b=${4:-} args=()
+		case $b in
+		DOCS) args=('{"identity_card":{"status":"checked"},"family_card":{"status":"checked"},"civil_record":{"status":"checked"},"old_passport":{"status":"missing","note":"first passport"}}') ;;
+		PHOTO) args=(--file "$JPEG" --ct image/jpeg) ;;
+		NOTES) args=('{"notes":"wawancara lancar"}') ;;
+		DECIDE) args=('{"decision":"approve","reasons":["dokumen lengkap"]}') ;;
+		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":65000000,\"currency\":\"IDR\",\"status\":\"confirmed\"}") ;;
+		'{}') args=('{}') ;;
+		esac
+		api "$m" "/api/v1/applications/$id$p" "${args[@]}" --as "$who"
+		case $CODE in 2*) ;; *) ok=0; fail "$l: $m $p ($who)" "status $CODE: $(short_body)"; break ;; esac
+	done
+	[ $ok = 1 ] && ok "$l: walk-in to paid"
+}
+# app LABEL METHOD PATH [BODY] --as WHO
+app() { local l=$1 m=$2 p=$3; shift 3; api "$m" "/api/v1/applications/${AID[$l]}$p" "$@"; }
+pw_body() { # [COLLECTED_BY] [PROXY_JSON] [PASSWORD]
+	local by=${1:-holder} proxy=${2:-} pw=${3:-$OFFICER_PW}
+	B_="$BOOKLET" C_="$by" P_="$proxy" W_="$pw" "$PY" -c 'import json,os
+b={"booklet":os.environ["B_"],"collected_by":os.environ["C_"],"password":os.environ["W_"]}
+if os.environ["P_"]: b["proxy"]=json.loads(os.environ["P_"])
+print(json.dumps(b))'
+}
+stock() { sqlite3 "$D/paspor.db" "SELECT count(*) FROM booklets WHERE state = '$1'"; }
+
+to_paid A1 301
+to_paid A2 302
+to_paid A3 303
+
+# ---- stock not confirmed by a second officer: nothing to personalize on
+app A1 POST /personalize '{}' --as prn
+expect_problem "personalize before the range is confirmed: 409 no-stock" 409
+check "... the problem names no-stock" grep -q 'no-stock' "$T/body"
+api POST /api/v1/booklets/ranges/X0000001/confirm '{}' --as cus
+expect_status "custodian confirms the range received by the CLI" 200 201
+
+# ---- A1: personalize, check, hand over to the holder
+app A1 POST /personalize '{}' --as adj
+expect_problem "an adjudicator cannot personalize (role)" 403
+app A1 POST /personalize '{}' --as prn
+expect_status "A1 personalized" 201
+check "A1 on booklet X0000001, chip, print job queued" [ "$(jget booklet) $(jget print_job status)" = "X0000001 queued" ] && grep -q '"chip": *true' "$T/body"
+JOB=$D/spool/X0000001-${AID[A1]}
+check "A1's print job is in the spool with the PDF and the chip files" bash -c "for f in job.json data-page.pdf EF.COM EF.DG1 EF.DG2 EF.SOD; do [ -s '$JOB/'\$f ] || exit 1; done"
+check "job.json lists each file's SHA-256" "$PY" -c "
+import json,hashlib,sys
+j=json.load(open('$JOB/job.json'))
+assert j['format']=='paspor-print-job/1' and j['booklet']=='X0000001'
+for n,f in j['files'].items():
+    assert hashlib.sha256(open('$JOB/'+n,'rb').read()).hexdigest()==f['sha256'], n"
+app A1 POST /personalize '{}' --as prn
+expect_problem "A1 personalized twice: 409" 409
+app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
+expect_problem "hand-over before the quality check: 409" 409
+app A1 POST /quality-check '{"print_ok":true}' --as prn
+expect_problem "the officer who personalized cannot quality-check (403)" 403
+app A1 POST /quality-check '{"print_ok":"yes"}' --as iss
+expect_problem "quality check with print_ok not a boolean: 422" 422
+app A1 POST /quality-check '{"print_ok":true}' --as iss
+expect_status "A1 quality check" 200
+check "A1 passed its quality check (no failures)" [ "$(jget result) $(jget state)" = "passed quality_checked" ]
+
+# downloads, judged outside Paspor
+mkdir -p "$T/chip"
+for f in EF.COM EF.DG1 EF.DG2 EF.SOD; do
+	app A1 GET "/chip/$f" --as iss
+	expect_status "download $f" 200
+	cp "$T/body" "$T/chip/$f"
+done
+expect_exit 0 "paspor chip verify --csca on the downloaded chip files" "$PASPOR" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip"
+hl=$(openssl asn1parse -inform DER -in "$T/chip/EF.SOD" | head -1 | sed 's/.*hl=\([0-9]*\).*/\1/')
+tail -c +$((hl + 1)) "$T/chip/EF.SOD" >"$T/sod.der"
+check "openssl cms -verify (signature) on the downloaded EF.SOD" openssl cms -verify -noverify -inform DER -in "$T/sod.der" -out /dev/null
+openssl cms -verify -CAfile "$T/ca/csca.cert.pem" -inform DER -in "$T/sod.der" -out /dev/null >"$T/cmsv.txt" 2>&1
+check "openssl cms -verify -CAfile: verified, or only explicit EC parameters refused (docs/PKI.md)" bash -c "grep -q 'Verification successful' '$T/cmsv.txt' || grep -q 'explicit ECC parameters' '$T/cmsv.txt'"
+app A1 GET /data-page.pdf --as iss
+expect_status "download data-page.pdf" 200
+cp "$T/body" "$T/page.pdf"
+app A1 GET /data-page.png --as iss
+expect_status "download data-page.png" 200
+cp "$T/body" "$T/page.png"
+check "the PNG is 1476 x 1039 pixels (125 x 88 mm at 300 dpi)" "$PY" -c "
+import struct
+b=open('$T/page.png','rb').read(33)
+assert b[:8]==b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', b[16:24])==(1476,1039)"
+"$PY" -c "
+d=open('$T/chip/EF.DG1','rb').read()
+i=d.index(b'\x5f\x1f'); n=d[i+2]; m=d[i+3:i+3+n].decode()
+print(m[:44]); print(m[44:])" >"$T/dg1.txt"
+if command -v pdftotext >/dev/null; then
+	pdftotext "$T/page.pdf" "$T/page.txt" 2>/dev/null
+	check "DG1's MRZ is on the data page (pdftotext reads both lines)" bash -c "grep -qxF \"\$(sed -n 1p '$T/dg1.txt')\" '$T/page.txt' && grep -qxF \"\$(sed -n 2p '$T/dg1.txt')\" '$T/page.txt'"
+else
+	fail "pdftotext installed (poppler-utils, scripts/deps.sh)"
+fi
+check "DG1's MRZ: a passport of IDN, line 2 starting with the booklet number X0000001" bash -c "sed -n 1p '$T/dg1.txt' | grep -q '^P<IDN' && sed -n 2p '$T/dg1.txt' | grep -q '^X0000001'"
+
+app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body holder '' 'not my password')" --as iss
+expect_problem "hand-over with a wrong password (identity not re-confirmed): 403" 403
+app A1 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
+expect_problem "hand-over naming another booklet: 409" 409
+app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
+expect_status "A1 handed over to the holder" 200
+check "A1 is issued" [ "$(jget state)" = issued ]
+app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
+expect_problem "handed over twice: 409" 409
+
+# ---- A2: a faulty print, spoil and redo on a new booklet, a proxy collects
+app A2 POST /personalize '{"surname":"Sari","given_names":"Dewi Ayu"}' --as prn
+expect_status "A2 personalized with the name split given" 201
+check "A2 on X0000002" [ "$(jget booklet)" = X0000002 ]
+app A2 POST /quality-check '{"print_ok":false}' --as iss
+expect_status "A2 quality check recorded" 200
+check "A2 failed its quality check (the print)" [ "$(jget result) $(jget state)" = "failed qc_failed" ]
+app A2 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
+expect_problem "a failed quality check blocks hand-over (409)" 409
+app A2 POST /spoil '{"booklet":"X0000002"}' --as prn
+expect_problem "spoil without a reason: 422" 422
+app A2 POST /spoil '{"booklet":"X0000002","reason":"tinta luntur di halaman data"}' --as prn
+expect_status "A2's booklet spoiled, application back to paid" 200
+check "A2 is paid again" [ "$(jget state)" = paid ]
+api GET /api/v1/booklets/X0000002 --as cus
+check "booklet X0000002 is spoiled" grep -q '"spoiled"' "$T/body"
+app A2 POST /personalize '{"surname":"Sari","given_names":"Dewi Ayu"}' --as prn
+expect_status "A2 personalized again" 201
+check "A2 now on a new booklet X0000003" [ "$(jget booklet)" = X0000003 ]
+app A2 POST /quality-check '{"print_ok":true}' --as iss
+check "A2's second quality check passed" [ "$CODE $(jget result)" = "200 passed" ]
+app A2 POST /hand-over "$(BOOKLET=X0000003 pw_body proxy '{"name":"Budi Santoso"}')" --as iss
+expect_problem "a proxy without identity and power of attorney: 422" 422
+app A2 POST /hand-over "$(BOOKLET=X0000003 pw_body proxy '{"name":"Budi Santoso","nik":"'"$(pyu person 399 M - - | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["nik"])')"'","power_of_attorney":"SK-2026/11/0042"}')" --as iss
+expect_status "A2 collected by a proxy with a power of attorney" 200
+app A2 GET '' --as aud
+check "A2's record shows the proxy collection on X0000003" "$PY" -c "
+import json; a=json.load(open('$T/body')); i=a['issuance']
+assert a['state']=='issued' and i['booklet']=='X0000003' and i['collected_by']=='proxy' and i['attempts']==2, i"
+
+# ---- A3: straight through; uncollected list before the hand-over
+app A3 POST /personalize '{}' --as prn
+expect_status "A3 personalized" 201
+B3=$(jget booklet)
+app A3 POST /quality-check '{"print_ok":true}' --as iss
+expect_status "A3 quality check" 200
+api GET '/api/v1/issuance/uncollected?days=0' --as iss
+check "A3 is listed as not collected (days=0)" grep -q "${AID[A3]}" "$T/body"
+api GET '/api/v1/issuance/uncollected' --as iss
+check "... but not yet after the configured 30 days" bash -c "! grep -q '${AID[A3]}' '$T/body'"
+app A3 POST /hand-over "$(BOOKLET=$B3 pw_body)" --as iss
+expect_status "A3 handed over" 200
+
+# ---- separation of duties: the approver neither personalizes nor hands over
+totp_code supiss
+to_paid A4 304 supiss
+app A4 POST /personalize '{}' --as supiss
+expect_problem "the officer who approved cannot personalize (403)" 403
+check "... separation-of-duties problem" grep -q 'separation' "$T/body"
+app A4 POST /personalize '{}' --as prn
+expect_status "A4 personalized by another officer" 201
+B4=$(jget booklet)
+app A4 POST /quality-check '{"print_ok":true}' --as iss
+totp_code supiss
+B_="$B4" W_="$OFFICER_PW" C_="$TOTP_CODE" "$PY" -c 'import json,os; print(json.dumps({"booklet":os.environ["B_"],"collected_by":"holder","password":os.environ["W_"],"totp":os.environ["C_"]}))' >"$T/ho.json"
+app A4 POST /hand-over "$(cat "$T/ho.json")" --as supiss
+expect_problem "the officer who approved cannot hand over (403)" 403
+
+# ---- the signer down, then a DS key outside its usage period: refused, no booklet used
+to_paid A5 305
+avail=$(stock available)
+signer_stop
+app A5 POST /personalize '{}' --as prn
+expect_problem "signer not running: 503 signer-unavailable" 503
+check "... no booklet taken ($avail available)" [ "$(stock available)" = "$avail" ]
+# a certificate whose private key usage period ended yesterday (the token's key)
+gt() { date -u -d "$1" +%Y%m%d%H%M%SZ | tr -d '\n' | od -An -tx1 | tr -s ' \n' ':' | sed 's/^://; s/:$//'; }
+printf '[ext]\nkeyUsage = critical, digitalSignature\n2.5.29.16 = DER:30:22:80:0f:%s:81:0f:%s\n' "$(gt '-400 days')" "$(gt '-1 day')" >"$T/pkup.cnf"
+openssl x509 -req -in "$T/ds.csr" -CA "$T/ca/csca.cert.pem" -CAkey "$T/ca/csca.key.pem" -set_serial 4242 -days 3000 -sha256 -extfile "$T/pkup.cnf" -extensions ext -out "$T/expired.pem" 2>/dev/null
+expect_exit 0 "install a DS certificate whose key usage period has ended" "$PASPOR" signer key install --data "$D/signer" --kek-file "$K" --cert "$T/expired.pem" --csca-cert "$T/ca/csca.cert.pem"
+signer_start
+app A5 POST /personalize '{}' --as prn
+expect_problem "DS key outside its usage period: 409 signer-refused" 409
+check "... the signer's reason is given" grep -q 'signer-refused' "$T/body"
+check "... no booklet taken" [ "$(stock available)" = "$avail" ]
+signer_stop
+expect_exit 0 "reinstall the good DS certificate" "$PASPOR" signer key install --data "$D/signer" --kek-file "$K" --cert "$T/dscert/ds.cert.pem" --csca-cert "$T/ca/csca.cert.pem"
+signer_start
+
+# ---- concurrent personalizations: eight applications, two requests each, at once
+for i in 1 2 3 4 5 6 7 8; do to_paid C$i $((310 + i)) >/dev/null; done
+for i in 1 2 3 4 5 6 7 8; do
+	for r in a b; do
+		curl -s -m 60 -o "$T/conc.$i$r" -w '%{http_code}\n' -X POST -b "$T/jar.prn" \
+			-H "X-CSRF-Token: $(cat "$T/csrf.prn")" -H 'Content-Type: application/json' \
+			--data-binary '{}' "$OFF/api/v1/applications/${AID[C$i]}/personalize" >"$T/conc.$i$r.code" &
+	done
+done
+wait_jobs() { local j; for j in $(jobs -p); do [ "$j" = "$PID" ] || [ "$j" = "$SPID" ] || wait "$j"; done; }
+wait_jobs
+n201=$(cat "$T"/conc.*.code | grep -c '^201$'); n409=$(cat "$T"/conc.*.code | grep -c '^409$')
+check "concurrent: one 201 and one 409 per application ($n201 x 201, $n409 x 409)" [ "$n201/$n409" = 8/8 ]
+check "no booklet is used by two applications" [ "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM (SELECT app FROM booklets WHERE state = 'used' GROUP BY app HAVING count(*) > 1)")" = 0 ]
+check "every booklet.used event names a distinct booklet" [ "$(sqlite3 "$D/paspor.db" "SELECT count(*) - count(DISTINCT subject) FROM events WHERE kind = 'booklet.used'")" = 0 ]
+check "the signer signed each booklet once" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")" = "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = 'application.personalized'")" ]
+
+# ---- the logs
+check "events: 4 handed over (A1 A2 A3, not A4), 1 voided, 1 failed check" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "3 1" ]
+office_stop issue
+grep -v '^listening' "$T/serve.err" | tail -5 >&2
+check "no sanitizer report from the server" no_sanitizer_report "$T/serve.err"
+signer_stop
+expect_exit 0 "office log verifies" "$PASPOR" log verify --data "$D"
+expect_exit 0 "signer log verifies" "$PASPOR" log verify --data "$D/signer"
+sqlite3 "$D/paspor.db" "SELECT * FROM issuance ORDER BY app" >"$T/iss.before"
+expect_exit 0 "rebuild" "$PASPOR" rebuild --data "$D" --kek-file "$K"
+sqlite3 "$D/paspor.db" "SELECT * FROM issuance ORDER BY app" >"$T/iss.after"
+check "rebuild gives the same issuance rows" cmp -s "$T/iss.before" "$T/iss.after"
+check "no personal data in the server's log lines" bash -c "! grep -qi 'Sari\|Dewi\|Budi' '$T/serve.err' '$T/serve.out'"
