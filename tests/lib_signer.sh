@@ -41,11 +41,11 @@ signer_start() {
 	"$PASPOR" signer --data "$D/signer" --kek-file "$K" >"$T/signer.out" 2>&1 &
 	SPID=$!
 	for i in $(seq 1 100); do
-		[ -S "$D/signer/signer.sock" ] && break
+		grep -q 'serving on' "$T/signer.out" && [ -S "$D/signer/signer.sock" ] && break
 		kill -0 $SPID 2>/dev/null || break
 		sleep 0.1
 	done
-	check "signer serves $D/signer/signer.sock" [ -S "$D/signer/signer.sock" ]
+	check "signer serves $D/signer/signer.sock" grep -q 'serving on' "$T/signer.out"
 	on_exit '[ -n "$SPID" ] && kill -KILL $SPID 2>/dev/null'
 }
 

@@ -14,6 +14,8 @@
 #include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
 #include <jpeglib.h>
+#include <png.h>
+#include <zlib.h>
 
 #include "util/alloc.h"
 
@@ -135,6 +137,9 @@ static int photo_surface(const uint8_t *jpeg, size_t len, cairo_surface_t **out,
 	jpeg_finish_decompress(&c);
 	jpeg_destroy_decompress(&c);
 	cairo_surface_mark_dirty(s);
+	/* the PDF embeds the JPEG's own bytes (DCTDecode) instead of re-compressing the
+	 * decoded pixels: smaller and far faster; the bytes are the caller's and outlive s */
+	cairo_surface_set_mime_data(s, CAIRO_MIME_TYPE_JPEG, jpeg, len, NULL, NULL);
 	*out = s;
 	return 0;
 }
@@ -381,6 +386,65 @@ static int render_pdf(const struct datapage *d, cairo_surface_t *photo, struct b
 	return st == CAIRO_STATUS_SUCCESS ? 0 : cairo_failed(st, "PDF", e);
 }
 
+static void png_to_buf(png_structp p, png_bytep data, size_t n)
+{
+	if (buf_add(png_get_io_ptr(p), data, n) < 0)
+		png_error(p, "out of memory");
+}
+
+static void png_no_flush(png_structp p)
+{
+	(void)p;
+}
+
+/*
+ * Writes an RGB24 surface as an 8-bit RGB PNG with libpng: zlib level 1 and the "up"
+ * filter. cairo's own writer uses zlib's default level, which made the PNG the slowest
+ * part of a personalization (docs/BENCHMARKS.md); the page is flat colour and text, so
+ * the faster level costs little size.
+ */
+static int write_png(cairo_surface_t *s, struct buf *out, struct err *e)
+{
+	cairo_surface_flush(s);
+	const uint8_t *data = cairo_image_surface_get_data(s);
+	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+	int stride = cairo_image_surface_get_stride(s);
+	uint8_t *volatile row = mem_alloc((size_t)w * 3);
+	png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = p ? png_create_info_struct(p) : NULL;
+	if (!row || !info) {
+		png_destroy_write_struct(&p, NULL);
+		mem_free(row);
+		return err_nomem(e);
+	}
+	if (setjmp(png_jmpbuf(p))) {
+		png_destroy_write_struct(&p, &info);
+		mem_free(row);
+		return err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
+	}
+	png_set_write_fn(p, out, png_to_buf, png_no_flush);
+	png_set_compression_level(p, 1);
+	png_set_filter(p, PNG_FILTER_TYPE_BASE, PNG_FILTER_UP);
+	png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
+		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+	/* 300 dpi = 11811 pixels a metre, so viewers and printers know the size */
+	png_set_pHYs(p, info, 11811, 11811, PNG_RESOLUTION_METER);
+	png_write_info(p, info);
+	for (int y = 0; y < h; y++) {
+		const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+		for (int x = 0; x < w; x++) {
+			row[3 * x] = (uint8_t)(px[x] >> 16);
+			row[3 * x + 1] = (uint8_t)(px[x] >> 8);
+			row[3 * x + 2] = (uint8_t)px[x];
+		}
+		png_write_row(p, row);
+	}
+	png_write_end(p, info);
+	png_destroy_write_struct(&p, &info);
+	mem_free(row);
+	return 0;
+}
+
 static int render_png(const struct datapage *d, cairo_surface_t *photo, struct buf *png,
 		      struct err *e)
 {
@@ -391,10 +455,9 @@ static int render_png(const struct datapage *d, cairo_surface_t *photo, struct b
 	draw(cr, d, photo, 0);
 	cairo_status_t st = cairo_status(cr);
 	cairo_destroy(cr);
-	if (st == CAIRO_STATUS_SUCCESS)
-		st = cairo_surface_write_to_png_stream(s, to_buf, png);
+	int rc = st == CAIRO_STATUS_SUCCESS ? write_png(s, png, e) : cairo_failed(st, "PNG", e);
 	cairo_surface_destroy(s);
-	return st == CAIRO_STATUS_SUCCESS ? 0 : cairo_failed(st, "PNG", e);
+	return rc;
 }
 
 int datapage_render(const struct datapage *d, struct buf *pdf, struct buf *png,

@@ -232,6 +232,24 @@ check "no booklet is used by two applications" [ "$(sqlite3 "$D/paspor.db" "SELE
 check "every booklet.used event names a distinct booklet" [ "$(sqlite3 "$D/paspor.db" "SELECT count(*) - count(DISTINCT subject) FROM events WHERE kind = 'booklet.used'")" = 0 ]
 check "the signer signed each booklet once" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")" = "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = 'application.personalized'")" ]
 
+# ---- killing one process does not harm the other; both recover
+to_paid K1 331
+to_paid K2 332
+kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+app K1 POST /personalize '{}' --as prn
+expect_problem "signer killed (SIGKILL): the office answers 503, not a crash" 503
+api GET /healthz
+check "... and the office node keeps serving" [ "$CODE" = 200 ]
+signer_start
+app K1 POST /personalize '{}' --as prn
+expect_status "signer restarted: personalization works again" 201
+office_kill
+check "office node killed (SIGKILL): the signer still runs" kill -0 "$SPID"
+office_start "restart after SIGKILL"
+login prn
+app K2 POST /personalize '{}' --as prn
+expect_status "office restarted: personalization through the same signer" 201
+
 # ---- the logs
 check "events: 4 handed over (A1 A2 A3, not A4), 1 voided, 1 failed check" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "3 1" ]
 office_stop issue

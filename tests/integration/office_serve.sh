@@ -161,7 +161,7 @@ for p in '/api/v1/../../etc/passwd' '/api/v1/%2e%2e/%2e%2e/etc/passwd' '/api/v1/
 	req GET "$OFF$p" --path-as-is
 	expect_problem "path '$p' is a 400 bad-path problem" 400 bad-path
 done
-for p in '/api/v1/test/items/a.b' "/api/v1/test/items/$(printf 'x%.0s' $(seq 65))" \
+for p in '/api/v1/test/items/.b' "/api/v1/test/items/$(printf 'x%.0s' $(seq 65))" \
 	'/api/v1/test/items/a%20b' '/api/v1/test/items/a+b' '/api/v1/test/items/' '/healthz/'; do
 	req GET "$OFF$p" --path-as-is
 	if [ "$CODE" = 400 ]; then expect_problem "param '$p' is refused (400)" 400 bad-path
@@ -169,6 +169,8 @@ for p in '/api/v1/test/items/a.b' "/api/v1/test/items/$(printf 'x%.0s' $(seq 65)
 done
 req GET "$OFF/api/v1/test/items/Ab-9_z"
 check "a valid parameter reaches the handler" grep -q '"id":"Ab-9_z"' "$T/body"
+req GET "$OFF/api/v1/test/items/EF.SOD"
+check "a parameter with an inner dot (a chip file name) reaches the handler" grep -q '"id":"EF.SOD"' "$T/body"
 printf 'GET /api/v1/test/items/a\0b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$T/nul.req"
 port=${OFF##*:}
 if command -v python3 >/dev/null; then
