@@ -240,7 +240,8 @@ def cmd_roles_table(a):
 
 def cmd_conf(a):
     """KEY=VALUE with KEY one of: timezone, working_days, slots, holidays, and any
-    ratelimit.NAME (ratelimit.disabled=true adds the line); VALUE is libconfig text."""
+    ratelimit.NAME or issuance.NAME (a commented-out line such as ratelimit.disabled or
+    issuance.print_command is uncommented); VALUE is libconfig text."""
     path = a[0]
     s = open(path, encoding="utf-8").read()
     for kv in a[1:]:
@@ -253,7 +254,7 @@ def cmd_conf(a):
             s, n = re.subn(r"holidays = \[[^\]]*\];", "holidays = %s;" % v, s, count=1)
         elif k == "slots":
             s, n = re.subn(r"slots = \((.|\n)*?\n  \);", "slots = %s;" % v, s, count=1)
-        elif k.startswith("ratelimit."):
+        elif k.startswith("ratelimit.") or k.startswith("issuance."):
             name = k.split(".", 1)[1]
             s, n = re.subn(r"(?m)^(\s*)#?\s*%s = [^;]*;" % re.escape(name),
                            r"\g<1>%s = %s;" % (name, v), s, count=1)

@@ -26,14 +26,15 @@
 #include "util/cli.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/privs.h"
 
 enum { O_DATA = 256, O_KEK, O_MODULE, O_TOKEN, O_LABEL, O_PIN, O_PER_MIN, O_PER_DAY, O_WARN,
        O_ORIGIN, O_OUT, O_CERT, O_CSCA, O_FIRST, O_COUNT, O_NUMBER, O_REASON, O_CN,
-       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO };
+       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO, O_USER };
 
 struct args {
 	const char *data, *kek, *module, *token, *label, *pin, *origin, *out, *cert, *csca,
-		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo;
+		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo, *user;
 	unsigned long long per_min, per_day, warn, count;
 };
 
@@ -62,6 +63,7 @@ static const struct option all_opts[] = {
 	{ "json", required_argument, NULL, O_JSON },
 	{ "mrz", required_argument, NULL, O_MRZ },
 	{ "photo", required_argument, NULL, O_PHOTO },
+	{ "user", required_argument, NULL, O_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -98,6 +100,7 @@ static int parse(int argc, char **argv, const char *usage, struct args *a)
 		case O_JSON: a->json = optarg; break;
 		case O_MRZ: a->mrz = optarg; break;
 		case O_PHOTO: a->photo = optarg; break;
+		case O_USER: a->user = optarg; break;
 		case O_PER_MIN: num = &a->per_min; max = 100000; break;
 		case O_PER_DAY: num = &a->per_day; max = 10000000; break;
 		case O_WARN: num = &a->warn; max = 92; break;
@@ -577,17 +580,27 @@ static void on_signal(int sig)
 static int signer_serve_cmd(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: paspor signer --data DIR --kek-file FILE\n"
-		"       paspor signer serve --data DIR --kek-file FILE\n"
+		"usage: paspor signer --data DIR --kek-file FILE [--user NAME]\n"
+		"       paspor signer serve --data DIR --kek-file FILE [--user NAME]\n"
 		"\n"
 		"Serves signature requests on DIR/signer.sock (mode 0660) with the DS key in the\n"
 		"token of DIR/signer.conf until SIGTERM or SIGINT. Every signature and refusal\n"
-		"is an event in the signer's log (docs/SIGNER.md).\n";
+		"is an event in the signer's log (docs/SIGNER.md).\n"
+		"\n"
+		"--user: started as root, run as NAME (its own Unix user, owner of DIR, of the\n"
+		"KEK file and of the token's files) before opening anything.\n";
 	PARSE(usage, a.data && a.kek);
 	struct err e = ERR_INIT;
 	struct kek_source kek;
 	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0)
 		return cli_report(argv[0], &e);
+	/* first thing: every file is then opened, and created, as that user */
+	if (a.user && privs_drop_to(a.user, &e) < 0) {
+		keys_kek_release(&kek);
+		return cli_report(argv[0], &e);
+	}
+	if (!a.user && privs_is_root())
+		log_warnx("signer: running as root; run it as its own user (--user, docs/SIGNER.md)");
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

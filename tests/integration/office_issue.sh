@@ -14,6 +14,10 @@ JPEG=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/data/face-synthe
 OFFICER_ROLES[supiss]=adjudicator,printer_operator,issuing_officer
 office_add_officers "$OFFICERS supiss"
 signer_setup X0000001 30 || exit 0
+# the print command: a stand-in printer that keeps what it was sent
+printf '#!/bin/sh\n[ $# -eq 3 ] && [ "$1" = --copies ] && cp "$3" "%s/printed-$(basename "$(dirname "$3")").pdf"\n' "$T" >"$T/print.sh"
+chmod 755 "$T/print.sh"
+office_conf "issuance.print_command=[\"$T/print.sh\", \"--copies\", \"1\"]"
 office_start issue
 signer_start
 login_all "reg int adj prn iss cus cus2 aud supiss"
@@ -70,7 +74,8 @@ app A1 POST /personalize '{}' --as adj
 expect_problem "an adjudicator cannot personalize (role)" 403
 app A1 POST /personalize '{}' --as prn
 expect_status "A1 personalized" 201
-check "A1 on booklet X0000001, chip, print job queued" [ "$(jget booklet) $(jget print_job status)" = "X0000001 queued" ] && grep -q '"chip": *true' "$T/body"
+check "A1 on booklet X0000001, chip, print job printed" [ "$(jget booklet) $(jget print_job status)" = "X0000001 printed" ] && grep -q '"chip": *true' "$T/body"
+check "the print command got the job's PDF (its arguments, then the path)" cmp -s "$T/printed-X0000001-${AID[A1]}.pdf" "$D/spool/X0000001-${AID[A1]}/data-page.pdf"
 JOB=$D/spool/X0000001-${AID[A1]}
 check "A1's print job is in the spool with the PDF and the chip files" bash -c "for f in job.json data-page.pdf EF.COM EF.DG1 EF.DG2 EF.SOD; do [ -s '$JOB/'\$f ] || exit 1; done"
 check "job.json lists each file's SHA-256" "$PY" -c "

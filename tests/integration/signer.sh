@@ -69,9 +69,12 @@ expect_exit 0 "key install" "$P" signer key install --data "$D" --kek-file "$T/k
 expect_exit 1 "key install refuses a certificate of another key" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/other/ds.cert.pem"
 expect_exit 0 "booklets add" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X1234567 --count 10
 
-start_signer() { # extra env assignments...
+start_signer() { # [env assignments...] [-- signer options...]
+	local envs=() opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
+	[ "${1:-}" = -- ] && shift && opts=("$@")
 	rm -f "$D/signer.sock"
-	env "$@" "$P" signer --data "$D" --kek-file "$T/kek" >>"$T/signer.log" 2>&1 &
+	env "${envs[@]}" "$P" signer --data "$D" --kek-file "$T/kek" "${opts[@]}" >>"$T/signer.log" 2>&1 &
 	SPID=$!
 	for _ in $(seq 100); do [ -S "$D/signer.sock" ] && break; sleep 0.1; done
 }
@@ -201,12 +204,49 @@ signed_event
 expect_exit 0 "that chip verifies" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip6"
 stop_signer
 check "signer log exit without sanitizer reports" no_sanitizer_report "$T/signer.log"
+check "run as root without --user, the signer warns" grep -q 'running as root' "$T/signer.log"
+
+# ---- its own Unix user (docs/SIGNER.md "Deployment"): nobody stands in for paspor-signer
+# Event times never go backwards, so the signatures above carry the latest time the log
+# has seen (the +100 days of a refusal): the clock is set a minute past it.
+# The token's key gets a certificate usable for 400 days, so that clock stays inside it.
+check "openssl x509 -req makes a certificate usable for 400 days" pkup_cert "$T/long.pem" "-1 day" "+400 days"
+expect_exit 0 "install it" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/long.pem"
+LAST_MS=$(sqlite3 "$D/paspor.db" "SELECT max(time_ms) FROM events")
+OFF1=$(( LAST_MS - $(date +%s%3N) + 61000 )); OFF2=$(( OFF1 + 61000 ))
+expect_exit 2 "--user naming no user is refused" timeout 30 "$P" signer --data "$D" --kek-file "$T/kek" --user no-such-user-paspor
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 711 "$T"
+	chown -R nobody "$D" "$T/tokens" "$T/pin" "$T/kek"
+	: >"$T/signer.log"
+	start_signer PASPOR_TEST_CLOCK_OFFSET_MS=$OFF1 -- --user nobody
+	check "the signer runs as nobody" [ "$(ps -o user= -p "$SPID" 2>/dev/null | tr -d ' ')" = nobody ]
+	check "... and says nothing about root" bash -c "! grep -q 'running as root' '$T/signer.log'"
+	expect_exit 0 "signs as nobody (key in the token nobody owns)" chip APP7 X1234573 chip7
+	signed_event
+	check "every file of its data dir belongs to nobody" [ -z "$(find "$D" ! -user nobody)" ]
+	stop_signer
+	chown -R root "$D" "$T/tokens" "$T/pin" "$T/kek"
+	chmod 700 "$T"
+else
+	expect_exit 0 "(not root: one more signature instead of the --user test)" true
+	start_signer PASPOR_TEST_CLOCK_OFFSET_MS=$OFF1
+	chip APP7 X1234573 chip7 >/dev/null 2>&1; signed_event; stop_signer
+fi
+
+# ---- the daily cap: two signatures in the last day (the two above); a cap of 2 refuses
+sed -i 's/^per_day = .*/per_day = 2;/' "$D/signer.conf"
+start_signer PASPOR_TEST_CLOCK_OFFSET_MS=$OFF2
+expect_exit 1 "a signature over the daily cap is refused" chip APP8 X1234574 chip8
+check "reason: the daily cap" grep -qi 'day' "$T/.stderr"
+refused_event rate_day
+stop_signer
 
 expect_exit 0 "paspor log verify of the signer's log" "$P" log verify --data "$D"
 n_signed=$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_signatures")
-check "5 signatures recorded (got $n_signed)" [ "$n_signed" = 5 ]
+check "6 signatures recorded (got $n_signed)" [ "$n_signed" = 6 ]
 check "as many signer.signed events as signatures" [ "$(nev signer.signed)" = "$n_signed" ]
 sqlite3 "$D/paspor.db" "SELECT kind, count(*) FROM events GROUP BY kind" >"$T/kinds.txt"
-check "the log has signed, refused, booklet and certificate events" bash -c "grep -q '^signer.signed|' '$T/kinds.txt' && grep -q '^signer.refused|' '$T/kinds.txt' && grep -q '^signer.cert_installed|4$' '$T/kinds.txt' && grep -q '^signer.booklet_spoiled|1$' '$T/kinds.txt'"
+check "the log has signed, refused, booklet and certificate events" bash -c "grep -q '^signer.signed|' '$T/kinds.txt' && grep -q '^signer.refused|' '$T/kinds.txt' && grep -q '^signer.cert_installed|5$' '$T/kinds.txt' && grep -q '^signer.booklet_spoiled|1$' '$T/kinds.txt'"
 check "no PEM private key in the data dir" bash -c "! grep -rqa 'PRIVATE KEY' '$D'"
 check "the token files are not in the data dir" bash -c "! ls '$D' | grep -q tokens"
