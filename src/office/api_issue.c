@@ -80,8 +80,9 @@ static json_t *spool_and_print(struct http_req *req, const struct issued *d)
 		rc = issued_print(&s->cfg.issuance, pdf_path, &ran, &e);
 	}
 	if (rc < 0) {
-		log_warnx("request %s: print job of booklet %s: %s", req->request_id, d->booklet,
-			  e.msg);
+		/* the message may quote a field of the record: the log names the booklet only */
+		log_warnx("request %s: the print job of booklet %s failed (error %d; the answer "
+			  "says why)", req->request_id, d->booklet, (int)e.code);
 		return json_pack("{s:s, s:s}", "status", "failed", "detail", e.msg);
 	}
 	return json_pack("{s:s, s:s}", "status", ran ? "printed" : "queued", "job",
@@ -235,9 +236,14 @@ static int route_quality(struct http_req *req, struct http_resp *resp)
 		rc = api_wf_problem(req, resp, WF_OK, &e);
 		goto out;
 	}
-	if (!json_is_true(ok))
-		json_array_append_new(failures, json_string("print: the officer found the printed "
-							    "data page faulty"));
+	if (!json_is_true(ok) &&
+	    json_array_insert_new(failures, 0, json_string("print: the officer found the "
+							   "printed data page faulty")) < 0) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
+		goto out;
+	}
+	while (json_array_size(failures) > 20)
+		json_array_remove(failures, json_array_size(failures) - 1);
 	struct wf_quality op = { { actor, app, WF_OK, 0 }, d.booklet, failures };
 	if (office_server_submit(s, wf_quality_checked, &op, NULL, &e) < 0) {
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
@@ -462,7 +468,8 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 	if (ok) {
 		sqlite3_bind_int64(st, 1, before);
 		int64_t now = api_now_ms(s);
-		while (ok && sqlite3_step(st) == SQLITE_ROW)
+		int step;
+		while (ok && (step = sqlite3_step(st)) == SQLITE_ROW)
 			ok = json_array_append_new(
 				     list, json_pack("{s:s, s:s, s:I}", "application_id",
 						     (const char *)sqlite3_column_text(st, 0),
@@ -470,6 +477,8 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 						     "days_waiting",
 						     (json_int_t)((now - sqlite3_column_int64(st, 2)) /
 								  86400000))) == 0;
+		if (ok && step != SQLITE_DONE)
+			ok = 0;
 	}
 	sqlite3_finalize(st);
 	api_db_release(s, db);

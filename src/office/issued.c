@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +131,10 @@ int issued_render(const struct issued *d, struct buf *pdf, struct buf *png, stru
 		return -1;
 	page.photo = d->photo.data;
 	page.photo_len = d->photo.len;
+	/* the same record always gives the same PDF bytes (the quality check relies on it) */
+	char created[32];
+	snprintf(created, sizeof created, "%.10sT00:00:00Z", page.issue_date);
+	page.created = created;
 	return datapage_render(&page, pdf, png, e);
 }
 
@@ -244,16 +250,35 @@ int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran
 	argv[c->nprint_args] = (char *)pdf_path;
 	argv[c->nprint_args + 1] = NULL;
 	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		errno = rc;
 		return err_errno(e, ERR_IO, "cannot run the print command %s", argv[0]);
 	}
 	*ran = 1;
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	/* a printer that hangs must not hold the officer's request (and a handler thread)
+	 * for ever: ISSUED_PRINT_TIMEOUT_S, then the command is killed */
+	int status = 0;
+	for (int waited_ms = 0;; waited_ms += 20) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
 			return err_errno(e, ERR_IO, "waiting for the print command");
+		if (waited_ms >= ISSUED_PRINT_TIMEOUT_S * 1000) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return err_set(e, ERR_IO, "the print command %s did not finish in %d s: "
+				       "killed", argv[0], ISSUED_PRINT_TIMEOUT_S);
+		}
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return err_set(e, ERR_IO, "the print command %s failed (%s %d)", argv[0],
 			       WIFEXITED(status) ? "exit" : "signal",
@@ -263,9 +288,18 @@ int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran
 
 /* ---- the quality check ---- */
 
+#define QC_FAILURES_MAX 20 /* application.quality_checked holds at most 20 */
+
+/* Appends a failure (the last place says that more were cut). */
 static int fail(json_t *failures, const char *what)
 {
-	return json_array_append_new(failures, json_string(what));
+	size_t n = json_array_size(failures);
+	if (n >= QC_FAILURES_MAX)
+		return 0;
+	json_t *s = json_string(n == QC_FAILURES_MAX - 1 ? "… and more failures" : what);
+	if (!s)
+		s = json_string("a check failed (its text is not printable)");
+	return json_array_append_new(failures, s);
 }
 
 /* The MRZ inside an EF.DG1 (61 { 5F1F mrz }), NUL-terminated into out. */
@@ -327,9 +361,18 @@ int issued_quality_check(const struct issued *d, const char *job_dir, const char
 		goto out;
 	}
 
-	/* 2. the page's fields are the record's */
+	/* 2. the page is the record's: its fields, and the PDF made again from the record
+	 * byte for byte (the job's own SHA-256 list proves nothing by itself) */
 	if (!json_equal(json_object_get(job, "page"), d->page) &&
 	    fail(failures, "data page: its fields differ from the record") < 0)
+		goto nomem;
+	struct buf again;
+	buf_init(&again, (size_t)32 << 20);
+	err_clear(&fe);
+	int same = issued_render(d, &again, NULL, &fe) == 0 && again.len == files[0].len &&
+		   memcmp(again.data, files[0].data, again.len) == 0;
+	buf_release(&again);
+	if (!same && fail(failures, "data page: the job's PDF is not the one the record makes") < 0)
 		goto nomem;
 	/* the MRZ the record's fields make is the recorded one */
 	struct datapage page;
@@ -358,11 +401,19 @@ int issued_quality_check(const struct issued *d, const char *job_dir, const char
 				goto nomem;
 			}
 		}
-		/* 4. the photo on the chip is the enrolled one */
-		if ((files[3].len != d->chip.dg2.len ||
-		     memcmp(files[3].data, d->chip.dg2.data, files[3].len) != 0) &&
-		    fail(failures, "chip: EF.DG2 is not the enrolled photo") < 0)
-			goto nomem;
+		/* 4. the chip files are the record's: EF.COM, EF.DG1 and EF.DG2 as made
+		 * again from it (EF.DG2: the enrolled photo), EF.SOD the one stored */
+		const struct buf *mine[] = { &d->chip.com, &d->chip.dg1, &d->chip.dg2,
+					     &d->chip.sod };
+		for (int i = 1; i < JOB_FILES; i++) {
+			char msg[120];
+			snprintf(msg, sizeof msg, "chip: the job's %s is not the record's",
+				 job_files[i]);
+			if ((files[i].len != mine[i - 1]->len ||
+			     memcmp(files[i].data, mine[i - 1]->data, files[i].len) != 0) &&
+			    fail(failures, msg) < 0)
+				goto nomem;
+		}
 		/* 5. passive authentication against the CSCA */
 		FILE *f = fopen(csca_path, "r");
 		if (f) {

@@ -64,14 +64,19 @@ int issued_render(const struct issued *d, struct buf *pdf, struct buf *png, stru
 int issued_spool(const struct issued *d, const char *spool_dir, const struct buf *pdf,
 		 char *job_dir, size_t job_dir_size, struct err *e);
 
-/* Runs the configured print command with the PDF's path appended (no shell), waits for
- * it; 0 when it exited 0. Without a command: 0 and *ran = 0. */
+#define ISSUED_PRINT_TIMEOUT_S 60
+
+/* Runs the configured print command with the PDF's path appended (no shell, stdin
+ * /dev/null), waits for it at most ISSUED_PRINT_TIMEOUT_S (then kills it); 0 when it
+ * exited 0. Without a command: 0 and *ran = 0. */
 int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran,
 		 struct err *e);
 
 /*
  * The automatic quality check of the print job in job_dir against the record d:
  *  - job.json is there and every file has the SHA-256 it lists;
+ *  - the job's PDF is the one the record makes (issued_render is deterministic) and its
+ *    chip files are the record's (EF.SOD: the stored one);
  *  - passive authentication of the job's chip files against the CSCA certificate at
  *    csca_path (icao/pa.h): EF.SOD's signature, the chain, each data group's hash;
  *  - the MRZ read from the job's EF.DG1 parses with valid check digits and equals the

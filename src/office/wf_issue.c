@@ -14,6 +14,7 @@
 #include "icao/mrz.h"
 #include "log/blobs.h"
 #include "log/db.h"
+#include "log/kinds.h"
 #include "office/booklets.h"
 #include "office/calendar.h"
 #include "office/config.h"
@@ -22,7 +23,7 @@
 
 /* What personalization needs of the application beyond struct wf_app. */
 struct person {
-	char full_name[512], birth_date[11], sex[2], passport_type[40];
+	char full_name[640], birth_date[11], sex[2], passport_type[40]; /* 150 characters */
 	char decided_by[256], watchlist_by[256], photo_blob[65];
 	int overridden;
 };
@@ -161,13 +162,17 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 				 "is not in this office's configuration", p.passport_type,
 				 o->hdr.app);
 
-	char surname[MRZ_NAME_MAX + 1], given[MRZ_NAME_MAX + 1];
+	char surname[640], given[640];
 	if (o->surname) {
 		snprintf(surname, sizeof surname, "%s", o->surname);
 		snprintf(given, sizeof given, "%s", o->given_names ? o->given_names : "");
 	} else {
 		wf_split_name(p.full_name, surname, sizeof surname, given, sizeof given);
 	}
+	if (!surname[0] || strlen(surname) > MRZ_NAME_MAX || strlen(given) > MRZ_NAME_MAX)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s does not "
+				 "fit a passport: give 'surname' and 'given_names' (1 to 100 "
+				 "characters each)", o->hdr.app);
 	snprintf(o->issue_date, sizeof o->issue_date, "%s", o->today);
 	if (wf_expiry_date(cfg, o->today, p.birth_date, o->expiry_date) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "cannot compute the expiry date "
@@ -198,6 +203,23 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 		o->hdr.reason = WF_INVALID_INPUT;
 		return -1;
 	}
+	/* The body is checked before the signer is asked: once the signer has signed a
+	 * booklet it will not sign it again, so nothing that can be known now may fail
+	 * after the signature (docs/PERSONALIZATION.md). */
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
+				 o->booklet, "expiry_date", o->expiry_date, "issue_date",
+				 o->issue_date, "mrz", o->mrz, "surname", surname);
+	if (body && given[0] && json_object_set_new(body, "given_names", json_string(given)) < 0)
+		json_decref(body), body = NULL;
+	if (!body)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s is not "
+				 "valid UTF-8", o->hdr.app);
+	const struct kind_def *kind = kinds_find("application.personalized", 1);
+	if (!kind || kind->check(body, e) < 0) {
+		json_decref(body);
+		o->hdr.reason = WF_INVALID_INPUT;
+		return kind ? -1 : err_set(e, ERR_INTERNAL, "application.personalized not registered");
+	}
 
 	if (type->electronic) {
 		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, 0, { 0 } };
@@ -218,17 +240,13 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 				memcpy(o->sod_blob, ref.name, sizeof o->sod_blob);
 		}
 		chip_files_release(&cf);
-		if (rc < 0)
+		if (rc == 0 && json_object_set_new(body, "sod_blob", json_string(o->sod_blob)) < 0)
+			rc = err_nomem(e);
+		if (rc < 0) {
+			json_decref(body);
 			return -1;
+		}
 	}
-	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
-				 o->booklet, "expiry_date", o->expiry_date, "issue_date",
-				 o->issue_date, "mrz", o->mrz, "surname", surname);
-	if (body && given[0] && json_object_set_new(body, "given_names", json_string(given)) < 0)
-		json_decref(body), body = NULL;
-	if (body && o->sod_blob[0] &&
-	    json_object_set_new(body, "sod_blob", json_string(o->sod_blob)) < 0)
-		json_decref(body), body = NULL;
 	return wf_append(tx, &o->hdr, "application.personalized", NULL, body, e);
 }
 
@@ -254,6 +272,18 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_quality *o = arg;
 	if (need_booklet(tx, &o->hdr, "application.quality_checked", o->booklet, e) < 0)
 		return -1;
+	char by[256] = "";
+	sqlite3_stmt *st;
+	if (db_prepare(writer_txn_db(tx), "SELECT personalized_by FROM issuance WHERE app = ?",
+		       &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, o->hdr.app);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		col(st, 0, by, sizeof by);
+	sqlite3_finalize(st);
+	if (strcmp(by, o->hdr.actor) == 0)
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "
+				 "booklet %s and cannot quality-check it", o->hdr.actor, o->booklet);
 	if (!json_is_array(o->failures))
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
 	return wf_append(tx, &o->hdr, "application.quality_checked", NULL,

@@ -1104,6 +1104,26 @@ static int p_watch_added(sqlite3 *db, const struct event *ev, const json_t *b, s
 
 /* ---- issuance ---- */
 
+/* Separation of duties, re-checked on the events (docs/ROLES.md): 1 when the actor
+ * approved app or accepted its watchlist hit (sql_who: that query's one column). */
+static int actor_did(sqlite3 *db, const char *sql_who, const char *app, const char *actor,
+		     struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, sql_who, &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	wf_bind_str(st, 2, actor);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "checking separation of duties");
+	return rc == SQLITE_ROW;
+}
+
+#define APPROVER_SQL "SELECT 1 FROM applications WHERE id = ?1 AND (decided_by = ?2 OR" \
+	" (watchlist_override IS NOT NULL AND watchlist_by = ?2))"
+
 static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
 {
 	struct wf_app a;
@@ -1111,6 +1131,10 @@ static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, 
 	const char *app = str(b, "app");
 	if (expect(db, ev, app, &a, &to, e) < 0)
 		return -1;
+	int did = actor_did(db, APPROVER_SQL, app, ev->actor, e);
+	if (did)
+		return did < 0 ? -1 : err_set(e, ERR_INPUT, "%s: %s approved application %s and "
+					      "cannot personalize it", ev->kind, ev->actor, app);
 	sqlite3_stmt *st;
 	if (db_prepare(db, "INSERT INTO issuance (app, booklet, surname, given_names, issue_date,"
 			   " expiry_date, mrz, sod_blob, attempts, personalized_by, personalized_seq,"
@@ -1119,7 +1143,10 @@ static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, 
 			   " given_names = ?4, issue_date = ?5, expiry_date = ?6, mrz = ?7,"
 			   " sod_blob = ?8, attempts = attempts + 1, personalized_by = ?9,"
 			   " personalized_seq = ?10, personalized_ms = ?11, qc_result = NULL,"
-			   " qc_failures = NULL, qc_by = NULL, qc_seq = NULL, qc_ms = NULL",
+			   " qc_failures = NULL, qc_by = NULL, qc_seq = NULL, qc_ms = NULL,"
+			   " collected_by = NULL, proxy_name = NULL, proxy_idref = NULL,"
+			   " power_of_attorney = NULL, handed_by = NULL, issued_seq = NULL,"
+			   " issued_ms = NULL",
 		       &st, e) < 0)
 		return -1;
 	static const char *const keys[] = { "app", "booklet", "surname", "given_names",
@@ -1177,6 +1204,11 @@ static int p_quality(sqlite3 *db, const struct event *ev, const json_t *b, struc
 	const char *app = str(b, "app");
 	if (expect(db, ev, app, &a, &to, e) < 0 || same_booklet(db, ev, app, str(b, "booklet"), e) < 0)
 		return -1;
+	int did = actor_did(db, "SELECT 1 FROM issuance WHERE app = ?1 AND personalized_by = ?2",
+			    app, ev->actor, e);
+	if (did)
+		return did < 0 ? -1 : err_set(e, ERR_INPUT, "%s: %s personalized application %s "
+					      "and cannot quality-check it", ev->kind, ev->actor, app);
 	int passed = strcmp(str(b, "result"), "passed") == 0;
 	char *failures = json_dumps(json_object_get(b, "failures"), JSON_COMPACT);
 	if (!failures)
@@ -1210,6 +1242,10 @@ static int p_handed(sqlite3 *db, const struct event *ev, const json_t *b, struct
 	const char *app = str(b, "app");
 	if (expect(db, ev, app, &a, &to, e) < 0 || same_booklet(db, ev, app, str(b, "booklet"), e) < 0)
 		return -1;
+	int did = actor_did(db, APPROVER_SQL, app, ev->actor, e);
+	if (did)
+		return did < 0 ? -1 : err_set(e, ERR_INPUT, "%s: %s approved application %s and "
+					      "cannot hand it over", ev->kind, ev->actor, app);
 	const char *v[] = { str(b, "collected_by"), str(b, "proxy_name"), str(b, "proxy_idref"),
 			    str(b, "power_of_attorney"), ev->actor };
 	if (issuance_set(db, ev, app, "issued_seq = ?1, issued_ms = ?2, collected_by = ?3,"

@@ -175,8 +175,32 @@ assert a['state']=='issued' and i['booklet']=='X0000003' and i['collected_by']==
 app A3 POST /personalize '{}' --as prn
 expect_status "A3 personalized" 201
 B3=$(jget booklet)
+# a print job changed in the spool, job.json made to agree: the check is not fooled
+J3=$D/spool/$B3-${AID[A3]}
+"$PY" - "$J3" <<'PYEOF'
+import hashlib, json, sys
+d = sys.argv[1]
+pdf = bytearray(open(d + "/data-page.pdf", "rb").read())
+i = pdf.index(b"SAMARINDA") if b"SAMARINDA" in pdf else len(pdf) // 2
+pdf[i] ^= 1
+open(d + "/data-page.pdf", "wb").write(pdf)
+j = json.load(open(d + "/job.json"))
+j["files"]["data-page.pdf"]["sha256"] = hashlib.sha256(pdf).hexdigest()
+json.dump(j, open(d + "/job.json", "w"))
+PYEOF
+app A3 POST /quality-check '{"print_ok":true}' --as iss
+check "a changed PDF (with a matching job.json) fails the quality check" bash -c "[ '$CODE' = 200 ] && grep -q 'not the one the record makes' '$T/body'"
+app A3 POST /spoil "{\"booklet\":\"$B3\",\"reason\":\"berkas cetak diubah\"}" --as prn
+expect_status "A3's booklet spoiled after the failed check" 200
+app A3 POST /personalize '{}' --as prn
+expect_status "A3 personalized again" 201
+B3=$(jget booklet)
+app A3 POST /print-job '{}' --as prn
+expect_status "A3's print job made again (POST print-job)" 200
+check "... queued or printed" bash -c "grep -Eq '\"status\": *\"(queued|printed)\"' '$T/body'"
 app A3 POST /quality-check '{"print_ok":true}' --as iss
 expect_status "A3 quality check" 200
+check "A3 passed" [ "$(jget result)" = passed ]
 api GET '/api/v1/issuance/uncollected?days=0' --as iss
 check "A3 is listed as not collected (days=0)" grep -q "${AID[A3]}" "$T/body"
 api GET '/api/v1/issuance/uncollected' --as iss
@@ -256,7 +280,7 @@ app K2 POST /personalize '{}' --as prn
 expect_status "office restarted: personalization through the same signer" 201
 
 # ---- the logs
-check "events: 4 handed over (A1 A2 A3, not A4), 1 voided, 1 failed check" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "3 1" ]
+check "events: 3 handed over (A1 A2 A3, not A4), 2 voided (A2 A3)" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "3 2" ]
 office_stop issue
 grep -v '^listening' "$T/serve.err" | tail -5 >&2
 check "no sanitizer report from the server" no_sanitizer_report "$T/serve.err"
