@@ -89,6 +89,21 @@ static json_t *spool_and_print(struct http_req *req, const struct issued *d)
 			 strrchr(job, '/') + 1);
 }
 
+/* After a hand-over or a spoil: the job (personal data in clear) leaves the spool. A
+ * failure is logged, never the request's: the event is recorded already. */
+static void drop_job(struct http_req *req, const char *booklet, const char *app)
+{
+	struct office_server *s = req->app;
+	char spool[1024];
+	struct err e = ERR_INIT;
+	if (!s->cfg.issuance.configured ||
+	    config_resolve_path(s->node.dir, s->cfg.issuance.spool_dir, spool, sizeof spool,
+				&e) < 0 ||
+	    issued_spool_remove(spool, booklet, app, &e) < 0)
+		log_warnx("request %s: the print job of booklet %s stays in the spool: %s",
+			  req->request_id, booklet, e.msg[0] ? e.msg : "no issuance section");
+}
+
 static json_t *issued_summary(const struct issued *d, json_t *print)
 {
 	json_t *v = json_pack("{s:s, s:s, s:s, s:O, s:O, s:b}", "application_id", d->app,
@@ -282,6 +297,7 @@ static int route_spoil(struct http_req *req, struct http_resp *resp)
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
 		goto out;
 	}
+	drop_job(req, booklet, app);
 	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s}", "application_id", app,
 					    "spoiled_booklet", booklet, "state", WF_STATE_PAID));
 out:
@@ -358,6 +374,7 @@ static int route_hand_over(struct http_req *req, struct http_resp *resp)
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
 		goto out;
 	}
+	drop_job(req, booklet, app);
 	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
 					    "booklet", booklet, "collected_by", by, "state",
 					    WF_STATE_ISSUED));

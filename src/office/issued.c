@@ -168,6 +168,20 @@ static void remove_job(const char *dir)
 	rmdir(dir);
 }
 
+int issued_spool_remove(const char *spool_dir, const char *booklet, const char *app,
+			struct err *e)
+{
+	char dir[1024];
+	int n = snprintf(dir, sizeof dir, "%s/%s-%s", spool_dir, booklet, app);
+	if (n < 0 || (size_t)n >= sizeof dir)
+		return err_set(e, ERR_INPUT, "spool path too long");
+	remove_job(dir);
+	if (access(dir, F_OK) == 0)
+		return err_set(e, ERR_IO, "the print job of booklet %s is still in the spool (a file "
+			       "that is not a job's?)", booklet);
+	return fs_sync_dir(spool_dir, e);
+}
+
 int issued_spool(const struct issued *d, const char *spool_dir, const struct buf *pdf,
 		 char *job_dir, size_t job_dir_size, struct err *e)
 {

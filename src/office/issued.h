@@ -66,6 +66,12 @@ int issued_spool(const struct issued *d, const char *spool_dir, const struct buf
 
 #define ISSUED_PRINT_TIMEOUT_S 60
 
+/* Removes the print job of booklet + app from spool_dir (nothing there: 0). Called
+ * when the passport is handed over or its booklet spoiled: the job holds personal data
+ * in clear and is of no use after that. */
+int issued_spool_remove(const char *spool_dir, const char *booklet, const char *app,
+			struct err *e);
+
 /* Runs the configured print command with the PDF's path appended (no shell, stdin
  * /dev/null), waits for it at most ISSUED_PRINT_TIMEOUT_S (then kills it); 0 when it
  * exited 0. Without a command: 0 and *ran = 0. */

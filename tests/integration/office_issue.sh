@@ -138,6 +138,7 @@ expect_problem "hand-over naming another booklet: 409" 409
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
 expect_status "A1 handed over to the holder" 200
 check "A1 is issued" [ "$(jget state)" = issued ]
+check "A1's print job (personal data in clear) left the spool at hand-over" [ ! -e "$JOB" ]
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
 expect_problem "handed over twice: 409" 409
 
@@ -155,6 +156,7 @@ expect_problem "spoil without a reason: 422" 422
 app A2 POST /spoil '{"booklet":"X0000002","reason":"tinta luntur di halaman data"}' --as prn
 expect_status "A2's booklet spoiled, application back to paid" 200
 check "A2 is paid again" [ "$(jget state)" = paid ]
+check "the spoiled booklet's print job left the spool" [ ! -e "$D/spool/X0000002-${AID[A2]}" ]
 api GET /api/v1/booklets/X0000002 --as cus
 check "booklet X0000002 is spoiled" grep -q '"spoiled"' "$T/body"
 app A2 POST /personalize '{"surname":"Sari","given_names":"Dewi Ayu"}' --as prn
