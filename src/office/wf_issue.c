@@ -21,6 +21,8 @@
 #include "office/wf_internal.h"
 #include "signer/client.h"
 
+#define WF_SIGNED_RETRIES 3 /* booklets tried when the signer says "signed already" */
+
 /* What personalization needs of the application beyond struct wf_app. */
 struct person {
 	char full_name[640], birth_date[11], sex[2], passport_type[40]; /* 150 characters */
@@ -135,6 +137,88 @@ static enum wf_reason signer_reason(const struct err *se)
 	return se->code == ERR_VERIFY ? WF_SIGNER_REFUSED : WF_SIGNER_UNAVAILABLE;
 }
 
+/* One attempt of wf_personalize on the next booklet: takes it, makes the MRZ, checks the
+ * body, signs (electronic) and appends. *retry = 1 when the signer refused the booklet
+ * as signed already (the caller spoils it and tries again). */
+static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
+			       const struct person *pp, int electronic, const char *surname,
+			       const char *given, int *retry, struct err *e)
+{
+	const struct config *cfg = o->cfg;
+	struct booklet_take take = { { o->hdr.actor, BK_OK, 0 }, o->hdr.app, { 0 } };
+	if (booklet_take_next(tx, &take, e) < 0) {
+		if (take.hdr.reason == BK_NO_STOCK)
+			o->hdr.reason = WF_NO_STOCK;
+		else if (take.hdr.reason != BK_OK)
+			o->hdr.reason = WF_INVALID_STATE;
+		return -1;
+	}
+	memcpy(o->booklet, take.number, sizeof o->booklet);
+
+	struct mrz_doc d;
+	memset(&d, 0, sizeof d);
+	strcpy(d.document_code, "P<");
+	memcpy(d.issuing_state, cfg->issuance.issuing_state, 4);
+	memcpy(d.nationality, cfg->issuance.issuing_state, 4);
+	snprintf(d.surname, sizeof d.surname, "%s", surname);
+	snprintf(d.given_names, sizeof d.given_names, "%s", given);
+	snprintf(d.document_number, sizeof d.document_number, "%s", o->booklet);
+	snprintf(d.birth_date, sizeof d.birth_date, "%s", pp->birth_date);
+	d.sex = pp->sex[0];
+	snprintf(d.expiry_date, sizeof d.expiry_date, "%s", o->expiry_date);
+	if (mrz_make_td3(&d, o->mrz, e) < 0) {
+		o->hdr.reason = WF_INVALID_INPUT;
+		return -1;
+	}
+	/* The body is checked before the signer is asked: once the signer has signed a
+	 * booklet it will not sign it again, so nothing that can be known now may fail
+	 * after the signature (docs/PERSONALIZATION.md). */
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
+				 o->booklet, "expiry_date", o->expiry_date, "issue_date",
+				 o->issue_date, "mrz", o->mrz, "surname", surname);
+	if (body && given[0] && json_object_set_new(body, "given_names", json_string(given)) < 0)
+		json_decref(body), body = NULL;
+	if (!body)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s is not "
+				 "valid UTF-8", o->hdr.app);
+	const struct kind_def *kind = kinds_find("application.personalized", 1);
+	if (!kind || kind->check(body, e) < 0) {
+		json_decref(body);
+		o->hdr.reason = WF_INVALID_INPUT;
+		return kind ? -1 : err_set(e, ERR_INTERNAL, "application.personalized not registered");
+	}
+
+	if (electronic) {
+		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, 0, { 0 } };
+		struct sod_signer sg = { signer_client_sign, &sc };
+		struct chip_input in = { o->mrz, o->photo, o->photo_len, &sg };
+		struct chip_files cf;
+		chip_files_init(&cf);
+		struct err se = ERR_INIT;
+		int rc = lds_make_chip(&in, &cf, &se);
+		struct blob_ref ref;
+		if (rc < 0) {
+			o->hdr.reason = se.code == ERR_INPUT && !sc.status ? WF_INVALID_INPUT
+									   : signer_reason(&se);
+			*retry = sc.status == PROTO_REFUSED &&
+				 strncmp(sc.reason, "booklet_signed:", 15) == 0;
+			err_set(e, se.code, "%s", se.msg);
+		} else {
+			rc = writer_txn_put_blob(tx, cf.sod.data, cf.sod.len, &ref, e);
+			if (rc == 0)
+				memcpy(o->sod_blob, ref.name, sizeof o->sod_blob);
+		}
+		chip_files_release(&cf);
+		if (rc == 0 && json_object_set_new(body, "sod_blob", json_string(o->sod_blob)) < 0)
+			rc = err_nomem(e);
+		if (rc < 0) {
+			json_decref(body);
+			return -1;
+		}
+	}
+	return wf_append(tx, &o->hdr, "application.personalized", NULL, body, e);
+}
+
 int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_personalize *o = arg;
@@ -178,76 +262,27 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "cannot compute the expiry date "
 				 "(issue %s, birth %s)", o->today, p.birth_date);
 
-	struct booklet_take take = { { o->hdr.actor, BK_OK, 0 }, o->hdr.app, { 0 } };
-	if (booklet_take_next(tx, &take, e) < 0) {
-		if (take.hdr.reason == BK_NO_STOCK)
-			o->hdr.reason = WF_NO_STOCK;
-		else if (take.hdr.reason != BK_OK)
+	/* A booklet the signer has signed but this office never recorded (a personalization
+	 * whose transaction failed after the signature) is refused by the signer with
+	 * "booklet_signed"; it is spoiled here, in this same transaction, and the next one
+	 * taken (at most WF_SIGNED_RETRIES times). */
+	for (int attempt = 0;; attempt++) {
+		int retry = 0;
+		int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, &retry, e);
+		if (rc == 0 || !retry)
+			return rc;
+		if (attempt + 1 >= WF_SIGNED_RETRIES)
+			return -1;
+		struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet,
+					    "signed by the signer but not recorded by this office "
+					    "(an interrupted personalization)", o->hdr.app };
+		err_clear(e);
+		if (booklet_spoil(tx, &sp, e) < 0) {
 			o->hdr.reason = WF_INVALID_STATE;
-		return -1;
-	}
-	memcpy(o->booklet, take.number, sizeof o->booklet);
-
-	struct mrz_doc d;
-	memset(&d, 0, sizeof d);
-	strcpy(d.document_code, "P<");
-	memcpy(d.issuing_state, cfg->issuance.issuing_state, 4);
-	memcpy(d.nationality, cfg->issuance.issuing_state, 4);
-	snprintf(d.surname, sizeof d.surname, "%s", surname);
-	snprintf(d.given_names, sizeof d.given_names, "%s", given);
-	snprintf(d.document_number, sizeof d.document_number, "%s", o->booklet);
-	snprintf(d.birth_date, sizeof d.birth_date, "%s", p.birth_date);
-	d.sex = p.sex[0];
-	snprintf(d.expiry_date, sizeof d.expiry_date, "%s", o->expiry_date);
-	if (mrz_make_td3(&d, o->mrz, e) < 0) {
-		o->hdr.reason = WF_INVALID_INPUT;
-		return -1;
-	}
-	/* The body is checked before the signer is asked: once the signer has signed a
-	 * booklet it will not sign it again, so nothing that can be known now may fail
-	 * after the signature (docs/PERSONALIZATION.md). */
-	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
-				 o->booklet, "expiry_date", o->expiry_date, "issue_date",
-				 o->issue_date, "mrz", o->mrz, "surname", surname);
-	if (body && given[0] && json_object_set_new(body, "given_names", json_string(given)) < 0)
-		json_decref(body), body = NULL;
-	if (!body)
-		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s is not "
-				 "valid UTF-8", o->hdr.app);
-	const struct kind_def *kind = kinds_find("application.personalized", 1);
-	if (!kind || kind->check(body, e) < 0) {
-		json_decref(body);
-		o->hdr.reason = WF_INVALID_INPUT;
-		return kind ? -1 : err_set(e, ERR_INTERNAL, "application.personalized not registered");
-	}
-
-	if (type->electronic) {
-		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, 0, { 0 } };
-		struct sod_signer sg = { signer_client_sign, &sc };
-		struct chip_input in = { o->mrz, o->photo, o->photo_len, &sg };
-		struct chip_files cf;
-		chip_files_init(&cf);
-		struct err se = ERR_INIT;
-		int rc = lds_make_chip(&in, &cf, &se);
-		struct blob_ref ref;
-		if (rc < 0) {
-			o->hdr.reason = se.code == ERR_INPUT && !sc.status ? WF_INVALID_INPUT
-									   : signer_reason(&se);
-			err_set(e, se.code, "%s", se.msg);
-		} else {
-			rc = writer_txn_put_blob(tx, cf.sod.data, cf.sod.len, &ref, e);
-			if (rc == 0)
-				memcpy(o->sod_blob, ref.name, sizeof o->sod_blob);
-		}
-		chip_files_release(&cf);
-		if (rc == 0 && json_object_set_new(body, "sod_blob", json_string(o->sod_blob)) < 0)
-			rc = err_nomem(e);
-		if (rc < 0) {
-			json_decref(body);
 			return -1;
 		}
+		o->hdr.reason = WF_OK;
 	}
-	return wf_append(tx, &o->hdr, "application.personalized", NULL, body, e);
 }
 
 /* Loads the application, checks kind from its state and that booklet is its booklet. */

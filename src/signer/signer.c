@@ -587,7 +587,12 @@ static void respond(int fd, const struct job *j)
 	struct proto_response r;
 	memset(&r, 0, sizeof r);
 	r.status = j->status;
-	snprintf(r.reason, sizeof r.reason, "%s", j->reason);
+	/* a refusal's reason starts with its code ("booklet_signed: …"), so that a caller
+	 * can act on it (the office spoils a booklet signed but never recorded) */
+	if (j->code && j->code[0])
+		snprintf(r.reason, sizeof r.reason, "%s: %s", j->code, j->reason);
+	else
+		snprintf(r.reason, sizeof r.reason, "%s", j->reason);
 	if (j->status == PROTO_OK) {
 		r.sod = j->sod->data;
 		r.sod_len = j->sod->len;

@@ -210,6 +210,18 @@ check "... but not yet after the configured 30 days" bash -c "! grep -q '${AID[A
 app A3 POST /hand-over "$(BOOKLET=$B3 pw_body)" --as iss
 expect_status "A3 handed over" 200
 
+# ---- a booklet the signer signed but the office never recorded (a personalization
+# interrupted after the signature): the signer refuses it, the office spoils it and
+# takes the next one in the same request
+to_paid A6 306
+NEXT=$(sqlite3 "$D/paspor.db" "SELECT min(number) FROM booklets WHERE state = 'available'")
+printf '{"document_code":"P","issuing_state":"IDN","surname":"UJI","given_names":"","document_number":"%s","nationality":"IDN","birth_date":"1990-01-01","sex":"F","expiry_date":"2030-01-01"}' "$NEXT" >"$T/doc.json"
+expect_exit 0 "the signer signs $NEXT for another caller" "$PASPOR" signer chip --socket "$D/signer/signer.sock" --app AINTERRUPTED --booklet "$NEXT" --json "$T/doc.json" --photo "$JPEG" --out "$T/stray"
+app A6 POST /personalize '{}' --as prn
+expect_status "personalization succeeds on the booklet after it" 201
+check "... not on $NEXT" [ "$(jget booklet)" != "$NEXT" ] && [ -n "$(jget booklet)" ]
+check "$NEXT is spoiled in the office's stock" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM booklets WHERE number = '$NEXT'")" = spoiled ]
+
 # ---- separation of duties: the approver neither personalizes nor hands over
 totp_code supiss
 to_paid A4 304 supiss
@@ -261,7 +273,8 @@ n201=$(cat "$T"/conc.*.code | grep -c '^201$'); n409=$(cat "$T"/conc.*.code | gr
 check "concurrent: one 201 and one 409 per application ($n201 x 201, $n409 x 409)" [ "$n201/$n409" = 8/8 ]
 check "no booklet is used by two applications" [ "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM (SELECT app FROM booklets WHERE state = 'used' GROUP BY app HAVING count(*) > 1)")" = 0 ]
 check "every booklet.used event names a distinct booklet" [ "$(sqlite3 "$D/paspor.db" "SELECT count(*) - count(DISTINCT subject) FROM events WHERE kind = 'booklet.used'")" = 0 ]
-check "the signer signed each booklet once" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")" = "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = 'application.personalized'")" ]
+check "the signer signed each booklet once: one signature per personalization, plus the stray one" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")" = "$(( $(sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = 'application.personalized'") + 1 ))" ]
+check "... and never one booklet twice" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) - count(DISTINCT booklet) FROM signer_signatures")" = 0 ]
 
 # ---- killing one process does not harm the other; both recover
 to_paid K1 331
