@@ -10,9 +10,11 @@
  *   1. chip only, key file: lds_make_chip with sod_sign_with_key (DIR/ds.key.pem)
  *   2. chip through the signer: lds_make_chip with signer_client_sign, booklets
  *      BOOKLET, BOOKLET+1, … (one signature per booklet, each durable in the signer's log)
- *   3. as 2 + datapage_render to PDF and PNG: a whole personalization's CPU work
- *      (what the office node adds around it — the writer's events, the spool files'
- *      fsyncs — is measured by the office benchmarks, not here)
+ *   3. as 2 + datapage_render to PDF and PNG: the issue's measure
+ *   4. as 2 + the PDF only: what the office node renders when it personalizes (the
+ *      print job); the PNG is rendered when an officer downloads it
+ *      (what the node adds around them — the writer's events, the spool files' fsyncs —
+ *      is measured by the office benchmarks, not here)
  *
  * Rates are wall-clock; this process's CPU time is printed beside them (the signer's
  * own CPU is in its process). Sequential: one personalization at a time, one core.
@@ -60,7 +62,8 @@ static void report(const char *name, unsigned long n, double wall, double cpu)
 	       wall * 1e3 / (double)n, cpu * 1e3 / (double)n);
 }
 
-/* mode 0: key file; 1: signer; 2: signer + data page */
+/* mode 0: key file; 1: signer; 2: signer + PDF + PNG; 3: signer + PDF (what the node
+ * renders at personalization: the print job; the PNG is made when downloaded) */
 static int run(int mode, struct datapage *page, const struct buf *photo, EVP_PKEY *key,
 	       X509 *cert, const char *sock, const char *first, unsigned long off,
 	       unsigned long n, double *wall, double *cpu, struct err *e)
@@ -84,10 +87,10 @@ static int run(int mode, struct datapage *page, const struct buf *photo, EVP_PKE
 			break;
 		}
 		rc = lds_make_chip(&in, &cf, e);
-		if (rc == 0 && mode == 2) {
+		if (rc == 0 && mode >= 2) {
 			buf_reset(&pdf);
 			buf_reset(&png);
-			rc = datapage_render(page, &pdf, &png, e);
+			rc = datapage_render(page, &pdf, mode == 2 ? &png : NULL, e);
 		}
 	}
 	*wall = now_s() - w0;
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	if (!ds || !sock || !first || !photo_path || n == 0 || argc % 2 == 0) {
 		fprintf(stderr, "usage: issue_bench --ds DIR --socket PATH --first BOOKLET "
-			"--count N --photo JPEG (the signer needs 2N booklets from BOOKLET)\n");
+			"--count N --photo JPEG (the signer needs 3N booklets from BOOKLET)\n");
 		return 2;
 	}
 	struct err e = ERR_INIT;
@@ -133,7 +136,7 @@ int main(int argc, char **argv)
 				"expiry_date", "2036-11-28", "birth_place", "SAMARINDA",
 				"issue_date", "2026-11-29", "issuing_office", "KANIM SAMARINDA");
 	struct datapage page;
-	double w[3], c[3];
+	double w[4], c[4];
 	int rc = 1;
 	/* the chip-ready photo, as enrolment stores it (240 x 320, <= 20 KB) */
 	if (!doc || fs_read_file(photo_path, &upload, &e) < 0 ||
@@ -144,7 +147,8 @@ int main(int argc, char **argv)
 	page.photo_len = photo.len;
 	if (run(0, &page, &photo, key, cert, sock, first, 0, n, &w[0], &c[0], &e) < 0 ||
 	    run(1, &page, &photo, key, cert, sock, first, 0, n, &w[1], &c[1], &e) < 0 ||
-	    run(2, &page, &photo, key, cert, sock, first, n, n, &w[2], &c[2], &e) < 0)
+	    run(2, &page, &photo, key, cert, sock, first, n, n, &w[2], &c[2], &e) < 0 ||
+	    run(3, &page, &photo, key, cert, sock, first, 2 * n, n, &w[3], &c[3], &e) < 0)
 		goto out;
 	printf("issue_bench: %lu personalizations each, one at a time (photo %u x %u, %zu "
 	       "bytes; PNG %d x %d)\n", n, pinfo.out_width, pinfo.out_height, photo.len,
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
 	report("chip only, key file in process", n, w[0], c[0]);
 	report("chip, EF.SOD through the signer", n, w[1], c[1]);
 	report("chip through the signer + PDF + 300 dpi PNG", n, w[2], c[2]);
+	report("chip through the signer + PDF (the print job)", n, w[3], c[3]);
 	printf("data page share: %.2f ms of %.2f ms a personalization\n",
 	       (w[2] - w[1]) * 1e3 / (double)n, w[2] * 1e3 / (double)n);
 	rc = 0;

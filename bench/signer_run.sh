@@ -42,7 +42,7 @@ D=$T/signer
 	"$P" pki ds --csca "$T/ca" --csr "$T/ds.csr" --out "$T/dscert"
 	"$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/dscert/ds.cert.pem"
 	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first B000000001 --count "$N"
-	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first C000000001 --count $((2 * M))
+	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first C000000001 --count $((3 * M))
 	"$P" pki ds --csca "$T/ca" --out "$T/dsfile"  # the key-file signer, same CSCA
 } >"$T/setup.log" 2>&1 || { cat "$T/setup.log" >&2; exit 1; }
 "$P" signer --data "$D" --kek-file "$T/kek" >"$T/signer.log" 2>&1 &
