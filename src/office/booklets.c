@@ -16,6 +16,7 @@
 #include "log/kinds.h"
 #include "office/appid.h"
 #include "office/auth.h"
+#include "office/fields.h"
 #include "util/alloc.h"
 
 static const char *const state_names[BOOKLET_STATE_COUNT] = {
@@ -66,32 +67,6 @@ static int number_add(const char *first, long off, char out[BOOKLET_NUMBER_LEN +
 }
 
 /* "officer:<u>" or "cli:<u>", printable ASCII without spaces, ≤ 200 bytes. */
-static int principal_ok(const char *a)
-{
-	if (!a || strlen(a) > 200)
-		return 0;
-	const char *rest = strncmp(a, "officer:", 8) == 0 ? a + 8
-			   : strncmp(a, "cli:", 4) == 0 ? a + 4 : NULL;
-	if (!rest || !*rest)
-		return 0;
-	for (const char *p = a; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7F)
-			return 0;
-	return 1;
-}
-
-static int text_ok(const char *s, size_t max)
-{
-	size_t n = 0;
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
-			return 0;
-		n += (c & 0xC0) != 0x80;
-	}
-	return n >= 1 && n <= max;
-}
-
 /* ---- body schemas: one small table-driven checker ---- */
 
 enum btype { B_NUMBER, B_COUNT, B_PRINCIPAL, B_NOTE, B_APP, B_OFFICERS };
@@ -125,12 +100,12 @@ static int check_value(const char *kind, const struct bfield *f, const json_t *v
 		return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from 1 to %d", kind,
 			       f->name, BOOKLET_RANGE_MAX);
 	case B_PRINCIPAL:
-		if (principal_ok(s))
+		if (field_principal_ok(s))
 			return 0;
 		return err_set(e, ERR_INPUT, "%s: field '%s' must be 'officer:<username>' or "
 			       "'cli:<user>'", kind, f->name);
 	case B_NOTE:
-		if (s && text_ok(s, 500))
+		if (s && field_note_ok(s, 500))
 			return 0;
 		return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of 1 to 500 "
 			       "characters", kind, f->name);
@@ -482,7 +457,7 @@ static int begin(struct booklet_hdr *h, struct err *e)
 {
 	h->reason = BK_OK;
 	h->seq = 0;
-	if (!principal_ok(h->actor))
+	if (!field_principal_ok(h->actor))
 		return refuse(h, BK_INVALID_INPUT, e, "actor must be 'officer:<username>' or "
 			      "'cli:<user>'");
 	return 0;
@@ -645,7 +620,7 @@ int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e)
 	if (o->app && app[0] && strcmp(o->app, app) != 0)
 		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is used by another "
 			      "application", o->number);
-	if (!o->reason || !text_ok(o->reason, 500))
+	if (!o->reason || !field_note_ok(o->reason, 500))
 		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
 	json_t *b = json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason);
 	if (b && o->app)
@@ -683,7 +658,7 @@ int booklet_void(struct writer_txn *tx, void *arg, struct err *e)
 	if (!in_list(state, from_void))
 		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a received "
 			      "or available booklet can be voided", o->number, state);
-	if (!o->reason || !text_ok(o->reason, 500))
+	if (!o->reason || !field_note_ok(o->reason, 500))
 		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
 	return append(tx, &o->hdr, "booklet.voided", o->number,
 		      json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason), e);

@@ -19,6 +19,7 @@
 #include "log/kinds.h"
 #include "log/note.h"
 #include "office/booklets.h"
+#include "office/fields.h"
 #include "util/alloc.h"
 
 #define CODE_SPAN 10000000u /* numbers per letter */
@@ -463,32 +464,6 @@ int dayclose_report(sqlite3 *db, const struct cal_date *day,
 
 /* ---- body schemas ---- */
 
-static int text_ok(const char *s, size_t max)
-{
-	size_t n = 0;
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
-			return 0;
-		n += (c & 0xC0) != 0x80;
-	}
-	return n >= 1 && n <= max;
-}
-
-static int principal_ok(const char *a)
-{
-	if (!a || strlen(a) > 200)
-		return 0;
-	const char *rest = strncmp(a, "officer:", 8) == 0 ? a + 8
-			   : strncmp(a, "cli:", 4) == 0 ? a + 4 : NULL;
-	if (!rest || !*rest)
-		return 0;
-	for (const char *p = a; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7F)
-			return 0;
-	return 1;
-}
-
 static int day_ok(const char *s)
 {
 	struct cal_date d;
@@ -655,7 +630,7 @@ static int check_closed(const json_t *b, struct err *e)
 		return -1;
 	if (!day_ok(json_string_value(json_object_get(b, "day"))))
 		return bad(e, K, "day", "must be a date YYYY-MM-DD");
-	if (!principal_ok(json_string_value(json_object_get(b, "closed_by"))))
+	if (!field_principal_ok(json_string_value(json_object_get(b, "closed_by"))))
 		return bad(e, K, "closed_by", "must be 'officer:<username>' or 'cli:<user>'");
 	const json_t *mm = json_object_get(b, "mismatch");
 	if (!json_is_boolean(mm))
@@ -717,7 +692,7 @@ static int check_noted(const json_t *b, struct err *e)
 	if (!day_ok(json_string_value(json_object_get(b, "day"))))
 		return bad(e, K, "day", "must be a date YYYY-MM-DD");
 	const char *note = json_string_value(json_object_get(b, "note"));
-	if (!note || !text_ok(note, DAYCLOSE_NOTE_MAX))
+	if (!note || !field_note_ok(note, DAYCLOSE_NOTE_MAX))
 		return bad(e, K, "note", "must be a text of 1 to 1000 characters");
 	return 0;
 }
@@ -848,10 +823,10 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		return refuse(o, DC_INVALID_INPUT, e, "today's date is malformed");
 	if (cal_date_cmp(&d, &today) > 0)
 		return refuse(o, DC_FUTURE, e, "the day has not begun: it cannot be closed");
-	if (!principal_ok(o->actor))
+	if (!field_principal_ok(o->actor))
 		return refuse(o, DC_INVALID_INPUT, e, "actor must be 'officer:<username>' or "
 			      "'cli:<user>'");
-	if (o->note && !text_ok(o->note, DAYCLOSE_NOTE_MAX))
+	if (o->note && !field_note_ok(o->note, DAYCLOSE_NOTE_MAX))
 		return refuse(o, DC_INVALID_INPUT, e, "note must be a text of 1 to 1000 characters");
 	if (!o->counted)
 		return refuse(o, DC_INVALID_INPUT, e, "the physical count is missing");

@@ -1,0 +1,19 @@
+/*
+ * fields — checks of the small text values that several event bodies share (the
+ * booklets' and the day close's schemas): free-text notes and event principals. The
+ * workflow's table-driven schema (wf_kinds.c) has its own richer types.
+ */
+#ifndef PASPOR_OFFICE_FIELDS_H
+#define PASPOR_OFFICE_FIELDS_H
+
+#include <stddef.h>
+
+/* 1 when s is 1…max characters of UTF-8 text (counted as code points; the caller's
+ * parser has checked the encoding) with no control character but newline and tab. */
+int field_note_ok(const char *s, size_t max);
+
+/* 1 when a is an event principal "officer:<username>" or "cli:<os user>": at most 200
+ * bytes, a non-empty name, printable ASCII without spaces. */
+int field_principal_ok(const char *a);
+
+#endif
