@@ -79,7 +79,12 @@ int signer_client_sign(void *ctx, const uint8_t *content, size_t len, struct buf
 	if (proto_encode_request(&req, &msg, e) == 0 &&
 	    signer_client_call(c, msg.data, msg.len, out, e) == 0) {
 		switch (c->status) {
-		case PROTO_OK: rc = 0; break;
+		case PROTO_OK:
+			/* an answer to a signature request must carry the EF.SOD (operator
+			 * answers, admin.h, carry none) */
+			rc = out->len > 0 ? 0
+				: err_set(e, ERR_INPUT, "signer: answered ok without an EF.SOD");
+			break;
 		case PROTO_REFUSED:
 			err_set(e, ERR_VERIFY, "signer refused: %s", c->reason);
 			break;

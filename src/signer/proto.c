@@ -166,8 +166,8 @@ int proto_decode_response(const uint8_t *p, size_t n, struct proto_response *r,
 	at += 4;
 	if (l > PROTO_SOD_MAX || n - at != l)
 		return err_set(e, ERR_INPUT, "response: EF.SOD: bad length");
-	if ((r->status == PROTO_OK) != (l > 0))
-		return err_set(e, ERR_INPUT, "response: EF.SOD present iff status is ok");
+	if (r->status != PROTO_OK && l > 0)
+		return err_set(e, ERR_INPUT, "response: EF.SOD only with status ok");
 	r->sod = l ? p + at : NULL;
 	r->sod_len = l;
 	return 0;

@@ -3,6 +3,8 @@
  */
 #include "signer/signer.h"
 
+#include "signer/admin.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -354,10 +356,23 @@ static int signer_running(const char *dir)
 int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
 		  const char *subject, const json_t *body, struct err *e)
 {
-	if (signer_running(dir))
+	if (signer_running(dir) && !admin_kind_allowed(kind))
 		return err_set(e, ERR_IO, "the signer is running on %s/signer.sock and holds "
 			       "its log: stop the signer first (SIGTERM), then run this again",
 			       dir);
+	if (signer_running(dir)) {
+		/* a running signer holds its log: the event goes through its operator socket */
+		int absent = 0;
+		if (admin_call(dir, kind, subject, body, &absent, e) == 0)
+			return 0;
+		if (absent) {
+			err_clear(e);
+			return err_set(e, ERR_IO, "the signer is running on %s/signer.sock and holds "
+				       "its log, and has no operator socket: stop the signer "
+				       "first (SIGTERM), then run this again", dir);
+		}
+		return -1;
+	}
 	struct node n;
 	struct node_opts o;
 	signer_node_opts(&o, kek);
@@ -590,10 +605,10 @@ static void respond(int fd, const struct job *j)
 	/* a refusal's reason starts with its code ("booklet_signed: …"), so that a caller
 	 * can act on it (the office spoils a booklet signed but never recorded) */
 	if (j->code && j->code[0])
-		snprintf(r.reason, sizeof r.reason, "%s: %s", j->code, j->reason);
+		snprintf(r.reason, sizeof r.reason, "%.40s: %.460s", j->code, j->reason);
 	else
 		snprintf(r.reason, sizeof r.reason, "%s", j->reason);
-	if (j->status == PROTO_OK) {
+	if (j->status == PROTO_OK && j->sod) {
 		r.sod = j->sod->data;
 		r.sod_len = j->sod->len;
 	}
@@ -665,6 +680,48 @@ out:
 	buf_release(&sod);
 }
 
+/* One operator request on DIR/signer-admin.sock (admin.h): only the signer's own user
+ * (or root); one event of an operator kind, appended through the writer. */
+static void serve_admin(struct server *s, int fd)
+{
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	struct job j = { s, NULL, PROTO_BAD_REQUEST, "", "", "", NULL };
+	peer_of(fd, j.peer);
+	struct ucred uc;
+	socklen_t l = sizeof uc;
+	struct buf in;
+	buf_init(&in, ADMIN_REQUEST_MAX);
+	struct err e = ERR_INIT;
+	char kind[ADMIN_KIND_MAX + 1], subject[ADMIN_SUBJECT_MAX + 1];
+	json_t *body = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0 ||
+	    (uc.uid != geteuid() && uc.uid != 0)) {
+		j.status = PROTO_REFUSED;
+		snprintf(j.reason, sizeof j.reason, "only the signer's own user may use its "
+			 "operator socket");
+	} else if (proto_read_frame(fd, &in, ADMIN_REQUEST_MAX, &e) < 0 ||
+		   admin_decode(in.data, in.len, kind, subject, &body, &e) < 0) {
+		snprintf(j.reason, sizeof j.reason, "malformed operator request: %.400s", e.msg);
+	} else {
+		struct one_event ev = { kind, subject, body };
+		struct err we = ERR_INIT;
+		if (writer_submit(s->w, append_one, &ev, NULL, &we) < 0) {
+			j.status = we.code == ERR_INPUT ? PROTO_REFUSED : PROTO_FAILED;
+			snprintf(j.reason, sizeof j.reason, "%.500s", we.msg);
+		} else {
+			j.status = PROTO_OK;
+		}
+	}
+	log_info("signer: operator request from %s: %s%s%s", j.peer,
+		 j.status == PROTO_OK ? kind : "refused", j.status == PROTO_OK ? "" : ": ",
+		 j.status == PROTO_OK ? "" : j.reason);
+	respond(fd, &j);
+	json_decref(body);
+	buf_release(&in);
+}
+
 static int load_cert_info(struct server *s, const char *dir, struct err *e)
 {
 	char *path = fs_join(dir, "ds.cert.pem");
@@ -705,9 +762,10 @@ static int load_cert_info(struct server *s, const char *dir, struct err *e)
 	return 0;
 }
 
-static int listen_on(const char *dir, char **sock_path, struct err *e)
+static int listen_on(const char *dir, const char *name, mode_t mode, char **sock_path,
+		     struct err *e)
 {
-	*sock_path = fs_join(dir, "signer.sock");
+	*sock_path = fs_join(dir, name);
 	if (!*sock_path)
 		return err_nomem(e);
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -718,10 +776,10 @@ static int listen_on(const char *dir, char **sock_path, struct err *e)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return err_errno(e, ERR_IO, "socket");
-	mode_t old = umask(0117);
+	mode_t old = umask(0177);
 	int r = bind(fd, (struct sockaddr *)&a, sizeof a);
 	umask(old);
-	if (r < 0 || chmod(*sock_path, 0660) < 0 || listen(fd, 64) < 0) {
+	if (r < 0 || chmod(*sock_path, mode) < 0 || listen(fd, 64) < 0) {
 		err_errno(e, ERR_IO, "cannot listen on '%s'", *sock_path);
 		close(fd);
 		return -1;
@@ -735,8 +793,8 @@ int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_ato
 	struct server *s = mem_calloc(1, sizeof *s);
 	if (!s)
 		return err_nomem(e);
-	int rc = -1, lfd = -1, node_open_ok = 0;
-	char *sock_path = NULL;
+	int rc = -1, lfd = -1, afd = -1, node_open_ok = 0;
+	char *sock_path = NULL, *admin_path = NULL;
 	struct node_opts o;
 	signer_node_opts(&o, kek);
 	struct p11_token t;
@@ -764,19 +822,27 @@ int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_ato
 	node_open_ok = 1;
 	if (writer_start(&s->w, &s->node, e) < 0)
 		goto out;
-	if ((lfd = listen_on(dir, &sock_path, e)) < 0)
+	if ((afd = listen_on(dir, ADMIN_SOCKET_NAME, 0600, &admin_path, e)) < 0 ||
+	    (lfd = listen_on(dir, "signer.sock", 0660, &sock_path, e)) < 0)
 		goto out;
 	log_info("signer: serving on %s", sock_path);
 	while (!*stop) {
-		struct pollfd p = { lfd, POLLIN, 0 };
-		int r = poll(&p, 1, 500);
+		struct pollfd p[2] = { { lfd, POLLIN, 0 }, { afd, POLLIN, 0 } };
+		int r = poll(p, 2, 500);
 		if (r <= 0)
 			continue;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		serve_one(s, fd);
-		close(fd);
+		for (int i = 0; i < 2; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			int fd = accept4(p[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (i == 0)
+				serve_one(s, fd);
+			else
+				serve_admin(s, fd);
+			close(fd);
+		}
 	}
 	rc = 0;
 out:
@@ -784,7 +850,12 @@ out:
 		close(lfd);
 		unlink(sock_path);
 	}
+	if (afd >= 0) {
+		close(afd);
+		unlink(admin_path);
+	}
 	mem_free(sock_path);
+	mem_free(admin_path);
 	if (s->w)
 		writer_stop(s->w);
 	if (node_open_ok)

@@ -102,13 +102,10 @@ expect_exit 1 "refuses an unknown booklet" chip APP2 Z9999999 chip2
 check "reason: not in stock" grep -q 'not in the signer' "$T/.stderr"
 refused_event unknown_booklet
 check "the refusal names the caller (peer credentials)" grep -q '"peer":"uid=' "$T/ev.txt"
-expect_exit 1 "spoil while serving is refused (the signer holds the log)" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
-check "it says: stop the signer first" grep -q 'stop the signer first' "$T/.stderr"
-expect_exit 1 "booklets add while serving: stop the signer first" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first Y0000001 --count 2
-check "it says: stop the signer first" grep -q 'stop the signer first' "$T/.stderr"
-no_event "spoil and add while serving"
+expect_exit 0 "spoil while serving (through the operator socket)" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
+check "the running signer recorded it" [ "$(nev signer.booklet_spoiled)" = 1 ]
+no_event "a spoil while serving"
 stop_signer
-expect_exit 0 "spoil the booklet" "$P" signer booklets spoil --data "$D" --kek-file "$T/kek" --number X1234567 --reason "misprint"
 start_signer
 expect_exit 0 "a spoiled booklet may be signed once more" chip APP2 X1234567 chip2
 signed_event
@@ -225,6 +222,18 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	expect_exit 0 "signs as nobody (key in the token nobody owns)" chip APP7 X1234573 chip7
 	signed_event
 	check "every file of its data dir belongs to nobody" [ -z "$(find "$D" ! -user nobody)" ]
+	# stock while it runs: the operator socket (mode 0600, its own user or root)
+	check "the operator socket is mode 0600" [ "$(stat -c %a "$D/signer-admin.sock")" = 600 ]
+	expect_exit 0 "booklets add while the signer runs (operator socket)" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first W0000001 --count 2
+	expect_exit 0 "a booklet of the new range signs at once" chip APP9 W0000001 chip9
+	signed_event
+	expect_exit 1 "the same range again is refused by the running signer" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first W0000001 --count 2
+	expect_exit 1 "key install is refused while it runs (stop it first)" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/long.pem"
+	check "... saying so" grep -q 'stop the signer first' "$T/.stderr"
+	if command -v setpriv >/dev/null; then
+		expect_exit 1 "another user cannot change the stock" setpriv --reuid=daemon --regid=daemon --clear-groups "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first Z0000001 --count 1
+	fi
+	check "the signer logged the operator request" grep -q 'operator request from uid=0' "$T/signer.log"
 	stop_signer
 	chown -R root "$D" "$T/tokens" "$T/pin" "$T/kek"
 	chmod 700 "$T"
@@ -234,8 +243,8 @@ else
 	chip APP7 X1234573 chip7 >/dev/null 2>&1; signed_event; stop_signer
 fi
 
-# ---- the daily cap: two signatures in the last day (the two above); a cap of 2 refuses
-sed -i 's/^per_day = .*/per_day = 2;/' "$D/signer.conf"
+# ---- the daily cap: three signatures in the last day (the three above); a cap of 3 refuses
+sed -i 's/^per_day = .*/per_day = 3;/' "$D/signer.conf"
 start_signer PASPOR_TEST_CLOCK_OFFSET_MS=$OFF2
 expect_exit 1 "a signature over the daily cap is refused" chip APP8 X1234574 chip8
 check "reason: the daily cap" grep -qi 'day' "$T/.stderr"
@@ -244,7 +253,7 @@ stop_signer
 
 expect_exit 0 "paspor log verify of the signer's log" "$P" log verify --data "$D"
 n_signed=$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM signer_signatures")
-check "6 signatures recorded (got $n_signed)" [ "$n_signed" = 6 ]
+check "7 signatures recorded (got $n_signed)" [ "$n_signed" = 7 ]
 check "as many signer.signed events as signatures" [ "$(nev signer.signed)" = "$n_signed" ]
 sqlite3 "$D/paspor.db" "SELECT kind, count(*) FROM events GROUP BY kind" >"$T/kinds.txt"
 check "the log has signed, refused, booklet and certificate events" bash -c "grep -q '^signer.signed|' '$T/kinds.txt' && grep -q '^signer.refused|' '$T/kinds.txt' && grep -q '^signer.cert_installed|5$' '$T/kinds.txt' && grep -q '^signer.booklet_spoiled|1$' '$T/kinds.txt'"
