@@ -207,6 +207,9 @@ static int witness_check(struct http_req *req, struct http_resp *resp, const jso
 		log_warnx("request %s: witness check: %s", req->request_id, e.msg);
 		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
 	}
+	if (strcmp(wo.username, actor->username) == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
+				    "the witness must be an officer other than you");
 	snprintf(out, AUTH_USERNAME_MAX + 1, "%s", wo.username);
 	return 0;
 }
@@ -225,8 +228,31 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 		return -1;
 	char witness[AUTH_USERNAME_MAX + 1];
 	int rc = -1;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    witness_check(req, resp, body, o, witness) < 0)
+	if (api_only_keys(req, resp, body, keys) < 0)
+		goto out;
+	/* the booklet first: a witness's password is checked only for a destruction that
+	 * can happen (else the route would tell passwords apart without leaving a trace) */
+	sqlite3 *db = api_db_acquire(s);
+	sqlite3_stmt *st = NULL;
+	char state[16] = "";
+	if (sqlite3_prepare_v2(db, "SELECT state FROM booklets WHERE number = ?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, number, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			snprintf(state, sizeof state, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	api_db_release(s, db);
+	if (!state[0]) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no booklet %s", number);
+		goto out;
+	}
+	if (strcmp(state, "spoiled") != 0) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "booklet %s is '%s': only a "
+				  "spoiled booklet is destroyed", number, state);
+		goto out;
+	}
+	if (witness_check(req, resp, body, o, witness) < 0)
 		goto out;
 	struct booklet_destroy op = { { actor, BK_OK, 0 }, number, { o->username, witness } };
 	struct err e = ERR_INIT;

@@ -195,8 +195,10 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 			continue;
 		int app = (strncmp(k, "booking.", 8) == 0 || strncmp(k, "application.", 12) == 0) &&
 			  strcmp(k, "application.viewed") != 0 && strlen(k) <= 64;
-		if (app && set_int(app_events, k, n, e) < 0)
+		if (app && set_int(app_events, k, n, e) < 0) {
+			r = -1;
 			break;
+		}
 		for (size_t i = 0; i < sizeof bk / sizeof bk[0]; i++)
 			if (strcmp(k, bk[i].kind) == 0 && set_int(bday, bk[i].key, n, e) < 0)
 				r = -1;
@@ -301,8 +303,11 @@ static int add_unexpected(sqlite3_stmt *lookup, json_t *list, uint32_t code, str
 	sqlite3_reset(lookup);
 	sqlite3_bind_text(lookup, 1, num, -1, SQLITE_TRANSIENT);
 	char state[16] = "unknown";
-	if (sqlite3_step(lookup) == SQLITE_ROW && sqlite3_column_text(lookup, 0))
+	int rc = sqlite3_step(lookup);
+	if (rc == SQLITE_ROW && sqlite3_column_text(lookup, 0))
 		snprintf(state, sizeof state, "%s", (const char *)sqlite3_column_text(lookup, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(sqlite3_db_handle(lookup), e, "looking a booklet up");
 	if (json_array_append_new(list, json_pack("{s:s, s:s}", "number", num, "recorded",
 						  state)) < 0)
 		return err_nomem(e);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "office/auth.h"
+
 int field_note_ok(const char *s, size_t max)
 {
 	size_t n = 0;
@@ -23,7 +25,7 @@ int field_principal_ok(const char *a)
 		return 0;
 	const char *rest = strncmp(a, "officer:", 8) == 0 ? a + 8
 			   : strncmp(a, "cli:", 4) == 0 ? a + 4 : NULL;
-	if (!rest || !*rest)
+	if (!rest || !*rest || (rest == a + 8 && !auth_username_valid(rest)))
 		return 0;
 	for (const char *p = a; *p; p++)
 		if (*p <= 0x20 || *p >= 0x7F)

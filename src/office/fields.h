@@ -12,8 +12,8 @@
  * parser has checked the encoding) with no control character but newline and tab. */
 int field_note_ok(const char *s, size_t max);
 
-/* 1 when a is an event principal "officer:<username>" or "cli:<os user>": at most 200
- * bytes, a non-empty name, printable ASCII without spaces. */
+/* 1 when a is an event principal "officer:<username>" (a valid officer username,
+ * auth.h) or "cli:<os user>": at most 200 bytes, printable ASCII without spaces. */
 int field_principal_ok(const char *a);
 
 #endif
