@@ -441,6 +441,24 @@ int dayclose_report(sqlite3 *db, const struct cal_date *day,
 	int64_t lo, hi;
 	if (seq_at(db, start_ms, size, &lo, e) < 0 || seq_at(db, end_ms, size, &hi, e) < 0)
 		return -1;
+	/* The day before, closed before it ended: what it logged after its close is in no
+	 * close of its own, so it counts here (the range starts right after that close). */
+	struct cal_date prev;
+	cal_date_from_days(cal_date_to_days(day) - 1, &prev);
+	char pstr[16];
+	snprintf(pstr, sizeof pstr, "day:");
+	cal_date_format(&prev, pstr + 4);
+	if (db_prepare(db, "SELECT max(seq) FROM events WHERE subject = ? AND kind LIKE 'day.%'",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, pstr, -1, SQLITE_TRANSIENT);
+	r = step_row(db, st, &rc, e);
+	if (r == 1 && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 0) + 1 < lo)
+		lo = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
 
 	json_t *rep = json_pack("{s:s, s:{s:{}, s:{}}, s:{}, s:{s:{}, s:{}}, s:{}, s:b}",
 				"day", dstr, "applications", "events", "by_state", "fees",

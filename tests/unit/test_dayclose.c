@@ -384,7 +384,8 @@ TEST(dayclose_report_day_bounds_and_fees)
 	const long long start = 1899306000000LL; /* 2030-03-09T17:00:00Z */
 	const long long end = start + 86400000LL;
 	static const struct { long long dt; const char *kind, *subject; } ev[] = {
-		{ -1, "application.checked_in", "app:A1" },         /* the day before */
+		{ -1000, "day.closed", "day:2030-03-09" },          /* the 9th closed early… */
+		{ -1, "application.checked_in", "app:A1" },         /* …then this: counts on the 10th */
 		{ 0, "application.checked_in", "app:A2" },          /* the first ms */
 		{ 1000, "application.payment_recorded", "app:A2" },
 		{ 2000, "application.payment_recorded", "app:A3" },
@@ -431,7 +432,7 @@ TEST(dayclose_report_day_bounds_and_fees)
 	CHECK(dayclose_report(db, &d, &none, &rep, &e) == 0);
 	(void)end;
 	const json_t *evs = json_object_get(json_object_get(rep, "applications"), "events");
-	CHECK_INT_EQ(geti(evs, "application.checked_in", NULL), 1);
+	CHECK_INT_EQ(geti(evs, "application.checked_in", NULL), 2); /* A1 after the close */
 	CHECK_INT_EQ(geti(evs, "application.payment_recorded", NULL), 3);
 	CHECK_INT_EQ(geti(evs, "application.approved", NULL), 1);
 	CHECK(json_object_get(evs, "application.viewed") == NULL);
