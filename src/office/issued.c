@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -30,6 +31,10 @@
 #include "util/fs.h"
 
 extern char **environ;
+
+/* Spool writes and removals of one job must not interleave (a personalize answer and a
+ * POST …/print-job, or two of them, share the ".old-" name): one at a time. */
+static pthread_mutex_t spool_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* The files of a print job, in job.json's order; chip files only for a chip. */
 static const char *const job_files[] = { "data-page.pdf", "EF.COM", "EF.DG1", "EF.DG2",
@@ -175,8 +180,11 @@ int issued_spool_remove(const char *spool_dir, const char *booklet, const char *
 	int n = snprintf(dir, sizeof dir, "%s/%s-%s", spool_dir, booklet, app);
 	if (n < 0 || (size_t)n >= sizeof dir)
 		return err_set(e, ERR_INPUT, "spool path too long");
+	pthread_mutex_lock(&spool_mu);
 	remove_job(dir);
-	if (access(dir, F_OK) == 0)
+	int left = access(dir, F_OK) == 0;
+	pthread_mutex_unlock(&spool_mu);
+	if (left)
 		return err_set(e, ERR_IO, "the print job of booklet %s is still in the spool (a file "
 			       "that is not a job's?)", booklet);
 	return fs_sync_dir(spool_dir, e);
@@ -227,18 +235,22 @@ int issued_spool(const struct issued *d, const char *spool_dir, const struct buf
 		goto out;
 	/* an older job of this booklet and application is set aside, then removed */
 	snprintf(old, sizeof old, "%s/.old-%s-%s", spool_dir, d->booklet, d->app);
+	pthread_mutex_lock(&spool_mu);
 	remove_job(old);
 	if (rename(final, old) < 0 && errno != ENOENT) {
 		err_errno(e, ERR_IO, "cannot set the old print job aside");
+		pthread_mutex_unlock(&spool_mu);
 		goto out;
 	}
 	if (rename(tmp, final) < 0) {
 		err_errno(e, ERR_IO, "cannot move the print job into the spool");
 		rename(old, final);
+		pthread_mutex_unlock(&spool_mu);
 		goto out;
 	}
 	tmp[0] = 0;
 	remove_job(old);
+	pthread_mutex_unlock(&spool_mu);
 	if (fs_sync_dir(spool_dir, e) < 0)
 		goto out;
 	if (job_dir)
