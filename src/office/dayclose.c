@@ -320,14 +320,16 @@ static int compare_count(sqlite3 *db, const struct dayclose_counted *c, json_t *
 {
 	json_t *missing = json_array(), *unexpected = json_array();
 	sqlite3_stmt *st = NULL, *lookup = NULL;
-	long long blank = 0, nmiss = 0, nunexp = 0;
+	long long blank = 0, spoiled = 0, nmiss = 0, nunexp = 0;
 	int rc, r = -1;
 	if (!missing || !unexpected) {
 		err_nomem(e);
 		goto out;
 	}
-	if (db_prepare(db, "SELECT number FROM booklets WHERE state IN ('received', 'available')"
-			   " ORDER BY number", &st, e) < 0 ||
+	/* what the vault should hold: blank booklets and spoiled ones awaiting destruction
+	 * (a spoiled booklet may carry a signed chip: it must be there until destroyed) */
+	if (db_prepare(db, "SELECT number, state = 'spoiled' FROM booklets WHERE state IN"
+			   " ('received', 'available', 'spoiled') ORDER BY number", &st, e) < 0 ||
 	    db_prepare(db, "SELECT state FROM booklets WHERE number = ?", &lookup, e) < 0)
 		goto out;
 	size_t j = 0;
@@ -336,7 +338,10 @@ static int compare_count(sqlite3 *db, const struct dayclose_counted *c, json_t *
 		if (!booklet_number_valid(num))
 			continue;
 		uint32_t b = number_code(num);
-		blank++;
+		if (sqlite3_column_int(st, 1))
+			spoiled++;
+		else
+			blank++;
 		for (; j < c->n && c->codes[j] < b; j++, nunexp++)
 			if (nunexp < DAYCLOSE_LIST_MAX &&
 			    add_unexpected(lookup, unexpected, c->codes[j], e) < 0)
@@ -360,6 +365,7 @@ static int compare_count(sqlite3 *db, const struct dayclose_counted *c, json_t *
 	*mismatch = nmiss > 0 || nunexp > 0;
 	if (set_int(count, "counted", (long long)c->n, e) < 0 ||
 	    set_int(count, "recorded_blank", blank, e) < 0 ||
+	    set_int(count, "recorded_spoiled", spoiled, e) < 0 ||
 	    set_int(count, "missing_count", nmiss, e) < 0 ||
 	    set_int(count, "unexpected_count", nunexp, e) < 0 ||
 	    json_object_set(count, "missing", missing) < 0 ||
@@ -579,6 +585,10 @@ static const char *const k_fee[] = { "confirmed", "pending", NULL };
 static const char *const k_sum[] = { "amount", "count", NULL };
 static const char *const k_count[] = { "counted", "missing", "missing_count", "recorded_blank",
 				       "unexpected", "unexpected_count", NULL };
+/* v2: the count covers the spoiled booklets awaiting destruction too */
+static const char *const k_count2[] = { "counted", "missing", "missing_count",
+					"recorded_blank", "recorded_spoiled", "unexpected",
+					"unexpected_count", NULL };
 static const char *const k_unexp[] = { "number", "recorded", NULL };
 static const char *const k_cp[] = { "day_end_size", "root", "size", NULL };
 
@@ -601,12 +611,14 @@ static int check_fees(const char *K, const json_t *fees, struct err *e)
 	return 0;
 }
 
-static int check_count(const char *K, const json_t *c, int mismatch, struct err *e)
+static int check_count(const char *K, const json_t *c, int mismatch, int version,
+		       struct err *e)
 {
-	long long counted, blank, nmiss, nunexp;
-	if (exact_keys(K, "count", c, k_count, e) < 0 ||
+	long long counted, blank, spoiled = 0, nmiss, nunexp;
+	if (exact_keys(K, "count", c, version >= 2 ? k_count2 : k_count, e) < 0 ||
 	    count_at(K, "count", c, "counted", &counted, e) < 0 ||
 	    count_at(K, "count", c, "recorded_blank", &blank, e) < 0 ||
+	    (version >= 2 && count_at(K, "count", c, "recorded_spoiled", &spoiled, e) < 0) ||
 	    count_at(K, "count", c, "missing_count", &nmiss, e) < 0 ||
 	    count_at(K, "count", c, "unexpected_count", &nunexp, e) < 0)
 		return -1;
@@ -637,16 +649,17 @@ static int check_count(const char *K, const json_t *c, int mismatch, struct err 
 				   "destroyed, voided or unknown");
 	}
 	/* the numbers both counted and recorded are the same on both sides */
+	blank += spoiled; /* v2: the vault holds both */
 	if (nunexp > counted || nmiss > blank || counted - nunexp != blank - nmiss)
 		return bad(e, K, "count", "does not add up (counted − unexpected must equal "
-			   "recorded_blank − missing)");
+			   "recorded_blank + recorded_spoiled − missing)");
 	if (mismatch != (nmiss > 0 || nunexp > 0))
 		return bad(e, K, "mismatch", "must be true exactly when a number is missing or "
 			   "unexpected");
 	return 0;
 }
 
-static int check_closed(const json_t *b, struct err *e)
+static int check_closed_version(const json_t *b, int version, struct err *e)
 {
 	static const char K[] = "day.closed";
 	if (exact_keys(K, "body", b, k_top, e) < 0)
@@ -679,12 +692,18 @@ static int check_closed(const json_t *b, struct err *e)
 	if (blank != rec + av)
 		return bad(e, K, "booklets.left.blank", "must be received + available");
 	const json_t *count = json_object_get(b, "count");
-	if (check_count(K, count, json_is_true(mm), e) < 0)
+	if (check_count(K, count, json_is_true(mm), version, e) < 0)
 		return -1;
-	long long recorded_blank;
+	long long recorded_blank, recorded_spoiled, left_spoiled;
 	count_at(K, "count", count, "recorded_blank", &recorded_blank, e);
 	if (recorded_blank != blank)
 		return bad(e, K, "count.recorded_blank", "must equal booklets.left.blank");
+	if (version >= 2) {
+		count_at(K, "count", count, "recorded_spoiled", &recorded_spoiled, e);
+		count_at(K, "booklets.left", left, "spoiled", &left_spoiled, e);
+		if (recorded_spoiled != left_spoiled)
+			return bad(e, K, "count.recorded_spoiled", "must equal booklets.left.spoiled");
+	}
 	const json_t *cp = json_object_get(b, "checkpoint");
 	if (json_is_null(cp))
 		return 0;
@@ -808,8 +827,20 @@ static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 	return 0;
 }
 
+/* v1 (kept for replay): the count covers blank booklets; v2: blank and spoiled ones */
+static int check_closed(const json_t *b, struct err *e)
+{
+	return check_closed_version(b, 1, e);
+}
+
+static int check_closed2(const json_t *b, struct err *e)
+{
+	return check_closed_version(b, 2, e);
+}
+
 static const struct kind_def day_defs[] = {
 	{ "day.closed", 1, 1, check_closed, p_closed },
+	{ "day.closed", 2, 1, check_closed2, p_closed },
 	{ "day.close_noted", 1, 0, check_noted, p_noted },
 };
 
@@ -877,7 +908,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		return err_nomem(e);
 	char subject[20];
 	snprintf(subject, sizeof subject, "day:%s", o->day);
-	if (writer_txn_append_json(tx, o->actor, "day.closed", 1, subject, o->report, &o->seq,
+	if (writer_txn_append_json(tx, o->actor, "day.closed", 2, subject, o->report, &o->seq,
 				   e) < 0)
 		goto input;
 	if (o->note) {
