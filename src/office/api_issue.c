@@ -19,6 +19,15 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/metrics.h"
+
+/* One issuance outcome for /metrics (paspor_issuance_total{outcome}). */
+static void count(struct http_req *req, const char *outcome)
+{
+	struct office_server *s = req->app;
+	if (s->m_issuance)
+		metrics_add(s->m_issuance, 1, outcome);
+}
 
 static int blobs_dir(struct office_server *s, char *out, size_t size)
 {
@@ -80,6 +89,7 @@ static json_t *spool_and_print(struct http_req *req, const struct issued *d)
 		rc = issued_print(&s->cfg.issuance, pdf_path, &ran, &e);
 	}
 	if (rc < 0) {
+		count(req, "print_failed");
 		/* the message may quote a field of the record: the log names the booklet only */
 		log_warnx("request %s: the print job of booklet %s failed (error %d; the answer "
 			  "says why)", req->request_id, d->booklet, (int)e.code);
@@ -165,9 +175,13 @@ static int route_personalize(struct http_req *req, struct http_resp *resp)
 				     given, photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
 				     { 0 }, { 0 }, { 0 }, { 0 }, { 0 } };
 	if (office_server_submit(s, wf_personalize, &op, NULL, &e) < 0) {
+		if (op.hdr.reason == WF_NO_STOCK || op.hdr.reason == WF_SIGNER_REFUSED ||
+		    op.hdr.reason == WF_SIGNER_UNAVAILABLE)
+			count(req, wf_reason_name(op.hdr.reason));
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
 		goto out;
 	}
+	count(req, "personalized");
 	struct issued d;
 	issued_init(&d);
 	if (load_issued(req, resp, app, &d) == 0)
@@ -265,6 +279,7 @@ static int route_quality(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	int passed = json_array_size(failures) == 0;
+	count(req, passed ? "quality_passed" : "quality_failed");
 	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:O, s:s}", "application_id", app,
 					    "booklet", d.booklet, "result",
 					    passed ? "passed" : "failed", "failures", failures,
@@ -298,6 +313,7 @@ static int route_spoil(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	drop_job(req, booklet, app);
+	count(req, "spoiled");
 	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s}", "application_id", app,
 					    "spoiled_booklet", booklet, "state", WF_STATE_PAID));
 out:
@@ -375,6 +391,7 @@ static int route_hand_over(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	drop_job(req, booklet, app);
+	count(req, "handed_over");
 	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
 					    "booklet", booklet, "collected_by", by, "state",
 					    WF_STATE_ISSUED));

@@ -573,6 +573,10 @@ int office_server_start(struct office_server **out, const struct office_server_o
 				    "group-commit writer since start: batches committed, requests "
 				    "run, refused alone, failed batches",
 				    "what", NULL);
+	s->m_issuance = metrics_counter(s->metrics, "paspor_issuance_total",
+					"issuance outcomes: personalized, refused for no stock, refused "
+					"by the signer, signer unavailable, print job failed, quality "
+					"check passed or failed, spoiled, handed over", "outcome", NULL);
 
 	struct node_opts no = { 0 };
 	node_opts_from_env(&no);

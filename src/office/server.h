@@ -87,6 +87,7 @@ struct office_server {
 	struct http_route *routes;
 	size_t nroutes;
 	struct metric *m_events, *m_log_size, *m_cp_age, *m_in_flight, *m_writer;
+	struct metric *m_issuance; /* paspor_issuance_total{outcome} (api_issue.c) */
 	_Atomic uint64_t log_size;     /* events durable: node size at start, then acks */
 	_Atomic int64_t checkpoint_ms; /* UTC ms of the latest checkpoint signed */
 	/* the API's state (office/api.h) */

@@ -293,6 +293,10 @@ check "every booklet.used event names a distinct booklet" [ "$(sqlite3 "$D/paspo
 check "the signer signed each booklet once: one signature per personalization with a chip (N1 has none), plus the stray one" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")" = "$(sqlite3 "$D/paspor.db" "SELECT count(*) FROM events WHERE kind = 'application.personalized'")" ]
 check "... and never one booklet twice" [ "$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) - count(DISTINCT booklet) FROM signer_signatures")" = 0 ]
 
+# ---- what an operator sees in /metrics
+api GET /metrics
+check "/metrics counts personalizations and the signer's failures" bash -c "grep -q '^paspor_issuance_total{outcome=\"personalized\"} [1-9]' '$T/body' && grep -q '^paspor_issuance_total{outcome=\"signer-unavailable\"} [1-9]' '$T/body' && grep -q '^paspor_issuance_total{outcome=\"quality_failed\"} [1-9]' '$T/body'"
+
 # ---- killing one process does not harm the other; both recover
 to_paid K1 331
 to_paid K2 332
