@@ -131,10 +131,13 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 					      (json_int_t)op.hdr.seq));
 }
 
-/* POST /api/v1/booklets/{number}/spoil {reason, app?} */
-static int route_spoil(struct http_req *req, struct http_resp *resp)
+/* POST /api/v1/booklets/{number}/spoil {reason, app?} and …/void {reason}: one
+ * handler, as both record a booklet out of use with a reason (spoiled may name the
+ * application that used it; voided is for blanks only, lost or stolen). */
+static int spoil_or_void(struct http_req *req, struct http_resp *resp, int spoil)
 {
-	static const char *const keys[] = { "reason", "app", NULL };
+	static const char *const spoil_keys[] = { "reason", "app", NULL };
+	static const char *const void_keys[] = { "reason", NULL };
 	struct office_server *s = req->app;
 	const char *actor = api_actor(req, resp), *number = NULL;
 	if (!actor || number_param(req, resp, "number", &number) < 0)
@@ -144,24 +147,38 @@ static int route_spoil(struct http_req *req, struct http_resp *resp)
 		return -1;
 	const char *reason = NULL, *app = NULL;
 	int rc = -1;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
+	if (api_only_keys(req, resp, body, spoil ? spoil_keys : void_keys) < 0 ||
 	    api_str(req, resp, body, "reason", 1, REASON_MAX_BYTES, &reason) < 0 ||
-	    api_str(req, resp, body, "app", 0, 64, &app) < 0)
+	    (spoil && api_str(req, resp, body, "app", 0, 64, &app) < 0))
 		goto out;
 	if (app && !appid_valid(app, 'A')) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				  "field 'app' is not an application id");
 		goto out;
 	}
-	struct booklet_spoil op = { { actor, BK_OK, 0 }, number, reason, app };
+	struct booklet_spoil sp = { { actor, BK_OK, 0 }, number, reason, app };
+	struct booklet_void vo = { { actor, BK_OK, 0 }, number, reason };
+	struct booklet_hdr *h = spoil ? &sp.hdr : &vo.hdr;
 	struct err e = ERR_INIT;
-	if (office_server_submit(s, booklet_spoil, &op, NULL, &e) < 0)
-		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+	if (office_server_submit(s, spoil ? booklet_spoil : booklet_void,
+				 spoil ? (void *)&sp : (void *)&vo, NULL, &e) < 0)
+		rc = booklet_problem(req, resp, h->reason, &e);
 	else
-		rc = reply_state(resp, 200, "number", number, "spoiled", op.hdr.seq);
+		rc = reply_state(resp, 200, "number", number, spoil ? "spoiled" : "voided",
+				 h->seq);
 out:
 	json_decref(body);
 	return rc;
+}
+
+static int route_spoil(struct http_req *req, struct http_resp *resp)
+{
+	return spoil_or_void(req, resp, 1);
+}
+
+static int route_void(struct http_req *req, struct http_resp *resp)
+{
+	return spoil_or_void(req, resp, 0);
 }
 
 /* The witness of a destruction: {username, password, totp?}, re-authenticated here.
@@ -264,33 +281,6 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 						    witness, "seq", (json_int_t)op.hdr.seq));
 out:
 	/* jansson frees the password string unwiped: see docs/AUTH.md */
-	json_decref(body);
-	return rc;
-}
-
-/* POST /api/v1/booklets/{number}/void {reason} */
-static int route_void(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "reason", NULL };
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *number = NULL;
-	if (!actor || number_param(req, resp, "number", &number) < 0)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	const char *reason = NULL;
-	int rc = -1;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "reason", 1, REASON_MAX_BYTES, &reason) < 0)
-		goto out;
-	struct booklet_void op = { { actor, BK_OK, 0 }, number, reason };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, booklet_void, &op, NULL, &e) < 0)
-		rc = booklet_problem(req, resp, op.hdr.reason, &e);
-	else
-		rc = reply_state(resp, 200, "number", number, "voided", op.hdr.seq);
-out:
 	json_decref(body);
 	return rc;
 }
