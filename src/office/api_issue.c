@@ -271,7 +271,7 @@ static int route_quality(struct http_req *req, struct http_resp *resp)
 		rc = http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
 		goto out;
 	}
-	while (json_array_size(failures) > 20)
+	while (json_array_size(failures) > ISSUED_QC_FAILURES_MAX)
 		json_array_remove(failures, json_array_size(failures) - 1);
 	struct wf_quality op = { { actor, app, WF_OK, 0 }, d.booklet, failures };
 	if (office_server_submit(s, wf_quality_checked, &op, NULL, &e) < 0) {

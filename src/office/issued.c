@@ -314,15 +314,13 @@ int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran
 
 /* ---- the quality check ---- */
 
-#define QC_FAILURES_MAX 20 /* application.quality_checked holds at most 20 */
-
-/* Appends a failure (the last place says that more were cut). */
+/* Appends a failure; once the list is full, its last place says that more were cut. */
 static int fail(json_t *failures, const char *what)
 {
 	size_t n = json_array_size(failures);
-	if (n >= QC_FAILURES_MAX)
-		return 0;
-	json_t *s = json_string(n == QC_FAILURES_MAX - 1 ? "… and more failures" : what);
+	if (n >= ISSUED_QC_FAILURES_MAX)
+		return json_array_set_new(failures, n - 1, json_string("… and more failures"));
+	json_t *s = json_string(what);
 	if (!s)
 		s = json_string("a check failed (its text is not printable)");
 	return json_array_append_new(failures, s);

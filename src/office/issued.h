@@ -88,8 +88,10 @@ int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran
  *  - the MRZ read from the job's EF.DG1 parses with valid check digits and equals the
  *    recorded MRZ, which equals the MRZ made afresh from the record's fields;
  *  - the job's page fields equal the record's; the job's EF.DG2 holds the enrolled photo.
- * Every failed check appends a short string to failures (no personal data in them).
+ * Every failed check appends a short string to failures (no personal data in them), at
+ * most ISSUED_QC_FAILURES_MAX (the last place then says that more were cut).
  */
+#define ISSUED_QC_FAILURES_MAX 20 /* application.quality_checked holds at most 20 */
 int issued_quality_check(const struct issued *d, const char *job_dir, const char *csca_path,
 			 json_t *failures, struct err *e);
 
