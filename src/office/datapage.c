@@ -14,8 +14,8 @@
 #include <cairo-pdf.h>
 #include <fontconfig/fontconfig.h>
 #include <jpeglib.h>
+#include <libdeflate.h>
 #include <png.h>
-#include <zlib.h>
 
 #include "util/alloc.h"
 
@@ -398,10 +398,12 @@ static void png_no_flush(png_structp p)
 }
 
 /*
- * Writes an RGB24 surface as an 8-bit RGB PNG with libpng: zlib level 1, no row
- * filter (faster and, for this page, smaller than "up": 468 against 490 KB). cairo's own
- * writer uses zlib's default level, which made the PNG the slowest part of a
- * personalization (docs/BENCHMARKS.md); deflate is still most of the PNG's time.
+ * Writes an RGB24 surface as an 8-bit RGB PNG. libpng writes the chunks (signature,
+ * IHDR, pHYs, IDAT, IEND, each with its CRC); the image data — the scanlines, each with
+ * filter byte 0 ("none") — is compressed by libdeflate at level 1 into the one IDAT
+ * chunk: a zlib stream as PNG requires, about 2× faster than zlib's own level 1 and
+ * smaller (docs/BENCHMARKS.md: deflate was most of a personalization's time). cairo's own
+ * writer used zlib's default level and took three times longer again.
  */
 static int write_png(cairo_surface_t *s, struct buf *out, struct err *e)
 {
@@ -409,40 +411,51 @@ static int write_png(cairo_surface_t *s, struct buf *out, struct err *e)
 	const uint8_t *data = cairo_image_surface_get_data(s);
 	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
 	int stride = cairo_image_surface_get_stride(s);
-	uint8_t *volatile row = mem_alloc((size_t)w * 3);
+	size_t line = 1 + 3 * (size_t)w, raw_len = line * (size_t)h;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+	size_t cap = c ? libdeflate_zlib_compress_bound(c, raw_len) : 0;
+	uint8_t *raw = mem_alloc(raw_len), *volatile z = cap ? mem_alloc(cap) : NULL;
 	png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	png_infop info = p ? png_create_info_struct(p) : NULL;
-	if (!row || !info) {
-		png_destroy_write_struct(&p, NULL);
-		mem_free(row);
-		return err_nomem(e);
+	int rc = -1;
+	if (!raw || !z || !info) {
+		err_nomem(e);
+		goto out;
+	}
+	for (int y = 0; y < h; y++) {
+		const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
+		uint8_t *r = raw + (size_t)y * line;
+		*r++ = 0; /* filter: none */
+		for (int x = 0; x < w; x++) {
+			*r++ = (uint8_t)(px[x] >> 16);
+			*r++ = (uint8_t)(px[x] >> 8);
+			*r++ = (uint8_t)px[x];
+		}
+	}
+	size_t zn = libdeflate_zlib_compress(c, raw, raw_len, z, cap);
+	if (zn == 0) {
+		err_set(e, ERR_INTERNAL, "PNG: the image data did not compress");
+		goto out;
 	}
 	if (setjmp(png_jmpbuf(p))) {
-		png_destroy_write_struct(&p, &info);
-		mem_free(row);
-		return err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
+		err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
+		goto out;
 	}
 	png_set_write_fn(p, out, png_to_buf, png_no_flush);
-	png_set_compression_level(p, 1);
-	png_set_filter(p, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
 	png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
 		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
 	/* 300 dpi = 11811 pixels a metre, so viewers and printers know the size */
 	png_set_pHYs(p, info, 11811, 11811, PNG_RESOLUTION_METER);
 	png_write_info(p, info);
-	for (int y = 0; y < h; y++) {
-		const uint32_t *px = (const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride);
-		for (int x = 0; x < w; x++) {
-			row[3 * x] = (uint8_t)(px[x] >> 16);
-			row[3 * x + 1] = (uint8_t)(px[x] >> 8);
-			row[3 * x + 2] = (uint8_t)px[x];
-		}
-		png_write_row(p, row);
-	}
-	png_write_end(p, info);
+	png_write_chunk(p, (png_const_bytep) "IDAT", z, zn);
+	png_write_chunk(p, (png_const_bytep) "IEND", NULL, 0);
+	rc = 0;
+out:
 	png_destroy_write_struct(&p, &info);
-	mem_free(row);
-	return 0;
+	libdeflate_free_compressor(c);
+	mem_free(raw);
+	mem_free(z);
+	return rc;
 }
 
 static int render_png(const struct datapage *d, cairo_surface_t *photo, struct buf *png,

@@ -76,6 +76,30 @@ d = open(sys.argv[1], "rb").read(32)
 assert d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR", "not a PNG"
 w, h = struct.unpack(">II", d[16:24])
 assert (w, h) == (1476, 1039), (w, h)' "$T/rahmat.png"
+# decoded by an independent reader (Python zlib): every chunk's CRC, pHYs = 300 dpi, the
+# IDAT stream inflates to exactly one filter byte + 3 × 1476 bytes per row, and the MRZ
+# band (rows 850-1000) has dark pixels
+check "png: chunks, CRCs, 300 dpi, the image data inflates whole, ink in the MRZ band" python3 -c '
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n"
+i, idat, seen = 8, b"", []
+while i < len(b):
+    n, = struct.unpack(">I", b[i:i + 4]); t = b[i + 4:i + 8]; d = b[i + 8:i + 8 + n]
+    assert zlib.crc32(t + d) & 0xffffffff == struct.unpack(">I", b[i + 8 + n:i + 12 + n])[0], t
+    seen.append(t)
+    if t == b"IHDR": w, h, depth, ctype = struct.unpack(">IIBB", d[:10])
+    if t == b"pHYs": assert struct.unpack(">IIB", d) == (11811, 11811, 1), d
+    if t == b"IDAT": idat += d
+    i += 12 + n
+assert seen[0] == b"IHDR" and seen[-1] == b"IEND" and b"pHYs" in seen, seen
+assert (depth, ctype) == (8, 2), (depth, ctype)
+raw = zlib.decompress(idat)
+line = 1 + 3 * w
+assert len(raw) == line * h, (len(raw), line * h)
+assert all(raw[y * line] == 0 for y in range(h))
+dark = sum(1 for y in range(850, 1000) for x in range(1, line, 3) if raw[y * line + x] < 80)
+assert dark > 2000, dark' "$T/rahmat.png"
 
 # bad input: a photo that is not a JPEG is an input error (exit 2), nothing written
 expect_exit 2 "a PNG as the photo is refused" "$PASPOR" office datapage \
