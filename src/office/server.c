@@ -16,6 +16,7 @@
 #include "office/auth_http.h"
 #include "office/booklets.h"
 #include "office/calendar.h"
+#include "signer/client.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -141,6 +142,22 @@ static void metrics_booklets(struct office_server *s)
 		metrics_set(g, (double)st.count[i], booklet_state_name((enum booklet_state)i));
 }
 
+/* paspor_signer_up: 1 when the signer of issuance.signer_socket accepts a connection
+ * (checked at scrape time: the on-call's first question when personalization fails). */
+static void metrics_signer(struct office_server *s)
+{
+	if (!s->cfg.issuance.configured)
+		return;
+	struct metric *g = metrics_gauge(s->metrics, "paspor_signer_up",
+					 "1 when the Document Signer process accepts connections",
+					 NULL, NULL);
+	char path[CONFIG_PATH_MAX + 600];
+	struct err e = ERR_INIT;
+	if (config_resolve_path(s->node.dir, s->cfg.issuance.signer_socket, path, sizeof path,
+				&e) == 0)
+		metrics_set(g, signer_client_ping(path) ? 1 : 0);
+}
+
 static int route_metrics(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
@@ -160,6 +177,7 @@ static int route_metrics(struct http_req *req, struct http_resp *resp)
 	metrics_set(s->m_writer, (double)ws.refused, "refused");
 	metrics_set(s->m_writer, (double)ws.failed, "failed");
 	metrics_booklets(s);
+	metrics_signer(s);
 	struct buf b;
 	buf_init(&b, (size_t)8 << 20);
 	if (metrics_render(s->metrics, &b) < 0) {

@@ -33,6 +33,10 @@ struct signer_client {
 int signer_client_sign(void *ctx, const uint8_t *content, size_t len, struct buf *out,
 		       struct err *e);
 
+/* 1 when a signer accepts a connection on socket_path (the connection is closed before
+ * any byte, which the signer does not count as a request), else 0. */
+int signer_client_ping(const char *socket_path);
+
 /* Sends raw message bytes (tests, fuzzing the live signer) and decodes the answer into
  * c->status / c->reason; the EF.SOD, if any, is appended to out. */
 int signer_client_call(struct signer_client *c, const uint8_t *msg, size_t n, struct buf *out,

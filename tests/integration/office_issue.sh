@@ -295,12 +295,15 @@ check "... and never one booklet twice" [ "$(sqlite3 "$D/signer/paspor.db" "SELE
 
 # ---- what an operator sees in /metrics
 api GET /metrics
+check "/metrics: the signer is up" grep -q '^paspor_signer_up 1' "$T/body"
 check "/metrics counts personalizations and the signer's failures" bash -c "grep -q '^paspor_issuance_total{outcome=\"personalized\"} [1-9]' '$T/body' && grep -q '^paspor_issuance_total{outcome=\"signer-unavailable\"} [1-9]' '$T/body' && grep -q '^paspor_issuance_total{outcome=\"quality_failed\"} [1-9]' '$T/body'"
 
 # ---- killing one process does not harm the other; both recover
 to_paid K1 331
 to_paid K2 332
 kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+api GET /metrics
+check "/metrics: the killed signer is down (paspor_signer_up 0)" grep -q '^paspor_signer_up 0' "$T/body"
 app K1 POST /personalize '{}' --as prn
 expect_problem "signer killed (SIGKILL): the office answers 503, not a crash" 503
 api GET /healthz
