@@ -178,6 +178,6 @@ const struct api_route api_dayclose_routes[] = {
 	  HTTP_JSON_ONLY },
 	{ "POST", "/api/v1/days/{date}/close", route_close, 0, ACT_DAILY_CLOSE, DAY_BODY_MAX,
 	  HTTP_JSON_ONLY },
-	{ "GET", "/api/v1/days/{date}", route_get, 0, ACT_DAILY_CLOSE, 0, NULL },
+	{ "GET", "/api/v1/days/{date}", route_get, 0, ACT_DAILY_CLOSE_VIEW, 0, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

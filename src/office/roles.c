@@ -80,6 +80,8 @@ static const struct {
 			       R(AUDITOR) },
 	[ACT_DAILY_CLOSE] = { "office.daily_close", "close the day (stock and counts)",
 			      R(BOOKLET_CUSTODIAN) | R(ADJUDICATOR) },
+	[ACT_DAILY_CLOSE_VIEW] = { "office.daily_close_view", "read a closed day's report",
+				   R(BOOKLET_CUSTODIAN) | R(ADJUDICATOR) | R(AUDITOR) },
 };
 #undef R
 

@@ -29,7 +29,7 @@ declare -A ABBR_OFFICER=([REG]=reg [INT]=int [ADJ]=adj [PRN]=prn [ISS]=iss [CUS]
 declare -A ABBR_BIT=([REG]=0 [INT]=1 [ADJ]=2 [PRN]=3 [ISS]=4 [CUS]=5 [ADM]=6 [AUD]=7)
 declare -A ACTION_ROLES
 while read -r action roles; do ACTION_ROLES[$action]=$roles; done < <(pyu roles-table "$PASPOR_ROOT/docs/ROLES.md")
-check "docs/ROLES.md table parsed (26 actions)" [ "${#ACTION_ROLES[@]}" = 26 ]
+check "docs/ROLES.md table parsed (27 actions)" [ "${#ACTION_ROLES[@]}" = 27 ]
 
 X=A0000000000000000000000000   # a well-formed application id no application has
 # METHOD PATH ACTION

@@ -84,7 +84,7 @@ TEST(roles_design_rules)
 	/* the auditor reads only */
 	static const enum action reads[] = { ACT_APPLICATION_VIEW, ACT_APPLICATION_SEARCH,
 					     ACT_APPLICATION_HISTORY, ACT_AUDIT_VIEW,
-					     ACT_BOOKLET_VIEW };
+					     ACT_BOOKLET_VIEW, ACT_DAILY_CLOSE_VIEW };
 	for (int a = 0; a < ACT_COUNT; a++) {
 		int read = 0;
 		for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
