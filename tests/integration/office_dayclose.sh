@@ -11,11 +11,11 @@
 SUITE=office_dayclose; . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/../lib_office.sh"
 
 office_setup
-office_add_officers "cus reg"
+office_add_officers "cus reg aud"
 expect_exit 0 "20 blank booklets received through the CLI" \
 	"$PASPOR" office booklets add --data "$D" --first X0000001 --count 20 --kek-file "$K"
 office_start "dayclose"
-login_all "cus reg"
+login_all "cus reg aud"
 
 TODAY=$(local_date)
 TOMORROW=$(local_date 1)
@@ -71,6 +71,10 @@ expect_status "the stored close is readable" 200
 check "the stored close has the note" [ "$(jget note)" = 'X0000011-12 at the printer; Z0000009 is a sample' ]
 check "the stored close has the mismatch and the missing booklets" \
 	[ "$(jget mismatch)" = true ] && [ "$(jget report count missing)" = '["X0000011","X0000012"]' ]
+api GET "/api/v1/days/$TODAY" --as aud
+expect_status "an auditor reads the closed day (office.daily_close_view)" 200
+api POST "/api/v1/days/$TODAY/report" "$RIGHT" --as aud
+expect_problem "... but may not make a report (403)" 403
 api GET "/api/v1/days/$YESTERDAY" --as cus
 expect_problem "a day not closed is 404" 404 not-found
 api POST "/api/v1/days/$YESTERDAY/close" "$RIGHT" --as cus
