@@ -280,11 +280,16 @@ static int route_quality(struct http_req *req, struct http_resp *resp)
 	}
 	int passed = json_array_size(failures) == 0;
 	count(req, passed ? "quality_passed" : "quality_failed");
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:O, s:s}", "application_id", app,
-					    "booklet", d.booklet, "result",
+	/* what the officer can do next: hand over, or spoil and redo */
+	char next[200];
+	snprintf(next, sizeof next, passed ? "POST /api/v1/applications/%s/hand-over"
+		 : "POST /api/v1/applications/%s/spoil {booklet, reason}, then …/personalize",
+		 app);
+	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:O, s:s, s:s}", "application_id",
+					    app, "booklet", d.booklet, "result",
 					    passed ? "passed" : "failed", "failures", failures,
 					    "state", passed ? WF_STATE_QUALITY_CHECKED
-							    : WF_STATE_QC_FAILED));
+							    : WF_STATE_QC_FAILED, "next", next));
 out:
 	issued_release(&d);
 	json_decref(failures);

@@ -149,6 +149,7 @@ check "A2 on X0000002" [ "$(jget booklet)" = X0000002 ]
 app A2 POST /quality-check '{"print_ok":false}' --as iss
 expect_status "A2 quality check recorded" 200
 check "A2 failed its quality check (the print)" [ "$(jget result) $(jget state)" = "failed qc_failed" ]
+check "... and the answer offers spoil and redo" grep -q '"next": *"POST /api/v1/applications/[A-Z0-9]*/spoil' "$T/body"
 app A2 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
 expect_problem "a failed quality check blocks hand-over (409)" 409
 app A2 POST /spoil '{"booklet":"X0000002"}' --as prn
