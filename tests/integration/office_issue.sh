@@ -26,7 +26,7 @@ declare -A AID
 # to_paid LABEL N [APPROVER]: a walk-in for an electronic passport taken to 'paid'
 to_paid() {
 	local l=$1 n=$2 appr=${3:-adj} type=${4:-electronic-48} id
-	api POST /api/v1/walk-ins "$(pyu person "$n" F - - passport_type=$type)" --as reg
+	api POST /api/v1/walk-ins "$(pyu person "$n" F - - passport_type=$type ${PERSON_EXTRA:-})" --as reg
 	id=$(jget application_id); AID[$l]=$id
 	local ok=1 s
 	for s in "reg POST /check-in" "reg POST /documents DOCS" "reg PUT /photo PHOTO" \
@@ -39,7 +39,7 @@ to_paid() {
 		PHOTO) args=(--file "$JPEG" --ct image/jpeg) ;;
 		NOTES) args=('{"notes":"wawancara lancar"}') ;;
 		DECIDE) args=('{"decision":"approve","reasons":["dokumen lengkap"]}') ;;
-		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":65000000,\"currency\":\"IDR\",\"status\":\"confirmed\"}") ;;
+		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":65000000,\"currency\":\"IDR\",\"status\":\"${PAY_STATUS:-confirmed}\"}") ;;
 		'{}') args=('{}') ;;
 		esac
 		api "$m" "/api/v1/applications/$id$p" "${args[@]}" --as "$who"
@@ -210,6 +210,23 @@ api GET '/api/v1/issuance/uncollected' --as iss
 check "... but not yet after the configured 30 days" bash -c "! grep -q '${AID[A3]}' '$T/body'"
 app A3 POST /hand-over "$(BOOKLET=$B3 pw_body)" --as iss
 expect_status "A3 handed over" 200
+
+# ---- validity by age: a child (ten years old) gets 5 years, an adult 10 (A1 above)
+PERSON_EXTRA="nik= identity={\"type\":\"pp\",\"state\":\"nld\",\"number\":\"NX7770001\"} birth_date=$(date -d '-10 years' +%F)" to_paid M1 308
+app M1 POST /personalize '{}' --as prn
+expect_status "a child's passport is personalized" 201
+I=$(jget issue_date); X=$(jget expiry_date)
+TODAYS="$(date -d yesterday +%F) $(date +%F) $(date -d tomorrow +%F)" # the office's zone may differ
+check "... issued today, valid 5 years ($I to $X; exact dates: unit test issue_expiry_*)" bash -c "[ '${X:0:4}' = $(( ${I:0:4} + 5 )) ] && [[ ' $TODAYS ' == *' $I '* ]]"
+app A1 GET '' --as aud
+I=$(jget issuance issue_date); X=$(jget issuance expiry_date)
+check "A1 (an adult) got 10 years ($I to $X)" [ "${X:0:4}" = $(( ${I:0:4} + 10 )) ]
+
+# ---- a payment not yet confirmed: no personalization (payment.personalize_on_pending false)
+PAY_STATUS=pending to_paid P1 309
+app P1 POST /personalize '{}' --as prn
+expect_problem "a pending payment is refused (409 payment-pending)" 409
+check "... saying so" grep -q 'payment-pending' "$T/body"
 
 # ---- a passport without a chip (ordinary-48): no signature, no chip files
 nsig=$(sqlite3 "$D/signer/paspor.db" "SELECT count(*) FROM events WHERE kind = 'signer.signed'")
