@@ -30,12 +30,6 @@ struct person {
 	int overridden;
 };
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t size)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", v ? v : "");
-}
-
 static int load_person(sqlite3 *db, const char *app, struct person *p, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -46,36 +40,19 @@ static int load_person(sqlite3 *db, const char *app, struct person *p, struct er
 	wf_bind_str(st, 1, app);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		col(st, 0, p->full_name, sizeof p->full_name);
-		col(st, 1, p->birth_date, sizeof p->birth_date);
-		col(st, 2, p->sex, sizeof p->sex);
-		col(st, 3, p->passport_type, sizeof p->passport_type);
-		col(st, 4, p->decided_by, sizeof p->decided_by);
-		col(st, 5, p->watchlist_by, sizeof p->watchlist_by);
+		wf_copy_col(st, 0, p->full_name, sizeof p->full_name);
+		wf_copy_col(st, 1, p->birth_date, sizeof p->birth_date);
+		wf_copy_col(st, 2, p->sex, sizeof p->sex);
+		wf_copy_col(st, 3, p->passport_type, sizeof p->passport_type);
+		wf_copy_col(st, 4, p->decided_by, sizeof p->decided_by);
+		wf_copy_col(st, 5, p->watchlist_by, sizeof p->watchlist_by);
 		p->overridden = sqlite3_column_int(st, 6);
-		col(st, 7, p->photo_blob, sizeof p->photo_blob);
+		wf_copy_col(st, 7, p->photo_blob, sizeof p->photo_blob);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? err_set(e, ERR_INPUT, "application %s does not exist", app)
 				     : db_error(db, e, "reading an application");
-	return 0;
-}
-
-/* The issuance row's booklet (out "" when there is none). */
-static int current_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
-{
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, app);
-	out[0] = 0;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		col(st, 0, out, 9);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "reading the issuance table");
 	return 0;
 }
 
@@ -293,7 +270,7 @@ static int need_booklet(struct writer_txn *tx, struct wf_hdr *h, const char *kin
 	if (wf_need(tx, h, kind, &a, e) < 0)
 		return -1;
 	char cur[9];
-	if (current_booklet(writer_txn_db(tx), h->app, cur, e) < 0)
+	if (wf_issuance_booklet(writer_txn_db(tx), h->app, cur, e) < 0)
 		return -1;
 	if (!booklet || strcmp(cur, booklet) != 0)
 		return wf_refuse(h, WF_INVALID_STATE, e, "application %s is personalized on booklet "
@@ -314,7 +291,7 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 		return -1;
 	wf_bind_str(st, 1, o->hdr.app);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		col(st, 0, by, sizeof by);
+		wf_copy_col(st, 0, by, sizeof by);
 	sqlite3_finalize(st);
 	if (strcmp(by, o->hdr.actor) == 0)
 		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "

@@ -621,7 +621,7 @@ void wf_bind_str(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
+void wf_copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
 	snprintf(out, n, "%s", s ? s : "");
@@ -640,18 +640,18 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st), ret;
 	if (rc == SQLITE_ROW) {
-		copy_col(st, 0, a->state, sizeof a->state);
-		copy_col(st, 1, a->idref, sizeof a->idref);
-		copy_col(st, 2, a->slot_date, sizeof a->slot_date);
-		copy_col(st, 3, a->slot_start, sizeof a->slot_start);
-		copy_col(st, 4, a->enrolled_by, sizeof a->enrolled_by);
-		copy_col(st, 5, a->interviewed_by, sizeof a->interviewed_by);
-		copy_col(st, 6, a->watchlist_result, sizeof a->watchlist_result);
+		wf_copy_col(st, 0, a->state, sizeof a->state);
+		wf_copy_col(st, 1, a->idref, sizeof a->idref);
+		wf_copy_col(st, 2, a->slot_date, sizeof a->slot_date);
+		wf_copy_col(st, 3, a->slot_start, sizeof a->slot_start);
+		wf_copy_col(st, 4, a->enrolled_by, sizeof a->enrolled_by);
+		wf_copy_col(st, 5, a->interviewed_by, sizeof a->interviewed_by);
+		wf_copy_col(st, 6, a->watchlist_result, sizeof a->watchlist_result);
 		a->has_watchlist_override = sqlite3_column_int(st, 7);
 		a->rescheduled = sqlite3_column_int(st, 8);
 		a->has_photo = sqlite3_column_int(st, 9);
-		copy_col(st, 10, a->billing_code, sizeof a->billing_code);
-		copy_col(st, 11, a->payment_status, sizeof a->payment_status);
+		wf_copy_col(st, 10, a->billing_code, sizeof a->billing_code);
+		wf_copy_col(st, 11, a->payment_status, sizeof a->payment_status);
 		a->fingerprints = sqlite3_column_int(st, 12);
 		ret = 1;
 	} else if (rc == SQLITE_DONE) {
@@ -1162,20 +1162,29 @@ static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, 
 }
 
 /* The issuance row of app must be on booklet (the event names the booklet it judges). */
-static int same_booklet(sqlite3 *db, const struct event *ev, const char *app,
-			const char *booklet, struct err *e)
+int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
 {
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
 		return -1;
 	wf_bind_str(st, 1, app);
+	out[0] = 0;
 	int rc = sqlite3_step(st);
-	int same = rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-		   strcmp((const char *)sqlite3_column_text(st, 0), booklet) == 0;
+	if (rc == SQLITE_ROW)
+		wf_copy_col(st, 0, out, 9);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(db, e, "reading the issuance table");
-	if (!same)
+	return 0;
+}
+
+static int same_booklet(sqlite3 *db, const struct event *ev, const char *app,
+			const char *booklet, struct err *e)
+{
+	char cur[9];
+	if (wf_issuance_booklet(db, app, cur, e) < 0)
+		return -1;
+	if (strcmp(cur, booklet) != 0)
 		return err_set(e, ERR_INPUT, "%s: application %s is not personalized on booklet %s",
 			       ev->kind, app, booklet);
 	return 0;
