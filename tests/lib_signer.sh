@@ -1,4 +1,5 @@
-# A Document Signer for office tests (sourced after tests/lib.sh and tests/lib_office.sh):
+# A Document Signer for tests (sourced after tests/lib.sh; signer_setup also needs
+# tests/lib_office.sh's $D and $K):
 # a SoftHSM2 token in $T, a demo CSCA, the DS key generated in the token, its certificate,
 # the signer's booklet stock, and `paspor signer` serving $D/signer/signer.sock (the
 # default issuance.signer_socket). The CSCA certificate is copied to $D/csca.cert.pem.
@@ -11,8 +12,9 @@
 SOFTHSM_MOD=/usr/lib/softhsm/libsofthsm2.so
 SPID=
 
-signer_setup() {
-	local first=$1 count=$2
+# softhsm_token: a SoftHSM2 token "paspor-ds" in $T/tokens (SOFTHSM2_CONF exported), its
+# user PIN 123456 in $T/pin (0600); one FAIL line and status 1 when softhsm2 is missing
+softhsm_token() {
 	if [ ! -e "$SOFTHSM_MOD" ] || ! command -v softhsm2-util >/dev/null; then
 		fail "softhsm2 installed (scripts/deps.sh)"; return 1
 	fi
@@ -21,6 +23,11 @@ signer_setup() {
 	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/tokens" >"$SOFTHSM2_CONF"
 	softhsm2-util --init-token --free --label paspor-ds --so-pin 87654321 --pin 123456 >/dev/null 2>&1
 	printf '123456\n' >"$T/pin"; chmod 600 "$T/pin"
+}
+
+signer_setup() {
+	local first=$1 count=$2
+	softhsm_token || return 1
 	SD=$D/signer
 	"$PASPOR" pki csca --country IDN --out "$T/ca" >/dev/null 2>&1 &&
 	"$PASPOR" signer init --data "$SD" --kek-file "$K" --module "$SOFTHSM_MOD" --token paspor-ds \

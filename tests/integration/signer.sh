@@ -2,19 +2,15 @@
 # paspor signer: the DS key in a SoftHSM2 token (set up here in a temp folder), the key
 # ceremony, the signer process and its policy, judged by OpenSSL (cms -verify),
 # pkcs11-tool (the key cannot be read out), `paspor log verify` and sqlite3 counts.
-SUITE=signer; . "$(dirname "$0")/../lib.sh"
+SUITE=signer; . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/../lib_signer.sh"
 P=$PASPOR
 ROOT=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 PHOTO=$ROOT/tests/data/face-synthetic.jpg
-MOD=/usr/lib/softhsm/libsofthsm2.so
-if [ ! -e "$MOD" ] || ! command -v pkcs11-tool >/dev/null || ! command -v softhsm2-util >/dev/null; then
-	fail "softhsm2 and opensc installed (scripts/deps.sh)"; exit 0
+MOD=$SOFTHSM_MOD
+if ! command -v pkcs11-tool >/dev/null; then
+	fail "opensc (pkcs11-tool) installed (scripts/deps.sh)"; exit 0
 fi
-export SOFTHSM2_CONF=$T/softhsm2.conf
-mkdir -p "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/tokens" >"$SOFTHSM2_CONF"
-softhsm2-util --init-token --free --label paspor-ds --so-pin 87654321 --pin 123456 >/dev/null 2>&1
-printf '123456\n' >"$T/pin"; chmod 600 "$T/pin"
+softhsm_token || exit 0
 "$P" office kek --out "$T/kek" >/dev/null 2>&1
 D=$T/signer
 unwrap() { local hl; hl=$(openssl asn1parse -inform DER -in "$1" | head -1 | sed 's/.*hl=\([0-9]*\).*/\1/'); tail -c +$((hl + 1)) "$1" >"$2"; }
