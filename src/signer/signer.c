@@ -356,20 +356,18 @@ static int signer_running(const char *dir)
 int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
 		  const char *subject, const json_t *body, struct err *e)
 {
-	if (signer_running(dir) && !admin_kind_allowed(kind))
-		return err_set(e, ERR_IO, "the signer is running on %s/signer.sock and holds "
-			       "its log: stop the signer first (SIGTERM), then run this again",
-			       dir);
 	if (signer_running(dir)) {
-		/* a running signer holds its log: the event goes through its operator socket */
+		/* a running signer holds its log: an operator event goes through its operator
+		 * socket, anything else waits until it is stopped */
 		int absent = 0;
-		if (admin_call(dir, kind, subject, body, &absent, e) == 0)
+		if (admin_kind_allowed(kind) &&
+		    admin_call(dir, kind, subject, body, &absent, e) == 0)
 			return 0;
-		if (absent) {
+		if (!admin_kind_allowed(kind) || absent) {
 			err_clear(e);
 			return err_set(e, ERR_IO, "the signer is running on %s/signer.sock and holds "
-				       "its log, and has no operator socket: stop the signer "
-				       "first (SIGTERM), then run this again", dir);
+				       "its log%s: stop the signer first (SIGTERM), then run this "
+				       "again", dir, absent ? ", and has no operator socket" : "");
 		}
 		return -1;
 	}
