@@ -15,7 +15,7 @@ SAN_CC   ?= clang
 FUZZ_CC  ?= clang
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
-PKGS     := libcrypto libsodium libutf8proc jansson libjpeg sqlite3 libmicrohttpd libconfig liboath p11-kit-1 cairo fontconfig libpng libdeflate
+PKGS     := libcrypto libsodium libutf8proc jansson libjpeg sqlite3 libmicrohttpd libconfig liboath p11-kit-1 cairo fontconfig libpng libisal
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -12,7 +12,7 @@ pkgs=(
   libmicrohttpd-dev libconfig-dev liboath-dev oathtool libcurl4-openssl-dev
   python3-prometheus-client
   libp11-kit-dev p11-kit softhsm2 libengine-pkcs11-openssl opensc
-  libcairo2-dev libpng-dev libdeflate-dev fonts-ocr-b poppler-utils
+  libcairo2-dev libpng-dev libisal-dev fonts-ocr-b poppler-utils
 )
 
 missing=()

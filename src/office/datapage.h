@@ -6,11 +6,15 @@
  * decoded with libjpeg), every visual-zone field under a bilingual caption (Bahasa
  * Indonesia / English: "Tanggal Lahir / Date of Birth"), and the two MRZ lines in OCR-B
  * (Debian fonts-ocr-b, fontconfig family "OCR B") in the bottom band at 10 characters per
- * inch, the first character 6 mm from the left edge. Text is real text in the PDF (a
- * text layer pdftotext can read; the MRZ lines come out exactly). The PNG shows the MRZ
- * in OCR-B; the PDF draws it as OCR-B outlines over an invisible (white on the white
- * band) copy in DejaVu Sans Mono on the same cells, because cairo 1.16 cannot embed
- * OCRB.otf (docs/DATAPAGE.md).
+ * inch, the first character 6 mm from the left edge. Text is real text in the PDF
+ * (pdftotext reads it; the MRZ lines come out exactly): the MRZ in a Type 3 font made
+ * of OCR-B's outlines, because cairo 1.16 cannot embed OCRB.otf (docs/DATAPAGE.md).
+ * The PDF bytes depend on the input only (given `created`), the PNG bytes on the input
+ * only, whatever the process rendered before.
+ *
+ * Process-wide state: the PNG's form layer (paper, tint, header, captions; 6 MB, drawn
+ * on first use), one spare PNG surface and the OCR-B user font, each behind its mutex;
+ * datapage_release_caches frees them. Renders may run on several threads at once.
  *
  * PNG size: 125 mm and 88 mm at 300 dpi are 1476.38 and 1039.37 pixels, rounded to the
  * nearest pixel: 1476 × 1039 (DATAPAGE_PNG_WIDTH/HEIGHT).
@@ -39,7 +43,6 @@
 #define DATAPAGE_PNG_WIDTH 1476  /* lround(125 / 25.4 * 300) */
 #define DATAPAGE_PNG_HEIGHT 1039 /* lround(88 / 25.4 * 300) */
 #define DATAPAGE_OCRB_FAMILY "OCR B"
-#define DATAPAGE_MRZ_TEXT_FAMILY "DejaVu Sans Mono" /* the PDF's MRZ text layer */
 
 struct datapage {
 	const char *type;           /* "P" */
@@ -77,8 +80,9 @@ int datapage_from_json(const json_t *obj, struct datapage *d, struct err *e);
 int datapage_render(const struct datapage *d, struct buf *pdf, struct buf *png,
 		    struct err *e);
 
-/* Frees cairo's and fontconfig's process-wide caches (so leak checkers see no
- * leftovers); only when no thread renders any more, e.g. after the server stopped. */
+/* Frees the renderer's, cairo's and fontconfig's process-wide caches (so leak checkers
+ * see no leftovers); only when no thread renders any more, e.g. after the server
+ * stopped. */
 void datapage_release_caches(void);
 
 /* `paspor office datapage` (cmd_booklets.c): a debugging aid. */

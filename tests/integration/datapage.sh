@@ -77,8 +77,9 @@ assert d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR", "not a PNG"
 w, h = struct.unpack(">II", d[16:24])
 assert (w, h) == (1476, 1039), (w, h)' "$T/rahmat.png"
 # decoded by an independent reader (Python zlib): every chunk's CRC, pHYs = 300 dpi, the
-# IDAT stream inflates to exactly one filter byte + 3 × 1476 bytes per row, and the MRZ
-# band (rows 850-1000) has dark pixels
+# IDAT chunks' stream inflates to exactly one filter byte + 3 × 1476 bytes per row, each
+# row's filter "none" or "up" (undone here), and the MRZ band (rows 850-1000) has dark
+# pixels
 check "png: chunks, CRCs, 300 dpi, the image data inflates whole, ink in the MRZ band" python3 -c '
 import struct, sys, zlib
 b = open(sys.argv[1], "rb").read()
@@ -97,9 +98,31 @@ assert (depth, ctype) == (8, 2), (depth, ctype)
 raw = zlib.decompress(idat)
 line = 1 + 3 * w
 assert len(raw) == line * h, (len(raw), line * h)
-assert all(raw[y * line] == 0 for y in range(h))
-dark = sum(1 for y in range(850, 1000) for x in range(1, line, 3) if raw[y * line + x] < 80)
+prev, rows = bytes(line - 1), []
+for y in range(h):
+    f, r = raw[y * line], raw[y * line + 1:(y + 1) * line]
+    assert f in (0, 2), (y, f)
+    if f == 2:
+        r = bytes((a + b) & 255 for a, b in zip(r, prev))
+    rows.append(r)
+    prev = r
+dark = sum(1 for y in range(850, 1000) for x in range(0, line - 1, 3) if rows[y][x] < 80)
 assert dark > 2000, dark' "$T/rahmat.png"
+
+# the PNG does not depend on what the process rendered before: alone, and after the PDF
+# (as above), the same bytes
+expect_exit 0 "rahmat: the PNG alone renders" "$PASPOR" office datapage \
+	--json "$T/rahmat.json" --photo "$photo" --png "$T/rahmat.alone.png"
+check "rahmat: the PNG alone is the same bytes as after the PDF" \
+	cmp -s "$T/rahmat.png" "$T/rahmat.alone.png"
+
+# fonts: every font embedded, with a Unicode map (the MRZ's Type 3 font of OCR-B
+# outlines among them)
+pdffonts "$T/rahmat.pdf" >"$T/fonts" 2>&1
+check "pdffonts: a Type 3 font (the MRZ in OCR-B)" grep -q "Type 3" "$T/fonts"
+check "pdffonts: every font embedded and with a Unicode map" awk '
+	NR > 2 { n++; if ($(NF-4) != "yes" || $(NF-2) != "yes") bad++ }
+	END { exit !(n >= 3 && !bad) }' "$T/fonts"
 
 # bad input: a photo that is not a JPEG is an input error (exit 2), nothing written
 expect_exit 2 "a PNG as the photo is refused" "$PASPOR" office datapage \

@@ -42,6 +42,22 @@ static cairo_status_t png_read(void *closure, unsigned char *data, unsigned int 
 	return CAIRO_STATUS_SUCCESS;
 }
 
+/* Pixels whose red channel is below 96 (the header's dark blue, black) in the rectangle
+ * [x0, x1) × [y0, y1), in millimetres at DATAPAGE_DPI. */
+static long reddish_dark(cairo_surface_t *img, double x0, double y0, double x1, double y1)
+{
+	const double px = DATAPAGE_DPI / 25.4;
+	int stride = cairo_image_surface_get_stride(img);
+	const uint8_t *data = cairo_image_surface_get_data(img);
+	long n = 0;
+	for (int y = (int)(y0 * px); y < (int)(y1 * px); y++)
+		for (int x = (int)(x0 * px); x < (int)(x1 * px); x++)
+			if ((*(const uint32_t *)(const void *)(data + (size_t)y * (size_t)stride +
+							      4 * (size_t)x) >> 16 & 0xFF) < 96)
+				n++;
+	return n;
+}
+
 /* Dark pixels (every channel below 96) in the PNG's rectangle [x0, x1) × [y0, y1), in
  * millimetres at DATAPAGE_DPI. */
 static long dark_pixels(cairo_surface_t *img, double x0, double y0, double x1, double y1)
@@ -97,9 +113,12 @@ TEST(datapage_png_size_pdf_and_mrz)
 	CHECK(pdf.len > 1000 && memcmp(pdf.data, "%PDF-", 5) == 0);
 	/* the page is 125 × 88 mm in points */
 	CHECK(memmem(pdf.data, pdf.len, "/MediaBox [ 0 0 354.33", 22) != NULL);
-	/* the MRZ text layer's font is embedded (a FontFile2 under its subset name) */
-	CHECK(memmem(pdf.data, pdf.len, "+DejaVuSansMono", 15) != NULL);
+	/* the MRZ is text in a Type 3 font of OCR-B outlines, with a Unicode map; the
+	 * other text in embedded TrueType subsets (no second, invisible MRZ copy) */
+	CHECK(memmem(pdf.data, pdf.len, "/Subtype /Type3", 15) != NULL);
+	CHECK(memmem(pdf.data, pdf.len, "/ToUnicode", 10) != NULL);
 	CHECK(memmem(pdf.data, pdf.len, "/FontFile2", 10) != NULL);
+	CHECK(memmem(pdf.data, pdf.len, "DejaVuSansMono", 14) == NULL);
 
 	/* the MRZ band: ink in every character cell of both lines, 2.54 mm apart from
 	 * 6 mm; the centre lines are 16.5 and 10.0 mm above the bottom edge (71.5 and
@@ -123,6 +142,9 @@ TEST(datapage_png_size_pdf_and_mrz)
 	/* nothing right of the 44th cell, nothing in the strip under the second line */
 	CHECK_INT_EQ(dark_pixels(img, 6.0 + 2.54 * 44 + 0.5, 60, DATAPAGE_WIDTH_MM, 88), 0);
 	CHECK_INT_EQ(dark_pixels(img, 0, 82, DATAPAGE_WIDTH_MM, 88), 0);
+	/* the form layer is under it: the header and a caption have ink */
+	CHECK(reddish_dark(img, 6, 3, 100, 12) > 2000);
+	CHECK(reddish_dark(img, 42, 14, 60, 16.5) > 100);
 	cairo_surface_destroy(img);
 
 	/* with a creation date, the PDF is the same bytes every time and carries it */
@@ -153,6 +175,44 @@ TEST(datapage_png_size_pdf_and_mrz)
 	free(photo);
 	buf_release(&pdf);
 	buf_release(&png);
-	cairo_debug_reset_static_data();
-	FcFini();
+	datapage_release_caches();
+}
+
+/* The PNG's form layer is drawn once and shared: rendering page B between two renders of
+ * page A changes nothing in A's bytes, and A and B differ. */
+TEST(datapage_png_form_layer_is_shared_not_changed)
+{
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				"document_code", "P", "issuing_state", "IDN", "surname", "WIRJO",
+				"given_names", "BUDI", "document_number", "A7654321",
+				"nationality", "IDN", "birth_date", "1961-01-02", "sex", "M",
+				"expiry_date", "2034-06-20", "birth_place", "BLITAR",
+				"issue_date", "2024-06-20", "issuing_office", "KANIM BLITAR");
+	struct datapage a, b;
+	struct err e = ERR_INIT;
+	json_t *doc_b = json_deep_copy(doc); /* a and b point into their JSON */
+	CHECK(datapage_from_json(doc, &a, &e) == 0);
+	json_object_set_new(doc_b, "document_number", json_string("B1111111"));
+	json_object_set_new(doc_b, "surname", json_string("SANTOSO"));
+	CHECK(datapage_from_json(doc_b, &b, &e) == 0);
+	unsigned long len;
+	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
+	a.photo = b.photo = photo;
+	a.photo_len = b.photo_len = len;
+	struct buf a1, bb, a2;
+	buf_init(&a1, BUF_MAX_DEFAULT);
+	buf_init(&bb, BUF_MAX_DEFAULT);
+	buf_init(&a2, BUF_MAX_DEFAULT);
+	CHECK(datapage_render(&a, NULL, &a1, &e) == 0);
+	CHECK(datapage_render(&b, NULL, &bb, &e) == 0);
+	CHECK(datapage_render(&a, NULL, &a2, &e) == 0);
+	CHECK(a1.len > 1000 && a1.len == a2.len && memcmp(a1.data, a2.data, a1.len) == 0);
+	CHECK(a1.len != bb.len || memcmp(a1.data, bb.data, a1.len) != 0);
+	json_decref(doc);
+	json_decref(doc_b);
+	free(photo);
+	buf_release(&a1);
+	buf_release(&bb);
+	buf_release(&a2);
+	datapage_release_caches();
 }
