@@ -1,15 +1,17 @@
 /*
  * Tests of the data page renderer (office/datapage.h): the PNG is 1476 × 1039 pixels
- * (125 × 88 mm at 300 dpi, read from its IHDR chunk; cairo 1.16 writes no pHYs chunk,
- * so there is no DPI to read), the PDF starts with %PDF and has the TD3 page size in
- * points, the MRZ is the one mrz_make_td3 gives for the document (checked by mrz_parse),
- * and bad input is refused.
+ * (125 × 88 mm at 300 dpi, read from its IHDR chunk; its pHYs chunk and the whole image
+ * data are checked by tests/integration/datapage.sh), the PDF starts with %PDF and has
+ * the TD3 page size in points, the MRZ is the one mrz_make_td3 gives for the document
+ * (checked by mrz_parse), and bad input is refused.
  *
  * The MRZ band of the PNG has ink in each of the 88 character cells (10 per inch from
  * 6 mm, lines on 72.7 and 79.2 mm from the top) and none in the clear strip below it;
- * the PDF embeds the MRZ text-layer font (DejaVu Sans Mono) and, given a creation date,
- * is the same bytes on every render. The text the PDF gives pdftotext is checked by
- * tests/integration/datapage.sh.
+ * the form layer (header, captions) has ink too, and rendering another page between
+ * two renders of one page leaves its PNG bytes unchanged (the form layer is shared,
+ * never drawn on). The PDF sets the MRZ in a Type 3 font with a Unicode map and, given
+ * a creation date, is the same bytes on every render. The text the PDF gives pdftotext
+ * is checked by tests/integration/datapage.sh.
  */
 #include <stdio.h>
 #include <stdlib.h>
