@@ -79,14 +79,20 @@ static long dark_pixels(cairo_surface_t *img, double x0, double y0, double x1, d
 	return n;
 }
 
+/* The data page document of both tests (datapage_from_json's keys). */
+static json_t *sample_doc(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			 "document_code", "P", "issuing_state", "IDN", "surname", "RAHMAT",
+			 "given_names", "SITI AMINAH", "document_number", "X1234567",
+			 "nationality", "IDN", "birth_date", "1990-05-14", "sex", "F",
+			 "expiry_date", "2034-06-20", "birth_place", "SAMARINDA", "issue_date",
+			 "2024-06-20", "issuing_office", "KANIM SAMARINDA");
+}
+
 TEST(datapage_png_size_pdf_and_mrz)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				"document_code", "P", "issuing_state", "IDN", "surname", "RAHMAT",
-				"given_names", "SITI AMINAH", "document_number", "X1234567",
-				"nationality", "IDN", "birth_date", "1990-05-14", "sex", "F",
-				"expiry_date", "2034-06-20", "birth_place", "SAMARINDA",
-				"issue_date", "2024-06-20", "issuing_office", "KANIM SAMARINDA");
+	json_t *doc = sample_doc();
 	struct datapage d;
 	struct err e = ERR_INIT;
 	CHECK(datapage_from_json(doc, &d, &e) == 0);
@@ -184,12 +190,7 @@ TEST(datapage_png_size_pdf_and_mrz)
  * page A changes nothing in A's bytes, and A and B differ. */
 TEST(datapage_png_form_layer_is_shared_not_changed)
 {
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-				"document_code", "P", "issuing_state", "IDN", "surname", "WIRJO",
-				"given_names", "BUDI", "document_number", "A7654321",
-				"nationality", "IDN", "birth_date", "1961-01-02", "sex", "M",
-				"expiry_date", "2034-06-20", "birth_place", "BLITAR",
-				"issue_date", "2024-06-20", "issuing_office", "KANIM BLITAR");
+	json_t *doc = sample_doc();
 	struct datapage a, b;
 	struct err e = ERR_INIT;
 	json_t *doc_b = json_deep_copy(doc); /* a and b point into their JSON */
