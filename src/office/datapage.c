@@ -471,26 +471,45 @@ static void png_no_flush(png_structp p)
 	(void)p;
 }
 
-/* Writes n bytes of zlib data as one IDAT chunk (a PNG may have many, in order). */
-static int png_idat(png_structp p, const uint8_t *z, size_t n)
-{
-	if (setjmp(png_jmpbuf(p)))
-		return -1;
-	png_write_chunk(p, (png_const_bytep) "IDAT", z, n);
-	return 0;
-}
-
 /*
- * Writes an RGB24 surface as an 8-bit RGB PNG. libpng writes the chunks (signature,
- * IHDR, pHYs, IDAT, IEND, each with its CRC); the image data — each scanline with
- * filter 2 ("up": the byte minus the one above it) — is compressed by ISA-L's igzip at
- * level 1, a stream of PNG_ROWS_AT_ONCE rows at a time, into a zlib stream cut into
- * IDAT chunks of PNG_IDAT_MAX bytes. igzip is 4× faster than libdeflate's level 1 on
- * this page at about the same size, and 6× faster than zlib's level 1
- * (docs/BENCHMARKS.md "Personalization"): compression was most of the PNG's time.
+ * The PNG's image data is one zlib stream (RFC 1950: header, deflate data, Adler-32 of
+ * the filtered scanlines), compressed by ISA-L's igzip at level 1, PNG_ROWS_AT_ONCE rows
+ * a call, and written as IDAT chunks of at most PNG_IDAT_MAX bytes; every row has filter
+ * 2 ("up": the byte minus the one above it) except where said below. igzip is 4× faster
+ * than libdeflate's level 1 on this page at about the same size, and 6× faster than
+ * zlib's level 1 (docs/BENCHMARKS.md "Personalization"): compression was most of the
+ * PNG's time.
+ *
+ * Bands. Only the rows [holder_top, holder_bottom) of a page can differ from the form
+ * layer: render_png clips the holder layer to PNG_HOLDER_TOP_MM..PNG_HOLDER_BOTTOM_MM.
+ * The rows above and below are filtered and deflated once, with the form (struct
+ * png_cache), into raw deflate pieces that refer to nothing outside themselves and end
+ * on a byte boundary (a FULL_FLUSH after the top rows; the final block after the bottom
+ * rows), so that a page's stream is
+ *     zlib header ‖ top piece ‖ the page's own rows (raw deflate, FULL_FLUSH) ‖
+ *     bottom piece ‖ Adler-32 of all the filtered rows,
+ * one valid deflate stream (RFC 1951: a stream is any sequence of blocks, the last one
+ * marked final). The first bottom row has filter 0 ("none") so that it does not depend
+ * on the page's row above it; the first top row too (nothing is above it).
  */
 #define PNG_ROWS_AT_ONCE 16
 #define PNG_IDAT_MAX ((size_t)256 << 10)
+#define PNG_DEFLATE_STEP ((size_t)64 << 10) /* output room asked for per igzip call */
+#define PNG_HOLDER_TOP_MM 15.5              /* above the photo frame (16 mm - 0.1) */
+#define PNG_HOLDER_BOTTOM_MM 82.0           /* below the MRZ (tested: nothing from 82) */
+
+/* The first row the holder layer may touch (rounded down), and the first after them
+ * (rounded up). */
+static int holder_top(void)
+{
+	return (int)(PNG_HOLDER_TOP_MM * DATAPAGE_DPI / 25.4); /* 183 */
+}
+
+static int holder_bottom(void)
+{
+	double y = PNG_HOLDER_BOTTOM_MM * DATAPAGE_DPI / 25.4;
+	return (int)y + (y > (int)y); /* 969 */
+}
 
 /* Packs a row of xRGB pixels as RGB bytes into rgb (3 * w bytes, + 1 writable: on a
  * little-endian machine each pixel is one 4-byte store, its 4th byte overwritten by the
@@ -526,99 +545,115 @@ static void filter_up(uint8_t *out, const uint8_t *row, const uint8_t *above, si
 		out[i] = (uint8_t)(row[i] - above[i]);
 }
 
-static int write_png(cairo_surface_t *s, struct buf *out, struct err *e)
+static const uint32_t *pixel_row(cairo_surface_t *s, int y)
 {
-	cairo_surface_flush(s);
-	const uint8_t *data = cairo_image_surface_get_data(s);
-	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
-	size_t stride = (size_t)cairo_image_surface_get_stride(s);
+	return (const uint32_t *)(const void *)(cairo_image_surface_get_data(s) +
+						(size_t)y * (size_t)cairo_image_surface_get_stride(s));
+}
+
+/*
+ * Filters rows [y0, y1) of s — the first with filter "up" against the pixel row above
+ * (of any surface), or with filter "none" when above is NULL — and deflates them (raw,
+ * a stream of their own) onto z: ended by a FULL_FLUSH, or by the final block when
+ * final. *adler is carried over the filtered bytes; raw (may be NULL) gets them too.
+ */
+static int deflate_rows(cairo_surface_t *s, int y0, int y1, const uint32_t *above_px,
+			int final, struct buf *z, uint32_t *adler, struct buf *raw,
+			struct err *e)
+{
+	int w = cairo_image_surface_get_width(s);
 	size_t line = 1 + 3 * (size_t)w;
 	uint8_t *rows = mem_alloc(line * PNG_ROWS_AT_ONCE);
-	/* this row and the one above as RGB (zeros above the first), + pack_rgb's byte */
+	/* this row and the one above as RGB (+ pack_rgb's byte); zeros: "none" = "up" */
 	uint8_t *row = mem_alloc(3 * (size_t)w + 1), *above = mem_calloc(1, 3 * (size_t)w + 1);
-	uint8_t *z = mem_alloc(PNG_IDAT_MAX), *level_buf = mem_alloc(ISAL_DEF_LVL1_DEFAULT);
-	png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	png_infop info = p ? png_create_info_struct(p) : NULL;
+	uint8_t *level_buf = mem_alloc(ISAL_DEF_LVL1_DEFAULT);
 	int rc = -1;
-	if (!rows || !row || !above || !z || !level_buf || !info) {
+	if (!rows || !row || !above || !level_buf) {
 		err_nomem(e);
 		goto out;
 	}
-	if (setjmp(png_jmpbuf(p))) {
-		err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
-		goto out;
-	}
-	png_set_write_fn(p, out, png_to_buf, png_no_flush);
-	png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
-	/* 300 dpi = 11811 pixels a metre, so viewers and printers know the size */
-	png_set_pHYs(p, info, 11811, 11811, PNG_RESOLUTION_METER);
-	png_write_info(p, info);
-
+	if (above_px)
+		pack_rgb(above, above_px, w);
 	struct isal_zstream zs;
 	isal_deflate_init(&zs);
 	zs.level = 1;
 	zs.level_buf = level_buf;
 	zs.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-	zs.gzip_flag = IGZIP_ZLIB;
-	zs.flush = NO_FLUSH;
-	zs.next_out = z;
-	zs.avail_out = PNG_IDAT_MAX;
-	for (int y0 = 0; y0 < h; y0 += PNG_ROWS_AT_ONCE) {
-		int n = h - y0 < PNG_ROWS_AT_ONCE ? h - y0 : PNG_ROWS_AT_ONCE;
-		for (int k = 0; k < n; k++) {
-			pack_rgb(row, (const uint32_t *)(const void *)(data + (size_t)(y0 + k) * stride), w);
-			rows[(size_t)k * line] = 2; /* filter: up */
-			filter_up(rows + (size_t)k * line + 1, row, above, 3 * (size_t)w);
+	zs.gzip_flag = IGZIP_DEFLATE;
+	for (int y = y0; y < y1;) {
+		int n = y1 - y < PNG_ROWS_AT_ONCE ? y1 - y : PNG_ROWS_AT_ONCE;
+		for (int k = 0; k < n; k++, y++) {
+			uint8_t *r = rows + (size_t)k * line;
+			pack_rgb(row, pixel_row(s, y), w);
+			r[0] = y == y0 && !above_px ? 0 : 2; /* filter: none, up */
+			filter_up(r + 1, row, above, 3 * (size_t)w);
 			uint8_t *t = above;
 			above = row;
 			row = t;
 		}
+		*adler = isal_adler32(*adler, rows, line * (size_t)n);
+		if (raw && buf_add(raw, rows, line * (size_t)n) < 0) {
+			err_nomem(e);
+			goto out;
+		}
+		int last = y == y1;
 		zs.next_in = rows;
 		zs.avail_in = (uint32_t)(line * (size_t)n);
-		zs.end_of_stream = y0 + n == h;
+		zs.end_of_stream = last && final;
+		zs.flush = last && !final ? FULL_FLUSH : NO_FLUSH;
+		/* until the input is taken and, at the end, flushed (room left over) or
+		 * ended */
 		do {
-			if (zs.avail_out == 0) {
-				if (png_idat(p, z, PNG_IDAT_MAX) < 0)
-					goto nomem;
-				zs.next_out = z;
-				zs.avail_out = PNG_IDAT_MAX;
+			if (buf_grow(z, PNG_DEFLATE_STEP) < 0) {
+				err_nomem(e);
+				goto out;
 			}
+			zs.next_out = z->data + z->len;
+			zs.avail_out = (uint32_t)PNG_DEFLATE_STEP;
 			if (isal_deflate(&zs) != COMP_OK) {
 				err_set(e, ERR_INTERNAL, "PNG: the image data did not compress");
 				goto out;
 			}
+			z->len += PNG_DEFLATE_STEP - zs.avail_out;
+			z->data[z->len] = '\0';
 		} while (zs.avail_in > 0 || zs.avail_out == 0 ||
 			 (zs.end_of_stream && zs.internal_state.state != ZSTATE_END));
 	}
-	if (png_idat(p, z, PNG_IDAT_MAX - zs.avail_out) < 0)
-		goto nomem;
-	if (setjmp(png_jmpbuf(p)))
-		goto nomem;
-	png_write_chunk(p, (png_const_bytep) "IEND", NULL, 0);
 	rc = 0;
-	goto out;
-nomem:
-	err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
 out:
-	png_destroy_write_struct(&p, &info);
 	mem_free(rows);
 	mem_free(row);
 	mem_free(above);
-	mem_free(z);
 	mem_free(level_buf);
 	return rc;
 }
 
 /*
- * The PNG's form layer, drawn once per process and then only read (under png_lock
- * while it is made; its pixels never change after), and one spare page surface kept
- * between renders so that a render does not fault in 6 MB of fresh pages. Both go in
- * datapage_release_caches.
+ * The PNG's form layer, drawn once per process, with its top and bottom bands already
+ * compressed (see "Bands"); made under png_lock and then only read (its pixels and
+ * pieces never change). One spare page surface is kept between renders so that a
+ * render does not fault in 6 MB of fresh pages. Both go in datapage_release_caches.
  */
+struct png_cache {
+	cairo_surface_t *form;
+	struct buf top_z, bottom_z; /* raw deflate pieces */
+	uint32_t top_adler;         /* Adler-32 of the filtered top rows */
+	struct buf bottom_raw;      /* the filtered bottom rows (for the page's Adler-32) */
+};
 static pthread_mutex_t png_lock = PTHREAD_MUTEX_INITIALIZER;
-static cairo_surface_t *png_form;
+static struct png_cache *png_cached;
 static cairo_surface_t *png_spare;
+
+static void png_cache_free(struct png_cache *c)
+{
+	if (!c)
+		return;
+	cairo_surface_destroy(c->form);
+	buf_release(&c->top_z);
+	buf_release(&c->bottom_z);
+	buf_release(&c->bottom_raw);
+	mem_free(c);
+}
 
 static cairo_surface_t *png_surface(void)
 {
@@ -645,27 +680,49 @@ static cairo_t *png_context(cairo_surface_t *s)
 	return cr;
 }
 
-/* Takes the form layer (made on first use) and a page surface (the spare, or new). */
-static int png_take(cairo_surface_t **form, cairo_surface_t **page, struct err *e)
+/* Draws the form layer and compresses its bands into a new cache. */
+static int png_cache_make(struct png_cache **out, struct err *e)
+{
+	struct png_cache *c = mem_calloc(1, sizeof *c);
+	if (!c)
+		return err_nomem(e);
+	buf_init(&c->top_z, BUF_MAX_DEFAULT);
+	buf_init(&c->bottom_z, BUF_MAX_DEFAULT);
+	buf_init(&c->bottom_raw, BUF_MAX_DEFAULT);
+	c->form = png_surface();
+	cairo_t *cr = png_context(c->form);
+	draw(cr, NULL, NULL, 0, LAYER_FORM);
+	cairo_status_t st = cairo_status(cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(c->form);
+	if (st == CAIRO_STATUS_SUCCESS)
+		st = cairo_surface_status(c->form);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		png_cache_free(c);
+		return cairo_failed(st, "PNG form", e);
+	}
+	uint32_t bottom_adler = 1;
+	c->top_adler = 1;
+	if (deflate_rows(c->form, 0, holder_top(), NULL, 0, &c->top_z, &c->top_adler, NULL,
+			 e) < 0 ||
+	    deflate_rows(c->form, holder_bottom(), DATAPAGE_PNG_HEIGHT, NULL, 1, &c->bottom_z,
+			 &bottom_adler, &c->bottom_raw, e) < 0) {
+		png_cache_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Takes the cache (made on first use) and a page surface (the spare, or new). */
+static int png_take(const struct png_cache **cache, cairo_surface_t **page, struct err *e)
 {
 	pthread_mutex_lock(&png_lock);
-	if (!png_form) {
-		cairo_surface_t *s = png_surface();
-		cairo_t *cr = png_context(s);
-		draw(cr, NULL, NULL, 0, LAYER_FORM);
-		cairo_status_t st = cairo_status(cr);
-		cairo_destroy(cr);
-		cairo_surface_flush(s);
-		if (st == CAIRO_STATUS_SUCCESS)
-			st = cairo_surface_status(s);
-		if (st != CAIRO_STATUS_SUCCESS) {
-			cairo_surface_destroy(s);
-			pthread_mutex_unlock(&png_lock);
-			return cairo_failed(st, "PNG form", e);
-		}
-		png_form = s;
+	if (!png_cached && png_cache_make(&png_cached, e) < 0) {
+		pthread_mutex_unlock(&png_lock);
+		return -1;
 	}
-	*form = png_form;
+	*cache = png_cached;
 	*page = png_spare ? png_spare : png_surface();
 	png_spare = NULL;
 	pthread_mutex_unlock(&png_lock);
@@ -685,24 +742,94 @@ static void png_give(cairo_surface_t *page)
 		cairo_surface_destroy(page);
 }
 
+/* Writes n bytes of zlib data as one IDAT chunk (a PNG may have many, in order). */
+static int png_idat(png_structp p, const uint8_t *z, size_t n)
+{
+	if (setjmp(png_jmpbuf(p)))
+		return -1;
+	png_write_chunk(p, (png_const_bytep) "IDAT", z, n);
+	return 0;
+}
+
+/* Writes the page (its holder band drawn over the form) as an 8-bit RGB PNG: libpng
+ * writes the chunks (signature, IHDR, pHYs, IDAT…, IEND, each with its CRC); the image
+ * data is assembled as "Bands" says. */
+static int write_png(cairo_surface_t *page, const struct png_cache *c, struct buf *out,
+		     struct err *e)
+{
+	struct buf z;
+	buf_init(&z, BUF_MAX_DEFAULT);
+	png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = p ? png_create_info_struct(p) : NULL;
+	int rc = -1;
+	uint32_t adler = c->top_adler;
+	cairo_surface_flush(page);
+	if (!info || buf_add(&z, "\x78\x01", 2) < 0 || /* deflate, 32 KiB window, fastest */
+	    buf_add(&z, c->top_z.data, c->top_z.len) < 0) {
+		err_nomem(e);
+		goto out;
+	}
+	if (deflate_rows(page, holder_top(), holder_bottom(),
+			 pixel_row(c->form, holder_top() - 1), 0, &z, &adler, NULL, e) < 0)
+		goto out;
+	adler = isal_adler32(adler, c->bottom_raw.data, c->bottom_raw.len);
+	uint8_t trailer[4] = { (uint8_t)(adler >> 24), (uint8_t)(adler >> 16),
+			       (uint8_t)(adler >> 8), (uint8_t)adler };
+	if (buf_add(&z, c->bottom_z.data, c->bottom_z.len) < 0 ||
+	    buf_add(&z, trailer, sizeof trailer) < 0) {
+		err_nomem(e);
+		goto out;
+	}
+	if (setjmp(png_jmpbuf(p)))
+		goto nomem;
+	png_set_write_fn(p, out, png_to_buf, png_no_flush);
+	png_set_IHDR(p, info, DATAPAGE_PNG_WIDTH, DATAPAGE_PNG_HEIGHT, 8, PNG_COLOR_TYPE_RGB,
+		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+	/* 300 dpi = 11811 pixels a metre, so viewers and printers know the size */
+	png_set_pHYs(p, info, 11811, 11811, PNG_RESOLUTION_METER);
+	png_write_info(p, info);
+	for (size_t off = 0; off < z.len; off += PNG_IDAT_MAX)
+		if (png_idat(p, z.data + off, z.len - off < PNG_IDAT_MAX ? z.len - off
+									 : PNG_IDAT_MAX) < 0)
+			goto nomem;
+	if (setjmp(png_jmpbuf(p)))
+		goto nomem;
+	png_write_chunk(p, (png_const_bytep) "IEND", NULL, 0);
+	rc = 0;
+	goto out;
+nomem:
+	err_set(e, ERR_NOMEM, "PNG: cannot write (out of memory)");
+out:
+	png_destroy_write_struct(&p, &info);
+	buf_release(&z);
+	return rc;
+}
+
 static int render_png(const struct datapage *d, cairo_surface_t *photo, struct buf *png,
 		      struct err *e)
 {
-	cairo_surface_t *form = NULL, *s = NULL;
-	if (png_take(&form, &s, e) < 0)
+	const struct png_cache *c = NULL;
+	cairo_surface_t *s = NULL;
+	if (png_take(&c, &s, e) < 0)
 		return -1;
 	cairo_status_t st = cairo_surface_status(s);
 	if (st == CAIRO_STATUS_SUCCESS) {
+		/* the holder band only: the rows outside it are never drawn nor read */
+		size_t stride = (size_t)cairo_image_surface_get_stride(s);
 		cairo_surface_flush(s);
-		memcpy(cairo_image_surface_get_data(s), cairo_image_surface_get_data(form),
-		       (size_t)cairo_image_surface_get_stride(s) * DATAPAGE_PNG_HEIGHT);
+		memcpy(cairo_image_surface_get_data(s) + (size_t)holder_top() * stride,
+		       pixel_row(c->form, holder_top()),
+		       (size_t)(holder_bottom() - holder_top()) * stride);
 		cairo_surface_mark_dirty(s);
 		cairo_t *cr = png_context(s);
+		cairo_rectangle(cr, 0, PNG_HOLDER_TOP_MM, DATAPAGE_WIDTH_MM,
+				PNG_HOLDER_BOTTOM_MM - PNG_HOLDER_TOP_MM);
+		cairo_clip(cr);
 		draw(cr, d, photo, 0, LAYER_HOLDER);
 		st = cairo_status(cr);
 		cairo_destroy(cr);
 	}
-	int rc = st == CAIRO_STATUS_SUCCESS ? write_png(s, png, e) : cairo_failed(st, "PNG", e);
+	int rc = st == CAIRO_STATUS_SUCCESS ? write_png(s, c, png, e) : cairo_failed(st, "PNG", e);
 	png_give(s);
 	return rc;
 }
@@ -733,9 +860,10 @@ int datapage_render(const struct datapage *d, struct buf *pdf, struct buf *png,
 void datapage_release_caches(void)
 {
 	pthread_mutex_lock(&png_lock);
-	cairo_surface_destroy(png_form);
+	png_cache_free(png_cached);
 	cairo_surface_destroy(png_spare);
-	png_form = png_spare = NULL;
+	png_cached = NULL;
+	png_spare = NULL;
 	pthread_mutex_unlock(&png_lock);
 	pthread_mutex_lock(&ocrb_lock);
 	cairo_font_face_destroy(ocrb_user_face);
