@@ -13,7 +13,8 @@
  * only, whatever the process rendered before.
  *
  * Process-wide state: the PNG's form layer (paper, tint, header, captions; 6 MB, drawn
- * on first use), one spare PNG surface and the OCR-B user font, each behind its mutex;
+ * on first use, with its top and bottom bands compressed once: docs/DATAPAGE.md "The
+ * PNG file"), one spare PNG surface and the OCR-B user font, each behind its mutex;
  * datapage_release_caches frees them. Renders may run on several threads at once.
  *
  * PNG size: 125 mm and 88 mm at 300 dpi are 1476.38 and 1039.37 pixels, rounded to the
