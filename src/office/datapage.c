@@ -190,9 +190,49 @@ static void text(cairo_t *cr, double x, double y, double size, int bold, const c
  */
 enum { LAYER_FORM = 1, LAYER_HOLDER = 2 };
 
-/* A caption (small, grey; the form layer) over its value (the holder layer). */
-static void field(cairo_t *cr, unsigned layers, double x, double y, const char *caption,
-		  const char *value)
+/*
+ * A field's value: DejaVu Sans Bold at VALUE_SIZE, baseline at (x, y). A value wider
+ * than its field (w mm: to the next column, or to the right margin) is first narrowed,
+ * down to VALUE_MIN_NARROW of its width, then also made smaller, down to
+ * VALUE_MIN_SIZE; a value still too wide then (about 90 characters in the full-name
+ * field) is cut at the field's edge rather than printed over its neighbour. Metrics
+ * are unhinted on both surfaces, so the fit is the same in the PDF and the PNG.
+ */
+#define VALUE_SIZE 2.9
+#define VALUE_MIN_SIZE 1.6
+#define VALUE_MIN_NARROW 0.75
+#define PAGE_RIGHT_MM (DATAPAGE_WIDTH_MM - 4.0) /* fields end 4 mm from the edge */
+
+static void value_fit(cairo_t *cr, double x, double y, double w, const char *s)
+{
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, VALUE_SIZE);
+	cairo_text_extents_t ext;
+	cairo_text_extents(cr, s, &ext);
+	cairo_save(cr);
+	if (ext.x_advance > w) {
+		double k = w / ext.x_advance; /* the factor the width needs */
+		double narrow = k > VALUE_MIN_NARROW ? k : VALUE_MIN_NARROW;
+		double size = k > VALUE_MIN_NARROW ? VALUE_SIZE : VALUE_SIZE * k / VALUE_MIN_NARROW;
+		if (size < VALUE_MIN_SIZE) {
+			size = VALUE_MIN_SIZE;
+			cairo_rectangle(cr, x, y - 2 * VALUE_SIZE, w, 3 * VALUE_SIZE);
+			cairo_clip(cr);
+		}
+		cairo_matrix_t m;
+		cairo_matrix_init_scale(&m, size * narrow, size);
+		cairo_set_font_matrix(cr, &m);
+	}
+	cairo_move_to(cr, x, y);
+	cairo_show_text(cr, s);
+	cairo_restore(cr);
+}
+
+/* A caption (small, grey; the form layer) over its value (the holder layer), in a
+ * field w mm wide. */
+static void field(cairo_t *cr, unsigned layers, double x, double y, double w,
+		  const char *caption, const char *value)
 {
 	if (layers & LAYER_FORM) {
 		cairo_set_source_rgb(cr, 0.25, 0.3, 0.45);
@@ -200,7 +240,7 @@ static void field(cairo_t *cr, unsigned layers, double x, double y, const char *
 	}
 	if (layers & LAYER_HOLDER) {
 		cairo_set_source_rgb(cr, 0, 0, 0);
-		text(cr, x, y + 3.4, 2.9, 1, value);
+		value_fit(cr, x, y + 3.4, w, value);
 	}
 }
 
@@ -400,23 +440,28 @@ static void draw(cairo_t *cr, const struct datapage *d, cairo_surface_t *photo, 
 	} else {
 		d = &none;
 	}
-	double x = 42, c2 = 62, c3 = 94, y = 16;
-	field(cr, layers, x, y, "Jenis / Type", d->type);
-	field(cr, layers, c2, y, "Kode Negara / Code of Issuing State", d->issuing_state);
-	field(cr, layers, c3, y, "No. Paspor / Passport No.", d->number);
+	/* columns at x, c2, c3 and c3 - 12 (dates and place); a field ends 1 mm before
+	 * the next column, or at the right margin */
+	const double x = 42, c2 = 62, c3 = 94, c4 = c3 - 12, gap = 1, end = PAGE_RIGHT_MM;
+	double y = 16;
+	field(cr, layers, x, y, c2 - gap - x, "Jenis / Type", d->type);
+	field(cr, layers, c2, y, c3 - gap - c2, "Kode Negara / Code of Issuing State",
+	      d->issuing_state);
+	field(cr, layers, c3, y, end - c3, "No. Paspor / Passport No.", d->number);
 	y += 7;
-	field(cr, layers, x, y, "Nama Lengkap / Full Name", d->full_name);
+	field(cr, layers, x, y, end - x, "Nama Lengkap / Full Name", d->full_name);
 	y += 7;
-	field(cr, layers, x, y, "Kewarganegaraan / Nationality", d->nationality);
-	field(cr, layers, c3, y, "Jenis Kelamin / Sex", show_sex(d->sex));
+	field(cr, layers, x, y, c3 - gap - x, "Kewarganegaraan / Nationality", d->nationality);
+	field(cr, layers, c3, y, end - c3, "Jenis Kelamin / Sex", show_sex(d->sex));
 	y += 7;
-	field(cr, layers, x, y, "Tanggal Lahir / Date of Birth", birth);
-	field(cr, layers, c3 - 12, y, "Tempat Lahir / Place of Birth", d->birth_place);
+	field(cr, layers, x, y, c4 - gap - x, "Tanggal Lahir / Date of Birth", birth);
+	field(cr, layers, c4, y, end - c4, "Tempat Lahir / Place of Birth", d->birth_place);
 	y += 7;
-	field(cr, layers, x, y, "Tanggal Pengeluaran / Date of Issue", issue);
-	field(cr, layers, c3 - 12, y, "Tanggal Habis Berlaku / Date of Expiry", expiry);
+	field(cr, layers, x, y, c4 - gap - x, "Tanggal Pengeluaran / Date of Issue", issue);
+	field(cr, layers, c4, y, end - c4, "Tanggal Habis Berlaku / Date of Expiry", expiry);
 	y += 7;
-	field(cr, layers, x, y, "Kantor yang Mengeluarkan / Issuing Office", d->issuing_office);
+	field(cr, layers, x, y, end - x, "Kantor yang Mengeluarkan / Issuing Office",
+	      d->issuing_office);
 
 	if (layers & LAYER_HOLDER)
 		draw_mrz(cr, d, pdf);

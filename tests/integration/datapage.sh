@@ -61,6 +61,10 @@ render wirjo \
 mrz_in_text wirjo
 check "wirjo: the two documents' MRZs differ" test "$(cat "$T/rahmat.mrz")" != "$(cat "$T/wirjo.mrz")"
 check "wirjo: pdftotext has the sex 'L/M'" grep -qFx "L/M" "$T/wirjo.txt"
+# a full name too long for its field at the normal size is narrowed, never cut: the
+# PDF's text has all of it
+check "wirjo: pdftotext has the whole long name" \
+	grep -qF "Bambang Müller Soetjipto Wirjosoebroto-Hadikoesoemo" "$T/wirjo.txt"
 
 # page size: 125 x 88 mm = 354.331 x 249.449 pt
 pdfinfo "$T/rahmat.pdf" >"$T/info" 2>&1

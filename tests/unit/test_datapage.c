@@ -219,3 +219,45 @@ TEST(datapage_png_form_layer_is_shared_not_changed)
 	buf_release(&a2);
 	datapage_release_caches();
 }
+
+/* Long values (a long name, nationality, place of birth and office) are fitted to their
+ * fields: nothing is drawn in the page's right margin (4 mm) nor over the neighbouring
+ * column. (That the PDF keeps a narrowed value whole as text: datapage.sh.) */
+TEST(datapage_long_values_fit_their_fields)
+{
+	json_t *doc = sample_doc();
+	json_object_set_new(doc, "full_name",
+			    json_string("Bambang Müller Soetjipto Wirjosoebroto-Hadikoesoemo "
+					"Prawirodirdjo"));
+	json_object_set_new(doc, "birth_place", json_string("KABUPATEN KEPULAUAN SERIBU UTARA"));
+	json_object_set_new(doc, "issuing_office",
+			    json_string("KANTOR IMIGRASI KELAS I KHUSUS NON TPI JAKARTA SELATAN"));
+	json_object_set_new(doc, "nationality_name",
+			    json_string("INDONESIA (WARGA NEGARA INDONESIA SEJAK LAHIR)"));
+	struct datapage d;
+	struct err e = ERR_INIT;
+	CHECK(datapage_from_json(doc, &d, &e) == 0);
+	unsigned long len;
+	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
+	d.photo = photo;
+	d.photo_len = len;
+	struct buf pdf, png;
+	buf_init(&pdf, BUF_MAX_DEFAULT);
+	buf_init(&png, BUF_MAX_DEFAULT);
+	CHECK(datapage_render(&d, &pdf, &png, &e) == 0);
+	struct png_reader rd = { &png, 0 };
+	cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_read, &rd);
+	CHECK(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS);
+	cairo_surface_flush(img);
+	/* nothing in the right margin of the field rows; the nationality (baseline
+	 * 33.4 mm) is there and stops 1 mm before the sex column at 94 mm */
+	CHECK_INT_EQ(dark_pixels(img, DATAPAGE_WIDTH_MM - 4, 16, DATAPAGE_WIDTH_MM, 60), 0);
+	CHECK(dark_pixels(img, 42, 31, 93, 34) > 500);
+	CHECK_INT_EQ(dark_pixels(img, 93, 31, 94, 34), 0);
+	cairo_surface_destroy(img);
+	json_decref(doc);
+	free(photo);
+	buf_release(&pdf);
+	buf_release(&png);
+	datapage_release_caches();
+}
