@@ -172,11 +172,17 @@ static const char *show_sex(const char *s)
 	return s;
 }
 
-static void text(cairo_t *cr, double x, double y, double size, int bold, const char *s)
+/* The page's text face: DejaVu Sans, regular or bold, at size mm. */
+static void dejavu(cairo_t *cr, double size, int bold)
 {
 	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
 			       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
 	cairo_set_font_size(cr, size);
+}
+
+static void text(cairo_t *cr, double x, double y, double size, int bold, const char *s)
+{
+	dejavu(cr, size, bold);
 	cairo_move_to(cr, x, y);
 	cairo_show_text(cr, s);
 }
@@ -205,9 +211,7 @@ enum { LAYER_FORM = 1, LAYER_HOLDER = 2 };
 
 static void value_fit(cairo_t *cr, double x, double y, double w, const char *s)
 {
-	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
-			       CAIRO_FONT_WEIGHT_BOLD);
-	cairo_set_font_size(cr, VALUE_SIZE);
+	dejavu(cr, VALUE_SIZE, 1);
 	cairo_text_extents_t ext;
 	cairo_text_extents(cr, s, &ext);
 	cairo_save(cr);
