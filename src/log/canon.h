@@ -62,12 +62,12 @@ int canon_parse(const uint8_t *p, size_t n, json_t **out, struct err *e);
 int canon_from_json(const json_t *v, struct buf *out, struct err *e);
 
 /* canon_from_json without parsing its result back through canon_check: the same walk
- * (types, integer range, UTF-8, NFC, no U+0000) and the same json_dump_callback
- * (JSON_COMPACT | JSON_SORT_KEYS), so the bytes are canonical by construction — the
- * re-parse only guards against a jansson whose dump is not a fixed point of its own
- * parse, which the unit tests (test_canon.c, canon_write vs canon_from_json) check.
- * For the writer's hot path (log/writer.h, writer_txn_append_json), where the re-parse
- * was the largest per-event cost. */
+ * (types, integer range, UTF-8, NFC, no U+0000) writing the canonical bytes as it goes
+ * (canon.c, "Writing"), so they are canonical by construction — the re-parse only
+ * guards against our writer and jansson's dump disagreeing, which the unit tests
+ * (test_canon.c) and the event fuzz target check. For the writer's hot path
+ * (log/writer.h, writer_txn_append_json), where the re-parse was the largest per-event
+ * cost. */
 int canon_write(const json_t *v, struct buf *out, struct err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include "log/event.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -163,6 +164,51 @@ int event_aad(const struct event *ev, uint8_t aad[EVENT_HEADER_MAX], size_t *aad
 	return header_write(ev, ev->body_len, aad, aad_len, e);
 }
 
+/*
+ * Nonces. A sealed body's 24-byte XChaCha20 nonce must never repeat under one data key;
+ * it need not be unpredictable. Each thread draws 16 random bytes once and counts in
+ * the other 8 (little-endian), drawing afresh after 2^32 nonces and in a child after
+ * fork (the child would otherwise repeat its parent's sequence). Two threads or draws
+ * share a prefix with probability about n²/2^129 for n draws, as for random nonces;
+ * this saves a getrandom call per event on the writer's hot path.
+ */
+struct nonce_source {
+	uint8_t prefix[16];
+	uint64_t count;
+	unsigned fork_gen;
+	int ready;
+};
+
+static _Thread_local struct nonce_source nonce_src;
+static unsigned fork_gen; /* bumped in a forked child */
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+
+static void nonce_after_fork(void)
+{
+	fork_gen++;
+}
+
+static void nonce_register(void)
+{
+	pthread_atfork(NULL, NULL, nonce_after_fork);
+}
+
+static void next_nonce(uint8_t out[EVENT_NONCE_BYTES])
+{
+	struct nonce_source *n = &nonce_src;
+	pthread_once(&nonce_once, nonce_register);
+	if (!n->ready || n->fork_gen != fork_gen || n->count >= ((uint64_t)1 << 32)) {
+		randombytes_buf(n->prefix, sizeof n->prefix);
+		n->count = 0;
+		n->fork_gen = fork_gen;
+		n->ready = 1;
+	}
+	memcpy(out, n->prefix, sizeof n->prefix);
+	uint64_t c = n->count++;
+	for (int i = 0; i < 8; i++)
+		out[16 + i] = (uint8_t)(c >> (8 * i));
+}
+
 static int encode(const struct event *ev, const uint8_t *key, struct buf *out, int check,
 		  struct err *e)
 {
@@ -196,7 +242,7 @@ static int encode(const struct event *ev, const uint8_t *key, struct buf *out, i
 	uint8_t *start = out->data + out->len;
 	memcpy(start, hdr, hdr_len);
 	uint8_t *nonce = start + hdr_len;
-	randombytes_buf(nonce, EVENT_NONCE_BYTES);
+	next_nonce(nonce);
 	unsigned long long clen = 0;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + EVENT_NONCE_BYTES, &clen, ev->body,
 						   ev->body_len, hdr, hdr_len, NULL, nonce, key);

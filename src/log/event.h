@@ -8,7 +8,7 @@
  *   u8  kind_len, kind      u16 kind_version   u8  subject_len, subject
  *   u32 key_id              u32 body_len, body
  *
- * With key_id ≠ 0 the body is sealed: a 24-byte random nonce followed by the
+ * With key_id ≠ 0 the body is sealed: a 24-byte unique nonce followed by the
  * XChaCha20-Poly1305-IETF ciphertext and tag of the canonical JSON body (log/canon.h),
  * with every header byte before the body (format through body_len) as associated
  * data. With key_id = 0 the body is the canonical JSON in clear (only for bodies
@@ -70,7 +70,7 @@ int event_check_header(const struct event *ev, struct err *e);
 /*
  * Appends the stored bytes of ev to out. ev->body is the canonical body in clear (it is
  * checked). With ev->key_id ≠ 0 the body is sealed under key (32 bytes) with a fresh
- * random nonce; with key_id = 0 key is ignored (may be NULL) and the body is stored in
+ * nonce (16 random bytes per thread, then a counter: event.c, "Nonces"); with key_id = 0 key is ignored (may be NULL) and the body is stored in
  * clear. On failure out is left as it was.
  */
 int event_encode(const struct event *ev, const uint8_t *key, struct buf *out,

@@ -16,6 +16,12 @@ struct tlog_state {
 	int dirty[TILE_LEVELS];
 	struct tlog_cache_slot cache[TILE_LEVELS][CACHE_SLOTS];
 	uint8_t scratch[TILE_WIDTH][MERKLE_HASH_LEN];
+	/* The frontier: front[h], for each set bit h of the tree's size, is the hash of
+	 * the complete subtree of height h on the right edge (node (h, (size >> h) − 1)).
+	 * Appending a leaf merges it like a binary counter's carry (one node hash per leaf
+	 * amortized, and the carry at height 8L is the root of a level-(L−1) tile that just
+	 * filled); the root at the current size folds at most 64 of them. */
+	uint8_t front[64][MERKLE_HASH_LEN];
 };
 
 /* ---- tile paths ---- */
@@ -156,6 +162,14 @@ int tlog_open(struct tlog *t, const struct tile_store *store, uint64_t size, str
 			return -1;
 		}
 	}
+	/* the frontier's nodes all lie in the edge tiles just loaded: no reads */
+	for (unsigned h = 0; h < 64; h++)
+		if (((size >> h) & 1) &&
+		    tlog_node_hash(t, h, (size >> h) - 1, t->st->front[h], e) < 0) {
+			err_prefix(e, "cannot open a log of size %" PRIu64, size);
+			tlog_release(t);
+			return -1;
+		}
 	return 0;
 }
 
@@ -185,32 +199,47 @@ static int fold_subtree(uint8_t (*v)[MERKLE_HASH_LEN], unsigned n, struct err *e
 	return 0;
 }
 
-/* Adds one node hash of height 8·level; completes and writes tiles as they fill. */
+/* Adds one node hash of height 8·level to its level's edge tile, writing the tile once
+ * it is full. */
 static int push(struct tlog *t, unsigned level, const uint8_t h[MERKLE_HASH_LEN],
 		struct err *e)
 {
 	struct tlog_state *s = t->st;
-	for (;;) {
-		if (level >= TILE_LEVELS)
-			return err_set(e, ERR_INTERNAL, "log tree is full");
-		unsigned pos = (unsigned)(s->done[level] % TILE_WIDTH);
-		memcpy(s->edge[level][pos], h, MERKLE_HASH_LEN);
-		s->done[level]++;
-		s->dirty[level] = 1;
-		if (pos != TILE_WIDTH - 1)
-			return 0;
-		/* the tile is full: write it once, and its root goes up a level */
-		uint64_t index = s->done[level] / TILE_WIDTH - 1;
-		if (t->store.write(t->store.ctx, level, index, TILE_WIDTH, &s->edge[level][0][0],
-				   e) < 0)
+	if (level >= TILE_LEVELS)
+		return err_set(e, ERR_INTERNAL, "log tree is full");
+	unsigned pos = (unsigned)(s->done[level] % TILE_WIDTH);
+	memcpy(s->edge[level][pos], h, MERKLE_HASH_LEN);
+	s->done[level]++;
+	s->dirty[level] = 1;
+	if (pos != TILE_WIDTH - 1)
+		return 0;
+	uint64_t index = s->done[level] / TILE_WIDTH - 1;
+	if (t->store.write(t->store.ctx, level, index, TILE_WIDTH, &s->edge[level][0][0], e) < 0)
+		return -1;
+	s->dirty[level] = 0;
+	return 0;
+}
+
+/* Appends leaf hash h as leaf number `size`: merges it into the frontier and pushes
+ * each tile root the merge completes (the carry at height 8L) up to level L. */
+static int add_leaf(struct tlog *t, uint64_t size, const uint8_t h[MERKLE_HASH_LEN],
+		    struct err *e)
+{
+	struct tlog_state *s = t->st;
+	uint8_t carry[MERKLE_HASH_LEN];
+	memcpy(carry, h, MERKLE_HASH_LEN);
+	if (push(t, 0, carry, e) < 0)
+		return -1;
+	unsigned height = 0;
+	while ((size >> height) & 1) {
+		if (merkle_node_hash(s->front[height], carry, carry, e) < 0)
 			return -1;
-		s->dirty[level] = 0;
-		memcpy(s->scratch, s->edge[level], TILE_BYTES);
-		if (fold_subtree(s->scratch, TILE_WIDTH, e) < 0)
+		height++;
+		if (height % TILE_HEIGHT == 0 && push(t, height / TILE_HEIGHT, carry, e) < 0)
 			return -1;
-		h = s->scratch[0];
-		level++;
 	}
+	memcpy(s->front[height], carry, MERKLE_HASH_LEN);
+	return 0;
 }
 
 int tlog_append(struct tlog *t, const uint8_t *leaf_hashes, size_t n, struct err *e)
@@ -220,12 +249,9 @@ int tlog_append(struct tlog *t, const uint8_t *leaf_hashes, size_t n, struct err
 	if (n > UINT64_MAX - t->size)
 		return err_set(e, ERR_INPUT, "log tree would overflow");
 	struct tlog_state *s = t->st;
-	uint8_t h[MERKLE_HASH_LEN];
-	for (size_t i = 0; i < n; i++) {
-		memcpy(h, leaf_hashes + i * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
-		if (push(t, 0, h, e) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (add_leaf(t, t->size + i, leaf_hashes + i * MERKLE_HASH_LEN, e) < 0)
 			goto fail;
-	}
 	for (unsigned l = t->defer_edge && t->store.leaves ? 1 : 0; l < TILE_LEVELS; l++) {
 		if (!s->dirty[l])
 			continue;
@@ -345,6 +371,20 @@ int tlog_root(struct tlog *t, uint64_t size, uint8_t out[MERKLE_HASH_LEN], struc
 {
 	if (check_size(t, size, e) < 0)
 		return -1;
+	if (size == t->size && size > 0) {
+		/* fold the frontier from its lowest (rightmost) subtree up */
+		int have = 0;
+		for (unsigned h = 0; h < 64; h++) {
+			if (!((size >> h) & 1))
+				continue;
+			if (!have)
+				memcpy(out, t->st->front[h], MERKLE_HASH_LEN);
+			else if (merkle_node_hash(t->st->front[h], out, out, e) < 0)
+				return -1;
+			have = 1;
+		}
+		return 0;
+	}
 	struct merkle_source src = { t, source_node };
 	return merkle_root(&src, size, out, e);
 }

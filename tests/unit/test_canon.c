@@ -257,3 +257,97 @@ TEST(canon_survives_allocation_failures)
 	json_decref(v);
 	CHECK_INT_EQ(bad, 0);
 }
+
+/* ---- canon_write against jansson's own dump, on random values ---- */
+
+static unsigned long rnd_state = 88172645463325252UL;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (unsigned)(rnd_state % n);
+}
+
+/* A random NFC string without U+0000: ASCII (controls, quotes, backslash, DEL
+ * included) and a few precomposed or multi-byte characters. */
+static void rnd_text(char *out, size_t cap)
+{
+	static const char *const pieces[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					      "\xea\xb0\x80", "\"", "\\", "/", "\x7f", "\x01",
+					      "\x1f", "\n", "\t", "\b", "\f", "\r" };
+	size_t len = 0, n = rnd(12);
+	for (size_t i = 0; i < n; i++) {
+		char one[2] = { (char)(0x20 + rnd(95)), 0 };
+		const char *p = rnd(3) ? one : pieces[rnd(sizeof pieces / sizeof pieces[0])];
+		size_t k = strlen(p);
+		if (len + k + 1 > cap)
+			break;
+		memcpy(out + len, p, k);
+		len += k;
+	}
+	out[len] = '\0';
+}
+
+static json_t *rnd_value(int depth)
+{
+	char t[64];
+	switch (depth > 3 ? 2 + rnd(5) : rnd(7)) {
+	case 0: {
+		json_t *o = json_object();
+		for (unsigned i = rnd(6); i > 0; i--) {
+			rnd_text(t, sizeof t);
+			json_object_set_new(o, t, rnd_value(depth + 1));
+		}
+		return o;
+	}
+	case 1: {
+		json_t *a = json_array();
+		for (unsigned i = rnd(5); i > 0; i--)
+			json_array_append_new(a, rnd_value(depth + 1));
+		return a;
+	}
+	case 2:
+		rnd_text(t, sizeof t);
+		return json_string(t);
+	case 3: {
+		static const json_int_t edge[] = { 0, -1, 1, 9, 10, -10, 9007199254740991LL,
+						   -9007199254740991LL, 123456789012LL };
+		return json_integer(rnd(2) ? edge[rnd(9)] : (json_int_t)rnd(1000000) - 500000);
+	}
+	case 4:
+		return json_true();
+	case 5:
+		return json_false();
+	default:
+		return json_null();
+	}
+}
+
+TEST(canon_write_matches_janssons_sorted_compact_dump)
+{
+	int bad = 0;
+	for (int i = 0; i < 3000 && bad < 3; i++) {
+		json_t *v = json_object();
+		for (unsigned k = rnd(8); k > 0; k--) {
+			char t[64];
+			rnd_text(t, sizeof t);
+			json_object_set_new(v, t, rnd_value(0));
+		}
+		char *want = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		struct buf b;
+		buf_init(&b, 0);
+		struct err e = ERR_INIT;
+		if (!want || canon_write(v, &b, &e) < 0 || b.len != strlen(want) ||
+		    memcmp(b.data, want, b.len) != 0) {
+			printf("FAIL-DETAIL value %d: canon_write '%s' (%s), jansson '%s'\n", i,
+			       buf_str(&b), e.msg, want ? want : "(null)");
+			bad++;
+		}
+		buf_release(&b);
+		free(want);
+		json_decref(v);
+	}
+	CHECK_INT_EQ(bad, 0);
+}
