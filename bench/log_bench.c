@@ -15,6 +15,7 @@
  * Aims (issue 3): at 64 writers ≥ 10× (1) and ≥ 50% of (2).
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,14 @@
 #include "log/writer.h"
 #include "util/alloc.h"
 #include "util/err.h"
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now_s(void)
 {
@@ -163,14 +172,15 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
 	struct job *jobs = calloc((size_t)threads, sizeof *jobs);
 	double *lat = calloc((size_t)per * (size_t)threads, sizeof *lat);
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	for (int i = 0; i < threads; i++) {
 		jobs[i] = (struct job){ w, per, lat + (size_t)i * (size_t)per };
 		pthread_create(&tid[i], NULL, worker, &jobs[i]);
 	}
 	for (int i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
-	double rate = per * threads / (now_s() - t0);
+	double wall = now_s() - t0, cpu = cpu_s() - c0;
+	double rate = per * threads / wall;
 	struct writer_stats ws;
 	writer_get_stats(w, &ws);
 	*per_batch = ws.batches ? (double)ws.requests / (double)ws.batches : 0;
@@ -178,12 +188,18 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 	if (ws.batches) {
 		double b = (double)ws.batches;
 		fprintf(stderr, "  (%d writers: writer thread per batch, us: gather %.0f, requests"
-			" %.0f (%.1f per request), tiles+sign %.0f, commit %.0f, file+acks %.0f;"
+			" %.0f (%.1f per request), tiles+sign %.0f, commit %.0f; syncer: %lu"
+			" fdatasyncs of %.0f us, %.1f batches each, file+acks %.0f us per batch;"
 			" %.1f pages per commit, %lu WAL checkpoints taking %.1f ms)\n",
 			threads, (double)ws.gather_us / b, (double)ws.requests_us / b,
 			(double)ws.requests_us / (double)ws.requests, (double)ws.sign_us / b,
-			(double)ws.commit_us / b, (double)ws.ack_us / b, (double)ws.wal_frames / b,
-			ws.wal_checkpoints, (double)ws.wal_checkpoint_us / 1e3);
+			(double)ws.commit_us / b, ws.syncs,
+			ws.syncs ? (double)ws.sync_us / (double)ws.syncs : 0.0,
+			ws.syncs ? b / (double)ws.syncs : 0.0, (double)ws.ack_us / b,
+			(double)ws.wal_frames / b, ws.wal_checkpoints,
+			(double)ws.wal_checkpoint_us / 1e3);
+		fprintf(stderr, "  (%d writers: process CPU %.1f us per append, %.2f cores busy)\n",
+			threads, cpu / (per * threads) * 1e6, cpu / wall);
 	}
 	writer_stop(w);
 	node_close(&n);

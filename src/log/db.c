@@ -316,6 +316,11 @@ static void fault_register(void)
 	sqlite3_vfs_register(&fault_vfs, 0);
 }
 
+int db_fault_sync_fires(void)
+{
+	return atomic_load(&fault_used) && fault_fire(&fault_sync);
+}
+
 void db_fault_arm(long nth_write, long nth_sync)
 {
 	pthread_once(&fault_once, fault_register);

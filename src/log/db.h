@@ -3,7 +3,8 @@
  * does, and its versioned schema migrations.
  *
  * db_open opens (or creates) the file, sets journal_mode=WAL, synchronous=FULL (a commit
- * is durable when it returns), foreign_keys=ON and a busy timeout, then brings the schema
+ * is durable when it returns; log/writer.c runs its connection at NORMAL and syncs the
+ * WAL itself before acknowledging), foreign_keys=ON and a busy timeout, then brings the schema
  * up to DB_SCHEMA_VERSION: migration i (1-based) runs when PRAGMA user_version < i,
  * inside its own transaction that also sets user_version = i, so a crash leaves the
  * database at one version or the next, never between. A database newer than this
@@ -64,6 +65,9 @@ int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
  * db_fault_hits() counts the failures injected. Thread-safe counters.
  */
 void db_fault_arm(long nth_write, long nth_sync);
+/* For a sync made outside SQLite (the writer's syncer, log/writer.c): 1 when the armed
+ * sync fault fires on this call (the caller then fails as fdatasync would, EIO). */
+int db_fault_sync_fires(void);
 long db_fault_hits(void);
 
 #endif

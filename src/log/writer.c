@@ -3,12 +3,16 @@
  */
 #include "log/writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -46,10 +50,18 @@ struct writer_txn {
 	struct event ev;    /* scratch: the event being appended */
 	struct request *req;
 	sqlite3_stmt *sp[3]; /* SAVEPOINT, ROLLBACK TO, RELEASE request (prepared once) */
-	struct request *order[WRITER_BATCH_MAX]; /* the batch in order, for the wake-ups */
 	size_t taken;         /* requests in the batch so far */
 	size_t gather_target; /* gather while fewer than this were taken... */
 	int64_t gather_end;   /* ...until this time (mono_us) */
+};
+
+/* A batch the writer has finished (committed, or failed), waiting for the syncer. */
+struct pending {
+	struct request *batch; /* its requests, rc and err set (linked by next) */
+	uint64_t number;       /* its COMMIT's number (commits_started), 0: no COMMIT ran */
+	int committed;         /* COMMIT succeeded: the WAL must be synced before the acks */
+	struct buf note;       /* the checkpoint note it stored (empty: none) */
+	struct pending *next;
 };
 
 struct writer {
@@ -63,8 +75,21 @@ struct writer {
 	int64_t last_commit_us; /* how long its COMMIT took */
 	int stopping;
 	struct writer_stats stats;
-	/* DIR/checkpoint, written by the writer thread only (see "Checkpoint file" below) */
-	struct buf file_note; /* the latest committed checkpoint note */
+	/* the syncer (see "Durability" below) */
+	pthread_t syncer;
+	pthread_mutex_t smu;
+	pthread_cond_t synced_cv;  /* pending work for the syncer */
+	pthread_cond_t durable_cv; /* durable moved (writer_wait_durable) */
+	struct pending *sq_head, *sq_tail; /* finished batches, oldest first */
+	int sync_stopping;
+	_Atomic uint64_t commits_started; /* COMMITs begun (writer thread) */
+	_Atomic uint64_t durable;         /* every COMMIT up to this number is durable */
+	_Atomic int64_t last_sync_us;     /* how long the last fdatasync took */
+	_Atomic int sync_failed;          /* an fdatasync failed: no more writes */
+	int wal_fd;                       /* the WAL, for fdatasync (syncer only), -1 */
+	struct request *order[WRITER_BATCH_MAX]; /* a batch in order, for the wake-ups */
+	/* DIR/checkpoint, written by the syncer only (see "Checkpoint file" below) */
+	struct buf file_note; /* the latest durable checkpoint note */
 	int file_dirty;       /* file_note is not in DIR/checkpoint yet */
 	int file_failed;      /* the last attempt to write it failed */
 	int64_t file_ms;      /* monotonic ms of the last successful write, -1: none yet */
@@ -77,22 +102,43 @@ struct writer {
 };
 
 /*
+ * Durability. The writer's connection runs with synchronous=NORMAL: its COMMIT writes
+ * the batch's frames to the WAL without fsync and returns, and the writer starts the
+ * next batch at once. The syncer thread then fdatasync's the WAL file (SQLite's WAL
+ * frames carry checksums, so a power cut loses a tail of whole transactions, never
+ * part of one) and only after that acknowledges the batch's requests; when several
+ * batches committed during one fdatasync, the next one covers them all. So an
+ * acknowledgement still means the events and the signed checkpoint covering them are
+ * durable, and the fsync (~0.2-1 ms) no longer stops the writer thread
+ * (docs/LOG.md, "Group commit"). SQLite itself still syncs the WAL before each WAL
+ * checkpoint and the database after it.
+ *
+ * A COMMIT is visible to other connections before the syncer has made it durable. A
+ * reader that must not show what a power cut could take back calls
+ * writer_wait_durable after taking its snapshot (the office's read pool does, for every
+ * request): COMMITs are numbered before they start (commits_started) and the syncer
+ * publishes the highest number it made durable (durable).
+ *
+ * A failed fdatasync leaves the file's state unknown (Linux may drop the dirty pages
+ * and report success to the next call): the batches it covered are refused, and every
+ * later batch too (sync_failed) until the node is restarted and checks its log.
+ */
+
+/*
  * Checkpoint file. DIR/checkpoint is the guard against restoring an old copy of the
  * database (node_check_guards): it must never be AHEAD of the durable database, and it
  * may lag behind it (the guard then checks the database's tree has the file's root at
- * the file's size). So it is written only after the COMMIT that stored the same note
- * (never ahead), and not necessarily before acknowledging: the acknowledgement means
- * the events and the signed checkpoint covering them are durable in the database, which
- * COMMIT (synchronous=FULL) ensures. Writing the file costs two more fsyncs (temp file
- * and directory), so it is written
+ * the file's size). So the syncer writes it only after the fdatasync that made the
+ * same note durable (never ahead), and not necessarily before acknowledging. Writing
+ * the file costs two more fsyncs (temp file and directory), so it is written
  *   - before acknowledging a batch when WRITER_FILE_INTERVAL_MS have passed since the
  *     last successful write, or the last attempt failed, or it was never written by
  *     this writer: a file that cannot be written then leaves the batch unacknowledged
  *     ("events stored but the checkpoint file was not written"), and every later batch
  *     retries it first, so acknowledged state never runs ahead of the file by more than
  *     one interval;
- *   - when the writer has been idle for WRITER_FILE_INTERVAL_MS with a newer note, and
- *     when it stops.
+ *   - when the syncer has been idle for WRITER_FILE_INTERVAL_MS with a newer note, and
+ *     when the writer stops.
  * Under load the file thus lags the database by at most one interval (plus a batch).
  */
 #define WRITER_FILE_INTERVAL_MS 100
@@ -121,8 +167,9 @@ static int64_t mono_ms(void)
 	return mono_us() / 1000;
 }
 
-/* Waits on w->queued (w->mu held) until `us` microseconds from now; 0 when signalled. */
-static int wait_queued_us(struct writer *w, int64_t us)
+/* Waits on c (m held) until `us` microseconds from now; 0 when signalled. c uses
+ * CLOCK_MONOTONIC. */
+static int cond_wait_us(pthread_cond_t *c, pthread_mutex_t *m, int64_t us)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -132,7 +179,12 @@ static int wait_queued_us(struct writer *w, int64_t us)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
-	return pthread_cond_timedwait(&w->queued, &w->mu, &ts);
+	return pthread_cond_timedwait(c, m, &ts);
+}
+
+static int wait_queued_us(struct writer *w, int64_t us)
+{
+	return cond_wait_us(&w->queued, &w->mu, us);
 }
 
 /* Writes w->file_note to DIR/checkpoint (writer thread, without w->mu). */
@@ -373,18 +425,24 @@ static void gather_more(struct writer *w, struct writer_txn *tx, struct request 
 }
 
 /* Runs one batch; each request gets its rc and err (a failed batch gives all of them
- * its error). Counts go to *st. */
+ * its error) and p what the syncer needs (p->batch set by the caller). Counts go to
+ * *st. */
 static void run_batch(struct writer *w, struct request *batch, struct writer_txn *tx,
-		      struct writer_stats *st)
+		      struct pending *p, struct writer_stats *st)
 {
 	struct node *n = w->node;
 	struct err e = ERR_INIT;
-	struct buf note;
-	buf_init(&note, NOTE_MAX_LEN);
+	struct buf *note = &p->note;
 	int began = 0;
 	uint64_t old_size = n->size;
 	int64_t t_start = mono_us();
 
+	if (atomic_load(&w->sync_failed)) {
+		err_set(&e, ERR_IO, "an earlier write could not be made durable (fdatasync "
+			"failed): the node writes nothing more; restart it so that it checks its "
+			"log");
+		goto fail;
+	}
 	int64_t now = node_now_ms(n);
 	if (now < n->last_time_ms - n->clock_tolerance_ms) {
 		err_set(&e, ERR_VERIFY,
@@ -431,40 +489,26 @@ static void run_batch(struct writer *w, struct request *batch, struct writer_txn
 		if (tlog_append(&n->tlog, tx->leaves.data, added, &e) < 0)
 			goto fail;
 		n->size = old_size + added;
-		if (node_sign_checkpoint(n, &note, &e) < 0 ||
-		    store_checkpoint_put(&n->store, n->size, (const char *)note.data, note.len,
+		if (node_sign_checkpoint(n, note, &e) < 0 ||
+		    store_checkpoint_put(&n->store, n->size, (const char *)note->data, note->len,
 					 &e) < 0)
 			goto fail;
 	}
 	int64_t c0 = mono_us();
 	st->sign_us += (unsigned long long)(c0 - s0);
+	/* numbered before it can become visible (see "Durability") */
+	p->number = atomic_fetch_add(&w->commits_started, 1) + 1;
 	if (exec(n, "COMMIT", &e) < 0)
 		goto fail;
 	began = 0;
+	p->committed = 1;
 	w->last_commit_us = mono_us() - c0; /* read by writer_main on this thread */
 	st->commit_us += (unsigned long long)w->last_commit_us;
 	st->batches++;
-	if (added > 0) {
+	if (added > 0)
 		n->last_time_ms = tx->time_ms;
-		buf_reset(&w->file_note);
-		if (buf_add(&w->file_note, note.data, note.len) < 0) {
-			err_nomem(&e);
-			w->file_failed = 1;
-		}
-		w->file_dirty = 1;
-	}
-	if (w->file_dirty && file_due(w)) {
-		if (w->file_note.len == 0 || write_file(w, &e) < 0) {
-			/* committed, but not acknowledged: the next batch rewrites the file */
-			err_prefix(&e, "events stored but the checkpoint file was not written");
-			for (struct request *r = batch; r; r = r->next)
-				if (r->rc == 0) {
-					r->rc = -1;
-					r->err = e;
-				}
-		}
-	}
-	buf_release(&note);
+	else
+		buf_reset(note);
 	return;
 fail:
 	if (began)
@@ -483,8 +527,205 @@ fail:
 		}
 		memset(&r->res, 0, sizeof r->res);
 	}
-	buf_release(&note);
+	buf_reset(note);
 }
+
+/* ---- the syncer (see "Durability") ---- */
+
+/* fdatasync of the WAL file, opened on first use (it exists once a COMMIT has run);
+ * the first time, the directory too, so that a WAL file SQLite has just created is
+ * durable by name as well. */
+static int sync_wal(struct writer *w, struct err *e)
+{
+	if (w->wal_fd < 0) {
+		char path[4200];
+		snprintf(path, sizeof path, "%.4000s-wal", w->node->db_path);
+		w->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (w->wal_fd < 0)
+			return err_errno(e, ERR_IO, "cannot open '%s' to sync it", path);
+		if (fs_sync_dir(w->node->dir, e) < 0)
+			return -1;
+	}
+	if (db_fault_sync_fires()) /* tests: log/db.h, fault injection */
+		errno = EIO;
+	else if (fdatasync(w->wal_fd) == 0)
+		return 0;
+	return err_errno(e, ERR_IO, "fdatasync of the WAL");
+	return 0;
+}
+
+/* Wakes a batch's clients as a binary tree: the syncer wakes the first, each client
+ * the next two (writer_submit), so the syncer is free after one wake-up instead of
+ * one per request. */
+static void wake_batch(struct writer *w, struct request *batch)
+{
+	size_t nb = 0;
+	for (struct request *r = batch; r; r = r->next)
+		w->order[nb++] = r;
+	for (size_t i = 0; i < nb; i++) {
+		w->order[i]->wake[0] = 2 * i + 1 < nb ? w->order[2 * i + 1] : NULL;
+		w->order[i]->wake[1] = 2 * i + 2 < nb ? w->order[2 * i + 2] : NULL;
+	}
+	sem_post(&batch->acked); /* the batch may be gone after this */
+}
+
+/* Wakes each request of a batch that never reached the syncer (writer thread). */
+static void wake_batch_direct(struct request *batch)
+{
+	while (batch) {
+		struct request *r = batch;
+		batch = r->next;
+		r->wake[0] = r->wake[1] = NULL;
+		sem_post(&r->acked); /* r may be gone after this */
+	}
+}
+
+static void fail_committed(struct pending *list, const struct err *e)
+{
+	for (struct pending *p = list; p; p = p->next)
+		for (struct request *r = p->batch; p->committed && r; r = r->next)
+			if (r->rc == 0) {
+				r->rc = -1;
+				r->err = *e;
+				memset(&r->res, 0, sizeof r->res);
+			}
+}
+
+/* Makes the finished batches of list durable, writes the checkpoint file when due,
+ * publishes the durable number, acknowledges and frees them. */
+static void sync_and_ack(struct writer *w, struct pending *list)
+{
+	struct err e = ERR_INIT;
+	int any = 0, ok = 1;
+	uint64_t top = 0;
+	struct pending *noted = NULL;
+	for (struct pending *p = list; p; p = p->next) {
+		any |= p->committed;
+		if (p->number > top)
+			top = p->number;
+		if (p->committed && p->note.len > 0)
+			noted = p;
+	}
+	int64_t t0 = mono_us(), t1 = t0;
+	if (any) {
+		if (sync_wal(w, &e) < 0) {
+			ok = 0;
+			atomic_store(&w->sync_failed, 1);
+			err_prefix(&e, "events stored but not made durable");
+			fail_committed(list, &e);
+		}
+		t1 = mono_us();
+		atomic_store(&w->last_sync_us, t1 - t0);
+	}
+	if (ok && noted) {
+		buf_reset(&w->file_note);
+		if (buf_add(&w->file_note, noted->note.data, noted->note.len) < 0)
+			w->file_failed = 1; /* retried with the next note */
+		else
+			w->file_dirty = 1;
+	}
+	if (ok && (w->file_dirty || w->file_failed) && file_due(w)) {
+		if (w->file_note.len == 0 || write_file(w, &e) < 0) {
+			/* durable, but not acknowledged: the next batch rewrites the file */
+			if (w->file_note.len == 0)
+				err_set(&e, ERR_NOMEM, "out of memory");
+			err_prefix(&e, "events stored but the checkpoint file was not written");
+			fail_committed(list, &e);
+		}
+	}
+	/* readers waiting in writer_wait_durable may go on (they check sync_failed) */
+	pthread_mutex_lock(&w->smu);
+	if (top > atomic_load(&w->durable))
+		atomic_store(&w->durable, top);
+	pthread_cond_broadcast(&w->durable_cv);
+	pthread_mutex_unlock(&w->smu);
+	int64_t t2 = mono_us();
+	while (list) {
+		struct pending *p = list;
+		list = p->next;
+		wake_batch(w, p->batch);
+		buf_release(&p->note);
+		mem_free(p);
+	}
+	pthread_mutex_lock(&w->mu);
+	if (any) {
+		w->stats.syncs++;
+		w->stats.sync_us += (unsigned long long)(t1 - t0);
+	}
+	w->stats.ack_us += (unsigned long long)(mono_us() - t2);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *syncer_main(void *arg)
+{
+	struct writer *w = arg;
+	pthread_setname_np(pthread_self(), "paspor-syncer");
+	pthread_mutex_lock(&w->smu);
+	for (;;) {
+		while (!w->sq_head && !w->sync_stopping) {
+			if (!w->file_dirty && !w->file_failed) {
+				pthread_cond_wait(&w->synced_cv, &w->smu);
+				continue;
+			}
+			/* a newer note than the file's: write it when due (see "Checkpoint file") */
+			int64_t wait = w->file_failed ? WRITER_FILE_INTERVAL_MS
+						      : w->file_ms + WRITER_FILE_INTERVAL_MS - mono_ms();
+			if (wait > 0 && cond_wait_us(&w->synced_cv, &w->smu, wait * 1000) == 0)
+				continue;
+			if (w->sq_head || w->sync_stopping)
+				continue;
+			pthread_mutex_unlock(&w->smu);
+			struct err fe = ERR_INIT;
+			if (w->file_note.len > 0)
+				write_file(w, &fe); /* on failure the next batch retries first */
+			else
+				w->file_failed = 0;
+			pthread_mutex_lock(&w->smu);
+		}
+		if (!w->sq_head)
+			break;
+		struct pending *list = w->sq_head;
+		w->sq_head = w->sq_tail = NULL;
+		pthread_mutex_unlock(&w->smu);
+		sync_and_ack(w, list);
+		pthread_mutex_lock(&w->smu);
+	}
+	pthread_mutex_unlock(&w->smu);
+	if (w->file_dirty && w->file_note.len > 0) {
+		struct err fe = ERR_INIT;
+		write_file(w, &fe); /* stopping: leave the file exact when the disk allows */
+	}
+	return NULL;
+}
+
+static void hand_to_syncer(struct writer *w, struct pending *p)
+{
+	pthread_mutex_lock(&w->smu);
+	if (w->sq_tail)
+		w->sq_tail->next = p;
+	else
+		w->sq_head = p;
+	w->sq_tail = p;
+	pthread_cond_signal(&w->synced_cv);
+	pthread_mutex_unlock(&w->smu);
+}
+
+int writer_wait_durable(struct writer *w, struct err *e)
+{
+	uint64_t target = atomic_load(&w->commits_started);
+	if (atomic_load(&w->durable) < target) {
+		pthread_mutex_lock(&w->smu);
+		while (atomic_load(&w->durable) < target)
+			pthread_cond_wait(&w->durable_cv, &w->smu);
+		pthread_mutex_unlock(&w->smu);
+	}
+	if (atomic_load(&w->sync_failed))
+		return err_set(e, ERR_IO, "the node's last writes could not be made durable "
+			       "(fdatasync failed): restart it so that it checks its log");
+	return 0;
+}
+
+/* ---- the writer thread ---- */
 
 static void *writer_main(void *arg)
 {
@@ -499,16 +740,12 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->head && !w->stopping) {
-			int64_t wait;
-			if (w->file_dirty) /* a newer checkpoint than the file's: when due */
-				wait = w->file_failed ? WRITER_FILE_INTERVAL_MS
-						      : w->file_ms + WRITER_FILE_INTERVAL_MS - mono_ms();
-			else if (w->idle_work) /* see "Idle work" */
-				wait = w->idle_from_ms + WRITER_IDLE_MS - mono_ms();
-			else {
+			if (!w->idle_work) {
 				pthread_cond_wait(&w->queued, &w->mu);
 				continue;
 			}
+			/* see "Idle work" */
+			int64_t wait = w->idle_from_ms + WRITER_IDLE_MS - mono_ms();
 			if (wait > 0) {
 				if (wait_queued_us(w, wait * 1000) == 0)
 					continue;
@@ -516,19 +753,20 @@ static void *writer_main(void *arg)
 					continue;
 			}
 			pthread_mutex_unlock(&w->mu);
-			struct err fe = ERR_INIT;
-			if (!w->file_dirty)
-				idle_work(w);
-			else if (w->file_note.len > 0)
-				write_file(w, &fe); /* on failure the next batch retries first */
+			idle_work(w);
 			pthread_mutex_lock(&w->mu);
 		}
 		if (!w->head)
 			break;
 		/* gather (see WRITER_GATHER_STEP_US): while the batch's transaction runs, the
-		 * requests queued meanwhile join it (gather_more) */
-		int64_t cap = w->last_commit_us < WRITER_GATHER_MAX_US ? w->last_commit_us
-								       : WRITER_GATHER_MAX_US;
+		 * requests queued meanwhile join it (gather_more). The clients of the last
+		 * batches come back after its COMMIT and their fdatasync. */
+		int64_t cap = w->last_commit_us;
+		int64_t sync_us = atomic_load(&w->last_sync_us);
+		if (sync_us > cap)
+			cap = sync_us;
+		if (cap > WRITER_GATHER_MAX_US)
+			cap = WRITER_GATHER_MAX_US;
 		tx.gather_target = w->stopping ? 0 : w->last_batch;
 		tx.gather_end = mono_us() + cap;
 		/* take up to WRITER_BATCH_MAX requests */
@@ -547,8 +785,18 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		struct writer_stats st = { 0 };
-		int64_t b0 = mono_us();
-		run_batch(w, batch, &tx, &st);
+		struct pending *p = mem_calloc(1, sizeof *p);
+		if (p) {
+			p->batch = batch;
+			buf_init(&p->note, NOTE_MAX_LEN);
+			run_batch(w, batch, &tx, p, &st);
+		} else {
+			for (struct request *r = batch; r; r = r->next) {
+				r->rc = -1;
+				err_nomem(&r->err);
+			}
+			st.failed++;
+		}
 		int64_t a0 = mono_us();
 
 		pthread_mutex_lock(&w->mu); /* counted before the acks: callers read them after */
@@ -566,30 +814,23 @@ static void *writer_main(void *arg)
 		w->stats.wal_frames = w->wal_frames;
 		w->stats.wal_checkpoints = w->wal_checkpoints;
 		w->stats.wal_checkpoint_us = w->wal_checkpoint_us;
-		w->stats.ack_us += (unsigned long long)(a0 - b0) - st.gather_us - st.requests_us -
-				   st.sign_us - st.commit_us;
 		pthread_mutex_unlock(&w->mu);
-		/* wake the clients as a binary tree: the writer wakes the first, each client
-		 * the next two (writer_submit), so the writer is free for the next batch
-		 * after one wake-up instead of one per request */
-		size_t nb = 0;
-		for (struct request *r = batch; r; r = r->next)
-			tx.order[nb++] = r;
-		for (size_t i = 0; i < nb; i++) {
-			tx.order[i]->wake[0] = 2 * i + 1 < nb ? tx.order[2 * i + 1] : NULL;
-			tx.order[i]->wake[1] = 2 * i + 2 < nb ? tx.order[2 * i + 2] : NULL;
-		}
-		sem_post(&batch->acked); /* the batch may be gone after this */
-		int64_t a1 = mono_us();
+		if (p)
+			hand_to_syncer(w, p);
+		else
+			wake_batch_direct(batch);
 		pthread_mutex_lock(&w->mu);
-		w->stats.ack_us += (unsigned long long)(a1 - a0);
 	}
 	pthread_mutex_unlock(&w->mu);
-	idle_work(w); /* stopping: store the partial tiles */
-	if (w->file_dirty && w->file_note.len > 0) {
-		struct err fe = ERR_INIT;
-		write_file(w, &fe); /* stopping: leave the file exact when the disk allows */
-	}
+	/* stopping: the syncer acknowledges what is left and writes the file; then the
+	 * partial tiles are stored with the connection back at synchronous=FULL */
+	pthread_mutex_lock(&w->smu);
+	w->sync_stopping = 1;
+	pthread_cond_signal(&w->synced_cv);
+	pthread_mutex_unlock(&w->smu);
+	pthread_join(w->syncer, NULL);
+	sqlite3_exec(w->node->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	idle_work(w);
 	sqlite3_wal_hook(w->node->db, NULL, NULL);
 	sqlite3_wal_autocheckpoint(w->node->db, WRITER_WAL_MAX);
 	for (int i = 0; i < 3; i++)
@@ -610,19 +851,41 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 		return err_nomem(e);
 	w->node = n;
 	w->file_ms = -1;
+	w->wal_fd = -1;
 	buf_init(&w->file_note, NOTE_MAX_LEN);
+	/* see "Durability": the syncer makes each COMMIT durable */
+	if (db_exec(n->db, "PRAGMA synchronous = NORMAL", e) < 0) {
+		buf_release(&w->file_note);
+		mem_free(w);
+		return -1;
+	}
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->queued, &ca);
+	pthread_mutex_init(&w->smu, NULL);
+	pthread_cond_init(&w->synced_cv, &ca);
+	pthread_cond_init(&w->durable_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+	int started = pthread_create(&w->syncer, NULL, syncer_main, w) == 0;
+	if (!started || pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		if (started) {
+			pthread_mutex_lock(&w->smu);
+			w->sync_stopping = 1;
+			pthread_cond_signal(&w->synced_cv);
+			pthread_mutex_unlock(&w->smu);
+			pthread_join(w->syncer, NULL);
+		}
+		sqlite3_exec(n->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->queued);
+		pthread_mutex_destroy(&w->smu);
+		pthread_cond_destroy(&w->synced_cv);
+		pthread_cond_destroy(&w->durable_cv);
 		buf_release(&w->file_note);
 		mem_free(w);
-		return err_set(e, ERR_INTERNAL, "cannot start the writer thread");
+		return err_set(e, ERR_INTERNAL, "cannot start the writer threads");
 	}
 	*out = w;
 	return 0;
@@ -636,9 +899,14 @@ void writer_stop(struct writer *w)
 	w->stopping = 1;
 	pthread_cond_signal(&w->queued);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	pthread_join(w->thread, NULL); /* it stops the syncer */
+	if (w->wal_fd >= 0)
+		close(w->wal_fd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->queued);
+	pthread_mutex_destroy(&w->smu);
+	pthread_cond_destroy(&w->synced_cv);
+	pthread_cond_destroy(&w->durable_cv);
 	buf_release(&w->file_note);
 	mem_free(w);
 }

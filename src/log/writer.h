@@ -7,14 +7,16 @@
  * WRITER_BATCH_MAX), and in ONE transaction (BEGIN IMMEDIATE) runs each inside its own
  * SAVEPOINT: a request whose callback returns -1 (say a UNIQUE constraint failed) is
  * rolled back alone, the others go on. Then it extends the tiles, signs a checkpoint of
- * the new tree with the node key and stores it in the same transaction, COMMITs (one
- * fsync, synchronous=FULL: the events and the checkpoint covering them are durable), and
- * only then acknowledges each request: writer_submit returns with the seq numbers the
- * request got, or with its error. DIR/checkpoint (the rollback guard) gets the committed
- * note at most WRITER_FILE_INTERVAL_MS (100 ms) later: before the ack of a batch when
- * that long has passed or the last write failed (the batch is then not acknowledged if
- * the file cannot be written), else when the writer is idle or stops (docs/LOG.md,
- * "Group commit"). The level-0 partial tile is not rewritten by every batch: the writer
+ * the new tree with the node key and stores it in the same transaction and COMMITs
+ * (synchronous=NORMAL: the WAL frames are written, not synced) and goes on with the
+ * next batch, while a second thread, the syncer, fdatasync's the WAL (one call covers
+ * every batch committed meanwhile) and only then acknowledges each request:
+ * writer_submit returns, once the events and the checkpoint covering them are durable,
+ * with the seq numbers the request got, or with its error. DIR/checkpoint (the rollback
+ * guard) gets the durable note at most WRITER_FILE_INTERVAL_MS (100 ms) later: before
+ * the ack of a batch when that long has passed or the last write failed (the batch is
+ * then not acknowledged if the file cannot be written), else when the syncer is idle or
+ * the writer stops (docs/LOG.md, "Group commit"). The level-0 partial tile is not rewritten by every batch: the writer
  * stores it when idle and when it stops (log/tiles.h, defer_edge; it is rebuilt from the
  * events after a crash), and checkpoints the WAL when idle. If anything fails before
  * COMMIT, the whole batch is rolled back and every request in it gets the error; the
@@ -64,6 +66,14 @@ void writer_stop(struct writer *w);
 int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_result *res,
 		  struct err *e);
 
+/* A COMMIT is visible to other connections a little before it is durable (the
+ * syncer's fdatasync). A reader that must show only what a power cut cannot take back
+ * calls this after its read transaction has taken its snapshot (its first read): it
+ * returns once every COMMIT begun before the call is durable, at most one fdatasync
+ * later, at once when none is pending. -1 (ERR_IO) when an fdatasync failed: the node
+ * must be restarted. Not from a writer callback. */
+int writer_wait_durable(struct writer *w, struct err *e);
+
 /* Appends an event of kind + version with canonical body (in clear) under actor and
  * subject; the writer seals it (unless the kind is a clear one), stores it and runs the
  * kind's projection. *seq (may be NULL) gets its sequence number. */
@@ -105,7 +115,11 @@ struct writer_stats {
 	unsigned long long gather_us;   /* waiting for the queue to grow */
 	unsigned long long requests_us; /* BEGIN and the requests' callbacks */
 	unsigned long long sign_us;     /* tiles, checkpoint signature and row */
-	unsigned long long commit_us;   /* COMMIT (its fsync) */
+	unsigned long long commit_us;   /* COMMIT (writing the WAL frames; no fsync) */
+	/* syncer-thread time */
+	unsigned long syncs;            /* fdatasync calls (one covers every batch committed
+					 * since the last) */
+	unsigned long long sync_us;     /* their time */
 	unsigned long long ack_us;      /* checkpoint file when due, waking the clients */
 	unsigned long long wal_frames;  /* pages (WAL frames) written by the COMMITs */
 	unsigned long wal_checkpoints;  /* WAL checkpoints run by the writer */

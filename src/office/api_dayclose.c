@@ -86,14 +86,8 @@ static int route_report(struct http_req *req, struct http_resp *resp)
 		return -1;
 	json_t *report = NULL;
 	struct err e = ERR_INIT;
-	sqlite3 *db = api_db_acquire(s);
-	/* one snapshot for the whole report (it reads several tables) */
-	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0
-		 : err_set(&e, ERR_IO, "cannot read the database: %s", sqlite3_errmsg(db));
-	if (rc == 0) {
-		rc = dayclose_report(db, &d, &c, &report, &e);
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	}
+	sqlite3 *db = api_db_acquire(s); /* one snapshot for the whole report */
+	int rc = dayclose_report(db, &d, &c, &report, &e);
 	api_db_release(s, db);
 	dayclose_counted_release(&c);
 	json_decref(body);

@@ -403,6 +403,13 @@ void office_routes_print(FILE *f, int with_test)
 
 /* ---------------------------------------------------------------- read-only pool */
 
+/*
+ * Each request reads one snapshot: acquiring a connection opens a read transaction and
+ * takes its snapshot (the first read), then waits until every COMMIT the snapshot may
+ * hold is durable (writer_wait_durable: the writer's COMMITs are visible a little
+ * before its syncer's fdatasync) — so no request shows what a power cut could take
+ * back. Releasing ends the transaction.
+ */
 sqlite3 *api_db_acquire(struct office_server *s)
 {
 	pthread_mutex_lock(&s->ro_mu);
@@ -410,6 +417,11 @@ sqlite3 *api_db_acquire(struct office_server *s)
 		pthread_cond_wait(&s->ro_cv, &s->ro_mu);
 	sqlite3 *db = s->ro_free[--s->nro_free];
 	pthread_mutex_unlock(&s->ro_mu);
+	struct err e = ERR_INIT;
+	if (sqlite3_exec(db, "BEGIN; SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
+		log_warnx("read pool: cannot open a read transaction: %s", sqlite3_errmsg(db));
+	else if (s->writer && writer_wait_durable(s->writer, &e) < 0)
+		log_warnx("read pool: %s", e.msg);
 	return db;
 }
 
@@ -417,6 +429,9 @@ void api_db_release(struct office_server *s, sqlite3 *db)
 {
 	if (!db)
 		return;
+	if (!sqlite3_get_autocommit(db) &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_lock(&s->ro_mu);
 	s->ro_free[s->nro_free++] = db;
 	pthread_cond_signal(&s->ro_cv);

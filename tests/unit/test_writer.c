@@ -302,6 +302,50 @@ TEST(writer_io_faults_leave_the_log_valid)
 	CHECK(db_fault_hits() > 10);
 }
 
+/* The syncer's fdatasync fails (fault hook): the batch it covered is refused (its
+ * events are in the database but were never acknowledged), every later batch is
+ * refused, and readers are told; a restarted node verifies and writes again. */
+TEST(writer_failed_fdatasync_stops_writing_until_restart)
+{
+	CHECK(make_node() == 0);
+	struct err e = ERR_INIT;
+	struct node n;
+	struct node_opts o = { .kek = &kek };
+	CHECK(node_open(&n, dir, &o, &e) == 0);
+	struct writer *w;
+	CHECK(writer_start(&w, &n, &e) == 0);
+	struct note_arg a = { .text = "before", .w = w };
+	submit_thread(&a);
+	CHECK_INT_EQ(a.rc, 0);
+	CHECK_INT_EQ(writer_wait_durable(w, &e), 0);
+	long hits = db_fault_hits();
+	db_fault_arm(0, 1); /* the next sync: the syncer's fdatasync of the WAL */
+	struct note_arg b = { .text = "lost", .w = w };
+	submit_thread(&b);
+	db_fault_arm(0, 0);
+	CHECK_INT_EQ(db_fault_hits(), hits + 1);
+	CHECK_INT_EQ(b.rc, -1);
+	CHECK(strstr(b.err.msg, "not made durable") != NULL);
+	struct note_arg c = { .text = "after", .w = w };
+	submit_thread(&c);
+	CHECK_INT_EQ(c.rc, -1);
+	CHECK(strstr(c.err.msg, "restart") != NULL);
+	err_clear(&e);
+	CHECK_INT_EQ(writer_wait_durable(w, &e), -1);
+	CHECK(strstr(e.msg, "fdatasync") != NULL);
+	writer_stop(w);
+	node_close(&n);
+	CHECK(node_open(&n, dir, &o, &e) == 0);
+	struct verify_result r;
+	CHECK_INT_EQ(log_verify(&n, NULL, &r, &e), 0);
+	CHECK(writer_start(&w, &n, &e) == 0);
+	struct note_arg d = { .text = "again", .w = w };
+	submit_thread(&d);
+	CHECK_INT_EQ(d.rc, 0);
+	writer_stop(w);
+	node_close(&n);
+}
+
 struct json_arg {
 	json_t *body;
 	uint64_t seq;
