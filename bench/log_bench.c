@@ -190,14 +190,16 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 		fprintf(stderr, "  (%d writers: writer thread per batch, us: gather %.0f, requests"
 			" %.0f (%.1f per request), tiles+sign %.0f, commit %.0f; syncer: %lu"
 			" fdatasyncs of %.0f us, %.1f batches each, file+acks %.0f us per batch;"
-			" %.1f pages per commit, %lu WAL checkpoints taking %.1f ms)\n",
+			" %.1f pages per commit, %lu WAL checkpoints on the writer thread taking"
+			" %.1f ms, %lu on the checkpointer taking %.1f ms)\n",
 			threads, (double)ws.gather_us / b, (double)ws.requests_us / b,
 			(double)ws.requests_us / (double)ws.requests, (double)ws.sign_us / b,
 			(double)ws.commit_us / b, ws.syncs,
 			ws.syncs ? (double)ws.sync_us / (double)ws.syncs : 0.0,
 			ws.syncs ? b / (double)ws.syncs : 0.0, (double)ws.ack_us / b,
 			(double)ws.wal_frames / b, ws.wal_checkpoints,
-			(double)ws.wal_checkpoint_us / 1e3);
+			(double)ws.wal_checkpoint_us / 1e3, ws.bg_checkpoints,
+			(double)ws.bg_checkpoint_us / 1e3);
 		fprintf(stderr, "  (%d writers: process CPU %.1f us per append, %.2f cores busy)\n",
 			threads, cpu / (per * threads) * 1e6, cpu / wall);
 	}

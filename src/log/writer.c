@@ -87,6 +87,14 @@ struct writer {
 	_Atomic int64_t last_sync_us;     /* how long the last fdatasync took */
 	_Atomic int sync_failed;          /* an fdatasync failed: no more writes */
 	int wal_fd;                       /* the WAL, for fdatasync (syncer only), -1 */
+	/* the WAL checkpointer (see "WAL") */
+	pthread_t ckpt_thread;
+	int ckpt_running;            /* the thread exists */
+	sqlite3 *ckpt_db;            /* its own connection */
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	int ckpt_want, ckpt_busy, ckpt_stop; /* under cmu */
+	_Atomic int ckpt_result;     /* frames the last finished one backfilled, -1: none */
 	struct request *order[WRITER_BATCH_MAX]; /* a batch in order, for the wake-ups */
 	/* DIR/checkpoint, written by the syncer only (see "Checkpoint file" below) */
 	struct buf file_note; /* the latest durable checkpoint note */
@@ -209,15 +217,34 @@ static int file_due(const struct writer *w)
 
 /*
  * WAL. SQLite calls wal_hook after each COMMIT with the number of frames (pages) in the
- * WAL: the writer counts the frames each COMMIT wrote (benchmarks) and checkpoints the
- * WAL (copies its pages into paspor.db) itself: when idle (idle_work, PASSIVE), and in
- * the hot path as SQLite's default hook does, once the WAL holds WRITER_WAL_MAX frames
- * (PASSIVE: the WAL stays near 4 MB unless readers hold a checkpoint back). A larger
- * bound took the checkpoints out of the hot path but made every COMMIT slower while
- * the WAL file grew (docs/BENCHMARKS.md, "third pass"). When the writer stops,
- * SQLite's default hook is put back.
+ * WAL: the writer counts the frames each COMMIT wrote (benchmarks) and sees to WAL
+ * checkpoints (copying its pages into paspor.db, with an fsync of each file). A
+ * checkpoint of ~1000 frames took 5-30 ms (its fsync of paspor.db writes MBs), all of it
+ * on the writer thread when the writer ran it in the hot path. Now:
+ *   - once the WAL holds WRITER_WAL_MAX frames, the checkpointer thread runs a PASSIVE
+ *     checkpoint on its own connection while the writer goes on;
+ *   - SQLite restarts the WAL from its start only when a write transaction begins with
+ *     every frame copied, which a checkpoint running beside a busy writer never leaves;
+ *     so when the checkpointer has finished and fewer than WRITER_WAL_TAIL frames
+ *     are left, the writer copies that tail itself (a small PASSIVE checkpoint, a few
+ *     pages and two short fsyncs), and the next batch restarts the WAL;
+ *   - past WRITER_WAL_HARD frames (a checkpointer that cannot keep up) the writer
+ *     checkpoints itself as before; and when idle (idle_work).
+ * A WAL bound larger than 1000 frames made every COMMIT slower while the WAL file grew
+ * (docs/BENCHMARKS.md, "third pass"). When the writer stops, SQLite's default hook is
+ * put back.
  */
 #define WRITER_WAL_MAX 1000
+#define WRITER_WAL_TAIL 300
+#define WRITER_WAL_HARD 4000
+
+static void own_checkpoint(struct writer *w, sqlite3 *db, const char *name)
+{
+	int64_t t0 = mono_us();
+	w->wal_checkpoints++;
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	w->wal_checkpoint_us += (unsigned long long)(mono_us() - t0);
+}
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
@@ -226,13 +253,89 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	w->wal_frames += (unsigned long long)(frames >= w->wal_last ? frames - w->wal_last
 								   : frames);
 	w->wal_last = frames;
+	if (frames < WRITER_WAL_MAX / 2)
+		return SQLITE_OK;
+	if (!w->ckpt_running || frames >= WRITER_WAL_HARD) {
+		if (frames >= WRITER_WAL_MAX)
+			own_checkpoint(w, db, name);
+		return SQLITE_OK;
+	}
+	int done = atomic_exchange(&w->ckpt_result, -1);
+	if (done >= 0 && done <= frames && frames - done <= WRITER_WAL_TAIL) {
+		own_checkpoint(w, db, name); /* the tail: the WAL restarts next batch */
+		return SQLITE_OK;
+	}
 	if (frames >= WRITER_WAL_MAX) {
-		int64_t t0 = mono_us();
-		w->wal_checkpoints++;
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		w->wal_checkpoint_us += (unsigned long long)(mono_us() - t0);
+		pthread_mutex_lock(&w->cmu);
+		if (!w->ckpt_busy) {
+			w->ckpt_want = 1;
+			pthread_cond_signal(&w->ccv);
+		}
+		pthread_mutex_unlock(&w->cmu);
 	}
 	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct writer *w = arg;
+	pthread_setname_np(pthread_self(), "paspor-ckpt");
+	pthread_mutex_lock(&w->cmu);
+	for (;;) {
+		while (!w->ckpt_want && !w->ckpt_stop)
+			pthread_cond_wait(&w->ccv, &w->cmu);
+		if (w->ckpt_stop)
+			break;
+		w->ckpt_want = 0;
+		w->ckpt_busy = 1;
+		pthread_mutex_unlock(&w->cmu);
+		int nlog = 0, nckpt = 0;
+		int64_t t0 = mono_us();
+		int rc = sqlite3_wal_checkpoint_v2(w->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+						   &nlog, &nckpt);
+		int64_t t1 = mono_us();
+		if (rc == SQLITE_OK && nckpt >= 0)
+			atomic_store(&w->ckpt_result, nckpt);
+		pthread_mutex_lock(&w->mu);
+		w->stats.bg_checkpoints++;
+		w->stats.bg_checkpoint_us += (unsigned long long)(t1 - t0);
+		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_lock(&w->cmu);
+		w->ckpt_busy = 0;
+	}
+	pthread_mutex_unlock(&w->cmu);
+	return NULL;
+}
+
+/* Starts the checkpointer; without it (no connection, no thread) the writer
+ * checkpoints itself. */
+static void ckpt_start(struct writer *w)
+{
+	struct err e = ERR_INIT;
+	atomic_store(&w->ckpt_result, -1);
+	if (db_open(w->node->db_path, DB_READWRITE, &w->ckpt_db, &e) < 0)
+		return;
+	if (pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
+		db_close(w->ckpt_db);
+		w->ckpt_db = NULL;
+		return;
+	}
+	w->ckpt_running = 1;
+}
+
+static void ckpt_stop(struct writer *w)
+{
+	if (w->ckpt_running) {
+		pthread_mutex_lock(&w->cmu);
+		w->ckpt_stop = 1;
+		pthread_cond_signal(&w->ccv);
+		pthread_mutex_unlock(&w->cmu);
+		pthread_join(w->ckpt_thread, NULL);
+		w->ckpt_running = 0;
+	}
+	if (w->ckpt_db)
+		db_close(w->ckpt_db);
+	w->ckpt_db = NULL;
 }
 
 /*
@@ -736,6 +839,7 @@ static void *writer_main(void *arg)
 	buf_init(&tx.leaves, (size_t)64 << 20);
 	buf_init(&tx.event, EVENT_MAX + 64);
 	buf_init(&tx.body, CANON_MAX + 1);
+	ckpt_start(w);
 	sqlite3_wal_hook(w->node->db, wal_hook, w);
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -829,6 +933,7 @@ static void *writer_main(void *arg)
 	pthread_cond_signal(&w->synced_cv);
 	pthread_mutex_unlock(&w->smu);
 	pthread_join(w->syncer, NULL);
+	ckpt_stop(w);
 	sqlite3_exec(w->node->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 	idle_work(w);
 	sqlite3_wal_hook(w->node->db, NULL, NULL);
@@ -867,6 +972,8 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 	pthread_mutex_init(&w->smu, NULL);
 	pthread_cond_init(&w->synced_cv, &ca);
 	pthread_cond_init(&w->durable_cv, &ca);
+	pthread_mutex_init(&w->cmu, NULL);
+	pthread_cond_init(&w->ccv, NULL);
 	pthread_condattr_destroy(&ca);
 	int started = pthread_create(&w->syncer, NULL, syncer_main, w) == 0;
 	if (!started || pthread_create(&w->thread, NULL, writer_main, w) != 0) {
@@ -883,6 +990,8 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 		pthread_mutex_destroy(&w->smu);
 		pthread_cond_destroy(&w->synced_cv);
 		pthread_cond_destroy(&w->durable_cv);
+		pthread_mutex_destroy(&w->cmu);
+		pthread_cond_destroy(&w->ccv);
 		buf_release(&w->file_note);
 		mem_free(w);
 		return err_set(e, ERR_INTERNAL, "cannot start the writer threads");
@@ -907,6 +1016,8 @@ void writer_stop(struct writer *w)
 	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->synced_cv);
 	pthread_cond_destroy(&w->durable_cv);
+	pthread_mutex_destroy(&w->cmu);
+	pthread_cond_destroy(&w->ccv);
 	buf_release(&w->file_note);
 	mem_free(w);
 }

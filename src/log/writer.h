@@ -122,8 +122,10 @@ struct writer_stats {
 	unsigned long long sync_us;     /* their time */
 	unsigned long long ack_us;      /* checkpoint file when due, waking the clients */
 	unsigned long long wal_frames;  /* pages (WAL frames) written by the COMMITs */
-	unsigned long wal_checkpoints;  /* WAL checkpoints run by the writer */
+	unsigned long wal_checkpoints;  /* WAL checkpoints run by the writer thread */
 	unsigned long long wal_checkpoint_us; /* their time (those in COMMIT are in commit_us) */
+	unsigned long bg_checkpoints;   /* WAL checkpoints run by the checkpointer thread */
+	unsigned long long bg_checkpoint_us; /* their time */
 };
 void writer_get_stats(struct writer *w, struct writer_stats *s);
 

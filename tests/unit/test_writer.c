@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -300,6 +301,73 @@ TEST(writer_io_faults_leave_the_log_valid)
 		}
 	}
 	CHECK(db_fault_hits() > 10);
+}
+
+static int big_note_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	(void)arg;
+	char body[1024];
+	int n = snprintf(body, sizeof body, "{\"text\":\"%0900d\"}", 7);
+	return writer_txn_append(tx, "test", "operator.note", 1, "", (const uint8_t *)body,
+				 (size_t)n, NULL, e);
+}
+
+static void *many_notes(void *p)
+{
+	struct note_arg *a = p;
+	for (int i = 0; i < 400 && a->rc == 0; i++)
+		a->rc = writer_submit(a->w, big_note_fn, NULL, NULL, &a->err);
+	return NULL;
+}
+
+/* Enough appends to pass WRITER_WAL_MAX frames several times: the checkpointer thread
+ * copies the WAL while the writer goes on, the writer finishes the tail, the WAL file
+ * is restarted rather than growing, and the log verifies. */
+TEST(writer_wal_is_checkpointed_beside_the_writer)
+{
+	CHECK(make_node() == 0);
+	struct err e = ERR_INIT;
+	struct node n;
+	struct node_opts o = { .kek = &kek };
+	CHECK(node_open(&n, dir, &o, &e) == 0);
+	struct writer *w;
+	CHECK(writer_start(&w, &n, &e) == 0);
+	enum { T = 8 };
+	struct note_arg a[T];
+	pthread_t th[T];
+	for (int i = 0; i < T; i++) {
+		a[i] = (struct note_arg){ .w = w };
+		CHECK(pthread_create(&th[i], NULL, many_notes, &a[i]) == 0);
+	}
+	int failed = 0;
+	for (int i = 0; i < T; i++) {
+		pthread_join(th[i], NULL);
+		if (a[i].rc != 0) {
+			printf("FAIL-DETAIL writer %d: %s\n", i, a[i].err.msg);
+			failed++;
+		}
+	}
+	struct writer_stats st;
+	writer_get_stats(w, &st);
+	writer_stop(w);
+	CHECK_INT_EQ(failed, 0);
+	printf("wal frames %llu, batches %lu, checkpoints: writer %lu, checkpointer %lu\n",
+	       st.wal_frames, st.batches, st.wal_checkpoints, st.bg_checkpoints);
+	CHECK(st.wal_frames > 3000);
+	CHECK(st.bg_checkpoints >= 1);
+	CHECK(st.wal_checkpoints >= 1); /* the tails, or the writer's own when idle */
+	char *wal = fs_join(dir, "paspor.db-wal");
+	struct stat sb;
+	CHECK(stat(wal, &sb) == 0);
+	CHECK(sb.st_size < (off_t)4200 * 4096 * 2); /* restarted, not grown without bound */
+	mem_free(wal);
+	CHECK_INT_EQ(n.size, 1 + T * 400);
+	node_close(&n);
+	CHECK(node_open(&n, dir, NULL, &e) == 0);
+	struct verify_result r;
+	CHECK_INT_EQ(log_verify(&n, NULL, &r, &e), 0);
+	CHECK_INT_EQ(r.events, 1 + T * 400);
+	node_close(&n);
 }
 
 /* The syncer's fdatasync fails (fault hook): the batch it covered is refused (its
