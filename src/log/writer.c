@@ -37,7 +37,6 @@ struct request {
 		      * needs no lock to leave (the request lives on its stack) */
 	struct writer_result res;
 	struct request *next;
-	struct request *wake[2]; /* woken by this request's client once it is woken */
 };
 
 struct writer_txn {
@@ -657,28 +656,16 @@ static int sync_wal(struct writer *w, struct err *e)
 	return 0;
 }
 
-/* Wakes a batch's clients as a binary tree: the syncer wakes the first, each client
- * the next two (writer_submit), so the syncer is free after one wake-up instead of
- * one per request. */
-static void wake_batch(struct writer *w, struct request *batch)
-{
-	size_t nb = 0;
-	for (struct request *r = batch; r; r = r->next)
-		w->order[nb++] = r;
-	for (size_t i = 0; i < nb; i++) {
-		w->order[i]->wake[0] = 2 * i + 1 < nb ? w->order[2 * i + 1] : NULL;
-		w->order[i]->wake[1] = 2 * i + 2 < nb ? w->order[2 * i + 2] : NULL;
-	}
-	sem_post(&batch->acked); /* the batch may be gone after this */
-}
-
-/* Wakes each request of a batch that never reached the syncer (writer thread). */
-static void wake_batch_direct(struct request *batch)
+/* Wakes each client of a batch (the syncer, or the writer for a batch that never
+ * reached it). The syncer has the time: it waits on the disk most of the time, and
+ * waking every client itself got them back to the queue sooner than the binary tree of
+ * wake-ups the writer thread once used to spare itself (docs/BENCHMARKS.md, fifth
+ * pass). */
+static void wake_batch(struct request *batch)
 {
 	while (batch) {
 		struct request *r = batch;
 		batch = r->next;
-		r->wake[0] = r->wake[1] = NULL;
 		sem_post(&r->acked); /* r may be gone after this */
 	}
 }
@@ -746,7 +733,7 @@ static void sync_and_ack(struct writer *w, struct pending *list)
 	while (list) {
 		struct pending *p = list;
 		list = p->next;
-		wake_batch(w, p->batch);
+		wake_batch(p->batch);
 		buf_release(&p->note);
 		mem_free(p);
 	}
@@ -922,7 +909,7 @@ static void *writer_main(void *arg)
 		if (p)
 			hand_to_syncer(w, p);
 		else
-			wake_batch_direct(batch);
+			wake_batch(batch);
 		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -1044,12 +1031,6 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 	pthread_mutex_unlock(&w->mu);
 	while (sem_wait(&r.acked) < 0)
 		; /* EINTR */
-	/* the writer set wake[] before waking us; the two may be gone once posted */
-	struct request *a = r.wake[0], *b = r.wake[1];
-	if (a)
-		sem_post(&a->acked);
-	if (b)
-		sem_post(&b->acked);
 	sem_destroy(&r.acked);
 	if (res)
 		*res = r.res;
