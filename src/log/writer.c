@@ -94,7 +94,6 @@ struct writer {
 	pthread_cond_t ccv;
 	int ckpt_want, ckpt_busy, ckpt_stop; /* under cmu */
 	_Atomic int ckpt_result;     /* frames the last finished one backfilled, -1: none */
-	struct request *order[WRITER_BATCH_MAX]; /* a batch in order, for the wake-ups */
 	/* DIR/checkpoint, written by the syncer only (see "Checkpoint file" below) */
 	struct buf file_note; /* the latest durable checkpoint note */
 	int file_dirty;       /* file_note is not in DIR/checkpoint yet */
@@ -194,7 +193,7 @@ static int wait_queued_us(struct writer *w, int64_t us)
 	return cond_wait_us(&w->queued, &w->mu, us);
 }
 
-/* Writes w->file_note to DIR/checkpoint (writer thread, without w->mu). */
+/* Writes w->file_note to DIR/checkpoint (the syncer thread only). */
 static int write_file(struct writer *w, struct err *e)
 {
 	if (fs_write_atomic(w->node->checkpoint_path, w->file_note.data, w->file_note.len, 0644,
@@ -653,7 +652,6 @@ static int sync_wal(struct writer *w, struct err *e)
 	else if (fdatasync(w->wal_fd) == 0)
 		return 0;
 	return err_errno(e, ERR_IO, "fdatasync of the WAL");
-	return 0;
 }
 
 /* Wakes each client of a batch (the syncer, or the writer for a batch that never

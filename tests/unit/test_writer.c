@@ -38,6 +38,20 @@ static int make_node(void)
 	return 0;
 }
 
+/* A fresh node opened for writing, with its writer started. */
+static int start_node(struct node *n, struct writer **w)
+{
+	struct err e = ERR_INIT;
+	struct node_opts o = { .kek = &kek };
+	if (make_node() < 0)
+		return -1;
+	if (node_open(n, dir, &o, &e) < 0 || writer_start(w, n, &e) < 0) {
+		fprintf(stderr, "start_node: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 struct note_arg {
 	const char *text;
 	int refuse;    /* 1: break a UNIQUE constraint after appending */
@@ -155,13 +169,9 @@ TEST(writer_batches_concurrent_requests_and_refuses_one_alone)
 
 TEST(writer_many_threads_share_transactions)
 {
-	CHECK(make_node() == 0);
-	struct err e = ERR_INIT;
 	struct node n;
-	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&n, dir, &o, &e) == 0);
 	struct writer *w;
-	CHECK(writer_start(&w, &n, &e) == 0);
+	CHECK(start_node(&n, &w) == 0);
 	enum { T = 8, EACH = 40 };
 	struct note_arg a[T];
 	pthread_t th[T];
@@ -325,13 +335,10 @@ static void *many_notes(void *p)
  * is restarted rather than growing, and the log verifies. */
 TEST(writer_wal_is_checkpointed_beside_the_writer)
 {
-	CHECK(make_node() == 0);
 	struct err e = ERR_INIT;
 	struct node n;
-	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&n, dir, &o, &e) == 0);
 	struct writer *w;
-	CHECK(writer_start(&w, &n, &e) == 0);
+	CHECK(start_node(&n, &w) == 0);
 	enum { T = 8 };
 	struct note_arg a[T];
 	pthread_t th[T];
@@ -375,13 +382,11 @@ TEST(writer_wal_is_checkpointed_beside_the_writer)
  * refused, and readers are told; a restarted node verifies and writes again. */
 TEST(writer_failed_fdatasync_stops_writing_until_restart)
 {
-	CHECK(make_node() == 0);
 	struct err e = ERR_INIT;
 	struct node n;
 	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&n, dir, &o, &e) == 0);
 	struct writer *w;
-	CHECK(writer_start(&w, &n, &e) == 0);
+	CHECK(start_node(&n, &w) == 0);
 	struct note_arg a = { .text = "before", .w = w };
 	submit_thread(&a);
 	CHECK_INT_EQ(a.rc, 0);
@@ -427,13 +432,10 @@ static int json_fn(struct writer_txn *tx, void *arg, struct err *e)
 
 TEST(writer_append_json_stores_the_canonical_body)
 {
-	CHECK(make_node() == 0);
 	struct err e = ERR_INIT;
 	struct node n;
-	struct node_opts o = { .kek = &kek };
-	CHECK(node_open(&n, dir, &o, &e) == 0);
 	struct writer *w;
-	CHECK(writer_start(&w, &n, &e) == 0);
+	CHECK(start_node(&n, &w) == 0);
 	/* a body built in code, with a character outside ASCII and a quote */
 	struct json_arg ok = { json_pack("{s:s}", "text", "caf\xc3\xa9 \"x\""), 0 };
 	CHECK(writer_submit(w, json_fn, &ok, NULL, &e) == 0);
