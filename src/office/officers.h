@@ -99,6 +99,8 @@ int officers_list(sqlite3 *db, struct buf *out, struct err *e);
 struct officers_reader {
 	sqlite3 *db;
 	const uint8_t *data_key; /* borrowed, EVENT_KEY_BYTES */
+	struct writer *writer;   /* borrowed, may be NULL: when set, a lookup reads only
+				  * what is durable (writer_wait_durable) */
 	pthread_mutex_t mu;
 };
 

@@ -497,6 +497,7 @@ static int api_state_open(struct office_server *s, struct err *e)
 	if (officers_reader_open(&s->officers, s->node.db_path, s->node.keys.data_key, e) < 0)
 		return -1;
 	s->officers_open = 1;
+	s->officers.writer = s->writer;
 	s->officers_backend.reader = &s->officers;
 	s->officers_backend.writer = s->writer;
 	struct auth_backend ab = officers_auth_backend(&s->officers_backend);
