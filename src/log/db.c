@@ -316,9 +316,26 @@ static void fault_register(void)
 	sqlite3_vfs_register(&fault_vfs, 0);
 }
 
+static atomic_long fault_sync_delay_ms, fault_syncs_delayed;
+
 int db_fault_sync_fires(void)
 {
+	long ms = atomic_load(&fault_sync_delay_ms);
+	if (ms > 0) {
+		usleep((useconds_t)ms * 1000);
+		atomic_fetch_add(&fault_syncs_delayed, 1);
+	}
 	return atomic_load(&fault_used) && fault_fire(&fault_sync);
+}
+
+void db_fault_delay_syncs(long ms)
+{
+	atomic_store(&fault_sync_delay_ms, ms);
+}
+
+long db_fault_syncs_delayed(void)
+{
+	return atomic_load(&fault_syncs_delayed);
 }
 
 void db_fault_arm(long nth_write, long nth_sync)

@@ -66,8 +66,13 @@ int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
  */
 void db_fault_arm(long nth_write, long nth_sync);
 /* For a sync made outside SQLite (the writer's syncer, log/writer.c): 1 when the armed
- * sync fault fires on this call (the caller then fails as fdatasync would, EIO). */
+ * sync fault fires on this call (the caller then fails as fdatasync would, EIO). After
+ * db_fault_delay_syncs(ms) (0: off) each such call first sleeps ms, and
+ * db_fault_syncs_delayed() counts the calls that finished their sleep — so a test can
+ * hold a batch between its COMMIT and its fdatasync. */
 int db_fault_sync_fires(void);
+void db_fault_delay_syncs(long ms);
+long db_fault_syncs_delayed(void);
 long db_fault_hits(void);
 
 #endif

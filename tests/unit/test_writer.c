@@ -377,6 +377,45 @@ TEST(writer_wal_is_checkpointed_beside_the_writer)
 	node_close(&n);
 }
 
+/* A COMMIT is visible to another connection before the syncer's fdatasync; a reader
+ * that has seen it and calls writer_wait_durable gets control back only after that
+ * fdatasync (here held back 300 ms by the test hook). */
+TEST(writer_wait_durable_returns_after_the_fdatasync)
+{
+	struct err e = ERR_INIT;
+	struct node n;
+	struct writer *w;
+	CHECK(start_node(&n, &w) == 0);
+	sqlite3 *ro;
+	CHECK(db_open(n.db_path, DB_READONLY, &ro, &e) == 0);
+	long before = db_fault_syncs_delayed();
+	db_fault_delay_syncs(300);
+	struct note_arg a = { .text = "held", .w = w };
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, submit_thread, &a) == 0);
+	int seen = 0;
+	for (int i = 0; i < 20000 && !seen; i++) {
+		if (count_rows(ro, "SELECT count(*) FROM operator_notes") == 1)
+			seen = 1;
+		else
+			usleep(100);
+	}
+	long at_seen = db_fault_syncs_delayed();
+	int rc = writer_wait_durable(w, &e);
+	long after = db_fault_syncs_delayed();
+	pthread_join(th, NULL);
+	db_fault_delay_syncs(0);
+	db_close(ro);
+	writer_stop(w);
+	node_close(&n);
+	CHECK(seen);
+	if (at_seen != before)
+		printf("note: the held fdatasync ended before the row was seen (slow machine)\n");
+	CHECK_INT_EQ(rc, 0);
+	CHECK(after > before); /* it waited for the held fdatasync */
+	CHECK_INT_EQ(a.rc, 0);
+}
+
 /* The syncer's fdatasync fails (fault hook): the batch it covered is refused (its
  * events are in the database but were never acknowledged), every later batch is
  * refused, and readers are told; a restarted node verifies and writes again. */
