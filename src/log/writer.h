@@ -16,11 +16,14 @@
  * guard) gets the durable note at most WRITER_FILE_INTERVAL_MS (100 ms) later: before
  * the ack of a batch when that long has passed or the last write failed (the batch is
  * then not acknowledged if the file cannot be written), else when the syncer is idle or
- * the writer stops (docs/LOG.md, "Group commit"). The level-0 partial tile is not rewritten by every batch: the writer
- * stores it when idle and when it stops (log/tiles.h, defer_edge; it is rebuilt from the
- * events after a crash), and checkpoints the WAL when idle. If anything fails before
- * COMMIT, the whole batch is rolled back and every request in it gets the error; the
- * log stays as it was.
+ * the writer stops (docs/LOG.md, "Group commit"). The level-0 partial tile is not
+ * rewritten by every batch: the writer stores it when idle and when it stops
+ * (log/tiles.h, defer_edge; it is rebuilt from the events after a crash). WAL
+ * checkpoints run on a third thread with its own connection (writer.c, "WAL"), the
+ * writer copying only the WAL's tail and checkpointing when idle. If anything fails
+ * before COMMIT, the whole batch is rolled back and every request in it gets the error;
+ * the log stays as it was; a failed fdatasync refuses the batches it covered and every
+ * later one until the node is restarted.
  *
  * The writer stamps events with its clock (UTC ms, node_now_ms), never earlier than the
  * last event's time; if the clock is behind the last event by more than the node's
@@ -28,8 +31,9 @@
  * inconsistent checkpoints: only this thread signs, always over the tree it extends.
  *
  * Ownership: the writer borrows the node (opened for writing), which must outlive it;
- * writer_stop finishes the queued requests, joins the thread and frees the writer. A
- * callback must not block on the writer (no writer_submit from inside a callback).
+ * writer_stop finishes the queued requests, joins the threads (writer, syncer,
+ * checkpointer) and frees the writer. A callback must not block on the writer (no
+ * writer_submit or writer_wait_durable from inside a callback).
  *
  * Errors: those of the callback (its own struct err), ERR_INPUT for a body that does not
  * fit its kind, ERR_IO from SQLite and files, ERR_VERIFY from the clock guard.
