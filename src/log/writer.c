@@ -813,6 +813,20 @@ int writer_wait_durable(struct writer *w, struct err *e)
 	return 0;
 }
 
+int writer_read_begin(struct writer *w, sqlite3 *db, struct err *e)
+{
+	if (sqlite3_exec(db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_error(db, e, "cannot open a read transaction");
+	return w ? writer_wait_durable(w, e) : 0;
+}
+
+void writer_read_end(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db) && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* ---- the writer thread ---- */
 
 static void *writer_main(void *arg)

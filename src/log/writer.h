@@ -78,6 +78,14 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
  * must be restarted. Not from a writer callback. */
 int writer_wait_durable(struct writer *w, struct err *e);
 
+/* A durable snapshot on db (another connection to the node's database): BEGIN, a first
+ * read (which takes the snapshot), then writer_wait_durable; w may be NULL (no wait).
+ * -1 with e set when the transaction cannot start (ERR_IO) or writer_wait_durable fails
+ * (the transaction is then still open: end it with writer_read_end). */
+int writer_read_begin(struct writer *w, sqlite3 *db, struct err *e);
+/* Ends what writer_read_begin opened (nothing when no transaction is open). */
+void writer_read_end(sqlite3 *db);
+
 /* Appends an event of kind + version with canonical body (in clear) under actor and
  * subject; the writer seals it (unless the kind is a clear one), stores it and runs the
  * kind's projection. *seq (may be NULL) gets its sequence number. */

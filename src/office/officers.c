@@ -478,18 +478,10 @@ int officers_lookup(struct officers_reader *r, const char *username, struct auth
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&r->mu);
 	sqlite3_stmt *st;
-	int rc = -1, in_txn = 0;
-	if (r->writer) {
-		/* one snapshot, and only what a power cut cannot take back (log/writer.h) */
-		if (sqlite3_exec(r->db, "BEGIN; SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-			db_error(r->db, e, "officers");
-			goto out;
-		}
-		in_txn = 1;
-		if (writer_wait_durable(r->writer, e) < 0)
-			goto out;
-	}
+	int rc = -1;
+	/* one snapshot, and only what a power cut cannot take back (log/writer.h) */
+	if (r->writer && writer_read_begin(r->writer, r->db, e) < 0)
+		goto out;
 	if (db_prepare(r->db, "SELECT roles, disabled, locked_until_ms, totp_last_step, hash_seq,"
 			      " totp_seq FROM officers WHERE username = ?", &st, e) < 0)
 		goto out;
@@ -515,8 +507,7 @@ int officers_lookup(struct officers_reader *r, const char *username, struct auth
 	}
 	sqlite3_finalize(st);
 out:
-	if (in_txn && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	writer_read_end(r->db);
 	pthread_mutex_unlock(&r->mu);
 	if (rc < 0)
 		sodium_memzero(out, sizeof *out);

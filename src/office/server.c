@@ -418,9 +418,7 @@ sqlite3 *api_db_acquire(struct office_server *s)
 	sqlite3 *db = s->ro_free[--s->nro_free];
 	pthread_mutex_unlock(&s->ro_mu);
 	struct err e = ERR_INIT;
-	if (sqlite3_exec(db, "BEGIN; SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL) != SQLITE_OK)
-		log_warnx("read pool: cannot open a read transaction: %s", sqlite3_errmsg(db));
-	else if (s->writer && writer_wait_durable(s->writer, &e) < 0)
+	if (writer_read_begin(s->writer, db, &e) < 0)
 		log_warnx("read pool: %s", e.msg);
 	return db;
 }
@@ -429,9 +427,7 @@ void api_db_release(struct office_server *s, sqlite3 *db)
 {
 	if (!db)
 		return;
-	if (!sqlite3_get_autocommit(db) &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	writer_read_end(db);
 	pthread_mutex_lock(&s->ro_mu);
 	s->ro_free[s->nro_free++] = db;
 	pthread_cond_signal(&s->ro_cv);

@@ -378,8 +378,9 @@ TEST(writer_wal_is_checkpointed_beside_the_writer)
 }
 
 /* A COMMIT is visible to another connection before the syncer's fdatasync; a reader
- * that has seen it and calls writer_wait_durable gets control back only after that
- * fdatasync (here held back 300 ms by the test hook). */
+ * that has seen it and opens a durable snapshot (writer_read_begin, which calls
+ * writer_wait_durable) gets control back only after that fdatasync (here held back
+ * 300 ms by the test hook). */
 TEST(writer_wait_durable_returns_after_the_fdatasync)
 {
 	struct err e = ERR_INIT;
@@ -401,8 +402,10 @@ TEST(writer_wait_durable_returns_after_the_fdatasync)
 			usleep(100);
 	}
 	long at_seen = db_fault_syncs_delayed();
-	int rc = writer_wait_durable(w, &e);
+	int rc = writer_read_begin(w, ro, &e); /* BEGIN, snapshot, writer_wait_durable */
 	long after = db_fault_syncs_delayed();
+	int in_snapshot = count_rows(ro, "SELECT count(*) FROM operator_notes");
+	writer_read_end(ro);
 	pthread_join(th, NULL);
 	db_fault_delay_syncs(0);
 	db_close(ro);
@@ -413,6 +416,7 @@ TEST(writer_wait_durable_returns_after_the_fdatasync)
 		printf("note: the held fdatasync ended before the row was seen (slow machine)\n");
 	CHECK_INT_EQ(rc, 0);
 	CHECK(after > before); /* it waited for the held fdatasync */
+	CHECK_INT_EQ(in_snapshot, 1);
 	CHECK_INT_EQ(a.rc, 0);
 }
 
