@@ -360,12 +360,8 @@ static void idle_work(struct writer *w)
 		    (tlog_flush(&n->tlog, &e) < 0 || db_exec(n->db, "COMMIT", &e) < 0))
 			sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL); /* retried next time */
 	}
-	if (w->wal_last > 0) { /* see "WAL" */
-		int64_t t0 = mono_us();
-		w->wal_checkpoints++;
-		sqlite3_wal_checkpoint_v2(n->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		w->wal_checkpoint_us += (unsigned long long)(mono_us() - t0);
-	}
+	if (w->wal_last > 0) /* see "WAL" */
+		own_checkpoint(w, n->db, NULL);
 }
 
 sqlite3 *writer_txn_db(struct writer_txn *tx)

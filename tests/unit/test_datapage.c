@@ -90,6 +90,16 @@ static json_t *sample_doc(void)
 			 "2024-06-20", "issuing_office", "KANIM SAMARINDA");
 }
 
+/* Gives d the test photo (240 × 320 JPEG); the caller frees the returned bytes. */
+static unsigned char *with_photo(struct datapage *d)
+{
+	unsigned long len;
+	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
+	d->photo = photo;
+	d->photo_len = len;
+	return photo;
+}
+
 TEST(datapage_png_size_pdf_and_mrz)
 {
 	json_t *doc = sample_doc();
@@ -105,10 +115,7 @@ TEST(datapage_png_size_pdf_and_mrz)
 	CHECK_STR_EQ(p.document_number, "X1234567<");
 	CHECK_STR_EQ(d.full_name, "SITI AMINAH RAHMAT");
 	CHECK_STR_EQ(d.nationality, "INDONESIA");
-	unsigned long len;
-	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
-	d.photo = photo;
-	d.photo_len = len;
+	unsigned char *photo = with_photo(&d);
 	struct buf pdf, png;
 	buf_init(&pdf, BUF_MAX_DEFAULT);
 	buf_init(&png, BUF_MAX_DEFAULT);
@@ -198,10 +205,9 @@ TEST(datapage_png_form_layer_is_shared_not_changed)
 	json_object_set_new(doc_b, "document_number", json_string("B1111111"));
 	json_object_set_new(doc_b, "surname", json_string("SANTOSO"));
 	CHECK(datapage_from_json(doc_b, &b, &e) == 0);
-	unsigned long len;
-	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
-	a.photo = b.photo = photo;
-	a.photo_len = b.photo_len = len;
+	unsigned char *photo = with_photo(&a);
+	b.photo = a.photo;
+	b.photo_len = a.photo_len;
 	struct buf a1, bb, a2;
 	buf_init(&a1, BUF_MAX_DEFAULT);
 	buf_init(&bb, BUF_MAX_DEFAULT);
@@ -237,10 +243,7 @@ TEST(datapage_long_values_fit_their_fields)
 	struct datapage d;
 	struct err e = ERR_INIT;
 	CHECK(datapage_from_json(doc, &d, &e) == 0);
-	unsigned long len;
-	unsigned char *photo = test_jpeg(240, 320, 3, 75, &len);
-	d.photo = photo;
-	d.photo_len = len;
+	unsigned char *photo = with_photo(&d);
 	struct buf pdf, png;
 	buf_init(&pdf, BUF_MAX_DEFAULT);
 	buf_init(&png, BUF_MAX_DEFAULT);
