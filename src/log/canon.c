@@ -258,10 +258,10 @@ static int walk(const json_t *v, struct path *pt, int depth, enum walk_mode mode
 				err_nomem(e);
 				goto object_out;
 			}
-			pt->len = base;
-			path_add(pt, ".", 1);
-			path_add(pt, key, klen);
 			if (r > 0) {
+				pt->len = base;
+				path_add(pt, ".", 1);
+				path_add(pt, key, klen);
 				err_set(e, ERR_INPUT, "key at %s %s", pt->s, why);
 				goto object_out;
 			}
