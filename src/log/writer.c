@@ -66,13 +66,16 @@ struct pending {
 struct writer {
 	struct node *node;
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t queued;
-	struct request *head, *tail;
-	size_t nqueued;       /* requests in the queue */
+	/* submission (see "Queue") */
+	_Atomic(struct request *) inbox; /* pushed by clients, newest first; INBOX_CLOSED */
+	_Atomic int sleeping;  /* the writer waits (or is about to) on queued */
+	_Atomic int stopping;  /* writer_stop was called */
+	pthread_mutex_t mu;    /* only for queued */
+	pthread_cond_t queued; /* a request was pushed while the writer slept */
+	struct request *head, *tail; /* the writer's own FIFO, taken from inbox */
 	size_t last_batch;    /* requests in the batch run last */
 	int64_t last_commit_us; /* how long its COMMIT took */
-	int stopping;
+	pthread_mutex_t stats_mu; /* stats (writer, syncer, checkpointer, writer_get_stats) */
 	struct writer_stats stats;
 	/* the syncer (see "Durability" below) */
 	pthread_t syncer;
@@ -151,6 +154,19 @@ struct writer {
 #define WRITER_FILE_INTERVAL_MS 100
 
 /*
+ * Queue. Clients push their request onto inbox with one compare-and-swap and take no
+ * lock (64 clients queueing under the writer's mutex left the writer waiting for it
+ * whenever a client holding it was preempted); the writer takes the whole inbox with
+ * one exchange and keeps the requests in its own FIFO (head, tail). The writer sleeps
+ * on queued only after setting sleeping and seeing the inbox still empty; a client
+ * signals it only when it sees sleeping set after its push (both sequentially
+ * consistent, so one of the two sees the other). When stopping and out of requests the
+ * writer swaps in INBOX_CLOSED: a later writer_submit is refused.
+ */
+static struct request inbox_closed_mark;
+#define INBOX_CLOSED (&inbox_closed_mark)
+
+/*
  * Gathering. The clients that a batch acknowledges usually submit again at once; a
  * writer that took only the requests queued at that instant would run them in
  * alternating halves, each half paying its own COMMIT. So when fewer requests wait
@@ -192,9 +208,52 @@ static int cond_wait_us(pthread_cond_t *c, pthread_mutex_t *m, int64_t us)
 	return pthread_cond_timedwait(c, m, &ts);
 }
 
-static int wait_queued_us(struct writer *w, int64_t us)
+static int inbox_has(struct writer *w)
 {
-	return cond_wait_us(&w->queued, &w->mu, us);
+	struct request *r = atomic_load(&w->inbox);
+	return r && r != INBOX_CLOSED;
+}
+
+/* The writer waits until a request is pushed or writer_stop is called, at most us
+ * microseconds (us < 0: no limit). 0 when woken, else ETIMEDOUT (or a spurious wake). */
+static int writer_sleep(struct writer *w, int64_t us)
+{
+	int rc = 0;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->sleeping, 1);
+	if (!inbox_has(w) && !atomic_load(&w->stopping))
+		rc = us < 0 ? pthread_cond_wait(&w->queued, &w->mu)
+			    : cond_wait_us(&w->queued, &w->mu, us);
+	atomic_store(&w->sleeping, 0);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* Moves what the inbox holds to the end of the writer's FIFO, oldest first. */
+static void take_inbox(struct writer *w, struct request *list)
+{
+	struct request *fifo = NULL;
+	while (list && list != INBOX_CLOSED) { /* newest first: reverse */
+		struct request *r = list;
+		list = r->next;
+		r->next = fifo;
+		fifo = r;
+	}
+	if (!fifo)
+		return;
+	if (w->tail)
+		w->tail->next = fifo;
+	else
+		w->head = fifo;
+	while (fifo->next)
+		fifo = fifo->next;
+	w->tail = fifo;
+}
+
+static void refill(struct writer *w)
+{
+	if (inbox_has(w))
+		take_inbox(w, atomic_exchange(&w->inbox, NULL));
 }
 
 /* Writes w->file_note to DIR/checkpoint (the syncer thread only). */
@@ -298,10 +357,10 @@ static void *ckpt_main(void *arg)
 		int64_t t1 = mono_us();
 		if (rc == SQLITE_OK && nckpt >= 0)
 			atomic_store(&w->ckpt_result, nckpt);
-		pthread_mutex_lock(&w->mu);
+		pthread_mutex_lock(&w->stats_mu);
 		w->stats.bg_checkpoints++;
 		w->stats.bg_checkpoint_us += (unsigned long long)(t1 - t0);
-		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->stats_mu);
 		pthread_mutex_lock(&w->cmu);
 		w->ckpt_busy = 0;
 	}
@@ -501,13 +560,14 @@ static void gather_more(struct writer *w, struct writer_txn *tx, struct request 
 	    !atomic_load(&w->sync_busy))
 		return;
 	int64_t g0 = mono_us();
-	pthread_mutex_lock(&w->mu);
-	while (!w->head && !w->stopping && tx->taken < tx->gather_target) {
+	refill(w);
+	while (!w->head && !atomic_load(&w->stopping) && tx->taken < tx->gather_target) {
 		int64_t left = tx->gather_end - mono_us();
 		if (left <= 0)
 			break;
-		if (wait_queued_us(w, left < WRITER_GATHER_STEP_US ? left : WRITER_GATHER_STEP_US) &&
-		    !w->head)
+		int rc = writer_sleep(w, left < WRITER_GATHER_STEP_US ? left : WRITER_GATHER_STEP_US);
+		refill(w);
+		if (rc && !w->head)
 			break;
 	}
 	struct request *r = w->head;
@@ -516,13 +576,11 @@ static void gather_more(struct writer *w, struct writer_txn *tx, struct request 
 		last = r;
 		r = r->next;
 		tx->taken++;
-		w->nqueued--;
 	}
 	last->next = NULL;
 	w->head = r;
 	if (!r)
 		w->tail = NULL;
-	pthread_mutex_unlock(&w->mu);
 	st->gather_us += (unsigned long long)(mono_us() - g0);
 }
 
@@ -738,13 +796,13 @@ static void sync_and_ack(struct writer *w, struct pending *list)
 		buf_release(&p->note);
 		mem_free(p);
 	}
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->stats_mu);
 	if (any) {
 		w->stats.syncs++;
 		w->stats.sync_us += (unsigned long long)(t1 - t0);
 	}
 	w->stats.ack_us += (unsigned long long)(mono_us() - t2);
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->stats_mu);
 }
 
 static void *syncer_main(void *arg)
@@ -844,27 +902,29 @@ static void *writer_main(void *arg)
 	buf_init(&tx.body, CANON_MAX + 1);
 	ckpt_start(w);
 	sqlite3_wal_hook(w->node->db, wal_hook, w);
-	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stopping) {
+		refill(w);
+		if (!w->head) {
+			if (atomic_load(&w->stopping)) {
+				/* close the inbox; what was pushed meanwhile is still run */
+				struct request *late = atomic_exchange(&w->inbox, INBOX_CLOSED);
+				if (!late || late == INBOX_CLOSED)
+					break;
+				take_inbox(w, late);
+				continue;
+			}
 			if (!w->idle_work) {
-				pthread_cond_wait(&w->queued, &w->mu);
+				writer_sleep(w, -1);
 				continue;
 			}
 			/* see "Idle work" */
 			int64_t wait = w->idle_from_ms + WRITER_IDLE_MS - mono_ms();
-			if (wait > 0) {
-				if (wait_queued_us(w, wait * 1000) == 0)
-					continue;
-				if (w->head || w->stopping)
-					continue;
-			}
-			pthread_mutex_unlock(&w->mu);
-			idle_work(w);
-			pthread_mutex_lock(&w->mu);
+			if (wait > 0)
+				writer_sleep(w, wait * 1000);
+			else
+				idle_work(w);
+			continue;
 		}
-		if (!w->head)
-			break;
 		/* gather (see WRITER_GATHER_STEP_US): while the batch's transaction runs, the
 		 * requests queued meanwhile join it (gather_more). The clients of the last
 		 * batches come back after its COMMIT and their fdatasync. */
@@ -874,7 +934,7 @@ static void *writer_main(void *arg)
 			cap = sync_us;
 		if (cap > WRITER_GATHER_MAX_US)
 			cap = WRITER_GATHER_MAX_US;
-		tx.gather_target = w->stopping ? 0 : w->last_batch;
+		tx.gather_target = atomic_load(&w->stopping) ? 0 : w->last_batch;
 		tx.gather_end = mono_us() + cap;
 		/* take up to WRITER_BATCH_MAX requests */
 		struct request *batch = w->head, *last = batch;
@@ -887,9 +947,7 @@ static void *writer_main(void *arg)
 		if (!w->head)
 			w->tail = NULL;
 		last->next = NULL;
-		w->nqueued -= k;
 		tx.taken = k;
-		pthread_mutex_unlock(&w->mu);
 
 		struct writer_stats st = { 0 };
 		struct pending *p = mem_calloc(1, sizeof *p);
@@ -906,10 +964,10 @@ static void *writer_main(void *arg)
 		}
 		int64_t a0 = mono_us();
 
-		pthread_mutex_lock(&w->mu); /* counted before the acks: callers read them after */
 		w->last_batch = tx.taken;
 		w->idle_from_ms = a0 / 1000;
 		w->idle_work = 1;
+		pthread_mutex_lock(&w->stats_mu); /* counted before the acks: callers read them after */
 		w->stats.batches += st.batches;
 		w->stats.requests += st.requests;
 		w->stats.refused += st.refused;
@@ -921,14 +979,12 @@ static void *writer_main(void *arg)
 		w->stats.wal_frames = w->wal_frames;
 		w->stats.wal_checkpoints = w->wal_checkpoints;
 		w->stats.wal_checkpoint_us = w->wal_checkpoint_us;
-		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->stats_mu);
 		if (p)
 			hand_to_syncer(w, p);
 		else
 			wake_batch(batch);
-		pthread_mutex_lock(&w->mu);
 	}
-	pthread_mutex_unlock(&w->mu);
 	/* stopping: the syncer acknowledges what is left and writes the file; then the
 	 * partial tiles are stored with the connection back at synchronous=FULL */
 	pthread_mutex_lock(&w->smu);
@@ -971,6 +1027,7 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->stats_mu, NULL);
 	pthread_cond_init(&w->queued, &ca);
 	pthread_mutex_init(&w->smu, NULL);
 	pthread_cond_init(&w->synced_cv, &ca);
@@ -989,6 +1046,7 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 		}
 		sqlite3_exec(n->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 		pthread_mutex_destroy(&w->mu);
+		pthread_mutex_destroy(&w->stats_mu);
 		pthread_cond_destroy(&w->queued);
 		pthread_mutex_destroy(&w->smu);
 		pthread_cond_destroy(&w->synced_cv);
@@ -1007,14 +1065,15 @@ void writer_stop(struct writer *w)
 {
 	if (!w)
 		return;
+	atomic_store(&w->stopping, 1);
 	pthread_mutex_lock(&w->mu);
-	w->stopping = 1;
 	pthread_cond_signal(&w->queued);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL); /* it stops the syncer */
 	if (w->wal_fd >= 0)
 		close(w->wal_fd);
 	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->stats_mu);
 	pthread_cond_destroy(&w->queued);
 	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->synced_cv);
@@ -1031,20 +1090,23 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 	struct request r = { 0 };
 	r.fn = fn;
 	r.arg = arg;
-	pthread_mutex_lock(&w->mu);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->mu);
+	if (atomic_load(&w->stopping))
 		return err_set(e, ERR_INTERNAL, "the writer is stopping");
-	}
 	sem_init(&r.acked, 0, 0);
-	if (w->tail)
-		w->tail->next = &r;
-	else
-		w->head = &r;
-	w->tail = &r;
-	w->nqueued++;
-	pthread_cond_signal(&w->queued);
-	pthread_mutex_unlock(&w->mu);
+	/* see "Queue" */
+	struct request *old = atomic_load(&w->inbox);
+	do {
+		if (old == INBOX_CLOSED) {
+			sem_destroy(&r.acked);
+			return err_set(e, ERR_INTERNAL, "the writer is stopping");
+		}
+		r.next = old;
+	} while (!atomic_compare_exchange_weak(&w->inbox, &old, &r));
+	if (atomic_load(&w->sleeping)) {
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_signal(&w->queued);
+		pthread_mutex_unlock(&w->mu);
+	}
 	while (sem_wait(&r.acked) < 0)
 		; /* EINTR */
 	sem_destroy(&r.acked);
@@ -1060,9 +1122,9 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 
 void writer_get_stats(struct writer *w, struct writer_stats *s)
 {
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&w->stats_mu);
 	*s = w->stats;
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&w->stats_mu);
 }
 
 /* ---- blobs anchored in the log (writer_txn_put_blob) ---- */
