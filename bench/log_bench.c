@@ -200,8 +200,10 @@ static double writer_run(const char *dir, const char *kek_file, int threads, int
 			(double)ws.wal_frames / b, ws.wal_checkpoints,
 			(double)ws.wal_checkpoint_us / 1e3, ws.bg_checkpoints,
 			(double)ws.bg_checkpoint_us / 1e3);
-		fprintf(stderr, "  (%d writers: process CPU %.1f us per append, %.2f cores busy)\n",
-			threads, cpu / (per * threads) * 1e6, cpu / wall);
+		fprintf(stderr, "  (%d writers: process CPU %.1f us per append, %.2f cores busy;"
+			" writer thread CPU %.1f us per append, busy %.0f%% of the run)\n",
+			threads, cpu / (per * threads) * 1e6, cpu / wall,
+			(double)ws.writer_cpu_us / (per * threads), (double)ws.writer_cpu_us / 1e4 / wall);
 	}
 	writer_stop(w);
 	node_close(&n);

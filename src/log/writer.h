@@ -128,6 +128,7 @@ struct writer_stats {
 	unsigned long long requests_us; /* BEGIN and the requests' callbacks */
 	unsigned long long sign_us;     /* tiles, checkpoint signature and row */
 	unsigned long long commit_us;   /* COMMIT (writing the WAL frames; no fsync) */
+	unsigned long long writer_cpu_us; /* the writer thread's CPU time since it started */
 	/* syncer-thread time */
 	unsigned long syncs;            /* fdatasync calls (one covers every batch committed
 					 * since the last) */
