@@ -15,7 +15,8 @@ echo
 "$bin" "${BENCH_SECONDS:-3}"
 echo
 if [ -x build/bench/log_bench ]; then
-	build/bench/log_bench --events "${BENCH_LOG_EVENTS:-8192}"
+	# BENCH_LOG_ROUNDS rounds (default 5): the aims' ratios per round and their medians
+	build/bench/log_bench --events "${BENCH_LOG_EVENTS:-8192}" --rounds "${BENCH_LOG_ROUNDS:-5}"
 fi
 # `log verify`, rebuild and proofs on a log of BENCH_VERIFY_EVENTS (default 1M) events of
 # ~300-byte bodies (410 bytes stored). The log is made once (a minute or so) under
