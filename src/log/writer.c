@@ -158,9 +158,11 @@ struct writer {
  * lock (64 clients queueing under the writer's mutex left the writer waiting for it
  * whenever a client holding it was preempted); the writer takes the whole inbox with
  * one exchange and keeps the requests in its own FIFO (head, tail). The writer sleeps
- * on queued only after setting sleeping and seeing the inbox still empty; a client
- * signals it only when it sees sleeping set after its push (both sequentially
- * consistent, so one of the two sees the other). When stopping and out of requests the
+ * on queued only after setting sleeping (holding mu) and seeing the inbox still empty;
+ * a client signals it (taking mu, so the writer is waiting by then) only when it finds
+ * sleeping set after its push, and clears it so that the clients pushing after it do
+ * not queue on mu too (all sequentially consistent: of the writer's check and the
+ * client's, one sees the other). When stopping and out of requests the
  * writer swaps in INBOX_CLOSED: a later writer_submit is refused.
  */
 static struct request inbox_closed_mark;
@@ -1112,7 +1114,7 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 		}
 		r.next = old;
 	} while (!atomic_compare_exchange_weak(&w->inbox, &old, &r));
-	if (atomic_load(&w->sleeping)) {
+	if (atomic_exchange(&w->sleeping, 0)) { /* the first client to see it signals */
 		pthread_mutex_lock(&w->mu);
 		pthread_cond_signal(&w->queued);
 		pthread_mutex_unlock(&w->mu);
