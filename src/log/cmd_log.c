@@ -312,14 +312,16 @@ struct write_opts {
 	const char *dir, *kek_file, *fd;
 };
 
+/* log_only: see node_opts (the rebuild opens on incomplete state tables) */
 static int open_writable(const struct write_opts *w, struct node *n, struct kek_source *kek,
-			 struct err *e)
+			 int log_only, struct err *e)
 {
 	if (keys_kek_from_options(kek, w->kek_file, w->fd, e) < 0)
 		return -1;
 	struct node_opts o = { 0 };
 	node_opts_from_env(&o);
 	o.kek = kek;
+	o.log_only = log_only;
 	if (node_open(n, w->dir, &o, e) < 0) {
 		keys_kek_release(kek);
 		return -1;
@@ -327,10 +329,12 @@ static int open_writable(const struct write_opts *w, struct node *n, struct kek_
 	return 0;
 }
 
+/* checkpoint, proof, verify: the log only */
 static int open_readonly(const char *dir, struct node *n, struct err *e)
 {
 	struct node_opts o = { 0 };
 	node_opts_from_env(&o);
+	o.log_only = 1;
 	return node_open(n, dir, &o, e);
 }
 
@@ -403,7 +407,7 @@ static int cmd_log_append(int argc, char **argv)
 	}
 	struct node n;
 	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, &e) < 0)
+	if (open_writable(&w, &n, &kek, 0, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct writer *wr = NULL;
 	int rc = writer_start(&wr, &n, &e);
@@ -493,7 +497,7 @@ static int cmd_log_load(int argc, char **argv)
 	struct err e = ERR_INIT;
 	struct node n;
 	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, &e) < 0)
+	if (open_writable(&w, &n, &kek, 0, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct writer *wr = NULL;
 	if (writer_start(&wr, &n, &e) < 0) {
@@ -660,7 +664,7 @@ static int cmd_log_put_blob(int argc, char **argv)
 	struct put_blob_arg a = { content.data, content.len, { { 0 }, { 0 }, 0 } };
 	struct node n;
 	struct kek_source kek;
-	int rc = open_writable(&w, &n, &kek, &e);
+	int rc = open_writable(&w, &n, &kek, 0, &e);
 	if (rc == 0) {
 		struct writer *wr = NULL;
 		rc = writer_start(&wr, &n, &e);
@@ -800,7 +804,7 @@ static int cmd_log_sign_note(int argc, char **argv)
 	} else {
 		struct node n;
 		struct kek_source kek;
-		if (open_writable(&w, &n, &kek, &e) == 0) {
+		if (open_writable(&w, &n, &kek, 0, &e) == 0) {
 			rc = note_sign(&note, &n.keys.signer, &e) < 0 || note_format(&note, &out, &e) < 0
 				     ? -1 : 0;
 			node_close(&n);
@@ -1010,7 +1014,9 @@ int cmd_rebuild(int argc, char **argv)
 		"usage: paspor rebuild --data DIR (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Drops every state table (projection) and replays every event of the log through\n"
-		"its kind's handler, in one transaction. Needs the data key to read bodies.\n";
+		"its kind's handler, in transactions of 65536 events. Needs the data key to read\n"
+		"bodies. Until it ends, the node refuses to run (its state tables are incomplete);\n"
+		"a rebuild that was stopped is simply run again.\n";
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "kek-file", required_argument, NULL, 'K' },
@@ -1034,11 +1040,11 @@ int cmd_rebuild(int argc, char **argv)
 	struct err e = ERR_INIT;
 	struct node n;
 	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, &e) < 0)
+	if (open_writable(&w, &n, &kek, 1, &e) < 0)
 		return cli_report(argv[0], &e);
 	uint64_t count;
 	struct progress pr = { "rebuilding", progress_now(), 0 };
-	int rc = node_rebuild_progress(&n, &count, isatty(2) ? show_progress : NULL, &pr, &e);
+	int rc = node_rebuild_progress(&n, &count, 0, isatty(2) ? show_progress : NULL, &pr, &e);
 	node_close(&n);
 	keys_kek_release(&kek);
 	if (rc < 0)

@@ -272,6 +272,69 @@ int kinds_create_tables(sqlite3 *db, struct err *e)
 	return 0;
 }
 
+/* 1 when table exists, 0 when not, -1 on error. */
+static int table_exists(sqlite3 *db, const char *table, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return n < 0 ? db_error(db, e, "reading the schema") : n > 0;
+}
+
+/* The columns of table's primary key as SQL ("a" or "a", "b"), or rowid when it
+ * declares none. */
+static int key_columns(sqlite3 *db, const char *table, char *out, size_t cap, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", &st,
+		       e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	size_t len = 0;
+	int rc;
+	out[0] = '\0';
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *col = (const char *)sqlite3_column_text(st, 0);
+		int k = snprintf(out + len, cap - len, "%s\"%s\"", len ? ", " : "", col ? col : "");
+		if (!col || strchr(col, '"') || k < 0 || (size_t)k >= cap - len) {
+			sqlite3_finalize(st);
+			return err_set(e, ERR_INTERNAL, "table %s: unexpected key column", table);
+		}
+		len += (size_t)k;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(db, e, "reading a table's key");
+	if (len == 0)
+		snprintf(out, cap, "rowid");
+	return 0;
+}
+
+int kinds_delete_rows(sqlite3 *db, const char *table, int max, int *left, struct err *e)
+{
+	char key[512], sql[1400];
+	*left = 0;
+	int r = table_exists(db, table, e);
+	if (r <= 0)
+		return r;
+	if (key_columns(db, table, key, sizeof key, e) < 0)
+		return -1;
+	int k = snprintf(sql, sizeof sql,
+			 "DELETE FROM \"%s\" WHERE (%s) IN (SELECT %s FROM \"%s\" LIMIT %d)", table,
+			 key, key, table, max);
+	if (k < 0 || (size_t)k >= sizeof sql)
+		return err_set(e, ERR_INTERNAL, "table %s: key too long", table);
+	if (db_exec(db, sql, e) < 0)
+		return -1;
+	*left = sqlite3_changes(db) >= max;
+	return 0;
+}
+
 int kinds_drop_tables(sqlite3 *db, struct err *e)
 {
 	for (size_t i = 0; kinds_table_name(i); i++) {

@@ -81,5 +81,11 @@ int kinds_create_tables(sqlite3 *db, struct err *e);
 int kinds_drop_tables(sqlite3 *db, struct err *e);
 /* The name of the i-th projection table of all registered sets, NULL past the end. */
 const char *kinds_table_name(size_t i);
+/* Deletes up to max rows of the projection table (nothing when it does not exist);
+ * *left is 1 when rows may remain. Rebuild empties big tables this way, one
+ * transaction per call: SQLite (built with secure_delete, as Debian's is) zeroes every
+ * page it frees, so dropping a big table in one transaction would write all of it to
+ * the WAL at once. */
+int kinds_delete_rows(sqlite3 *db, const char *table, int max, int *left, struct err *e);
 
 #endif

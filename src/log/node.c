@@ -204,6 +204,25 @@ static int take_lock(struct node *n, struct err *e)
 	return 0;
 }
 
+/* meta key present while a rebuild runs: the next event it would replay */
+#define REBUILD_MARK "rebuild_next"
+
+/* Refuses state tables that a stopped rebuild left incomplete (see node.h). */
+static int check_state_complete(struct node *n, struct err *e)
+{
+	struct buf next;
+	buf_init(&next, 32);
+	int r = store_meta_get(&n->store, REBUILD_MARK, &next, e);
+	if (r == 0)
+		err_set(e, ERR_VERIFY,
+			"the state tables are incomplete: a rebuild stopped before event %s of %"
+			PRIu64 " (interrupted, or the disk was full); run `paspor rebuild --data "
+			"%s` again (the log itself is not affected: `paspor log verify` checks it)",
+			buf_str(&next), n->size, n->dir);
+	buf_release(&next);
+	return r == 1 ? 0 : -1;
+}
+
 int node_open(struct node *n, const char *dir, const struct node_opts *opts, struct err *e)
 {
 	memset(n, 0, sizeof *n);
@@ -255,6 +274,8 @@ int node_open(struct node *n, const char *dir, const struct node_opts *opts, str
 		goto fail;
 	}
 	if (node_reload(n, e) < 0)
+		goto fail;
+	if (!(opts && opts->log_only) && check_state_complete(n, e) < 0)
 		goto fail;
 	if (n->writable && node_check_guards(n, e) < 0)
 		goto fail;
@@ -441,56 +462,104 @@ void node_opts_from_env(struct node_opts *o)
 
 int node_rebuild(struct node *n, uint64_t *count, struct err *e)
 {
-	return node_rebuild_progress(n, count, NULL, NULL, e);
+	return node_rebuild_progress(n, count, 0, NULL, NULL, e);
 }
 
-int node_rebuild_progress(struct node *n, uint64_t *count,
-			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
-			  struct err *e)
+/* One transaction of the rebuild: replays up to step events from seq *next (then set
+ * past the last one replayed), then moves the mark, or removes it when no event is left
+ * (*done set). */
+static int rebuild_step(struct node *n, uint64_t *next, uint64_t step, struct buf *body,
+			uint64_t *count, int *done,
+			void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+			struct err *e)
 {
-	*count = 0;
-	if (!n->writable)
-		return err_set(e, ERR_INPUT, "rebuild needs the data key (node open read-only)");
 	struct store_cursor c = { 0 };
-	struct buf body;
-	buf_init(&body, EVENT_BODY_MAX);
-	int rc = -1;
 	if (db_exec(n->db, "BEGIN IMMEDIATE", e) < 0)
-		goto out;
-	if (kinds_drop_tables(n->db, e) < 0 || kinds_create_tables(n->db, e) < 0 ||
-	    store_events_open(&n->store, 0, &c, e) < 0)
+		return -1;
+	if (store_events_open(&n->store, *next, &c, e) < 0)
 		goto rollback;
-	for (;;) {
+	uint64_t k = 0;
+	*done = 0;
+	while (k < step) {
 		uint64_t seq;
 		const uint8_t *data;
 		size_t len;
 		int r = store_cursor_next(&c, &seq, &data, &len, e);
 		if (r < 0)
 			goto rollback;
-		if (r == 0)
+		if (r == 0) {
+			*done = 1;
 			break;
+		}
 		struct event ev;
-		buf_reset(&body);
+		buf_reset(body);
 		if (event_decode(data, len, &ev, e) < 0 ||
-		    event_open(&ev, n->keys.data_key, &body, e) < 0 ||
-		    kinds_apply(n->db, &ev, body.data, body.len, e) < 0) {
+		    event_open(&ev, n->keys.data_key, body, e) < 0 ||
+		    kinds_apply(n->db, &ev, body->data, body->len, e) < 0) {
 			err_prefix(e, "event %" PRIu64, seq);
 			goto rollback;
 		}
+		k++;
+		*next = seq + 1;
 		(*count)++;
 		if (progress && (*count & 4095) == 0)
 			progress(ctx, *count, n->size);
 	}
-	if (progress)
-		progress(ctx, *count, n->size);
 	store_cursor_close(&c);
-	if (db_exec(n->db, "COMMIT", e) < 0)
+	char mark[24];
+	snprintf(mark, sizeof mark, "%" PRIu64, *next);
+	if ((*done ? db_exec(n->db, "DELETE FROM meta WHERE key = '" REBUILD_MARK "'", e)
+		   : store_meta_set(&n->store, REBUILD_MARK, mark, e)) < 0 ||
+	    db_exec(n->db, "COMMIT", e) < 0)
 		goto rollback;
-	rc = 0;
-	goto out;
+	return 0;
 rollback:
 	store_cursor_close(&c);
 	sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int node_rebuild_progress(struct node *n, uint64_t *count, uint64_t step,
+			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+			  struct err *e)
+{
+	*count = 0;
+	if (!n->writable)
+		return err_set(e, ERR_INPUT, "rebuild needs the data key (node open read-only)");
+	if (step == 0)
+		step = NODE_REBUILD_STEP;
+	struct buf body;
+	buf_init(&body, EVENT_BODY_MAX);
+	int rc = -1, done = 0;
+	uint64_t next = 0;
+	/* marked incomplete until the last step; then emptied in steps (kinds.h,
+	 * kinds_delete_rows), dropped and made again (the current CREATE statements) */
+	if (store_meta_set(&n->store, REBUILD_MARK, "0", e) < 0)
+		goto out;
+	int rows = step < INT32_MAX ? (int)step : INT32_MAX; /* rows deleted per transaction */
+	for (size_t i = 0; kinds_table_name(i); i++) {
+		int left = 1;
+		while (left)
+			if (db_exec(n->db, "BEGIN IMMEDIATE", e) < 0 ||
+			    kinds_delete_rows(n->db, kinds_table_name(i), rows, &left, e) < 0 ||
+			    db_exec(n->db, "COMMIT", e) < 0) {
+				sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+				goto out;
+			}
+	}
+	if (db_exec(n->db, "BEGIN IMMEDIATE", e) < 0)
+		goto out;
+	if (kinds_drop_tables(n->db, e) < 0 || kinds_create_tables(n->db, e) < 0 ||
+	    db_exec(n->db, "COMMIT", e) < 0) {
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	while (!done)
+		if (rebuild_step(n, &next, step, &body, count, &done, progress, ctx, e) < 0)
+			goto out;
+	if (progress)
+		progress(ctx, *count, n->size);
+	rc = 0;
 out:
 	if (body.data)
 		sodium_memzero(body.data, body.cap);

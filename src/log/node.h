@@ -27,6 +27,11 @@
  *     (NODE_CLOCK_TOLERANCE_MS unless set in opts).
  * The message says what is wrong and how to restore; the code is ERR_VERIFY.
  *
+ * A rebuild (node_rebuild) that stopped part-way (killed, disk full) leaves the state
+ * tables incomplete and says so in the database: node_open then refuses every caller
+ * (ERR_VERIFY, "run paspor rebuild again") except those that set opts->log_only —
+ * they read only the log (verify, proofs, checkpoint) or run the rebuild itself.
+ *
  * Ownership: struct node owns everything it opened; node_close releases it. While a
  * writer (log/writer.h) runs on a node, the node's database connection, store and tlog
  * belong to the writer thread; other threads must not use them.
@@ -50,6 +55,7 @@ struct node_opts {
 	const struct kek_source *kek; /* NULL: open read-only */
 	int64_t clock_offset_ms;      /* added to the system clock (tests) */
 	int64_t clock_tolerance_ms;   /* 0: NODE_CLOCK_TOLERANCE_MS */
+	int log_only; /* reads only the log, or rebuilds: opens on incomplete state tables */
 };
 
 struct node {
@@ -80,13 +86,18 @@ void node_close(struct node *n);
  * the clock, to simulate a clock set back) and PASPOR_CLOCK_TOLERANCE_MS. */
 void node_opts_from_env(struct node_opts *o);
 
-/* Drops and recreates every projection table and replays every event through its
- * kind's handler (decrypting with the data key), streaming, in one transaction.
+/* Empties, drops and recreates every projection table and replays every event through
+ * its kind's handler (decrypting with the data key), streaming, in transactions of at
+ * most NODE_REBUILD_STEP rows or events, so that neither memory nor the WAL grows with
+ * the log. The first transaction marks the state incomplete, the last one removes the
+ * mark (see node_open): a rebuild that stops part-way is run again from the start.
  * *count gets the number of events replayed. Needs a node open for writing. */
+#define NODE_REBUILD_STEP 65536
 int node_rebuild(struct node *n, uint64_t *count, struct err *e);
 /* The same, calling progress(ctx, done, total) every 4096 events and at the end (total:
- * the log's size); progress may be NULL. */
-int node_rebuild_progress(struct node *n, uint64_t *count,
+ * the log's size); progress may be NULL. step: events per transaction (tests), 0:
+ * NODE_REBUILD_STEP. */
+int node_rebuild_progress(struct node *n, uint64_t *count, uint64_t step,
 			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
 			  struct err *e);
 
