@@ -14,7 +14,11 @@
  * node_open with a KEK (opts->kek) opens for writing: it loads the keys (refusing key
  * files readable by others), takes DIR/lock (one writing process per data dir), opens
  * the database and runs the guards (node_check_guards). Without a KEK it opens for
- * reading (verify, proofs, checkpoint): no keys but node.pub, no lock, no guards.
+ * reading (verify, proofs, checkpoint): no keys but node.pub, no lock, no guards, and
+ * one read transaction for the node's life, on a snapshot it made durable (an
+ * fdatasync of the WAL: a running writer's last commits may not be yet), so keep such
+ * a node open only as long as needed (a running writer cannot finish a WAL checkpoint
+ * past the snapshot).
  *
  * Guards (docs/LOG.md, "Store, group commit and guards"): a node refuses to write when
  *   - DIR/checkpoint is missing while the log is not empty, or its signature does not

@@ -613,3 +613,34 @@ TEST(rebuild_in_steps_refuses_incomplete_state_until_run_again)
 	CHECK(incomplete > 3);
 	mem_free(before);
 }
+
+/* A read-only open beside a running writer syncs the WAL itself (a failing fdatasync
+ * fails the open, naming it) and reads one snapshot for its whole life. */
+TEST(readonly_open_syncs_the_wal_and_keeps_one_snapshot)
+{
+	struct node n, r;
+	struct writer *w;
+	struct err e = ERR_INIT;
+	CHECK(start_node(&n, &w) == 0);
+	struct note_arg a = { .text = "first", .w = w };
+	submit_thread(&a);
+	CHECK_INT_EQ(a.rc, 0);
+	db_fault_arm(0, 1); /* the next sync made outside SQLite: the open's own */
+	CHECK(node_open(&r, dir, NULL, &e) < 0);
+	CHECK(strstr(e.msg, "fdatasync of") != NULL && strstr(e.msg, "-wal") != NULL);
+	db_fault_arm(0, 0);
+	err_clear(&e);
+	CHECK(node_open(&r, dir, NULL, &e) == 0);
+	CHECK_INT_EQ(r.size, 2);
+	struct note_arg b = { .text = "second", .w = w };
+	submit_thread(&b);
+	CHECK_INT_EQ(b.rc, 0);
+	CHECK(node_reload(&r, &e) == 0);
+	CHECK_INT_EQ(r.size, 2); /* its snapshot, taken at open */
+	node_close(&r);
+	CHECK(node_open(&r, dir, NULL, &e) == 0);
+	CHECK_INT_EQ(r.size, 3);
+	node_close(&r);
+	writer_stop(w);
+	node_close(&n);
+}
