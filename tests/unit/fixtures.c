@@ -112,3 +112,13 @@ int test_projection_digest(sqlite3 *db, unsigned char out[32])
 	crypto_hash_sha256_final(&h, out);
 	return 0;
 }
+
+int test_count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return n;
+}

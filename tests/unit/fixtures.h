@@ -37,4 +37,7 @@ void test_node_stop(struct test_node *t);
  * tests). 0, or -1 when a table cannot be read. */
 int test_projection_digest(sqlite3 *db, unsigned char out[32]);
 
+/* The first column of the first row of sql as an int (a count), -1 on error. */
+int test_count(sqlite3 *db, const char *sql);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "log/db.h"
 #include "log/kinds.h"
@@ -226,18 +227,6 @@ TEST(store_events_stream_in_order_and_checkpoints)
 	db_close(db);
 }
 
-static int rows_of(sqlite3 *db, const char *table)
-{
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
-	return n;
-}
-
 /* Tables keyed by rowid alias, by nothing declared (rowid), and WITHOUT ROWID with a
  * two-column key: 20 rows go 7, 7, 6, and *left says when none may remain. */
 TEST(kinds_delete_rows_empties_any_table_in_steps)
@@ -255,12 +244,12 @@ TEST(kinds_delete_rows_empties_any_table_in_steps)
 			  "INSERT INTO \"c d\" SELECT 'x' || (id % 3), id, v FROM a;", &e) == 0);
 	const char *tables[] = { "a", "b", "c d" };
 	for (int t = 0; t < 3; t++) {
-		char quoted[16];
-		snprintf(quoted, sizeof quoted, "\"%s\"", tables[t]);
+		char count[64];
+		snprintf(count, sizeof count, "SELECT count(*) FROM \"%s\"", tables[t]);
 		int left = -1, expect[] = { 13, 6, 0 };
 		for (int step = 0; step < 3; step++) {
 			CHECK(kinds_delete_rows(db, tables[t], 7, &left, &e) == 0);
-			CHECK_INT_EQ(rows_of(db, quoted), expect[step]);
+			CHECK_INT_EQ(test_count(db, count), expect[step]);
 			CHECK_INT_EQ(left, step < 2);
 		}
 	}
