@@ -286,11 +286,19 @@ static int table_exists(sqlite3 *db, const char *table, struct err *e)
 	return n < 0 ? db_error(db, e, "reading the schema") : n > 0;
 }
 
-/* The columns of table's primary key as SQL ("a" or "a", "b"), or rowid when it
- * declares none. */
+/* How rows of table are named for a DELETE … IN (SELECT … LIMIT n): rowid for a rowid
+ * table (whatever its declared key: a TEXT PRIMARY KEY may hold NULLs, which IN never
+ * matches), else (WITHOUT ROWID) its primary key's columns, "a" or "a", "b". */
 static int key_columns(sqlite3 *db, const char *table, char *out, size_t cap, struct err *e)
 {
+	char probe[160];
 	sqlite3_stmt *st;
+	snprintf(probe, sizeof probe, "SELECT rowid FROM \"%s\" LIMIT 0", table);
+	if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		snprintf(out, cap, "rowid");
+		return 0;
+	}
 	if (db_prepare(db, "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", &st,
 		       e) < 0)
 		return -1;
@@ -311,7 +319,7 @@ static int key_columns(sqlite3 *db, const char *table, char *out, size_t cap, st
 	if (rc != SQLITE_DONE)
 		return db_error(db, e, "reading a table's key");
 	if (len == 0)
-		snprintf(out, cap, "rowid");
+		return err_set(e, ERR_INTERNAL, "table %s has neither rowid nor key", table);
 	return 0;
 }
 

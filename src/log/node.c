@@ -223,7 +223,8 @@ static int durable_snapshot(struct node *n, struct err *e)
 	int rc = 0;
 	if (fd < 0 && errno != ENOENT)
 		rc = err_errno(e, ERR_IO, "cannot open '%s'", wal);
-	else if (fd >= 0 && (db_fault_sync_fires() ? (errno = EIO, 1) : fdatasync(fd) < 0))
+	else if (fd >= 0 && (db_fault_sync_fires() ? (errno = EIO, 1) : fdatasync(fd) < 0) &&
+		 errno != EINVAL && errno != EROFS) /* read-only media: no writer there */
 		rc = err_errno(e, ERR_IO, "fdatasync of '%s'", wal); /* (tests: log/db.h) */
 	if (fd >= 0)
 		close(fd);
@@ -250,10 +251,22 @@ static int check_state_complete(struct node *n, struct err *e)
 	return r == 1 ? 0 : -1;
 }
 
+int node_checkpoint_file(struct node *n, struct buf *out, struct err *e)
+{
+	if (n->writable)
+		return fs_read_file(n->checkpoint_path, out, e);
+	if (n->file_note_failed) {
+		*e = n->file_note_err;
+		return -1;
+	}
+	return buf_add(out, n->file_note.data, n->file_note.len) < 0 ? err_nomem(e) : 0;
+}
+
 int node_open(struct node *n, const char *dir, const struct node_opts *opts, struct err *e)
 {
 	memset(n, 0, sizeof *n);
 	n->lock_fd = -1;
+	buf_init(&n->file_note, NOTE_MAX_LEN);
 	n->clock_offset_ms = opts ? opts->clock_offset_ms : 0;
 	n->clock_tolerance_ms = opts && opts->clock_tolerance_ms ? opts->clock_tolerance_ms
 								 : NODE_CLOCK_TOLERANCE_MS;
@@ -277,6 +290,9 @@ int node_open(struct node *n, const char *dir, const struct node_opts *opts, str
 		goto fail;
 	if (n->writable && take_lock(n, e) < 0)
 		goto fail;
+	if (!n->writable) /* before the snapshot: see node_checkpoint_file */
+		n->file_note_failed = fs_read_file(n->checkpoint_path, &n->file_note,
+						   &n->file_note_err) < 0;
 	if (db_open(n->db_path, n->writable ? DB_READWRITE : DB_READONLY, &n->db, e) < 0 ||
 	    store_init(&n->store, n->db, e) < 0 || (!n->writable && durable_snapshot(n, e) < 0))
 		goto fail;
@@ -330,6 +346,7 @@ void node_close(struct node *n)
 	mem_free(n->db_path);
 	mem_free(n->keys_dir);
 	mem_free(n->checkpoint_path);
+	buf_release(&n->file_note);
 	memset(n, 0, sizeof *n);
 	n->lock_fd = -1;
 }

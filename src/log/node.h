@@ -76,6 +76,11 @@ struct node {
 	uint64_t size;                 /* events stored */
 	int64_t last_time_ms;          /* time of the last event, 0 if none */
 	int64_t clock_offset_ms, clock_tolerance_ms;
+	/* read-only nodes: DIR/checkpoint as it was just before the snapshot was taken
+	 * (node_checkpoint_file) */
+	struct buf file_note;
+	int file_note_failed;     /* it could not be read: */
+	struct err file_note_err; /* why */
 };
 
 /* Makes DIR (which must not exist, or be empty) as described above and appends the
@@ -104,6 +109,12 @@ int node_rebuild(struct node *n, uint64_t *count, struct err *e);
 int node_rebuild_progress(struct node *n, uint64_t *count, uint64_t step,
 			  void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
 			  struct err *e);
+
+/* DIR/checkpoint's content into out: for a read-only node the copy read at open, just
+ * before its snapshot (the syncer of a running writer rewrites the file every ~100 ms
+ * with notes newer than that snapshot; the copy never is), else the file as it is now.
+ * -1 (ERR_IO, naming the file) when it could not be read. */
+int node_checkpoint_file(struct node *n, struct buf *out, struct err *e);
 
 /* The node's clock: UTC ms (system clock plus clock_offset_ms). */
 int64_t node_now_ms(const struct node *n);

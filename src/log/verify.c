@@ -514,7 +514,7 @@ int log_verify(struct node *n, const struct verify_opts *o, struct verify_result
 			"(the latest covers %" PRIu64 ")", have_cp ? last_cp : 0, last_cp);
 		goto out;
 	}
-	if (fs_read_file(n->checkpoint_path, &file, e) == 0) {
+	if (node_checkpoint_file(n, &file, e) == 0) {
 		if (check_checkpoint(n, file.data, file.len, n->checkpoint_path, &file_size,
 				     file_root, e) < 0)
 			goto out;

@@ -4,6 +4,9 @@
 #include "log/writer.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -68,10 +71,10 @@ struct writer {
 	pthread_t thread;
 	/* submission (see "Queue") */
 	_Atomic(struct request *) inbox; /* pushed by clients, newest first; INBOX_CLOSED */
-	_Atomic int sleeping;  /* the writer waits (or is about to) on queued */
-	_Atomic int stopping;  /* writer_stop was called */
-	pthread_mutex_t mu;    /* only for queued */
-	pthread_cond_t queued; /* a request was pushed while the writer slept */
+	_Atomic int sleeping;       /* the writer waits (or is about to) on wake_seq */
+	_Atomic uint32_t wake_seq;  /* a futex: bumped to wake the writer */
+	_Atomic int stopping;       /* writer_stop was called */
+	_Atomic int submitting;     /* clients inside writer_submit that may still touch w */
 	struct request *head, *tail; /* the writer's own FIFO, taken from inbox */
 	size_t last_batch;    /* requests in the batch run last */
 	int64_t last_commit_us; /* how long its COMMIT took */
@@ -157,13 +160,15 @@ struct writer {
  * Queue. Clients push their request onto inbox with one compare-and-swap and take no
  * lock (64 clients queueing under the writer's mutex left the writer waiting for it
  * whenever a client holding it was preempted); the writer takes the whole inbox with
- * one exchange and keeps the requests in its own FIFO (head, tail). The writer sleeps
- * on queued only after setting sleeping (holding mu) and seeing the inbox still empty;
- * a client signals it (taking mu, so the writer is waiting by then) only when it finds
- * sleeping set after its push, and clears it so that the clients pushing after it do
- * not queue on mu too (all sequentially consistent: of the writer's check and the
- * client's, one sees the other). When stopping and out of requests the
- * writer swaps in INBOX_CLOSED: a later writer_submit is refused.
+ * one exchange and keeps the requests in its own FIFO (head, tail). To sleep, the writer
+ * reads wake_seq, sets sleeping, and waits on the wake_seq futex only if the inbox is
+ * still empty; a client that finds sleeping set after its push bumps wake_seq and wakes
+ * the futex (sequentially consistent: of the writer's check and the client's, one sees
+ * the other; a bump before the wait makes the wait return at once). Every client that
+ * sees sleeping wakes it, and none holds a lock, so no one preempted client can keep
+ * the writer asleep. When stopping and out of requests the writer swaps in INBOX_CLOSED:
+ * a later writer_submit is refused; writer_stop frees the writer only once no client is
+ * still inside writer_submit (submitting).
  */
 static struct request inbox_closed_mark;
 #define INBOX_CLOSED (&inbox_closed_mark)
@@ -224,19 +229,25 @@ static int inbox_has(struct writer *w)
 	return r && r != INBOX_CLOSED;
 }
 
+static void wake_writer(struct writer *w)
+{
+	atomic_fetch_add(&w->wake_seq, 1);
+	syscall(SYS_futex, (uint32_t *)&w->wake_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 /* The writer waits until a request is pushed or writer_stop is called, at most us
  * microseconds (us < 0: no limit). 0 when woken, else ETIMEDOUT (or a spurious wake). */
 static int writer_sleep(struct writer *w, int64_t us)
 {
-	int rc = 0;
-	pthread_mutex_lock(&w->mu);
+	uint32_t seq = atomic_load(&w->wake_seq);
 	atomic_store(&w->sleeping, 1);
-	if (!inbox_has(w) && !atomic_load(&w->stopping))
-		rc = us < 0 ? pthread_cond_wait(&w->queued, &w->mu)
-			    : cond_wait_us(&w->queued, &w->mu, us);
+	if (!inbox_has(w) && !atomic_load(&w->stopping)) {
+		struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+		syscall(SYS_futex, (uint32_t *)&w->wake_seq, FUTEX_WAIT_PRIVATE, seq,
+			us < 0 ? NULL : &ts, NULL, 0);
+	}
 	atomic_store(&w->sleeping, 0);
-	pthread_mutex_unlock(&w->mu);
-	return rc;
+	return atomic_load(&w->wake_seq) != seq || inbox_has(w) ? 0 : ETIMEDOUT;
 }
 
 /* Moves what the inbox holds to the end of the writer's FIFO, oldest first. */
@@ -1038,9 +1049,7 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->stats_mu, NULL);
-	pthread_cond_init(&w->queued, &ca);
 	pthread_mutex_init(&w->smu, NULL);
 	pthread_cond_init(&w->synced_cv, &ca);
 	pthread_cond_init(&w->durable_cv, &ca);
@@ -1057,9 +1066,7 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 			pthread_join(w->syncer, NULL);
 		}
 		sqlite3_exec(n->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-		pthread_mutex_destroy(&w->mu);
 		pthread_mutex_destroy(&w->stats_mu);
-		pthread_cond_destroy(&w->queued);
 		pthread_mutex_destroy(&w->smu);
 		pthread_cond_destroy(&w->synced_cv);
 		pthread_cond_destroy(&w->durable_cv);
@@ -1078,15 +1085,14 @@ void writer_stop(struct writer *w)
 	if (!w)
 		return;
 	atomic_store(&w->stopping, 1);
-	pthread_mutex_lock(&w->mu);
-	pthread_cond_signal(&w->queued);
-	pthread_mutex_unlock(&w->mu);
+	wake_writer(w);
 	pthread_join(w->thread, NULL); /* it stops the syncer */
+	/* a client may still be between its push and its wake-up call (see "Queue") */
+	while (atomic_load(&w->submitting) > 0)
+		sched_yield();
 	if (w->wal_fd >= 0)
 		close(w->wal_fd);
-	pthread_mutex_destroy(&w->mu);
 	pthread_mutex_destroy(&w->stats_mu);
-	pthread_cond_destroy(&w->queued);
 	pthread_mutex_destroy(&w->smu);
 	pthread_cond_destroy(&w->synced_cv);
 	pthread_cond_destroy(&w->durable_cv);
@@ -1102,23 +1108,21 @@ int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_resul
 	struct request r = { 0 };
 	r.fn = fn;
 	r.arg = arg;
-	if (atomic_load(&w->stopping))
-		return err_set(e, ERR_INTERNAL, "the writer is stopping");
 	sem_init(&r.acked, 0, 0);
 	/* see "Queue" */
+	atomic_fetch_add(&w->submitting, 1);
 	struct request *old = atomic_load(&w->inbox);
 	do {
-		if (old == INBOX_CLOSED) {
+		if (old == INBOX_CLOSED || atomic_load(&w->stopping)) {
+			atomic_fetch_sub(&w->submitting, 1);
 			sem_destroy(&r.acked);
 			return err_set(e, ERR_INTERNAL, "the writer is stopping");
 		}
 		r.next = old;
 	} while (!atomic_compare_exchange_weak(&w->inbox, &old, &r));
-	if (atomic_exchange(&w->sleeping, 0)) { /* the first client to see it signals */
-		pthread_mutex_lock(&w->mu);
-		pthread_cond_signal(&w->queued);
-		pthread_mutex_unlock(&w->mu);
-	}
+	if (atomic_load(&w->sleeping))
+		wake_writer(w);
+	atomic_fetch_sub(&w->submitting, 1); /* w is not touched after this */
 	while (sem_wait(&r.acked) < 0)
 		; /* EINTR */
 	sem_destroy(&r.acked);

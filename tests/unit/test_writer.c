@@ -614,3 +614,33 @@ TEST(readonly_open_syncs_the_wal_and_keeps_one_snapshot)
 	writer_stop(w);
 	node_close(&n);
 }
+
+/* log verify of a read-only node beside a running writer: the writer's syncer rewrites
+ * DIR/checkpoint with notes newer than the reader's snapshot; the reader checks the
+ * copy it read just before its snapshot, so the log verifies. */
+TEST(readonly_verify_beside_a_writer_that_rewrites_the_checkpoint_file)
+{
+	struct node n, r;
+	struct writer *w;
+	struct err e = ERR_INIT;
+	CHECK(start_node(&n, &w) == 0);
+	struct note_arg a = { .text = "before", .w = w };
+	submit_thread(&a);
+	CHECK_INT_EQ(a.rc, 0);
+	CHECK(node_open(&r, dir, NULL, &e) == 0);
+	for (int i = 0; i < 3; i++) {
+		usleep(150 * 1000); /* past WRITER_FILE_INTERVAL_MS: each batch rewrites it */
+		struct note_arg b = { .text = "after", .w = w };
+		submit_thread(&b);
+		CHECK_INT_EQ(b.rc, 0);
+	}
+	struct verify_result res;
+	int rc = log_verify(&r, NULL, &res, &e);
+	if (rc < 0)
+		fprintf(stderr, "verify: %s\n", e.msg);
+	CHECK_INT_EQ(rc, 0);
+	CHECK_INT_EQ(res.events, 2);
+	node_close(&r);
+	writer_stop(w);
+	node_close(&n);
+}
