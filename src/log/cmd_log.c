@@ -948,8 +948,14 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 	if (done < total && t - p->last < 0.2)
 		return;
 	p->last = t;
+	if (done == 0 && total > 0) { /* rebuild: emptying the state tables first */
+		fprintf(stderr, "\r\033[K%s: emptying the state tables before replaying %" PRIu64
+			" events", p->what, total);
+		p->start = t; /* the rate counts from the replay */
+		return;
+	}
 	double rate = t > p->start ? (double)done / (t - p->start) : 0;
-	fprintf(stderr, "\r%s: %" PRIu64 " of %" PRIu64 " events, %.0f events/s, %.0f s left  ",
+	fprintf(stderr, "\r\033[K%s: %" PRIu64 " of %" PRIu64 " events, %.0f events/s, %.0f s left",
 		p->what, done, total, rate,
 		rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
 	if (done >= total)

@@ -591,6 +591,8 @@ int node_rebuild_progress(struct node *n, uint64_t *count, uint64_t step,
 			    db_exec(n->db, "COMMIT", e) < 0) {
 				sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
 				goto out;
+			} else if (progress) {
+				progress(ctx, 0, n->size); /* still emptying: nothing replayed yet */
 			}
 	}
 	if (db_exec(n->db, "BEGIN IMMEDIATE", e) < 0)
