@@ -1028,6 +1028,19 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Frees a writer whose threads are gone (or never started). */
+static void writer_free(struct writer *w)
+{
+	pthread_mutex_destroy(&w->stats_mu);
+	pthread_mutex_destroy(&w->smu);
+	pthread_cond_destroy(&w->synced_cv);
+	pthread_cond_destroy(&w->durable_cv);
+	pthread_mutex_destroy(&w->cmu);
+	pthread_cond_destroy(&w->ccv);
+	buf_release(&w->file_note);
+	mem_free(w);
+}
+
 int writer_start(struct writer **out, struct node *n, struct err *e)
 {
 	*out = NULL;
@@ -1066,14 +1079,7 @@ int writer_start(struct writer **out, struct node *n, struct err *e)
 			pthread_join(w->syncer, NULL);
 		}
 		sqlite3_exec(n->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-		pthread_mutex_destroy(&w->stats_mu);
-		pthread_mutex_destroy(&w->smu);
-		pthread_cond_destroy(&w->synced_cv);
-		pthread_cond_destroy(&w->durable_cv);
-		pthread_mutex_destroy(&w->cmu);
-		pthread_cond_destroy(&w->ccv);
-		buf_release(&w->file_note);
-		mem_free(w);
+		writer_free(w);
 		return err_set(e, ERR_INTERNAL, "cannot start the writer threads");
 	}
 	*out = w;
@@ -1092,14 +1098,7 @@ void writer_stop(struct writer *w)
 		sched_yield();
 	if (w->wal_fd >= 0)
 		close(w->wal_fd);
-	pthread_mutex_destroy(&w->stats_mu);
-	pthread_mutex_destroy(&w->smu);
-	pthread_cond_destroy(&w->synced_cv);
-	pthread_cond_destroy(&w->durable_cv);
-	pthread_mutex_destroy(&w->cmu);
-	pthread_cond_destroy(&w->ccv);
-	buf_release(&w->file_note);
-	mem_free(w);
+	writer_free(w);
 }
 
 int writer_submit(struct writer *w, writer_fn fn, void *arg, struct writer_result *res,
