@@ -94,6 +94,14 @@ static void *submit_thread(void *p)
 	return NULL;
 }
 
+/* Appends one note through w and waits: its rc (0 when acknowledged). */
+static int submit_note(struct writer *w, const char *text)
+{
+	struct note_arg a = { .text = text, .w = w };
+	submit_thread(&a);
+	return a.rc;
+}
+
 TEST(writer_batches_concurrent_requests_and_refuses_one_alone)
 {
 	CHECK(make_node() == 0);
@@ -421,9 +429,7 @@ TEST(writer_failed_fdatasync_stops_writing_until_restart)
 	struct node_opts o = { .kek = &kek };
 	struct writer *w;
 	CHECK(start_node(&n, &w) == 0);
-	struct note_arg a = { .text = "before", .w = w };
-	submit_thread(&a);
-	CHECK_INT_EQ(a.rc, 0);
+	CHECK_INT_EQ(submit_note(w, "before"), 0);
 	CHECK_INT_EQ(writer_wait_durable(w, &e), 0);
 	long hits = db_fault_hits();
 	db_fault_arm(0, 1); /* the next sync: the syncer's fdatasync of the WAL */
@@ -446,9 +452,7 @@ TEST(writer_failed_fdatasync_stops_writing_until_restart)
 	struct verify_result r;
 	CHECK_INT_EQ(log_verify(&n, NULL, &r, &e), 0);
 	CHECK(writer_start(&w, &n, &e) == 0);
-	struct note_arg d = { .text = "again", .w = w };
-	submit_thread(&d);
-	CHECK_INT_EQ(d.rc, 0);
+	CHECK_INT_EQ(submit_note(w, "again"), 0);
 	writer_stop(w);
 	node_close(&n);
 }
@@ -524,9 +528,7 @@ TEST(rebuild_in_steps_refuses_incomplete_state_until_run_again)
 	for (int i = 0; i < 40; i++) {
 		char text[16];
 		snprintf(text, sizeof text, "note %d", i);
-		struct note_arg a = { .text = text, .w = w };
-		submit_thread(&a);
-		CHECK_INT_EQ(a.rc, 0);
+		CHECK_INT_EQ(submit_note(w, text), 0);
 	}
 	writer_stop(w);
 	unsigned char before[32], after[32];
@@ -592,9 +594,7 @@ TEST(readonly_open_syncs_the_wal_and_keeps_one_snapshot)
 	struct writer *w;
 	struct err e = ERR_INIT;
 	CHECK(start_node(&n, &w) == 0);
-	struct note_arg a = { .text = "first", .w = w };
-	submit_thread(&a);
-	CHECK_INT_EQ(a.rc, 0);
+	CHECK_INT_EQ(submit_note(w, "first"), 0);
 	db_fault_arm(0, 1); /* the next sync made outside SQLite: the open's own */
 	CHECK(node_open(&r, dir, NULL, &e) < 0);
 	CHECK(strstr(e.msg, "fdatasync of") != NULL && strstr(e.msg, "-wal") != NULL);
@@ -602,9 +602,7 @@ TEST(readonly_open_syncs_the_wal_and_keeps_one_snapshot)
 	err_clear(&e);
 	CHECK(node_open(&r, dir, NULL, &e) == 0);
 	CHECK_INT_EQ(r.size, 2);
-	struct note_arg b = { .text = "second", .w = w };
-	submit_thread(&b);
-	CHECK_INT_EQ(b.rc, 0);
+	CHECK_INT_EQ(submit_note(w, "second"), 0);
 	CHECK(node_reload(&r, &e) == 0);
 	CHECK_INT_EQ(r.size, 2); /* its snapshot, taken at open */
 	node_close(&r);
@@ -624,15 +622,11 @@ TEST(readonly_verify_beside_a_writer_that_rewrites_the_checkpoint_file)
 	struct writer *w;
 	struct err e = ERR_INIT;
 	CHECK(start_node(&n, &w) == 0);
-	struct note_arg a = { .text = "before", .w = w };
-	submit_thread(&a);
-	CHECK_INT_EQ(a.rc, 0);
+	CHECK_INT_EQ(submit_note(w, "before"), 0);
 	CHECK(node_open(&r, dir, NULL, &e) == 0);
 	for (int i = 0; i < 3; i++) {
 		usleep(150 * 1000); /* past WRITER_FILE_INTERVAL_MS: each batch rewrites it */
-		struct note_arg b = { .text = "after", .w = w };
-		submit_thread(&b);
-		CHECK_INT_EQ(b.rc, 0);
+		CHECK_INT_EQ(submit_note(w, "after"), 0);
 	}
 	struct verify_result res;
 	int rc = log_verify(&r, NULL, &res, &e);
