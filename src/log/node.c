@@ -215,10 +215,7 @@ static int durable_snapshot(struct node *n, struct err *e)
 	if (sqlite3_exec(n->db, "BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL,
 			 NULL) != SQLITE_OK)
 		return db_error(n->db, e, "cannot open a read transaction");
-	char *wal = mem_alloc(strlen(n->db_path) + 5);
-	if (!wal)
-		return err_nomem(e);
-	sprintf(wal, "%s-wal", n->db_path);
+	const char *wal = n->wal_path;
 	int fd = open(wal, O_RDONLY | O_CLOEXEC);
 	int rc = 0;
 	if (fd < 0 && errno != ENOENT)
@@ -228,7 +225,6 @@ static int durable_snapshot(struct node *n, struct err *e)
 		rc = err_errno(e, ERR_IO, "fdatasync of '%s'", wal); /* (tests: log/db.h) */
 	if (fd >= 0)
 		close(fd);
-	mem_free(wal);
 	return rc;
 }
 
@@ -273,11 +269,12 @@ int node_open(struct node *n, const char *dir, const struct node_opts *opts, str
 	n->writable = opts && opts->kek;
 	n->dir = mem_strdup(dir);
 	n->db_path = fs_join(dir, "paspor.db");
+	n->wal_path = fs_join(dir, "paspor.db-wal");
 	n->keys_dir = fs_join(dir, "keys");
 	n->checkpoint_path = fs_join(dir, "checkpoint");
 	struct buf origin;
 	buf_init(&origin, 256);
-	if (!n->dir || !n->db_path || !n->keys_dir || !n->checkpoint_path) {
+	if (!n->dir || !n->db_path || !n->wal_path || !n->keys_dir || !n->checkpoint_path) {
 		err_nomem(e);
 		goto fail;
 	}
@@ -344,6 +341,7 @@ void node_close(struct node *n)
 		close(n->lock_fd); /* releases the flock */
 	mem_free(n->dir);
 	mem_free(n->db_path);
+	mem_free(n->wal_path);
 	mem_free(n->keys_dir);
 	mem_free(n->checkpoint_path);
 	buf_release(&n->file_note);

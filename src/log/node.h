@@ -63,7 +63,7 @@ struct node_opts {
 };
 
 struct node {
-	char *dir, *db_path, *keys_dir, *checkpoint_path;
+	char *dir, *db_path, *wal_path, *keys_dir, *checkpoint_path; /* wal_path: SQLite's */
 	char origin[256];
 	int writable;
 	int lock_fd;

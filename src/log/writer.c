@@ -719,11 +719,9 @@ fail:
 static int sync_wal(struct writer *w, struct err *e)
 {
 	if (w->wal_fd < 0) {
-		char path[4200];
-		snprintf(path, sizeof path, "%.4000s-wal", w->node->db_path);
-		w->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
+		w->wal_fd = open(w->node->wal_path, O_RDONLY | O_CLOEXEC);
 		if (w->wal_fd < 0)
-			return err_errno(e, ERR_IO, "cannot open '%s' to sync it", path);
+			return err_errno(e, ERR_IO, "cannot open '%s' to sync it", w->node->wal_path);
 		if (fs_sync_dir(w->node->dir, e) < 0)
 			return -1;
 	}
