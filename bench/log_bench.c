@@ -272,7 +272,7 @@ int main(int argc, char **argv)
 	if (!x1 || !x64)
 		die("out of memory", NULL);
 	int target = only ? only : 64; /* the writer count the ratios are for */
-	int with64 = target > 1;
+	int ratios = target > 1; /* print the aims' ratios (not for 1 writer alone) */
 	printf("durable appends, %d events of ~300 bytes, folder %s\n", events, dir);
 	for (int round = 0; round < rounds; round++) {
 		double f1, f64;
@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 		       "sqlite WAL+FULL, 1 INSERT per transaction", one, "", "", "", f1);
 		printf("%-44s %12.0f %10s %10s %10s %8.1f\n",
 		       "sqlite WAL+FULL, 64 INSERTs per transaction", b64, "", "", "", f64);
-		double w64 = 0;
+		double at_target = 0;
 		int counts[] = { 1, 8, 64 }, ncounts = 3;
 		if (only) {
 			counts[0] = only;
@@ -303,17 +303,17 @@ int main(int argc, char **argv)
 			printf("%-44s %12.0f %10.2f %10.2f %10.1f %8.1f\n", label, r, p50 * 1e3,
 			       p99 * 1e3, per_batch, frames);
 			if (counts[k] == target)
-				w64 = r;
+				at_target = r;
 		}
-		x1[round] = w64 / one;
-		x64[round] = 100.0 * w64 / b64;
-		if (with64)
+		x1[round] = at_target / one;
+		x64[round] = 100.0 * at_target / b64;
+		if (ratios)
 			printf("%d writers vs 1 INSERT/txn: %.1fx (aim at 64 writers >= 10x); vs 64 "
 			       "INSERTs/txn: %.0f%% (aim at 64 writers >= 50%%)\n", target, x1[round],
 			       x64[round]);
 		fflush(stdout);
 	}
-	if (with64 && rounds > 1) {
+	if (ratios && rounds > 1) {
 		int met1 = 0, met64 = 0;
 		printf("rounds' ratios at %d writers, vs 1 INSERT/txn:", target);
 		for (int i = 0; i < rounds; i++) {
