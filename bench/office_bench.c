@@ -415,7 +415,12 @@ static void flow_step(struct conn *c)
 		return;
 	case ST_ENROL:
 		snprintf(path + plen, sizeof path - plen, "/enrolment");
-		conn_request(c, g.officer_url, "POST", path, j, "{}", 2, reg);
+		/* the split the applicant confirms: the last word of the booked name */
+		snprintf(c->req, sizeof c->req, "{\"primary_identifier\":\"%s\","
+			 "\"secondary_identifier\":\"%s %s\"}",
+			 last_names[(c->person / 100) % 10], first_names[c->person % 10],
+			 last_names[(c->person / 10) % 10]);
+		conn_request(c, g.officer_url, "POST", path, j, c->req, strlen(c->req), reg);
 		return;
 	case ST_INTERVIEW:
 		snprintf(path + plen, sizeof path - plen, "/interview");

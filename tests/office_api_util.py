@@ -16,6 +16,8 @@
                              '-' to leave the slot out); KEY=VALUE overrides or adds fields
                              (VALUE parsed as JSON when it parses, else a string; KEY=
                              with nothing after '=' deletes the key)
+  enrol-body N|NAME          the enrolment body for person N (or a full name): the name
+                             split at its last word (primary) and the words before it
   persons                    many bodies at once: each stdin line holds the arguments of
                              'person' (shell quoting); one JSON body per output line
   nik N SEX BIRTH_DATE       a synthetic NIK
@@ -156,11 +158,23 @@ def parse_val(v):
         return v
 
 
+def full_name_of(n):
+    return "%s %s %s" % (FIRST[n % 20], LAST[(n // 20) % 20], LAST[(n * 3 + 7) % 20])
+
+
+def cmd_enrol_body(a):
+    """enrol-body N|NAME: the enrolment body, the name split at its last word"""
+    name = full_name_of(int(a[0])) if a[0].isdigit() else a[0]
+    w = name.split()
+    out({"primary_identifier": w[-1], "secondary_identifier": " ".join(w[:-1])})
+    return 0
+
+
 def cmd_person(a):
     n, sex, date, start = int(a[0]), a[1], a[2], a[3]
     birth = birth_of(n)
     b = {
-        "full_name": "%s %s %s" % (FIRST[n % 20], LAST[(n // 20) % 20], LAST[(n * 3 + 7) % 20]),
+        "full_name": full_name_of(n),
         "nik": nik(n, sex, birth),
         "birth_place": "Samarinda",
         "birth_date": birth,
@@ -268,7 +282,7 @@ def cmd_conf(a):
 
 
 CMDS = {"get": cmd_get, "find-id": cmd_find_id, "problem": cmd_problem, "person": cmd_person,
-        "persons": cmd_persons, "nik": cmd_nik, "tz-plan": cmd_tz_plan, "roles-table": cmd_roles_table, "conf": cmd_conf}
+        "persons": cmd_persons, "enrol-body": cmd_enrol_body, "nik": cmd_nik, "tz-plan": cmd_tz_plan, "roles-table": cmd_roles_table, "conf": cmd_conf}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in CMDS:

@@ -175,14 +175,52 @@ static int route_fingerprint(struct http_req *req, struct http_resp *resp)
 					      "position", op.position, "blob", op.blob));
 }
 
+/* "P<" + issuing state + the MRZ name field: line 1 of the TD3 MRZ, as it will be printed */
+static void mrz_name_line(const struct office_server *s, const char *field, char out[45])
+{
+	const char *st = s->cfg.issuance.issuing_state[0] ? s->cfg.issuance.issuing_state : "IDN";
+	snprintf(out, 45, "P<%-3.3s%.39s", st, field);
+	for (char *p = out + 2; p < out + 5; p++)
+		if (*p == ' ')
+			*p = '<';
+}
+
+/* {primary_identifier, secondary_identifier}: the split of the name the applicant
+ * confirms; the answer shows the MRZ name line it makes. */
 static int route_enrolment(struct http_req *req, struct http_resp *resp)
 {
-	struct wf_hdr h;
+	static const char *const keys[] = { "primary_identifier", "secondary_identifier", NULL };
+	struct office_server *s = req->app;
+	struct wf_enrol op;
+	memset(&op, 0, sizeof op);
 	json_t *body;
-	if (begin(req, resp, NO_KEYS, &h, &body) < 0)
+	if (begin(req, resp, keys, &op.hdr, &body) < 0)
 		return -1;
+	int rc = api_str(req, resp, body, "primary_identifier", 1, 100, &op.primary);
+	if (rc == 0 && !json_object_get(body, "secondary_identifier"))
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field "
+				  "'secondary_identifier' is missing: the given names as the "
+				  "applicant confirms them (\"\" for a one-word name)");
+	const json_t *sec = json_object_get(body, "secondary_identifier");
+	if (rc == 0 && json_is_string(sec) && json_string_length(sec) == 0)
+		op.secondary = ""; /* a one-word name */
+	else if (rc == 0)
+		rc = api_str(req, resp, body, "secondary_identifier", 1, 100, &op.secondary);
+	if (rc == 0) {
+		struct err e = ERR_INIT;
+		if (office_server_submit(s, wf_complete_enrolment, &op, NULL, &e) < 0) {
+			rc = api_wf_problem(req, resp, op.hdr.reason, &e);
+		} else {
+			char line[45];
+			mrz_name_line(s, op.mrz_name, line);
+			rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:b}", "application_id",
+							    op.hdr.app, "state", WF_STATE_ENROLLED,
+							    "mrz_name_line", line, "mrz_name_truncated",
+							    op.truncated));
+		}
+	}
 	json_decref(body);
-	return run_step(req, resp, wf_complete_enrolment, &h, WF_STATE_ENROLLED);
+	return rc;
 }
 
 static int route_interview(struct http_req *req, struct http_resp *resp)
@@ -284,10 +322,23 @@ static int route_decision(struct http_req *req, struct http_resp *resp)
 			rc = http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN,
 					  "your role may not %s applications", d);
 	}
-	if (rc == 0) {
+	if (rc == 0 && !op.approve) {
 		op.reasons = reasons;
-		rc = run_step(req, resp, wf_decide, &op,
-			      op.approve ? WF_STATE_APPROVED : WF_STATE_REJECTED);
+		rc = run_step(req, resp, wf_decide, &op, WF_STATE_REJECTED);
+	} else if (rc == 0) {
+		/* the approval answers the MRZ name line it approved, as it will be printed */
+		op.reasons = reasons;
+		struct err e = ERR_INIT;
+		if (office_server_submit(req->app, wf_decide, &op, NULL, &e) < 0) {
+			rc = api_wf_problem(req, resp, op.hdr.reason, &e);
+		} else {
+			char line[45];
+			mrz_name_line(req->app, op.mrz_name, line);
+			rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:b}", "application_id",
+							    op.hdr.app, "state", WF_STATE_APPROVED,
+							    "mrz_name_line", line, "mrz_name_truncated",
+							    op.truncated));
+		}
 	}
 	json_decref(body);
 	return rc;

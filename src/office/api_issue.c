@@ -21,6 +21,8 @@
 #include "util/log.h"
 #include "util/metrics.h"
 
+static const char *const NO_FIELDS[] = { NULL };
+
 /* One issuance outcome for /metrics (paspor_issuance_total{outcome}). */
 static void count(struct http_req *req, const char *outcome)
 {
@@ -131,25 +133,19 @@ static json_t *issued_summary(const struct issued *d, json_t *print)
 static int route_personalize(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *app, *surname = NULL, *given = NULL;
+	const char *actor = api_actor(req, resp), *app;
 	json_t *body = NULL;
-	static const char *const keys[] = { "surname", "given_names", NULL };
 	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 1, &body) < 0)
 		return -1;
 	char sock[CONFIG_PATH_MAX + 600], blobs[1024], photo_blob[65] = "";
 	int rc = -1;
 	struct buf photo;
 	buf_init(&photo, (size_t)1 << 20);
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "surname", 0, 100, &surname) < 0 ||
-	    api_str(req, resp, body, "given_names", 0, 100, &given) < 0 ||
+	/* the body names nothing: the passport is made of the approved record alone (a name
+	 * field here is refused with 422, like any other field) */
+	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
 	    issuance_path(req, resp, s->cfg.issuance.signer_socket, sock, sizeof sock) < 0)
 		goto out;
-	if (given && !surname) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'given_names' needs 'surname'");
-		goto out;
-	}
 	/* the photo, read before the writer is asked */
 	sqlite3 *db = api_db_acquire(s);
 	sqlite3_stmt *st = NULL;
@@ -171,8 +167,8 @@ static int route_personalize(struct http_req *req, struct http_resp *resp)
 	char today_s[11];
 	api_today(s, &today, NULL);
 	cal_date_format(&today, today_s);
-	struct wf_personalize op = { { actor, app, WF_OK, 0 }, &s->cfg, today_s, sock, surname,
-				     given, photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
+	struct wf_personalize op = { { actor, app, WF_OK, 0 }, &s->cfg, today_s, sock,
+				     photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
 				     { 0 }, { 0 }, { 0 }, { 0 }, { 0 } };
 	if (office_server_submit(s, wf_personalize, &op, NULL, &e) < 0) {
 		if (op.hdr.reason == WF_NO_STOCK || op.hdr.reason == WF_SIGNER_REFUSED ||
@@ -198,7 +194,6 @@ static int route_print_job(struct http_req *req, struct http_resp *resp)
 {
 	const char *actor = api_actor(req, resp), *app;
 	json_t *body = NULL;
-	static const char *const keys[] = { NULL };
 	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 1, &body) < 0)
 		return -1;
 	int rc = -1;
@@ -206,7 +201,7 @@ static int route_print_job(struct http_req *req, struct http_resp *resp)
 	struct office_server *s = req->app;
 	struct issued d;
 	issued_init(&d);
-	if (api_only_keys(req, resp, body, keys) < 0 ||
+	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
 	    issuance_path(req, resp, s->cfg.issuance.spool_dir, spool, sizeof spool) < 0 ||
 	    load_issued(req, resp, app, &d) < 0)
 		goto out;

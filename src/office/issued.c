@@ -72,8 +72,10 @@ int issued_load(sqlite3 *db, const char *blobs_dir, const uint8_t *data_key,
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT a.state, a.full_name, a.birth_place, a.birth_date, a.sex,"
 			   " a.photo_blob, i.booklet, i.surname, i.given_names, i.issue_date,"
-			   " i.expiry_date, i.mrz, i.sod_blob, i.personalized_by, i.personalized_ms"
-			   " FROM applications a LEFT JOIN issuance i ON i.app = a.id WHERE a.id = ?",
+			   " i.expiry_date, i.mrz, i.sod_blob, i.personalized_by, i.personalized_ms,"
+			   " n.primary_id, n.secondary_id, n.approved_mrz_name"
+			   " FROM applications a LEFT JOIN issuance i ON i.app = a.id"
+			   " LEFT JOIN application_names n ON n.app = a.id WHERE a.id = ?",
 		       &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
@@ -105,10 +107,13 @@ int issued_load(sqlite3 *db, const char *blobs_dir, const uint8_t *data_key,
 	snprintf(d->personalized_by, sizeof d->personalized_by, "%s", text(st, 13));
 	d->personalized_ms = sqlite3_column_int64(st, 14);
 	d->electronic = d->sod_blob[0] != 0;
+	snprintf(d->recorded_surname, sizeof d->recorded_surname, "%s", text(st, 7));
+	snprintf(d->recorded_given, sizeof d->recorded_given, "%s", text(st, 8));
+	snprintf(d->approved_mrz_name, sizeof d->approved_mrz_name, "%s", text(st, 17));
 	const char *st_code = cfg->issuance.issuing_state[0] ? cfg->issuance.issuing_state : "IDN";
 	d->page = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-			    "document_code", "P", "issuing_state", st_code, "surname", text(st, 7),
-			    "given_names", text(st, 8), "document_number", d->booklet,
+			    "document_code", "P", "issuing_state", st_code, "surname", text(st, 15),
+			    "given_names", text(st, 16), "document_number", d->booklet,
 			    "nationality", st_code, "birth_date", text(st, 3), "sex", text(st, 4),
 			    "expiry_date", text(st, 10), "birth_place", text(st, 2),
 			    "issue_date", text(st, 9), "issuing_office", cfg->office_name,
@@ -339,6 +344,13 @@ static int dg1_mrz(const struct buf *dg1, char *out, size_t size)
 	return 0;
 }
 
+/* 1 when line 1 of mrz (88 characters) holds the approved MRZ name field. */
+static int approved_name(const struct issued *d, const char *mrz)
+{
+	return strlen(d->approved_mrz_name) == 39 && strlen(mrz) == 88 &&
+	       strncmp(mrz + 5, d->approved_mrz_name, 39) == 0;
+}
+
 int issued_quality_check(const struct issued *d, const char *job_dir, const char *csca_path,
 			 json_t *failures, struct err *e)
 {
@@ -398,6 +410,15 @@ int issued_quality_check(const struct issued *d, const char *job_dir, const char
 	buf_release(&again);
 	if (!same && fail(failures, "data page: the job's PDF is not the one the record makes") < 0)
 		goto nomem;
+	/* the personalization printed and signed the approved name: the names recorded
+	 * with it are the enrolled ones, and its MRZ carries the approved name field */
+	if ((strcmp(d->recorded_surname, json_string_value(json_object_get(d->page, "surname"))) ||
+	     strcmp(d->recorded_given, json_string_value(json_object_get(d->page, "given_names")))) &&
+	    fail(failures, "name: the personalization's names are not the enrolled ones") < 0)
+		goto nomem;
+	if (!approved_name(d, d->mrz) &&
+	    fail(failures, "mrz: the recorded MRZ's name is not the approved one") < 0)
+		goto nomem;
 	/* the MRZ the record's fields make is the recorded one */
 	struct datapage page;
 	err_clear(&fe);
@@ -422,6 +443,9 @@ int issued_quality_check(const struct issued *d, const char *job_dir, const char
 					goto nomem;
 			} else if (strcmp(mrz, d->mrz) != 0 &&
 				   fail(failures, "mrz: EF.DG1's MRZ differs from the record") < 0) {
+				goto nomem;
+			} else if (!approved_name(d, mrz) &&
+				   fail(failures, "mrz: EF.DG1's name is not the approved one") < 0) {
 				goto nomem;
 			}
 		}

@@ -38,6 +38,10 @@ struct issued {
 	char sod_blob[65];
 	int64_t personalized_ms;
 	int electronic;          /* chip files exist */
+	/* the names recorded by the personalization, and the MRZ name field approved; the
+	 * page's surname and given names are the enrolled (approved) ones */
+	char recorded_surname[640], recorded_given[640];
+	char approved_mrz_name[40];
 	json_t *page;            /* the data page's fields (datapage_from_json's shape) */
 	struct buf photo;        /* the enrolled JPEG */
 	struct chip_files chip;  /* sod empty when !electronic */
@@ -87,7 +91,9 @@ int issued_print(const struct config_issuance *c, const char *pdf_path, int *ran
  *    csca_path (icao/pa.h): EF.SOD's signature, the chain, each data group's hash;
  *  - the MRZ read from the job's EF.DG1 parses with valid check digits and equals the
  *    recorded MRZ, which equals the MRZ made afresh from the record's fields;
- *  - the job's page fields equal the record's; the job's EF.DG2 holds the enrolled photo.
+ *  - the job's page fields equal the record's; the job's EF.DG2 holds the enrolled photo;
+ *  - the names the personalization recorded are the enrolled ones, and the recorded
+ *    MRZ and EF.DG1's carry the MRZ name field that was approved.
  * Every failed check appends a short string to failures (no personal data in them), at
  * most ISSUED_QC_FAILURES_MAX (the last place then says that more were cut).
  */

@@ -25,6 +25,7 @@ struct wf_app {
 	char state[32];
 	char idref[128];
 	char slot_date[11], slot_start[6];
+	char full_name[640];
 	char enrolled_by[256], interviewed_by[256];
 	char watchlist_result[8];
 	char billing_code[64];
@@ -36,6 +37,19 @@ struct wf_app {
 };
 /* 1 found (a filled), 0 none, -1 error. */
 int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e);
+
+/* The TD3 MRZ name field (39 characters: transliterated, primary<<secondary, filled,
+ * truncated when too long) of a name; secondary may be NULL or "". ERR_INPUT when the
+ * name makes no MRZ. */
+#define WF_MRZ_NAME_LEN 39
+int wf_mrz_name(const char *primary, const char *secondary, char out[WF_MRZ_NAME_LEN + 1],
+		int *truncated, struct err *e);
+/* app's enrolled name (primary, secondary identifier: 640 bytes each), its MRZ name field
+ * and the one approved ("" before approval); any output may be NULL. ERR_INPUT when app
+ * has no enrolled name. */
+int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondary[640],
+		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
+		  struct err *e);
 
 /* Steps st to SQLITE_DONE and finalizes it. */
 int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
@@ -65,5 +79,8 @@ int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf
  * given subject), mapping constraint failures to reasons. */
 int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind, const char *subject,
 	      json_t *body, struct err *e);
+/* wf_append of a given version of kind. */
+int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint16_t version,
+		const char *subject, json_t *body, struct err *e);
 
 #endif

@@ -119,7 +119,8 @@ static enum wf_reason signer_reason(const struct err *se)
  * as signed already (the caller spoils it and tries again). */
 static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			       const struct person *pp, int electronic, const char *surname,
-			       const char *given, int *retry, struct err *e)
+			       const char *given, const char *approved, int *retry,
+			       struct err *e)
 {
 	const struct config *cfg = o->cfg;
 	struct booklet_take take = { { o->hdr.actor, BK_OK, 0 }, o->hdr.app, { 0 } };
@@ -147,6 +148,9 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 		o->hdr.reason = WF_INVALID_INPUT;
 		return -1;
 	}
+	if (strncmp(o->mrz + 5, approved, WF_MRZ_NAME_LEN) != 0)
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the MRZ name of application %s is not "
+				 "the one approved", o->hdr.app);
 	/* The body is checked before the signer is asked: once the signer has signed a
 	 * booklet it will not sign it again, so nothing that can be known now may fail
 	 * after the signature (docs/PERSONALIZATION.md). */
@@ -158,7 +162,7 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 	if (!body)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s is not "
 				 "valid UTF-8", o->hdr.app);
-	const struct kind_def *kind = kinds_find("application.personalized", 1);
+	const struct kind_def *kind = kinds_find("application.personalized", 2);
 	if (!kind || kind->check(body, e) < 0) {
 		json_decref(body);
 		o->hdr.reason = WF_INVALID_INPUT;
@@ -193,7 +197,7 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			return -1;
 		}
 	}
-	return wf_append(tx, &o->hdr, "application.personalized", NULL, body, e);
+	return wf_append_v(tx, &o->hdr, "application.personalized", 2, NULL, body, e);
 }
 
 int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
@@ -223,17 +227,20 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 				 "is not in this office's configuration", p.passport_type,
 				 o->hdr.app);
 
-	char surname[640], given[640];
-	if (o->surname) {
-		snprintf(surname, sizeof surname, "%s", o->surname);
-		snprintf(given, sizeof given, "%s", o->given_names ? o->given_names : "");
-	} else {
-		wf_split_name(p.full_name, surname, sizeof surname, given, sizeof given);
+	/* the names are the enrolled ones, whose MRZ name field was approved: nobody at the
+	 * printer chooses them (docs/PERSONALIZATION.md, "Names and the MRZ") */
+	char surname[640], given[640], approved[WF_MRZ_NAME_LEN + 1];
+	if (wf_names_load(db, o->hdr.app, surname, given, NULL, approved, e) < 0) {
+		o->hdr.reason = e->code == ERR_INPUT ? WF_INVALID_STATE : WF_OK;
+		return -1;
 	}
+	if (!approved[0])
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "application %s was approved without "
+				 "its MRZ name (before this version): it cannot be personalized",
+				 o->hdr.app);
 	if (!surname[0] || strlen(surname) > MRZ_NAME_MAX || strlen(given) > MRZ_NAME_MAX)
-		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s does not "
-				 "fit a passport: give 'surname' and 'given_names' (1 to 100 "
-				 "characters each)", o->hdr.app);
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the enrolled name of application %s "
+				 "does not fit a passport", o->hdr.app);
 	snprintf(o->issue_date, sizeof o->issue_date, "%s", o->today);
 	if (wf_expiry_date(cfg, o->today, p.birth_date, o->expiry_date) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "cannot compute the expiry date "
@@ -245,7 +252,8 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	 * taken (at most WF_SIGNED_RETRIES times). */
 	for (int attempt = 0;; attempt++) {
 		int retry = 0;
-		int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, &retry, e);
+		int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, approved,
+					     &retry, e);
 		if (rc == 0 || !retry)
 			return rc;
 		if (attempt + 1 >= WF_SIGNED_RETRIES)

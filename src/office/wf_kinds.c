@@ -16,6 +16,7 @@
 
 #include <utf8proc.h>
 
+#include "icao/mrz.h"
 #include "log/blobs.h"
 #include "log/db.h"
 #include "log/kinds.h"
@@ -505,6 +506,43 @@ static int handed_extra(const json_t *b, struct err *e)
 	return 0;
 }
 
+/* ---- the approved name (docs/PERSONALIZATION.md "Names and the MRZ") ---- */
+
+/* application.enrolled v2: the split of the name the applicant confirmed at the counter
+ * (a one-word name is the primary identifier alone) */
+static const struct field f_enrolled2[] = {
+	REQ("app", T_APP, 0, 0), REQ("primary_identifier", T_TEXT, 1, 100),
+	OPT("secondary_identifier", T_TEXT, 1, 100),
+};
+
+static int enrolled2_extra(const json_t *b, struct err *e)
+{
+	char field[MRZ_TD3_NAME_LEN + 1];
+	if (wf_mrz_name(json_string_value(json_object_get(b, "primary_identifier")),
+			json_string_value(json_object_get(b, "secondary_identifier")), field, NULL,
+			e) < 0) {
+		err_prefix(e, "application.enrolled");
+		return -1;
+	}
+	return 0;
+}
+
+/* application.approved v2: what was approved includes the MRZ name field as it will be
+ * printed (39 characters, truncation included) */
+static const struct field f_approved2[] = { REQ("app", T_APP, 0, 0),
+					    REQ("mrz_name", T_TEXT, 39, 39),
+					    REQ("reasons", T_TEXTS, 1, 20) };
+
+static int approved2_extra(const json_t *b, struct err *e)
+{
+	const char *m = json_string_value(json_object_get(b, "mrz_name"));
+	for (const char *p = m; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || *p == '<'))
+			return err_set(e, ERR_INPUT, "application.approved: field 'mrz_name' must be "
+				       "39 characters of A-Z and '<'");
+	return 0;
+}
+
 #define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
 static const struct schema schemas[] = {
 	SCHEMA("booking.created", f_created, created_extra),
@@ -528,6 +566,9 @@ static const struct schema schemas[] = {
 	SCHEMA("application.quality_checked", f_quality, quality_extra),
 	SCHEMA("application.personalization_voided", f_voided, NULL),
 	SCHEMA("application.handed_over", f_handed, handed_extra),
+	SCHEMA("application.enrolled", f_enrolled2, enrolled2_extra),
+	SCHEMA("application.approved", f_approved2, approved2_extra),
+	SCHEMA("application.personalized", f_personalized, personalized_extra),
 };
 #define NSCHEMAS (sizeof schemas / sizeof schemas[0])
 
@@ -539,7 +580,8 @@ static const struct schema schemas[] = {
 	}
 CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
 CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
-CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20)
+CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20) CHECKER(21)
+CHECKER(22) CHECKER(23)
 
 /* ---- transitions ---- */
 
@@ -634,8 +676,8 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 	if (db_prepare(db, "SELECT state, idref, slot_date, slot_start, enrolled_by,"
 			   " interviewed_by, watchlist_result, watchlist_override IS NOT NULL,"
 			   " rescheduled, photo_blob IS NOT NULL, billing_code, payment_status,"
-			   " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id)"
-			   " FROM applications a WHERE id = ?", &st, e) < 0)
+			   " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id),"
+			   " full_name FROM applications a WHERE id = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st), ret;
@@ -653,6 +695,7 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 		wf_copy_col(st, 10, a->billing_code, sizeof a->billing_code);
 		wf_copy_col(st, 11, a->payment_status, sizeof a->payment_status);
 		a->fingerprints = sqlite3_column_int(st, 12);
+		wf_copy_col(st, 13, a->full_name, sizeof a->full_name);
 		ret = 1;
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;
@@ -661,6 +704,50 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 	}
 	sqlite3_finalize(st);
 	return ret;
+}
+
+_Static_assert(WF_MRZ_NAME_LEN == MRZ_TD3_NAME_LEN, "the TD3 name field");
+
+int wf_mrz_name(const char *primary, const char *secondary,
+		char out[WF_MRZ_NAME_LEN + 1], int *truncated, struct err *e)
+{
+	if (!primary || !primary[0] || strlen(primary) > MRZ_NAME_MAX ||
+	    (secondary && strlen(secondary) > MRZ_NAME_MAX))
+		return err_set(e, ERR_INPUT, "the primary identifier must be 1 to %d bytes and the "
+			       "secondary at most %d", MRZ_NAME_MAX, MRZ_NAME_MAX);
+	if (mrz_name_field(primary, secondary ? secondary : "", MRZ_TD3_NAME_LEN, out, truncated,
+			   e) < 0) {
+		err_prefix(e, "the name makes no MRZ");
+		return -1;
+	}
+	return 0;
+}
+
+int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondary[640],
+		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
+		  struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name FROM"
+			   " application_names WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (primary)
+			wf_copy_col(st, 0, primary, 640);
+		if (secondary)
+			wf_copy_col(st, 1, secondary, 640);
+		if (mrz_name)
+			wf_copy_col(st, 2, mrz_name, MRZ_TD3_NAME_LEN + 1);
+		if (approved)
+			wf_copy_col(st, 3, approved, MRZ_TD3_NAME_LEN + 1);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_INPUT, "application %s has no enrolled name (enrolled before "
+			       "names were confirmed at enrolment? run `paspor rebuild`)", app);
+	return rc == SQLITE_ROW ? 0 : db_error(db, e, "reading application_names");
 }
 
 int wf_name_norm(const char *name, char **out, struct err *e)
@@ -751,6 +838,13 @@ static const struct kind_table office_tables[] = {
 	  " seq INTEGER PRIMARY KEY, app TEXT NOT NULL, actor TEXT NOT NULL,"
 	  " time_ms INTEGER NOT NULL, what TEXT NOT NULL);"
 	  "CREATE INDEX IF NOT EXISTS access_log_app ON access_log (app, seq);" },
+	{ "application_names",
+	  /* the name as enrolled (the applicant's confirmed split) and as approved: the MRZ
+	   * name field the adjudicator saw; personalization prints exactly these */
+	  "CREATE TABLE IF NOT EXISTS application_names ("
+	  " app TEXT PRIMARY KEY, primary_id TEXT NOT NULL, secondary_id TEXT NOT NULL,"
+	  " mrz_name TEXT NOT NULL, enrolled_seq INTEGER NOT NULL, approved_mrz_name TEXT,"
+	  " approved_seq INTEGER) WITHOUT ROWID" },
 	{ "issuance",
 	  "CREATE TABLE IF NOT EXISTS issuance ("
 	  " app TEXT PRIMARY KEY, booklet TEXT NOT NULL, surname TEXT NOT NULL,"
@@ -968,7 +1062,8 @@ static int p_fingerprint(sqlite3 *db, const struct event *ev, const json_t *b, s
 	return wf_step_done(db, st, ev->kind, e);
 }
 
-static int p_enrolled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+static int p_enrolled_state(sqlite3 *db, const struct event *ev, const json_t *b,
+			    struct err *e)
 {
 	struct wf_app a;
 	const char *to;
@@ -979,6 +1074,55 @@ static int p_enrolled(sqlite3 *db, const struct event *ev, const json_t *b, stru
 		return err_set(e, ERR_INPUT, "application.enrolled: application %s has no photo", app);
 	const char *v[] = { ev->actor };
 	return update_app(db, ev, app, to, "enrolled_by = ?4", v, 1, e);
+}
+
+/* Records app's enrolled name (mrz_name: its MRZ name field, "" when none can be made). */
+static int names_put(sqlite3 *db, const struct event *ev, const char *app, const char *primary,
+		     const char *secondary, const char *mrz_name, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT OR REPLACE INTO application_names (app, primary_id,"
+			   " secondary_id, mrz_name, enrolled_seq) VALUES (?, ?, ?, ?, ?)", &st,
+		       e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	wf_bind_str(st, 2, primary);
+	wf_bind_str(st, 3, secondary);
+	wf_bind_str(st, 4, mrz_name);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+/* v1 (before the split was an enrolment field): the full name split at its last space,
+ * as personalization did then */
+static int p_enrolled(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *app = str(b, "app");
+	if (p_enrolled_state(db, ev, b, e) < 0)
+		return -1;
+	char full[640] = "", primary[640], secondary[640], field[MRZ_TD3_NAME_LEN + 1] = "";
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT full_name FROM applications WHERE id = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		wf_copy_col(st, 0, full, sizeof full);
+	sqlite3_finalize(st);
+	wf_split_name(full, primary, sizeof primary, secondary, sizeof secondary);
+	struct err ignored = ERR_INIT;
+	if (wf_mrz_name(primary, secondary, field, NULL, &ignored) < 0)
+		field[0] = 0;
+	return names_put(db, ev, app, primary, secondary, field, e);
+}
+
+static int p_enrolled2(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *primary = str(b, "primary_identifier"), *secondary = str(b, "secondary_identifier");
+	char field[MRZ_TD3_NAME_LEN + 1];
+	if (p_enrolled_state(db, ev, b, e) < 0 ||
+	    wf_mrz_name(primary, secondary, field, NULL, e) < 0)
+		return -1;
+	return names_put(db, ev, str(b, "app"), primary, secondary ? secondary : "", field, e);
 }
 
 static int p_interviewed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -1030,6 +1174,28 @@ static int p_decision(sqlite3 *db, const struct event *ev, const json_t *b, stru
 	int rc = update_app(db, ev, app, to, "decided_by = ?4, decision_reasons = ?5", v, 2, e);
 	mem_free(reasons);
 	return rc;
+}
+
+/* v2: the approved MRZ name field must be the enrolled name's; it is kept as approved */
+static int p_approved2(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	const char *app = str(b, "app");
+	char enrolled[MRZ_TD3_NAME_LEN + 1];
+	if (wf_names_load(db, app, NULL, NULL, enrolled, NULL, e) < 0)
+		return -1;
+	if (strcmp(enrolled, str(b, "mrz_name")) != 0)
+		return err_set(e, ERR_INPUT, "application.approved: the MRZ name approved is not the "
+			       "one application %s's enrolled name makes", app);
+	if (p_decision(db, ev, b, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "UPDATE application_names SET approved_mrz_name = ?, approved_seq = ?"
+			   " WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, str(b, "mrz_name"));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
+	wf_bind_str(st, 3, app);
+	return wf_step_done(db, st, ev->kind, e);
 }
 
 static int p_payment(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -1161,6 +1327,26 @@ static int p_personalized(sqlite3 *db, const struct event *ev, const json_t *b, 
 	return update_app(db, ev, app, to, NULL, NULL, 0, e);
 }
 
+/* v2: the personalization is of the approved name (the primary and secondary
+ * identifiers enrolled, the MRZ name field approved), so the log cannot hold a passport
+ * with another name than the one approved */
+static int p_personalized2(sqlite3 *db, const struct event *ev, const json_t *b,
+			   struct err *e)
+{
+	const char *app = str(b, "app"), *mrz = str(b, "mrz");
+	char primary[640], secondary[640], approved[MRZ_TD3_NAME_LEN + 1];
+	if (wf_names_load(db, app, primary, secondary, NULL, approved, e) < 0)
+		return -1;
+	const char *given = str(b, "given_names");
+	if (strcmp(primary, str(b, "surname")) != 0 || strcmp(secondary, given ? given : "") != 0)
+		return err_set(e, ERR_INPUT, "application.personalized: the names are not "
+			       "application %s's enrolled names", app);
+	if (!approved[0] || strlen(mrz) < 44 || strncmp(mrz + 5, approved, MRZ_TD3_NAME_LEN) != 0)
+		return err_set(e, ERR_INPUT, "application.personalized: the MRZ name is not the one "
+			       "approved for application %s", app);
+	return p_personalized(db, ev, b, e);
+}
+
 /* The issuance row of app must be on booklet (the event names the booklet it judges). */
 int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
 {
@@ -1288,6 +1474,9 @@ static const struct kind_def office_kinds[] = {
 	{ "application.quality_checked", 1, 0, check_18, p_quality },
 	{ "application.personalization_voided", 1, 0, check_19, p_voided },
 	{ "application.handed_over", 1, 0, check_20, p_handed },
+	{ "application.enrolled", 2, 0, check_21, p_enrolled2 },
+	{ "application.approved", 2, 0, check_22, p_approved2 },
+	{ "application.personalized", 2, 0, check_23, p_personalized2 },
 };
 
 _Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,

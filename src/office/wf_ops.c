@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/blobs.h"
@@ -94,6 +95,12 @@ int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf
 int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 		  const char *subject, json_t *body, struct err *e)
 {
+	return wf_append_v(tx, h, kind, 1, subject, body, e);
+}
+
+int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint16_t version,
+		const char *subject, json_t *body, struct err *e)
+{
 	if (!body) {
 		return err_nomem(e);
 	}
@@ -103,7 +110,7 @@ int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 		subject = subj;
 	}
 	/* checked and serialised once by the writer, never re-parsed */
-	int rc = writer_txn_append_json(tx, h->actor, kind, 1, subject, body, &h->seq, e);
+	int rc = writer_txn_append_json(tx, h->actor, kind, version, subject, body, &h->seq, e);
 	json_decref(body);
 	if (rc < 0 && h->reason == WF_OK) {
 		if (strstr(e->msg, "UNIQUE constraint failed: applications.idref")) {
@@ -120,6 +127,11 @@ int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 		}
 	}
 	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static json_t *app_body(const char *app)
@@ -362,16 +374,109 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 		      e);
 }
 
+/* The words of a name, normalised (wf_name_norm) and sorted, as one string. */
+static int name_words(const char *name, char **out, struct err *e)
+{
+	char *norm;
+	if (wf_name_norm(name, &norm, e) < 0)
+		return -1;
+	size_t n = 0, len = strlen(norm);
+	char *words[256];
+	for (char *p = strtok(norm, " "); p && n < 256; p = strtok(NULL, " "))
+		words[n++] = p;
+	qsort(words, n, sizeof words[0], cmp_str);
+	char *r = mem_alloc(len + 1);
+	if (!r) {
+		mem_free(norm);
+		return err_nomem(e);
+	}
+	r[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(r, " ");
+		strcat(r, words[i]);
+	}
+	mem_free(norm);
+	*out = r;
+	return 0;
+}
+
+/* s with white space trimmed and each run of it made one space, into out (640 bytes;
+ * s is at most 400). */
+static void one_spaced(const char *s, char out[640])
+{
+	size_t k = 0;
+	int space = 0;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t') {
+			space = k > 0;
+			continue;
+		}
+		if (space)
+			out[k++] = ' ';
+		space = 0;
+		out[k++] = *s;
+	}
+	out[k] = 0;
+}
+
+/* The split must use exactly the words of the booked (identity card) name: an enrolment
+ * cannot change whose name goes into the passport, only where it is split. */
+static int same_words(const char *full, const char *primary, const char *secondary,
+		      int *same, struct err *e)
+{
+	char joined[1300];
+	snprintf(joined, sizeof joined, "%s %s", primary, secondary ? secondary : "");
+	char *a = NULL, *b = NULL;
+	int rc = name_words(full, &a, e) < 0 || name_words(joined, &b, e) < 0 ? -1 : 0;
+	if (rc == 0)
+		*same = strcmp(a, b) == 0;
+	mem_free(a);
+	mem_free(b);
+	return rc;
+}
+
 int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 {
-	struct wf_hdr *h = arg;
+	struct wf_enrol *o = arg;
+	struct wf_hdr *h = &o->hdr;
+	o->mrz_name[0] = 0;
+	o->truncated = 0;
 	struct wf_app a;
 	if (wf_need(tx, h, "application.enrolled", &a, e) < 0)
 		return -1;
 	if (!a.has_photo)
 		return wf_refuse(h, WF_PHOTO_MISSING, e, "application %s has no photo: enrol one first",
 			      h->app);
-	return wf_append(tx, h, "application.enrolled", NULL, app_body(h->app), e);
+	/* one space between words, none around them: a run of spaces would put "<<", the
+	 * separator of the two identifiers, inside one of them */
+	char primary[640], secondary[640];
+	if (!o->primary || strlen(o->primary) > 400 ||
+	    (o->secondary && strlen(o->secondary) > 400))
+		return wf_refuse(h, WF_INVALID_INPUT, e, "the primary identifier (1 to 100 characters) "
+				 "and the secondary identifier (0 to 100) are needed");
+	one_spaced(o->primary, primary);
+	one_spaced(o->secondary ? o->secondary : "", secondary);
+	const char *sec = secondary[0] ? secondary : NULL;
+	if (!primary[0])
+		return wf_refuse(h, WF_INVALID_INPUT, e, "the primary identifier is empty");
+	int same = 0;
+	if (same_words(a.full_name, primary, sec, &same, e) < 0) {
+		h->reason = WF_INVALID_INPUT;
+		return -1;
+	}
+	if (!same)
+		return wf_refuse(h, WF_INVALID_INPUT, e, "the primary and secondary identifiers must "
+				 "be the words of application %s's full name, split where the "
+				 "applicant confirms", h->app);
+	if (wf_mrz_name(primary, sec, o->mrz_name, &o->truncated, e) < 0) {
+		h->reason = WF_INVALID_INPUT;
+		return -1;
+	}
+	json_t *b = json_pack("{s:s, s:s}", "app", h->app, "primary_identifier", primary);
+	if (b && sec && json_object_set_new(b, "secondary_identifier", json_string(sec)) < 0)
+		json_decref(b), b = NULL;
+	return wf_append_v(tx, h, "application.enrolled", 2, NULL, b, e);
 }
 
 int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
@@ -454,8 +559,22 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 			      "approval needs a check with a recorded override", o->hdr.app);
 	if (!o->reasons)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
-	return wf_append(tx, &o->hdr, kind, NULL,
-		      json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons), e);
+	if (!o->approve)
+		return wf_append(tx, &o->hdr, kind, NULL,
+				 json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons),
+				 e);
+	/* what is approved includes the MRZ name field as it will be printed */
+	char primary[640], secondary[640];
+	if (wf_names_load(writer_txn_db(tx), o->hdr.app, primary, secondary, NULL, NULL, e) < 0) {
+		o->hdr.reason = e->code == ERR_INPUT ? WF_INVALID_STATE : WF_OK;
+		return -1;
+	}
+	if (wf_mrz_name(primary, secondary, o->mrz_name, &o->truncated, e) < 0)
+		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the enrolled name of application %s "
+				 "makes no MRZ: it cannot be approved", o->hdr.app);
+	return wf_append_v(tx, &o->hdr, kind, 2, NULL,
+			   json_pack("{s:s, s:s, s:O}", "app", o->hdr.app, "mrz_name", o->mrz_name,
+				     "reasons", o->reasons), e);
 }
 
 int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)

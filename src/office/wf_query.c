@@ -163,6 +163,27 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 		goto fail;
 	}
 	json_object_set_new(o, "issuance", iss);
+	/* the name as enrolled and approved: the adjudicator sees the MRZ name field before
+	 * approving, the printer operator what will be printed (null before enrolment) */
+	if (db_prepare(db, "SELECT primary_id AS primary_identifier, secondary_id AS"
+			   " secondary_identifier, mrz_name, approved_mrz_name FROM"
+			   " application_names WHERE app = ?", &st, e) < 0)
+		goto fail;
+	wf_bind_str(st, 1, app);
+	rc = sqlite3_step(st);
+	static const char *const no_skip[] = { NULL };
+	json_t *names = rc == SQLITE_ROW ? row_object(st, no_skip, no_skip) : json_null();
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(names);
+		db_error(db, e, "reading application_names");
+		goto fail;
+	}
+	if (!names) {
+		err_nomem(e);
+		goto fail;
+	}
+	json_object_set_new(o, "name", names);
 	*out = o;
 	return 0;
 fail:

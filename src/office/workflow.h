@@ -122,10 +122,21 @@ struct wf_reschedule {
 };
 int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e);
 
-/* application.checked_in, application.enrolled (needs a photo), application.no_show:
- * struct wf_hdr alone; no-show needs struct wf_no_show. */
+/* application.checked_in: struct wf_hdr alone; no-show needs struct wf_no_show. */
 int wf_check_in(struct writer_txn *tx, void *arg, struct err *e);     /* struct wf_hdr */
-int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e); /* wf_hdr */
+
+/* application.enrolled v2 (needs a photo): the name's split into primary and secondary
+ * identifier, as the applicant confirms it (a one-word name: the primary identifier
+ * alone, secondary NULL or ""). Refused (WF_INVALID_INPUT) unless the two hold exactly
+ * the words of the booked full name, or when they make no MRZ. Outputs the MRZ name
+ * field (39 characters) and whether it was truncated. */
+struct wf_enrol {
+	struct wf_hdr hdr;
+	const char *primary, *secondary;
+	char mrz_name[40]; /* out */
+	int truncated;     /* out */
+};
+int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e);
 
 struct wf_no_show { struct wf_hdr hdr; const char *today; /* local "YYYY-MM-DD" */ };
 int wf_no_show(struct writer_txn *tx, void *arg, struct err *e);
@@ -177,9 +188,18 @@ struct wf_watch_check {
 int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e);
 
 /* reasons: an array of 1…20 strings (1…500 characters each). Refused (WF_SEPARATION)
- * when the actor enrolled or interviewed the application; approval is refused
+ * when the actor enrolled or interviewed the application; approval (v2, with the MRZ
+ * name field) is refused (WF_INVALID_STATE) without an enrolled name, and
  * (WF_WATCHLIST) without a watchlist check, or after a hit without override. */
-struct wf_decision { struct wf_hdr hdr; int approve; const json_t *reasons; };
+struct wf_decision {
+	struct wf_hdr hdr;
+	int approve;
+	const json_t *reasons;
+	/* out, approval only: the MRZ name field approved (application.approved v2), made
+	 * from the enrolled name, and whether it was truncated */
+	char mrz_name[40];
+	int truncated;
+};
 int wf_decide(struct writer_txn *tx, void *arg, struct err *e);
 
 struct wf_payment {
@@ -227,7 +247,6 @@ struct wf_personalize {
 	const struct config *cfg;   /* validity, issuing state, payment rule */
 	const char *today;          /* the office's local date, YYYY-MM-DD */
 	const char *signer_socket;  /* resolved path */
-	const char *surname, *given_names; /* NULL: split from the full name (last word) */
 	const uint8_t *photo;       /* the enrolled photo (JPEG), read by the caller */
 	size_t photo_len;
 	const char *photo_blob;     /* its blob name (checked against the record) */

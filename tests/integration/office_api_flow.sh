@@ -141,7 +141,8 @@ step() {
 }
 DOCS='{"identity_card":{"status":"checked","note":"asli"},"family_card":{"status":"checked","note":"asli"},"civil_record":{"status":"checked","note":"akta kelahiran"},"old_passport":{"status":"missing","note":"first passport"}}'
 
-# the front desk and enrolment for P1 P2 P3 R W
+# the front desk and enrolment for P1 P2 P3 R W (NUM: the person each was booked as)
+declare -A NUM=([P1]=101 [P2]=102 [P3]=103 [R]=104 [W]=108)
 for l in P1 P2 P3 R W; do
 	[ -n "${AID[$l]}" ] || { fail "$l: has an application id"; continue; }
 	if [ $l = P1 ]; then
@@ -155,7 +156,7 @@ for l in P1 P2 P3 R W; do
 	fi
 	step $l "documents" reg 200 201 204 -- POST /documents "$DOCS"
 	if [ $l = P1 ]; then
-		step $l "enrolment without a photo is 409" reg 409 -- POST /enrolment
+		step $l "enrolment without a photo is 409" reg 409 -- POST /enrolment "$(pyu enrol-body 101)"
 	fi
 	step $l "photo upload" reg 200 201 -- PUT /photo --file "$JPEG" --ct image/jpeg
 	if [ $l = P1 ]; then
@@ -167,7 +168,15 @@ assert not n or 0 < n[0] <= 20480, b"
 	fi
 	step $l "fingerprint 1" reg 200 201 204 -- PUT /fingerprints/1 --file "$JPEG" --ct image/jpeg
 	step $l "fingerprint 6" reg 200 201 204 -- PUT /fingerprints/6 --file "$JPEG" --ct image/jpeg
-	step $l "enrolment" reg 200 201 204 -- POST /enrolment
+	if [ $l = P1 ]; then
+		step $l "enrolment without the name's split is 422" reg 422 -- POST /enrolment '{}'
+		step $l "enrolment whose split changes the name is 422" reg 422 -- POST /enrolment \
+			'{"primary_identifier":"Nobody","secondary_identifier":"Forged"}'
+	fi
+	step $l "enrolment" reg 200 201 204 -- POST /enrolment "$(pyu enrol-body "${NUM[$l]}")"
+	check "$l: the enrolment answers the MRZ name line it makes" "$PY" -c "
+import json; b=json.load(open('$T/body'))
+l=b['mrz_name_line']; assert len(l)==44 and l.startswith('P<IDN') and '<<' in l, l"
 done
 check "P1: status lookup says enrolled" [ "$(status_of "${BCODE[P1]}" "${BNIK[P1]}")" = enrolled ]
 

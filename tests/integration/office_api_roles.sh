@@ -156,7 +156,7 @@ prepare() {
 	api POST $p/check-in --as "$desk"; local c1=$CODE
 	api POST $p/documents "$DOCS" --as "$desk"; local c2=$CODE
 	api PUT $p/photo --file "$JPEG" --ct image/jpeg --as "$enrol"; local c3=$CODE
-	api POST $p/enrolment --as "$enrol"; local c4=$CODE
+	api POST $p/enrolment "$(pyu enrol-body "$n")" --as "$enrol"; local c4=$CODE
 	api POST $p/interview '{"notes":"ok"}' --as "$inter"; local c5=$CODE
 	api POST $p/watchlist-check '{}' --as adj; local c6=$CODE
 	check "SoD applicant $n prepared (desk $desk, enrolled by $enrol, interviewed by $inter)" \

@@ -30,13 +30,14 @@ to_paid() {
 	id=$(jget application_id); AID[$l]=$id
 	local ok=1 s
 	for s in "reg POST /check-in" "reg POST /documents DOCS" "reg PUT /photo PHOTO" \
-		"reg POST /enrolment" "int POST /interview NOTES" "$appr POST /watchlist-check {}" \
+		"reg POST /enrolment ENROL" "int POST /interview NOTES" "$appr POST /watchlist-check {}" \
 		"$appr POST /decision DECIDE" "reg POST /payment PAY"; do
 		set -- $s
 		local who=$1 m=$2 p=$3 b=${4:-} args=()
 		case $b in
 		DOCS) args=('{"identity_card":{"status":"checked"},"family_card":{"status":"checked"},"civil_record":{"status":"checked"},"old_passport":{"status":"missing","note":"first passport"}}') ;;
 		PHOTO) args=(--file "$JPEG" --ct image/jpeg) ;;
+		ENROL) args=("$(pyu enrol-body "${ENROL_NAME:-$n}")") ;;
 		NOTES) args=('{"notes":"wawancara lancar"}') ;;
 		DECIDE) args=('{"decision":"approve","reasons":["dokumen lengkap"]}') ;;
 		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":65000000,\"currency\":\"IDR\",\"status\":\"${PAY_STATUS:-confirmed}\"}") ;;
@@ -143,8 +144,12 @@ app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
 expect_problem "handed over twice: 409" 409
 
 # ---- A2: a faulty print, spoil and redo on a new booklet, a proxy collects
-app A2 POST /personalize '{"surname":"Sari","given_names":"Dewi Ayu"}' --as prn
-expect_status "A2 personalized with the name split given" 201
+avail=$(stock available)
+app A2 POST /personalize '{"surname":"FORGED","given_names":"NOBODY"}' --as prn
+expect_problem "a name in the personalize body is refused (422): the approved name is printed" 422
+check "... and no booklet is taken" [ "$(stock available)" = "$avail" ]
+app A2 POST /personalize '{}' --as prn
+expect_status "A2 personalized" 201
 check "A2 on X0000002" [ "$(jget booklet)" = X0000002 ]
 app A2 POST /quality-check '{"print_ok":false}' --as iss
 expect_status "A2 quality check recorded" 200
@@ -160,7 +165,7 @@ check "A2 is paid again" [ "$(jget state)" = paid ]
 check "the spoiled booklet's print job left the spool" [ ! -e "$D/spool/X0000002-${AID[A2]}" ]
 api GET /api/v1/booklets/X0000002 --as cus
 check "booklet X0000002 is spoiled" grep -q '"spoiled"' "$T/body"
-app A2 POST /personalize '{"surname":"Sari","given_names":"Dewi Ayu"}' --as prn
+app A2 POST /personalize '{}' --as prn
 expect_status "A2 personalized again" 201
 check "A2 now on a new booklet X0000003" [ "$(jget booklet)" = X0000003 ]
 app A2 POST /quality-check '{"print_ok":true}' --as iss
@@ -210,6 +215,31 @@ api GET '/api/v1/issuance/uncollected' --as iss
 check "... but not yet after the configured 30 days" bash -c "! grep -q '${AID[A3]}' '$T/body'"
 app A3 POST /hand-over "$(BOOKLET=$B3 pw_body)" --as iss
 expect_status "A3 handed over" 200
+
+# ---- a one-word name is the primary identifier alone (SUKARNO<<), as approved; a
+# changed EF.DG1 in the print job (its hash in job.json made to agree) fails the check
+PERSON_EXTRA="full_name=Sukarno" ENROL_NAME=Sukarno to_paid S1 333
+app S1 GET '' --as aud
+check "S1: the approved MRZ name is SUKARNO<< and fillers" [ "$(jget name approved_mrz_name)" = "SUKARNO$(printf '<%.0s' $(seq 32))" ]
+app S1 POST /personalize '{}' --as prn
+expect_status "S1 personalized" 201
+BS=$(jget booklet)
+app S1 GET /chip/EF.DG1 --as iss
+"$PY" -c "
+d=open('$T/body','rb').read()
+i=d.index(b'\x5f\x1f'); n=d[i+2]; print(d[i+3:i+3+n].decode()[:44])" >"$T/s1.txt"
+check "S1: EF.DG1's first line is P<IDNSUKARNO<< and fillers" [ "$(cat "$T/s1.txt")" = "P<IDNSUKARNO$(printf '<%.0s' $(seq 32))" ]
+"$PY" - "$D/spool/$BS-${AID[S1]}" <<'PYEOF'
+import hashlib, json, sys
+d = sys.argv[1]
+dg1 = open(d + "/EF.DG1", "rb").read().replace(b"SUKARNO", b"FORGEDX")
+open(d + "/EF.DG1", "wb").write(dg1)
+j = json.load(open(d + "/job.json"))
+j["files"]["EF.DG1"]["sha256"] = hashlib.sha256(dg1).hexdigest()
+json.dump(j, open(d + "/job.json", "w"))
+PYEOF
+app S1 POST /quality-check '{"print_ok":true}' --as iss
+check "a print job whose EF.DG1 names another person fails the quality check" bash -c "[ '$CODE' = 200 ] && grep -q '\"failed\"' '$T/body' && grep -q 'EF.DG1.s name is not the approved one' '$T/body'"
 
 # ---- validity by age: a child (ten years old) gets 5 years, an adult 10 (A1 above)
 PERSON_EXTRA="nik= identity={\"type\":\"pp\",\"state\":\"nld\",\"number\":\"NX7770001\"} birth_date=$(date -d '-10 years' +%F)" to_paid M1 308

@@ -127,16 +127,17 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 	if (op == OP_PHOTO && wf_photo_prepare(&ph, jpg, plen, e) < 0)
 		fprintf(stderr, "photo: %s\n", e->msg);
 	struct wf_fingerprint f = { .hdr = h, .position = 1, .image = fp, .len = sizeof fp };
+	struct wf_enrol en = { .hdr = h, .primary = "Rahmat", .secondary = "Siti Aminah Binti" };
 	struct wf_interview iv = { h, "lives in Samarinda, travels for umrah" };
 	struct wf_watch_check wc = { .hdr = h, .now_ms = 1717200000000LL };
-	struct wf_decision ap = { h, 1, reasons }, rj = { h, 0, reasons };
+	struct wf_decision ap = { h, 1, reasons, { 0 }, 0 }, rj = { h, 0, reasons, { 0 }, 0 };
 	struct wf_payment pay = { h, "820240601000123", "IDR", 350000, 0 };
 	struct wf_payment_confirm pc = { h, "820240601000123" };
 	struct { writer_fn fn; struct wf_hdr *arg; } t[OP_N] = {
 		{ wf_check_in, &h }, { wf_cancel, &c.hdr }, { wf_reschedule, &rs.hdr },
 		{ wf_no_show, &ns.hdr }, { wf_record_documents, &d.hdr },
 		{ wf_enrol_photo, &ph.hdr }, { wf_enrol_fingerprint, &f.hdr },
-		{ wf_complete_enrolment, &h }, { wf_interview, &iv.hdr },
+		{ wf_complete_enrolment, &en.hdr }, { wf_interview, &iv.hdr },
 		{ wf_watchlist_check, &wc.hdr }, { wf_decide, &ap.hdr }, { wf_decide, &rj.hdr },
 		{ wf_record_payment, &pay.hdr }, { wf_confirm_payment, &pc.hdr },
 	};
@@ -274,6 +275,110 @@ TEST(workflow_state_machine_allowed_and_refused)
 		     WF_NOT_FOUND);
 	CHECK_INT_EQ(run_op(OP_CHECK_IN, "../../etc/passwd", "officer:x", &e), WF_NOT_FOUND);
 	CHECK_INT_EQ(run_op(OP_CHECK_IN, b.app_id, "officer with space", &e), WF_INVALID_INPUT);
+	stop();
+}
+
+/* A writer callback that appends one application.personalized v2 event as given. */
+struct forged { const char *subject; json_t *body; };
+static int append_forged(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct forged *f = arg;
+	uint64_t seq;
+	return writer_txn_append_json(tx, "officer:eko", "application.personalized", 2,
+				      f->subject, f->body, &seq, e);
+}
+
+static int enrol_as(const char *app, const char *primary, const char *secondary,
+		    struct wf_enrol *en, struct err *e)
+{
+	memset(en, 0, sizeof *en);
+	en->hdr.actor = "officer:budi";
+	en->hdr.app = app;
+	en->primary = primary;
+	en->secondary = secondary;
+	err_clear(e);
+	int rc = wf_run(tn.wr, wf_complete_enrolment, en, e);
+	return rc == 0 ? WF_OK : (int)en->hdr.reason;
+}
+
+TEST(workflow_name_is_enrolled_approved_and_personalized_as_confirmed)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	const char *app = b.app_id;
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	struct wf_enrol en;
+	/* the split must hold exactly the booked words ("Siti Aminah Binti Rahmat") */
+	CHECK_INT_EQ(enrol_as(app, "Nobody", "Siti Aminah Binti", &en, &e), WF_INVALID_INPUT);
+	CHECK(strstr(e.msg, "words") != NULL);
+	CHECK_INT_EQ(enrol_as(app, "Rahmat", "Siti Aminah", &en, &e), WF_INVALID_INPUT);
+	CHECK_INT_EQ(enrol_as(app, "", "Siti Aminah Binti Rahmat", &en, &e), WF_INVALID_INPUT);
+	CHECK_STR_EQ(state_of(app), "documents_verified");
+	/* case, accents and spacing do not matter; the order of the words does not either */
+	CHECK_INT_EQ(enrol_as(app, "binti  RAHMAT", "Siti Aminah", &en, &e), WF_OK);
+	CHECK_STR_EQ(en.mrz_name, "BINTI<RAHMAT<<SITI<AMINAH<<<<<<<<<<<<<<");
+	CHECK_INT_EQ(en.truncated, 0);
+	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	json_t *reasons = json_pack("[s]", "complete");
+	struct wf_decision ap = { { "officer:adi", app, WF_OK, 0 }, 1, reasons, { 0 }, 0 };
+	CHECK(wf_run(tn.wr, wf_decide, &ap, &e) == 0);
+	json_decref(reasons);
+	CHECK_STR_EQ(ap.mrz_name, "BINTI<RAHMAT<<SITI<AMINAH<<<<<<<<<<<<<<");
+	/* the query shows the adjudicator the split and what was approved */
+	json_t *one;
+	enum wf_reason why;
+	CHECK(wf_query_get(tn.node.db, app, &one, &why, &e) == 0);
+	json_t *nm = json_object_get(one, "name");
+	CHECK_STR_EQ(json_string_value(json_object_get(nm, "primary_identifier")), "binti RAHMAT");
+	CHECK_STR_EQ(json_string_value(json_object_get(nm, "approved_mrz_name")),
+		     "BINTI<RAHMAT<<SITI<AMINAH<<<<<<<<<<<<<<");
+	json_decref(one);
+	CHECK_INT_EQ(run_op(OP_PAY, app, "officer:rina", &e), WF_OK);
+	/* a personalization event with another name cannot enter the log, nor one whose
+	 * MRZ carries another name than the approved one */
+	char subject[64];
+	snprintf(subject, sizeof subject, "app:%s", app);
+	static const char mrz_forged[] =
+		"P<IDNFORGED<<NOBODY<<<<<<<<<<<<<<<<<<<<<<<<<"
+		"X0000010<0IDN9005147F3406209<<<<<<<<<<<<<<00";
+	struct forged f = { subject, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "app", app,
+					       "booklet", "X0000010", "expiry_date", "2034-06-20",
+					       "given_names", "Nobody", "issue_date", "2024-06-20",
+					       "mrz", mrz_forged, "surname", "Forged") };
+	err_clear(&e);
+	CHECK(writer_submit(tn.wr, append_forged, &f, NULL, &e) < 0);
+	CHECK(strstr(e.msg, "enrolled names") != NULL);
+	json_object_set_new(f.body, "surname", json_string("binti RAHMAT"));
+	json_object_set_new(f.body, "given_names", json_string("Siti Aminah"));
+	err_clear(&e);
+	CHECK(writer_submit(tn.wr, append_forged, &f, NULL, &e) < 0);
+	CHECK(strstr(e.msg, "approved") != NULL);
+	json_decref(f.body);
+	CHECK_STR_EQ(state_of(app), "paid");
+	book_free(&b, NULL);
+	stop();
+}
+
+TEST(workflow_one_word_name_is_the_primary_identifier)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	const char *app = b.app_id;
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	struct wf_enrol en;
+	/* the booked name has four words: all of them as the primary identifier */
+	CHECK_INT_EQ(enrol_as(app, "Siti Aminah Binti Rahmat", "", &en, &e), WF_OK);
+	CHECK_STR_EQ(en.mrz_name, "SITI<AMINAH<BINTI<RAHMAT<<<<<<<<<<<<<<<");
+	book_free(&b, NULL);
 	stop();
 }
 
@@ -560,6 +665,19 @@ TEST(workflow_schema_refuses_bad_bodies)
 		CHECK(strstr(e.msg, cases[i].msg) != NULL);
 	}
 	const char *good = "{\"app\":\"A0000000000000000000000000\"}";
+	CHECK(kinds_check_body(kinds_find("application.enrolled", 1), (const uint8_t *)good,
+			       strlen(good), &e) == 0);
+	/* v2 names the split; a name that makes no MRZ is refused */
+	good = "{\"app\":\"A0000000000000000000000000\",\"primary_identifier\":\"Sukarno\"}";
 	CHECK(kinds_check_body(kinds_latest("application.enrolled"), (const uint8_t *)good,
 			       strlen(good), &e) == 0);
+	const char *bad = "{\"app\":\"A0000000000000000000000000\",\"primary_identifier\":\"\u4e2d\"}";
+	CHECK(kinds_check_body(kinds_latest("application.enrolled"), (const uint8_t *)bad,
+			       strlen(bad), &e) < 0);
+	bad = "{\"app\":\"A0000000000000000000000000\",\"mrz_name\":"
+	      "\"sukarno<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<\",\"reasons\":[\"ok\"]}";
+	err_clear(&e);
+	CHECK(kinds_check_body(kinds_latest("application.approved"), (const uint8_t *)bad,
+			       strlen(bad), &e) < 0);
+	CHECK(strstr(e.msg, "mrz_name") != NULL);
 }
