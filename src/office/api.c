@@ -290,3 +290,55 @@ int api_need_idref(struct http_req *req, struct http_resp *resp, const json_t *b
 				    "field 'nik' (or 'identity') is missing");
 	return r < 0 ? -1 : 0;
 }
+
+int api_witness(struct http_req *req, struct http_resp *resp, const json_t *body,
+		unsigned roles, const char *roles_text, char out[AUTH_USERNAME_MAX + 1])
+{
+	const struct auth_officer *actor = auth_http_officer(req);
+	static const char *const keys[] = { "username", "password", "totp", NULL };
+	struct office_server *s = req->app;
+	const json_t *w = json_object_get(body, "witness");
+	if (!w || json_is_null(w))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'witness' is missing");
+	if (!json_is_object(w))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'witness' must be an object {username, password, totp?}");
+	const char *user = NULL, *pw = NULL, *totp = NULL;
+	if (api_only_keys(req, resp, w, keys) < 0 ||
+	    api_str(req, resp, w, "username", 1, AUTH_USERNAME_MAX, &user) < 0 ||
+	    api_str(req, resp, w, "password", 1, AUTH_PASSWORD_MAX, &pw) < 0 ||
+	    api_str(req, resp, w, "totp", 0, 16, &totp) < 0)
+		return -1;
+	if (strcmp(user, actor->username) == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
+				    "the witness must be an officer other than you");
+	struct auth_officer wo;
+	struct err e = ERR_INIT;
+	enum auth_result r = auth_verify_credentials(s->auth, user, pw, totp, req->client_ip,
+						     &wo, &e);
+	switch (r) {
+	case AUTH_OK:
+		break;
+	case AUTH_DENIED: /* the session is fine: the witness is refused */
+	case AUTH_FORBIDDEN:
+		return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "witness: %s", e.msg);
+	case AUTH_THROTTLED:
+		return http_problem(req, resp, HTTP_PROBLEM_TOO_MANY_REQUESTS, "witness: %s",
+				    e.msg);
+	case AUTH_BUSY:
+		http_resp_header(resp, "Retry-After", "1");
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "witness: %s", e.msg);
+	default:
+		log_warnx("request %s: witness check: %s", req->request_id, e.msg);
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	}
+	if (strcmp(wo.username, actor->username) == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
+				    "the witness must be an officer other than you");
+	if (roles && !(wo.roles & roles))
+		return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "the witness must be %s",
+				    roles_text ? roles_text : "an officer of another role");
+	snprintf(out, AUTH_USERNAME_MAX + 1, "%s", wo.username);
+	return 0;
+}

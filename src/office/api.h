@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "office/auth.h"
 #include "office/calendar.h"
 #include "office/roles.h"
 #include "office/server.h"
@@ -62,6 +63,15 @@ extern const struct api_route api_booklet_routes[];
 extern const struct api_route api_dayclose_routes[];
 
 /* ---- JSON fields: each writes 422 invalid-field naming the field and returns -1 ---- */
+
+/* A second officer present for the request: body's "witness" {username, password,
+ * totp?} re-authenticated like a login (failures count towards the login throttle;
+ * nothing is recorded here, no session is made). The witness must be another officer
+ * than the session's and, when roles is not 0, hold one of those roles (roles_text says
+ * which, for the problem). 0 with the witness's username in out, or -1 with a problem
+ * written (422 malformed, 403 refused or not a witness allowed, 429, 503). */
+int api_witness(struct http_req *req, struct http_resp *resp, const json_t *body,
+		unsigned roles, const char *roles_text, char out[AUTH_USERNAME_MAX + 1]);
 
 /* Refuses keys of obj not in allowed (NULL-terminated). */
 int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *obj,

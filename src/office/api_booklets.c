@@ -156,7 +156,7 @@ static int spoil_or_void(struct http_req *req, struct http_resp *resp, int spoil
 				  "field 'app' is not an application id");
 		goto out;
 	}
-	struct booklet_spoil sp = { { actor, BK_OK, 0 }, number, reason, app };
+	struct booklet_spoil sp = { { actor, BK_OK, 0 }, number, reason, app, 0 };
 	struct booklet_void vo = { { actor, BK_OK, 0 }, number, reason };
 	struct booklet_hdr *h = spoil ? &sp.hdr : &vo.hdr;
 	struct err e = ERR_INIT;
@@ -179,56 +179,6 @@ static int route_spoil(struct http_req *req, struct http_resp *resp)
 static int route_void(struct http_req *req, struct http_resp *resp)
 {
 	return spoil_or_void(req, resp, 0);
-}
-
-/* The witness of a destruction: {username, password, totp?}, re-authenticated here.
- * 0 with the witness's username in out, or -1 with a problem written. */
-static int witness_check(struct http_req *req, struct http_resp *resp, const json_t *body,
-			 const struct auth_officer *actor, char out[AUTH_USERNAME_MAX + 1])
-{
-	static const char *const keys[] = { "username", "password", "totp", NULL };
-	struct office_server *s = req->app;
-	const json_t *w = json_object_get(body, "witness");
-	if (!w || json_is_null(w))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field 'witness' is missing");
-	if (!json_is_object(w))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field 'witness' must be an object {username, password, totp?}");
-	const char *user = NULL, *pw = NULL, *totp = NULL;
-	if (api_only_keys(req, resp, w, keys) < 0 ||
-	    api_str(req, resp, w, "username", 1, AUTH_USERNAME_MAX, &user) < 0 ||
-	    api_str(req, resp, w, "password", 1, AUTH_PASSWORD_MAX, &pw) < 0 ||
-	    api_str(req, resp, w, "totp", 0, 16, &totp) < 0)
-		return -1;
-	if (strcmp(user, actor->username) == 0)
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
-				    "the witness must be an officer other than you");
-	struct auth_officer wo;
-	struct err e = ERR_INIT;
-	enum auth_result r = auth_verify_credentials(s->auth, user, pw, totp, req->client_ip,
-						     &wo, &e);
-	switch (r) {
-	case AUTH_OK:
-		break;
-	case AUTH_DENIED: /* the session is fine: the witness is refused */
-	case AUTH_FORBIDDEN:
-		return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "witness: %s", e.msg);
-	case AUTH_THROTTLED:
-		return http_problem(req, resp, HTTP_PROBLEM_TOO_MANY_REQUESTS, "witness: %s",
-				    e.msg);
-	case AUTH_BUSY:
-		http_resp_header(resp, "Retry-After", "1");
-		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "witness: %s", e.msg);
-	default:
-		log_warnx("request %s: witness check: %s", req->request_id, e.msg);
-		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
-	}
-	if (strcmp(wo.username, actor->username) == 0)
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
-				    "the witness must be an officer other than you");
-	snprintf(out, AUTH_USERNAME_MAX + 1, "%s", wo.username);
-	return 0;
 }
 
 /* POST /api/v1/booklets/{number}/destroy {witness: {username, password, totp?}} */
@@ -269,7 +219,7 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 				  "spoiled booklet is destroyed", number, state);
 		goto out;
 	}
-	if (witness_check(req, resp, body, o, witness) < 0)
+	if (api_witness(req, resp, body, 0, NULL, witness) < 0)
 		goto out;
 	struct booklet_destroy op = { { actor, BK_OK, 0 }, number, { o->username, witness } };
 	struct err e = ERR_INIT;

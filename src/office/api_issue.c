@@ -292,21 +292,40 @@ out:
 	return rc;
 }
 
-/* POST /api/v1/applications/{id}/spoil {booklet, reason}: spoil and redo */
+/* POST /api/v1/applications/{id}/spoil {booklet, reason, witness}: spoil and redo, with
+ * a second officer present (a booklet custodian or a supervisor), so that a printer
+ * operator alone cannot make a second signed booklet for one application */
 static int route_spoil(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
 	const char *actor = api_actor(req, resp), *app, *booklet = NULL, *reason = NULL;
 	json_t *body = NULL;
-	static const char *const keys[] = { "booklet", "reason", NULL };
+	static const char *const keys[] = { "booklet", "reason", "witness", NULL };
 	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 0, &body) < 0)
 		return -1;
 	int rc = -1;
+	char witness[AUTH_USERNAME_MAX + 1];
+	struct issued d;
+	issued_init(&d);
 	if (api_only_keys(req, resp, body, keys) < 0 ||
 	    api_str(req, resp, body, "booklet", 1, 8, &booklet) < 0 ||
 	    api_str(req, resp, body, "reason", 1, 500, &reason) < 0)
 		goto out;
-	struct wf_void op = { { actor, app, WF_OK, 0 }, booklet, reason };
+	/* the application first: a witness's password is checked only for a spoil that can
+	 * happen (the writer checks again) */
+	if (load_issued(req, resp, app, &d) < 0)
+		goto out;
+	if (strcmp(d.state, WF_STATE_ISSUED) == 0 || strcmp(d.booklet, booklet) != 0) {
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "application %s is '%s' on "
+				  "booklet %s: only its current booklet is spoiled, and never after "
+				  "the hand-over", app, d.state, d.booklet);
+		goto out;
+	}
+	if (api_witness(req, resp, body, ROLE_BIT(ROLE_BOOKLET_CUSTODIAN) |
+			ROLE_BIT(ROLE_ADJUDICATOR), "a booklet custodian or a supervisor "
+			"(adjudicator)", witness) < 0)
+		goto out;
+	struct wf_void op = { { actor, app, WF_OK, 0 }, booklet, reason, witness };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, wf_void_personalization, &op, NULL, &e) < 0) {
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
@@ -314,9 +333,12 @@ static int route_spoil(struct http_req *req, struct http_resp *resp)
 	}
 	drop_job(req, booklet, app);
 	count(req, "spoiled");
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s}", "application_id", app,
-					    "spoiled_booklet", booklet, "state", WF_STATE_PAID));
+	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
+					    "spoiled_booklet", booklet, "state", WF_STATE_PAID,
+					    "witness", witness));
 out:
+	/* jansson frees the witness's password unwiped: see docs/AUTH.md */
+	issued_release(&d);
 	json_decref(body);
 	return rc;
 }

@@ -620,6 +620,14 @@ int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e)
 	if (o->app && app[0] && strcmp(o->app, app) != 0)
 		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is used by another "
 			      "application", o->number);
+	/* a personalized booklet is spoiled only with its application (spoil-and-redo,
+	 * which needs a second officer, and never after the hand-over): spoiling it here
+	 * would let one officer make a second signed booklet for one application */
+	if (!o->redo && strcmp(state, "used") == 0)
+		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is personalized for "
+			      "application %s: it is spoiled with its application (POST "
+			      "/api/v1/applications/%s/spoil, with a second officer)", o->number,
+			      app, app);
 	if (!o->reason || !field_note_ok(o->reason, 500))
 		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
 	json_t *b = json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason);

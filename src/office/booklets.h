@@ -103,7 +103,13 @@ int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Spoils a booklet (received, available or used; app, when given, must be the one
  * that used it). */
-struct booklet_spoil { struct booklet_hdr hdr; const char *number, *reason, *app; };
+struct booklet_spoil {
+	struct booklet_hdr hdr;
+	const char *number, *reason, *app;
+	/* 1: spoil-and-redo of app's personalized booklet (wf_void_personalization, with
+	 * its witness); 0: the stock route, which refuses a used booklet */
+	int redo;
+};
 int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Confirms the destruction of a spoiled booklet by two distinct officers (usernames). */

@@ -260,7 +260,7 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 			return -1;
 		struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet,
 					    "signed by the signer but not recorded by this office "
-					    "(an interrupted personalization)", o->hdr.app };
+					    "(an interrupted personalization)", o->hdr.app, 1 };
 		err_clear(e);
 		if (booklet_spoil(tx, &sp, e) < 0) {
 			o->hdr.reason = WF_INVALID_STATE;
@@ -287,20 +287,29 @@ static int need_booklet(struct writer_txn *tx, struct wf_hdr *h, const char *kin
 	return 0;
 }
 
+/* The officer who personalized app's current booklet ("" when none). */
+static int personalized_by(sqlite3 *db, const char *app, char by[256], struct err *e)
+{
+	sqlite3_stmt *st;
+	by[0] = 0;
+	if (db_prepare(db, "SELECT personalized_by FROM issuance WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		wf_copy_col(st, 0, by, 256);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, e, "reading issuance");
+}
+
 int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_quality *o = arg;
 	if (need_booklet(tx, &o->hdr, "application.quality_checked", o->booklet, e) < 0)
 		return -1;
-	char by[256] = "";
-	sqlite3_stmt *st;
-	if (db_prepare(writer_txn_db(tx), "SELECT personalized_by FROM issuance WHERE app = ?",
-		       &st, e) < 0)
+	char by[256];
+	if (personalized_by(writer_txn_db(tx), o->hdr.app, by, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, o->hdr.app);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		wf_copy_col(st, 0, by, sizeof by);
-	sqlite3_finalize(st);
 	if (strcmp(by, o->hdr.actor) == 0)
 		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "
 				 "booklet %s and cannot quality-check it", o->hdr.actor, o->booklet);
@@ -319,15 +328,21 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 		return -1;
 	if (!o->reason || !o->reason[0])
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
-	struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet, o->reason, o->hdr.app };
+	char wactor[300];
+	snprintf(wactor, sizeof wactor, "officer:%s", o->witness ? o->witness : "");
+	if (!o->witness || !o->witness[0] || strcmp(wactor, o->hdr.actor) == 0)
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "spoiling a personalized booklet needs a "
+				 "second officer as witness");
+	struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet, o->reason, o->hdr.app,
+				    1 };
 	if (booklet_spoil(tx, &sp, e) < 0) {
 		o->hdr.reason = sp.hdr.reason == BK_INVALID_INPUT ? WF_INVALID_INPUT
 								  : WF_INVALID_STATE;
 		return -1;
 	}
-	return wf_append(tx, &o->hdr, "application.personalization_voided", NULL,
-			 json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
-				   "reason", o->reason), e);
+	return wf_append_v(tx, &o->hdr, "application.personalization_voided", 2, NULL,
+			   json_pack("{s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
+				     o->booklet, "reason", o->reason, "witness", o->witness), e);
 }
 
 int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
@@ -339,6 +354,12 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 	if (load_person(writer_txn_db(tx), o->hdr.app, &p, e) < 0 ||
 	    not_approver(&o->hdr, &p, "hand over", e) < 0)
 		return -1;
+	char by[256];
+	if (personalized_by(writer_txn_db(tx), o->hdr.app, by, e) < 0)
+		return -1;
+	if (strcmp(by, o->hdr.actor) == 0)
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "
+				 "booklet %s and cannot hand it over", o->hdr.actor, o->booklet);
 	if (!o->collected_by)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
 	json_t *body = json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
@@ -348,5 +369,5 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 	for (int i = 0; body && i < 3; i++)
 		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
 			json_decref(body), body = NULL;
-	return wf_append(tx, &o->hdr, "application.handed_over", NULL, body, e);
+	return wf_append_v(tx, &o->hdr, "application.handed_over", 2, NULL, body, e);
 }

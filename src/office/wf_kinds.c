@@ -487,6 +487,11 @@ static int quality_extra(const json_t *b, struct err *e)
 static const struct field f_voided[] = { REQ("app", T_APP, 0, 0),
 					 REQ("booklet", T_BOOKLET, 0, 0),
 					 REQ("reason", T_NOTE, 1, 500) };
+/* v2: the spoil of a personalized booklet names the second officer present */
+static const struct field f_voided2[] = { REQ("app", T_APP, 0, 0),
+					  REQ("booklet", T_BOOKLET, 0, 0),
+					  REQ("reason", T_NOTE, 1, 500),
+					  REQ("witness", T_TEXT, 1, 64) };
 static const struct field f_handed[] = {
 	REQ("app", T_APP, 0, 0), REQ("booklet", T_BOOKLET, 0, 0),
 	REQ_ENUM("collected_by", e_collector), OPT("power_of_attorney", T_TEXT, 1, 100),
@@ -569,6 +574,8 @@ static const struct schema schemas[] = {
 	SCHEMA("application.enrolled", f_enrolled2, enrolled2_extra),
 	SCHEMA("application.approved", f_approved2, approved2_extra),
 	SCHEMA("application.personalized", f_personalized, personalized_extra),
+	SCHEMA("application.personalization_voided", f_voided2, NULL),
+	SCHEMA("application.handed_over", f_handed, handed_extra),
 };
 #define NSCHEMAS (sizeof schemas / sizeof schemas[0])
 
@@ -581,7 +588,7 @@ static const struct schema schemas[] = {
 CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
 CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
 CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20) CHECKER(21)
-CHECKER(22) CHECKER(23)
+CHECKER(22) CHECKER(23) CHECKER(24) CHECKER(25)
 
 /* ---- transitions ---- */
 
@@ -1430,6 +1437,16 @@ static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct
 	return update_app(db, ev, app, to, NULL, NULL, 0, e);
 }
 
+static int p_voided2(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	char wactor[300];
+	snprintf(wactor, sizeof wactor, "officer:%s", str(b, "witness"));
+	if (strcmp(wactor, ev->actor) == 0)
+		return err_set(e, ERR_INPUT, "%s: the witness of a spoil is another officer than "
+			       "its actor", ev->kind);
+	return p_voided(db, ev, b, e);
+}
+
 static int p_handed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
 {
 	struct wf_app a;
@@ -1448,6 +1465,19 @@ static int p_handed(sqlite3 *db, const struct event *ev, const json_t *b, struct
 			 " handed_by = ?7", v, 5, e) < 0)
 		return -1;
 	return update_app(db, ev, app, to, NULL, NULL, 0, e);
+}
+
+/* v2: the officer who personalized the booklet does not hand it over either (a person
+ * holding both roles, docs/ROLES.md "Separation of duties per person") */
+static int p_handed2(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	int did = actor_did(db, "SELECT 1 FROM issuance WHERE app = ?1 AND personalized_by = ?2",
+			    str(b, "app"), ev->actor, e);
+	if (did)
+		return did < 0 ? -1 : err_set(e, ERR_INPUT, "%s: %s personalized application %s "
+					      "and cannot hand it over", ev->kind, ev->actor,
+					      str(b, "app"));
+	return p_handed(db, ev, b, e);
 }
 
 /* ---- the set ---- */
@@ -1477,6 +1507,8 @@ static const struct kind_def office_kinds[] = {
 	{ "application.enrolled", 2, 0, check_21, p_enrolled2 },
 	{ "application.approved", 2, 0, check_22, p_approved2 },
 	{ "application.personalized", 2, 0, check_23, p_personalized2 },
+	{ "application.personalization_voided", 2, 0, check_24, p_voided2 },
+	{ "application.handed_over", 2, 0, check_25, p_handed2 },
 };
 
 _Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,

@@ -263,8 +263,14 @@ struct wf_quality { struct wf_hdr hdr; const char *booklet; const json_t *failur
 int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Spoil and redo: the booklet of a personalized application is spoiled (booklet.spoiled)
- * and the application returns to 'paid' (application.personalization_voided). */
-struct wf_void { struct wf_hdr hdr; const char *booklet, *reason; };
+ * and the application returns to 'paid' (application.personalization_voided v2, naming
+ * the witness: a second officer, refused (WF_SEPARATION) when it is the actor; the API
+ * re-authenticates the witness and checks their role). */
+struct wf_void {
+	struct wf_hdr hdr;
+	const char *booklet, *reason;
+	const char *witness; /* the second officer present (username; not the actor's) */
+};
 int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Hand-over (application.handed_over): the officer re-confirmed their identity before

@@ -12,7 +12,9 @@ office_setup
 JPEG=${PASPOR_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/data/face-synthetic.jpg
 # an adjudicator who may also print and hand over: the approver of one application
 OFFICER_ROLES[supiss]=adjudicator,printer_operator,issuing_officer
-office_add_officers "$OFFICERS supiss"
+# one person who may print and hand over: never both for one passport
+OFFICER_ROLES[prniss]=printer_operator,issuing_officer
+office_add_officers "$OFFICERS supiss prniss"
 signer_setup X0000001 30 || exit 0
 # the print command: a stand-in printer that keeps what it was sent
 printf '#!/bin/sh\n[ $# -eq 3 ] && [ "$1" = --copies ] && cp "$3" "%s/printed-$(basename "$(dirname "$3")").pdf"\n' "$T" >"$T/print.sh"
@@ -20,7 +22,7 @@ chmod 755 "$T/print.sh"
 office_conf "issuance.print_command=[\"$T/print.sh\", \"--copies\", \"1\"]"
 office_start issue
 signer_start
-login_all "reg int adj prn iss cus cus2 aud supiss"
+login_all "reg int adj prn iss cus cus2 aud supiss prniss"
 
 declare -A AID
 # to_paid LABEL N [APPROVER]: a walk-in for an electronic passport taken to 'paid'
@@ -58,6 +60,12 @@ if os.environ["P_"]: b["proxy"]=json.loads(os.environ["P_"])
 print(json.dumps(b))'
 }
 stock() { sqlite3 "$D/paspor.db" "SELECT count(*) FROM booklets WHERE state = '$1'"; }
+# spoil_body BOOKLET REASON [WITNESS]: spoil-and-redo's body; the witness (default the
+# booklet custodian cus) re-enters their password
+spoil_body() {
+	printf '{"booklet":"%s","reason":"%s","witness":{"username":"%s","password":"%s"}}' \
+		"$1" "$2" "${3:-cus}" "$OFFICER_PW"
+}
 
 to_paid A1 301
 to_paid A2 302
@@ -132,6 +140,17 @@ else
 fi
 check "DG1's MRZ: a passport of IDN, line 2 starting with the booklet number X0000001" bash -c "sed -n 1p '$T/dg1.txt' | grep -q '^P<IDN' && sed -n 2p '$T/dg1.txt' | grep -q '^X0000001'"
 
+# a booklet that passed its check is not spoiled (and redone) by one officer: not on the
+# stock route, not without a second officer
+api POST /api/v1/booklets/X0000001/spoil '{"reason":"misprint","app":"'"${AID[A1]}"'"}' --as prn
+expect_problem "the stock route does not spoil a personalized booklet (409)" 409
+app A1 POST /spoil '{"booklet":"X0000001","reason":"misprint"}' --as prn
+expect_problem "spoil-and-redo without a witness: 422" 422
+app A1 POST /spoil "$(spoil_body X0000001 misprint prn)" --as prn
+expect_problem "... with oneself as witness: 403 separation-of-duties" 403 separation-of-duties
+app A1 POST /spoil "$(spoil_body X0000001 misprint iss)" --as prn
+expect_problem "... with a witness who is neither custodian nor supervisor: 403" 403
+check "A1 is still quality_checked on X0000001" [ "$(sqlite3 "$D/paspor.db" "SELECT a.state || ' ' || i.booklet FROM applications a JOIN issuance i ON i.app = a.id WHERE a.id = '${AID[A1]}'")" = "quality_checked X0000001" ]
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body holder '' 'not my password')" --as iss
 expect_problem "hand-over with a wrong password (identity not re-confirmed): 403" 403
 app A1 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
@@ -142,6 +161,10 @@ check "A1 is issued" [ "$(jget state)" = issued ]
 check "A1's print job (personal data in clear) left the spool at hand-over" [ ! -e "$JOB" ]
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
 expect_problem "handed over twice: 409" 409
+app A1 POST /spoil "$(spoil_body X0000001 misprint)" --as prn
+expect_problem "after the hand-over no spoil, even with a witness (409)" 409
+api POST /api/v1/booklets/X0000001/spoil '{"reason":"misprint"}' --as cus
+expect_problem "... nor on the stock route (409)" 409
 
 # ---- A2: a faulty print, spoil and redo on a new booklet, a proxy collects
 avail=$(stock available)
@@ -159,8 +182,9 @@ app A2 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
 expect_problem "a failed quality check blocks hand-over (409)" 409
 app A2 POST /spoil '{"booklet":"X0000002"}' --as prn
 expect_problem "spoil without a reason: 422" 422
-app A2 POST /spoil '{"booklet":"X0000002","reason":"tinta luntur di halaman data"}' --as prn
-expect_status "A2's booklet spoiled, application back to paid" 200
+app A2 POST /spoil "$(spoil_body X0000002 'tinta luntur di halaman data')" --as prn
+expect_status "A2's booklet spoiled with the custodian as witness, application back to paid" 200
+check "... the answer names the witness" [ "$(jget witness)" = cus ]
 check "A2 is paid again" [ "$(jget state)" = paid ]
 check "the spoiled booklet's print job left the spool" [ ! -e "$D/spool/X0000002-${AID[A2]}" ]
 api GET /api/v1/booklets/X0000002 --as cus
@@ -198,7 +222,7 @@ json.dump(j, open(d + "/job.json", "w"))
 PYEOF
 app A3 POST /quality-check '{"print_ok":true}' --as iss
 check "a changed PDF (with a matching job.json) fails the quality check" bash -c "[ '$CODE' = 200 ] && grep -q 'not the one the record makes' '$T/body'"
-app A3 POST /spoil "{\"booklet\":\"$B3\",\"reason\":\"berkas cetak diubah\"}" --as prn
+app A3 POST /spoil "$(spoil_body "$B3" 'berkas cetak diubah' cus2)" --as prn
 expect_status "A3's booklet spoiled after the failed check" 200
 app A3 POST /personalize '{}' --as prn
 expect_status "A3 personalized again" 201
@@ -302,6 +326,18 @@ B_="$B4" W_="$OFFICER_PW" C_="$TOTP_CODE" "$PY" -c 'import json,os; print(json.d
 app A4 POST /hand-over "$(cat "$T/ho.json")" --as supiss
 expect_problem "the officer who approved cannot hand over (403)" 403
 
+# ---- one person holding both roles neither personalizes and hands over the same passport
+to_paid A7 334
+app A7 POST /personalize '{}' --as prniss
+expect_status "A7 personalized by an officer who may also hand over" 201
+B7=$(jget booklet)
+app A7 POST /quality-check '{"print_ok":true}' --as iss
+expect_status "A7 checked by another officer" 200
+app A7 POST /hand-over "$(BOOKLET=$B7 pw_body)" --as prniss
+expect_problem "the officer who personalized cannot hand over (403)" 403 separation-of-duties
+app A7 POST /hand-over "$(BOOKLET=$B7 pw_body)" --as iss
+expect_status "another issuing officer hands A7 over" 200
+
 # ---- the signer down, then a DS key outside its usage period: refused, no booklet used
 to_paid A5 305
 avail=$(stock available)
@@ -367,7 +403,7 @@ app K2 POST /personalize '{}' --as prn
 expect_status "office restarted: personalization through the same signer" 201
 
 # ---- the logs
-check "events: 4 handed over (A1 A2 A3 N1, not A4), 2 voided (A2 A3)" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "4 2" ]
+check "events: 5 handed over (A1 A2 A3 N1 A7, not A4), 2 voided (A2 A3)" [ "$(sqlite3 "$D/paspor.db" "SELECT (SELECT count(*) FROM events WHERE kind = 'application.handed_over') || ' ' || (SELECT count(*) FROM events WHERE kind = 'application.personalization_voided')")" = "5 2" ]
 office_stop issue
 grep -v '^listening' "$T/serve.err" | tail -5 >&2
 check "no sanitizer report from the server" no_sanitizer_report "$T/serve.err"

@@ -216,7 +216,15 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	char app7[32], app8[32];
 	snprintf(app7, sizeof app7, "A%025u", 7u);
 	snprintf(app8, sizeof app8, "A%025u", 8u);
-	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "C0000001", "printer jam", app8 };
+	/* the stock route (not spoil-and-redo) never spoils a personalized booklet, even
+	 * naming its application: that needs the application's route and a witness */
+	struct booklet_spoil stock = { { "officer:pia", BK_OK, 0 }, "C0000001", "printer jam",
+				       app7, 0 };
+	err_clear(&e);
+	CHECK(run(booklet_spoil, &stock, &e) < 0);
+	CHECK_INT_EQ(stock.hdr.reason, BK_INVALID_STATE);
+	CHECK(strstr(e.msg, "spoiled with its application") != NULL);
+	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "C0000001", "printer jam", app8, 1 };
 	CHECK(run(booklet_spoil, &s, &e) < 0);
 	CHECK_INT_EQ(s.hdr.reason, BK_INVALID_STATE);
 	s.app = app7;
@@ -272,7 +280,7 @@ TEST(booklets_rebuild_gives_identical_tables)
 	CHECK(receive("cli:root", "D0000100", 2, &e) == 0);
 	for (unsigned k = 1; k <= 3; k++)
 		CHECK(take(k, n, &why, &e) == 0);
-	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "D0000011", "misprint", NULL };
+	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "D0000011", "misprint", NULL, 1 };
 	CHECK(run(booklet_spoil, &s, &e) == 0);
 	struct booklet_destroy d = { { "officer:dua", BK_OK, 0 }, "D0000011", { "cus", "dua" } };
 	CHECK(run(booklet_confirm_destruction, &d, &e) == 0);

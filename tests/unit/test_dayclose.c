@@ -67,7 +67,7 @@ static int make_stock(struct err *e)
 		if (run(booklet_take_next, &t, e) < 0)
 			return -1;
 	}
-	struct booklet_spoil s = { { "officer:cus", BK_OK, 0 }, "X0000003", "torn cover", NULL };
+	struct booklet_spoil s = { { "officer:cus", BK_OK, 0 }, "X0000003", "torn cover", NULL, 0 };
 	return run(booklet_spoil, &s, e);
 }
 
