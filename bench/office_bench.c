@@ -441,10 +441,18 @@ static void flow_step(struct conn *c)
 		return;
 	case ST_PAYMENT:
 		snprintf(path + plen, sizeof path - plen, "/payment");
-		snprintf(c->req, sizeof c->req,
-			 "{\"billing_code\":\"82%013ld\",\"amount\":35000000,\"currency\":\"IDR\","
-			 "\"status\":\"confirmed\"}",
-			 c->person);
+		/* the billing (pending: its confirmation with the NTPN is another officer's,
+		 * a cashier's, and not part of this walk); billed today in UTC, which is
+		 * never after the office's local date in Indonesia */
+		{
+			time_t now = time(NULL);
+			struct tm tm;
+			gmtime_r(&now, &tm);
+			snprintf(c->req, sizeof c->req,
+				 "{\"billing_code\":\"82%013ld\",\"amount\":35000000,"
+				 "\"currency\":\"IDR\",\"billed_on\":\"%04d-%02d-%02d\"}",
+				 c->person, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		}
 		conn_request(c, g.officer_url, "POST", path, j, c->req, strlen(c->req), reg);
 		return;
 	case ST_N:

@@ -66,7 +66,7 @@ BANNER
 	: >"$creds"
 	chmod 600 "$creds"
 	for role in registrar interviewer adjudicator printer_operator issuing_officer \
-		booklet_custodian office_admin auditor; do
+		booklet_custodian office_admin auditor cashier; do
 		user=demo-${role//_/-}
 		pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
 		out=$(printf '%s\n' "$pw" | "$P" office user add --data "$D" --username "$user" \

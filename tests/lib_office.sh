@@ -23,10 +23,10 @@ pyu() { "$PY" "$U" "$@"; }
 declare -A OFFICER_ROLES=(
 	[reg]=registrar [reg2]=registrar [int]=interviewer [adj]=adjudicator
 	[prn]=printer_operator [iss]=issuing_officer [cus]=booklet_custodian [cus2]=booklet_custodian
-	[adm]=office_admin [aud]=auditor
+	[adm]=office_admin [aud]=auditor [csh]=cashier
 	[supint]=adjudicator,interviewer [supreg]=adjudicator,registrar
 )
-OFFICERS="reg reg2 int adj prn iss cus cus2 adm aud supint supreg"
+OFFICERS="reg reg2 int adj prn iss cus cus2 adm aud supint supreg csh"
 OFFICER_PW='kata sandi yang panjang 1'
 declare -A TOTP_SECRET=()
 declare -A TOTP_LAST=()

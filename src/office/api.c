@@ -153,6 +153,7 @@ int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason 
 	case WF_NO_STOCK:
 	case WF_SIGNER_REFUSED:
 	case WF_PAYMENT_PENDING:
+	case WF_NTPN_USED:
 		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
 				    wf_reason_name(reason), msg);
 	case WF_SIGNER_UNAVAILABLE:

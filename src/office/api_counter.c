@@ -346,8 +346,8 @@ static int route_decision(struct http_req *req, struct http_resp *resp)
 
 static int route_payment(struct http_req *req, struct http_resp *resp)
 {
-	static const char *const keys[] = { "billing_code", "amount", "currency", "status",
-					    NULL };
+	static const char *const keys[] = { "billing_code", "amount", "currency", "service",
+					    "billed_on", "status", NULL };
 	struct office_server *s = req->app;
 	struct wf_payment op;
 	memset(&op, 0, sizeof op);
@@ -359,20 +359,29 @@ static int route_payment(struct http_req *req, struct http_resp *resp)
 	if (api_str(req, resp, body, "billing_code", 1, 64, &op.billing_code) < 0 ||
 	    api_int(req, resp, body, "amount", 1, 1, (int64_t)1 << 50, &op.amount, NULL) < 0 ||
 	    api_str(req, resp, body, "currency", 1, 3, &op.currency) < 0 ||
-	    api_str(req, resp, body, "status", 1, 16, &status) < 0)
+	    api_str(req, resp, body, "service", 0, 32, &op.service) < 0 ||
+	    api_str(req, resp, body, "billed_on", 1, 10, &op.billed_on) < 0 ||
+	    api_str(req, resp, body, "status", 0, 16, &status) < 0)
 		goto out;
+	if (status && strcmp(status, "pending") != 0) {
+		/* whoever records the billing cannot also confirm it (issue 13) */
+		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'status' may only "
+				  "be 'pending': a payment is confirmed by another officer with its "
+				  "NTPN (POST /api/v1/applications/%s/payment/confirm)", op.hdr.app);
+		goto out;
+	}
 	if (strcmp(op.currency, s->cfg.currency) != 0) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				  "field 'currency' must be the office's currency %s",
 				  s->cfg.currency);
 		goto out;
 	}
-	if (strcmp(status, "confirmed") && strcmp(status, "pending")) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'status' must be confirmed or pending");
-		goto out;
-	}
-	op.confirmed = strcmp(status, "confirmed") == 0;
+	struct cal_date today;
+	char today_s[11];
+	api_today(s, &today, NULL);
+	cal_date_format(&today, today_s);
+	op.cfg = &s->cfg;
+	op.today = today_s;
 	rc = run_step(req, resp, wf_record_payment, &op, WF_STATE_PAID);
 out:
 	json_decref(body);
@@ -381,12 +390,14 @@ out:
 
 static int route_payment_confirm(struct http_req *req, struct http_resp *resp)
 {
-	static const char *const keys[] = { "billing_code", NULL };
+	static const char *const keys[] = { "billing_code", "ntpn", NULL };
 	struct wf_payment_confirm op;
 	json_t *body;
 	if (begin(req, resp, keys, &op.hdr, &body) < 0)
 		return -1;
 	int rc = api_str(req, resp, body, "billing_code", 1, 64, &op.billing_code);
+	if (rc == 0)
+		rc = api_str(req, resp, body, "ntpn", 1, 16, &op.ntpn);
 	if (rc == 0)
 		rc = run_step(req, resp, wf_confirm_payment, &op, WF_STATE_PAID);
 	json_decref(body);

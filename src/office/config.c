@@ -417,9 +417,87 @@ static void check_booking(struct checker *ck, const config_setting_t *root, stru
 	check_holidays(ck, g, c);
 }
 
+/* 1 when s is 1 to 32 of a-z, 0-9 and '-' */
+static int code_ok(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t k = 0; k < n; k++)
+		if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9') || s[k] == '-'))
+			return 0;
+	return n >= 1 && n <= 32;
+}
+
+/* fees.tariffs (optional): ( { passport_type; service; from; fee; }, … ) */
+static void check_tariffs(struct checker *ck, const config_setting_t *fees, struct config *c)
+{
+	static const char *const known[] = { "passport_type", "service", "from", "fee", NULL };
+	config_setting_t *list = config_setting_get_member(fees, "tariffs");
+	if (!list)
+		return;
+	list = member(ck, fees, "tariffs", CONFIG_TYPE_LIST);
+	if (!list)
+		return;
+	int n = config_setting_length(list);
+	if (n > CONFIG_MAX_TARIFFS) {
+		problem(ck, list, "more than %d tariffs", CONFIG_MAX_TARIFFS);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+			problem(ck, s, "must be a group { passport_type = ...; service = ...; "
+				"from = \"YYYY-MM-DD\"; fee = ...; }");
+			continue;
+		}
+		unknown_members(ck, s, known);
+		struct config_tariff t;
+		memset(&t, 0, sizeof t);
+		const config_setting_t *m;
+		const char *type = get_string(ck, s, "passport_type", &m);
+		int good = type != NULL;
+		if (type && !config_passport_type(c, type)) {
+			problem(ck, m, "\"%.40s\" is not a code of fees.passport_types", type);
+			good = 0;
+		} else if (type) {
+			snprintf(t.type, sizeof t.type, "%s", type);
+		}
+		const char *service = get_string(ck, s, "service", &m);
+		if (service && !code_ok(service)) {
+			problem(ck, m, "must be 1 to 32 of a-z, 0-9 and '-'");
+			good = 0;
+		} else if (service) {
+			snprintf(t.service, sizeof t.service, "%s", service);
+		} else {
+			good = 0;
+		}
+		const char *from = get_string(ck, s, "from", &m);
+		if (from && cal_date_parse(from, &t.from) < 0) {
+			problem(ck, m, "must be a date \"YYYY-MM-DD\"");
+			good = 0;
+		} else if (!from) {
+			good = 0;
+		}
+		long long fee;
+		if (get_int64(ck, s, "fee", 0, 1000000000000LL, &fee) < 0)
+			good = 0;
+		else
+			t.fee = fee;
+		for (size_t k = 0; good && k < c->ntariffs; k++)
+			if (strcmp(c->tariffs[k].type, t.type) == 0 &&
+			    strcmp(c->tariffs[k].service, t.service) == 0 &&
+			    cal_date_cmp(&c->tariffs[k].from, &t.from) == 0) {
+				problem(ck, s, "a second tariff of %s, %s from the same date", t.type,
+					t.service);
+				good = 0;
+			}
+		if (good)
+			c->tariffs[c->ntariffs++] = t;
+	}
+}
+
 static void check_fees(struct checker *ck, const config_setting_t *root, struct config *c)
 {
-	static const char *const known[] = { "currency", "passport_types", NULL };
+	static const char *const known[] = { "currency", "passport_types", "tariffs", NULL };
 	static const char *const type_known[] = { "code", "name", "electronic", "fee", NULL };
 	config_setting_t *g = member(ck, root, "fees", CONFIG_TYPE_GROUP);
 	if (!g)
@@ -489,6 +567,7 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 		if (good)
 			c->types[c->ntypes++] = t;
 	}
+	check_tariffs(ck, g, c);
 }
 
 static void check_validity(struct checker *ck, const config_setting_t *root, struct config *c)
@@ -774,6 +853,31 @@ const struct config_passport_type *config_passport_type(const struct config *c,
 		if (strcmp(c->types[i].code, code) == 0)
 			return &c->types[i];
 	return NULL;
+}
+
+int config_tariff_fee(const struct config *c, const char *type, const char *service,
+		      const struct cal_date *on, int64_t *fee)
+{
+	const struct config_passport_type *t = config_passport_type(c, type);
+	if (!t)
+		return -1;
+	const struct config_tariff *best = NULL;
+	for (size_t i = 0; i < c->ntariffs; i++) {
+		const struct config_tariff *x = &c->tariffs[i];
+		if (strcmp(x->type, type) || strcmp(x->service, service) ||
+		    cal_date_cmp(&x->from, on) > 0)
+			continue;
+		if (!best || cal_date_cmp(&x->from, &best->from) > 0)
+			best = x;
+	}
+	if (best) {
+		*fee = best->fee;
+		return 0;
+	}
+	if (strcmp(service, "regular") != 0)
+		return -1;
+	*fee = t->fee;
+	return 0;
 }
 
 int config_resolve_path(const char *dir, const char *path, char *out, size_t size,

@@ -51,6 +51,16 @@ struct config_passport_type {
 	int64_t fee;         /* integer minor units of config.currency */
 };
 
+/* A tariff of fees.tariffs: the fee of a passport type and service from a date on (the
+ * latest entry whose date is not after the billing date is in force). */
+#define CONFIG_MAX_TARIFFS 64
+struct config_tariff {
+	char type[33];         /* a passport type's code */
+	char service[33];      /* [a-z0-9-]: "regular", "express", … */
+	struct cal_date from;  /* in force from this date */
+	int64_t fee;           /* integer minor units of config.currency */
+};
+
 struct config_ratelimit {
 	unsigned booking_per_ip_per_minute;
 	unsigned booking_per_nik_per_day;
@@ -77,6 +87,8 @@ struct config {
 	char currency[4];      /* ISO 4217 alphabetic code */
 	struct config_passport_type types[CONFIG_MAX_PASSPORT_TYPES];
 	size_t ntypes;
+	struct config_tariff tariffs[CONFIG_MAX_TARIFFS]; /* optional: fees.tariffs */
+	size_t ntariffs;
 	/* validity */
 	unsigned adult_age;    /* age (years) from which adult_years applies */
 	unsigned adult_years, minor_years;
@@ -96,6 +108,16 @@ struct config {
 		size_t nprint_args;                 /* 0: no print command */
 	} issuance;
 };
+
+/*
+ * The fee in force for passport type `type` and `service` on date `on` (the billing
+ * code's date): the fees.tariffs entry for that type and service with the latest `from`
+ * not after `on`; without one, service "regular" is the type's `fee` (at any date).
+ * 0 and *fee set, or -1 when the type is unknown or no tariff of that service is in
+ * force on that date.
+ */
+int config_tariff_fee(const struct config *c, const char *type, const char *service,
+		      const struct cal_date *on, int64_t *fee);
 
 /* Reads and checks path (whose base name is used in messages). */
 int config_load(const char *path, struct config *c, struct buf *problems, struct err *e);

@@ -17,6 +17,7 @@ static const struct {
 	[ROLE_BOOKLET_CUSTODIAN] = { "booklet_custodian", "booklet custodian" },
 	[ROLE_OFFICE_ADMIN] = { "office_admin", "office admin" },
 	[ROLE_AUDITOR] = { "auditor", "auditor (read-only)" },
+	[ROLE_CASHIER] = { "cashier", "cashier (treasurer)" },
 };
 
 #define R(x) ROLE_BIT(ROLE_##x)
@@ -24,7 +25,7 @@ static const struct {
  * and configuration and does not read applicants' data. */
 #define READERS                                                                       \
 	(R(REGISTRAR) | R(INTERVIEWER) | R(ADJUDICATOR) | R(PRINTER_OPERATOR) |        \
-	 R(ISSUING_OFFICER) | R(AUDITOR))
+	 R(ISSUING_OFFICER) | R(AUDITOR) | R(CASHIER))
 
 /* THE table. docs/ROLES.md is generated from it (roles_table_markdown) and checked. */
 static const struct {
@@ -50,8 +51,9 @@ static const struct {
 				     R(ADJUDICATOR) },
 	[ACT_PAYMENT_RECORD] = { "payment.record", "record a payment (billing code, amount)",
 				 R(REGISTRAR) },
-	[ACT_PAYMENT_CONFIRM] = { "payment.confirm", "confirm a pending payment by hand",
-				  R(ADJUDICATOR) },
+	[ACT_PAYMENT_CONFIRM] = { "payment.confirm",
+				  "confirm a recorded payment with its NTPN (not its recorder nor "
+				  "the approver)", R(CASHIER) | R(ADJUDICATOR) },
 	[ACT_APPLICATION_VIEW] = { "application.view", "view an application (recorded)", READERS },
 	[ACT_APPLICATION_SEARCH] = { "application.search",
 				     "search by booking code, NIK or name; list by state and day",
@@ -99,7 +101,7 @@ int roles_parse(const char *s, enum role *out, struct err *e)
 		}
 	return err_set(e, ERR_INPUT, "unknown role '%.40s' (roles: registrar, interviewer, "
 		       "adjudicator, printer_operator, issuing_officer, booklet_custodian, "
-		       "office_admin, auditor)", s);
+		       "office_admin, auditor, cashier)", s);
 }
 
 int roles_parse_list(const char *s, unsigned *mask, struct err *e)
@@ -208,8 +210,8 @@ int roles_sod_check(const char *officer, enum action a, const struct roles_histo
 
 int roles_table_markdown(struct buf *out)
 {
-	static const char abbrev[ROLE_COUNT][4] = { "REG", "INT", "ADJ", "PRN",
-						    "ISS", "CUS", "ADM", "AUD" };
+	static const char abbrev[ROLE_COUNT][4] = { "REG", "INT", "ADJ", "PRN", "ISS",
+						    "CUS", "ADM", "AUD", "CSH" };
 	buf_addstr(out, "| action | what |");
 	for (int r = 0; r < ROLE_COUNT; r++)
 		buf_addf(out, " %s |", abbrev[r]);

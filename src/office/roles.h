@@ -34,6 +34,7 @@ enum role {
 	ROLE_BOOKLET_CUSTODIAN,
 	ROLE_OFFICE_ADMIN,
 	ROLE_AUDITOR,
+	ROLE_CASHIER, /* issue 13: confirms payments (the treasurer, bendahara penerimaan) */
 	ROLE_COUNT
 };
 

@@ -27,6 +27,8 @@ struct wf_app {
 	char slot_date[11], slot_start[6];
 	char full_name[640];
 	char enrolled_by[256], interviewed_by[256];
+	char decided_by[256], paid_by[256];
+	char passport_type[40];
 	char watchlist_result[8];
 	char billing_code[64];
 	char payment_status[16];
@@ -50,6 +52,10 @@ int wf_mrz_name(const char *primary, const char *secondary, char out[WF_MRZ_NAME
 int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondary[640],
 		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
 		  struct err *e);
+
+/* 1 when actor enrolled the photo, a fingerprint or completed the enrolment of app, 0
+ * when not, -1 on error. */
+int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e);
 
 /* Steps st to SQLITE_DONE and finalizes it. */
 int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);

@@ -532,6 +532,31 @@ static int enrolled2_extra(const json_t *b, struct err *e)
 	return 0;
 }
 
+/* application.payment_recorded v2: always pending (confirmation is another officer's),
+ * with the service and the billing code's date that decide the tariff */
+static const char *const e_pay2[] = { "pending", NULL };
+static const struct field f_payment2[] = {
+	REQ("amount", T_INT, 0, 1000000000000LL), REQ("app", T_APP, 0, 0),
+	REQ("billed_on", T_DATE, 0, 0), REQ("billing_code", T_TEXT, 1, 40),
+	REQ("currency", T_TEXT, 3, 3), REQ("service", T_CODE, 1, 32),
+	REQ_ENUM("status", e_pay2),
+};
+
+/* application.payment_confirmed v2: the state receipt number (NTPN) */
+static const struct field f_pay_confirmed2[] = { REQ("app", T_APP, 0, 0),
+						 REQ("billing_code", T_TEXT, 1, 40),
+						 REQ("ntpn", T_TEXT, 16, 16) };
+
+static int pay_confirmed2_extra(const json_t *b, struct err *e)
+{
+	const char *n = json_string_value(json_object_get(b, "ntpn"));
+	for (const char *p = n; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
+			return err_set(e, ERR_INPUT, "application.payment_confirmed: field 'ntpn' "
+				       "must be 16 of 0-9 and A-Z");
+	return 0;
+}
+
 /* application.approved v2: what was approved includes the MRZ name field as it will be
  * printed (39 characters, truncation included) */
 static const struct field f_approved2[] = { REQ("app", T_APP, 0, 0),
@@ -576,6 +601,8 @@ static const struct schema schemas[] = {
 	SCHEMA("application.personalized", f_personalized, personalized_extra),
 	SCHEMA("application.personalization_voided", f_voided2, NULL),
 	SCHEMA("application.handed_over", f_handed, handed_extra),
+	SCHEMA("application.payment_recorded", f_payment2, payment_extra),
+	SCHEMA("application.payment_confirmed", f_pay_confirmed2, pay_confirmed2_extra),
 };
 #define NSCHEMAS (sizeof schemas / sizeof schemas[0])
 
@@ -588,7 +615,7 @@ static const struct schema schemas[] = {
 CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
 CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
 CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20) CHECKER(21)
-CHECKER(22) CHECKER(23) CHECKER(24) CHECKER(25)
+CHECKER(22) CHECKER(23) CHECKER(24) CHECKER(25) CHECKER(26) CHECKER(27)
 
 /* ---- transitions ---- */
 
@@ -684,7 +711,8 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 			   " interviewed_by, watchlist_result, watchlist_override IS NOT NULL,"
 			   " rescheduled, photo_blob IS NOT NULL, billing_code, payment_status,"
 			   " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id),"
-			   " full_name FROM applications a WHERE id = ?", &st, e) < 0)
+			   " full_name, decided_by, paid_by, passport_type FROM applications a"
+			   " WHERE id = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st), ret;
@@ -703,6 +731,9 @@ int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 		wf_copy_col(st, 11, a->payment_status, sizeof a->payment_status);
 		a->fingerprints = sqlite3_column_int(st, 12);
 		wf_copy_col(st, 13, a->full_name, sizeof a->full_name);
+		wf_copy_col(st, 14, a->decided_by, sizeof a->decided_by);
+		wf_copy_col(st, 15, a->paid_by, sizeof a->paid_by);
+		wf_copy_col(st, 16, a->passport_type, sizeof a->passport_type);
 		ret = 1;
 	} else if (rc == SQLITE_DONE) {
 		ret = 0;
@@ -845,6 +876,18 @@ static const struct kind_table office_tables[] = {
 	  " seq INTEGER PRIMARY KEY, app TEXT NOT NULL, actor TEXT NOT NULL,"
 	  " time_ms INTEGER NOT NULL, what TEXT NOT NULL);"
 	  "CREATE INDEX IF NOT EXISTS access_log_app ON access_log (app, seq);" },
+	{ "application_enrollers",
+	  /* every officer who enrolled something of the application (photo, fingerprints,
+	   * the enrolment itself): none of them may decide on it, whatever roles they hold */
+	  "CREATE TABLE IF NOT EXISTS application_enrollers ("
+	  " app TEXT NOT NULL, actor TEXT NOT NULL, PRIMARY KEY (app, actor)) WITHOUT ROWID" },
+	{ "payments",
+	  /* the billing's service and date (the tariff) and its confirmation: one NTPN
+	   * confirms one payment */
+	  "CREATE TABLE IF NOT EXISTS payments ("
+	  " app TEXT PRIMARY KEY, service TEXT NOT NULL, billed_on TEXT NOT NULL,"
+	  " recorded_seq INTEGER NOT NULL, ntpn TEXT UNIQUE, confirmed_by TEXT,"
+	  " confirmed_seq INTEGER) WITHOUT ROWID" },
 	{ "application_names",
 	  /* the name as enrolled (the applicant's confirmed split) and as approved: the MRZ
 	   * name field the adjudicator saw; personalization prints exactly these */
@@ -1032,6 +1075,8 @@ static int p_documents(sqlite3 *db, const struct event *ev, const json_t *b, str
 	return 0;
 }
 
+static int enroller_add(sqlite3 *db, const struct event *ev, const char *app, struct err *e);
+
 static int p_photo(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
 {
 	struct wf_app a;
@@ -1044,9 +1089,38 @@ static int p_photo(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 	snprintf(h, sizeof h, "%lld", (long long)json_integer_value(json_object_get(b, "height")));
 	snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(b, "bytes")));
 	const char *v[] = { str(b, "blob"), w, h, n };
-	return update_app(db, ev, app, to, "photo_blob = ?4, photo_width = CAST(?5 AS INTEGER),"
-			  " photo_height = CAST(?6 AS INTEGER), photo_bytes = CAST(?7 AS INTEGER)",
-			  v, 4, e);
+	if (update_app(db, ev, app, to, "photo_blob = ?4, photo_width = CAST(?5 AS INTEGER),"
+		       " photo_height = CAST(?6 AS INTEGER), photo_bytes = CAST(?7 AS INTEGER)",
+		       v, 4, e) < 0)
+		return -1;
+	return enroller_add(db, ev, app, e);
+}
+
+/* Records that the event's actor enrolled something of app. */
+static int enroller_add(sqlite3 *db, const struct event *ev, const char *app, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT OR IGNORE INTO application_enrollers (app, actor) VALUES (?, ?)",
+		       &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	wf_bind_str(st, 2, ev->actor);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT 1 FROM application_enrollers WHERE app = ? AND actor = ?", &st,
+		       e) < 0)
+		return -1;
+	wf_bind_str(st, 1, app);
+	wf_bind_str(st, 2, actor);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "reading application_enrollers");
+	return rc == SQLITE_ROW;
 }
 
 static int p_fingerprint(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -1054,7 +1128,8 @@ static int p_fingerprint(sqlite3 *db, const struct event *ev, const json_t *b, s
 	struct wf_app a;
 	const char *to;
 	const char *app = str(b, "app");
-	if (expect(db, ev, app, &a, &to, e) < 0 || update_app(db, ev, app, to, NULL, NULL, 0, e) < 0)
+	if (expect(db, ev, app, &a, &to, e) < 0 || update_app(db, ev, app, to, NULL, NULL, 0, e) < 0 ||
+	    enroller_add(db, ev, app, e) < 0)
 		return -1;
 	sqlite3_stmt *st;
 	if (db_prepare(db, "INSERT OR REPLACE INTO application_fingerprints (app, position, blob,"
@@ -1080,7 +1155,9 @@ static int p_enrolled_state(sqlite3 *db, const struct event *ev, const json_t *b
 	if (!a.has_photo)
 		return err_set(e, ERR_INPUT, "application.enrolled: application %s has no photo", app);
 	const char *v[] = { ev->actor };
-	return update_app(db, ev, app, to, "enrolled_by = ?4", v, 1, e);
+	if (update_app(db, ev, app, to, "enrolled_by = ?4", v, 1, e) < 0)
+		return -1;
+	return enroller_add(db, ev, app, e);
 }
 
 /* Records app's enrolled name (mrz_name: its MRZ name field, "" when none can be made). */
@@ -1193,6 +1270,11 @@ static int p_approved2(sqlite3 *db, const struct event *ev, const json_t *b, str
 	if (strcmp(enrolled, str(b, "mrz_name")) != 0)
 		return err_set(e, ERR_INPUT, "application.approved: the MRZ name approved is not the "
 			       "one application %s's enrolled name makes", app);
+	int did = wf_enrolled_by(db, app, ev->actor, e);
+	if (did)
+		return did < 0 ? -1 : err_set(e, ERR_INPUT, "application.approved: %s enrolled "
+					      "(photo, fingerprints or the enrolment) application %s",
+					      ev->actor, app);
 	if (p_decision(db, ev, b, e) < 0)
 		return -1;
 	sqlite3_stmt *st;
@@ -1234,6 +1316,49 @@ static int p_pay_confirmed(sqlite3 *db, const struct event *ev, const json_t *b,
 			       "pending payment with that billing code", app);
 	const char *v[] = { "confirmed" };
 	return update_app(db, ev, app, to, "payment_status = ?4", v, 1, e);
+}
+
+static int p_payment2(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
+{
+	if (p_payment(db, ev, b, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "INSERT OR REPLACE INTO payments (app, service, billed_on,"
+			   " recorded_seq) VALUES (?, ?, ?, ?)", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, str(b, "app"));
+	wf_bind_str(st, 2, str(b, "service"));
+	wf_bind_str(st, 3, str(b, "billed_on"));
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
+	return wf_step_done(db, st, ev->kind, e);
+}
+
+/* v2: confirmed with the NTPN, by neither the officer who recorded the billing nor the
+ * one who approved (separation of duties per person, docs/ROLES.md) */
+static int p_pay_confirmed2(sqlite3 *db, const struct event *ev, const json_t *b,
+			    struct err *e)
+{
+	const char *app = str(b, "app");
+	struct wf_app a;
+	int r = wf_app_load(db, app, &a, e);
+	if (r <= 0)
+		return r < 0 ? -1 : err_set(e, ERR_INPUT, "%s: application %s does not exist",
+					    ev->kind, app);
+	if (strcmp(ev->actor, a.paid_by) == 0 || strcmp(ev->actor, a.decided_by) == 0)
+		return err_set(e, ERR_INPUT, "%s: %s recorded the billing of application %s or "
+			       "approved it and cannot confirm its payment", ev->kind, ev->actor,
+			       app);
+	if (p_pay_confirmed(db, ev, b, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (db_prepare(db, "UPDATE payments SET ntpn = ?, confirmed_by = ?, confirmed_seq = ?"
+			   " WHERE app = ?", &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, str(b, "ntpn"));
+	wf_bind_str(st, 2, ev->actor);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->seq);
+	wf_bind_str(st, 4, app);
+	return wf_step_done(db, st, ev->kind, e);
 }
 
 static int p_viewed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -1509,6 +1634,8 @@ static const struct kind_def office_kinds[] = {
 	{ "application.personalized", 2, 0, check_23, p_personalized2 },
 	{ "application.personalization_voided", 2, 0, check_24, p_voided2 },
 	{ "application.handed_over", 2, 0, check_25, p_handed2 },
+	{ "application.payment_recorded", 2, 0, check_26, p_payment2 },
+	{ "application.payment_confirmed", 2, 0, check_27, p_pay_confirmed2 },
 };
 
 _Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,

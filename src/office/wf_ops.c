@@ -14,6 +14,8 @@
 #include "log/blobs.h"
 #include "log/canon.h"
 #include "log/db.h"
+#include "office/calendar.h"
+#include "office/config.h"
 #include "office/photo.h"
 #include "office/wf_internal.h"
 #include "util/alloc.h"
@@ -40,6 +42,7 @@ const char *wf_reason_name(enum wf_reason r)
 	case WF_SIGNER_UNAVAILABLE: return "signer-unavailable";
 	case WF_NOT_CONFIGURED: return "not-configured";
 	case WF_PAYMENT_PENDING: return "payment-pending";
+	case WF_NTPN_USED: return "ntpn-used";
 	}
 	return "unknown";
 }
@@ -118,6 +121,10 @@ int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint1
 			err_clear(e);
 			err_set(e, ERR_INPUT, "this identity reference already has an active "
 				"application");
+		} else if (strstr(e->msg, "UNIQUE constraint failed: payments.ntpn")) {
+			h->reason = WF_NTPN_USED;
+			err_clear(e);
+			err_set(e, ERR_INPUT, "this NTPN confirmed another payment already");
 		} else if (strstr(e->msg, "UNIQUE constraint failed: applications.code_hash")) {
 			h->reason = WF_CODE_TAKEN;
 			err_clear(e);
@@ -546,10 +553,14 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 	const char *kind = o->approve ? "application.approved" : "application.rejected";
 	if (wf_need(tx, &o->hdr, kind, &a, e) < 0)
 		return -1;
-	if (strcmp(o->hdr.actor, a.enrolled_by) == 0 || strcmp(o->hdr.actor, a.interviewed_by) == 0)
+	int enrolled = wf_enrolled_by(writer_txn_db(tx), o->hdr.app, o->hdr.actor, e);
+	if (enrolled < 0)
+		return -1;
+	if (enrolled || strcmp(o->hdr.actor, a.enrolled_by) == 0 ||
+	    strcmp(o->hdr.actor, a.interviewed_by) == 0)
 		return wf_refuse(&o->hdr, WF_SEPARATION, e, "%s %s application %s: another adjudicator "
 			      "must decide", o->hdr.actor,
-			      strcmp(o->hdr.actor, a.enrolled_by) == 0 ? "enrolled" : "interviewed",
+			      strcmp(o->hdr.actor, a.interviewed_by) == 0 ? "interviewed" : "enrolled",
 			      o->hdr.app);
 	if (o->approve && !a.watchlist_result[0])
 		return wf_refuse(&o->hdr, WF_WATCHLIST, e, "application %s has no watchlist check: run "
@@ -583,10 +594,28 @@ int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_app a;
 	if (wf_need(tx, &o->hdr, "application.payment_recorded", &a, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "application.payment_recorded", NULL,
-		      json_pack("{s:I, s:s, s:s?, s:s?, s:s}", "amount", (json_int_t)o->amount,
-				"app", o->hdr.app, "billing_code", o->billing_code, "currency",
-				o->currency, "status", o->confirmed ? "confirmed" : "pending"), e);
+	const char *service = o->service ? o->service : "regular";
+	struct cal_date on;
+	if (!o->billed_on || cal_date_parse(o->billed_on, &on) < 0)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the billing date must be a date "
+				 "YYYY-MM-DD");
+	if (!o->today || strcmp(o->billed_on, o->today) > 0)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the billing date %s is after today",
+				 o->billed_on);
+	int64_t fee;
+	if (!o->cfg || config_tariff_fee(o->cfg, a.passport_type, service, &on, &fee) < 0)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "no tariff of service '%s' for "
+				 "passport type '%s' is in force on %s", service, a.passport_type,
+				 o->billed_on);
+	if (o->amount != fee)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the amount %lld is not the tariff "
+				 "of %s (%s) on %s: %lld", (long long)o->amount, a.passport_type,
+				 service, o->billed_on, (long long)fee);
+	return wf_append_v(tx, &o->hdr, "application.payment_recorded", 2, NULL,
+			   json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:s}", "amount",
+				     (json_int_t)o->amount, "app", o->hdr.app, "billed_on",
+				     o->billed_on, "billing_code", o->billing_code, "currency",
+				     o->currency, "service", service, "status", "pending"), e);
 }
 
 int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
@@ -602,9 +631,23 @@ int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
 	if (!o->billing_code || strcmp(o->billing_code, a.billing_code) != 0)
 		return wf_refuse(&o->hdr, WF_MISMATCH, e, "billing code does not match the payment "
 			      "recorded for application %s", o->hdr.app);
-	return wf_append(tx, &o->hdr, "application.payment_confirmed", NULL,
-		      json_pack("{s:s, s:s}", "app", o->hdr.app, "billing_code", o->billing_code),
-		      e);
+	if (strcmp(o->hdr.actor, a.paid_by) == 0)
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s recorded the "
+				 "billing of application %s and cannot confirm its payment",
+				 o->hdr.actor, o->hdr.app);
+	if (strcmp(o->hdr.actor, a.decided_by) == 0)
+		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s approved "
+				 "application %s and cannot confirm its payment", o->hdr.actor,
+				 o->hdr.app);
+	int ok = o->ntpn && strlen(o->ntpn) == 16;
+	for (const char *p = o->ntpn; ok && *p; p++)
+		ok = (*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z');
+	if (!ok)
+		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the NTPN (the state receipt number) "
+				 "must be 16 of 0-9 and A-Z");
+	return wf_append_v(tx, &o->hdr, "application.payment_confirmed", 2, NULL,
+			   json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "billing_code",
+				     o->billing_code, "ntpn", o->ntpn), e);
 }
 
 int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)

@@ -66,6 +66,7 @@ enum wf_reason {
 	WF_SIGNER_UNAVAILABLE, /* 503: the signer cannot be reached */
 	WF_NOT_CONFIGURED,     /* 503: the office has no issuance section in its config */
 	WF_PAYMENT_PENDING,    /* 409: the payment is not confirmed yet */
+	WF_NTPN_USED,          /* 409: the NTPN confirmed another payment already */
 };
 const char *wf_reason_name(enum wf_reason r); /* "invalid-state", … (stable) */
 
@@ -202,15 +203,27 @@ struct wf_decision {
 };
 int wf_decide(struct writer_txn *tx, void *arg, struct err *e);
 
+struct config;
+
+/* The billing (application.payment_recorded v2, always pending): the amount must be the
+ * fee in force for the application's passport type and the service on the billing
+ * code's date (config_tariff_fee; WF_INVALID_INPUT otherwise, and for a billing date
+ * after today). Confirmation is a second step by another officer. */
 struct wf_payment {
 	struct wf_hdr hdr;
+	const struct config *cfg; /* the tariffs */
 	const char *billing_code, *currency;
-	int64_t amount;   /* smallest unit (rupiah) */
-	int confirmed;    /* 1: confirmed, 0: pending confirmation */
+	int64_t amount;        /* smallest unit (IDR cents) */
+	const char *service;   /* "regular", "express", … (fees.tariffs) */
+	const char *billed_on; /* the billing code's date, YYYY-MM-DD */
+	const char *today;     /* the office's date, YYYY-MM-DD */
 };
 int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e);
 
-struct wf_payment_confirm { struct wf_hdr hdr; const char *billing_code; };
+/* Confirmation with the state receipt number (NTPN: 16 of 0-9 A-Z), by an officer who
+ * neither recorded the billing nor approved the application (WF_SEPARATION); an NTPN
+ * confirms one payment only (WF_NTPN_USED). application.payment_confirmed v2. */
+struct wf_payment_confirm { struct wf_hdr hdr; const char *billing_code, *ntpn; };
 int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Either idref, or full_name + birth_date (YYYY-MM-DD). source: "office" or "centre". */
@@ -227,8 +240,6 @@ struct wf_view { struct wf_hdr hdr; const char *what; };
 int wf_view(struct writer_txn *tx, void *arg, struct err *e);
 
 /* ---- issuance (wf_issue.c, docs/PERSONALIZATION.md) ---- */
-
-struct config;
 
 /*
  * Personalization of a paid, approved application (application.personalized): takes

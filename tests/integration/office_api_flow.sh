@@ -21,12 +21,13 @@ office_setup
 read -r ZA DATE_A START_A ZB < <(pyu tz-plan)
 office_conf timezone="$ZA"
 TZ_OFFICE=$ZA
-office_add_officers "reg reg2 int adj adm aud"
+office_add_officers "reg reg2 int adj adm aud csh"
 office_start "zone $ZA"
-login_all "reg int adj adm aud"
+login_all "reg int adj adm aud csh"
 JPEG=$PASPOR_ROOT/tests/data/face-synthetic.jpg
 D1=$(local_date 1)
 D2=$(local_date 2)
+BILLED=$(date -d yesterday +%F) # a billing date not after the office's today
 CODE_RE='^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{4}$'
 
 # ---- public: slots, bookings, status
@@ -196,20 +197,32 @@ for l in P1 P2 P3 R W; do
 		step $l "approval after an unaccepted hit is 409" adj 409 -- POST /decision '{"decision":"approve","reasons":["dokumen lengkap"]}'
 		step $l "rejection" adj 200 201 204 -- POST /decision '{"decision":"reject","reasons":["tercantum dalam daftar cegah"]}'
 		check "R: status lookup says rejected" [ "$(status_of "${BCODE[R]}" "${BNIK[R]}")" = rejected ]
-		step $l "payment after rejection is 409" reg 409 -- POST /payment '{"billing_code":"820261129000099","amount":35000000,"currency":"IDR","status":"confirmed"}'
+		step $l "payment after rejection is 409" reg 409 -- POST /payment "{\"billing_code\":\"820261129000099\",\"amount\":35000000,\"currency\":\"IDR\",\"billed_on\":\"$BILLED\"}"
 		continue
 	fi
 	check "$l: watchlist check is clear" grep -q '"clear"' "$T/body"
 	step $l "approval" adj 200 201 204 -- POST /decision '{"decision":"approve","reasons":["dokumen lengkap"]}'
 	[ $l = P1 ] && step $l "a second decision is 409" adj 409 -- POST /decision '{"decision":"reject","reasons":["x"]}'
 	declare -A BILL=([P1]=001 [P2]=002 [W]=004)
+	bill=820261129000${BILL[$l]:-009}
+	[ $l = P3 ] && bill=820261129000003
 	if [ $l = P3 ]; then
-		step $l "payment recorded pending" reg 200 201 204 -- POST /payment '{"billing_code":"820261129000003","amount":35000000,"currency":"IDR","status":"pending"}'
-		step $l "confirmation with another billing code is 409" adj 409 -- POST /payment/confirm '{"billing_code":"820261129999999"}'
-		step $l "payment confirmed (adjudicator: payment.confirm in docs/ROLES.md)" adj 200 201 204 -- POST /payment/confirm '{"billing_code":"820261129000003"}'
-	else
-		step $l "payment" reg 200 201 204 -- POST /payment "{\"billing_code\":\"820261129000${BILL[$l]:-009}\",\"amount\":35000000,\"currency\":\"IDR\",\"status\":\"confirmed\"}"
+		# the amount is the tariff in force; the recorder never confirms
+		step $l "a payment of 1 (0.01 IDR) is 422" reg 422 -- POST /payment "{\"billing_code\":\"$bill\",\"amount\":1,\"currency\":\"IDR\",\"billed_on\":\"$BILLED\"}"
+		check "... naming the tariff" grep -q 'not the tariff' "$T/body"
+		step $l "a billing date after today is 422" reg 422 -- POST /payment "{\"billing_code\":\"$bill\",\"amount\":35000000,\"currency\":\"IDR\",\"billed_on\":\"$(date -d '+3 days' +%F)\"}"
+		step $l "a service without a tariff is 422" reg 422 -- POST /payment "{\"billing_code\":\"$bill\",\"amount\":35000000,\"currency\":\"IDR\",\"service\":\"express\",\"billed_on\":\"$BILLED\"}"
+		step $l "recorded as confirmed by the registrar alone is 422" reg 422 -- POST /payment "{\"billing_code\":\"$bill\",\"amount\":35000000,\"currency\":\"IDR\",\"billed_on\":\"$BILLED\",\"status\":\"confirmed\"}"
+		check "$l: still approved" [ "$(status_of "${BCODE[$l]}" "${BNIK[$l]}")" = approved ]
 	fi
+	step $l "payment recorded (pending)" reg 200 201 204 -- POST /payment "{\"billing_code\":\"$bill\",\"amount\":35000000,\"currency\":\"IDR\",\"billed_on\":\"$BILLED\"}"
+	if [ $l = P3 ]; then
+		step $l "confirmation with another billing code is 409" csh 409 -- POST /payment/confirm '{"billing_code":"820261129999999","ntpn":"0123456789ABCDEF"}'
+		step $l "confirmation without the NTPN is 422" csh 422 -- POST /payment/confirm "{\"billing_code\":\"$bill\"}"
+		step $l "the approver may not confirm the payment (403)" adj 403 -- POST /payment/confirm "{\"billing_code\":\"$bill\",\"ntpn\":\"0123456789ABCDEF\"}"
+		expect_problem "... separation-of-duties" 403 separation-of-duties
+	fi
+	step $l "payment confirmed with its NTPN by the cashier" csh 200 201 204 -- POST /payment/confirm "{\"billing_code\":\"$bill\",\"ntpn\":\"NTPN${bill: -12}\"}"
 	[ -n "${BCODE[$l]:-}" ] &&
 		check "$l: status lookup says paid" [ "$(status_of "${BCODE[$l]}" "${BNIK[$l]}")" = paid ]
 done
@@ -244,7 +257,7 @@ check "booking.created: 7 online + 1 rebooking + 2 walk-ins (one without a NIK)"
 check "booking.rescheduled once" [ "$(kinds booking.rescheduled)" = 1 ]
 check "booking.cancelled once" [ "$(kinds booking.cancelled)" = 1 ]
 check "payment_recorded 4 (P1 P2 P3 W)" [ "$(kinds application.payment_recorded)" = 4 ]
-check "payment_confirmed 1 (P3)" [ "$(kinds application.payment_confirmed)" = 1 ]
+check "payment_confirmed 4 (P1 P2 P3 W)" [ "$(kinds application.payment_confirmed)" = 4 ]
 check "approved 4, rejected 1" [ "$(kinds application.approved) $(kinds application.rejected)" = "4 1" ]
 check "views recorded as application.viewed events" [ "$(kinds application.viewed)" -ge 3 ]
 actor_in() { # KIND ACTOR: events of KIND whose envelope names ACTOR

@@ -25,8 +25,8 @@ office_start "roles"
 login_all
 
 # abbreviation in docs/ROLES.md -> the officer holding only that role
-declare -A ABBR_OFFICER=([REG]=reg [INT]=int [ADJ]=adj [PRN]=prn [ISS]=iss [CUS]=cus [ADM]=adm [AUD]=aud)
-declare -A ABBR_BIT=([REG]=0 [INT]=1 [ADJ]=2 [PRN]=3 [ISS]=4 [CUS]=5 [ADM]=6 [AUD]=7)
+declare -A ABBR_OFFICER=([REG]=reg [INT]=int [ADJ]=adj [PRN]=prn [ISS]=iss [CUS]=cus [ADM]=adm [AUD]=aud [CSH]=csh)
+declare -A ABBR_BIT=([REG]=0 [INT]=1 [ADJ]=2 [PRN]=3 [ISS]=4 [CUS]=5 [ADM]=6 [AUD]=7 [CSH]=8)
 declare -A ACTION_ROLES
 while read -r action roles; do ACTION_ROLES[$action]=$roles; done < <(pyu roles-table "$PASPOR_ROOT/docs/ROLES.md")
 check "docs/ROLES.md table parsed (27 actions)" [ "${#ACTION_ROLES[@]}" = 27 ]
@@ -66,7 +66,7 @@ done <<<"$ROUTES"
 # ---- every endpoint x every role
 while read -r m p action; do
 	allowed=" ${ACTION_ROLES[$action]} "
-	for a in REG INT ADJ PRN ISS CUS ADM AUD; do
+	for a in REG INT ADJ PRN ISS CUS ADM AUD CSH; do
 		u=${ABBR_OFFICER[$a]}
 		api "$m" "$p" --as "$u"
 		if [[ "$allowed" == *" $a "* ]]; then

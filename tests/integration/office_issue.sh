@@ -22,7 +22,7 @@ chmod 755 "$T/print.sh"
 office_conf "issuance.print_command=[\"$T/print.sh\", \"--copies\", \"1\"]"
 office_start issue
 signer_start
-login_all "reg int adj prn iss cus cus2 aud supiss prniss"
+login_all "reg int adj prn iss cus cus2 aud supiss prniss csh"
 
 declare -A AID
 # to_paid LABEL N [APPROVER]: a walk-in for an electronic passport taken to 'paid'
@@ -30,10 +30,11 @@ to_paid() {
 	local l=$1 n=$2 appr=${3:-adj} type=${4:-electronic-48} id
 	api POST /api/v1/walk-ins "$(pyu person "$n" F - - passport_type=$type ${PERSON_EXTRA:-})" --as reg
 	id=$(jget application_id); AID[$l]=$id
-	local ok=1 s
+	local ok=1 s fee=65000000
+	[ "$type" = ordinary-48 ] && fee=35000000 # the default configuration's fees
 	for s in "reg POST /check-in" "reg POST /documents DOCS" "reg PUT /photo PHOTO" \
 		"reg POST /enrolment ENROL" "int POST /interview NOTES" "$appr POST /watchlist-check {}" \
-		"$appr POST /decision DECIDE" "reg POST /payment PAY"; do
+		"$appr POST /decision DECIDE" "reg POST /payment PAY" "csh POST /payment/confirm NTPN"; do
 		set -- $s
 		local who=$1 m=$2 p=$3 b=${4:-} args=()
 		case $b in
@@ -42,7 +43,9 @@ to_paid() {
 		ENROL) args=("$(pyu enrol-body "${ENROL_NAME:-$n}")") ;;
 		NOTES) args=('{"notes":"wawancara lancar"}') ;;
 		DECIDE) args=('{"decision":"approve","reasons":["dokumen lengkap"]}') ;;
-		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":65000000,\"currency\":\"IDR\",\"status\":\"${PAY_STATUS:-confirmed}\"}") ;;
+		PAY) args=("{\"billing_code\":\"8202611290$n\",\"amount\":$fee,\"currency\":\"IDR\",\"billed_on\":\"$(date -d yesterday +%F)\"}") ;;
+		NTPN) [ "${PAY_STATUS:-confirmed}" = confirmed ] || continue
+			args=("{\"billing_code\":\"8202611290$n\",\"ntpn\":\"$(printf 'NTPN%012d' "$n")\"}") ;;
 		'{}') args=('{}') ;;
 		esac
 		api "$m" "/api/v1/applications/$id$p" "${args[@]}" --as "$who"

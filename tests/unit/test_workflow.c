@@ -19,6 +19,7 @@
 #include "log/kinds.h"
 #include "log/node.h"
 #include "log/writer.h"
+#include "office/config.h"
 #include "office/workflow.h"
 
 static struct test_node tn;
@@ -102,6 +103,26 @@ static const char *state_of(const char *app)
 	return s;
 }
 
+/* The fees of the test office: ordinary-48 is IDR 350,000.00 regular; from 2024-07-01
+ * 400,000.00; express 1,000,000.00 on top from 2024-01-01 (fees.tariffs). */
+static const struct config *tariffs(void)
+{
+	static struct config c;
+	if (!c.ntypes) {
+		snprintf(c.currency, sizeof c.currency, "IDR");
+		snprintf(c.types[0].code, sizeof c.types[0].code, "ordinary-48");
+		c.types[0].fee = 35000000;
+		c.ntypes = 1;
+		struct config_tariff t[] = {
+			{ "ordinary-48", "regular", { 2024, 7, 1 }, 40000000 },
+			{ "ordinary-48", "express", { 2024, 1, 1 }, 135000000 },
+		};
+		memcpy(c.tariffs, t, sizeof t);
+		c.ntariffs = 2;
+	}
+	return &c;
+}
+
 /* ---- every operation, by name, with valid arguments (for the refusal table) ---- */
 
 enum op { OP_CHECK_IN, OP_CANCEL, OP_RESCHEDULE, OP_NO_SHOW, OP_DOCS, OP_PHOTO, OP_FINGER,
@@ -131,8 +152,10 @@ static int run_op(enum op op, const char *app, const char *actor, struct err *e)
 	struct wf_interview iv = { h, "lives in Samarinda, travels for umrah" };
 	struct wf_watch_check wc = { .hdr = h, .now_ms = 1717200000000LL };
 	struct wf_decision ap = { h, 1, reasons, { 0 }, 0 }, rj = { h, 0, reasons, { 0 }, 0 };
-	struct wf_payment pay = { h, "820240601000123", "IDR", 350000, 0 };
-	struct wf_payment_confirm pc = { h, "820240601000123" };
+	struct wf_payment pay = { .hdr = h, .cfg = tariffs(), .billing_code = "820240601000123",
+				  .currency = "IDR", .amount = 35000000,
+				  .billed_on = "2024-06-20", .today = "2024-06-20" };
+	struct wf_payment_confirm pc = { h, "820240601000123", "A1B2C3D4E5F60718" };
 	struct { writer_fn fn; struct wf_hdr *arg; } t[OP_N] = {
 		{ wf_check_in, &h }, { wf_cancel, &c.hdr }, { wf_reschedule, &rs.hdr },
 		{ wf_no_show, &ns.hdr }, { wf_record_documents, &d.hdr },
@@ -243,9 +266,14 @@ TEST(workflow_state_machine_allowed_and_refused)
 	CHECK_INT_EQ(run_op(OP_PAY, app, "officer:rina", &e), WF_OK);
 	CHECK_STR_EQ(state_of(app), "paid");
 	CHECK(refused_all(app, "paid", &tried) == 0);
-	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:rina", &e), WF_OK);
+	/* per person: neither who recorded the billing nor who approved confirms it */
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:rina", &e), WF_SEPARATION);
+	CHECK(strstr(e.msg, "recorded") != NULL);
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:adi", &e), WF_SEPARATION);
+	CHECK(strstr(e.msg, "approved") != NULL);
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:kasir", &e), WF_OK);
 	/* confirmed: a second confirmation is refused */
-	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:rina", &e), WF_INVALID_STATE);
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:kasir", &e), WF_INVALID_STATE);
 	book_free(&b, NULL);
 
 	/* cancelled, no-show and rejected are final */
@@ -378,6 +406,93 @@ TEST(workflow_one_word_name_is_the_primary_identifier)
 	/* the booked name has four words: all of them as the primary identifier */
 	CHECK_INT_EQ(enrol_as(app, "Siti Aminah Binti Rahmat", "", &en, &e), WF_OK);
 	CHECK_STR_EQ(en.mrz_name, "SITI<AMINAH<BINTI<RAHMAT<<<<<<<<<<<<<<<");
+	book_free(&b, NULL);
+	stop();
+}
+
+/* Takes a fresh application to 'approved' (approver officer:adi). */
+static int to_approved(struct wf_book *b, struct err *e)
+{
+	if (book(NULL, "2024-06-20", "09:00", 10, b, e) < 0)
+		return -1;
+	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO, OP_ENROL, OP_INTERVIEW,
+					OP_WATCH, OP_APPROVE };
+	static const char *const who[] = { "officer:rina", "officer:rina", "officer:budi",
+					   "officer:budi", "officer:dewi", "officer:adi",
+					   "officer:adi" };
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		if (run_op(path[i], b->app_id, who[i], e) != WF_OK)
+			return -1;
+	return 0;
+}
+
+static int pay(const char *app, const char *service, const char *on, int64_t amount,
+	       struct err *e)
+{
+	struct wf_payment p = { .hdr = { "officer:rina", app, WF_OK, 0 }, .cfg = tariffs(),
+				.billing_code = "820240601000123", .currency = "IDR",
+				.amount = amount, .service = service, .billed_on = on,
+				.today = "2024-07-15" };
+	err_clear(e);
+	return wf_run(tn.wr, wf_record_payment, &p, e) == 0 ? WF_OK : (int)p.hdr.reason;
+}
+
+TEST(workflow_payment_is_the_tariff_in_force_and_confirmed_with_an_ntpn)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b, c;
+	CHECK(to_approved(&b, &e) == 0);
+	/* 1 (0.01 IDR) is not the fee; nor is the old fee after the new tariff */
+	CHECK_INT_EQ(pay(b.app_id, NULL, "2024-06-30", 1, &e), WF_INVALID_INPUT);
+	CHECK(strstr(e.msg, "not the tariff") != NULL);
+	CHECK_INT_EQ(pay(b.app_id, "regular", "2024-07-01", 35000000, &e), WF_INVALID_INPUT);
+	CHECK_INT_EQ(pay(b.app_id, "express", "2023-12-31", 135000000, &e), WF_INVALID_INPUT);
+	CHECK(strstr(e.msg, "no tariff") != NULL);
+	CHECK_INT_EQ(pay(b.app_id, "regular", "2024-07-16", 40000000, &e), WF_INVALID_INPUT);
+	CHECK(strstr(e.msg, "after today") != NULL);
+	CHECK_STR_EQ(state_of(b.app_id), "approved");
+	CHECK_INT_EQ(pay(b.app_id, "regular", "2024-07-02", 40000000, &e), WF_OK);
+	CHECK_STR_EQ(state_of(b.app_id), "paid");
+	/* the NTPN: 16 of 0-9 A-Z, and one payment only */
+	struct wf_payment_confirm pc = { { "officer:kasir", b.app_id, WF_OK, 0 },
+					 "820240601000123", "short" };
+	CHECK(wf_run(tn.wr, wf_confirm_payment, &pc, &e) < 0);
+	CHECK_INT_EQ(pc.hdr.reason, WF_INVALID_INPUT);
+	pc.ntpn = "0A1B2C3D4E5F6789";
+	CHECK(wf_run(tn.wr, wf_confirm_payment, &pc, &e) == 0);
+	CHECK(to_approved(&c, &e) == 0);
+	CHECK_INT_EQ(pay(c.app_id, "express", "2024-06-30", 135000000, &e), WF_OK);
+	struct wf_payment_confirm again = { { "officer:kasir", c.app_id, WF_OK, 0 },
+					    "820240601000123", "0A1B2C3D4E5F6789" };
+	err_clear(&e);
+	CHECK(wf_run(tn.wr, wf_confirm_payment, &again, &e) < 0);
+	CHECK_INT_EQ(again.hdr.reason, WF_NTPN_USED);
+	book_free(&b, NULL);
+	book_free(&c, NULL);
+	stop();
+}
+
+/* Separation of duties per person: an officer who enrolled any part (here one
+ * fingerprint, then nothing else) may not decide, whoever completed the enrolment. */
+TEST(workflow_an_officer_who_enrolled_a_fingerprint_cannot_decide)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	const char *app = b.app_id;
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:sari", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:sari", &e), WF_SEPARATION);
+	CHECK(strstr(e.msg, "enrolled") != NULL);
+	CHECK_INT_EQ(run_op(OP_REJECT, app, "officer:sari", &e), WF_SEPARATION);
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:adi", &e), WF_OK);
 	book_free(&b, NULL);
 	stop();
 }
@@ -560,7 +675,7 @@ TEST(workflow_rebuild_gives_identical_tables_and_queries)
 	static const char *const who[] = { "officer:rina", "officer:rina", "officer:budi",
 					   "officer:budi", "officer:budi", "officer:dewi",
 					   "officer:adi", "officer:adi", "officer:rina",
-					   "officer:rina" };
+					   "officer:kasir" };
 	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
 		CHECK_INT_EQ(run_op(path[i], b[0].app_id, who[i], &e), WF_OK);
 	CHECK_INT_EQ(run_op(OP_RESCHEDULE, b[1].app_id, "applicant", &e), WF_OK);
@@ -649,7 +764,13 @@ TEST(workflow_schema_refuses_bad_bodies)
 		{ "booking.cancelled", "{\"app\":\"A0000000000000000000000000\",\"reason\":7}",
 		  "'reason' must be a string" },
 		{ "application.payment_recorded", "{\"amount\":1,\"app\":\"A0000000000000000000000000\","
-		  "\"billing_code\":\"1\",\"currency\":\"idr\",\"status\":\"confirmed\"}", "ISO 4217" },
+		  "\"billed_on\":\"2024-06-01\",\"billing_code\":\"1\",\"currency\":\"idr\","
+		  "\"service\":\"regular\",\"status\":\"pending\"}", "ISO 4217" },
+		{ "application.payment_recorded", "{\"amount\":1,\"app\":\"A0000000000000000000000000\","
+		  "\"billed_on\":\"2024-06-01\",\"billing_code\":\"1\",\"currency\":\"IDR\","
+		  "\"service\":\"regular\",\"status\":\"confirmed\"}", "must be one of" },
+		{ "application.payment_confirmed", "{\"app\":\"A0000000000000000000000000\","
+		  "\"billing_code\":\"1\",\"ntpn\":\"0a1b2c3d4e5f6789\"}", "'ntpn'" },
 		{ "application.documents_checked", "{\"app\":\"A0000000000000000000000000\","
 		  "\"documents\":{}}", "documents.identity_card" },
 		{ "watchlist.entry_added", "{\"id\":\"W0000000000000000000000000\",\"reason\":\"r\","
