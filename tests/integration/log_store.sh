@@ -72,6 +72,18 @@ expect_exit 1 "wrong KEK is refused" "$PASPOR" log append --data "$D" --kek-file
 check "... as a key that does not unwrap data.key" grep -q "cannot unwrap" "$T/.stderr"
 for i in 2 3 4; do "$PASPOR" log append --data "$D" --kek-file "$K" --kind operator.note --body "{\"text\":\"note $i\"}" >/dev/null; done
 check "body of a note is sealed (no clear text in the event)" [ -z "$(sqlite3 "$D/paspor.db" "SELECT seq FROM events WHERE instr(data, CAST('note 3' AS BLOB)) > 0")" ]
+# events appended from the command line carry the operator's identity, never a name
+# given on it, and only operator notes are appended by hand (docs/LOG.md)
+me="cli:$(id -un)"
+check "append's events carry the operator's identity ($me) in the envelope" \
+	[ "$(sqlite3 "$D/paspor.db" "SELECT group_concat(seq) FROM events WHERE seq > 0 AND instr(data, CAST(char(length('$me')) || '$me' AS BLOB)) > 0")" = 1,2,3,4 ]
+expect_exit 2 "append --actor is refused" "$PASPOR" log append --data "$D" --kek-file "$K" --actor officer:adj --kind operator.note --body '{"text":"x"}'
+check "... saying events from the command line carry the operator's identity" grep -q -- "--actor is refused: .*the operator's identity ($me)" "$T/.stderr"
+expect_exit 2 "append of an officer's kind (officer.disabled) is refused" "$PASPOR" log append --data "$D" --kek-file "$K" --kind officer.disabled --body '{"username":"adj"}'
+check "... saying only operator.note is appended by hand" grep -q "'officer.disabled' events are not appended from the command line (only operator.note)" "$T/.stderr"
+expect_exit 2 "append of a workflow kind (application.approved) is refused" "$PASPOR" log append --data "$D" --kek-file "$K" --kind application.approved --body '{}'
+check "... before its body is read" grep -q "'application.approved' events are not appended from the command line" "$T/.stderr"
+check "nothing was appended by the refused calls" [ "$(sqlite3 "$D/paspor.db" 'SELECT max(seq) FROM events')" = 4 ]
 
 # ---- checkpoint, recomputed and signature-checked outside paspor ----
 expect_exit 0 "log checkpoint" "$PASPOR" log checkpoint --data "$D"
