@@ -159,6 +159,23 @@ check "... saying it is not a database" grep -q "not a database" "$T/.stderr"
 copy; rm "$T/x/checkpoint"
 expect_exit 1 "missing checkpoint file: verify fails" "$PASPOR" log verify --data "$T/x"
 expect_exit 1 "missing checkpoint file: append refuses" "$PASPOR" log append --data "$T/x" --kek-file "$K" --kind operator.note --body '{"text":"x"}'
+# the columns the events table keeps beside each envelope, which queries read (by
+# subject, by kind): a changed one is tampering, named with its event and column
+colcase() { # name, SQL run on the copy, what the message must say
+	copy; sqlite3 "$T/x/paspor.db" "$2"
+	expect_exit 1 "$1: verify fails" "$PASPOR" log verify --data "$T/x"
+	check "... naming the event and the column" grep -q "$3" "$T/.stderr"
+}
+colcase "kind column of event 2 changed" "UPDATE events SET kind = 'application.approved' WHERE seq = 2" \
+	"event 2: the events table's kind column differs from its signed envelope (kind 'operator.note')"
+colcase "subject column of event 3 changed" "UPDATE events SET subject = 'app:A0000001' WHERE seq = 3" \
+	"event 3: the events table's subject column differs from its signed envelope (subject '')"
+colcase "time_ms column of event 1 changed" "UPDATE events SET time_ms = time_ms + 1 WHERE seq = 1" \
+	"event 1: the events table's time_ms column differs from its signed envelope"
+colcase "kind column of event 0 (clear node.created) changed" "UPDATE events SET kind = 'operator.note' WHERE seq = 0" \
+	"event 0: the events table's kind column differs from its signed envelope (kind 'node.created')"
+colcase "subject column of event 0 changed" "UPDATE events SET subject = 'app:A0000001' WHERE seq = 0" \
+	"event 0: the events table's subject column"
 
 # ---- rebuild ----
 digest() { # every projection table's rows
