@@ -28,7 +28,7 @@ expect_exit 2 "init refuses a bad origin" "$PASPOR" office init --data "$T/bad" 
 expect_exit 2 "init needs a KEK" "$PASPOR" office init --data "$T/bad2" --origin $O
 
 # ---- KEK files: one format, base64 of 32 bytes on one line ----
-check "kek file is base64 of 32 bytes on one line (base64 -d)" [ "$(base64 -d "$K" | wc -c)" = 32 ] && [ "$(wc -l <"$K")" = 1 ]
+check "kek file is base64 of 32 bytes on one line (base64 -d)" [ "$(base64 -d "$K" | wc -c) $(wc -l <"$K")" = "32 1" ]
 kekcase() { # name, file content maker; init must refuse it (exit 2) naming the file
 	local f=$T/kek-$1; rm -f "$f"; eval "$2" >"$f"; chmod 600 "$f"
 	expect_exit 2 "KEK file $1: refused" "$PASPOR" office init --data "$T/kd" --origin $O --kek-file "$f"
@@ -57,7 +57,7 @@ expect_exit 2 "init with an office name that is not UTF-8 fails after the databa
 check "... and removes the data dir it made" [ ! -e "$T/p" ]
 mkdir "$T/p"; chmod 755 "$T/p"
 expect_exit 2 "... in an existing empty dir" "$PASPOR" office init --data "$T/p" --origin $O --name "$(printf 'a\377')" --kek-file "$K"
-check "... which is kept, and left empty" [ -d "$T/p" ] && [ -z "$(ls -A "$T/p")" ]
+check "... which is kept, and left empty" bash -c '[ -d "$1" ] && [ -z "$(ls -A "$1")" ]' _ "$T/p"
 rmdir "$T/p"
 
 # ---- append ----
@@ -266,12 +266,13 @@ if mount -t tmpfs -o size=400k tmpfs "$M" 2>/dev/null; then
 	check "... with a clear error" grep -qiE "full|no space" "$T/full.err"
 	expect_exit 0 "... and the log still verifies" "$PASPOR" log verify --data "$M/d"
 	acked=$(sort -n "$T/full.out" | tail -1)
-	check "... holding every acknowledged event ($acked)" [ -n "$acked" ] && [ "$(sqlite3 "$M/d/paspor.db" "SELECT count(*) FROM events WHERE seq <= $acked")" = $((acked + 1)) ]
+	check "... some events were acknowledged" [ -n "$acked" ]
+	check "... holding every acknowledged event ($acked)" [ "$(sqlite3 "$M/d/paspor.db" "SELECT count(*) FROM events WHERE seq <= ${acked:--1}")" = $((acked + 1)) ]
 	mount -o remount,size=8m "$M"
 	expect_exit 0 "after freeing space, appends work again" "$PASPOR" log append --data "$M/d" --kek-file "$K" --kind operator.note --body '{"text":"x"}'
 	expect_exit 0 "... and the log verifies" "$PASPOR" log verify --data "$M/d"
 else
-	ok "disk-full test skipped (cannot mount tmpfs here)"
+	skip "disk full" "cannot mount a tmpfs here (mount needs CAP_SYS_ADMIN)"
 fi
 
 expect_exit 0 "log verify --help" "$PASPOR" log verify --help
