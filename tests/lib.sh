@@ -1,5 +1,8 @@
 # Shell helpers for integration tests (sourced). Each script sets SUITE, then reports
-# every check with ok/fail; tests/run.sh counts the lines.
+# every check with ok/fail (or skip); tests/run.sh counts the lines. One condition per
+# check: `check NAME [ a ] && [ b ]` would run `[ b ]` outside check, unreported, so
+# tests/lint_checks.py fails such a line; join the values into one test, or use
+# `check NAME bash -c '...' _ ARGS`.
 #
 #   SUITE=mrz; . "$(dirname "$0")/../lib.sh"
 #   expect_exit 0 "specimen makes" "$PASPOR" mrz make --json specimen.json
@@ -21,6 +24,9 @@ trap _finish EXIT
 
 ok() { echo "ok $SUITE: $1"; }
 fail() { echo "FAIL $SUITE: $1${2:+: $2}"; }
+# skip NAME REASON: a check this machine cannot run. tests/run.sh counts it apart (never
+# as passed); under CI=true it fails unless tests/allowed-skips lists "SUITE: NAME".
+skip() { echo "skip $SUITE: $1: ${2:?skip needs a reason}"; }
 
 # check NAME COMMAND...: ok when the command succeeds.
 check() {

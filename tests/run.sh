@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test: the C unit tests, the integration scripts in tests/integration, and a
-# replay of every fuzz corpus. Each check prints one line, "ok SUITE: NAME" or
-# "FAIL SUITE: NAME: why"; the last line is "N passed, N failed".
+# Runs every test: the lint of the test scripts (tests/lint_checks.py, and its
+# self-test), the C unit tests, the integration scripts in tests/integration, and a
+# replay of every fuzz corpus. Each check prints one line, "ok SUITE: NAME",
+# "FAIL SUITE: NAME: why" or "skip SUITE: NAME: reason" (a check this machine cannot
+# run: counted apart, never as passed); the last line is "N passed, N failed, N skipped".
+# Under CI=true a skip fails unless tests/allowed-skips lists its "SUITE: NAME" with
+# the reason it may be skipped.
 #
 # Environment: PASPOR (binary under test, default build/san/paspor), PASPOR_TESTDATA
 # (default ../shared/testdata), QUICK=1 (CI sets it through CI=true) for shorter runs of
@@ -18,17 +22,28 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+allowed=$root/tests/allowed-skips
+
+# Passes a suite's output through; under CI=true a skip that tests/allowed-skips does
+# not list becomes a FAIL line (tests/judge_skips.awk).
+judge_skips() {
+	if [ "${CI:-}" != true ]; then cat; return; fi
+	awk -v allowed="$allowed" -f "$root/tests/judge_skips.awk"
+}
 
 run() { # name, command...
 	local name=$1; shift
 	echo "== $name" >&2
-	"$@" 2>&1 | tee -a "$out" | grep -E '^(ok|FAIL)'
+	"$@" 2>&1 | judge_skips | tee -a "$out" | grep -E '^(ok|FAIL|skip) '
 	local rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ] && ! grep -q "^FAIL $name" "$out"; then
 		echo "FAIL $name: exited $rc without naming a failed check" | tee -a "$out"
 	fi
 }
 
+# first the lint of the test scripts: a check must hold one condition (tests/lib.sh)
+run lint python3 tests/lint_checks.py --self-test
+run lint python3 tests/lint_checks.py tests
 if [ $# -eq 0 ]; then
 	run unit build/san/unit-tests
 fi
@@ -47,11 +62,17 @@ fi
 
 passed=$(grep -c '^ok ' "$out")
 failed=$(grep -c '^FAIL ' "$out")
+skipped=$(grep -c '^skip ' "$out")
 if [ "$failed" -gt 0 ]; then
 	echo
 	echo "failed checks:"
 	grep '^FAIL' "$out"
 	grep '^FAIL-DETAIL' "$out" | head -50
 fi
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo
+	echo "skipped checks:"
+	grep '^skip ' "$out"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

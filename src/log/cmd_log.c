@@ -15,7 +15,8 @@
  *     ignored. Exit 0 valid, 1 invalid proof, 2 unreadable or malformed file.
  *
  * On a node's data dir (log/node.h; docs/LOG.md "Store, group commit and guards"):
- *   paspor log append --data DIR --kind KIND --body JSON (--kek-file F | --passphrase-fd N)
+ *   paspor log append --data DIR --kind operator.note --body JSON (--kek-file F | ...)
+ *                                             an operator's note, actor "cli:<OS user>"
  *   paspor log checkpoint --data DIR [--size N]   a signed checkpoint and its cosignatures
  *   paspor log put-blob --data DIR --file F (--kek-file F | --passphrase-fd N)
  *                                             store a blob, anchored by blob.stored
@@ -351,19 +352,36 @@ static int append_one(struct writer_txn *tx, void *arg, struct err *e)
 				 (const uint8_t *)a->body, strlen(a->body), &a->seq, e);
 }
 
+/* The kinds `log append` writes: notes by the operator. Every other kind is appended by
+ * the subsystem that owns it after its checks (roles, separation of duties, state
+ * guards, the signer's policy); appended here they would bypass them (docs/LOG.md,
+ * "Appending by hand"). */
+static const char *const operator_kinds[] = { "operator.note", NULL };
+
+static int operator_may_append(const char *kind)
+{
+	for (size_t i = 0; operator_kinds[i]; i++)
+		if (strcmp(operator_kinds[i], kind) == 0)
+			return 1;
+	return 0;
+}
+
 static int cmd_log_append(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: paspor log append --data DIR --kind KIND --body JSON\n"
-		"                         (--kek-file FILE | --passphrase-fd N)\n"
-		"                         [--actor ACTOR] [--subject SUBJECT]\n"
+		"usage: paspor log append --data DIR --kind operator.note --body JSON\n"
+		"                         (--kek-file FILE | --passphrase-fd N) [--subject SUBJECT]\n"
 		"\n"
-		"Appends one event (operator and debugging use) of the latest registered version\n"
-		"of KIND; the body must be canonical JSON (docs/EVENTS.md §2) and fit the kind.\n"
+		"Appends one operator note (the latest registered version of operator.note); the\n"
+		"body must be canonical JSON (docs/EVENTS.md §2) and fit the kind. The event's\n"
+		"actor is the operator running the command, \"cli:<OS user>\"; there is no way to\n"
+		"name another (--actor is refused). Other kinds are refused: workflow, officer and\n"
+		"signer events are appended by the office and the signer, which check them, and\n"
+		"blob.stored by 'paspor log put-blob' (docs/LOG.md, \"Appending by hand\").\n"
 		"Prints the event's sequence number once it is durable and signed.\n"
 		"\n"
-		"Exit status: 0 appended, 1 the node refused (guards, I/O), 2 usage error, unknown\n"
-		"kind or a body that is not canonical or does not fit the kind.\n";
+		"Exit status: 0 appended, 1 the node refused (guards, I/O), 2 usage error, a kind\n"
+		"other than operator.note or a body that is not canonical or does not fit it.\n";
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "kind", required_argument, NULL, 'k' },
@@ -376,7 +394,9 @@ static int cmd_log_append(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct write_opts w = { 0 };
-	struct append_arg a = { "operator", NULL, "", NULL, 0, 0 };
+	char actor[80];
+	cli_os_actor(actor, sizeof actor);
+	struct append_arg a = { actor, NULL, "", NULL, 0, 0 };
 	int c;
 	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
@@ -384,7 +404,10 @@ static int cmd_log_append(int argc, char **argv)
 		case 'd': w.dir = optarg; break;
 		case 'k': a.kind = optarg; break;
 		case 'b': a.body = optarg; break;
-		case 'a': a.actor = optarg; break;
+		case 'a':
+			return cli_usage_error(argv[0], "--actor is refused: an event appended from the "
+					       "command line carries the operator's identity (%s), "
+					       "never a name given here", actor);
 		case 's': a.subject = optarg; break;
 		case 'K': w.kek_file = optarg; break;
 		case 'P': w.fd = optarg; break;
@@ -401,6 +424,10 @@ static int cmd_log_append(int argc, char **argv)
 	if (strcmp(def->name, "blob.stored") == 0)
 		return cli_usage_error(argv[0], "blob.stored events are appended by 'paspor log "
 				       "put-blob' (with the blob), not by hand");
+	if (!operator_may_append(def->name))
+		return cli_usage_error(argv[0], "'%s' events are not appended from the command line "
+				       "(only operator.note): the office and the signer append them "
+				       "after their checks", def->name);
 	if (kinds_check_body(def, (const uint8_t *)a.body, strlen(a.body), &e) < 0) {
 		err_prefix(&e, "--body");
 		return cli_report(argv[0], &e);

@@ -184,6 +184,36 @@ int store_events_open(struct store *s, uint64_t from, struct store_cursor *c, st
 	return 0;
 }
 
+int store_events_open_columns(struct store *s, uint64_t from, struct store_cursor *c,
+			      struct err *e)
+{
+	c->db = s->db;
+	if (db_prepare(s->db, "SELECT seq, data, time_ms, kind, subject FROM events"
+			      " WHERE seq >= ? ORDER BY seq", &c->st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(c->st, 1, (sqlite3_int64)from);
+	return 0;
+}
+
+void store_cursor_event_columns(struct store_cursor *c, struct store_event_columns *out)
+{
+	memset(out, 0, sizeof *out);
+	out->time_is_integer = sqlite3_column_type(c->st, 2) == SQLITE_INTEGER;
+	if (out->time_is_integer)
+		out->time_ms = sqlite3_column_int64(c->st, 2);
+	/* the type first: reading a number or a blob as text would convert it */
+	out->kind_is_text = sqlite3_column_type(c->st, 3) == SQLITE_TEXT;
+	if (out->kind_is_text) {
+		out->kind = (const char *)sqlite3_column_text(c->st, 3);
+		out->kind_len = (size_t)sqlite3_column_bytes(c->st, 3);
+	}
+	out->subject_is_text = sqlite3_column_type(c->st, 4) == SQLITE_TEXT;
+	if (out->subject_is_text) {
+		out->subject = (const char *)sqlite3_column_text(c->st, 4);
+		out->subject_len = (size_t)sqlite3_column_bytes(c->st, 4);
+	}
+}
+
 int store_checkpoints_open(struct store *s, struct store_cursor *c, struct err *e)
 {
 	c->db = s->db;

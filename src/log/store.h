@@ -61,6 +61,18 @@ struct store_cursor {
 	sqlite3_stmt *st;
 };
 int store_events_open(struct store *s, uint64_t from, struct store_cursor *c, struct err *e);
+/* store_events_open whose rows also carry the columns the events table keeps beside
+ * each envelope for queries (time_ms, kind, subject); store_cursor_event_columns reads
+ * them after each store_cursor_next. `log verify` compares them with the envelope. */
+int store_events_open_columns(struct store *s, uint64_t from, struct store_cursor *c,
+			      struct err *e);
+struct store_event_columns {
+	int time_is_integer, kind_is_text, subject_is_text; /* SQLite's type of the value */
+	int64_t time_ms;
+	const char *kind, *subject; /* NULL unless text; valid until the next row */
+	size_t kind_len, subject_len;
+};
+void store_cursor_event_columns(struct store_cursor *c, struct store_event_columns *out);
 /* Streams checkpoints in size order: data = the note text. */
 int store_checkpoints_open(struct store *s, struct store_cursor *c, struct err *e);
 /* 1 with the next row (key = seq or size, data/len = its bytes), 0 at the end, -1 on

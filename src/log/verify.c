@@ -73,9 +73,20 @@ static int range_root(const struct range *r, uint8_t out[MERKLE_HASH_LEN], struc
 #define VBATCH_BYTES ((size_t)2 << 20)
 #define VBATCH_RING 3
 
+/* A stored kind or subject column that cannot equal any envelope's (not text, or longer
+ * than the envelope allows): nothing is copied. */
+#define VCOL_BAD UINT32_MAX
+#define VCOL_MAX 255
+
 struct vitem {
 	uint64_t seq;       /* from the database row */
 	size_t off, len;    /* the stored bytes in the batch's data */
+	/* the columns the events table keeps beside the envelope (store_event_columns):
+	 * kind then subject follow the stored bytes in the batch's data */
+	int col_time_int;
+	int64_t col_time;
+	uint32_t col_kind_len, col_subject_len; /* or VCOL_BAD */
+	const char *bad_column; /* the first column differing from the envelope (when !slow) */
 	int slow;           /* decode on the caller's thread */
 	uint64_t ev_seq;    /* from the envelope (when !slow) */
 	int64_t time_ms;
@@ -113,6 +124,25 @@ struct vpipe {
 	int stop;
 };
 
+/* The first stored column of an event row (time_ms, kind, subject, in the table's order)
+ * that differs from the envelope ev, or NULL. cols: the kind and subject copied after
+ * the event's bytes. Queries read these columns (events_subject, a kind filter), so a
+ * changed one would be believed without the envelope's signature: docs/LOG.md. */
+static const char *column_mismatch(const struct vitem *it, const uint8_t *cols,
+				   const struct event *ev)
+{
+	if (!it->col_time_int || it->col_time != ev->time_ms)
+		return "time_ms";
+	if (it->col_kind_len == VCOL_BAD || it->col_kind_len != strlen(ev->kind) ||
+	    memcmp(cols, ev->kind, it->col_kind_len) != 0)
+		return "kind";
+	cols += it->col_kind_len;
+	if (it->col_subject_len == VCOL_BAD || it->col_subject_len != strlen(ev->subject) ||
+	    memcmp(cols, ev->subject, it->col_subject_len) != 0)
+		return "subject";
+	return NULL;
+}
+
 /* Decodes and hashes every event of b (the worker's part). */
 static void vbatch_work(struct vbatch *b, const char *origin)
 {
@@ -131,6 +161,7 @@ static void vbatch_work(struct vbatch *b, const char *origin)
 		it->ev_seq = ev.seq;
 		it->time_ms = ev.time_ms;
 		it->key_id = ev.key_id;
+		it->bad_column = column_mismatch(it, d + it->len, &ev);
 		if (merkle_leaf_hash(d, it->len, it->leaf, &b->err) < 0) {
 			b->n = i; /* the caller reports the error after the events before */
 			b->rc = -1;
@@ -175,10 +206,23 @@ static void vbatch_fill(struct vpipe *p, struct vbatch *b)
 			break;
 		}
 		struct vitem *it = &b->items[b->n];
+		struct store_event_columns cols;
+		store_cursor_event_columns(p->c, &cols);
 		it->seq = seq;
 		it->off = b->data.len;
 		it->len = len;
-		if (buf_add(&b->data, d, len) < 0) {
+		it->col_time_int = cols.time_is_integer;
+		it->col_time = cols.time_ms;
+		it->col_kind_len = cols.kind && cols.kind_len <= VCOL_MAX
+					   ? (uint32_t)cols.kind_len : VCOL_BAD;
+		it->col_subject_len = cols.subject && cols.subject_len <= VCOL_MAX
+					      ? (uint32_t)cols.subject_len : VCOL_BAD;
+		buf_add(&b->data, d, len);
+		if (it->col_kind_len != VCOL_BAD)
+			buf_add(&b->data, cols.kind, it->col_kind_len);
+		if (it->col_subject_len != VCOL_BAD)
+			buf_add(&b->data, cols.subject, it->col_subject_len);
+		if (!buf_ok(&b->data)) {
 			p->eof = 1;
 			p->read_rc = err_nomem(&p->read_err);
 			break;
@@ -225,7 +269,7 @@ static int vpipe_open(struct vpipe *p, struct store_cursor *c, const char *origi
 	p->c = c;
 	p->origin = origin;
 	for (int i = 0; i < VBATCH_RING; i++) {
-		buf_init(&p->b[i].data, VBATCH_BYTES + EVENT_MAX);
+		buf_init(&p->b[i].data, VBATCH_BYTES + EVENT_MAX + 2 * VCOL_MAX);
 		p->b[i].items = mem_calloc(VBATCH_EVENTS, sizeof *p->b[i].items);
 		if (!p->b[i].items) {
 			for (int j = 0; j <= i; j++) {
@@ -444,6 +488,27 @@ out:
 	return rc;
 }
 
+/* Reports event seq's stored column col, which differs from its signed envelope
+ * (stored bytes d, len): always -1 with ERR_VERIFY (ERR_NOMEM never: no allocation). */
+static int report_column(uint64_t seq, const char *col, const uint8_t *d, size_t len,
+			 struct err *e)
+{
+	struct event ev;
+	if (event_decode(d, len, &ev, e) < 0) { /* decoded before: cannot fail */
+		err_prefix(e, "event %" PRIu64, seq);
+		e->code = ERR_VERIFY;
+		return -1;
+	}
+	char want[320];
+	if (strcmp(col, "time_ms") == 0)
+		snprintf(want, sizeof want, "%" PRId64, ev.time_ms);
+	else
+		snprintf(want, sizeof want, "'%s'", strcmp(col, "kind") == 0 ? ev.kind : ev.subject);
+	return err_set(e, ERR_VERIFY, "event %" PRIu64 ": the events table's %s column differs "
+		       "from its signed envelope (%s %s): the table was altered", seq, col, col,
+		       want);
+}
+
 /* Checks one signed checkpoint against the stored tree; returns its size and root. */
 static int check_checkpoint(struct node *n, const uint8_t *note, size_t len, const char *what,
 			    uint64_t *size, uint8_t root[MERKLE_HASH_LEN], struct err *e)
@@ -558,7 +623,7 @@ int log_verify(struct node *n, const struct verify_opts *o, struct verify_result
 		err_nomem(e);
 		goto out3;
 	}
-	if (store_events_open(&n->store, 0, &c, e) < 0)
+	if (store_events_open_columns(&n->store, 0, &c, e) < 0)
 		goto out3;
 	if (vpipe_open(&vp, &c, n->origin, e) < 0)
 		goto out3;
@@ -619,6 +684,9 @@ int log_verify(struct node *n, const struct verify_opts *o, struct verify_result
 				goto out3;
 			}
 		}
+		const char *col = it->slow ? column_mismatch(it, d + len, &ev) : it->bad_column;
+		if (col && report_column(seq, col, d, len, e) < 0)
+			goto out3;
 		if (ev.key_id == 0 && strcmp(ev.kind, "blob.stored") == 0) {
 			if (check_blob(n, &ev, e) < 0)
 				goto out3;

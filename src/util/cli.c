@@ -1,10 +1,12 @@
 #include "util/cli.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 
@@ -98,4 +100,16 @@ int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
 		return -1;
 	*out = v;
 	return 0;
+}
+
+void cli_os_actor(char *out, size_t n)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(out, n, "cli:%.60s", pw->pw_name);
+	else
+		snprintf(out, n, "cli:uid%lu", (unsigned long)geteuid());
+	for (char *p = out; *p; p++)
+		if (*p < 0x21 || *p > 0x7E)
+			*p = '_';
 }

@@ -14,6 +14,7 @@
 #define PASPOR_UTIL_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
@@ -48,5 +49,11 @@ int cli_report(const char *prog, const struct err *e);
 
 /* Parses a non-negative decimal integer (no sign, no spaces) up to max; -1 if invalid. */
 int cli_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
+/* The actor of events a command appends on behalf of whoever runs it: "cli:<effective OS
+ * user>" ("cli:uid<N>" when the user has no passwd entry), at most 64 bytes of printable
+ * ASCII without spaces, into out (n >= 72). Never a name taken from the command line:
+ * an operator cannot write under an officer's name (docs/LOG.md). */
+void cli_os_actor(char *out, size_t n);
 
 #endif

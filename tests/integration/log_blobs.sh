@@ -32,7 +32,7 @@ for f in photo.jpg finger.bin empty; do
 	path=$D/blobs/${name:0:2}/$name
 	check "$f: blob file at blobs/${name:0:2}/<name>" [ -f "$path" ]
 	check "$f: logged sha256 = sha256sum of the stored file" [ "$(sha256sum "$path" | cut -c1-64)" = "$sha" ]
-	check "$f: logged size = stat size = content + 45" [ "$(stat -c %s "$path")" = "$size" ] && [ "$size" = $(($(stat -c %s "$T/$f") + 45)) ]
+	check "$f: logged size = stat size = content + 45" [ "$size $(stat -c %s "$path")" = "$(($(stat -c %s "$T/$f") + 45)) $(($(stat -c %s "$T/$f") + 45))" ]
 	body="{\"name\":\"$name\",\"sha256\":\"$sha\",\"size\":$size}"
 	check "$f: blob.stored event at seq $i carries the ref in clear" \
 		[ "$(sqlite3 "$D/paspor.db" "SELECT seq || kind || subject FROM events WHERE instr(data, CAST('$body' AS BLOB)) > 0")" = "${i}blob.storedblob:$name" ]

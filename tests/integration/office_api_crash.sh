@@ -73,7 +73,7 @@ while read -r i body; do
 	grep -q '"state":"booked"' "$T/body" || { lost=$((lost + 1)); echo "lost: booking $i ($CODE $(short_body))"; }
 done <"$T/acked"
 check "every acknowledged booking's status lookup works after restart ($n checked, $lost lost)" \
-	[ "$lost" = 0 ] && [ "$n" = "$acked" ]
+	[ "$lost $n" = "0 $acked" ]
 for i in 1 2 3; do
 	check "acknowledged check-in $i survived" [ "$(status_of "${CIN_CODE[$i]}" "${CIN_NIK[$i]}")" = checked_in ]
 done

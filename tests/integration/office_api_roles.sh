@@ -60,7 +60,7 @@ while read -r m p action; do
 	line=$(grep -E "^$m $pat officer " "$T/routes" | head -1)
 	got=$(printf '%s' "$line" | awk '{print $4}')
 	check "route table: $m $pat has the roles of $action ($(printf '0x%x' $mask))" \
-		[ -n "$line" ] && [ "$((got))" = "$mask" ]
+		[ "${line:+listed} $((got))" = "listed $mask" ]
 done <<<"$ROUTES"
 
 # ---- every endpoint x every role
@@ -90,7 +90,7 @@ done <<<"$ROUTES"
 # session routes: any officer; no login 401; not on the public listener
 for u in $OFFICERS; do
 	api GET /api/v1/session --as "$u"
-	check "GET /api/v1/session as $u: 200 naming $u" [ "$CODE" = 200 ] && grep -q "\"$u\"" "$T/body"
+	check "GET /api/v1/session as $u: 200 naming $u" bash -c '[ "$1" = 200 ] && grep -q "\"$2\"" "$3"' _ "$CODE" "$u" "$T/body"
 done
 api GET /api/v1/session
 expect_problem "GET /api/v1/session without login is 401" 401 unauthorized,auth-denied

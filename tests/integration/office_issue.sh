@@ -86,7 +86,7 @@ app A1 POST /personalize '{}' --as adj
 expect_problem "an adjudicator cannot personalize (role)" 403
 app A1 POST /personalize '{}' --as prn
 expect_status "A1 personalized" 201
-check "A1 on booklet X0000001, chip, print job printed" [ "$(jget booklet) $(jget print_job status)" = "X0000001 printed" ] && grep -q '"chip": *true' "$T/body"
+check "A1 on booklet X0000001, chip, print job printed" bash -c '[ "$1" = "X0000001 printed" ] && grep -q "\"chip\": *true" "$2"' _ "$(jget booklet) $(jget print_job status)" "$T/body"
 check "the print command got the job's PDF (its arguments, then the path)" cmp -s "$T/printed-X0000001-${AID[A1]}.pdf" "$D/spool/X0000001-${AID[A1]}/data-page.pdf"
 JOB=$D/spool/X0000001-${AID[A1]}
 check "A1's print job is in the spool with the PDF and the chip files" bash -c "for f in job.json data-page.pdf EF.COM EF.DG1 EF.DG2 EF.SOD; do [ -s '$JOB/'\$f ] || exit 1; done"
@@ -311,7 +311,7 @@ printf '{"document_code":"P","issuing_state":"IDN","surname":"UJI","given_names"
 expect_exit 0 "the signer signs $NEXT for another caller" "$PASPOR" signer chip --socket "$D/signer/signer.sock" --app AINTERRUPTED --booklet "$NEXT" --json "$T/doc.json" --photo "$JPEG" --out "$T/stray"
 app A6 POST /personalize '{}' --as prn
 expect_status "personalization succeeds on the booklet after it" 201
-check "... not on $NEXT" [ "$(jget booklet)" != "$NEXT" ] && [ -n "$(jget booklet)" ]
+check "... not on $NEXT" bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$(jget booklet)" "$NEXT"
 check "$NEXT is spoiled in the office's stock" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM booklets WHERE number = '$NEXT'")" = spoiled ]
 
 # ---- separation of duties: the approver neither personalizes nor hands over

@@ -68,7 +68,7 @@ openssl x509 -in "$T/ds/ds.cert.pem" -pubkey -noout >"$T/ds.pub"
 check "a wrong key does not verify it (openssl dgst)" bash -c "! openssl dgst -sha256 -verify '$T/ds.pub' -signature '$T/sig.der' '$T/tbs.der'"
 check "ds key matches ds cert" [ "$(openssl pkey -in "$T/ds/ds.key.pem" -pubout)" = "$(cat "$T/ds.pub")" ]
 check "ds folder holds the csca certificate" cmp -s "$T/ds/csca.cert.pem" "$T/ca/csca.cert.pem"
-check "csca key is PKCS#8" head -1 "$T/ca/csca.key.pem" | grep -qx -- '-----BEGIN PRIVATE KEY-----'
+check "csca key is PKCS#8" [ "$(head -1 "$T/ca/csca.key.pem")" = '-----BEGIN PRIVATE KEY-----' ]
 check "csca key mode 0600" [ "$(stat -c %a "$T/ca/csca.key.pem")" = 600 ]
 check "ds key mode 0600" [ "$(stat -c %a "$T/ds/ds.key.pem")" = 600 ]
 

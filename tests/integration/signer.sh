@@ -28,7 +28,7 @@ refused_event() { # CODE: exactly one new signer.refused event, with reason code
 }
 signed_event() { # exactly one new signer.signed event (and no refusal)
 	local n r; n=$(nev signer.signed); r=$(nev signer.refused)
-	check "one signer.signed event ($NSIG -> $n), no signer.refused ($NREF -> $r)" [ "$n" = $((NSIG + 1)) ] && [ "$r" = "$NREF" ]
+	check "one signer.signed event ($NSIG -> $n), no signer.refused ($NREF -> $r)" [ "$n $r" = "$((NSIG + 1)) $NREF" ]
 	NSIG=$n
 }
 no_event() { # WHAT: neither event count moved

@@ -638,3 +638,105 @@ TEST(readonly_verify_beside_a_writer_that_rewrites_the_checkpoint_file)
 	writer_stop(w);
 	node_close(&n);
 }
+
+/* log verify and the columns the events table keeps beside each envelope (time_ms,
+ * kind, subject: queries read them). */
+static int app_note_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	static const char body[] = "{\"text\":\"x\"}";
+	return writer_txn_append(tx, "test", "operator.note", 1, "app:A0000001",
+				 (const uint8_t *)body, strlen(body), arg, e);
+}
+
+static int exec_on_db(const char *sql)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/paspor.db", dir);
+	sqlite3 *db;
+	int rc = sqlite3_open(path, &db) == SQLITE_OK &&
+				 sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK
+			 ? 0 : -1;
+	sqlite3_close(db);
+	return rc;
+}
+
+/* log_verify of the node in dir, opened read-only: its result, e set on failure. */
+static int verify_dir(struct err *e)
+{
+	struct node n;
+	if (node_open(&n, dir, NULL, e) < 0)
+		return -2;
+	struct verify_result r;
+	int rc = log_verify(&n, NULL, &r, e);
+	node_close(&n);
+	return rc;
+}
+
+/* A changed column is reported naming the event and the column, for a clear event
+ * (seq 0, node.created: checked on the calling thread) and a sealed one (seq 1, checked
+ * by the worker); each change undone, the log verifies again. */
+TEST(verify_names_a_changed_column_of_the_events_table)
+{
+	struct node n;
+	struct writer *w;
+	struct err e = ERR_INIT;
+	uint64_t seq = 0;
+	CHECK(start_node(&n, &w) == 0);
+	CHECK_INT_EQ(writer_submit(w, app_note_fn, &seq, NULL, &e), 0);
+	CHECK_INT_EQ(seq, 1);
+	writer_stop(w);
+	node_close(&n);
+	CHECK_INT_EQ(verify_dir(&e), 0);
+	static const struct {
+		const char *tamper, *undo, *want;
+	} cases[] = {
+		{ "UPDATE events SET kind = 'application.approved' WHERE seq = 1",
+		  "UPDATE events SET kind = 'operator.note' WHERE seq = 1",
+		  "event 1: the events table's kind column differs from its signed envelope "
+		  "(kind 'operator.note')" },
+		{ "UPDATE events SET kind = CAST(kind AS BLOB) WHERE seq = 1",
+		  "UPDATE events SET kind = CAST(kind AS TEXT) WHERE seq = 1",
+		  "event 1: the events table's kind column" },
+		{ "UPDATE events SET kind = 'operator.note' || char(0) WHERE seq = 1",
+		  "UPDATE events SET kind = 'operator.note' WHERE seq = 1",
+		  "event 1: the events table's kind column" },
+		{ "UPDATE events SET subject = 'app:A0000002' WHERE seq = 1",
+		  "UPDATE events SET subject = 'app:A0000001' WHERE seq = 1",
+		  "event 1: the events table's subject column differs from its signed envelope "
+		  "(subject 'app:A0000001')" },
+		{ "UPDATE events SET subject = '' WHERE seq = 1",
+		  "UPDATE events SET subject = 'app:A0000001' WHERE seq = 1",
+		  "event 1: the events table's subject column" },
+		{ "UPDATE events SET time_ms = time_ms - 1 WHERE seq = 1",
+		  "UPDATE events SET time_ms = time_ms + 1 WHERE seq = 1",
+		  "event 1: the events table's time_ms column" },
+		{ "UPDATE events SET time_ms = 'x' || time_ms WHERE seq = 1",
+		  "UPDATE events SET time_ms = CAST(substr(time_ms, 2) AS INTEGER) WHERE seq = 1",
+		  "event 1: the events table's time_ms column" },
+		{ "UPDATE events SET kind = 'operator.note' WHERE seq = 0",
+		  "UPDATE events SET kind = 'node.created' WHERE seq = 0",
+		  "event 0: the events table's kind column differs from its signed envelope "
+		  "(kind 'node.created')" },
+		{ "UPDATE events SET subject = 'app:A0000001' WHERE seq = 0",
+		  "UPDATE events SET subject = '' WHERE seq = 0",
+		  "event 0: the events table's subject column differs from its signed envelope "
+		  "(subject '')" },
+		{ "UPDATE events SET time_ms = time_ms + 1 WHERE seq = 0",
+		  "UPDATE events SET time_ms = time_ms - 1 WHERE seq = 0",
+		  "event 0: the events table's time_ms column" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK_INT_EQ(exec_on_db(cases[i].tamper), 0);
+		err_clear(&e);
+		int rc = verify_dir(&e);
+		if (rc != -1 || e.code != ERR_VERIFY || !strstr(e.msg, cases[i].want))
+			fprintf(stderr, "case %zu (%s): rc %d, code %d: %s\n", i, cases[i].tamper, rc,
+				(int)e.code, e.msg);
+		CHECK_INT_EQ(rc, -1);
+		CHECK_INT_EQ(e.code, ERR_VERIFY);
+		CHECK(strstr(e.msg, cases[i].want) != NULL);
+		CHECK_INT_EQ(exec_on_db(cases[i].undo), 0);
+		err_clear(&e);
+		CHECK_INT_EQ(verify_dir(&e), 0);
+	}
+}
