@@ -57,6 +57,9 @@ struct pa_report {
 	size_t n, cap;
 	int failed;            /* a line is PA_FAIL */
 	int unreadable;        /* a line is PA_UNREADABLE */
+	int sod_ber;           /* EF.SOD parsed but was BER, not DER: accepted from other
+				* issuers (docs/CHIP.md); a check of chips we made ourselves,
+				* which are DER, may refuse it */
 };
 
 void pa_report_init(struct pa_report *r);
