@@ -155,8 +155,12 @@ static int check_ds_profile(const struct sod *sod, X509 *signer, X509 *csca,
 	struct err pe = ERR_INIT;
 	time_t at;
 	int has_time = sod_signing_time(sod, &at, &pe);
-	if (has_time < 0)
-		return add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, pe.msg);
+	if (has_time < 0) {
+		if (add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, pe.msg) < 0)
+			return -1;
+		has_time = 0;
+		err_clear(&pe);
+	}
 	if (pki_check_ds_profile(signer, csca, has_time ? &at : NULL, &pe) < 0)
 		return add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, pe.msg);
 	return add(r, e, PA_OK, LDS_EF_SOD,
