@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "icao/lds.h"
+#include "icao/pki.h"
 #include "icao/sod.h"
 #include "icao/tlv.h"
 #include "util/alloc.h"
@@ -147,6 +148,26 @@ static int check_dg(int dg, const struct chip_file *f, const struct sod *sod, in
 	return add(r, e, PA_OK, dg, "%s hash matches (%s) [%s]", name, alg, f->name);
 }
 
+/* The DS certificate against the Part 12 profile, with the SOD's signing time. */
+static int check_ds_profile(const struct sod *sod, X509 *signer, X509 *csca,
+			    const struct chip_file *sf, struct pa_report *r, struct err *e)
+{
+	struct err pe = ERR_INIT;
+	time_t at;
+	int has_time = sod_signing_time(sod, &at, &pe);
+	if (has_time < 0) {
+		if (add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, pe.msg) < 0)
+			return -1;
+		has_time = 0;
+		err_clear(&pe);
+	}
+	if (pki_check_ds_profile(signer, csca, has_time ? &at : NULL, &pe) < 0)
+		return add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, pe.msg);
+	return add(r, e, PA_OK, LDS_EF_SOD,
+		   "document signer certificate fits the Doc 9303 Part 12 profile%s",
+		   has_time ? " (the SOD's signing time within its validity)" : "");
+}
+
 int pa_verify(const struct chip_file *files, size_t n, X509 *csca, struct pa_report *r,
 	      struct err *e)
 {
@@ -157,7 +178,11 @@ int pa_verify(const struct chip_file *files, size_t n, X509 *csca, struct pa_rep
 		const struct chip_file *f = &files[i];
 		struct tlv t;
 		struct err te = ERR_INIT;
-		if (tlv_read(f->data, f->len, &t, &te) < 0) {
+		/* an indefinite length is BER that only EF.SOD (a CMS object) may use */
+		if (tlv_read_ber(f->data, f->len, &t, &te) == 0 && t.indefinite &&
+		    t.tag != SOD_TAG)
+			err_set(&te, ERR_INPUT, "indefinite length not allowed");
+		if (te.code) {
 			if (add(r, e, PA_UNREADABLE, -1, "%s: not an LDS file: %s", f->name, te.msg) < 0)
 				return -1;
 			continue;
@@ -176,9 +201,9 @@ int pa_verify(const struct chip_file *files, size_t n, X509 *csca, struct pa_rep
 			continue;
 		}
 		by_ef[ef] = f;
-		if (t.header_len + t.len != f->len &&
+		if (tlv_ber_size(&t) != f->len &&
 		    add(r, e, PA_FAIL, ef, "%s (%s): %zu bytes after its TLV", lds_ef_name(ef),
-			f->name, f->len - t.header_len - t.len) < 0)
+			f->name, f->len - tlv_ber_size(&t)) < 0)
 			return -1;
 	}
 
@@ -203,9 +228,11 @@ int pa_verify(const struct chip_file *files, size_t n, X509 *csca, struct pa_rep
 				used += (size_t)w;
 		}
 		if (add(r, e, PA_OK, LDS_EF_SOD,
-			"EF.SOD parsed: LDSSecurityObject v%d, %s, data groups%s [%s]",
-			sod.lso.version, sod_hash_name(sod.lso.hash_nid), dgs, sf->name) < 0)
+			"EF.SOD parsed: LDSSecurityObject v%d, %s, data groups%s%s [%s]",
+			sod.lso.version, sod_hash_name(sod.lso.hash_nid), dgs,
+			sod.ber ? ", BER (not DER)" : "", sf->name) < 0)
 			goto out;
+		r->sod_ber = sod.ber;
 		sod_ok = 1; /* the hashes are compared even when the signature fails */
 		if (sod_verify_signature(&sod, &signer, &se) < 0) {
 			if (add(r, e, PA_FAIL, LDS_EF_SOD, "EF.SOD (%s): %s", sf->name, se.msg) < 0)
@@ -227,6 +254,8 @@ int pa_verify(const struct chip_file *files, size_t n, X509 *csca, struct pa_rep
 					       "document signer certificate chains to the CSCA and is valid now") < 0) {
 					goto out;
 				}
+				if (check_ds_profile(&sod, signer, csca, sf, r, e) < 0)
+					goto out;
 			} else if (add(r, e, PA_INFO, LDS_EF_SOD,
 				       "document signer certificate not checked (no CSCA given)") < 0) {
 				goto out;

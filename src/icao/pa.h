@@ -4,9 +4,12 @@
  *
  * Each file is recognised by its first tag (0x60 EF.COM, 0x61 DG1, 0x75 DG2, ...,
  * 0x77 EF.SOD; see icao/lds.h), never by its name. pa_verify then checks:
- *   - EF.SOD parses (icao/sod.h) and its signature holds with the DS certificate it
- *     carries (the certificate itself is not trusted by this step);
- *   - with a CSCA: the DS certificate chains to it and is valid now;
+ *   - EF.SOD parses (icao/sod.h; BER accepted, as Doc 9303 readers do) and its
+ *     signature holds with the DS certificate it carries (the certificate itself is not
+ *     trusted by this step);
+ *   - with a CSCA: the DS certificate chains to it and is valid now, and fits the
+ *     Document Signer profile of Doc 9303 Part 12 (pki_check_ds_profile, with the
+ *     SOD's signing time);
  *   - each data group given has the hash EF.SOD lists for it (with EF.SOD's algorithm);
  *     without a valid EF.SOD every data group given fails (nothing authenticates it);
  *     a data group listed but not given is "not present" (no failure); one given but
@@ -14,7 +17,8 @@
  *   - EF.COM (not signed: a consistency check only) is well formed, has LDS version
  *     0107 or 0108 and Unicode version 040000, and lists exactly EF.SOD's data groups.
  * Two files of the same kind fail. A file whose first TLV cannot be read, or whose tag
- * is of no LDS1 file, is "unreadable" (exit code 2).
+ * is of no LDS1 file, is "unreadable" (exit code 2); only EF.SOD may have an indefinite
+ * length.
  *
  * The report holds one line per check; pa_report_exit_code gives 0 (all passed),
  * 1 (a check failed) or 2 (an input was unreadable).
@@ -57,6 +61,9 @@ struct pa_report {
 	size_t n, cap;
 	int failed;            /* a line is PA_FAIL */
 	int unreadable;        /* a line is PA_UNREADABLE */
+	int sod_ber;           /* EF.SOD parsed but was BER, not DER: accepted from other
+				* issuers (docs/CHIP.md); a check of chips we made ourselves,
+				* which are DER, may refuse it */
 };
 
 void pa_report_init(struct pa_report *r);

@@ -11,6 +11,7 @@
 #include "icao/pki.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,6 +470,169 @@ out:
 	return rc;
 }
 
+/* ---- Document Signer profile (Doc 9303 Part 12 §7.1, as a reader checks it) ---- */
+
+static int name_text(const X509_NAME *n, int nid, char *out, size_t size)
+{
+	return X509_NAME_get_text_by_NID(n, nid, out, (int)size) > 0 ? 0 : -1;
+}
+
+/* Appends "; what" (or "what" first) to the list of problems in out. */
+static void problem(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(char *out, size_t cap, const char *fmt, ...)
+{
+	size_t used = strlen(out);
+	if (used + 3 >= cap)
+		return;
+	if (used) {
+		memcpy(out + used, "; ", 3);
+		used += 2;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out + used, cap - used, fmt, ap);
+	va_end(ap);
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} key_usage_bits[] = {
+	{ KU_NON_REPUDIATION, "nonRepudiation" }, { KU_KEY_ENCIPHERMENT, "keyEncipherment" },
+	{ KU_DATA_ENCIPHERMENT, "dataEncipherment" }, { KU_KEY_AGREEMENT, "keyAgreement" },
+	{ KU_KEY_CERT_SIGN, "keyCertSign" }, { KU_CRL_SIGN, "cRLSign" },
+	{ KU_ENCIPHER_ONLY, "encipherOnly" }, { KU_DECIPHER_ONLY, "decipherOnly" },
+};
+
+static void check_key_usage(X509 *ds, char *out, size_t cap)
+{
+	int i = X509_get_ext_by_NID(ds, NID_key_usage, -1);
+	if (i < 0) {
+		problem(out, cap, "keyUsage missing");
+		return;
+	}
+	if (!X509_EXTENSION_get_critical(X509_get_ext(ds, i)))
+		problem(out, cap, "keyUsage not critical");
+	uint32_t ku = X509_get_key_usage(ds);
+	if (!(ku & KU_DIGITAL_SIGNATURE))
+		problem(out, cap, "keyUsage lacks digitalSignature");
+	char extra[160] = "";
+	for (size_t k = 0; k < sizeof key_usage_bits / sizeof key_usage_bits[0]; k++)
+		if (ku & key_usage_bits[k].bit)
+			snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s%s",
+				 extra[0] ? ", " : "", key_usage_bits[k].name);
+	if (extra[0])
+		problem(out, cap, "keyUsage also allows %s (a document signer signs only)", extra);
+}
+
+static int digest_allowed(int md)
+{
+	return md == NID_sha1 || md == NID_sha224 || md == NID_sha256 || md == NID_sha384 ||
+	       md == NID_sha512;
+}
+
+static void check_algorithms(X509 *ds, char *out, size_t cap)
+{
+	const X509_ALGOR *outer;
+	X509_get0_signature(NULL, &outer, ds);
+	if (X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(ds)) != 0)
+		problem(out, cap, "signatureAlgorithm differs from the TBSCertificate's signature");
+	int sig = X509_get_signature_nid(ds), md = NID_undef, pk = NID_undef;
+	if (sig != NID_rsassaPss &&
+	    (!OBJ_find_sigid_algs(sig, &md, &pk) || !digest_allowed(md) ||
+	     (pk != NID_rsaEncryption && pk != NID_X9_62_id_ecPublicKey))) {
+		char name[80];
+		OBJ_obj2txt(name, sizeof name, outer->algorithm, 0);
+		problem(out, cap, "signature algorithm %s not allowed", name);
+	}
+	EVP_PKEY *k = X509_get0_pubkey(ds);
+	int type = k ? EVP_PKEY_get_base_id(k) : NID_undef, bits = k ? EVP_PKEY_get_bits(k) : 0;
+	if (type == EVP_PKEY_RSA || type == EVP_PKEY_RSA_PSS) {
+		if (bits < PKI_DS_RSA_BITS_MIN)
+			problem(out, cap, "RSA key of %d bits (at least %d)", bits,
+				PKI_DS_RSA_BITS_MIN);
+	} else if (type == EVP_PKEY_EC) {
+		if (bits < PKI_DS_EC_BITS_MIN)
+			problem(out, cap, "EC key of %d bits (at least %d)", bits,
+				PKI_DS_EC_BITS_MIN);
+	} else {
+		problem(out, cap, "public key is not RSA or EC");
+	}
+	ERR_clear_error();
+}
+
+static void check_names(X509 *ds, X509 *csca, char *out, size_t cap)
+{
+	char c[8] = "", ic[8] = "";
+	if (name_text(X509_get_subject_name(ds), NID_countryName, c, sizeof c) < 0)
+		problem(out, cap, "subject has no countryName");
+	else if (name_text(X509_get_issuer_name(ds), NID_countryName, ic, sizeof ic) == 0 &&
+		 strcmp(c, ic) != 0)
+		problem(out, cap, "subject countryName %s differs from the issuer's %s", c, ic);
+	const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(ds);
+	if (X509_get_ext_by_NID(ds, NID_authority_key_identifier, -1) < 0)
+		problem(out, cap, "authorityKeyIdentifier missing");
+	else if (!akid)
+		problem(out, cap, "authorityKeyIdentifier has no keyIdentifier");
+	else if (csca && X509_get0_subject_key_id(csca) &&
+		 ASN1_OCTET_STRING_cmp(akid, X509_get0_subject_key_id(csca)) != 0)
+		problem(out, cap, "authorityKeyIdentifier is not the CSCA's subjectKeyIdentifier");
+	ERR_clear_error();
+}
+
+static void check_signed_at(X509 *ds, time_t at, char *out, size_t cap)
+{
+	char when[32];
+	struct tm tm;
+	gmtime_r(&at, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (X509_cmp_time(X509_get0_notBefore(ds), &at) > 0 ||
+	    X509_cmp_time(X509_get0_notAfter(ds), &at) < 0)
+		problem(out, cap, "the SOD's signing time %s is outside the certificate's validity",
+			when);
+	PKEY_USAGE_PERIOD *p = X509_get_ext_d2i(ds, NID_private_key_usage_period, NULL, NULL);
+	if (p && ((p->notBefore && ASN1_TIME_cmp_time_t(p->notBefore, at) > 0) ||
+		  (p->notAfter && ASN1_TIME_cmp_time_t(p->notAfter, at) < 0)))
+		problem(out, cap, "the SOD's signing time %s is outside the private key usage "
+			"period", when);
+	PKEY_USAGE_PERIOD_free(p);
+	ERR_clear_error();
+}
+
+int pki_check_ds_profile(X509 *ds, X509 *csca, const time_t *signed_at, struct err *e)
+{
+	char out[360] = "";
+	if (X509_get_version(ds) != X509_VERSION_3)
+		problem(out, sizeof out, "version %ld, not 3", X509_get_version(ds) + 1);
+	if (X509_get_extension_flags(ds) & EXFLAG_INVALID)
+		problem(out, sizeof out, "an extension is malformed or repeated");
+	const ASN1_BIT_STRING *iuid = NULL, *suid = NULL;
+	X509_get0_uids(ds, &iuid, &suid);
+	if (iuid || suid)
+		problem(out, sizeof out, "unique identifiers present");
+	check_key_usage(ds, out, sizeof out);
+	int crit;
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(ds, NID_basic_constraints, &crit, NULL);
+	if (bc && bc->ca)
+		problem(out, sizeof out, "basicConstraints cA TRUE (a CA, not a document signer)");
+	BASIC_CONSTRAINTS_free(bc);
+	if (X509_get_ext_by_NID(ds, NID_ext_key_usage, -1) >= 0)
+		problem(out, sizeof out, "extendedKeyUsage present");
+	if (X509_get_ext_by_NID(ds, NID_netscape_cert_type, -1) >= 0)
+		problem(out, sizeof out, "netscape certificate type present");
+	check_algorithms(ds, out, sizeof out);
+	check_names(ds, csca, out, sizeof out);
+	if (signed_at)
+		check_signed_at(ds, *signed_at, out, sizeof out);
+	ERR_clear_error();
+	if (out[0])
+		return err_set(e, ERR_VERIFY, "document signer certificate breaks the Doc 9303 "
+			       "Part 12 profile: %s", out);
+	return 0;
+}
+
 /* ---- Document Signer ---- */
 
 static int copy_entry(X509_NAME *to, const X509_NAME *from, int nid)
@@ -477,11 +641,6 @@ static int copy_entry(X509_NAME *to, const X509_NAME *from, int nid)
 	if (i < 0)
 		return nid == NID_countryName ? -1 : 0;
 	return X509_NAME_add_entry(to, X509_NAME_get_entry(from, i), -1, 0) == 1 ? 0 : -1;
-}
-
-static int name_text(const X509_NAME *n, int nid, char *out, size_t size)
-{
-	return X509_NAME_get_text_by_NID(n, nid, out, (int)size) > 0 ? 0 : -1;
 }
 
 /* The CSCA may certify now: inside its validity and its private key usage period. */
@@ -581,6 +740,11 @@ int pki_make_ds(const char *dir, const struct pki_ds_opts *o, struct err *e)
 		goto out;
 	if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
 		err_openssl(e, ERR_CRYPTO, "cannot sign the ds certificate");
+		goto out;
+	}
+	/* what readers will check (e.g. a request's key too small): refuse to write it */
+	if (pki_check_ds_profile(x, ca, NULL, e) < 0) {
+		e->code = ERR_INPUT;
 		goto out;
 	}
 	if ((!o->pubkey && write_key(kp, key, e) < 0) || write_pem(cp, x, NULL, e) < 0 ||

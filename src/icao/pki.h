@@ -130,6 +130,25 @@ int pki_load_key(const char *pem_path, EVP_PKEY **key, struct err *e);
  */
 int pki_verify_cert(X509 *cert, X509 *csca, X509_CRL *crl, time_t at, struct err *e);
 
+/* Smallest Document Signer keys a reader accepts (docs/PKI.md). */
+#define PKI_DS_RSA_BITS_MIN 2048
+#define PKI_DS_EC_BITS_MIN 224
+
+/*
+ * Checks a Document Signer certificate against the profile of Doc 9303 Part 12 as a
+ * reader must (docs/PKI.md, "What a reader checks"): version 3, no unique identifiers,
+ * keyUsage present, critical, digitalSignature and nothing else; not a CA (no
+ * basicConstraints cA TRUE), no extendedKeyUsage or netscape certificate type; an
+ * allowed signature algorithm (RSA, RSA-PSS or ECDSA with SHA-1/224/256/384/512, the
+ * same in the TBSCertificate) and key (RSA >= 2048 bits, EC >= 224); a subject
+ * countryName equal to the issuer's; an authorityKeyIdentifier with a keyIdentifier,
+ * equal to csca's subjectKeyIdentifier when csca (may be NULL) has one; with signed_at
+ * (may be NULL: the SOD had no signing time), that time inside the validity and the
+ * private key usage period. Does not check the signature, the chain or the time now
+ * (sod_verify_chain, pki_verify_cert do). ERR_VERIFY naming every problem found.
+ */
+int pki_check_ds_profile(X509 *ds, X509 *csca, const time_t *signed_at, struct err *e);
+
 /*
  * Extension builders, exposed for the unit tests. Each returns a new extension
  * (X509_EXTENSION_free) or NULL with e filled.

@@ -151,8 +151,12 @@ static int copy_pstring(const ASN1_STRING *s, char *out, size_t cap)
 	return 0;
 }
 
-int sod_decode_lso(const uint8_t *der, size_t len, struct lds_security_object *lso,
-		   struct err *e)
+/*
+ * Decodes an LDSSecurityObject. With ber NULL it must be DER; otherwise BER is accepted
+ * and *ber tells whether it was anything but DER.
+ */
+static int decode_lso(const uint8_t *der, size_t len, int *ber,
+		      struct lds_security_object *lso, struct err *e)
 {
 	memset(lso, 0, sizeof *lso);
 	if (len > INT_MAX)
@@ -169,10 +173,17 @@ int sod_decode_lso(const uint8_t *der, size_t len, struct lds_security_object *l
 		goto out;
 	}
 	int relen = i2d_LDS_SECURITY_OBJECT(o, &re);
-	if (relen < 0 || (size_t)relen != len || memcmp(re, der, len) != 0) {
+	if (relen < 0) {
+		err_openssl(e, ERR_INPUT, "LDSSecurityObject does not re-encode");
+		goto out;
+	}
+	int not_der = (size_t)relen != len || memcmp(re, der, len) != 0;
+	if (not_der && !ber) {
 		err_set(e, ERR_INPUT, "LDSSecurityObject is not DER");
 		goto out;
 	}
+	if (ber)
+		*ber = not_der;
 	long v = ASN1_INTEGER_get(o->version);
 	if (v != 0 && v != 1) {
 		err_set(e, ERR_INPUT, "LDSSecurityObject: version %ld not supported", v);
@@ -240,6 +251,12 @@ out:
 	LDS_SECURITY_OBJECT_free(o);
 	ERR_clear_error();
 	return rc;
+}
+
+int sod_decode_lso(const uint8_t *der, size_t len, struct lds_security_object *lso,
+		   struct err *e)
+{
+	return decode_lso(der, len, NULL, lso, e);
 }
 
 int sod_sign(const uint8_t *content, size_t len, EVP_PKEY *key, X509 *cert, struct buf *out,
@@ -384,16 +401,33 @@ static int check_structure(const uint8_t *der, size_t n, const X509_ALGOR *signe
 	return 0;
 }
 
+/* The length of a DER header of tag 0x77 (one identifier byte) for a value of len. */
+static size_t der_header_len(size_t len)
+{
+	size_t n = 2;
+	if (len >= 0x80)
+		for (; len; len >>= 8)
+			n++;
+	return n;
+}
+
 int sod_parse(const uint8_t *p, size_t n, struct sod *s, struct err *e)
 {
 	memset(s, 0, sizeof *s);
 	struct tlv outer;
-	if (tlv_read_exact(p, n, SOD_TAG, &outer, e) < 0) {
+	if (tlv_read_ber(p, n, &outer, e) < 0) {
 		err_prefix(e, "EF.SOD");
 		return -1;
 	}
+	if (outer.tag != SOD_TAG)
+		return err_set(e, ERR_INPUT, "EF.SOD: tag %02X where %02X was expected", outer.tag,
+			       SOD_TAG);
+	if (tlv_ber_size(&outer) != n)
+		return err_set(e, ERR_INPUT, "EF.SOD: %zu bytes after the %02X element",
+			       n - tlv_ber_size(&outer), SOD_TAG);
 	if (outer.len > INT_MAX)
 		return err_set(e, ERR_INPUT, "EF.SOD too large");
+	/* OpenSSL's decoder reads BER: indefinite lengths, constructed strings */
 	const unsigned char *q = outer.value;
 	unsigned char *re = NULL;
 	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &q, (long)outer.len);
@@ -404,10 +438,12 @@ int sod_parse(const uint8_t *p, size_t n, struct sod *s, struct err *e)
 		goto fail;
 	}
 	int relen = i2d_CMS_ContentInfo(cms, &re);
-	if (relen < 0 || (size_t)relen != outer.len || memcmp(re, outer.value, outer.len)) {
-		err_set(e, ERR_INPUT, "SOD is not DER");
+	if (relen < 0) {
+		err_openssl(e, ERR_INPUT, "SOD does not re-encode");
 		goto fail;
 	}
+	s->ber = outer.indefinite || outer.header_len != der_header_len(outer.len) ||
+		 (size_t)relen != outer.len || memcmp(re, outer.value, outer.len) != 0;
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
 		err_set(e, ERR_INPUT, "SOD is not a SignedData");
 		goto fail;
@@ -433,7 +469,8 @@ int sod_parse(const uint8_t *p, size_t n, struct sod *s, struct err *e)
 		err_set(e, ERR_INPUT, "SOD signer has no identifier");
 		goto fail;
 	}
-	if (check_structure(outer.value, outer.len, dig, keyid ? 3 : 1, e) < 0)
+	/* on the DER re-encoding: the same parsed values, definite lengths only */
+	if (check_structure(re, (size_t)relen, dig, keyid ? 3 : 1, e) < 0)
 		goto fail;
 	s->digest_nid = OBJ_obj2nid(dig->algorithm);
 	if (!sod_hash_md(s->digest_nid)) {
@@ -453,9 +490,12 @@ int sod_parse(const uint8_t *p, size_t n, struct sod *s, struct err *e)
 		err_set(e, ERR_INPUT, "SOD has no LDSSecurityObject");
 		goto fail;
 	}
-	if (sod_decode_lso(ASN1_STRING_get0_data(*content),
-			   (size_t)ASN1_STRING_length(*content), &s->lso, e) < 0)
+	/* the signed bytes themselves: BER there is covered by the signature */
+	int lso_ber = 0;
+	if (decode_lso(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
+		       &lso_ber, &s->lso, e) < 0)
 		goto fail;
+	s->ber |= lso_ber;
 	OPENSSL_free(re);
 	s->cms = cms;
 	return 0;
@@ -496,6 +536,28 @@ int sod_verify_signature(const struct sod *s, X509 **signer, struct err *e)
 			return err_set(e, ERR_INTERNAL, "SOD signer certificate not found");
 	}
 	return 0;
+}
+
+int sod_signing_time(const struct sod *s, time_t *t, struct err *e)
+{
+	CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(s->cms), 0);
+	if (!si)
+		return err_set(e, ERR_INPUT, "SOD has no signer");
+	int i = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+	if (i < 0)
+		return 0;
+	if (CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, i) >= 0)
+		return err_set(e, ERR_INPUT, "SOD signing-time attribute repeated");
+	X509_ATTRIBUTE *a = CMS_signed_get_attr(si, i);
+	ASN1_TYPE *v = X509_ATTRIBUTE_count(a) == 1 ? X509_ATTRIBUTE_get0_type(a, 0) : NULL;
+	struct tm tm;
+	if (!v || (v->type != V_ASN1_UTCTIME && v->type != V_ASN1_GENERALIZEDTIME) ||
+	    !ASN1_TIME_to_tm((const ASN1_TIME *)v->value.asn1_string, &tm)) {
+		ERR_clear_error();
+		return err_set(e, ERR_INPUT, "SOD signing-time attribute is not a time");
+	}
+	*t = timegm(&tm);
+	return 1;
 }
 
 /*

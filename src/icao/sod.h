@@ -12,9 +12,12 @@
  *   LDSVersionInfo ::= SEQUENCE { ldsVersion PrintableString, unicodeVersion PrintableString }
  *
  * Encoding and decoding use OpenSSL's ASN.1 templates; signing and parsing its CMS API.
- * Decoding is strict: the bytes must be DER (they re-encode to themselves), hash
- * algorithms are SHA-1/224/256/384/512, data-group numbers 1..16 without repeats, each
- * hash as long as the algorithm's output.
+ * What we write is DER. sod_decode_lso is strict: the bytes must be DER (they re-encode
+ * to themselves). sod_parse reads EF.SOD as Doc 9303 readers do, in BER (indefinite
+ * lengths, constructed strings, long-form lengths: real passports write so), and keeps
+ * the strictness that matters (docs/CHIP.md, "BER"). Either way hash algorithms are
+ * SHA-1/224/256/384/512, data-group numbers 1..16 without repeats, each hash as long
+ * as the algorithm's output.
  *
  * Signing (sod_sign): SignedData v3, digest SHA-256, signed attributes content-type,
  * message-digest and signing-time, the DS certificate included, signer identified by
@@ -31,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/cms.h>
 #include <openssl/evp.h>
@@ -99,13 +103,16 @@ struct sod {
 	struct lds_security_object lso;
 	int digest_nid;               /* the signer's digest algorithm */
 	char sig_alg[64];             /* the signer's signature algorithm, for the report */
+	int ber;                      /* the EF.SOD was BER, not DER (sod_parse accepts it) */
 };
 
 /*
- * Parses EF.SOD p[0..n): the 0x77 wrapper, a DER CMS SignedData v3 with one signer,
- * the ICAO content type, a consistent digestAlgorithms set, at least one certificate,
- * and the LDSSecurityObject. Does not check the signature. On success the caller
- * releases s with sod_release; on failure s holds nothing.
+ * Parses EF.SOD p[0..n): the 0x77 wrapper, a CMS SignedData v3 with one signer, the
+ * ICAO content type, a consistent digestAlgorithms set, at least one certificate, and
+ * the LDSSecurityObject. BER is accepted in the wrapper, the ContentInfo and the
+ * LDSSecurityObject (s->ber says so); the element must fill p[0..n) exactly, and every
+ * length stays inside it. Does not check the signature. On success the caller releases
+ * s with sod_release; on failure s holds nothing.
  */
 int sod_parse(const uint8_t *p, size_t n, struct sod *s, struct err *e);
 void sod_release(struct sod *s);
@@ -117,6 +124,12 @@ void sod_release(struct sod *s);
  * certificate (X509_free). ERR_VERIFY when the signature does not hold.
  */
 int sod_verify_signature(const struct sod *s, X509 **signer, struct err *e);
+
+/*
+ * The signing-time signed attribute: 1 and *t set when there is exactly one, 0 when
+ * there is none, -1 (ERR_INPUT) when it is repeated or not a time.
+ */
+int sod_signing_time(const struct sod *s, time_t *t, struct err *e);
 
 /*
  * Checks that signer chains to csca (a trust anchor) at the current time, with the

@@ -23,7 +23,8 @@ static int identifier(int cls, long num, int constructed, uint32_t *out)
 	return 0;
 }
 
-int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
+/* Reads the header at p[0..n); *inf is set for an indefinite length (t->len 0 then). */
+static int read_header(const uint8_t *p, size_t n, struct tlv *t, int *inf, struct err *e)
 {
 	if (n == 0)
 		return err_set(e, ERR_INPUT, "empty TLV");
@@ -34,8 +35,7 @@ int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
 	int r = ASN1_get_object(&q, &len, &tag, &cls, max);
 	if (r & 0x80)
 		return err_set(e, ERR_INPUT, "malformed TLV header or length past the end");
-	if (r == 0x21) /* constructed with indefinite length */
-		return err_set(e, ERR_INPUT, "indefinite length not allowed");
+	*inf = r == 0x21; /* constructed with indefinite length */
 	size_t hl = (size_t)(q - p);
 	if (len < 0 || hl > n || (size_t)len > n - hl)
 		return err_set(e, ERR_INPUT, "TLV length past the end");
@@ -51,7 +51,73 @@ int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
 	t->value = q;
 	t->len = (size_t)len;
 	t->header_len = hl;
+	t->indefinite = 0;
 	return 0;
+}
+
+int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
+{
+	int inf;
+	if (read_header(p, n, t, &inf, e) < 0)
+		return -1;
+	if (inf)
+		return err_set(e, ERR_INPUT, "indefinite length not allowed");
+	return 0;
+}
+
+/*
+ * The value of an indefinite-length element starts at p[0..n): sets *len to the bytes
+ * before its end-of-contents. Each level walks its own elements once, so the work is
+ * linear in n.
+ */
+static int indefinite_len(const uint8_t *p, size_t n, int depth, size_t *len, struct err *e)
+{
+	if (depth > TLV_BER_DEPTH)
+		return err_set(e, ERR_INPUT, "indefinite lengths nested too deep");
+	size_t off = 0;
+	for (;;) {
+		if (n - off >= 2 && p[off] == 0 && p[off + 1] == 0) {
+			*len = off;
+			return 0;
+		}
+		if (off >= n)
+			return err_set(e, ERR_INPUT, "end-of-contents missing");
+		struct tlv c;
+		int inf;
+		if (read_header(p + off, n - off, &c, &inf, e) < 0)
+			return -1;
+		if (c.tag == 0)
+			return err_set(e, ERR_INPUT, "malformed end-of-contents");
+		off += c.header_len;
+		if (inf) {
+			size_t inner;
+			if (indefinite_len(p + off, n - off, depth + 1, &inner, e) < 0)
+				return -1;
+			off += inner + 2;
+		} else {
+			off += c.len;
+		}
+	}
+}
+
+int tlv_read_ber(const uint8_t *p, size_t n, struct tlv *t, struct err *e)
+{
+	int inf;
+	if (read_header(p, n, t, &inf, e) < 0)
+		return -1;
+	if (!inf)
+		return 0;
+	size_t len;
+	if (indefinite_len(t->value, n - t->header_len, 1, &len, e) < 0)
+		return -1;
+	t->len = len;
+	t->indefinite = 1;
+	return 0;
+}
+
+size_t tlv_ber_size(const struct tlv *t)
+{
+	return t->header_len + t->len + (t->indefinite ? 2 : 0);
 }
 
 int tlv_read_exact(const uint8_t *p, size_t n, uint32_t tag, struct tlv *t, struct err *e)

@@ -9,6 +9,10 @@
  * read out of bounds. Values are not copied: a struct tlv points into the caller's
  * bytes, which must outlive it.
  *
+ * tlv_read_ber also takes BER's indefinite length (X.690 8.1.3.6), for the CMS inside
+ * EF.SOD, which real passports write so (docs/CHIP.md): the LDS files themselves are
+ * read with tlv_read.
+ *
  * Writing appends to a struct buf: tlv_put writes tag, minimal definite length and
  * value; for nested structures, build the inner buf first and tlv_put it.
  */
@@ -27,13 +31,29 @@ struct tlv {
 	const uint8_t *value;  /* points into the input */
 	size_t len;            /* value length */
 	size_t header_len;     /* identifier + length bytes */
+	int indefinite;        /* tlv_read_ber only: the value is followed by 00 00 */
 };
+
+/* Nesting of indefinite lengths tlv_read_ber follows (OpenSSL's decoder stops at 30). */
+#define TLV_BER_DEPTH 30
 
 /*
  * Reads one TLV at the start of p[0..n). On success fills t and returns 0; the element
  * occupies t->header_len + t->len bytes. On a malformed element returns -1 with e set.
  */
 int tlv_read(const uint8_t *p, size_t n, struct tlv *t, struct err *e);
+
+/*
+ * Like tlv_read, and a constructed element may also have an indefinite length: its
+ * value then runs up to the end-of-contents octets 00 00 that close it, found by
+ * walking the elements inside (nested indefinite lengths up to TLV_BER_DEPTH deep).
+ * t->len is the value without the end-of-contents and t->indefinite is set. Every
+ * length is checked against n; a primitive element with an indefinite length, a missing
+ * end-of-contents or deeper nesting is an error.
+ */
+int tlv_read_ber(const uint8_t *p, size_t n, struct tlv *t, struct err *e);
+/* The bytes the element occupies: header, value and, if indefinite, 00 00. */
+size_t tlv_ber_size(const struct tlv *t);
 
 /* Reads one TLV that must fill p[0..n) exactly and carry the given tag. */
 int tlv_read_exact(const uint8_t *p, size_t n, uint32_t tag, struct tlv *t, struct err *e);

@@ -114,3 +114,155 @@ for pos in 0 1 100 $((n - 1)); do
 	if { [ $rc -eq 1 ] || [ $rc -eq 2 ]; } && grep -q '^FAIL.*ef011D.bin' "$T/flip.out"; then ok "flip ef011D.bin @$pos: exit $rc, named"
 	else fail "flip ef011D.bin @$pos" "exit $rc"; fi
 done
+
+# --- BER EF.SOD (Doc 9303 readers accept it; real passports, e.g. New Zealand 2013,
+# write indefinite lengths): made by outside tools, never by our encoder ---
+DER2BER="python3 $ROOT/tests/der2ber.py"
+ber_chip() { # name EF.SOD-file: a copy of our chip with that EF.SOD
+	rm -rf "$T/$1"; mkdir "$T/$1"; cp "$T/chip/EF.COM" "$T/chip/EF.DG1" "$T/chip/EF.DG2" "$T/$1/"; cp "$2" "$T/$1/EF.SOD"
+}
+# 1. openssl cms -sign -stream (indefinite lengths, eContent a constructed OCTET STRING)
+#    over our LDSSecurityObject re-encoded with indefinite lengths, in a 77 80 wrapper
+$DER2BER "$T/chip.lso.der" "$T/lso.ber"
+openssl cms -sign -stream -binary -nodetach -nosmimecap -md sha256 -econtent_type 2.23.136.1.1.1 \
+	-signer "$T/ds/ds.cert.pem" -inkey "$T/ds/ds.key.pem" -inform DER -in "$T/lso.ber" \
+	-outform DER -out "$T/stream.cms" 2>"$T/cms.err"
+check "openssl cms -stream wrote indefinite lengths" bash -c "[ \"\$(head -c 2 '$T/stream.cms' | xxd -p)\" = 3080 ]"
+check "the LDSSecurityObject signed is BER" bash -c "[ \"\$(head -c 2 '$T/lso.ber' | xxd -p)\" = 3080 ]"
+{ printf '\x77\x80'; cat "$T/stream.cms"; printf '\x00\x00'; } >"$T/stream.sod"
+ber_chip ber "$T/stream.sod"
+expect_exit 0 "verify --csca passes a BER EF.SOD (openssl cms -stream, BER LDSSecurityObject)" \
+	"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/ber"
+check "the BER EF.SOD is reported as BER" grep -q '^ok   EF.SOD parsed: .*, BER (not DER)' "$T/.stdout"
+check "the BER EF.SOD's signature is checked" grep -q '^ok   EF.SOD signature valid' "$T/.stdout"
+check "the BER EF.SOD's DG2 hash is checked" grep -q '^ok   EF.DG2 hash matches' "$T/.stdout"
+# the same in a definite-length 77 wrapper
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); n=len(d); open(sys.argv[2],'wb').write(b'\x77\x82'+n.to_bytes(2,'big')+d)" "$T/stream.cms" "$T/stream2.sod"
+ber_chip ber2 "$T/stream2.sod"
+expect_exit 0 "verify --csca passes BER CMS in a definite-length 77 wrapper" \
+	"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/ber2"
+# 2. our own DER EF.SOD re-encoded with every length indefinite and every OCTET STRING
+#    over 16 bytes in pieces (the certificate kept: its CSCA signed its DER); the signed
+#    attributes are then BER too, and must be verified over their DER re-encoding
+$DER2BER "$T/chip/EF.SOD" "$T/max.sod" --keep-certs --chunk 16
+check "the signed attributes are re-encoded with an indefinite length" bash -c "xxd -p '$T/max.sod' | tr -d '\n' | grep -q 'a080308006092a864886f70d010903'"
+ber_chip bermax "$T/max.sod"
+expect_exit 0 "verify --csca passes our EF.SOD re-encoded as BER (signed attributes too)" \
+	"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/bermax"
+# our own output stays DER
+expect_exit 0 "our EF.SOD verifies" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip"
+check "our EF.SOD is not reported as BER" bash -c "grep '^ok   EF.SOD parsed' '$T/.stdout' | grep -vq 'BER'"
+check "our EF.SOD has no indefinite length (openssl asn1parse)" bash -c "! openssl asn1parse -inform DER -in '$T/chip/EF.SOD' | grep -q 'l=inf'"
+# openssl's DER re-encoding of our CMS is byte for byte ours (and differs for the BER one)
+openssl cms -cmsout -inform DER -in "$T/chip.sod.der" -outform DER -out "$T/chip.re.der" 2>/dev/null
+check "our EF.SOD's CMS is DER: openssl re-encodes it to the same bytes" cmp "$T/chip.sod.der" "$T/chip.re.der"
+openssl cms -cmsout -inform DER -in "$T/stream.cms" -outform DER -out "$T/stream.re.der" 2>/dev/null
+check "(the openssl -stream CMS re-encodes to other bytes)" bash -c "! cmp -s '$T/stream.cms' '$T/stream.re.der'"
+# tampering is still caught in BER
+cp -r "$T/ber" "$T/ber-dg2"
+python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[len(d)//2]^=1; open(p,'wb').write(d)" "$T/ber-dg2/EF.DG2"
+expect_exit 1 "BER chip: a changed DG2 byte fails" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/ber-dg2"
+check "BER chip: the changed DG2 is named" grep -q '^FAIL EF.DG2 .*hash differs' "$T/.stdout"
+# a changed byte of the DG1 hash inside the signed BER LDSSecurityObject
+python3 - "$T/stream.sod" "$T/chip.lso.der" "$T/ber-lso.sod" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read()); lso = open(sys.argv[2], 'rb').read()
+h = lso[lso.index(b'\x04\x20') + 2:][:32]   # the first hash (DG1)
+i = d.index(h); d[i] ^= 1
+open(sys.argv[3], 'wb').write(d)
+PY
+ber_chip ber-lso "$T/ber-lso.sod"
+expect_exit 1 "BER chip: a changed hash in the LDSSecurityObject fails" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/ber-lso"
+check "BER chip: the signature no longer verifies" grep -q '^FAIL EF.SOD .*signature does not verify' "$T/.stdout"
+# bytes after the indefinite-length element, and a missing end-of-contents
+{ cat "$T/stream.sod"; printf '\x00'; } >"$T/ber-trail.sod"
+ber_chip ber-trail "$T/ber-trail.sod"
+expect_exit 1 "BER chip: a byte after EF.SOD's end-of-contents fails" "$P" chip verify "$T/ber-trail"
+check "BER chip: the trailing byte is named" grep -q '^FAIL EF.SOD (.*): .*byte.* after' "$T/.stdout"
+head -c -2 "$T/stream.sod" >"$T/ber-short.sod"
+ber_chip ber-short "$T/ber-short.sod"
+expect_exit 2 "BER chip: EF.SOD without its end-of-contents is unreadable" "$P" chip verify "$T/ber-short"
+# an indefinite length is for EF.SOD only: LDS data groups keep definite lengths
+$DER2BER "$T/chip/EF.DG1" "$T/dg1.ber"
+ber_chip ber-dg1 "$T/chip/EF.SOD"; cp "$T/dg1.ber" "$T/ber-dg1/EF.DG1"
+expect_exit 2 "an indefinite-length DG1 is not an LDS file" "$P" chip verify "$T/ber-dg1"
+
+# --- the Document Signer certificate profile (Doc 9303 Part 12), with certificates
+# made by the openssl command line and signed by our CSCA ---
+ds_variant() { # name extensions...: a DS folder with an openssl-made certificate
+	local d=$T/dsv-$1; shift
+	mkdir -p "$d"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$d/ds.key.pem" 2>/dev/null
+	chmod 600 "$d/ds.key.pem"
+	openssl req -new -key "$d/ds.key.pem" -subj "/C=ID/O=Paspor Test Authority/CN=DS test" -out "$d/ds.csr" 2>/dev/null
+	printf '%s\n' "$@" >"$d/ext.cnf"
+	openssl x509 -req -in "$d/ds.csr" -CA "$T/ca/csca.cert.pem" -CAkey "$T/ca/csca.key.pem" \
+		-days 4000 -extfile "$d/ext.cnf" -out "$d/ds.cert.pem" 2>/dev/null
+	"$P" chip make --ds "$d" --json "$T/doc.json" --photo "$PHOTO" --out "$T/chipv-$(basename "$d")" >/dev/null 2>&1
+}
+AKI='authorityKeyIdentifier=keyid:always'
+ds_variant good 'keyUsage=critical,digitalSignature' "$AKI" 'subjectKeyIdentifier=hash'
+ds_variant ke 'keyUsage=critical,keyEncipherment' "$AKI"
+ds_variant noncrit 'keyUsage=digitalSignature' "$AKI"
+ds_variant ca 'keyUsage=critical,digitalSignature' 'basicConstraints=critical,CA:TRUE' "$AKI"
+ds_variant noku "$AKI"
+ds_variant noaki 'keyUsage=critical,digitalSignature' 'authorityKeyIdentifier=none'
+ds_variant eku 'keyUsage=critical,digitalSignature' 'extendedKeyUsage=codeSigning' "$AKI"
+expect_exit 0 "DS profile: an openssl-made DS with critical digitalSignature passes" \
+	"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chipv-dsv-good"
+check "DS profile: reported as fitting" grep -q '^ok   document signer certificate fits the Doc 9303 Part 12 profile' "$T/.stdout"
+profile_refused() { # name reason-regex
+	"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chipv-dsv-$1" >"$T/v.out" 2>&1
+	local rc=$?
+	if [ $rc -eq 1 ] && grep -q "^FAIL EF.SOD (.*): document signer certificate breaks the Doc 9303 Part 12 profile: .*$2" "$T/v.out" &&
+		grep -q '^ok   document signer certificate chains to the CSCA' "$T/v.out"; then
+		ok "DS profile: $1 refused ($2)"
+	else
+		fail "DS profile: $1 refused ($2)" "exit $rc: $(grep -m2 '^FAIL' "$T/v.out" | tr '\n' ' ')"
+	fi
+}
+profile_refused ke 'keyUsage lacks digitalSignature'
+profile_refused ke 'keyUsage also allows keyEncipherment'
+profile_refused noncrit 'keyUsage not critical'
+profile_refused ca 'basicConstraints cA TRUE'
+profile_refused noku 'keyUsage missing'
+profile_refused noaki 'authorityKeyIdentifier missing'
+profile_refused eku 'extendedKeyUsage present'
+# without a CSCA the DS certificate is not judged (nothing authenticates it)
+expect_exit 0 "DS profile: not judged without --csca" "$P" chip verify "$T/chipv-dsv-ke"
+# the SOD's signing time must lie in the DS certificate's validity: sign with a clock
+# before the certificate's notBefore (openssl cms takes the time from the system clock,
+# so re-sign our LDSSecurityObject with a DS certificate that starts tomorrow)
+mkdir -p "$T/dsv-late"
+openssl ecparam -name prime256v1 -genkey -noout -out "$T/dsv-late/ds.key.pem" 2>/dev/null
+openssl req -new -key "$T/dsv-late/ds.key.pem" -subj "/C=ID/O=Paspor Test Authority/CN=DS late" -out "$T/dsv-late/ds.csr" 2>/dev/null
+printf '%s\n' 'keyUsage=critical,digitalSignature' "$AKI" >"$T/dsv-late/ext.cnf"
+# openssl 3.0's x509 has no -not_before: openssl ca sets the dates
+mkdir -p "$T/late-ca"; : >"$T/late-ca/index.txt"
+cat >"$T/late-ca/ca.cnf" <<CNF
+[ca]
+default_ca = d
+[d]
+database = $T/late-ca/index.txt
+new_certs_dir = $T/late-ca
+default_md = sha256
+policy = p
+rand_serial = yes
+[p]
+countryName = supplied
+organizationName = optional
+commonName = supplied
+CNF
+openssl ca -batch -notext -config "$T/late-ca/ca.cnf" -cert "$T/ca/csca.cert.pem" -keyfile "$T/ca/csca.key.pem" \
+	-startdate "$(date -u -d '+1 day' +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d '+4000 days' +%Y%m%d%H%M%SZ)" \
+	-extfile "$T/dsv-late/ext.cnf" -in "$T/dsv-late/ds.csr" -out "$T/dsv-late/ds.cert.pem" >"$T/late.err" 2>&1
+check "openssl ca made a DS certificate that starts tomorrow" openssl x509 -in "$T/dsv-late/ds.cert.pem" -noout
+openssl cms -sign -binary -nodetach -nosmimecap -md sha256 -econtent_type 2.23.136.1.1.1 \
+	-signer "$T/dsv-late/ds.cert.pem" -inkey "$T/dsv-late/ds.key.pem" -inform DER -in "$T/chip.lso.der" \
+	-outform DER -out "$T/late.cms" 2>/dev/null
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); n=len(d); open(sys.argv[2],'wb').write(b'\x77\x82'+n.to_bytes(2,'big')+d)" "$T/late.cms" "$T/late.sod"
+ber_chip late "$T/late.sod"
+"$P" chip verify "$T/late" >"$T/late.out" 2>&1
+check "a SOD signed before its DS certificate's validity verifies without --csca" grep -q '^passive authentication passed' "$T/late.out"
+"$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/late" >"$T/late.out" 2>&1
+check "with --csca, a SOD signing time outside the DS validity is named" grep -q "^FAIL EF.SOD (.*): .*signing time .* is outside the certificate's validity" "$T/late.out"

@@ -132,6 +132,11 @@ expect_exit 2 "crl: csca folder missing" "$P" pki crl --csca "$T/nowhere"
 check "... names --csca" grep -q -- "--csca" "$T/.stderr"
 expect_exit 2 "ds without --out" "$P" pki ds --csca "$T/ca"
 check "... names --out" grep -q -- "--out is required" "$T/.stderr"
+# a request whose key is below the Document Signer profile (openssl-made RSA-1024)
+openssl req -new -newkey rsa:1024 -nodes -keyout "$T/small.key" -subj "/CN=small" -out "$T/small.csr" 2>/dev/null
+expect_exit 2 "ds --csr with an RSA-1024 key is refused (Part 12 profile)" "$P" pki ds --csca "$T/ca" --csr "$T/small.csr" --out "$T/x5"
+check "... names the key size" grep -q "breaks the Doc 9303 Part 12 profile: RSA key of 1024 bits" "$T/.stderr"
+check "... no certificate written" [ ! -e "$T/x5/ds.cert.pem" ]
 chmod 644 "$T/ca/csca.key.pem"
 expect_exit 2 "csca key open to others is refused" "$P" pki ds --csca "$T/ca" --out "$T/x4"
 check "... says so" grep -q "group or others" "$T/.stderr"

@@ -356,3 +356,172 @@ TEST(pki_crl_revokes_and_counts)
 	CHECK(chain == -1);
 	CHECK(strstr(e.msg, "revoked") != NULL);
 }
+
+/*
+ * A DS certificate for key, signed by the CSCA in ca_dir, with the extensions given as
+ * OpenSSL configuration lines "nid:value" (NULL-terminated) and subject country c2.
+ */
+static X509 *ds_variant(const char *ca_dir, EVP_PKEY *key, const char *c2,
+			const char *const *exts)
+{
+	struct err e = ERR_INIT;
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca = NULL, *x = X509_new();
+	if (!x || pki_load_cert(path_in(ca_dir, "csca.cert.pem"), &ca, &e) < 0 ||
+	    pki_load_key(path_in(ca_dir, "csca.key.pem"), &ca_key, &e) < 0)
+		goto fail;
+	X509_set_version(x, X509_VERSION_3);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 42);
+	X509_set_issuer_name(x, X509_get_subject_name(ca));
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)c2, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"DS variant",
+				   -1, -1, 0);
+	time_t nb = T2026;
+	X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &nb);
+	X509_time_adj_ex(X509_getm_notAfter(x), 4000, 0, &nb);
+	X509_set_pubkey(x, key);
+	X509V3_CTX ctx;
+	X509V3_set_ctx(&ctx, ca, x, NULL, NULL, 0);
+	for (size_t i = 0; exts[i]; i++) {
+		char name[64];
+		const char *colon = strchr(exts[i], ':');
+		snprintf(name, sizeof name, "%.*s", (int)(colon - exts[i]), exts[i]);
+		X509_EXTENSION *ext = X509V3_EXT_nconf(NULL, &ctx, name, colon + 1);
+		if (!ext || !X509_add_ext(x, ext, -1)) {
+			X509_EXTENSION_free(ext);
+			goto fail;
+		}
+		X509_EXTENSION_free(ext);
+	}
+	if (X509_sign(x, ca_key, EVP_sha256()) <= 0)
+		goto fail;
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	return x;
+fail:
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	X509_free(x);
+	return NULL;
+}
+
+/* Is the variant refused by the profile check with a message holding want? */
+static int refused(const char *ca_dir, X509 *csca, EVP_PKEY *key, const char *c2,
+		   const char *const *exts, const char *want)
+{
+	X509 *x = ds_variant(ca_dir, key, c2, exts);
+	struct err e = ERR_INIT;
+	int rc = x ? pki_check_ds_profile(x, csca, NULL, &e) : 0;
+	X509_free(x);
+	if (rc == -1 && e.code == ERR_VERIFY && strstr(e.msg, want))
+		return 1;
+	fprintf(stderr, "want '%s', got %d: %s\n", want, rc, e.msg);
+	return 0;
+}
+
+TEST(pki_ds_profile_own_ds_fits_and_signing_time)
+{
+	char ca[512], ds[512];
+	CHECK(make_pki(test_tmpdir(), ca, ds, sizeof ca, 0) == 0);
+	struct err e = ERR_INIT;
+	X509 *x = NULL, *c = NULL;
+	CHECK(pki_load_cert(path_in(ds, "ds.cert.pem"), &x, &e) == 0);
+	CHECK(pki_load_cert(path_in(ca, "csca.cert.pem"), &c, &e) == 0);
+	int plain = pki_check_ds_profile(x, c, NULL, &e);
+	time_t in = T2026 + 3600, before = T2026 - 86400, after_key = T2026 + 91L * 86400;
+	int at_in = pki_check_ds_profile(x, c, &in, &e);
+	struct err e1 = ERR_INIT, e2 = ERR_INIT;
+	int at_before = pki_check_ds_profile(x, c, &before, &e1);
+	int past_key = pki_check_ds_profile(x, c, &after_key, &e2);
+	X509_free(x);
+	X509_free(c);
+	CHECK_INT_EQ(plain, 0);
+	CHECK_INT_EQ(at_in, 0);
+	CHECK_INT_EQ(at_before, -1);
+	CHECK(strstr(e1.msg, "signing time 2025-12-31T00:00:00Z is outside the certificate's validity"));
+	CHECK_INT_EQ(past_key, -1);
+	CHECK(strstr(e2.msg, "outside the private key usage period"));
+	CHECK(!strstr(e2.msg, "validity"));
+}
+
+TEST(pki_ds_profile_refusals)
+{
+	char ca[512], ds[512];
+	CHECK(make_pki(test_tmpdir(), ca, ds, sizeof ca, 0) == 0);
+	struct err e = ERR_INIT;
+	X509 *c = NULL;
+	CHECK(pki_load_cert(path_in(ca, "csca.cert.pem"), &c, &e) == 0);
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *small = EVP_RSA_gen(1024), *rsa = EVP_RSA_gen(2048);
+	CHECK(ec && small && rsa);
+#define AKI "authorityKeyIdentifier:keyid:always"
+#define KU "keyUsage:critical,digitalSignature"
+	const char *const good[] = { KU, AKI, NULL };
+	X509 *g = ds_variant(ca, ec, "ID", good), *gr = ds_variant(ca, rsa, "ID", good);
+	int good_ok = g && pki_check_ds_profile(g, c, NULL, &e) == 0;
+	int good_rsa = gr && pki_check_ds_profile(gr, c, NULL, &e) == 0;
+	X509_free(g);
+	X509_free(gr);
+	CHECK(good_ok);
+	CHECK(good_rsa);
+	const char *const ke[] = { "keyUsage:critical,keyEncipherment", AKI, NULL };
+	const char *const noncrit[] = { "keyUsage:digitalSignature", AKI, NULL };
+	const char *const ca_true[] = { KU, "basicConstraints:critical,CA:TRUE", AKI, NULL };
+	const char *const ca_false[] = { KU, "basicConstraints:critical,CA:FALSE", AKI, NULL };
+	const char *const certsign[] = { "keyUsage:critical,digitalSignature,keyCertSign", AKI,
+					 NULL };
+	const char *const noku[] = { AKI, NULL };
+	const char *const noaki[] = { KU, NULL };
+	const char *const eku[] = { KU, "extendedKeyUsage:codeSigning", AKI, NULL };
+	CHECK(refused(ca, c, ec, "ID", ke, "keyUsage lacks digitalSignature"));
+	CHECK(refused(ca, c, ec, "ID", ke, "also allows keyEncipherment"));
+	CHECK(refused(ca, c, ec, "ID", noncrit, "keyUsage not critical"));
+	CHECK(refused(ca, c, ec, "ID", ca_true, "basicConstraints cA TRUE"));
+	CHECK(refused(ca, c, ec, "ID", certsign, "also allows keyCertSign"));
+	CHECK(refused(ca, c, ec, "ID", noku, "keyUsage missing"));
+	CHECK(refused(ca, c, ec, "ID", noaki, "authorityKeyIdentifier missing"));
+	CHECK(refused(ca, c, ec, "ID", eku, "extendedKeyUsage present"));
+	CHECK(refused(ca, c, small, "ID", good, "RSA key of 1024 bits"));
+	CHECK(refused(ca, c, ec, "MY", good, "countryName MY differs from the issuer's ID"));
+	/* cA FALSE is an end entity, as an absent basicConstraints */
+	X509 *f = ds_variant(ca, ec, "ID", ca_false);
+	int false_ok = f && pki_check_ds_profile(f, c, NULL, &e) == 0;
+	X509_free(f);
+	CHECK(false_ok);
+	/* the AKI must name this CSCA's key: a DS of another CSCA is refused */
+	char root2[512], ca2[512], ds2[512];
+	snprintf(root2, sizeof root2, "%s/other", test_tmpdir());
+	CHECK(mkdir(root2, 0700) == 0);
+	CHECK(make_pki(root2, ca2, ds2, sizeof ca2, 0) == 0);
+	X509 *foreign = NULL;
+	CHECK(pki_load_cert(path_in(ds2, "ds.cert.pem"), &foreign, &e) == 0);
+	int frc = pki_check_ds_profile(foreign, c, NULL, &e);
+	X509_free(foreign);
+	CHECK_INT_EQ(frc, -1);
+	CHECK(strstr(e.msg, "not the CSCA's subjectKeyIdentifier"));
+#undef AKI
+#undef KU
+	X509_free(c);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(small);
+	EVP_PKEY_free(rsa);
+}
+
+TEST(pki_make_ds_refuses_a_request_key_below_the_profile)
+{
+	char ca[512], ds[512];
+	CHECK(make_pki(test_tmpdir(), ca, ds, sizeof ca, 0) == 0);
+	EVP_PKEY *small = EVP_RSA_gen(1024);
+	CHECK(small != NULL);
+	struct err e = ERR_INIT;
+	char out[600];
+	snprintf(out, sizeof out, "%s/ds-small", test_tmpdir());
+	struct pki_ds_opts o = { .csca_dir = ca, .now = T2026, .pubkey = small };
+	int rc = pki_make_ds(out, &o, &e);
+	EVP_PKEY_free(small);
+	CHECK_INT_EQ(rc, -1);
+	CHECK_INT_EQ(e.code, ERR_INPUT);
+	CHECK(strstr(e.msg, "RSA key of 1024 bits"));
+	struct stat st;
+	CHECK(stat(path_in(out, "ds.cert.pem"), &st) == -1);
+}
