@@ -262,7 +262,7 @@ static int close_day(const char *day, const char *today_s, const char *counted_j
 	json_decref(list);
 	if (rc < 0)
 		return -1;
-	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, DC_OK, 0, NULL };
+	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, DC_OK, 0, NULL, NULL };
 	rc = run(dayclose_close, &op, e);
 	dayclose_counted_release(&c);
 	*why = op.reason;
