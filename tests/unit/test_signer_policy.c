@@ -4,11 +4,15 @@
  * document number, a foreign issuing state or nationality, another document code, an
  * issue date not the signer's today, an expiry too late for issue + 10 years or for the
  * DS certificate, a malformed DG1 or DG2), and EF.DG1 / EF.DG2 read back
- * (icao/lds.h lds_parse_dg1, lds_parse_dg2). The HMAC of the log is HMAC-SHA256
- * (RFC 4231 test case 2).
+ * (icao/lds.h lds_parse_dg1, lds_parse_dg2); the office's check that the EF.SOD a
+ * signer returns covers exactly the data groups sent (lds_sod_covers through
+ * lds_make_chip). The HMAC of the log is HMAC-SHA256 (checked against openssl dgst).
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "fixtures.h"
 #include "harness.h"
@@ -264,4 +268,77 @@ TEST(signer_policy_hmac_is_hmac_sha256)
 	CHECK_INT_EQ(signer_hmac_key(dk, k2), 0);
 	CHECK(memcmp(k1, k2, sizeof k1) == 0);
 	CHECK(memcmp(k1, dk, sizeof k1) != 0); /* derived, not the data key itself */
+}
+
+/* A stand-in for the signer process: signs an LSO made from the DGs it is given, honest
+ * (mode 0), with DG1's hash of other bytes (1), or with a DG3 added (2). */
+struct fake_signer {
+	int mode;
+	EVP_PKEY *key;
+	X509 *cert;
+};
+
+static int fake_sign(void *ctx, const struct buf *dg1, const struct buf *dg2, struct buf *out,
+		     struct err *e)
+{
+	struct fake_signer *f = ctx;
+	struct lds_security_object lso;
+	memset(&lso, 0, sizeof lso);
+	lso.hash_nid = NID_sha256;
+	lso.n = f->mode == 2 ? 3 : 2;
+	unsigned int l;
+	EVP_Digest(dg1->data, dg1->len - (f->mode == 1), lso.dg[0].hash, &l, EVP_sha256(), NULL);
+	lso.dg[0].dg = 1;
+	lso.dg[0].len = l;
+	EVP_Digest(dg2->data, dg2->len, lso.dg[1].hash, &l, EVP_sha256(), NULL);
+	lso.dg[1].dg = 2;
+	lso.dg[1].len = l;
+	lso.dg[2].dg = 3;
+	lso.dg[2].len = l;
+	struct buf der;
+	buf_init(&der, 4096);
+	int rc = sod_encode_lso(&lso, &der, e) < 0 ||
+		 sod_sign(der.data, der.len, f->key, f->cert, out, e) < 0 ? -1 : 0;
+	buf_release(&der);
+	return rc;
+}
+
+TEST(signer_policy_office_checks_the_sod_covers_what_it_sent)
+{
+	struct fake_signer f = { 0, EVP_EC_gen("P-256"), X509_new() };
+	CHECK(f.key && f.cert);
+	X509_NAME *n = X509_get_subject_name(f.cert);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Test DS", -1,
+				   -1, 0);
+	X509_set_version(f.cert, 2);
+	X509_set_issuer_name(f.cert, n);
+	X509_gmtime_adj(X509_getm_notBefore(f.cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(f.cert), 3600);
+	X509_set_pubkey(f.cert, f.key);
+	CHECK(X509_sign(f.cert, f.key, EVP_sha256()) > 0);
+	unsigned long jl = 0;
+	unsigned char *jpeg = test_jpeg(40, 50, 3, 75, &jl);
+	CHECK(jpeg != NULL);
+	char mrz[] = "P<IDNSETIAWAN<<DEWI<AYU<<<<<<<<<<<<<<<<<<<<<"
+		     "X0000010<4IDN7408122F3112064<<<<<<<<<<<<<<02";
+	struct lds_dg_signer sg = { fake_sign, &f };
+	struct chip_input in = { mrz, jpeg, jl, NULL, &sg };
+	struct chip_files cf;
+	chip_files_init(&cf);
+	for (int mode = 0; mode < 3; mode++) {
+		f.mode = mode;
+		struct err e = ERR_INIT;
+		int rc = lds_make_chip(&in, &cf, &e);
+		if (mode == 0) {
+			CHECK_INT_EQ(rc, 0);
+		} else {
+			CHECK_INT_EQ(rc, -1);
+			CHECK_INT_EQ(e.code, ERR_VERIFY);
+			CHECK(strstr(e.msg, mode == 1 ? "EF.DG1" : "3 data groups") != NULL);
+		}
+	}
+	chip_files_release(&cf);
+	free(jpeg);
+	X509_free(f.cert);
+	EVP_PKEY_free(f.key);
 }
