@@ -64,6 +64,7 @@ expect_exit 0 "key install" "$P" signer key install --data "$D" --kek-file "$T/k
 "$P" pki ds --csca "$T/ca2" --out "$T/other" >/dev/null 2>&1
 expect_exit 1 "key install refuses a certificate of another key" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/other/ds.cert.pem"
 expect_exit 0 "booklets add" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X1234567 --count 10
+expect_exit 0 "booklets add X0000010 (the review's booklet)" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X0000010 --count 1
 
 start_signer() { # [env assignments...] [-- signer options...]
 	local envs=() opts=()
@@ -105,10 +106,12 @@ check "the SOD's DG1 hash is EF.DG1's (the signer hashed what it was sent)" bash
 
 # ---- what the signer refuses in the data groups (each one event with its code)
 doc Z9999999 NOBODY FORGED
-expect_exit 1 "the review's attack: FORGED NOBODY, Z9999999 on booklet X1234568, refused" chipk APPF X1234568 chipf
-check "reason: not the booklet's number" grep -q 'Z9999999 is not booklet X1234568' "$T/.stderr"
+expect_exit 1 "the review's attack: FORGED NOBODY, Z9999999 on booklet X0000010, refused" chipk APPF X0000010 chipf
+check "reason: not the booklet's number" grep -q 'Z9999999 is not booklet X0000010' "$T/.stderr"
 refused_event document_number
+check "the refusal names no one" bash -c "! grep -q 'NOBODY\|FORGED' '$T/ev.txt'"
 check "no EF.SOD written for it" [ ! -e "$T/chipf/EF.SOD" ]
+check "booklet X0000010 is still in stock (no signature)" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM signer_booklets WHERE number = 'X0000010'")" = stock ]
 doc X1234568 SETIAWAN "DEWI AYU" UTO
 expect_exit 1 "a foreign issuing state refused" chipk APPF X1234568 chipf
 refused_event issuing_state
