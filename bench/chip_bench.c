@@ -200,7 +200,7 @@ static int bench_chip(EVP_PKEY *key, X509 *cert, const unsigned char *photo,
 	do {
 		for (int i = 0; i < 8; i++) {
 			specimen(&d, r->ops);
-			struct chip_input in = { mrz, photo, photo_len, &signer };
+			struct chip_input in = { mrz, photo, photo_len, &signer, NULL };
 			if (mrz_make_td3(&d, mrz, &e) < 0 || lds_make_chip(&in, &f, &e) < 0) {
 				fprintf(stderr, "chip_bench: %s\n", e.msg);
 				rc = -1;

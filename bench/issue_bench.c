@@ -8,8 +8,11 @@
  *   build/bench/issue_bench --ds DIR --socket PATH --first BOOKLET --count N --photo JPEG
  *
  *   1. chip only, key file: lds_make_chip with sod_sign_with_key (DIR/ds.key.pem)
- *   2. chip through the signer: lds_make_chip with signer_client_sign, booklets
- *      BOOKLET, BOOKLET+1, … (one signature per booklet, each durable in the signer's log)
+ *   2. chip through the signer: lds_make_chip with signer_client_sign_dgs (protocol 2:
+ *      DG1, DG2 and the issue date sent, the signer checks them and makes the security
+ *      object), booklets BOOKLET, BOOKLET+1, … (at most 9 characters: the MRZ's document
+ *      number is the booklet's; one signature per booklet, each durable in the signer's
+ *      log); issued today in Asia/Jakarta (the signer's default zone), valid 5 years
  *   3. as 2 + datapage_render to PDF and PNG: the issue's measure
  *   4. as 2 + the PDF only: what the office node renders when it personalizes (the
  *      print job); the PNG is rendered when an officer downloads it
@@ -73,18 +76,50 @@ static int run(int mode, struct datapage *page, const struct buf *photo, EVP_PKE
 	struct buf pdf, png;
 	buf_init(&pdf, (size_t)32 << 20);
 	buf_init(&png, (size_t)64 << 20);
-	char booklet[32];
+	char booklet[32], issue[11], mrz[2 * MRZ_TD3_LEN + 1];
+	/* the signer's today (its default zone) and an expiry 5 years on */
+	setenv("TZ", "Asia/Jakarta", 1);
+	tzset();
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(issue, sizeof issue, "%Y-%m-%d", &tm);
+	struct mrz_doc d;
+	memset(&d, 0, sizeof d);
+	strcpy(d.document_code, "P<");
+	strcpy(d.issuing_state, "IDN");
+	strcpy(d.nationality, "IDN");
+	strcpy(d.surname, "SARI");
+	strcpy(d.given_names, "DEWI AYU");
+	strcpy(d.birth_date, "1990-05-14");
+	d.sex = 'F';
+	snprintf(d.expiry_date, sizeof d.expiry_date, "%04u-%02u-%02u",
+		 (unsigned)(tm.tm_year + 1905) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u);
+	if (tm.tm_mon == 1 && tm.tm_mday == 29)
+		d.expiry_date[9] = '8';
 	struct sod_key sk = { key, cert };
-	struct signer_client sc = { sock, "ABENCH", booklet, 0, "" };
-	struct sod_signer sg = mode == 0 ? (struct sod_signer){ sod_sign_with_key, &sk }
-					 : (struct sod_signer){ signer_client_sign, &sc };
-	struct chip_input in = { page->mrz, photo->data, photo->len, &sg };
+	struct signer_client sc = { sock, "ABENCH", booklet, 0, "", issue };
+	struct sod_signer sg = { sod_sign_with_key, &sk };
+	struct lds_dg_signer dg = { signer_client_sign_dgs, &sc };
+	struct chip_input in = { page->mrz, photo->data, photo->len, mode == 0 ? &sg : NULL,
+				 mode == 0 ? NULL : &dg };
 	int rc = 0;
 	double w0 = now_s(), c0 = cpu_s();
 	for (unsigned long i = 0; i < n && rc == 0; i++) {
-		if (mode > 0 && signer_booklet_nth(first, off + i, booklet, e) < 0) {
-			rc = -1;
-			break;
+		if (mode > 0) {
+			if (signer_booklet_nth(first, off + i, booklet, e) < 0 ||
+			    strlen(booklet) >= sizeof d.document_number) {
+				rc = e->code ? -1 : err_set(e, ERR_INPUT, "booklet numbers of at "
+							    "most 9 characters");
+				break;
+			}
+			strcpy(d.document_number, booklet);
+			if (mrz_make_td3(&d, mrz, e) < 0) {
+				rc = -1;
+				break;
+			}
+			in.mrz = mrz;
 		}
 		rc = lds_make_chip(&in, &cf, e);
 		if (rc == 0 && mode >= 2) {

@@ -6,16 +6,19 @@
  * and calls this program:
  *
  *   build/bench/signer_bench --ds DIR --socket PATH --first BOOKLET --count N
- *                            [--data SIGNERDIR]
+ *                            --photo JPEG [--data SIGNERDIR]
  *
  *   1. key file, in process: sod_sign with DIR/ds.key.pem (pki_load_signer)
  *   2. token, in process (with --data): sod_sign with the token's key through the pkcs11
  *      engine (signer.conf of SIGNERDIR), no socket and no log: splits the overhead
  *      into the token's share and the signer's (socket, policy, durable event)
- *   3. through the signer: N requests for booklets BOOKLET, BOOKLET+1, ... one
- *      connection each (signer_client_sign), each answered after its event is durable
+ *   3. through the signer: N requests for booklets BOOKLET, BOOKLET+1, ... (at most 9
+ *      characters), one connection each (signer_client_sign_dgs, protocol 2: EF.DG1 with
+ *      the booklet's number, EF.DG2 of JPEG, today in Asia/Jakarta), each checked by the
+ *      signer's policy and answered after its event is durable
  *
- * All three sign the same LDSSecurityObject (SHA-256, DG1 and DG2 hashes). Times are
+ * 1 and 2 sign a fixed LDSSecurityObject (SHA-256, DG1 and DG2 hashes); 3 has the signer
+ * make it from the data groups. Times are
  * wall-clock (CLOCK_MONOTONIC): the signer is another process. Each client-side run is
  * sequential (one request at a time), as the office node asks.
  */
@@ -28,6 +31,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "icao/lds.h"
+#include "icao/mrz.h"
 #include "icao/pki.h"
 #include "icao/sod.h"
 #include "signer/client.h"
@@ -115,28 +120,59 @@ out:
 	return rc;
 }
 
-static int sign_remote(const char *socket_path, const char *first, const struct buf *lso,
+static int sign_remote(const char *socket_path, const char *first, const struct buf *jpeg,
 		       unsigned long n, double *secs, struct err *e)
 {
-	struct buf sod;
-	buf_init(&sod, PROTO_SOD_MAX);
-	char booklet[32];
-	struct signer_client c = { socket_path, "BENCH", booklet, 0, "" };
+	struct buf sod, dg1, dg2;
+	buf_init(&sod, PROTO_PAYLOAD_MAX);
+	buf_init(&dg1, 256);
+	buf_init(&dg2, PROTO_DG2_MAX);
+	char booklet[32], issue[11], mrz[2 * MRZ_TD3_LEN + 1];
+	setenv("TZ", "Asia/Jakarta", 1); /* the signer's default zone: its today */
+	tzset();
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(issue, sizeof issue, "%Y-%m-%d", &tm);
+	struct mrz_doc d;
+	memset(&d, 0, sizeof d);
+	strcpy(d.document_code, "P<");
+	strcpy(d.issuing_state, "IDN");
+	strcpy(d.nationality, "IDN");
+	strcpy(d.surname, "BENCH");
+	strcpy(d.birth_date, "1990-05-14");
+	d.sex = 'F';
+	snprintf(d.expiry_date, sizeof d.expiry_date, "%04u-%02u-%02u",
+		 (unsigned)(tm.tm_year + 1905) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u);
+	if (tm.tm_mon == 1 && tm.tm_mday == 29)
+		d.expiry_date[9] = '8';
+	struct signer_client c = { socket_path, "BENCH", booklet, 0, "", issue };
+	int rc = lds_put_dg2(&dg2, jpeg->data, jpeg->len, e);
 	double t0 = now_s();
-	int rc = 0;
 	for (unsigned long i = 0; i < n && rc == 0; i++) {
 		buf_reset(&sod);
-		rc = signer_booklet_nth(first, i, booklet, e) < 0 ||
-		     signer_client_sign(&c, lso->data, lso->len, &sod, e) < 0 ? -1 : 0;
+		buf_reset(&dg1);
+		if (signer_booklet_nth(first, i, booklet, e) < 0)
+			rc = -1;
+		else if (strlen(booklet) >= sizeof d.document_number)
+			rc = err_set(e, ERR_INPUT, "booklet numbers of at most 9 characters");
+		else {
+			strcpy(d.document_number, booklet);
+			rc = mrz_make_td3(&d, mrz, e) < 0 || lds_put_dg1(&dg1, mrz, e) < 0 ||
+			     signer_client_sign_dgs(&c, &dg1, &dg2, &sod, e) < 0 ? -1 : 0;
+		}
 	}
 	*secs = now_s() - t0;
 	buf_release(&sod);
+	buf_release(&dg1);
+	buf_release(&dg2);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	const char *ds = NULL, *sock = NULL, *first = NULL, *data = NULL;
+	const char *ds = NULL, *sock = NULL, *first = NULL, *data = NULL, *photo = NULL;
 	unsigned long n = 0;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--ds") == 0)
@@ -147,25 +183,29 @@ int main(int argc, char **argv)
 			first = argv[i + 1];
 		else if (strcmp(argv[i], "--data") == 0)
 			data = argv[i + 1];
+		else if (strcmp(argv[i], "--photo") == 0)
+			photo = argv[i + 1];
 		else if (strcmp(argv[i], "--count") == 0)
 			n = strtoul(argv[i + 1], NULL, 10);
 	}
-	if (!ds || !sock || !first || n == 0 || argc % 2 == 0) {
+	if (!ds || !sock || !first || !photo || n == 0 || argc % 2 == 0) {
 		fprintf(stderr, "usage: signer_bench --ds DIR --socket PATH --first BOOKLET "
-			"--count N [--data SIGNERDIR]\n");
+			"--count N --photo JPEG [--data SIGNERDIR]\n");
 		return 2;
 	}
 	struct err e = ERR_INIT;
-	struct buf lso;
-	buf_init(&lso, PROTO_LSO_MAX);
+	struct buf lso, jpeg;
+	buf_init(&lso, 4096);
+	buf_init(&jpeg, PROTO_DG2_MAX - 256);
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	double t_file = 0, t_token = 0, t_signer = 0;
 	int rc = 1;
-	if (make_lso(&lso, &e) < 0 || pki_load_signer(ds, &key, &cert, &e) < 0 ||
+	if (make_lso(&lso, &e) < 0 || fs_read_file(photo, &jpeg, &e) < 0 ||
+	    pki_load_signer(ds, &key, &cert, &e) < 0 ||
 	    sign_local(key, cert, &lso, n, &t_file, &e) < 0 ||
 	    (data && sign_token(data, &lso, n, &t_token, &e) < 0) ||
-	    sign_remote(sock, first, &lso, n, &t_signer, &e) < 0) {
+	    sign_remote(sock, first, &jpeg, n, &t_signer, &e) < 0) {
 		fprintf(stderr, "signer_bench: %s\n", e.msg);
 		goto out;
 	}
@@ -188,5 +228,6 @@ out:
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	buf_release(&lso);
+	buf_release(&jpeg);
 	return rc;
 }

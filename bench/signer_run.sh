@@ -41,8 +41,8 @@ D=$T/signer
 	"$P" pki csca --country IDN --out "$T/ca"
 	"$P" pki ds --csca "$T/ca" --csr "$T/ds.csr" --out "$T/dscert"
 	"$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/dscert/ds.cert.pem"
-	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first B000000001 --count "$N"
-	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first C000000001 --count $((3 * M))
+	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first B00000001 --count "$N"
+	"$P" signer booklets add --data "$D" --kek-file "$T/kek" --first C00000001 --count $((3 * M))
 	"$P" pki ds --csca "$T/ca" --out "$T/dsfile"  # the key-file signer, same CSCA
 } >"$T/setup.log" 2>&1 || { cat "$T/setup.log" >&2; exit 1; }
 "$P" signer --data "$D" --kek-file "$T/kek" >"$T/signer.log" 2>&1 &
@@ -50,7 +50,8 @@ SPID=$!
 for _ in $(seq 100); do [ -S "$D/signer.sock" ] && break; sleep 0.1; done
 [ -S "$D/signer.sock" ] || { cat "$T/signer.log" >&2; exit 1; }
 echo "SoftHSM2 $(softhsm2-util --version), token files on $(df -P "$T" | awk 'NR==2 {print $1}') ($(stat -f -c %T "$T"))"
-"$B" --ds "$T/dsfile" --socket "$D/signer.sock" --first B000000001 --count "$N" --data "$D"
+"$B" --ds "$T/dsfile" --socket "$D/signer.sock" --first B00000001 --count "$N" --data "$D" \
+	--photo tests/data/face-synthetic.jpg
 # personalizations (issue 6): chip through the signer + data page, beside chip only
-"$IB" --ds "$T/dsfile" --socket "$D/signer.sock" --first C000000001 --count "$M" \
+"$IB" --ds "$T/dsfile" --socket "$D/signer.sock" --first C00000001 --count "$M" \
 	--photo tests/data/face-synthetic.jpg

@@ -146,7 +146,7 @@ static int chip_make(int argc, char **argv)
 		goto report;
 	struct sod_key sk = { key, cert };
 	struct sod_signer signer = { sod_sign_with_key, &sk };
-	struct chip_input in = { mrz, jpeg.data, jpeg.len, &signer };
+	struct chip_input in = { mrz, jpeg.data, jpeg.len, &signer, NULL };
 	if (lds_make_chip(&in, &files, &e) < 0) {
 		if (e.code == ERR_INPUT && strncmp(e.msg, "photo", 5) == 0)
 			err_prefix(&e, "'%s'", photo);

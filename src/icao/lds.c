@@ -187,6 +187,97 @@ int lds_parse_com(const uint8_t *p, size_t n, struct lds_com *com, struct err *e
 	return 0;
 }
 
+int lds_parse_dg1(const uint8_t *p, size_t n, char mrz[91], struct err *e)
+{
+	mrz[0] = 0;
+	struct tlv top, m;
+	if (tlv_read_exact(p, n, 0x61, &top, e) < 0 ||
+	    tlv_read_exact(top.value, top.len, 0x5F1F, &m, e) < 0) {
+		err_prefix(e, "EF.DG1");
+		return -1;
+	}
+	if (m.len != 88 && m.len != 72 && m.len != 90)
+		return err_set(e, ERR_INPUT, "EF.DG1: MRZ of %zu characters (88, 72 or 90 "
+			       "expected)", m.len);
+	memcpy(mrz, m.value, m.len);
+	mrz[m.len] = 0;
+	struct buf b;
+	buf_init(&b, 256);
+	int rc = lds_put_dg1(&b, mrz, e);
+	if (rc == 0 && (b.len != n || memcmp(b.data, p, n) != 0))
+		rc = err_set(e, ERR_INPUT, "EF.DG1: not in its one encoding (lengths)");
+	buf_release(&b);
+	if (rc < 0)
+		mrz[0] = 0;
+	return rc;
+}
+
+int lds_parse_dg2(const uint8_t *p, size_t n, const uint8_t **jpeg, size_t *jpeg_len,
+		  struct err *e)
+{
+	*jpeg = NULL;
+	*jpeg_len = 0;
+	struct tlv top, group, bit, rec;
+	int r;
+	if (tlv_read_exact(p, n, 0x75, &top, e) < 0 ||
+	    tlv_read_exact(top.value, top.len, 0x7F61, &group, e) < 0 ||
+	    (r = tlv_find(group.value, group.len, 0x7F60, &bit, e)) < 0 ||
+	    (r == 1 && (r = tlv_find(bit.value, bit.len, 0x5F2E, &rec, e)) < 0)) {
+		err_prefix(e, "EF.DG2");
+		return -1;
+	}
+	if (r == 0)
+		return err_set(e, ERR_INPUT, "EF.DG2: no face record (7F60 / 5F2E)");
+	if (rec.len <= FACE_HEADER_LEN)
+		return err_set(e, ERR_INPUT, "EF.DG2: face record of %zu bytes", rec.len);
+	const uint8_t *img = rec.value + FACE_HEADER_LEN;
+	size_t len = rec.len - FACE_HEADER_LEN;
+	struct buf b;
+	buf_init(&b, FACE_JPEG_MAX + 256);
+	int rc = lds_put_dg2(&b, img, len, e);
+	if (rc < 0)
+		err_prefix(e, "EF.DG2");
+	else if (b.len != n || memcmp(b.data, p, n) != 0)
+		rc = err_set(e, ERR_INPUT, "EF.DG2: not the file this office writes for its "
+			     "photo (a header, template or length differs)");
+	buf_release(&b);
+	if (rc == 0) {
+		*jpeg = img;
+		*jpeg_len = len;
+	}
+	return rc;
+}
+
+int lds_sod_covers(const uint8_t *p, size_t n, const struct lds_security_object *want,
+		   struct err *e)
+{
+	struct sod s;
+	if (sod_parse(p, n, &s, e) < 0) {
+		err_prefix(e, "EF.SOD returned by the signer");
+		if (e->code == ERR_INPUT)
+			e->code = ERR_VERIFY;
+		return -1;
+	}
+	int rc = sod_verify_signature(&s, NULL, e);
+	if (rc < 0) {
+		err_prefix(e, "EF.SOD returned by the signer");
+		e->code = ERR_VERIFY;
+	} else if (s.lso.hash_nid != want->hash_nid || s.lso.n != want->n) {
+		rc = err_set(e, ERR_VERIFY, "EF.SOD returned by the signer lists %zu data groups "
+			     "with %s, not the %zu sent with %s", s.lso.n,
+			     sod_hash_name(s.lso.hash_nid), want->n, sod_hash_name(want->hash_nid));
+	} else {
+		for (size_t i = 0; i < want->n && rc == 0; i++) {
+			const struct sod_dg_hash *a = &s.lso.dg[i], *b = &want->dg[i];
+			if (a->dg != b->dg || a->len != b->len || memcmp(a->hash, b->hash, a->len))
+				rc = err_set(e, ERR_VERIFY, "EF.SOD returned by the signer does not "
+					     "hold the hash of EF.DG%d sent", b->dg);
+		}
+	}
+	sod_release(&s);
+	return rc;
+}
+
 void chip_files_init(struct chip_files *f)
 {
 	buf_init(&f->com, 256);
@@ -223,7 +314,8 @@ int lds_make_chip(const struct chip_input *in, struct chip_files *out, struct er
 	buf_reset(&out->dg2);
 	buf_reset(&out->sod);
 	buf_reset(&out->lso);
-	if (!in->mrz || !in->photo || !in->signer || !in->signer->sign)
+	int by_dg = in->dg_signer && in->dg_signer->sign;
+	if (!in->mrz || !in->photo || (!by_dg && (!in->signer || !in->signer->sign)))
 		return err_set(e, ERR_INPUT, "chip input incomplete");
 	if (strlen(in->mrz) != LDS_MRZ_TD3_LEN)
 		return err_set(e, ERR_INPUT, "mrz: %zu characters, a TD3 MRZ has 88",
@@ -238,6 +330,15 @@ int lds_make_chip(const struct chip_input *in, struct chip_files *out, struct er
 	if (sha256(&out->dg1, &lso.dg[0], 1, e) < 0 || sha256(&out->dg2, &lso.dg[1], 2, e) < 0 ||
 	    sod_encode_lso(&lso, &out->lso, e) < 0)
 		return -1;
+	if (by_dg) {
+		/* the signer makes the security object itself from the data groups; what it
+		 * returns must cover exactly what was sent */
+		if (in->dg_signer->sign(in->dg_signer->ctx, &out->dg1, &out->dg2, &out->sod, e) < 0) {
+			err_prefix(e, "EF.SOD");
+			return -1;
+		}
+		return lds_sod_covers(out->sod.data, out->sod.len, &lso, e);
+	}
 	if (in->signer->sign(in->signer->ctx, out->lso.data, out->lso.len, &out->sod, e) < 0) {
 		err_prefix(e, "EF.SOD");
 		return -1;

@@ -14,8 +14,14 @@
  * buffers are reused: a personalization allocates only what OpenSSL needs for the
  * signature), and free it with chip_files_release.
  *
+ * A signer may be given the data groups instead of an LDSSecurityObject (struct
+ * lds_dg_signer: the signer process, which makes the security object itself and checks
+ * what it signs, docs/SIGNER.md); lds_make_chip then checks that the EF.SOD returned
+ * holds a valid signature over exactly the data groups it sent (lds_sod_covers).
+ *
  * Errors: -1 with ERR_INPUT for bad input (MRZ length or characters, a photo that is
- * not a JPEG), ERR_NOMEM, or whatever the signer reports.
+ * not a JPEG), ERR_VERIFY for an EF.SOD that does not cover the data groups sent,
+ * ERR_NOMEM, or whatever the signer reports.
  */
 #ifndef PASPOR_ICAO_LDS_H
 #define PASPOR_ICAO_LDS_H
@@ -61,11 +67,41 @@ struct lds_com {
  */
 int lds_parse_com(const uint8_t *p, size_t n, struct lds_com *com, struct err *e);
 
+/*
+ * Reads EF.DG1 back: exactly 61 { 5F1F MRZ } as lds_put_dg1 writes it (re-encoding it
+ * gives the same bytes); mrz gets the 88, 72 or 90 characters and a NUL.
+ */
+int lds_parse_dg1(const uint8_t *p, size_t n, char mrz[91], struct err *e);
+/*
+ * Reads EF.DG2 back: exactly what lds_put_dg2 writes for the JPEG it holds (the JPEG is
+ * checked and the file rebuilt from it and compared byte for byte); *jpeg and *jpeg_len
+ * point into p.
+ */
+int lds_parse_dg2(const uint8_t *p, size_t n, const uint8_t **jpeg, size_t *jpeg_len,
+		  struct err *e);
+
+/* A signer given EF.DG1 and EF.DG2 (not a security object): appends EF.SOD to out. */
+struct lds_dg_signer {
+	int (*sign)(void *ctx, const struct buf *dg1, const struct buf *dg2, struct buf *out,
+		    struct err *e);
+	void *ctx;
+};
+
+/*
+ * Checks that EF.SOD sod[0..n) parses, that its signature holds (with the certificate it
+ * carries; the chain is the reader's business), and that its LDSSecurityObject lists
+ * exactly the data groups of want with the same algorithm and hashes. ERR_VERIFY names
+ * the first difference.
+ */
+int lds_sod_covers(const uint8_t *sod, size_t n, const struct lds_security_object *want,
+		   struct err *e);
+
 struct chip_input {
 	const char *mrz;                 /* 88 characters (two TD3 lines, no newline) */
 	const uint8_t *photo;            /* JPEG */
 	size_t photo_len;
-	const struct sod_signer *signer; /* e.g. { sod_sign_with_key, &key } */
+	const struct sod_signer *signer; /* e.g. { sod_sign_with_key, &key }, or NULL and: */
+	const struct lds_dg_signer *dg_signer; /* given DG1 and DG2 (the signer process) */
 };
 
 struct chip_files {
@@ -76,7 +112,9 @@ struct chip_files {
 void chip_files_init(struct chip_files *f);
 void chip_files_release(struct chip_files *f);
 
-/* Builds EF.COM, EF.DG1, EF.DG2 and EF.SOD (SHA-256 of DG1 and DG2, signed). */
+/* Builds EF.COM, EF.DG1, EF.DG2 and EF.SOD (SHA-256 of DG1 and DG2, signed): by
+ * in->signer over the LDSSecurityObject made here, or by in->dg_signer given the data
+ * groups (then checked with lds_sod_covers against the one made here). */
 int lds_make_chip(const struct chip_input *in, struct chip_files *out, struct err *e);
 
 #endif

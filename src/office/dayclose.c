@@ -491,6 +491,71 @@ int dayclose_report(sqlite3 *db, const struct cal_date *day,
 	return 0;
 }
 
+/* 1 when this office recorded booklet b used by application a (its personalization,
+ * whatever became of the booklet since), 0 when not, -1 on error. */
+static int recorded(sqlite3_stmt *st, const char *b, const char *a)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, b, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, a, -1, SQLITE_TRANSIENT);
+	int r = sqlite3_step(st);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int dayclose_report_signer(sqlite3 *db, const struct dayclose_signer *sg, json_t *report,
+			   struct err *e)
+{
+	if (!sg || !sg->asked)
+		return json_object_set_new(report, "signer", json_null()) < 0 ||
+		       json_object_set_new(report, "alarm", json_false()) < 0 ? err_nomem(e) : 0;
+	json_t *list = json_array();
+	json_t *o = json_pack("{s:o?, s:I, s:I}", "error",
+			      sg->error ? json_string(sg->error) : json_null(), "signatures",
+			      (json_int_t)(sg->error ? 0 : sg->n), "unrecorded_count",
+			      (json_int_t)0);
+	if (!list || !o) {
+		json_decref(list);
+		json_decref(o);
+		return err_nomem(e);
+	}
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+	int rc = 0;
+	if (!sg->error && sg->n > 0 &&
+	    db_prepare(db, "SELECT 1 FROM booklets WHERE number = ?1 AND app = ?2 AND"
+		       " state IN ('used', 'spoiled', 'destroyed')", &st, e) < 0)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && !sg->error && i < sg->n; i++) {
+		const struct proto_signature *g = &sg->sig[i];
+		int r = recorded(st, g->booklet, g->app);
+		if (r < 0) {
+			rc = db_error(db, e, "reading the booklets");
+			break;
+		}
+		if (r == 1)
+			continue;
+		if (n++ < DAYCLOSE_LIST_MAX &&
+		    json_array_append_new(list, json_pack("{s:s, s:s, s:I}", "booklet", g->booklet,
+							  "app", g->app, "time_ms",
+							  (json_int_t)g->time_ms)) < 0)
+			rc = err_nomem(e);
+	}
+	sqlite3_finalize(st);
+	if (rc == 0 && (json_object_set_new(o, "unrecorded_count", json_integer(n)) < 0 ||
+			json_object_set_new(o, "unrecorded", list) < 0))
+		rc = err_nomem(e);
+	else if (rc < 0)
+		json_decref(list);
+	if (rc < 0) {
+		json_decref(o);
+		return -1;
+	}
+	if (json_object_set_new(report, "signer", o) < 0 ||
+	    json_object_set_new(report, "alarm", json_boolean(n > 0)) < 0)
+		return err_nomem(e);
+	return 0;
+}
+
 /* ---- body schemas ---- */
 
 static int day_ok(const char *s)
@@ -576,6 +641,12 @@ static int count_map(const char *kind, const char *path, const json_t *v, const 
 
 static const char *const k_top[] = { "applications", "booklets", "checkpoint", "closed_by",
 				     "count", "day", "fees", "mismatch", NULL };
+static const char *const k_top3[] = { "alarm", "applications", "booklets", "checkpoint",
+				      "closed_by", "count", "day", "fees", "mismatch", "signer",
+				      NULL };
+static const char *const k_signer[] = { "error", "signatures", "unrecorded",
+					"unrecorded_count", NULL };
+static const char *const k_sig[] = { "app", "booklet", "time_ms", NULL };
 static const char *const k_apps[] = { "by_state", "events", NULL };
 static const char *const k_bk[] = { "day", "left", NULL };
 static const char *const k_bday[] = { "destroyed", "ranges_confirmed", "ranges_received",
@@ -659,10 +730,53 @@ static int check_count(const char *K, const json_t *c, int mismatch, int version
 	return 0;
 }
 
+/* v3: "signer" null (no signer asked) or {error, signatures, unrecorded,
+ * unrecorded_count}; "alarm" true exactly when a signature is unrecorded. */
+static int check_signer(const char *K, const json_t *b, struct err *e)
+{
+	const json_t *sg = json_object_get(b, "signer"), *al = json_object_get(b, "alarm");
+	if (!json_is_boolean(al))
+		return bad(e, K, "alarm", "must be true or false");
+	if (json_is_null(sg))
+		return json_is_true(al) ? bad(e, K, "alarm", "must be false without a signer") : 0;
+	long long n, total;
+	if (exact_keys(K, "signer", sg, k_signer, e) < 0 ||
+	    count_at(K, "signer", sg, "signatures", &total, e) < 0 ||
+	    count_at(K, "signer", sg, "unrecorded_count", &n, e) < 0)
+		return -1;
+	const json_t *er = json_object_get(sg, "error"), *l = json_object_get(sg, "unrecorded");
+	if (!json_is_null(er) && (!json_is_string(er) || json_string_length(er) == 0 ||
+				  json_string_length(er) > 600))
+		return bad(e, K, "signer.error", "must be null or a text");
+	if (n > total)
+		return bad(e, K, "signer.unrecorded_count", "must not exceed signatures");
+	long long ln = n < DAYCLOSE_LIST_MAX ? n : DAYCLOSE_LIST_MAX;
+	if (!json_is_array(l) || (long long)json_array_size(l) != ln)
+		return bad(e, K, "signer.unrecorded", "must list min(unrecorded_count, 1000)");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(l, i, v) {
+		struct err pe = ERR_INIT;
+		const char *bk = json_string_value(json_object_get(v, "booklet"));
+		const char *ap = json_string_value(json_object_get(v, "app"));
+		if (exact_keys(K, "signer.unrecorded[]", v, k_sig, e) < 0 ||
+		    count_at(K, "signer.unrecorded[]", v, "time_ms", NULL, e) < 0)
+			return -1;
+		if (!bk || proto_check_booklet(bk, &pe) < 0 || !ap || proto_check_app(ap, &pe) < 0)
+			return bad(e, K, "signer.unrecorded[]", "must name a booklet and an "
+				   "application");
+	}
+	if (json_is_true(al) != (n > 0))
+		return bad(e, K, "alarm", "must be true exactly when a signature is unrecorded");
+	return 0;
+}
+
 static int check_closed_version(const json_t *b, int version, struct err *e)
 {
 	static const char K[] = "day.closed";
-	if (exact_keys(K, "body", b, k_top, e) < 0)
+	if (exact_keys(K, "body", b, version >= 3 ? k_top3 : k_top, e) < 0)
+		return -1;
+	if (version >= 3 && check_signer(K, b, e) < 0)
 		return -1;
 	if (!day_ok(json_string_value(json_object_get(b, "day"))))
 		return bad(e, K, "day", "must be a date YYYY-MM-DD");
@@ -838,9 +952,16 @@ static int check_closed2(const json_t *b, struct err *e)
 	return check_closed_version(b, 2, e);
 }
 
+/* v3: + the signer's signatures this office has no record of (docs/DAYCLOSE.md) */
+static int check_closed3(const json_t *b, struct err *e)
+{
+	return check_closed_version(b, 3, e);
+}
+
 static const struct kind_def day_defs[] = {
 	{ "day.closed", 1, 1, check_closed, p_closed },
 	{ "day.closed", 2, 1, check_closed2, p_closed },
+	{ "day.closed", 3, 1, check_closed3, p_closed },
 	{ "day.close_noted", 1, 0, check_noted, p_noted },
 };
 
@@ -893,8 +1014,17 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		snprintf(msg, sizeof msg, "day %s is closed already", o->day);
 		return refuse(o, DC_ALREADY_CLOSED, e, msg);
 	}
-	if (dayclose_report(db, &d, o->counted, &o->report, e) < 0)
+	if (dayclose_report(db, &d, o->counted, &o->report, e) < 0 ||
+	    dayclose_report_signer(db, o->signer, o->report, e) < 0)
 		return -1;
+	if (json_is_true(json_object_get(o->report, "alarm")) && !o->note) {
+		const json_t *sg = json_object_get(o->report, "signer");
+		char msg[200];
+		snprintf(msg, sizeof msg, "alarm: the signer made %lld signature(s) this office "
+			 "has no record of: closing needs a note saying what was done",
+			 (long long)json_integer_value(json_object_get(sg, "unrecorded_count")));
+		return refuse(o, DC_NOTE_REQUIRED, e, msg);
+	}
 	if (json_is_true(json_object_get(o->report, "mismatch")) && !o->note) {
 		const json_t *c = json_object_get(o->report, "count");
 		char msg[200];
@@ -908,7 +1038,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		return err_nomem(e);
 	char subject[20];
 	snprintf(subject, sizeof subject, "day:%s", o->day);
-	if (writer_txn_append_json(tx, o->actor, "day.closed", 2, subject, o->report, &o->seq,
+	if (writer_txn_append_json(tx, o->actor, "day.closed", 3, subject, o->report, &o->seq,
 				   e) < 0)
 		goto input;
 	if (o->note) {

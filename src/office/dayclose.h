@@ -5,8 +5,11 @@
  *
  * Kinds (the "day" kind set, dayclose_register_kinds; src/main.c registers it):
  *
- *   day.closed v1 (clear)       the report (counts, booklet numbers, the checkpoint; no
+ *   day.closed v1, v2 (clear)   the report (counts, booklet numbers, the checkpoint; no
  *                               personal data) + closed_by; subject "day:YYYY-MM-DD"
+ *                               (replay only)
+ *   day.closed v3 (clear)       v2 + "signer" (the signer's signatures of the day this
+ *                               office has no record of) and "alarm"
  *   day.close_noted v1 (sealed) {day, note}: why the close was accepted with a mismatch
  *                               (free text, so sealed); same subject, right after
  *
@@ -41,6 +44,7 @@
 
 #include "log/writer.h"
 #include "office/calendar.h"
+#include "signer/proto.h"
 #include "util/err.h"
 
 #define DAYCLOSE_LIST_MAX 1000      /* numbers listed in missing / unexpected */
@@ -76,6 +80,23 @@ void dayclose_counted_release(struct dayclose_counted *c);
 int dayclose_report(sqlite3 *db, const struct cal_date *day,
 		    const struct dayclose_counted *counted, json_t **out, struct err *e);
 
+/* What the signer says it signed in the day (api_dayclose.c asks it through
+ * signer/client.h before the report): asked = 0 when this office has no signer
+ * (no issuance section): the report's "signer" is then null. */
+struct dayclose_signer {
+	int asked;
+	const char *error;                /* NULL, or why the signer could not be asked */
+	const struct proto_signature *sig; /* its signatures in the day */
+	size_t n;
+};
+
+/* Adds "signer" and "alarm" to a report (docs/DAYCLOSE.md "Signatures"): the
+ * signatures of sg that this office has no record of (no booklet row of that number
+ * used by that application), listed up to DAYCLOSE_LIST_MAX; alarm is true when there
+ * is one. sg NULL or not asked: signer null, alarm false. */
+int dayclose_report_signer(sqlite3 *db, const struct dayclose_signer *sg, json_t *report,
+			   struct err *e);
+
 /* Closes a day (writer callback): the report is made in the writer's transaction and
  * appended as day.closed (+ day.close_noted when a note is given). Refused with ERR_INPUT
  * and reason set: a malformed day or note, a day after `today`, a closed day, a
@@ -91,6 +112,7 @@ struct dayclose_close {
 	enum dayclose_reason reason;            /* out */
 	uint64_t seq;                           /* out: the day.closed event */
 	json_t *report;                         /* out: see above */
+	const struct dayclose_signer *signer;   /* in: NULL when not asked */
 };
 int dayclose_close(struct writer_txn *tx, void *arg, struct err *e);
 

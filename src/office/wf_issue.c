@@ -21,8 +21,6 @@
 #include "office/wf_internal.h"
 #include "signer/client.h"
 
-#define WF_SIGNED_RETRIES 3 /* booklets tried when the signer says "signed already" */
-
 /* What personalization needs of the application beyond struct wf_app. */
 struct person {
 	char full_name[640], birth_date[11], sex[2], passport_type[40]; /* 150 characters */
@@ -114,9 +112,9 @@ static enum wf_reason signer_reason(const struct err *se)
 	return se->code == ERR_VERIFY ? WF_SIGNER_REFUSED : WF_SIGNER_UNAVAILABLE;
 }
 
-/* One attempt of wf_personalize on the next booklet: takes it, makes the MRZ, checks the
- * body, signs (electronic) and appends. *retry = 1 when the signer refused the booklet
- * as signed already (the caller spoils it and tries again). */
+/* wf_personalize on the next booklet: takes it, makes the MRZ, checks the body, signs
+ * (electronic) and appends. *retry = 1 when the signer refused the booklet as signed
+ * already (the caller reports it; nothing is spoiled). */
 static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			       const struct person *pp, int electronic, const char *surname,
 			       const char *given, const char *approved, int *retry,
@@ -170,17 +168,25 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 	}
 
 	if (electronic) {
-		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, 0, { 0 } };
-		struct sod_signer sg = { signer_client_sign, &sc };
-		struct chip_input in = { o->mrz, o->photo, o->photo_len, &sg };
+		/* the signer is given the data groups and the issue date and makes the
+		 * security object itself (docs/SIGNER.md); status -1 until it answers */
+		struct signer_client sc = { o->signer_socket, o->hdr.app, o->booklet, -1, { 0 },
+					    o->issue_date };
+		struct lds_dg_signer sg = { signer_client_sign_dgs, &sc };
+		struct chip_input in = { o->mrz, o->photo, o->photo_len, NULL, &sg };
 		struct chip_files cf;
 		chip_files_init(&cf);
 		struct err se = ERR_INIT;
 		int rc = lds_make_chip(&in, &cf, &se);
 		struct blob_ref ref;
 		if (rc < 0) {
-			o->hdr.reason = se.code == ERR_INPUT && !sc.status ? WF_INVALID_INPUT
-									   : signer_reason(&se);
+			/* not asked: bad input; signed but the EF.SOD does not cover what was
+			 * sent: the signer is at fault (503); else its refusal or absence */
+			o->hdr.reason = sc.status == -1 ? (se.code == ERR_INPUT ? WF_INVALID_INPUT
+								      : WF_SIGNER_UNAVAILABLE)
+				      : sc.status == PROTO_OK ? WF_SIGNER_UNAVAILABLE
+				      : signer_reason(&se);
+			/* a signature this office never recorded: reported, never spoiled here */
 			*retry = sc.status == PROTO_REFUSED &&
 				 strncmp(sc.reason, "booklet_signed:", 15) == 0;
 			err_set(e, se.code, "%s", se.msg);
@@ -247,27 +253,24 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 				 "(issue %s, birth %s)", o->today, p.birth_date);
 
 	/* A booklet the signer has signed but this office never recorded (a personalization
-	 * whose transaction failed after the signature) is refused by the signer with
-	 * "booklet_signed"; it is spoiled here, in this same transaction, and the next one
-	 * taken (at most WF_SIGNED_RETRIES times). */
-	for (int attempt = 0;; attempt++) {
-		int retry = 0;
-		int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, approved,
-					     &retry, e);
-		if (rc == 0 || !retry)
-			return rc;
-		if (attempt + 1 >= WF_SIGNED_RETRIES)
-			return -1;
-		struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet,
-					    "signed by the signer but not recorded by this office "
-					    "(an interrupted personalization)", o->hdr.app, 1 };
+	 * whose transaction failed after the signature, or a chip signed outside this
+	 * office) is refused by the signer with "booklet_signed". It is never spoiled here:
+	 * the request is refused (409, nothing recorded, the booklet stays available) with
+	 * what to do, and the day close shows the signature as an alarm (docs/SIGNER.md). */
+	int signed_unrecorded = 0;
+	int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, approved,
+				     &signed_unrecorded, e);
+	if (rc < 0 && signed_unrecorded) {
 		err_clear(e);
-		if (booklet_spoil(tx, &sp, e) < 0) {
-			o->hdr.reason = WF_INVALID_STATE;
-			return -1;
-		}
-		o->hdr.reason = WF_OK;
+		return wf_refuse(&o->hdr, WF_SIGNER_REFUSED, e, "booklet %s already carries a "
+				 "signature this office never recorded (an interrupted "
+				 "personalization, or a chip signed outside this office); nothing "
+				 "was personalized. Set booklet %s aside, report it to the booklet "
+				 "custodian and a supervisor (the day close shows it as an alarm), "
+				 "spoil it (POST /api/v1/booklets/%s/spoil) and personalize again",
+				 o->booklet, o->booklet, o->booklet);
 	}
+	return rc;
 }
 
 /* Loads the application, checks kind from its state and that booklet is its booklet. */

@@ -97,7 +97,7 @@ int admin_call(const char *dir, const char *kind, const char *subject, const jso
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct buf msg, in;
 	buf_init(&msg, ADMIN_REQUEST_MAX);
-	buf_init(&in, PROTO_FRAME_MAX);
+	buf_init(&in, PROTO_RESPONSE_MAX);
 	int fd = -1, rc = -1;
 	if (strlen(path) >= sizeof a.sun_path) {
 		err_set(e, ERR_INPUT, "socket path '%s' is too long", path);
@@ -120,7 +120,7 @@ int admin_call(const char *dir, const char *kind, const char *subject, const jso
 	struct proto_response r;
 	if (admin_encode(kind, subject, body, &msg, e) < 0 ||
 	    proto_write_frame(fd, msg.data, msg.len, e) < 0 ||
-	    proto_read_frame(fd, &in, PROTO_FRAME_MAX, e) < 0 ||
+	    proto_read_frame(fd, &in, PROTO_RESPONSE_MAX, e) < 0 ||
 	    proto_decode_response(in.data, in.len, &r, e) < 0)
 		goto out;
 	if (r.status != PROTO_OK) {

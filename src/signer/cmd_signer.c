@@ -30,11 +30,13 @@
 
 enum { O_DATA = 256, O_KEK, O_MODULE, O_TOKEN, O_LABEL, O_PIN, O_PER_MIN, O_PER_DAY, O_WARN,
        O_ORIGIN, O_OUT, O_CERT, O_CSCA, O_FIRST, O_COUNT, O_NUMBER, O_REASON, O_CN,
-       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO, O_USER };
+       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO, O_USER, O_STATE, O_ZONE,
+       O_ISSUE };
 
 struct args {
 	const char *data, *kek, *module, *token, *label, *pin, *origin, *out, *cert, *csca,
-		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo, *user;
+		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo, *user,
+		*state, *zone, *issue;
 	unsigned long long per_min, per_day, warn, count;
 };
 
@@ -64,6 +66,9 @@ static const struct option all_opts[] = {
 	{ "mrz", required_argument, NULL, O_MRZ },
 	{ "photo", required_argument, NULL, O_PHOTO },
 	{ "user", required_argument, NULL, O_USER },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "timezone", required_argument, NULL, O_ZONE },
+	{ "issue-date", required_argument, NULL, O_ISSUE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -101,6 +106,9 @@ static int parse(int argc, char **argv, const char *usage, struct args *a)
 		case O_MRZ: a->mrz = optarg; break;
 		case O_PHOTO: a->photo = optarg; break;
 		case O_USER: a->user = optarg; break;
+		case O_STATE: a->state = optarg; break;
+		case O_ZONE: a->zone = optarg; break;
+		case O_ISSUE: a->issue = optarg; break;
 		case O_PER_MIN: num = &a->per_min; max = 100000; break;
 		case O_PER_DAY: num = &a->per_day; max = 10000000; break;
 		case O_WARN: num = &a->warn; max = 92; break;
@@ -144,11 +152,13 @@ static int signer_init(int argc, char **argv)
 	static const char usage[] =
 		"usage: paspor signer init --data DIR --kek-file FILE --module SO --token LABEL\n"
 		"         --key-label LABEL --pin-file FILE [--per-minute N] [--per-day N]\n"
-		"         [--warn-days N] [--origin NAME]\n"
+		"         [--warn-days N] [--origin NAME] [--state IDN] [--timezone ZONE]\n"
 		"\n"
 		"Makes the signer's data dir (a log node) and DIR/signer.conf. The PIN stays in\n"
 		"--pin-file (mode 0600), read at each use. Defaults: 60 a minute, 5000 a day,\n"
-		"warn 14 days before the key's usage period ends.\n";
+		"warn 14 days before the key's usage period ends, state IDN (the issuing state\n"
+		"and nationality it signs for), timezone Asia/Jakarta (its 'today': the only\n"
+		"issue date it signs; give the office's office.timezone).\n";
 	PARSE(usage, a.data && a.kek && a.module && a.token && a.label && a.pin);
 	struct signer_config c;
 	memset(&c, 0, sizeof c);
@@ -157,6 +167,12 @@ static int signer_init(int argc, char **argv)
 		return cli_usage_error(argv[0], "an option is too long");
 	if (a.per_min == 0 || a.per_day == 0)
 		return cli_usage_error(argv[0], "rate caps must be at least 1");
+	snprintf(c.state, sizeof c.state, "%s", a.state ? a.state : SIGNER_DEFAULT_STATE);
+	snprintf(c.timezone, sizeof c.timezone, "%s", a.zone ? a.zone : SIGNER_DEFAULT_ZONE);
+	if (signer_state_valid(a.state ? a.state : c.state) < 0)
+		return cli_usage_error(argv[0], "--state: 3 letters A-Z (e.g. IDN, or D<<)");
+	if (signer_zone_valid(a.zone ? a.zone : c.timezone) < 0)
+		return cli_usage_error(argv[0], "--timezone: not a zone of /usr/share/zoneinfo");
 	strcpy(c.module, a.module);
 	strcpy(c.token, a.token);
 	strcpy(c.key_label, a.label);
@@ -496,12 +512,33 @@ static int signer_chip(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: paspor signer chip --socket PATH --booklet B --app A (--json FILE |\n"
-		"         --mrz MRZ) --photo FACE.jpg --out DIR\n"
+		"         --mrz MRZ) --photo FACE.jpg --out DIR [--issue-date YYYY-MM-DD]\n"
+		"         [--timezone ZONE]\n"
 		"\n"
 		"As 'paspor chip make', with EF.SOD signed by the signer process at --socket for\n"
-		"application A on booklet B. Exit 1 when the signer refuses (its reason on\n"
-		"stderr) or cannot be reached.\n";
+		"application A on booklet B: EF.DG1, EF.DG2 and the issue date are sent, the\n"
+		"signer makes and signs the security object, and the EF.SOD returned is checked\n"
+		"to cover exactly those files. The issue date defaults to today in --timezone\n"
+		"(default Asia/Jakarta, the signer's default). Exit 1 when the signer refuses\n"
+		"(its reason on stderr) or cannot be reached.\n";
 	PARSE(usage, a.socket && a.booklet && a.app && a.photo && a.out && (!a.json != !a.mrz));
+	char issue[11];
+	if (a.issue) {
+		if (strlen(a.issue) != 10 || a.issue[4] != '-' || a.issue[7] != '-' ||
+		    strspn(a.issue, "0123456789-") != 10)
+			return cli_usage_error(argv[0], "--issue-date: YYYY-MM-DD");
+		memcpy(issue, a.issue, sizeof issue);
+	} else {
+		const char *z = a.zone ? a.zone : SIGNER_DEFAULT_ZONE;
+		if (signer_zone_valid(z) < 0)
+			return cli_usage_error(argv[0], "--timezone: not a zone of /usr/share/zoneinfo");
+		setenv("TZ", z, 1);
+		tzset();
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		strftime(issue, sizeof issue, "%Y-%m-%d", &tm);
+	}
 	struct err e = ERR_INIT;
 	char mrz[2 * MRZ_TD3_LEN + 1];
 	struct buf jpeg;
@@ -535,9 +572,9 @@ static int signer_chip(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	struct signer_client sc = { a.socket, a.app, a.booklet, 0, "" };
-	struct sod_signer signer = { signer_client_sign, &sc };
-	struct chip_input in = { mrz, jpeg.data, jpeg.len, &signer };
+	struct signer_client sc = { a.socket, a.app, a.booklet, 0, "", issue };
+	struct lds_dg_signer signer = { signer_client_sign_dgs, &sc };
+	struct chip_input in = { mrz, jpeg.data, jpeg.len, NULL, &signer };
 	if (lds_make_chip(&in, &files, &e) < 0) {
 		rc = cli_report(argv[0], &e);
 		if (e.code == ERR_VERIFY || e.code == ERR_IO || e.code == ERR_CRYPTO)

@@ -6,6 +6,8 @@
 #include "signer/admin.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <libconfig.h>
+#include <sodium.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -24,6 +27,7 @@
 #include "log/kinds.h"
 #include "log/node.h"
 #include "log/writer.h"
+#include "signer/policy.h"
 #include "signer/proto.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -55,6 +59,58 @@ static int conf_uint(config_t *cf, const char *name, unsigned lo, unsigned hi, u
 	return 0;
 }
 
+/* state: optional (a signer.conf written before issue 13 has none), default IDN */
+static int conf_opt_state(config_t *cf, struct signer_config *c, struct err *e)
+{
+	const char *v = NULL;
+	snprintf(c->state, sizeof c->state, "%s", SIGNER_DEFAULT_STATE);
+	if (config_lookup_string(cf, "state", &v) != CONFIG_TRUE)
+		return 0;
+	if (signer_state_valid(v) < 0)
+		return err_set(e, ERR_INPUT, "signer.conf: 'state' must be 3 letters A-Z (or "
+			       "a 1-2 letter code padded with '<', e.g. \"D<<\")");
+	snprintf(c->state, sizeof c->state, "%s", v);
+	return 0;
+}
+
+/* timezone: optional, default Asia/Jakarta; a zone file must exist for it */
+static int conf_opt_zone(config_t *cf, struct signer_config *c, struct err *e)
+{
+	const char *v = NULL;
+	snprintf(c->timezone, sizeof c->timezone, "%s", SIGNER_DEFAULT_ZONE);
+	if (config_lookup_string(cf, "timezone", &v) != CONFIG_TRUE)
+		return 0;
+	if (signer_zone_valid(v) < 0)
+		return err_set(e, ERR_INPUT, "signer.conf: 'timezone' '%s' is not a zone of "
+			       "/usr/share/zoneinfo (e.g. Asia/Jakarta, UTC)", v);
+	snprintf(c->timezone, sizeof c->timezone, "%s", v);
+	return 0;
+}
+
+int signer_state_valid(const char *s)
+{
+	if (!s || strlen(s) != 3 || s[0] < 'A' || s[0] > 'Z')
+		return -1;
+	for (int i = 1; i < 3; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] == '<' && (i == 2 || s[2] == '<'))))
+			return -1;
+	return 0;
+}
+
+int signer_zone_valid(const char *z)
+{
+	if (!z || !*z || strlen(z) >= 64 || z[0] == '/' || strstr(z, ".."))
+		return -1;
+	for (const char *q = z; *q; q++)
+		if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+		      (*q >= '0' && *q <= '9') || strchr("/_-+", *q)))
+			return -1;
+	char path[128];
+	snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", z);
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+}
+
 int signer_config_load(const char *dir, struct signer_config *c, struct err *e)
 {
 	memset(c, 0, sizeof *c);
@@ -73,7 +129,8 @@ int signer_config_load(const char *dir, struct signer_config *c, struct err *e)
 		   conf_str(&cf, "pin_file", c->pin_file, sizeof c->pin_file, e) == 0 &&
 		   conf_uint(&cf, "per_minute", 1, 100000, &c->per_minute, e) == 0 &&
 		   conf_uint(&cf, "per_day", 1, 10000000, &c->per_day, e) == 0 &&
-		   conf_uint(&cf, "warn_days", 0, 92, &c->warn_days, e) == 0) {
+		   conf_uint(&cf, "warn_days", 0, 92, &c->warn_days, e) == 0 &&
+		   conf_opt_state(&cf, c, e) == 0 && conf_opt_zone(&cf, c, e) == 0) {
 		rc = 0;
 	}
 	config_destroy(&cf);
@@ -89,15 +146,19 @@ static int quoted_ok(const char *s)
 int signer_config_write(const char *dir, const struct signer_config *c, struct err *e)
 {
 	if (!quoted_ok(c->module) || !quoted_ok(c->token) || !quoted_ok(c->key_label) ||
-	    !quoted_ok(c->pin_file))
+	    !quoted_ok(c->pin_file) || signer_state_valid(c->state) < 0 ||
+	    signer_zone_valid(c->timezone) < 0)
 		return err_set(e, ERR_INPUT, "signer configuration: no quotes, backslashes or "
-			       "newlines in strings");
+			       "newlines in strings; a state of 3 letters; a known timezone");
 	struct buf b;
 	buf_init(&b, 8192);
 	buf_addf(&b, "# paspor signer configuration (docs/SIGNER.md)\n"
 		 "module = \"%s\";\ntoken = \"%s\";\nkey_label = \"%s\";\npin_file = \"%s\";\n"
-		 "per_minute = %u;\nper_day = %u;\nwarn_days = %u;\n", c->module, c->token,
-		 c->key_label, c->pin_file, c->per_minute, c->per_day, c->warn_days);
+		 "per_minute = %u;\nper_day = %u;\nwarn_days = %u;\n"
+		 "state = \"%s\";      # issuing state and nationality it signs for\n"
+		 "timezone = \"%s\";   # its 'today' (the issue date it accepts)\n",
+		 c->module, c->token, c->key_label, c->pin_file, c->per_minute, c->per_day,
+		 c->warn_days, c->state, c->timezone);
 	char *path = fs_join(dir, "signer.conf");
 	int rc = !path ? err_nomem(e) : !buf_ok(&b) ? err_nomem(e)
 		 : fs_write_atomic(path, b.data, b.len, 0600, e);
@@ -248,6 +309,26 @@ static int signed_check(const json_t *b, struct err *e)
 	return check_obj(b, "signer.signed", f, NULL, e);
 }
 
+static int signed2_check(const json_t *b, struct err *e)
+{
+	static const char *const f[] = { "booklet", "app", "document_number", "issue_date",
+					 "expiry_date", "dg1_hmac", "dg2_hmac", "lso_sha256",
+					 "cert_serial", NULL };
+	if (check_obj(b, "signer.signed", f, NULL, e) < 0)
+		return -1;
+	static const char *const hex[] = { "dg1_hmac", "dg2_hmac", "lso_sha256", NULL };
+	for (size_t i = 0; hex[i]; i++) {
+		const char *v = str(b, hex[i]);
+		if (strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
+			return err_set(e, ERR_INPUT, "signer.signed: field '%s' must be 64 hex "
+				       "digits", hex[i]);
+	}
+	if (strcmp(str(b, "document_number"), str(b, "booklet")) != 0)
+		return err_set(e, ERR_INPUT, "signer.signed: the document number must be the "
+			       "booklet's");
+	return 0;
+}
+
 static int signed_project(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
 {
 	if (exec_bound(db, "UPDATE signer_booklets SET state = 'signed', app = ?2, "
@@ -268,7 +349,8 @@ static int refused_check(const json_t *b, struct err *e)
 static const char *const refusal_codes[] = {
 	"malformed", "oversized", "bad_lso", "unknown_booklet", "booklet_signed",
 	"clock_behind", "rate_minute", "rate_day", "key_period", "cert_validity",
-	"sign_failed", NULL,
+	"sign_failed", "bad_dg1", "bad_dg2", "document_code", "issuing_state", "nationality",
+	"document_number", "issue_date", "expiry", NULL,
 };
 
 static int refused2_check(const json_t *b, struct err *e)
@@ -288,6 +370,7 @@ static const struct kind_def signer_defs[] = {
 	{ "signer.booklet_spoiled", 1, 1, spoiled_check, spoiled_project },
 	{ "signer.cert_installed", 1, 1, installed_check, no_project },
 	{ "signer.signed", 1, 1, signed_check, signed_project },
+	{ "signer.signed", 2, 1, signed2_check, signed_project },
 	{ "signer.refused", 1, 1, refused_check, no_project },
 	{ "signer.refused", 2, 1, refused2_check, no_project },
 };
@@ -412,7 +495,8 @@ struct server {
 	struct p11_key key;
 	X509 *cert;
 	char serial[96];
-	time_t pkup_start, pkup_end;
+	time_t pkup_start, pkup_end, cert_not_after;
+	uint8_t *hmac_key;               /* SIGNER_HMAC_KEY_LEN, sodium_malloc'd */
 };
 
 struct job {
@@ -420,6 +504,7 @@ struct job {
 	const struct proto_request *req; /* NULL: malformed (reason says why) */
 	int status;
 	const char *code;                 /* refusal code (refusal_codes), "" to sign */
+	struct signer_content content;    /* what the policy read from EF.DG1 */
 	char peer[96];                    /* the caller's credentials (SO_PEERCRED) */
 	char reason[PROTO_REASON_MAX + 1];
 	struct buf *sod;
@@ -462,23 +547,39 @@ static void fmt_time(int64_t ms, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The signer's local date "YYYYMMDD" at now (its timezone, set at serve start). */
+static void local_today(int64_t now, char out[9])
+{
+	time_t t = (time_t)(now / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 9, "%Y%m%d", &tm);
+}
+
+/* A refusal by one of the policy checks: code and reason already set; a data group
+ * that does not parse is a bad request, the rest are refusals. */
+static int refused(struct job *j, const char *code)
+{
+	j->status = strncmp(code, "bad_", 4) == 0 ? PROTO_BAD_REQUEST : PROTO_REFUSED;
+	j->code = code;
+	return 0;
+}
+
 /* The policy: 0 and reason[0] == 0 to sign, 0 with a reason to refuse, -1 on error. */
 static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 {
 	const struct proto_request *r = j->req;
-	struct lds_security_object *lso = mem_alloc(sizeof *lso);
-	if (!lso)
-		return err_nomem(e);
-	struct err le = ERR_INIT;
-	int bad = sod_decode_lso(r->lso, r->lso_len, lso, &le);
-	mem_free(lso);
-	if (bad < 0) {
-		j->status = PROTO_BAD_REQUEST;
-		j->code = "bad_lso";
-		snprintf(j->reason, sizeof j->reason, "malformed LDSSecurityObject: %.400s", le.msg);
-		return 0;
-	}
+	struct signer_policy pol;
+	memset(&pol, 0, sizeof pol);
+	memcpy(pol.state, j->s->cfg.state, sizeof pol.state);
+	local_today(now, pol.today);
+	pol.cert_not_after = j->s->cert_not_after;
+	const char *code = NULL;
 	j->status = PROTO_REFUSED;
+	if (signer_check_content(r, &pol, &j->content, &code, j->reason, e) < 0)
+		return -1;
+	if (code)
+		return refused(j, code);
 	char state[16];
 	if (booklet_state(db, r->booklet, state, e) < 0)
 		return -1;
@@ -538,6 +639,9 @@ static int decide(struct job *j, sqlite3 *db, int64_t now, struct err *e)
 		snprintf(j->reason, sizeof j->reason, "the ds certificate is not valid now");
 		return 0;
 	}
+	signer_check_dates(r, &pol, &j->content, &code, j->reason);
+	if (code)
+		return refused(j, code);
 	j->status = PROTO_OK;
 	j->code = "";
 	j->reason[0] = 0;
@@ -559,19 +663,101 @@ static int refusal_event(struct writer_txn *tx, const struct job *j, struct err 
 	return rc;
 }
 
+static void hex_of(const uint8_t *h, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static int sha256_dg(const uint8_t *p, size_t n, int dg, struct sod_dg_hash *h,
+		     struct err *e)
+{
+	unsigned int len = 0;
+	if (!EVP_Digest(p, n, h->hash, &len, EVP_sha256(), NULL))
+		return err_openssl(e, ERR_CRYPTO, "cannot hash EF.DG%d", dg);
+	h->dg = dg;
+	h->len = len;
+	return 0;
+}
+
+/* The signature list of a range (proto.h type 2), read in the writer's transaction. */
+static int list_txn(struct job *j, sqlite3 *db, struct err *e)
+{
+	const struct proto_request *r = j->req;
+	struct proto_list *l = mem_calloc(1, sizeof *l);
+	if (!l)
+		return err_nomem(e);
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT id, time_ms, booklet, app FROM signer_signatures "
+		       "WHERE id > ?1 AND time_ms >= ?2 AND time_ms < ?3 ORDER BY id LIMIT ?4",
+		       &st, e) < 0) {
+		mem_free(l);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, r->after > INT64_MAX ? INT64_MAX : (int64_t)r->after);
+	sqlite3_bind_int64(st, 2, r->from_ms > INT64_MAX ? INT64_MAX : (int64_t)r->from_ms);
+	sqlite3_bind_int64(st, 3, r->to_ms > INT64_MAX ? INT64_MAX : (int64_t)r->to_ms);
+	sqlite3_bind_int(st, 4, PROTO_LIST_MAX + 1);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (l->n == PROTO_LIST_MAX) {
+			l->more = 1;
+			break;
+		}
+		struct proto_signature *g = &l->sig[l->n++];
+		g->id = (uint64_t)sqlite3_column_int64(st, 0);
+		g->time_ms = sqlite3_column_int64(st, 1);
+		snprintf(g->booklet, sizeof g->booklet, "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+		snprintf(g->app, sizeof g->app, "%s", (const char *)sqlite3_column_text(st, 3));
+	}
+	sqlite3_finalize(st);
+	int r2 = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, e, "signer tables");
+	buf_reset(j->sod);
+	if (r2 == 0)
+		r2 = proto_encode_list(l, j->sod, e);
+	mem_free(l);
+	if (r2 < 0)
+		return -1;
+	j->status = PROTO_OK;
+	j->code = "";
+	return 0;
+}
+
 static int handle_txn(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct job *j = arg;
 	if (!j->req)
 		return refusal_event(tx, j, e);
+	if (j->req->type == PROTO_TYPE_LIST)
+		return list_txn(j, writer_txn_db(tx), e);
 	int64_t now = node_now_ms(&j->s->node);
 	if (decide(j, writer_txn_db(tx), now, e) < 0)
 		return -1;
 	if (j->status != PROTO_OK)
 		return refusal_event(tx, j, e);
+	/* the security object is the signer's own: SHA-256 of the data groups received */
+	const struct proto_request *r = j->req;
+	struct lds_security_object *lso = mem_calloc(1, sizeof *lso);
+	if (!lso)
+		return err_nomem(e);
+	struct buf der;
+	buf_init(&der, 4096);
+	lso->version = 0;
+	lso->hash_nid = NID_sha256;
+	lso->n = 2;
+	int rc = sha256_dg(r->dg1, r->dg1_len, 1, &lso->dg[0], e) < 0 ||
+		 sha256_dg(r->dg2, r->dg2_len, 2, &lso->dg[1], e) < 0 ||
+		 sod_encode_lso(lso, &der, e) < 0 ? -1 : 0;
+	mem_free(lso);
+	if (rc < 0) {
+		buf_release(&der);
+		return -1;
+	}
 	struct err se = ERR_INIT;
 	buf_reset(j->sod);
-	if (sod_sign(j->req->lso, j->req->lso_len, j->s->key.key, j->s->cert, j->sod, &se) < 0) {
+	if (sod_sign(der.data, der.len, j->s->key.key, j->s->cert, j->sod, &se) < 0) {
+		buf_release(&der);
 		j->status = PROTO_FAILED;
 		j->code = "sign_failed";
 		snprintf(j->reason, sizeof j->reason, "signing failed: %.400s", se.msg);
@@ -579,20 +765,41 @@ static int handle_txn(struct writer_txn *tx, void *arg, struct err *e)
 		return refusal_event(tx, j, e);
 	}
 	uint8_t h[32];
-	char hex[65];
-	EVP_Digest(j->req->lso, j->req->lso_len, h, NULL, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "booklet", j->req->booklet, "app",
-				 j->req->app, "lso_sha256", hex, "cert_serial", j->s->serial);
+	char lso_hex[65], dg1_hmac[65], dg2_hmac[65], issue[11], expiry[11];
+	EVP_Digest(der.data, der.len, h, NULL, EVP_sha256(), NULL);
+	buf_release(&der);
+	hex_of(h, 32, lso_hex);
+	signer_hmac_hex(j->s->hmac_key, r->dg1, r->dg1_len, dg1_hmac);
+	signer_hmac_hex(j->s->hmac_key, r->dg2, r->dg2_len, dg2_hmac);
+	snprintf(issue, sizeof issue, "%.4s-%.2s-%.2s", r->issue_date, r->issue_date + 4,
+		 r->issue_date + 6);
+	snprintf(expiry, sizeof expiry, "%.4s-%.2s-%.2s", j->content.expiry,
+		 j->content.expiry + 4, j->content.expiry + 6);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "booklet",
+				 r->booklet, "app", r->app, "document_number",
+				 j->content.document_number, "issue_date", issue, "expiry_date",
+				 expiry, "dg1_hmac", dg1_hmac, "dg2_hmac", dg2_hmac, "lso_sha256",
+				 lso_hex, "cert_serial", j->s->serial);
 	if (!body)
 		return err_nomem(e);
 	char subject[64];
-	snprintf(subject, sizeof subject, "booklet:%s", j->req->booklet);
-	int rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.signed", 1, subject, body,
-					NULL, e);
+	snprintf(subject, sizeof subject, "booklet:%s", r->booklet);
+	rc = writer_txn_append_json(tx, SIGNER_ACTOR, "signer.signed", 2, subject, body, NULL,
+				    e);
 	json_decref(body);
 	return rc;
+}
+
+int signer_hmac_key(const uint8_t *data_key, uint8_t *out)
+{
+	return crypto_kdf_derive_from_key(out, SIGNER_HMAC_KEY_LEN, 1, "pspsgnhm", data_key);
+}
+
+void signer_hmac_hex(const uint8_t *key, const uint8_t *p, size_t n, char hex[65])
+{
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256(mac, p, n, key);
+	hex_of(mac, sizeof mac, hex);
 }
 
 static void respond(int fd, const struct job *j)
@@ -601,7 +808,7 @@ static void respond(int fd, const struct job *j)
 	memset(&r, 0, sizeof r);
 	r.status = j->status;
 	/* a refusal's reason starts with its code ("booklet_signed: …"), so that a caller
-	 * can act on it (the office spoils a booklet signed but never recorded) */
+	 * can act on it (the office explains a booklet signed but never recorded) */
 	if (j->code && j->code[0])
 		snprintf(r.reason, sizeof r.reason, "%.40s: %.460s", j->code, j->reason);
 	else
@@ -611,7 +818,7 @@ static void respond(int fd, const struct job *j)
 		r.sod_len = j->sod->len;
 	}
 	struct buf out;
-	buf_init(&out, PROTO_FRAME_MAX);
+	buf_init(&out, PROTO_RESPONSE_MAX);
 	struct err e = ERR_INIT;
 	if (proto_encode_response(&r, &out, &e) < 0 ||
 	    proto_write_frame(fd, out.data, out.len, &e) < 0)
@@ -637,10 +844,10 @@ static void serve_one(struct server *s, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	struct buf in, sod;
-	buf_init(&in, PROTO_FRAME_MAX);
-	buf_init(&sod, PROTO_SOD_MAX);
+	buf_init(&in, PROTO_REQUEST_MAX);
+	buf_init(&sod, PROTO_PAYLOAD_MAX);
 	struct proto_request req;
-	struct job j = { s, NULL, PROTO_BAD_REQUEST, "malformed", "", "", &sod };
+	struct job j = { s, NULL, PROTO_BAD_REQUEST, "malformed", { "", "", "" }, "", "", &sod };
 	peer_of(fd, j.peer);
 	struct err e = ERR_INIT;
 	uint8_t first;
@@ -667,6 +874,8 @@ static void serve_one(struct server *s, int fd)
 		j.status = PROTO_FAILED;
 		snprintf(j.reason, sizeof j.reason, "the signer cannot record in its log: %.400s",
 			 we.msg);
+	} else if (j.status == PROTO_OK && req.type == PROTO_TYPE_LIST) {
+		log_info("signer: listed signatures for %s", j.peer);
 	} else if (j.status == PROTO_OK) {
 		log_info("signer: signed booklet %s for %s", req.booklet, req.app);
 	} else {
@@ -685,7 +894,7 @@ static void serve_admin(struct server *s, int fd)
 	struct timeval tv = { 5, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	struct job j = { s, NULL, PROTO_BAD_REQUEST, "", "", "", NULL };
+	struct job j = { s, NULL, PROTO_BAD_REQUEST, "", { "", "", "" }, "", "", NULL };
 	peer_of(fd, j.peer);
 	struct ucred uc;
 	socklen_t l = sizeof uc;
@@ -751,6 +960,9 @@ static int load_cert_info(struct server *s, const char *dir, struct err *e)
 	ASN1_TIME_to_tm(p->notAfter, &b);
 	s->pkup_start = timegm(&a);
 	s->pkup_end = timegm(&b);
+	struct tm na;
+	ASN1_TIME_to_tm(X509_get0_notAfter(s->cert), &na);
+	s->cert_not_after = timegm(&na);
 	PKEY_USAGE_PERIOD_free(p);
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(s->cert), NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
@@ -815,9 +1027,21 @@ int signer_serve(const char *dir, const struct kek_source *kek, volatile sig_ato
 	}
 	if (p11_load_key(&t, &s->key, e) < 0)
 		goto out;
+	/* the signer's "today" is the local date in its configured zone (set before any
+	 * thread starts) */
+	if (setenv("TZ", s->cfg.timezone, 1) < 0) {
+		err_errno(e, ERR_IO, "setenv TZ");
+		goto out;
+	}
+	tzset();
 	if (node_open(&s->node, dir, &o, e) < 0)
 		goto out;
 	node_open_ok = 1;
+	s->hmac_key = sodium_malloc(SIGNER_HMAC_KEY_LEN);
+	if (!s->hmac_key || signer_hmac_key(s->node.keys.data_key, s->hmac_key) != 0) {
+		err_set(e, ERR_CRYPTO, "cannot derive the signer's hmac key");
+		goto out;
+	}
 	if (writer_start(&s->w, &s->node, e) < 0)
 		goto out;
 	if ((afd = listen_on(dir, ADMIN_SOCKET_NAME, 0600, &admin_path, e)) < 0 ||
@@ -860,6 +1084,8 @@ out:
 		node_close(&s->node);
 	p11_key_release(&s->key);
 	X509_free(s->cert);
+	if (s->hmac_key)
+		sodium_free(s->hmac_key); /* wipes it */
 	mem_free(s);
 	return rc;
 }

@@ -303,16 +303,32 @@ app N1 POST /hand-over "$(BOOKLET=$BN pw_body)" --as iss
 expect_status "handed over" 200
 
 # ---- a booklet the signer signed but the office never recorded (a personalization
-# interrupted after the signature): the signer refuses it, the office spoils it and
-# takes the next one in the same request
+# interrupted after the signature, or a chip signed outside the office): the office
+# answers 409 saying what to do, spoils nothing, and the day close shows an alarm
 to_paid A6 306
 NEXT=$(sqlite3 "$D/paspor.db" "SELECT min(number) FROM booklets WHERE state = 'available'")
-printf '{"document_code":"P","issuing_state":"IDN","surname":"UJI","given_names":"","document_number":"%s","nationality":"IDN","birth_date":"1990-01-01","sex":"F","expiry_date":"2030-01-01"}' "$NEXT" >"$T/doc.json"
-expect_exit 0 "the signer signs $NEXT for another caller" "$PASPOR" signer chip --socket "$D/signer/signer.sock" --app AINTERRUPTED --booklet "$NEXT" --json "$T/doc.json" --photo "$JPEG" --out "$T/stray"
+TODAY=$(TZ=Asia/Jakarta date +%F)
+api POST "/api/v1/days/$TODAY/report" '{"counted":[]}' --as adj
+check "before: the day report has no signer alarm" bash -c "[ '$CODE' = 200 ] && grep -q '\"alarm\": *false' '$T/body'"
+EXP=$(date -d "$TODAY + 5 years" +%F)
+printf '{"document_code":"P","issuing_state":"IDN","surname":"UJI","given_names":"","document_number":"%s","nationality":"IDN","birth_date":"1990-01-01","sex":"F","expiry_date":"%s"}' "$NEXT" "$EXP" >"$T/doc.json"
+expect_exit 0 "the signer signs $NEXT for another caller (paspor signer chip)" "$PASPOR" signer chip --socket "$D/signer/signer.sock" --app AINTERRUPTED --booklet "$NEXT" --json "$T/doc.json" --photo "$JPEG" --out "$T/stray" --issue-date "$TODAY"
 app A6 POST /personalize '{}' --as prn
-expect_status "personalization succeeds on the booklet after it" 201
-check "... not on $NEXT" bash -c '[ -n "$1" ] && [ "$1" != "$2" ]' _ "$(jget booklet)" "$NEXT"
-check "$NEXT is spoiled in the office's stock" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM booklets WHERE number = '$NEXT'")" = spoiled ]
+expect_problem "personalization on $NEXT is refused (409), not silently spoiled" 409
+check "... saying the signature was never recorded" grep -q "booklet $NEXT already carries a signature this office never recorded" "$T/body"
+check "... and what to do (set aside, report, spoil)" grep -q "spoil it (POST /api/v1/booklets/$NEXT/spoil)" "$T/body"
+check "$NEXT is still available in the office's stock (not spoiled)" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM booklets WHERE number = '$NEXT'")" = available ]
+api POST "/api/v1/days/$TODAY/report" '{"counted":[]}' --as adj
+check "the day report raises the alarm" grep -q '"alarm": *true' "$T/body"
+check "... listing $NEXT signed for AINTERRUPTED" bash -c "$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); u=r[\"signer\"][\"unrecorded\"]; sys.exit(0 if r[\"signer\"][\"unrecorded_count\"] == 1 and u[0][\"booklet\"] == sys.argv[2] and u[0][\"app\"] == \"AINTERRUPTED\" else 1)' '$T/body' '$NEXT'"
+api POST "/api/v1/booklets/$NEXT/spoil" '{"reason":"signed by the signer, not recorded by the office"}' --as prn
+expect_status "the operator spoils $NEXT as told" 200
+app A6 POST /personalize '{}' --as prn
+expect_status "then personalization succeeds on the booklet after it" 201
+check "... not on $NEXT" [ "$(jget booklet)" != "$NEXT" ]
+check "... on a booklet" [ -n "$(jget booklet)" ]
+api POST "/api/v1/days/$TODAY/report" '{"counted":[]}' --as adj
+check "the alarm stays in the day's report (the signature is still unrecorded)" grep -q '"alarm": *true' "$T/body"
 
 # ---- separation of duties: the approver neither personalizes nor hands over
 totp_code supiss

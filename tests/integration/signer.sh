@@ -64,6 +64,7 @@ expect_exit 0 "key install" "$P" signer key install --data "$D" --kek-file "$T/k
 "$P" pki ds --csca "$T/ca2" --out "$T/other" >/dev/null 2>&1
 expect_exit 1 "key install refuses a certificate of another key" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/other/ds.cert.pem"
 expect_exit 0 "booklets add" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X1234567 --count 10
+expect_exit 0 "booklets add X0000010 (the review's booklet)" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X0000010 --count 1
 
 start_signer() { # [env assignments...] [-- signer options...]
 	local envs=() opts=()
@@ -79,12 +80,48 @@ SPID=
 on_exit '[ -n "$SPID" ] && kill $SPID'
 start_signer
 check "socket mode 0660" bash -c "[ \$(stat -c %a '$D/signer.sock') = 660 ]"
-cat >"$T/doc.json" <<'J'
-{"document_code":"PP","issuing_state":"IDN","surname":"SETIAWAN","given_names":"DEWI AYU","document_number":"X1234567","nationality":"IDN","birth_date":"1974-08-12","sex":"F","expiry_date":"2036-03-01","optional_data":""}
-J
-chip() { "$P" signer chip --socket "$D/signer.sock" --app "$1" --booklet "$2" --json "$T/doc.json" --photo "$PHOTO" --out "$T/$3"; }
+# The document: number $1 (default: the booklet), issued $ISSUE (the signer's today in
+# its zone, Asia/Jakarta by default), expiring 5 years later; fields overridable.
+ISSUE=$(TZ=Asia/Jakarta date +%F)
+doc() { # NUMBER [SURNAME GIVEN STATE EXPIRY]
+	local exp=${5:-$(date -d "$ISSUE + 5 years - 1 day" +%F)}
+	printf '{"document_code":"PP","issuing_state":"%s","surname":"%s","given_names":"%s","document_number":"%s","nationality":"IDN","birth_date":"1974-08-12","sex":"F","expiry_date":"%s","optional_data":""}\n' \
+		"${4:-IDN}" "${2:-SETIAWAN}" "${3:-DEWI AYU}" "$1" "$exp" >"$T/doc.json"
+}
+chip() { doc "$2"; chipk "$@"; } # APP BOOKLET OUT [options]: the document of booklet BOOKLET
+chipk() { # APP BOOKLET OUT [options]: with the document doc wrote last
+	"$P" signer chip --socket "$D/signer.sock" --app "$1" --booklet "$2" --json "$T/doc.json" --photo "$PHOTO" --out "$T/$3" --issue-date "$ISSUE" "${@:4}"
+}
 expect_exit 0 "chip signed through the signer" chip APP1 X1234567 chip1
 signed_event
+last_body signer.signed >"$T/signed.txt"
+check "signer.signed v2 names the document number" grep -q '"document_number":"X1234567"' "$T/signed.txt"
+check "... the issue date" grep -q "\"issue_date\":\"$ISSUE\"" "$T/signed.txt"
+check "... an HMAC of EF.DG1" grep -Eq '"dg1_hmac":"[0-9a-f]{64}"' "$T/signed.txt"
+check "... an HMAC of EF.DG2" grep -Eq '"dg2_hmac":"[0-9a-f]{64}"' "$T/signed.txt"
+check "... and no name (no PII in clear)" bash -c "! grep -qi 'SETIAWAN\|DEWI' '$T/signed.txt'"
+DG1_SHA=$(sha256sum "$T/chip1/EF.DG1" | cut -c1-64)
+check "the DG1 HMAC is keyed (not the plain SHA-256 of EF.DG1)" bash -c "! grep -q '$DG1_SHA' '$T/signed.txt'"
+check "the SOD's DG1 hash is EF.DG1's (the signer hashed what it was sent)" bash -c "openssl asn1parse -inform DER -in '$T/chip1/EF.SOD' | grep -qi '$DG1_SHA'"
+
+# ---- what the signer refuses in the data groups (each one event with its code)
+doc Z9999999 NOBODY FORGED
+expect_exit 1 "the review's attack: FORGED NOBODY, Z9999999 on booklet X0000010, refused" chipk APPF X0000010 chipf
+check "reason: not the booklet's number" grep -q 'Z9999999 is not booklet X0000010' "$T/.stderr"
+refused_event document_number
+check "the refusal names no one" bash -c "! grep -q 'NOBODY\|FORGED' '$T/ev.txt'"
+check "no EF.SOD written for it" [ ! -e "$T/chipf/EF.SOD" ]
+check "booklet X0000010 is still in stock (no signature)" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM signer_booklets WHERE number = 'X0000010'")" = stock ]
+doc X1234568 SETIAWAN "DEWI AYU" UTO
+expect_exit 1 "a foreign issuing state refused" chipk APPF X1234568 chipf
+refused_event issuing_state
+expect_exit 1 "an issue date not the signer's today refused" chip APPF X1234568 chipf --issue-date 2020-01-01
+check "reason: not today" grep -q 'not the signer' "$T/.stderr"
+refused_event issue_date
+doc X1234568 SETIAWAN "DEWI AYU" IDN "$(date -d "$ISSUE + 10 years + 1 day" +%F)"
+expect_exit 1 "an expiry past issue + 10 years refused" chipk APPF X1234568 chipf
+refused_event expiry
+check "booklet X1234568 is still in stock (no signature)" [ "$(sqlite3 "$D/paspor.db" "SELECT state FROM signer_booklets WHERE number = 'X1234568'")" = stock ]
 expect_exit 0 "chip verify --csca" "$P" chip verify --csca "$T/ca/csca.cert.pem" "$T/chip1"
 unwrap "$T/chip1/EF.SOD" "$T/sod.der"
 openssl cms -verify -CAfile "$T/ca/csca.cert.pem" -inform DER -in "$T/sod.der" -out /dev/null >"$T/cmsv.txt" 2>&1
@@ -95,6 +132,7 @@ expect_exit 1 "refuses a reused booklet" chip APP2 X1234567 chip2
 check "reason: signed already" grep -q 'signed already' "$T/.stderr"
 refused_event booklet_signed
 expect_exit 1 "refuses an unknown booklet" chip APP2 Z9999999 chip2
+
 check "reason: not in stock" grep -q 'not in the signer' "$T/.stderr"
 refused_event unknown_booklet
 check "the refusal names the caller (peer credentials)" grep -q '"peer":"uid=' "$T/ev.txt"
@@ -120,8 +158,9 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 kind = sys.argv[2]
 if kind == "garbage": msg = b"\x01\x01\xffabc"; s.sendall(struct.pack(">I", len(msg)) + msg)
 elif kind == "version": msg = b"\x07\x01\x01A\x01B\x00\x00\x00\x01\x30"; s.sendall(struct.pack(">I", len(msg)) + msg)
-elif kind == "badlso": msg = b"\x01\x01\x01A\x08X1234571\x00\x00\x00\x02\x30\x00"; s.sendall(struct.pack(">I", len(msg)) + msg)
-elif kind == "nul": msg = b"\x01\x01\x01A\x02X\x00\x00\x00\x00\x01\x30"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "v1lso": msg = b"\x01\x01\x01A\x08X1234571\x00\x00\x00\x02\x30\x00"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "baddg1": msg = b"\x02\x01\x01A\x08X123457120261207\x00\x02\x61\x00\x00\x00\x00\x02\x75\x00"; s.sendall(struct.pack(">I", len(msg)) + msg)
+elif kind == "nul": msg = b"\x02\x01\x01A\x02X\x0020261207\x00\x01\x61\x00\x00\x00\x01\x75"; s.sendall(struct.pack(">I", len(msg)) + msg)
 else: s.sendall(struct.pack(">I", 1 << 30))
 s.settimeout(10)
 data = b""
@@ -133,11 +172,11 @@ st = data[5]; rl = data[6] << 8 | data[7]
 print(st, data[8:8 + rl].decode())
 PY2
 }
-for k in garbage:malformed version:malformed nul:malformed badlso:bad_lso oversized:oversized; do
+for k in garbage:malformed version:malformed nul:malformed v1lso:malformed baddg1:bad_dg1 oversized:oversized; do
 	raw "${k%%:*}" >"$T/raw.out" 2>&1
 	check "${k%%:*} request answered bad request with a reason" grep -Eq '^2 [a-z]' "$T/raw.out"
 	refused_event "${k#*:}"
-	case $k in *:bad_lso) ;; *) check "the unparsed request's event carries none of its bytes" grep -q '"booklet":"-","code' "$T/ev.txt" ;; esac
+	case $k in *:bad_dg1) ;; *) check "the unparsed request's event carries none of its bytes" grep -q '"booklet":"-","code' "$T/ev.txt" ;; esac
 done
 check "the unparsed refusals name the caller" grep -q '"peer":"uid=' "$T/ev.txt"
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.close()" "$D/signer.sock"
@@ -145,7 +184,8 @@ sleep 0.3
 no_event "a connection closed before sending a byte (not a request)"
 # caller killed mid-request: the signer goes on
 python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'\\x00\\x00\\x01\\x00\\x01'); s.close()" "$D/signer.sock"
-"$P" signer chip --socket "$D/signer.sock" --app APPK --booklet X1234571 --json "$T/doc.json" --photo "$PHOTO" --out "$T/chipk" >/dev/null 2>&1 & CPID=$!; kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
+doc X1234571
+"$P" signer chip --socket "$D/signer.sock" --app APPK --booklet X1234571 --json "$T/doc.json" --photo "$PHOTO" --out "$T/chipk" --issue-date "$ISSUE" >/dev/null 2>&1 & CPID=$!; kill -9 $CPID 2>/dev/null; wait $CPID 2>/dev/null
 check "signer alive after callers were killed" kill -0 "$SPID"
 NREF=$(nev signer.refused); NSIG=$(nev signer.signed) # the killed callers' events: a race
 # signer killed: the caller gets a clear error, then recovers
@@ -207,6 +247,8 @@ check "openssl x509 -req makes a certificate usable for 400 days" pkup_cert "$T/
 expect_exit 0 "install it" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/long.pem"
 LAST_MS=$(sqlite3 "$D/paspor.db" "SELECT max(time_ms) FROM events")
 OFF1=$(( LAST_MS - $(date +%s%3N) + 61000 )); OFF2=$(( OFF1 + 61000 ))
+# the signer's today under that clock (a little more than 100 days on)
+ISSUE=$(TZ=Asia/Jakarta date -d "@$(( ($(date +%s%3N) + OFF1 + 30000) / 1000 ))" +%F)
 expect_exit 2 "--user naming no user is refused" timeout 30 "$P" signer --data "$D" --kek-file "$T/kek" --user no-such-user-paspor
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	chmod 711 "$T"

@@ -262,7 +262,7 @@ static int close_day(const char *day, const char *today_s, const char *counted_j
 	json_decref(list);
 	if (rc < 0)
 		return -1;
-	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, DC_OK, 0, NULL };
+	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, DC_OK, 0, NULL, NULL };
 	rc = run(dayclose_close, &op, e);
 	dayclose_counted_release(&c);
 	*why = op.reason;
@@ -514,4 +514,103 @@ TEST(dayclose_body_check_is_strict)
 	const struct kind_def *n = kinds_find("day.close_noted", 1);
 	CHECK(n != NULL);
 	CHECK(!n->clear); /* free text: sealed */
+}
+
+/* Issue 13: the signer's signatures of the day that this office has no record of are an
+ * alarm in the report (day.closed v3), and the close needs a note for it. */
+TEST(dayclose_signer_alarm_for_unrecorded_signatures)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	CHECK(make_stock(&e) == 0);
+	char app1[32], app2[32];
+	snprintf(app1, sizeof app1, "A%025u", 1u);
+	snprintf(app2, sizeof app2, "A%025u", 2u);
+	struct proto_signature sig[3] = {
+		{ 1, 1700000000000, "X0000001", "" },      /* the office's own: recorded */
+		{ 2, 1700000000001, "X0000004", "AINTERRUPTED" }, /* a blank booklet */
+		{ 3, 1700000000002, "X0000002", "AOTHER" }, /* used, but by another app */
+	};
+	strcpy(sig[0].app, app1);
+	(void)app2;
+	struct dayclose_signer sg = { 1, NULL, sig, 3 };
+	const char *all = "[\"X0000003-X0000020\"]"; /* the count matches: no mismatch */
+	json_t *rep = report_for(all);
+	CHECK(rep != NULL);
+	sqlite3 *db = ro();
+	CHECK(db != NULL);
+	CHECK_INT_EQ(dayclose_report_signer(db, &sg, rep, &e), 0);
+	CHECK(json_is_false(json_object_get(rep, "mismatch")));
+	CHECK(json_is_true(json_object_get(rep, "alarm")));
+	const json_t *s = json_object_get(rep, "signer");
+	CHECK_INT_EQ(geti(s, "signatures", NULL), 3);
+	CHECK_INT_EQ(geti(s, "unrecorded_count", NULL), 2);
+	const json_t *u = json_object_get(s, "unrecorded");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(u, 0), "booklet")),
+		     "X0000004");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(u, 0), "app")),
+		     "AINTERRUPTED");
+	CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(u, 1), "booklet")),
+		     "X0000002");
+	/* the v3 body check: the alarm cannot be hidden */
+	json_object_set_new(rep, "closed_by", json_string("officer:cus"));
+	const struct kind_def *k3 = kinds_find("day.closed", 3);
+	CHECK(k3 != NULL && k3->clear);
+	CHECK_INT_EQ(k3->check(rep, &e), 0);
+	json_t *b = json_deep_copy(rep);
+	json_object_set_new(b, "alarm", json_false());
+	CHECK(k3->check(b, &e) < 0);
+	CHECK(strstr(e.msg, "alarm") != NULL);
+	json_decref(b);
+	b = json_deep_copy(rep);
+	json_array_remove(json_object_get(json_object_get(b, "signer"), "unrecorded"), 0);
+	CHECK(k3->check(b, &e) < 0); /* an unrecorded signature dropped from the list */
+	json_decref(b);
+	b = json_deep_copy(rep);
+	json_object_set_new(b, "signer", json_null());
+	CHECK(k3->check(b, &e) < 0); /* no signer, yet an alarm */
+	json_decref(b);
+	const struct kind_def *k2 = kinds_find("day.closed", 2);
+	CHECK(k2 != NULL && k2->check(rep, &e) < 0); /* v2 has no signer */
+	json_decref(rep);
+	/* no signer asked: null, no alarm; a signer that could not be asked: shown, no alarm */
+	rep = report_for(all);
+	CHECK_INT_EQ(dayclose_report_signer(db, NULL, rep, &e), 0);
+	CHECK(json_is_null(json_object_get(rep, "signer")));
+	CHECK(json_is_false(json_object_get(rep, "alarm")));
+	json_decref(rep);
+	rep = report_for(all);
+	struct dayclose_signer down = { 1, "the signer could not be asked: refused", NULL, 0 };
+	CHECK_INT_EQ(dayclose_report_signer(db, &down, rep, &e), 0);
+	CHECK(json_is_false(json_object_get(rep, "alarm")));
+	CHECK(strstr(json_string_value(json_object_get(json_object_get(rep, "signer"), "error")),
+		     "could not be asked") != NULL);
+	json_object_set_new(rep, "closed_by", json_string("officer:cus"));
+	CHECK_INT_EQ(k3->check(rep, &e), 0);
+	json_decref(rep);
+	sqlite3_close(db);
+
+	/* the close: refused without a note (the alarm named), recorded as v3 with one */
+	struct cal_date d;
+	char ds[11];
+	today(&d, ds);
+	json_t *list = json_loads(all, 0, NULL);
+	struct dayclose_counted c;
+	CHECK_INT_EQ(dayclose_counted_parse(list, &c, &e), 0);
+	json_decref(list);
+	struct dayclose_close op = { "officer:cus", ds, ds, &c, NULL, DC_OK, 0, NULL, &sg };
+	CHECK(run(dayclose_close, &op, &e) < 0);
+	CHECK_INT_EQ(op.reason, DC_NOTE_REQUIRED);
+	CHECK(strstr(e.msg, "alarm") != NULL && strstr(e.msg, "2 signature") != NULL);
+	json_decref(op.report);
+	op.report = NULL;
+	op.note = "X0000004 set aside and spoiled; supervisor told";
+	CHECK_INT_EQ(run(dayclose_close, &op, &e), 0);
+	json_decref(op.report);
+	dayclose_counted_release(&c);
+	db = ro();
+	CHECK_INT_EQ(test_count(db, "SELECT count(*) FROM day_closes WHERE report LIKE"
+			       " '%\"alarm\":true%' AND report LIKE '%AINTERRUPTED%'"), 1);
+	sqlite3_close(db);
+	test_node_stop(&tn);
 }
