@@ -18,7 +18,7 @@
  * The password hash (Argon2id string) and the TOTP secret live only in sealed event
  * bodies: `paspor rebuild` must be able to restore them, and sealed bodies keep them
  * encrypted at rest. The projection table `officers` holds the public state (roles,
- * disabled, lockout, last TOTP step) and the seq numbers of the events that carry the
+ * disabled, last TOTP step) and the seq numbers of the events that carry the
  * current hash and secret; officers_lookup opens those events with the data key.
  *
  * officers_register_kinds() registers these kinds and the table as the "officers" kind
