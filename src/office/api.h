@@ -8,6 +8,8 @@
  *   api_counter.c  officers' workflow steps (check-in … payment, watchlist entries)
  *   api_query.c    officers' lists, search, one application, its history
  *   api_booklets.c booklet stock: receive, confirm, spoil, destroy, void, stock
+ *   api_officers.c the office admin's officers: list, add, disable, enable, reset
+ *                  password or TOTP, change roles, revoke sessions
  *
  * Each module exports a table of struct api_route ending with a row whose method is
  * NULL; server.c concatenates them after its own rows and turns each row's action into
@@ -61,6 +63,7 @@ extern const struct api_route api_query_routes[];
 extern const struct api_route api_issue_routes[];
 extern const struct api_route api_booklet_routes[];
 extern const struct api_route api_dayclose_routes[];
+extern const struct api_route api_officer_routes[];
 
 /* ---- JSON fields: each writes 422 invalid-field naming the field and returns -1 ---- */
 

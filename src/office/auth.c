@@ -25,19 +25,19 @@
 #define TOTP_SECRET_BYTES 20
 #define HASH_BYTES 32
 #define CLIENT_IP_MAX 64
-#define COUNTER_KEY_MAX (AUTH_USERNAME_MAX + 2)
+/* "username\nclient": a (username, client) pair's key */
+#define COUNTER_KEY_MAX (AUTH_USERNAME_MAX + 1 + CLIENT_IP_MAX)
 
+/* A failure counter (backoff tables) or a token bucket's debt (the username table). */
 struct counter {
-	char key[CLIENT_IP_MAX + 1]; /* username or client IP; "" = free */
-	unsigned failures;
-	int64_t last_ms;         /* last failure */
-	int64_t locked_until_ms; /* 0: not locked */
+	char key[COUNTER_KEY_MAX + 1]; /* pair, client or username; "" = free */
+	unsigned failures;             /* backoff: failures; bucket: tokens taken */
+	int64_t last_ms;               /* backoff: last failure; bucket: last refill */
 };
 
 struct counter_table {
 	struct counter *c;
 	size_t n;
-	unsigned lock_after;
 };
 
 struct totp_seen {
@@ -67,7 +67,9 @@ struct auth {
 
 	/* tables, under mu */
 	pthread_mutex_t mu;
-	struct counter_table users, ips;
+	struct counter_table pairs, ips, users;
+	struct counter_table known; /* key: pair; last_ms: last good login from it */
+	uint64_t officer_epoch;     /* bumped by every revocation and role change */
 	struct totp_seen *seen;
 	size_t nseen;
 	struct session *sessions; /* sodium_malloc'd */
@@ -95,11 +97,13 @@ void auth_config_defaults(struct auth_config *c)
 	c->max_sessions = 1024;
 	c->sessions_per_officer = 8;
 	c->backoff_after = 3;
+	c->ip_backoff_after = 10;
 	c->backoff_base_ms = 1000;
 	c->backoff_max_ms = 60 * 1000;
-	c->lock_user_after = 10;
-	c->lock_ip_after = 30;
-	c->lock_ms = 15LL * 60 * 1000;
+	c->forget_ms = 3600LL * 1000;
+	c->user_burst = 10;
+	c->user_refill_ms = 30 * 1000;
+	c->known_ms = 30LL * 24 * 3600 * 1000;
 	c->max_counters = 4096;
 }
 
@@ -351,40 +355,72 @@ static struct counter *counter_get(struct counter_table *t, const char *key, int
 	return c;
 }
 
-/* Forgets old failures; returns ms to wait before the next attempt (0: may try). */
-static int64_t counter_wait(const struct auth *a, struct counter *c, int64_t now)
+/* Backoff: forgets failures quiet for forget_ms; returns ms to wait before the next
+ * attempt (0: may try). There is no lockout: the wait never exceeds backoff_max_ms
+ * after the last failure. */
+static int64_t counter_wait(const struct auth *a, struct counter *c, unsigned after,
+			    int64_t now)
 {
 	if (!c)
 		return 0;
-	if (c->locked_until_ms) {
-		if (now < c->locked_until_ms)
-			return c->locked_until_ms - now;
-		c->locked_until_ms = 0;
+	if (c->failures && now - c->last_ms > a->cfg.forget_ms)
 		c->failures = 0;
-	}
-	if (c->failures && now - c->last_ms > a->cfg.lock_ms)
-		c->failures = 0; /* quiet for a lockout's length: forgiven */
-	if (c->failures < a->cfg.backoff_after)
+	if (c->failures < after)
 		return 0;
-	unsigned shift = c->failures - a->cfg.backoff_after;
+	unsigned shift = c->failures - after;
 	int64_t delay = a->cfg.backoff_max_ms;
 	if (shift < 20 && (a->cfg.backoff_base_ms << shift) < delay)
 		delay = a->cfg.backoff_base_ms << shift;
 	return now < c->last_ms + delay ? c->last_ms + delay - now : 0;
 }
 
-/* Counts a failure; 1 when it starts a lockout. */
-static int counter_fail(const struct auth *a, struct counter_table *t, const char *key,
-			int64_t now)
+static void counter_fail(struct counter_table *t, const char *key, int64_t now)
 {
 	struct counter *c = counter_get(t, key, 1);
 	c->failures++;
 	c->last_ms = now;
-	if (c->failures >= t->lock_after && !c->locked_until_ms) {
-		c->locked_until_ms = now + a->cfg.lock_ms;
-		return 1;
+}
+
+/* The username's bucket: gives back one token per user_refill_ms since the last refill. */
+static void bucket_refill(const struct auth *a, struct counter *c, int64_t now)
+{
+	if (!c || !c->failures || now <= c->last_ms)
+		return;
+	int64_t back = (now - c->last_ms) / a->cfg.user_refill_ms;
+	if (back >= (int64_t)c->failures) {
+		c->failures = 0;
+		c->last_ms = now;
+	} else {
+		c->failures -= (unsigned)back;
+		c->last_ms += back * a->cfg.user_refill_ms;
 	}
-	return 0;
+}
+
+/* ms until the bucket has a token (0: it has one). */
+static int64_t bucket_wait(const struct auth *a, struct counter *c, int64_t now)
+{
+	bucket_refill(a, c, now);
+	if (!c || c->failures < a->cfg.user_burst)
+		return 0;
+	int64_t at = c->last_ms + a->cfg.user_refill_ms;
+	return at > now ? at - now : 1;
+}
+
+static void bucket_take(const struct auth *a, struct counter_table *t, const char *key,
+			int64_t now)
+{
+	struct counter *c = counter_get(t, key, 1);
+	bucket_refill(a, c, now);
+	if (!c->failures)
+		c->last_ms = now;
+	c->failures++;
+}
+
+/* Under mu: 1 when the officer has logged in from this client within known_ms. */
+static int known_client(struct auth *a, const char *pair, int64_t now)
+{
+	struct counter *c = counter_get(&a->known, pair, 0);
+	return c && now - c->last_ms < a->cfg.known_ms;
 }
 
 /* ---- sessions ---- */
@@ -474,7 +510,7 @@ int auth_new(struct auth **out, const struct auth_config *cfg, const struct auth
 	else
 		auth_config_defaults(&a->cfg);
 	if (!a->cfg.hash_cap || !a->cfg.max_sessions || !a->cfg.max_counters ||
-	    !a->cfg.sessions_per_officer || !a->cfg.lock_user_after || !a->cfg.lock_ip_after) {
+	    !a->cfg.sessions_per_officer || !a->cfg.user_burst || a->cfg.user_refill_ms <= 0) {
 		mem_free(a);
 		return err_set(e, ERR_INPUT, "auth configuration has a zero limit");
 	}
@@ -486,15 +522,15 @@ int auth_new(struct auth **out, const struct auth_config *cfg, const struct auth
 	pthread_mutex_init(&a->gate_mu, NULL);
 	pthread_mutex_init(&a->mu, NULL);
 	*out = a;
-	a->users.n = a->ips.n = a->cfg.max_counters;
-	a->users.lock_after = a->cfg.lock_user_after;
-	a->ips.lock_after = a->cfg.lock_ip_after;
-	a->users.c = mem_calloc(a->cfg.max_counters, sizeof(struct counter));
+	a->pairs.n = a->ips.n = a->users.n = a->known.n = a->cfg.max_counters;
+	a->pairs.c = mem_calloc(a->cfg.max_counters, sizeof(struct counter));
 	a->ips.c = mem_calloc(a->cfg.max_counters, sizeof(struct counter));
+	a->users.c = mem_calloc(a->cfg.max_counters, sizeof(struct counter));
+	a->known.c = mem_calloc(a->cfg.max_counters, sizeof(struct counter));
 	a->seen = mem_calloc(a->cfg.max_counters, sizeof *a->seen);
 	a->nseen = a->cfg.max_counters;
 	a->sessions = sodium_allocarray(a->cfg.max_sessions, sizeof *a->sessions);
-	if (!a->users.c || !a->ips.c || !a->seen || !a->sessions) {
+	if (!a->pairs.c || !a->ips.c || !a->users.c || !a->known.c || !a->seen || !a->sessions) {
 		auth_free(a);
 		*out = NULL;
 		return err_nomem(e);
@@ -523,8 +559,10 @@ void auth_free(struct auth *a)
 		return;
 	if (a->sessions)
 		sodium_free(a->sessions); /* wipes */
-	mem_free(a->users.c);
+	mem_free(a->pairs.c);
 	mem_free(a->ips.c);
+	mem_free(a->users.c);
+	mem_free(a->known.c);
 	mem_free(a->seen);
 	pthread_mutex_destroy(&a->mu);
 	pthread_mutex_destroy(&a->gate_mu);
@@ -597,13 +635,16 @@ static void ip_key(char ip[CLIENT_IP_MAX + 1], const char *client_ip)
 }
 
 /*
- * The checks a login and a witness verification share: backoff and lockout of the
- * username and the client IP, the officer's record (rec, the caller's sodium_malloc'd
- * memory), one password verify whether or not the officer exists, disabled and locked
- * accounts, the TOTP code when the officer has a secret or a role that needs one (each
- * step at most once), and the failure accounting (a lockout of an existing officer is
- * recorded as officer.locked_out). AUTH_OK with rec filled and *step the accepted TOTP
- * step (0: none); a good check forgets the username's failures.
+ * The checks a login and a witness verification share: the throttles (docs/AUTH.md
+ * "Throttling": backoff of the (username, client) pair; unless the client is known for
+ * this username, backoff of the client and the username's bucket), all decided before
+ * anything about the officer is read, so a right and a wrong password get the same
+ * throttled answer; the officer's record (rec, the caller's sodium_malloc'd memory),
+ * one password verify whether or not the officer exists, disabled accounts, the TOTP
+ * code when the officer has a secret or a role that needs one (each step at most
+ * once), and the failure accounting. AUTH_OK with rec filled and *step the accepted
+ * TOTP step (0: none); a good check forgets the pair's failures and makes the client
+ * known for this username.
  */
 static enum auth_result credentials_check(struct auth *a, const char *username,
 					  const char *password, const char *totp_code,
@@ -620,14 +661,21 @@ static enum auth_result credentials_check(struct auth *a, const char *username,
 		username = "";
 	if (!password)
 		password = "";
-	char ukey[COUNTER_KEY_MAX + 1];
-	snprintf(ukey, sizeof ukey, "%s", username);
+	char ukey[AUTH_USERNAME_MAX + 2], pkey[COUNTER_KEY_MAX + 1];
+	snprintf(ukey, sizeof ukey, "%s", username); /* an over-long name is cut, still counted */
+	snprintf(pkey, sizeof pkey, "%s\n%s", ukey, ip);
 
 	pthread_mutex_lock(&a->mu);
-	int64_t wait = counter_wait(a, counter_get(&a->users, ukey, 0), now);
-	int64_t wait_ip = counter_wait(a, counter_get(&a->ips, ip, 0), now);
-	if (wait_ip > wait)
-		wait = wait_ip;
+	int known = known_client(a, pkey, now);
+	int64_t wait = counter_wait(a, counter_get(&a->pairs, pkey, 0), a->cfg.backoff_after, now);
+	if (!known) {
+		int64_t w = counter_wait(a, counter_get(&a->ips, ip, 0), a->cfg.ip_backoff_after, now);
+		if (w > wait)
+			wait = w;
+		w = bucket_wait(a, counter_get(&a->users, ukey, 0), now);
+		if (w > wait)
+			wait = w;
+	}
 	if (wait > 0) {
 		enum auth_result r = throttled(a, wait, retry_after_s, e);
 		pthread_mutex_unlock(&a->mu);
@@ -649,12 +697,6 @@ static enum auth_result credentials_check(struct auth *a, const char *username,
 		return AUTH_BUSY;
 	}
 	int ok = found && match && !rec->disabled;
-	if (ok && rec->locked_until_ms > now) {
-		pthread_mutex_lock(&a->mu);
-		enum auth_result r = throttled(a, rec->locked_until_ms - now, retry_after_s, e);
-		pthread_mutex_unlock(&a->mu);
-		return r;
-	}
 	if (ok && ((rec->roles & ROLES_NEED_TOTP) || rec->totp_secret[0])) {
 		struct err te = ERR_INIT;
 		if (!rec->totp_secret[0] || !totp_code ||
@@ -673,31 +715,62 @@ static enum auth_result credentials_check(struct auth *a, const char *username,
 	}
 	if (!ok) {
 		a->stats.logins_failed++;
-		int locked = counter_fail(a, &a->users, ukey, now);
-		if (counter_fail(a, &a->ips, ip, now))
-			log_warnx("auth: client %s locked out after %u failed logins", ip,
-				  a->cfg.lock_ip_after);
-		if (locked)
-			a->stats.lockouts++;
-		pthread_mutex_unlock(&a->mu);
-		if (locked && found) {
-			/* an existing officer's account is locked: a fact worth a log event */
-			struct err le = ERR_INIT;
-			json_t *b = json_pack("{s:s, s:I, s:I}", "username", username, "failures",
-					      (json_int_t)a->cfg.lock_user_after, "until_ms",
-					      (json_int_t)(now + a->cfg.lock_ms));
-			if (record(a, "system:auth", username, "officer.locked_out", b, &le) < 0)
-				log_warnx("auth: cannot record lockout of '%s': %s", username, le.msg);
+		counter_fail(&a->pairs, pkey, now);
+		if (!known) {
+			counter_fail(&a->ips, ip, now);
+			bucket_take(a, &a->users, ukey, now);
 		}
+		pthread_mutex_unlock(&a->mu);
 		*step = 0;
 		return deny(e);
 	}
-	/* a good check forgets the username's failures */
-	struct counter *uc = counter_get(&a->users, ukey, 0);
-	if (uc)
-		memset(uc, 0, sizeof *uc);
+	/* a good check forgets the pair's failures and makes the client known */
+	struct counter *pc = counter_get(&a->pairs, pkey, 0);
+	if (pc)
+		memset(pc, 0, sizeof *pc);
+	counter_get(&a->known, pkey, 1)->last_ms = now;
 	pthread_mutex_unlock(&a->mu);
 	return AUTH_OK;
+}
+
+/*
+ * Returns AUTH_OK with mu held when no revocation or role change happened since *epoch
+ * was read, or when the officer read again (after one) has the same password hash and
+ * TOTP secret and is not disabled (rec->roles then holds the current roles). A
+ * revocation happens after its event is durable, and lookups read only what is
+ * durable, so the record read again shows it. Bounded: AUTH_BUSY after 3 rounds.
+ */
+static enum auth_result login_recheck(struct auth *a, const char *username,
+				      struct auth_record *rec, uint64_t *epoch, struct err *e)
+{
+	for (int round = 0;; round++) {
+		pthread_mutex_lock(&a->mu);
+		if (a->officer_epoch == *epoch)
+			return AUTH_OK;
+		*epoch = a->officer_epoch;
+		pthread_mutex_unlock(&a->mu);
+		if (round == 3) {
+			err_set(e, ERR_IO, "officers are being changed, retry");
+			return AUTH_BUSY;
+		}
+		struct auth_record *now = sodium_malloc(sizeof *now);
+		if (!now) {
+			err_nomem(e);
+			return AUTH_ERROR;
+		}
+		memset(now, 0, sizeof *now);
+		int found = a->backend.lookup(a->backend.ctx, username, now, e);
+		int same = found == 1 && !now->disabled &&
+			   strcmp(now->password_hash, rec->password_hash) == 0 &&
+			   strcmp(now->totp_secret, rec->totp_secret) == 0;
+		if (same)
+			rec->roles = now->roles;
+		sodium_free(now);
+		if (found < 0)
+			return AUTH_ERROR;
+		if (!same)
+			return deny(e);
+	}
 }
 
 enum auth_result auth_login(struct auth *a, const char *username, const char *password,
@@ -715,6 +788,9 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 	}
 	memset(rec, 0, sizeof *rec);
 	int64_t step = 0;
+	pthread_mutex_lock(&a->mu);
+	uint64_t epoch = a->officer_epoch;
+	pthread_mutex_unlock(&a->mu);
 	enum auth_result res = credentials_check(a, username, password, totp_code, ip, now, rec,
 						 &step, &out->retry_after_s, e);
 	if (res != AUTH_OK)
@@ -746,7 +822,11 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 			log_warnx("auth: cannot rehash the password of '%s': %s", username, re.msg);
 	}
 
-	pthread_mutex_lock(&a->mu);
+	/* the officer was disabled, revoked, reset or given other roles while this login
+	 * ran: read them again (mu is held from here to the session's creation) */
+	res = login_recheck(a, username, rec, &epoch, e);
+	if (res != AUTH_OK)
+		goto done;
 	struct session *s = session_slot(a, username, now);
 	if (!s) {
 		pthread_mutex_unlock(&a->mu);
@@ -851,17 +931,37 @@ void auth_logout(struct auth *a, const char *token)
 	pthread_mutex_unlock(&a->mu);
 }
 
-void auth_revoke_officer(struct auth *a, const char *username)
+size_t auth_revoke_officer(struct auth *a, const char *username)
 {
+	size_t n = 0;
 	pthread_mutex_lock(&a->mu);
+	a->officer_epoch++;
 	for (size_t i = 0; i < a->cfg.max_sessions; i++) {
 		struct session *s = &a->sessions[i];
 		if (s->used && strcmp(s->officer.username, username) == 0) {
 			session_drop(s);
 			a->stats.sessions--;
+			n++;
 		}
 	}
 	pthread_mutex_unlock(&a->mu);
+	return n;
+}
+
+size_t auth_set_roles(struct auth *a, const char *username, unsigned roles)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&a->mu);
+	a->officer_epoch++;
+	for (size_t i = 0; i < a->cfg.max_sessions; i++) {
+		struct session *s = &a->sessions[i];
+		if (s->used && strcmp(s->officer.username, username) == 0) {
+			s->officer.roles = roles;
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return n;
 }
 
 enum auth_result auth_authorize(const struct auth_officer *o, enum action act, struct err *e)

@@ -14,10 +14,13 @@
  *   - sessions: 256-bit random tokens, kept in a fixed-size in-memory table only as
  *     their BLAKE2b hash, with an idle timeout and an absolute lifetime, a CSRF token
  *     per session (double submit, compared in constant time on its hash), logout;
- *   - throttling: failure counters per username and per client IP (bounded tables)
- *     give exponential backoff after a few failures and a lockout after more; a lockout
- *     of an existing officer is logged (officer.locked_out), failures are only counted
- *     (struct auth_stats, for /metrics);
+ *   - throttling without a lockout (docs/AUTH.md "Throttling"): exponential backoff per
+ *     (username, client) pair and per client, and a per-username token bucket across
+ *     all clients; a client from which the officer has logged in (a known client)
+ *     passes the per-client and per-username throttles, so failures from elsewhere can
+ *     slow but never shut out the officer at their usual desk. Every throttle answers
+ *     before the password is verified, so a throttled right password and a throttled
+ *     wrong one get the same answer. Failures are only counted (struct auth_stats);
  *   - authorization: roles (office/roles.h) of the session's officer.
  *
  * The officers themselves live in the log (office/officers.h); auth reaches them
@@ -59,7 +62,7 @@ enum auth_result {
 	AUTH_OK = 0,
 	AUTH_DENIED,    /* 401: bad credentials, no or expired session */
 	AUTH_FORBIDDEN, /* 403: role, CSRF token, separation of duties */
-	AUTH_THROTTLED, /* 429: backoff or lockout; retry_after_s says when */
+	AUTH_THROTTLED, /* 429: backoff; retry_after_s says when */
 	AUTH_BUSY,      /* 503: too many password hashes in progress; retry */
 	AUTH_ERROR,     /* 500: the backend failed (the message says what) */
 };
@@ -72,7 +75,6 @@ struct auth_record {
 	char password_hash[AUTH_HASH_MAX];     /* "$argon2id$…" */
 	char totp_secret[AUTH_TOTP_SECRET_MAX + 1]; /* base32, "" when none */
 	int64_t totp_last_step;                /* last accepted TOTP step, 0 if none */
-	int64_t locked_until_ms;               /* from officer.locked_out, 0 if none */
 };
 
 struct auth_backend {
@@ -80,8 +82,8 @@ struct auth_backend {
 	/* 1 and *out filled when the officer exists, 0 when not, -1 on failure. */
 	int (*lookup)(void *ctx, const char *username, struct auth_record *out, struct err *e);
 	/* Appends event `kind` (version 1; body canonical JSON) with subject
-	 * "officer:<username>" and the given actor ("officer:<username>" for a login,
-	 * "system:auth" for a lockout); returns when it is durable. */
+	 * "officer:<username>" and the given actor ("officer:<username>" for a login or a
+	 * rehash); returns when it is durable. */
 	int (*record)(void *ctx, const char *actor, const char *username, const char *kind,
 		      const uint8_t *body, size_t len, struct err *e);
 };
@@ -95,13 +97,19 @@ struct auth_config {
 	int64_t lifetime_ms;       /* session absolute lifetime (12 h) */
 	size_t max_sessions;       /* session table size (1024) */
 	unsigned sessions_per_officer; /* the oldest is dropped beyond this (8) */
-	unsigned backoff_after;    /* failures before backoff starts (3) */
+	unsigned backoff_after;    /* failures of one (username, client) pair before its
+				    * backoff starts (3) */
+	unsigned ip_backoff_after; /* failures from one client, any username, before its
+				    * backoff starts (10) */
 	int64_t backoff_base_ms;   /* first backoff delay, doubled per failure (1000) */
 	int64_t backoff_max_ms;    /* cap of one delay (60 s) */
-	unsigned lock_user_after;  /* failures of one username before lockout (10) */
-	unsigned lock_ip_after;    /* failures from one IP before lockout (30) */
-	int64_t lock_ms;           /* lockout length (15 min) */
-	size_t max_counters;       /* entries per failure table (4096) */
+	int64_t forget_ms;         /* failures quiet this long are forgotten (1 h) */
+	unsigned user_burst;       /* failures of one username from clients it is not known
+				    * at before they are slowed (10: the bucket's size) */
+	int64_t user_refill_ms;    /* then one more such failure per this (30 s) */
+	int64_t known_ms;          /* a client stays known this long after the officer's
+				    * last good login from it (30 days) */
+	size_t max_counters;       /* entries per failure table and known clients (4096) */
 	/* clock (UTC ms); NULL: the system clock. Tests inject one. */
 	int64_t (*now_ms)(void *ctx);
 	void *clock_ctx;
@@ -140,10 +148,10 @@ enum auth_result auth_login(struct auth *a, const char *username, const char *pa
 			    struct auth_session_out *out, struct err *e);
 
 /*
- * Checks an officer's credentials exactly as auth_login does (backoff and lockout,
- * password, disabled and locked accounts, TOTP when the officer has a secret or a role
+ * Checks an officer's credentials exactly as auth_login does (throttling, password,
+ * disabled accounts, TOTP when the officer has a secret or a role
  * that needs one, each code once; a failure counts towards the username's and the
- * client's lockout) but records no login and creates no session: for a second officer
+ * client's throttles) but records no login and creates no session: for a second officer
  * who confirms an act in another officer's request (a witness). *out is the officer on
  * AUTH_OK. An accepted TOTP step is kept in memory only (no officer.login event).
  */
@@ -158,8 +166,14 @@ enum auth_result auth_session_check(struct auth *a, const char *token, const cha
 				    struct auth_officer *out, struct err *e);
 /* Destroys the session (no error when there is none). */
 void auth_logout(struct auth *a, const char *token);
-/* Destroys every session of an officer (disabled, password changed). */
-void auth_revoke_officer(struct auth *a, const char *username);
+/* Destroys every session of an officer (disabled, password or TOTP reset, revoked);
+ * returns how many. A login of that officer in progress when this is called does not
+ * create a session from what it read before (it reads the officer again). */
+size_t auth_revoke_officer(struct auth *a, const char *username);
+/* Gives every live session of an officer the roles in mask (a role change, effective
+ * at the session's next request); returns how many sessions. Like a revocation, a
+ * login in progress reads the officer again. */
+size_t auth_set_roles(struct auth *a, const char *username, unsigned roles);
 
 /* AUTH_OK when the officer's roles allow the action, else AUTH_FORBIDDEN. */
 enum auth_result auth_authorize(const struct auth_officer *o, enum action act, struct err *e);
@@ -195,7 +209,7 @@ int auth_totp_verify(const char *secret, const char *code, int64_t now_s, int64_
 		     struct err *e);
 
 struct auth_stats {
-	unsigned long logins_ok, logins_failed, throttled, lockouts, busy;
+	unsigned long logins_ok, logins_failed, throttled, busy;
 	unsigned long rehashes;
 	unsigned long hashes; /* hashes and verifies done (each login spends one) */
 	unsigned hashing_now, hashing_peak;

@@ -252,8 +252,8 @@ static int cmd_user_list(int argc, char **argv)
 	static const char usage[] =
 		"usage: paspor office user list --data DIR\n"
 		"\n"
-		"Lists the officers, one a line: username, roles, state (active, disabled,\n"
-		"locked), whether a TOTP second factor is set (totp or -), display name;\n"
+		"Lists the officers, one a line: username, roles, state (active or disabled),\n"
+		"whether a TOTP second factor is set (totp or -), display name;\n"
 		"tab-separated. Shows no secrets and needs no key.\n";
 	struct user_opts u;
 	int rc = 0;

@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -160,6 +159,36 @@ int officers_locked_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.locked_out", f, e);
 }
 
+int officers_enabled_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "reason", 's', 0, 500 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.enabled", f, e);
+}
+
+int officers_roles_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "roles", 'a', 1, 0 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.roles_changed", f, e);
+}
+
+int officers_revoked_check(const json_t *body, struct err *e)
+{
+	static const struct field f[] = {
+		{ "reason", 's', 0, 500 },
+		{ "username", 's', 1, AUTH_USERNAME_MAX },
+		{ NULL, 0, 0, 0 },
+	};
+	return check_fields(body, "officer.sessions_revoked", f, e);
+}
+
 /* ---- projections ---- */
 
 static const char *str(const json_t *body, const char *key)
@@ -184,8 +213,8 @@ static int run(sqlite3 *db, sqlite3_stmt *st, const char *kind, const json_t *bo
 	return 0;
 }
 
-int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e)
+/* The body's "roles" (checked) as the projection's comma-separated list. */
+static int roles_text(const json_t *body, struct buf *roles, struct err *e)
 {
 	unsigned mask = 0;
 	size_t i;
@@ -195,12 +224,20 @@ int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *bo
 		if (roles_parse(json_string_value(r), &role, e) == 0)
 			mask |= ROLE_BIT(role);
 	}
-	struct buf roles;
-	buf_init(&roles, 256);
-	if (roles_format_list(mask, &roles) < 0) {
-		buf_release(&roles);
+	buf_init(roles, 256);
+	if (roles_format_list(mask, roles) < 0) {
+		buf_release(roles);
 		return err_nomem(e);
 	}
+	return 0;
+}
+
+int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e)
+{
+	struct buf roles;
+	if (roles_text(body, &roles, e) < 0)
+		return -1;
 	sqlite3_stmt *st;
 	if (db_prepare(db, "INSERT INTO officers (username, name, roles, hash_seq, totp_seq,"
 			   " added_seq, added_ms, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -280,6 +317,42 @@ int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *b
 			  " WHERE username = ?", "officer.locked_out", body, v, 1, e);
 }
 
+int officers_enabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			     struct err *e)
+{
+	(void)ev;
+	return update(db, "UPDATE officers SET disabled = 0 WHERE username = ?",
+		      "officer.enabled", body, NULL, 0, e);
+}
+
+int officers_roles_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e)
+{
+	(void)ev;
+	struct buf roles;
+	if (roles_text(body, &roles, e) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	int rc = db_prepare(db, "UPDATE officers SET roles = ? WHERE username = ?", &st, e);
+	if (rc == 0) {
+		sqlite3_bind_text(st, 1, buf_str(&roles), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, str(body, "username"), -1, SQLITE_TRANSIENT);
+		rc = run(db, st, "officer.roles_changed", body, 1, e);
+	}
+	buf_release(&roles);
+	return rc;
+}
+
+/* Sessions live in memory only: the event changes no state, it only has to name an
+ * officer who exists. */
+int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			     struct err *e)
+{
+	(void)ev;
+	return update(db, "UPDATE officers SET username = username WHERE username = ?",
+		      "officer.sessions_revoked", body, NULL, 0, e);
+}
+
 /* ---- the kind set ---- */
 
 static const struct kind_def officer_kinds[] = {
@@ -288,7 +361,11 @@ static const struct kind_def officer_kinds[] = {
 	{ "officer.totp_reset", 1, 0, officers_totp_check, officers_totp_project },
 	{ "officer.disabled", 1, 0, officers_disabled_check, officers_disabled_project },
 	{ "officer.login", 1, 0, officers_login_check, officers_login_project },
+	/* no longer written (docs/AUTH.md "Throttling"); older logs hold it */
 	{ "officer.locked_out", 1, 0, officers_locked_check, officers_locked_project },
+	{ "officer.enabled", 1, 0, officers_enabled_check, officers_enabled_project },
+	{ "officer.roles_changed", 1, 0, officers_roles_check, officers_roles_project },
+	{ "officer.sessions_revoked", 1, 0, officers_revoked_check, officers_revoked_project },
 };
 
 static const struct kind_table officer_tables[] = {
@@ -351,14 +428,20 @@ static int record_json(struct writer *w, const char *actor, const char *username
 	return rc;
 }
 
-int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
-		 const char *name, const char *password_hash, const char *totp_secret,
-		 struct err *e)
+json_t *officers_roles_json(unsigned roles)
 {
 	json_t *list = json_array();
 	for (int i = 0; list && i < ROLE_COUNT; i++)
 		if (roles & ROLE_BIT(i))
 			json_array_append_new(list, json_string(roles_name((enum role)i)));
+	return list;
+}
+
+int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
+		 const char *name, const char *password_hash, const char *totp_secret,
+		 struct err *e)
+{
+	json_t *list = officers_roles_json(roles);
 	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", username, "name",
 			      name ? name : username, "password_hash", password_hash, "roles", list);
 	if (b && totp_secret)
@@ -396,18 +479,15 @@ int officers_disable(struct writer *w, const char *actor, const char *username,
 int officers_list(sqlite3 *db, struct buf *out, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT username, roles, disabled, locked_until_ms,"
+	if (db_prepare(db, "SELECT username, roles, disabled,"
 			   " totp_seq IS NOT NULL, name FROM officers ORDER BY username", &st, e) < 0)
 		return -1;
-	int64_t now = (int64_t)time(NULL) * 1000;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *state = sqlite3_column_int(st, 2) ? "disabled"
-				    : sqlite3_column_int64(st, 3) > now ? "locked"
-				    : "active";
+		const char *state = sqlite3_column_int(st, 2) ? "disabled" : "active";
 		buf_addf(out, "%s\t%s\t%s\t%s\t%s\n", sqlite3_column_text(st, 0),
-			 sqlite3_column_text(st, 1), state, sqlite3_column_int(st, 4) ? "totp" : "-",
-			 sqlite3_column_text(st, 5));
+			 sqlite3_column_text(st, 1), state, sqlite3_column_int(st, 3) ? "totp" : "-",
+			 sqlite3_column_text(st, 4));
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -482,8 +562,8 @@ int officers_lookup(struct officers_reader *r, const char *username, struct auth
 	/* one snapshot, and only what a power cut cannot take back (log/writer.h) */
 	if (r->writer && writer_read_begin(r->writer, r->db, e) < 0)
 		goto out;
-	if (db_prepare(r->db, "SELECT roles, disabled, locked_until_ms, totp_last_step, hash_seq,"
-			      " totp_seq FROM officers WHERE username = ?", &st, e) < 0)
+	if (db_prepare(r->db, "SELECT roles, disabled, totp_last_step, hash_seq, totp_seq"
+			      " FROM officers WHERE username = ?", &st, e) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
 	int step = sqlite3_step(st);
@@ -495,13 +575,12 @@ int officers_lookup(struct officers_reader *r, const char *username, struct auth
 		snprintf(out->username, sizeof out->username, "%s", username);
 		rc = roles_parse_list((const char *)sqlite3_column_text(st, 0), &out->roles, e);
 		out->disabled = sqlite3_column_int(st, 1);
-		out->locked_until_ms = sqlite3_column_int64(st, 2);
-		out->totp_last_step = sqlite3_column_int64(st, 3);
+		out->totp_last_step = sqlite3_column_int64(st, 2);
 		if (rc == 0)
-			rc = secret_from_event(r, sqlite3_column_int64(st, 4), "password_hash",
+			rc = secret_from_event(r, sqlite3_column_int64(st, 3), "password_hash",
 					       out->password_hash, sizeof out->password_hash, e);
-		if (rc == 0 && sqlite3_column_type(st, 5) != SQLITE_NULL)
-			rc = secret_from_event(r, sqlite3_column_int64(st, 5), "totp_secret",
+		if (rc == 0 && sqlite3_column_type(st, 4) != SQLITE_NULL)
+			rc = secret_from_event(r, sqlite3_column_int64(st, 4), "totp_secret",
 					       out->totp_secret, sizeof out->totp_secret, e);
 		rc = rc == 0 ? 1 : -1;
 	}

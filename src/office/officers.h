@@ -10,11 +10,15 @@
  *   officer.totp_reset v1       {"totp_secret", "username"}
  *   officer.disabled v1         {"reason"?, "username"}
  *   officer.login v1            {"client_ip", "totp_step"?, "username"}
- *   officer.locked_out v1       {"failures", "until_ms", "username"}
+ *   officer.locked_out v1       {"failures", "until_ms", "username"} (no longer written:
+ *                               throttling has no lockout; kept for older logs)
+ *   officer.enabled v1          {"reason"?, "username"}              (re-enabled)
+ *   officer.roles_changed v1    {"roles": [..], "username"}
+ *   officer.sessions_revoked v1 {"reason"?, "username"}   (sessions are in memory only)
  * The password hash (Argon2id string) and the TOTP secret live only in sealed event
  * bodies: `paspor rebuild` must be able to restore them, and sealed bodies keep them
  * encrypted at rest. The projection table `officers` holds the public state (roles,
- * disabled, lockout, last TOTP step) and the seq numbers of the events that carry the
+ * disabled, last TOTP step) and the seq numbers of the events that carry the
  * current hash and secret; officers_lookup opens those events with the data key.
  *
  * officers_register_kinds() registers these kinds and the table as the "officers" kind
@@ -73,6 +77,18 @@ int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *bo
 int officers_locked_check(const json_t *body, struct err *e);
 int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *body,
 			    struct err *e);
+int officers_enabled_check(const json_t *body, struct err *e);
+int officers_enabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			     struct err *e);
+int officers_roles_check(const json_t *body, struct err *e);
+int officers_roles_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			   struct err *e);
+int officers_revoked_check(const json_t *body, struct err *e);
+int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *body,
+			     struct err *e);
+
+/* The role names of mask as a new JSON array (NULL when out of memory). */
+json_t *officers_roles_json(unsigned roles);
 
 /* ---- writing (through a running writer) ---- */
 
@@ -93,7 +109,7 @@ int officers_record(struct writer *w, const char *actor, const char *username,
 /* ---- reading ---- */
 
 /* Lines "username<TAB>roles<TAB>state<TAB>totp<TAB>name\n" ordered by username, where
- * state is "active", "disabled" or "locked" and totp is "totp" or "-". No secrets. */
+ * state is "active" or "disabled" and totp is "totp" or "-". No secrets. */
 int officers_list(sqlite3 *db, struct buf *out, struct err *e);
 
 struct officers_reader {

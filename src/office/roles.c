@@ -61,7 +61,8 @@ static const struct {
 	[ACT_APPLICATION_HISTORY] = { "application.history", "read an application's events",
 				      READERS },
 	[ACT_WATCHLIST_ADD] = { "watchlist.add", "add a local watchlist entry", R(OFFICE_ADMIN) },
-	[ACT_USERS_MANAGE] = { "users.manage", "add, disable officers; reset passwords and TOTP",
+	[ACT_USERS_MANAGE] = { "users.manage", "add, disable, enable officers; reset passwords "
+			       "and TOTP; change roles; revoke sessions",
 			       R(OFFICE_ADMIN) },
 	[ACT_AUDIT_VIEW] = { "audit.view", "read the audit trail (logins, access events)",
 			     R(OFFICE_ADMIN) | R(AUDITOR) },

@@ -341,6 +341,7 @@ static const struct api_route server_routes[] = {
 static const struct api_route *const route_tables[] = {
 	server_routes, api_booking_routes, api_counter_routes, api_query_routes, api_issue_routes,
 	api_booklet_routes, api_dayclose_routes,
+	api_officer_routes,
 };
 
 static void route_from_api(const struct api_route *a, struct http_route *r)

@@ -49,12 +49,21 @@ POST /api/v1/applications/$X/watchlist-check watchlist.check
 POST /api/v1/applications/$X/decision application.approve
 POST /api/v1/applications/$X/payment payment.record
 POST /api/v1/applications/$X/payment/confirm payment.confirm
-POST /api/v1/watchlist watchlist.add"
+POST /api/v1/watchlist watchlist.add
+GET /api/v1/officers users.manage
+POST /api/v1/officers users.manage
+GET /api/v1/officers/ghost users.manage
+POST /api/v1/officers/ghost/disable users.manage
+POST /api/v1/officers/ghost/enable users.manage
+POST /api/v1/officers/ghost/password users.manage
+POST /api/v1/officers/ghost/totp users.manage
+PUT /api/v1/officers/ghost/roles users.manage
+DELETE /api/v1/officers/ghost/sessions users.manage"
 
 # ---- the route table agrees with docs/ROLES.md (role masks of `office routes`)
 "$PASPOR" office routes >"$T/routes" 2>&1
 while read -r m p action; do
-	pat=$(printf '%s' "$p" | sed "s|$X|{[a-z_]*}|; s|/fingerprints/1|/fingerprints/{[a-z_]*}|")
+	pat=$(printf '%s' "$p" | sed "s|$X|{[a-z_]*}|; s|/fingerprints/1|/fingerprints/{[a-z_]*}|; s|/officers/ghost|/officers/{[a-z_]*}|")
 	mask=0
 	for a in ${ACTION_ROLES[$action]}; do mask=$((mask | 1 << ${ABBR_BIT[$a]})); done
 	line=$(grep -E "^$m $pat officer " "$T/routes" | head -1)
