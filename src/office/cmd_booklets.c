@@ -27,18 +27,6 @@
 #include "util/cli.h"
 #include "util/err.h"
 
-static void cli_actor(char *out, size_t n)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(out, n, "cli:%.60s", pw->pw_name);
-	else
-		snprintf(out, n, "cli:uid%lu", (unsigned long)geteuid());
-	for (char *p = out; *p; p++)
-		if (*p < 0x21 || *p > 0x7E)
-			*p = '_';
-}
-
 static int cmd_booklets_add(int argc, char **argv)
 {
 	static const char usage[] =
@@ -95,7 +83,7 @@ static int cmd_booklets_add(int argc, char **argv)
 	o.kek = &kek;
 	struct writer *w = NULL;
 	char actor[80];
-	cli_actor(actor, sizeof actor);
+	cli_os_actor(actor, sizeof actor);
 	struct booklet_receive r = { { actor, BK_OK, 0 }, first, (int)n };
 	int rc = node_open(&node, dir, &o, &e);
 	if (rc == 0) {

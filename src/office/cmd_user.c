@@ -84,19 +84,6 @@ static int parse(int argc, char **argv, const char *usage, struct user_opts *u, 
 	return 0;
 }
 
-/* "cli:<effective OS user>", printable ASCII without spaces. */
-static void cli_actor(char *out, size_t n)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name && *pw->pw_name)
-		snprintf(out, n, "cli:%.60s", pw->pw_name);
-	else
-		snprintf(out, n, "cli:uid%lu", (unsigned long)geteuid());
-	for (char *p = out; *p; p++)
-		if (*p < 0x21 || *p > 0x7E)
-			*p = '_';
-}
-
 /* Reads one line from stdin with the terminal's echo off; *pw is sodium_malloc'd. */
 static int read_password(const char *prompt, char **pw, struct err *e)
 {
@@ -169,7 +156,7 @@ static int writing_start(struct writing *wr, const struct user_opts *u, struct e
 		keys_kek_release(&wr->kek);
 		return -1;
 	}
-	cli_actor(wr->actor, sizeof wr->actor);
+	cli_os_actor(wr->actor, sizeof wr->actor);
 	return 0;
 }
 

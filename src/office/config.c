@@ -536,12 +536,8 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 		int good = 1;
 		const char *code = get_string(ck, s, "code", &m);
 		if (code) {
-			size_t len = strlen(code), k;
-			for (k = 0; k < len; k++)
-				if (!((code[k] >= 'a' && code[k] <= 'z') ||
-				      (code[k] >= '0' && code[k] <= '9') || code[k] == '-'))
-					break;
-			if (len == 0 || len > 32 || k < len) {
+			size_t len = strlen(code);
+			if (!code_ok(code)) {
 				problem(ck, m, "must be 1 to 32 of a-z, 0-9 and '-'");
 				good = 0;
 			} else {

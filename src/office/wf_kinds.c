@@ -549,11 +549,9 @@ static const struct field f_pay_confirmed2[] = { REQ("app", T_APP, 0, 0),
 
 static int pay_confirmed2_extra(const json_t *b, struct err *e)
 {
-	const char *n = json_string_value(json_object_get(b, "ntpn"));
-	for (const char *p = n; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
-			return err_set(e, ERR_INPUT, "application.payment_confirmed: field 'ntpn' "
-				       "must be 16 of 0-9 and A-Z");
+	if (!all_in(json_string_value(json_object_get(b, "ntpn")), DIGITS UPPER, 16, 16))
+		return err_set(e, ERR_INPUT, "application.payment_confirmed: field 'ntpn' "
+			       "must be 16 of 0-9 and A-Z");
 	return 0;
 }
 
@@ -565,11 +563,9 @@ static const struct field f_approved2[] = { REQ("app", T_APP, 0, 0),
 
 static int approved2_extra(const json_t *b, struct err *e)
 {
-	const char *m = json_string_value(json_object_get(b, "mrz_name"));
-	for (const char *p = m; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || *p == '<'))
-			return err_set(e, ERR_INPUT, "application.approved: field 'mrz_name' must be "
-				       "39 characters of A-Z and '<'");
+	if (!all_in(json_string_value(json_object_get(b, "mrz_name")), UPPER "<", 39, 39))
+		return err_set(e, ERR_INPUT, "application.approved: field 'mrz_name' must be "
+			       "39 characters of A-Z and '<'");
 	return 0;
 }
 

@@ -316,6 +316,17 @@ static int append_forged(struct writer_txn *tx, void *arg, struct err *e)
 				      f->subject, f->body, &seq, e);
 }
 
+/* check-in and documents (officer:rina), photo (officer:budi): ready to enrol */
+static int to_documents_with_photo(const char *app, struct err *e)
+{
+	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO };
+	static const char *const who[] = { "officer:rina", "officer:rina", "officer:budi" };
+	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
+		if (run_op(path[i], app, who[i], e) != WF_OK)
+			return -1;
+	return 0;
+}
+
 static int enrol_as(const char *app, const char *primary, const char *secondary,
 		    struct wf_enrol *en, struct err *e)
 {
@@ -336,9 +347,7 @@ TEST(workflow_name_is_enrolled_approved_and_personalized_as_confirmed)
 	struct wf_book b;
 	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
 	const char *app = b.app_id;
-	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	CHECK(to_documents_with_photo(app, &e) == 0);
 	struct wf_enrol en;
 	/* the split must hold exactly the booked words ("Siti Aminah Binti Rahmat") */
 	CHECK_INT_EQ(enrol_as(app, "Nobody", "Siti Aminah Binti", &en, &e), WF_INVALID_INPUT);
@@ -399,9 +408,7 @@ TEST(workflow_one_word_name_is_the_primary_identifier)
 	struct wf_book b;
 	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
 	const char *app = b.app_id;
-	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:budi", &e), WF_OK);
+	CHECK(to_documents_with_photo(app, &e) == 0);
 	struct wf_enrol en;
 	/* the booked name has four words: all of them as the primary identifier */
 	CHECK_INT_EQ(enrol_as(app, "Siti Aminah Binti Rahmat", "", &en, &e), WF_OK);
