@@ -261,7 +261,11 @@ def cmd_conf(a):
         elif k == "holidays":
             s, n = re.subn(r"holidays = \[[^\]]*\];", "holidays = %s;" % v, s, count=1)
         elif k == "slots":
-            s, n = re.subn(r"slots = \((.|\n)*?\n  \);", "slots = %s;" % v, s, count=1)
+            # one line (as written here before), else the default's several lines
+            s, n = re.subn(r"(?m)slots = \(.*\);$", lambda m: "slots = %s;" % v, s, count=1)
+            if n == 0:
+                s, n = re.subn(r"slots = \((.|\n)*?\n  \);", lambda m: "slots = %s;" % v, s,
+                               count=1)
         elif k.startswith("ratelimit.") or k.startswith("issuance.") or \
                 k.startswith("confirmation."):
             name = k.split(".", 1)[1]

@@ -469,8 +469,12 @@ static int route_book(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	json_object_del(fields, "send_code_to");
+	char send_buf[8] = "";
+	if (send_to)
+		snprintf(send_buf, sizeof send_buf, "%s", send_to); /* body is freed next */
 	json_decref(body);
 	body = fields;
+	send_to = send_to ? send_buf : NULL;
 	if (booking_parse(req, resp, body, 0, &b) < 0 ||
 	    check_slot(req, resp, b.slot_date, b.slot_start, &quota) < 0 ||
 	    confirmation_open(req, resp) < 0 || take(s->rl_book_nik, req, resp, b.idref) < 0)
