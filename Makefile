@@ -15,7 +15,7 @@ SAN_CC   ?= clang
 FUZZ_CC  ?= clang
 NPROC    := $(shell nproc 2>/dev/null || echo 2)
 
-PKGS     := libcrypto libsodium libutf8proc jansson libjpeg sqlite3 libmicrohttpd libconfig liboath p11-kit-1 cairo fontconfig libpng libisal
+PKGS     := libcrypto libsodium libutf8proc jansson libjpeg sqlite3 libmicrohttpd libconfig liboath p11-kit-1 cairo fontconfig libpng libisal libcurl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -80,7 +80,8 @@ build/fuzz/%: fuzz/%.c build/fuzz/libpaspor.a
 	$(FUZZ_CC) $(BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libpaspor.a $(PKG_LIBS)
 
 # ---- benchmarks (gcc, -O2) ----
-# libcurl is for the load client (bench/office_bench.c) only: build/paspor never links it
+# the load client (bench/office_bench.c) uses libcurl too (the product links it for the
+# booking code senders, src/office/notify.c)
 BENCH_PKGS := libcurl
 BENCH_CFLAGS = $(shell pkg-config --cflags $(BENCH_PKGS) 2>/dev/null)
 BENCH_LIBS   = $(shell pkg-config --libs $(BENCH_PKGS) 2>/dev/null)

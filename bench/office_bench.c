@@ -1,7 +1,7 @@
 /*
  * office_bench — a load client for `paspor office serve` over loopback (issue 4, "Speed").
  *
- *   build/bench/office_bench --officer URL --public URL --password PW --adj-totp SECRET
+ *   build/bench/office_bench --officer URL --public URL --spool DIR --password PW --adj-totp SECRET
  *       [--seconds N] [--lookup-conns C] [--flow-conns C] [--flow-rate R]
  *       [--prebook N] [--threads T] [--report-every S] [--first-person N]
  *
@@ -10,12 +10,14 @@
  * that is reused (HTTP/1.1 keep-alive), so C connections carry C requests at a time.
  *
  *   1. --prebook N: N public bookings (synthetic applicants with valid NIKs agreeing with
- *      birth date and sex, docs/BOOKING.md), whose codes and NIKs the lookups use.
+ *      birth date and sex, docs/BOOKING.md), whose codes and NIKs the lookups use. A
+ *      booking is two requests: the hold, then its confirmation with the code the
+ *      server's spool sender wrote to --spool DIR (the server's confirmation.spool_dir).
  *   2. For --seconds N, at the same time:
  *      - --lookup-conns C connections doing POST /api/v1/bookings/status {code, nik} of
  *        random pre-made bookings, each answer expected 200;
  *      - --flow-conns C connections each running complete counter flows, one after the
- *        other: public booking → search by code (registrar) → check-in → documents →
+ *        other: public booking → confirmation with the code → search by code (registrar) → check-in → documents →
  *        photo (a 480 × 600 JPEG made here with libjpeg) → fingerprints 1 and 6 (a
  *        grey JPEG) → enrolment → interview (interviewer) → watchlist check → approval
  *        (adjudicator, who neither enrolled nor interviewed) → payment (registrar); the
@@ -270,11 +272,11 @@ struct officer {
 enum { OFF_REG, OFF_INT, OFF_ADJ, OFF_N };
 
 enum step {
-	ST_BOOK, ST_SEARCH, ST_CHECKIN, ST_DOCS, ST_PHOTO, ST_FP1, ST_FP6, ST_ENROL,
+	ST_BOOK, ST_CONFIRM, ST_SEARCH, ST_CHECKIN, ST_DOCS, ST_PHOTO, ST_FP1, ST_FP6, ST_ENROL,
 	ST_INTERVIEW, ST_WATCHLIST, ST_DECISION, ST_PAYMENT, ST_N
 };
 static const char *const step_names[ST_N] = {
-	"booking (public)", "search by code", "check-in", "documents", "photo upload",
+	"booking (public)", "confirm with code", "search by code", "check-in", "documents", "photo upload",
 	"fingerprint 1", "fingerprint 6", "enrolment", "interview", "watchlist check",
 	"approval", "payment"
 };
@@ -286,6 +288,7 @@ struct booking {
 
 static struct {
 	const char *officer_url, *public_url;
+	const char *spool_dir; /* the server's spool sender folder: confirmation codes */
 	struct officer off[OFF_N];
 	struct bytes photo, finger;
 	char slot_dates[30][11];
@@ -313,6 +316,7 @@ struct conn {
 	long person;
 	char nik[17];
 	char code[32];
+	char hold[40];
 	char app[40];
 	int idle; /* waiting for the flow pace */
 };
@@ -380,6 +384,24 @@ static void flow_step(struct conn *c)
 		person(n, nik, c->req, sizeof c->req, g.slot_dates[n % 30], (int)((n / 30) % 24));
 		memcpy(c->nik, nik, sizeof nik);
 		conn_request(c, g.public_url, "POST", "/api/v1/bookings", j, c->req,
+			     strlen(c->req), NULL);
+		return;
+	}
+	case ST_CONFIRM: {
+		/* the code the spool sender wrote for the hold (docs/BOOKING.md) */
+		char f[600], line[400], otp[16] = "";
+		snprintf(f, sizeof f, "%s/%s-1.txt", g.spool_dir, c->hold);
+		FILE *fp = fopen(f, "r");
+		while (fp && fgets(line, sizeof line, fp)) {
+			const char *k = strstr(line, "booking paspor Anda ");
+			if (k && sscanf(k + 20, "%15[0-9]", otp) == 1)
+				break;
+		}
+		if (fp)
+			fclose(fp);
+		snprintf(c->req, sizeof c->req, "{\"hold\":\"%s\",\"code\":\"%s\"}", c->hold,
+			 otp);
+		conn_request(c, g.public_url, "POST", "/api/v1/bookings/confirm", j, c->req,
 			     strlen(c->req), NULL);
 		return;
 	}
@@ -520,12 +542,17 @@ static int conn_done(struct conn *c, long status)
 	}
 	if (c->kind == K_FLOW)
 		hist_add(&w->steps[c->step], t - c->t0, status);
-	int ok = status == (c->step == ST_BOOK ? 201 : 200);
+	int ok = status == (c->step == ST_BOOK ? 202 : c->step == ST_CONFIRM ? 201 : 200);
 	json_t *o = NULL;
-	if (ok && (c->step == ST_BOOK || c->step == ST_SEARCH || c->step == ST_PAYMENT)) {
+	if (ok && (c->step == ST_BOOK || c->step == ST_CONFIRM || c->step == ST_SEARCH ||
+		   c->step == ST_PAYMENT)) {
 		o = json_loadb(c->body.p, c->body.len, 0, NULL);
 		const char *v = NULL;
 		if (c->step == ST_BOOK) {
+			v = json_str(o, "hold");
+			if (v)
+				snprintf(c->hold, sizeof c->hold, "%s", v);
+		} else if (c->step == ST_CONFIRM) {
 			v = json_str(o, "code");
 			if (v)
 				snprintf(c->code, sizeof c->code, "%s", v);
@@ -547,6 +574,11 @@ static int conn_done(struct conn *c, long status)
 		if (c->kind == K_FLOW)
 			w->flows_failed++;
 		return conn_next(c);
+	}
+	if (c->kind == K_PREBOOK && c->step == ST_BOOK) {
+		c->step = ST_CONFIRM;
+		flow_step(c);
+		return 1;
 	}
 	if (c->kind == K_PREBOOK) {
 		long i = c->person;
@@ -763,7 +795,8 @@ static void today_plus(int days, char out[11])
 
 static void usage(void)
 {
-	fputs("usage: office_bench --officer URL --public URL --password PW --adj-totp SECRET\n"
+	fputs("usage: office_bench --officer URL --public URL --spool DIR --password PW\n"
+	      "         --adj-totp SECRET\n"
 	      "         [--seconds N] [--lookup-conns C] [--flow-conns C] [--flow-rate R]\n"
 	      "         [--prebook N] [--threads T] [--report-every S] [--first-person N]\n"
 	      "Load client for `paspor office serve` (office timezone Etc/UTC, hourly slots\n"
@@ -812,12 +845,14 @@ int main(int argc, char **argv)
 			report_every = atof(v);
 		else if (!strcmp(a, "--first-person"))
 			first = atol(v);
+		else if (!strcmp(a, "--spool"))
+			g.spool_dir = v;
 		else {
 			usage();
 			return 2;
 		}
 	}
-	if (!g.officer_url || !g.public_url || nthreads < 1 || nthreads > 64 || nlookup < 0 ||
+	if (!g.officer_url || !g.public_url || !g.spool_dir || nthreads < 1 || nthreads > 64 || nlookup < 0 ||
 	    nflow < 0 || seconds <= 0 || (nlookup && prebook < 1) ||
 	    (nflow && (!password || !totp))) {
 		usage();

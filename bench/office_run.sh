@@ -66,7 +66,8 @@ done
 slots+=")"
 python3 "$ROOT/tests/office_api_util.py" conf "$D/paspor.conf" timezone=Etc/UTC \
 	'working_days=["mon","tue","wed","thu","fri","sat","sun"]' 'holidays=["2099-01-01"]' \
-	"slots=$slots" ratelimit.disabled=true
+	"slots=$slots" ratelimit.disabled=true confirmation.codes_per_day=10000000 \
+	confirmation.pending_per_slot=100000
 sed -i 's/^\( *days_ahead = \)[0-9]*;/\140;/' "$D/paspor.conf"
 "$P" office config --data "$D" --check 2>&1 | sed 's/^/config: /'
 
@@ -112,7 +113,7 @@ rc=0
 if [ "$SOAK" = 0 ]; then
 	echo
 	echo "== status lookups: $LC connections, $SECS s"
-	"$B" --officer "$OFF" --public "$PUB" --prebook "$PRE" --lookup-conns "$LC" \
+	"$B" --officer "$OFF" --public "$PUB" --spool "$D/outbox" --prebook "$PRE" --lookup-conns "$LC" \
 		--seconds "$SECS" --threads "$CTH" || rc=1
 	echo "server RSS after the lookups: $(awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { print r " kB (peak so far " h " kB)" }' "/proc/$PID/status")"
 	echo
@@ -124,14 +125,14 @@ if [ "$SOAK" = 0 ]; then
 			>/dev/null 2>&1 &
 		PERFPID=$!
 	fi
-	"$B" --officer "$OFF" --public "$PUB" --password "$PW" --adj-totp "$TOTP" \
+	"$B" --officer "$OFF" --public "$PUB" --spool "$D/outbox" --password "$PW" --adj-totp "$TOTP" \
 		--flow-conns "$FC" --seconds "$SECS" --threads "$CTH" --first-person 1000000 || rc=1
 	[ -n "$PERFPID" ] && wait "$PERFPID"
 else
 	RATE=${OFFICE_BENCH_SOAK_FLOW_RATE:-20}
 	echo
 	echo "== soak: $SOAK s, $LC lookup connections (unpaced) + $FC flow connections paced to $RATE flows/s"
-	"$B" --officer "$OFF" --public "$PUB" --password "$PW" --adj-totp "$TOTP" \
+	"$B" --officer "$OFF" --public "$PUB" --spool "$D/outbox" --password "$PW" --adj-totp "$TOTP" \
 		--prebook "$PRE" --lookup-conns "$LC" --flow-conns "$FC" --flow-rate "$RATE" \
 		--seconds "$SOAK" --threads "$CTH" --report-every 10 --first-person 1000000 || rc=1
 fi

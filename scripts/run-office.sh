@@ -17,6 +17,10 @@
 # custodian confirms it over the API before the first personalization (README.md).
 # Later runs reuse all of it. An interrupted first run is finished on the next one.
 #
+# A var/office whose paspor.conf has no 'confirmation' section (made before bookings
+# needed a code) gets the demo's: the spool sender, which writes each confirmation code
+# to var/office/outbox instead of sending it (README.md reads it from there).
+#
 # Every run: starts `paspor signer` in the background (its socket
 # var/office/signer/signer.sock, its log var/signer.log), then the office server:
 # officers on 127.0.0.1:8080, public booking on 127.0.0.1:8081 (PASPOR_LISTEN,
@@ -143,6 +147,32 @@ CONF
 	echo
 fi
 
+# ---- booking confirmation: a var/office made before it existed gets the demo's section
+if ! grep -q '^confirmation *=' "$D/paspor.conf"; then
+	cat >>"$D/paspor.conf" <<'CONF'
+
+# Public bookings hold their slot only once the applicant enters the code sent to
+# their phone or e-mail (docs/BOOKING.md); added by scripts/run-office.sh. DEMO
+# senders: "spool" writes each message to a file in spool_dir and sends nothing.
+confirmation = {
+  hold_seconds = 900;
+  code_digits = 6;
+  code_attempts = 5;
+  resend_seconds = 60;
+  pending_per_slot = 5;
+  active_per_phone = 3;
+  active_per_email = 3;
+  codes_per_contact_per_day = 5;
+  codes_per_day = 2000;
+  email_sender = "spool";
+  phone_sender = "spool";
+  spool_dir = "outbox";
+  send_timeout_seconds = 10;
+};
+CONF
+	"$P" office config --data "$D" --check
+fi
+
 # ---- serve: the signer in the background, then the office --------------------------
 SPID='' OPID=''
 stop() {
@@ -173,6 +203,7 @@ fi
 echo "signer: pid $SPID, socket $SD/signer.sock, log var/signer.log"
 echo "office node: data dir $D; officers http://$LISTEN, public booking http://$PUBLIC"
 echo "try: curl -s http://$PUBLIC/healthz; curl -s 'http://$PUBLIC/api/v1/bookings/slots?days=3'"
+echo "booking confirmation codes are not sent: the demo writes them to $D/outbox"
 echo "README.md, 'Take an applicant from booking to issued', walks one applicant through."
 "$P" office serve --data "$D" --kek-file "$K" --listen "$LISTEN" --public-listen "$PUBLIC" --foreground &
 OPID=$!

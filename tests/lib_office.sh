@@ -218,14 +218,39 @@ expect_problem() {
 	ok "$name"
 }
 
-# book N SEX DATE START [KEY=VALUE...]: public booking of synthetic applicant N; sets
-# BOOK_CODE, BOOK_NIK (and CODE etc.)
+# book N SEX DATE START [KEY=VALUE...]: public booking of synthetic applicant N in two
+# steps (docs/BOOKING.md "Confirming a booking"): the hold, then its confirmation with
+# the code the spool sender wrote. Sets BOOK_HOLD, BOOK_CODE (the booking code; empty
+# when refused), BOOK_NIK; CODE etc. are the confirmation's, or the hold request's when
+# that was refused.
 book() {
 	local body
 	body=$(pyu person "$@")
 	BOOK_NIK=$(printf '%s' "$body" | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("nik",""))')
-	api POST /api/v1/bookings "$body" --pub
+	BOOK_CODE=
+	hold "$body" || return 0
+	confirm_hold "$BOOK_HOLD" "$(spool_code "$BOOK_HOLD")"
 	BOOK_CODE=$(jget code)
+}
+
+# hold BODY: POST /api/v1/bookings; sets BOOK_HOLD; returns 0 when it answered 202
+hold() {
+	BOOK_HOLD=
+	api POST /api/v1/bookings "$1" --pub
+	[ "$CODE" = 202 ] || return 1
+	BOOK_HOLD=$(jget hold)
+}
+
+# spool_code HOLD [N]: the confirmation code of HOLD's N-th message (default 1) in the
+# spool sender's folder ($SPOOL, default $D/outbox); empty when there is none
+spool_code() {
+	local f=${SPOOL:-$D/outbox}/$1-${2:-1}.txt
+	[ -f "$f" ] && sed -n 's/.*booking paspor Anda \([0-9]*\),.*/\1/p' "$f" | head -1
+}
+
+# confirm_hold HOLD CODE: POST /api/v1/bookings/confirm
+confirm_hold() {
+	api POST /api/v1/bookings/confirm "{\"hold\":\"$1\",\"code\":\"$2\"}" --pub
 }
 
 # status_of CODE NIK: public status lookup; prints the state (empty on failure)

@@ -26,6 +26,13 @@
                              after A's date; prints "ZONE_A DATE_A START ZONE_B"
   roles-table ROLES.md       the role x action table as lines "action ROLE ROLE ..."
   conf FILE KEY=VALUE...     rewrite settings of a libconfig paspor.conf (see below)
+  smtp-sink PORTFILE OUTDIR  a tiny SMTP server on 127.0.0.1 (a free port, written to
+                             PORTFILE): AUTH PLAIN, each message saved to OUTDIR as
+                             N.eml with its envelope in N.env (for the SMTP sender test)
+  http-sink PORTFILE OUTDIR [STATUS]
+                             a tiny HTTP server on 127.0.0.1 recording each POST (body in
+                             N.json, the Authorization header in N.auth), answering
+                             STATUS (default 200)
 """
 import datetime
 import json
@@ -254,8 +261,9 @@ def cmd_roles_table(a):
 
 def cmd_conf(a):
     """KEY=VALUE with KEY one of: timezone, working_days, slots, holidays, and any
-    ratelimit.NAME or issuance.NAME (a commented-out line such as ratelimit.disabled or
-    issuance.print_command is uncommented); VALUE is libconfig text."""
+    ratelimit.NAME, issuance.NAME or confirmation.NAME (a commented-out line such as
+    ratelimit.disabled, issuance.print_command or confirmation.smtp_url is uncommented);
+    VALUE is libconfig text."""
     path = a[0]
     s = open(path, encoding="utf-8").read()
     for kv in a[1:]:
@@ -267,8 +275,13 @@ def cmd_conf(a):
         elif k == "holidays":
             s, n = re.subn(r"holidays = \[[^\]]*\];", "holidays = %s;" % v, s, count=1)
         elif k == "slots":
-            s, n = re.subn(r"slots = \((.|\n)*?\n  \);", "slots = %s;" % v, s, count=1)
-        elif k.startswith("ratelimit.") or k.startswith("issuance."):
+            # one line (as written here before), else the default's several lines
+            s, n = re.subn(r"(?m)slots = \(.*\);$", lambda m: "slots = %s;" % v, s, count=1)
+            if n == 0:
+                s, n = re.subn(r"slots = \((.|\n)*?\n  \);", lambda m: "slots = %s;" % v, s,
+                               count=1)
+        elif k.startswith("ratelimit.") or k.startswith("issuance.") or \
+                k.startswith("confirmation."):
             name = k.split(".", 1)[1]
             s, n = re.subn(r"(?m)^(\s*)#?\s*%s = [^;]*;" % re.escape(name),
                            r"\g<1>%s = %s;" % (name, v), s, count=1)
@@ -281,8 +294,129 @@ def cmd_conf(a):
     return 0
 
 
+def _serve(srv, portfile):
+    tmp = portfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    import os
+    os.rename(tmp, portfile)
+    srv.serve_forever()
+
+
+def cmd_smtp_sink(a):
+    """A tiny SMTP server for the SMTP sender's test: EHLO (AUTH PLAIN offered), AUTH
+    PLAIN, MAIL, RCPT, DATA, QUIT. Each message: OUTDIR/N.eml, envelope OUTDIR/N.env."""
+    import base64
+    import os
+    import socketserver
+    portfile, outdir = a[0], a[1]
+    os.makedirs(outdir, exist_ok=True)
+    count = [0]
+
+    class H(socketserver.StreamRequestHandler):
+        def w(self, s):
+            self.wfile.write((s + "\r\n").encode())
+            self.wfile.flush()
+
+        def handle(self):
+            self.w("220 sink ESMTP")
+            env = {"from": None, "rcpt": [], "auth": None}
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    return
+                cmd = line.decode("utf-8", "replace").rstrip("\r\n")
+                up = cmd.upper()
+                if up.startswith("EHLO"):
+                    self.w("250-sink")
+                    self.w("250-AUTH PLAIN")
+                    self.w("250 8BITMIME")
+                elif up.startswith("HELO"):
+                    self.w("250 sink")
+                elif up.startswith("AUTH PLAIN"):
+                    parts = cmd.split(" ")
+                    if len(parts) >= 3:
+                        data = parts[2]
+                    else:
+                        self.w("334 ")
+                        data = self.rfile.readline().decode().strip()
+                    env["auth"] = base64.b64decode(data).decode("utf-8", "replace").split("\0")
+                    self.w("235 2.7.0 ok")
+                elif up.startswith("MAIL FROM:"):
+                    env["from"] = cmd[10:].strip().split(" ")[0]
+                    self.w("250 ok")
+                elif up.startswith("RCPT TO:"):
+                    env["rcpt"].append(cmd[8:].strip())
+                    self.w("250 ok")
+                elif up == "DATA":
+                    self.w("354 go on")
+                    data = b""
+                    while True:
+                        ln = self.rfile.readline()
+                        if not ln or ln in (b".\r\n", b".\n"):
+                            break
+                        if ln.startswith(b".."):
+                            ln = ln[1:]
+                        data += ln
+                    count[0] += 1
+                    n = count[0]
+                    with open(os.path.join(outdir, "%d.env" % n), "w") as f:
+                        json.dump(env, f)
+                    with open(os.path.join(outdir, "%d.eml" % n), "wb") as f:
+                        f.write(data)
+                    env = {"from": None, "rcpt": [], "auth": env["auth"]}
+                    self.w("250 queued")
+                elif up == "QUIT":
+                    self.w("221 bye")
+                    return
+                elif up in ("RSET", "NOOP"):
+                    self.w("250 ok")
+                else:
+                    self.w("502 not here")
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    _serve(socketserver.ThreadingTCPServer(("127.0.0.1", 0), H), portfile)
+    return 0
+
+
+def cmd_http_sink(a):
+    """A tiny HTTP server for the gateway sender's test: records each POST (body in
+    OUTDIR/N.json, its Authorization header in OUTDIR/N.auth) and answers STATUS."""
+    import http.server
+    import os
+    portfile, outdir = a[0], a[1]
+    status = int(a[2]) if len(a) > 2 else 200
+    os.makedirs(outdir, exist_ok=True)
+    count = [0]
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n)
+            count[0] += 1
+            k = count[0]
+            with open(os.path.join(outdir, "%d.auth" % k), "w") as f:
+                f.write(self.headers.get("Authorization", ""))
+            with open(os.path.join(outdir, "%d.ctype" % k), "w") as f:
+                f.write(self.headers.get("Content-Type", ""))
+            with open(os.path.join(outdir, "%d.json" % k), "wb") as f:
+                f.write(body)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    _serve(http.server.ThreadingHTTPServer(("127.0.0.1", 0), H), portfile)
+    return 0
+
+
 CMDS = {"get": cmd_get, "find-id": cmd_find_id, "problem": cmd_problem, "person": cmd_person,
-        "persons": cmd_persons, "enrol-body": cmd_enrol_body, "nik": cmd_nik, "tz-plan": cmd_tz_plan, "roles-table": cmd_roles_table, "conf": cmd_conf}
+        "persons": cmd_persons, "enrol-body": cmd_enrol_body, "nik": cmd_nik, "tz-plan": cmd_tz_plan, "roles-table": cmd_roles_table, "conf": cmd_conf,
+        "smtp-sink": cmd_smtp_sink, "http-sink": cmd_http_sink}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in CMDS:

@@ -11,6 +11,13 @@
  * made here (bookcode.h) and only its keyed hash is stored; the key is derived from the
  * node's data key with crypto_kdf ("bookcode", id 1).
  *
+ * A public booking is made in two steps (docs/BOOKING.md "Confirming a booking",
+ * office/booking_hold.h): POST /bookings places a pending hold and sends a one-time
+ * code to the applicant's phone or e-mail (office/notify.h); POST /bookings/confirm
+ * with that code turns the hold into the booking and only then answers the booking
+ * code. A sender that fails answers 503 and the hold is ended at once ("unsent"), so
+ * nothing holds a place. Walk-ins (registrar, at the counter) need no code.
+ *
  * Rate limits (office/ratelimit.h, sized by paspor.conf): new bookings per client
  * address and per NIK or reference, status/cancel/reschedule lookups per client address;
  * 429 rate-limited with Retry-After. A lookup needs code and NIK (or reference) to
@@ -25,11 +32,14 @@
 
 #include "office/api.h"
 #include "office/bookcode.h"
+#include "office/booking_hold.h"
 #include "office/calendar.h"
 #include "office/config.h"
 #include "office/nik.h"
 #include "office/ratelimit.h"
+#include "office/notify.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 #define FIELD_MAX 1000 /* bytes of any one text field; the kind check is finer */
 
@@ -303,6 +313,13 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 			fmt_hhmm(slots[i].start_min, st);
 			fmt_hhmm(slots[i].end_min, en);
 			int taken = slot_taken(db, ds, st);
+			struct err he = ERR_INIT;
+			int pending = taken < 0 ? 0
+				: hold_pending_in_slot(db, ds, st, api_now_ms(s), &he);
+			if (pending < 0)
+				taken = -1;
+			else
+				taken += pending;
 			if (taken < 0) {
 				rc = -1;
 				break;
@@ -326,30 +343,353 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 	return api_reply(resp, 200, json_pack("{s:o}", "days", out));
 }
 
-/* POST /api/v1/bookings */
-static int route_book(struct http_req *req, struct http_resp *resp)
+/* ---------------------------------------------------------------- confirmation */
+
+/* The problem for a refused or recorded hold outcome. */
+static int hold_problem(struct http_req *req, struct http_resp *resp, enum hold_why why,
+			unsigned retry, const struct err *e)
+{
+	const char *msg = e->msg[0] ? e->msg : "refused";
+	char s[24];
+	switch (why) {
+	case HOLD_OK:
+	case HOLD_CODE_TAKEN:
+		break;
+	case HOLD_SLOT_FULL:
+		return http_problem(req, resp, HTTP_PROBLEM_SLOT_FULL, "%s", msg);
+	case HOLD_DUPLICATE:
+		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE, "%s", msg);
+	case HOLD_SLOT_BUSY:
+		snprintf(s, sizeof s, "%u", retry ? retry : 1);
+		http_resp_header(resp, "Retry-After", s);
+		/* fall through */
+	case HOLD_PHONE_CAP:
+	case HOLD_EMAIL_CAP:
+		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s", msg);
+	case HOLD_CONTACT_DAY:
+	case HOLD_OFFICE_DAY:
+	case HOLD_TOO_SOON:
+		snprintf(s, sizeof s, "%u", retry ? retry : 1);
+		http_resp_header(resp, "Retry-After", s);
+		return http_problem(req, resp, HTTP_PROBLEM_RATE_LIMITED, "%s", msg);
+	case HOLD_NOT_FOUND:
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
+	case HOLD_ENDED:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
+	case HOLD_WRONG_CODE:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'code': %s", msg);
+	case HOLD_INVALID:
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
+	}
+	return api_wf_problem(req, resp, WF_OK, e);
+}
+
+static int confirmation_open(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
+	if (!s->cfg.confirmation.configured)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "not-configured: online booking is closed at this office "
+				    "(no confirmation section in its configuration)");
+	return 0;
+}
+
+/* The fields booking.created gets from the applicant (all but app, code_hash, channel). */
+static json_t *booking_json(const struct booking_in *b)
+{
+	json_t *o = json_object();
+	const char *k[] = { "idref", "full_name", "birth_place", "birth_date", "sex", "address",
+			    "phone", "email", "passport_type", "slot_date", "slot_start", "reason",
+			    "previous_passport", "police_report" };
+	const char *v[] = { b->idref, b->full_name, b->birth_place, b->birth_date, b->sex,
+			    b->address, b->phone, b->email, b->passport_type, b->slot_date,
+			    b->slot_start, b->reason, b->previous_passport, b->police_report };
+	for (size_t i = 0; o && i < sizeof k / sizeof k[0]; i++)
+		if (v[i] && json_object_set_new(o, k[i], json_string(v[i])) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* Sends a hold's code; -1 with e set (ERR_IO) when the sender failed. */
+static int send_code(struct office_server *s, const char *hold, int n, const char *send_to,
+		     const char *to, const char *code, struct err *e)
+{
+	const struct config_confirmation *c = &s->cfg.confirmation;
+	char ref[48], valid_id[40], valid_en[40];
+	snprintf(ref, sizeof ref, "%s-%d", hold, n);
+	if (c->hold_seconds % 60 == 0) {
+		snprintf(valid_id, sizeof valid_id, "%u menit", c->hold_seconds / 60);
+		snprintf(valid_en, sizeof valid_en, "%u minutes", c->hold_seconds / 60);
+	} else {
+		snprintf(valid_id, sizeof valid_id, "%u detik", c->hold_seconds);
+		snprintf(valid_en, sizeof valid_en, "%u seconds", c->hold_seconds);
+	}
+	char text[800];
+	snprintf(text, sizeof text,
+		 "%s: kode konfirmasi booking paspor Anda %s, berlaku %s. Jangan berikan kode "
+		 "ini kepada siapa pun.\n"
+		 "Your passport booking confirmation code is %s, valid for %s. Do not share it.",
+		 s->cfg.office_name, code, valid_id, code, valid_en);
+	struct notify_msg m = { strcmp(send_to, "email") == 0 ? NOTIFY_EMAIL : NOTIFY_PHONE, to,
+				ref, "Kode konfirmasi booking paspor / Passport booking code", text };
+	int rc = notify_send(s->notify, &m, e);
+	sodium_memzero(text, sizeof text);
+	return rc;
+}
+
+/* POST /api/v1/bookings: a pending hold and its code sent; 202 */
+static int route_book(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = {
+		"full_name", "nik", "identity", "birth_place", "birth_date", "sex", "address",
+		"phone", "email", "passport_type", "slot_date", "slot_start", "reason",
+		"previous_passport", "police_report", "send_code_to", NULL
+	};
+	struct office_server *s = req->app;
+	const struct config_confirmation *c = &s->cfg.confirmation;
 	if (take(s->rl_book_ip, req, resp, req->client_ip) < 0)
 		return -1;
 	json_t *body;
 	if (http_req_json(req, resp, &body) < 0)
 		return -1;
 	struct booking_in b;
+	const char *send_to = NULL;
 	int quota = 0, rc = -1;
+	json_t *bk = NULL;
+	char code[HOLD_CODE_SIZE] = "";
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    api_str(req, resp, body, "send_code_to", 0, 5, &send_to) < 0)
+		goto out;
+	/* booking_parse checks the keys of a booking; send_code_to is ours */
+	json_t *fields = json_deep_copy(body);
+	if (!fields) {
+		err_nomem(&resp->err);
+		goto out;
+	}
+	json_object_del(fields, "send_code_to");
+	char send_buf[8] = "";
+	if (send_to)
+		snprintf(send_buf, sizeof send_buf, "%s", send_to); /* body is freed next */
+	json_decref(body);
+	body = fields;
+	send_to = send_to ? send_buf : NULL;
 	if (booking_parse(req, resp, body, 0, &b) < 0 ||
 	    check_slot(req, resp, b.slot_date, b.slot_start, &quota) < 0 ||
-	    take(s->rl_book_nik, req, resp, b.idref) < 0)
+	    confirmation_open(req, resp) < 0 || take(s->rl_book_nik, req, resp, b.idref) < 0)
 		goto out;
-	char app[APPID_LEN + 1], code[BOOKCODE_TEXT_SIZE];
-	if (booking_submit(req, resp, &b, "applicant", "online", b.slot_date, b.slot_start,
-			   quota, app, code) < 0)
+	if (!send_to)
+		send_to = notify_can(s->notify, NOTIFY_PHONE) ? "phone" : "email";
+	if (strcmp(send_to, "phone") && strcmp(send_to, "email")) {
+		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+			     "field 'send_code_to' must be 'phone' or 'email'");
 		goto out;
-	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", code, "slot_date",
+	}
+	if (!notify_can(s->notify, strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL)) {
+		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+			     "field 'send_code_to': this office sends no codes by %s",
+			     strcmp(send_to, "email") ? "phone" : "e-mail");
+		goto out;
+	}
+	struct err e = ERR_INIT;
+	if (!(bk = booking_json(&b))) {
+		err_nomem(&resp->err);
+		goto out;
+	}
+	if (hold_code_new(c->code_digits, code, &e) < 0) {
+		api_wf_problem(req, resp, WF_OK, &e);
+		goto out;
+	}
+	struct hold_place op = { c, s->holdcode_key, bk, send_to, code, quota, api_now_ms(s),
+				 "", HOLD_OK, 0 };
+	if (office_server_submit(s, hold_place, &op, NULL, &e) < 0) {
+		hold_problem(req, resp, op.why, op.retry_after_s, &e);
+		goto out;
+	}
+	if (send_code(s, op.hold, 1, send_to, strcmp(send_to, "email") ? b.phone : b.email, code,
+		      &e) < 0) {
+		log_warnx("request %s: the confirmation code of hold %s was not sent: %s",
+			  req->request_id, op.hold, e.msg);
+		struct hold_end end = { op.hold, "unsent", HOLD_OK };
+		struct err e2 = ERR_INIT;
+		if (office_server_submit(s, hold_end, &end, NULL, &e2) < 0)
+			log_warnx("request %s: hold %s not ended: %s", req->request_id, op.hold,
+				  e2.msg);
+		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+			     "the confirmation code cannot be sent now (%s sender); nothing was "
+			     "booked: try again later", notify_sender_name(s->notify,
+				strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL));
+		goto out;
+	}
+	rc = api_reply(resp, 202, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "hold", op.hold,
+					    "state", "pending", "send_to", send_to, "slot_date",
 					    b.slot_date, "slot_start", b.slot_start,
-					    "passport_type", b.passport_type));
-	sodium_memzero(code, sizeof code);
+					    "expires_in_seconds", (json_int_t)c->hold_seconds,
+					    "code_digits", (json_int_t)c->code_digits));
 out:
+	sodium_memzero(code, sizeof code);
+	json_decref(bk);
+	json_decref(body);
+	return rc;
+}
+
+/* The hold id and the code of a confirm body. */
+static int confirm_fields(struct http_req *req, struct http_resp *resp, const json_t *body,
+			  const char *const *keys, const char **hold, const char **code)
+{
+	if (api_only_keys(req, resp, body, keys) < 0 ||
+	    api_str(req, resp, body, "hold", 1, APPID_LEN, hold) < 0 ||
+	    (code && api_str(req, resp, body, "code", 1, 32, code) < 0))
+		return -1;
+	if (!appid_valid(*hold, 'H'))
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
+	return 0;
+}
+
+/* POST /api/v1/bookings/confirm {hold, code}: the booking; 201 with its booking code */
+static int route_confirm(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "hold", "code", NULL };
+	struct office_server *s = req->app;
+	if (take(s->rl_status_ip, req, resp, req->client_ip) < 0)
+		return -1;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	const char *hold, *typed;
+	char date[11], start[6], digits[HOLD_CODE_SIZE + 1] = "";
+	int quota = 0, rc = -1;
+	if (confirmation_open(req, resp) < 0 ||
+	    confirm_fields(req, resp, body, keys, &hold, &typed) < 0)
+		goto out;
+	/* spaces and dashes are forgiven; anything else but digits is a typo */
+	size_t n = 0;
+	for (const char *p = typed; *p; p++) {
+		if (*p == ' ' || *p == '-')
+			continue;
+		if (*p < '0' || *p > '9' || n >= HOLD_CODE_SIZE - 1) {
+			n = 0;
+			break;
+		}
+		digits[n++] = *p;
+	}
+	digits[n] = '\0';
+	if (n != s->cfg.confirmation.code_digits) {
+		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'code' must be the %u "
+			     "digits sent to you", s->cfg.confirmation.code_digits);
+		goto out;
+	}
+	struct err e = ERR_INIT;
+	sqlite3 *db = api_db_acquire(s);
+	int found = hold_slot(db, hold, date, start, &e);
+	api_db_release(s, db);
+	if (found < 0) {
+		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "the booking cannot be read now");
+		goto out;
+	}
+	if (!found) {
+		http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
+		goto out;
+	}
+	if (check_slot(req, resp, date, start, &quota) < 0)
+		goto out;
+	char bcode[BOOKCODE_TEXT_SIZE];
+	struct hold_confirm op;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char canon[BOOKCODE_CANON_SIZE], hash[65];
+		err_clear(&e);
+		if (bookcode_new(canon, bcode, &e) < 0 ||
+		    bookcode_hash_hex(s->bookcode_key, canon, hash, &e) < 0) {
+			api_wf_problem(req, resp, WF_OK, &e);
+			goto out;
+		}
+		sodium_memzero(canon, sizeof canon);
+		memset(&op, 0, sizeof op);
+		op.cfg = &s->cfg.confirmation;
+		op.key = s->holdcode_key;
+		op.hold = hold;
+		op.code = digits;
+		op.code_hash = hash;
+		op.quota = quota;
+		op.now_ms = api_now_ms(s);
+		int r = office_server_submit(s, hold_confirm, &op, NULL, &e);
+		if (r == 0 && op.why == HOLD_OK)
+			break;
+		if (r == 0) {
+			/* a recorded outcome: the op succeeded, so e holds no message */
+			err_clear(&e);
+			if (op.why == HOLD_WRONG_CODE)
+				err_set(&e, ERR_INPUT, "the confirmation code is wrong; %u attempts "
+					"left%s", op.attempts_left,
+					op.attempts_left ? "" : ": the hold has ended, book again");
+			else
+				err_set(&e, ERR_INPUT, "the booking hold has expired; book again");
+		}
+		if (op.why != HOLD_CODE_TAKEN) {
+			hold_problem(req, resp, op.why, 0, &e);
+			goto out;
+		}
+	}
+	if (op.why != HOLD_OK) {
+		hold_problem(req, resp, op.why, 0, &e);
+		goto out;
+	}
+	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", bcode, "slot_date",
+					    op.slot_date, "slot_start", op.slot_start,
+					    "passport_type", op.passport_type));
+	sodium_memzero(bcode, sizeof bcode);
+out:
+	sodium_memzero(digits, sizeof digits);
+	json_decref(body);
+	return rc;
+}
+
+/* POST /api/v1/bookings/resend {hold}: a new code (the old one stops working); 202 */
+static int route_resend(struct http_req *req, struct http_resp *resp)
+{
+	static const char *const keys[] = { "hold", NULL };
+	struct office_server *s = req->app;
+	const struct config_confirmation *c = &s->cfg.confirmation;
+	if (take(s->rl_book_ip, req, resp, req->client_ip) < 0)
+		return -1;
+	json_t *body;
+	if (http_req_json(req, resp, &body) < 0)
+		return -1;
+	const char *hold;
+	char code[HOLD_CODE_SIZE] = "";
+	int rc = -1;
+	struct err e = ERR_INIT;
+	if (confirmation_open(req, resp) < 0 ||
+	    confirm_fields(req, resp, body, keys, &hold, NULL) < 0)
+		goto out;
+	if (hold_code_new(c->code_digits, code, &e) < 0) {
+		api_wf_problem(req, resp, WF_OK, &e);
+		goto out;
+	}
+	struct hold_resend op = { 0 };
+	op.cfg = c;
+	op.key = s->holdcode_key;
+	op.hold = hold;
+	op.code = code;
+	op.now_ms = api_now_ms(s);
+	if (office_server_submit(s, hold_resend, &op, NULL, &e) < 0 || op.why != HOLD_OK) {
+		if (op.why == HOLD_ENDED && !e.msg[0])
+			err_set(&e, ERR_INPUT, "the booking hold has expired; book again");
+		hold_problem(req, resp, op.why, op.retry_after_s, &e);
+		goto out;
+	}
+	if (send_code(s, hold, op.sends, op.send_to, op.to, code, &e) < 0) {
+		log_warnx("request %s: a new confirmation code of hold %s was not sent: %s",
+			  req->request_id, hold, e.msg);
+		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+			     "the confirmation code cannot be sent now; try again later");
+		goto out;
+	}
+	rc = api_reply(resp, 202, json_pack("{s:s, s:s, s:s}", "hold", hold, "state", "pending",
+					    "send_to", op.send_to));
+out:
+	sodium_memzero(code, sizeof code);
 	json_decref(body);
 	return rc;
 }
@@ -538,6 +878,8 @@ out:
 const struct api_route api_booking_routes[] = {
 	{ "GET", "/api/v1/bookings/slots", route_slots, PUB, API_ANON, 0, NULL },
 	{ "POST", "/api/v1/bookings", route_book, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/bookings/confirm", route_confirm, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	{ "POST", "/api/v1/bookings/resend", route_resend, PUB, API_ANON, 0, HTTP_JSON_ONLY },
 	{ "POST", "/api/v1/bookings/status", route_status, PUB, API_ANON, 0, HTTP_JSON_ONLY },
 	{ "POST", "/api/v1/bookings/cancel", route_cancel, PUB, API_ANON, 0, HTTP_JSON_ONLY },
 	{ "POST", "/api/v1/bookings/reschedule", route_reschedule, PUB, API_ANON, 0,

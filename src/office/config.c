@@ -662,6 +662,152 @@ static void check_ratelimit(struct checker *ck, const config_setting_t *root,
 		get_bool(ck, g, "disabled", &r->disabled);
 }
 
+/* The optional confirmation section (docs/CONFIG.md "The confirmation section"). */
+int config_url_is_loopback(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return 0;
+	p += 3;
+	if (strchr(p, '@') && (!strchr(p, '/') || strchr(p, '@') < strchr(p, '/')))
+		p = strchr(p, '@') + 1; /* user info */
+	static const char *const hosts[] = { "127.0.0.1", "[::1]", "localhost", NULL };
+	for (size_t i = 0; hosts[i]; i++) {
+		size_t n = strlen(hosts[i]);
+		if (strncmp(p, hosts[i], n) == 0 && (p[n] == '\0' || p[n] == ':' || p[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int get_sender(struct checker *ck, const config_setting_t *g, const char *name,
+		      int other, const char *other_name)
+{
+	const config_setting_t *m;
+	const char *v = get_string(ck, g, name, &m);
+	if (!v)
+		return CONFIG_SENDER_NONE;
+	if (strcmp(v, "none") == 0)
+		return CONFIG_SENDER_NONE;
+	if (strcmp(v, "spool") == 0)
+		return CONFIG_SENDER_SPOOL;
+	if (strcmp(v, other_name) == 0)
+		return other;
+	problem(ck, m, "must be \"spool\", \"%s\" or \"none\"", other_name);
+	return CONFIG_SENDER_NONE;
+}
+
+/* An optional text setting: "" when absent. */
+static void opt_text(struct checker *ck, const config_setting_t *g, const char *name,
+		     char *out, size_t size)
+{
+	out[0] = '\0';
+	if (config_setting_get_member(g, name))
+		get_text(ck, g, name, out, size);
+}
+
+static void check_url(struct checker *ck, const config_setting_t *g, const char *name,
+		      const char *const *schemes, const char *plain, char *out, size_t size)
+{
+	const config_setting_t *m;
+	if (get_text(ck, g, name, out, size) < 0)
+		return;
+	m = config_setting_get_member(g, name);
+	int ok = 0;
+	for (size_t i = 0; schemes[i]; i++)
+		if (strncmp(out, schemes[i], strlen(schemes[i])) == 0 && out[strlen(schemes[i])])
+			ok = 1;
+	if (!ok) {
+		problem(ck, m, "must start with %s%s%s", schemes[0], schemes[1] ? " or " : "",
+			schemes[1] ? schemes[1] : "");
+		return;
+	}
+	if (plain && strncmp(out, plain, strlen(plain)) == 0 && !config_url_is_loopback(out))
+		problem(ck, m, "%s… sends in clear text: only for 127.0.0.1, [::1] or localhost",
+			plain);
+}
+
+static void check_confirmation(struct checker *ck, const config_setting_t *root,
+			       struct config *c)
+{
+	static const char *const known[] = {
+		"hold_seconds", "code_digits", "code_attempts", "resend_seconds",
+		"pending_per_slot", "active_per_phone", "active_per_email",
+		"codes_per_contact_per_day", "codes_per_day", "email_sender", "phone_sender",
+		"spool_dir", "send_timeout_seconds", "smtp_url", "smtp_from", "smtp_user",
+		"smtp_password_file", "smtp_tls", "smtp_ca_file", "http_url", "http_token_file",
+		"http_ca_file", NULL
+	};
+	if (!config_setting_get_member(root, "confirmation"))
+		return;
+	config_setting_t *g = member(ck, root, "confirmation", CONFIG_TYPE_GROUP);
+	if (!g)
+		return;
+	unsigned before = ck->n;
+	unknown_members(ck, g, known);
+	struct config_confirmation *k = &c->confirmation;
+	get_uint(ck, g, "hold_seconds", 1, 86400, &k->hold_seconds);
+	get_uint(ck, g, "code_digits", 6, 9, &k->code_digits);
+	get_uint(ck, g, "code_attempts", 1, 10, &k->code_attempts);
+	get_uint(ck, g, "resend_seconds", 1, 86400, &k->resend_seconds);
+	get_uint(ck, g, "pending_per_slot", 1, 100000, &k->pending_per_slot);
+	get_uint(ck, g, "active_per_phone", 1, 1000, &k->active_per_phone);
+	get_uint(ck, g, "active_per_email", 1, 1000, &k->active_per_email);
+	get_uint(ck, g, "codes_per_contact_per_day", 1, 1000, &k->codes_per_contact_per_day);
+	get_uint(ck, g, "codes_per_day", 1, 10000000, &k->codes_per_day);
+	get_uint(ck, g, "send_timeout_seconds", 1, 120, &k->send_timeout_seconds);
+	k->email_sender = get_sender(ck, g, "email_sender", CONFIG_SENDER_SMTP, "smtp");
+	k->phone_sender = get_sender(ck, g, "phone_sender", CONFIG_SENDER_HTTP, "http");
+	if (k->email_sender == CONFIG_SENDER_NONE && k->phone_sender == CONFIG_SENDER_NONE &&
+	    ck->n == before)
+		problem(ck, g, "email_sender and phone_sender are both \"none\": no code could be "
+			"sent (remove the section to close online booking)");
+	if (k->email_sender == CONFIG_SENDER_SPOOL || k->phone_sender == CONFIG_SENDER_SPOOL)
+		get_text(ck, g, "spool_dir", k->spool_dir, sizeof k->spool_dir);
+	else
+		opt_text(ck, g, "spool_dir", k->spool_dir, sizeof k->spool_dir);
+	if (k->email_sender == CONFIG_SENDER_SMTP) {
+		static const char *const smtp[] = { "smtps://", "smtp://", NULL };
+		check_url(ck, g, "smtp_url", smtp, NULL, k->smtp_url, sizeof k->smtp_url);
+		get_text(ck, g, "smtp_from", k->smtp_from, sizeof k->smtp_from);
+		opt_text(ck, g, "smtp_user", k->smtp_user, sizeof k->smtp_user);
+		opt_text(ck, g, "smtp_password_file", k->smtp_password_file,
+			 sizeof k->smtp_password_file);
+		if (!k->smtp_user[0] != !k->smtp_password_file[0])
+			problem(ck, g, "smtp_user and smtp_password_file go together");
+		opt_text(ck, g, "smtp_ca_file", k->smtp_ca_file, sizeof k->smtp_ca_file);
+		const config_setting_t *m;
+		const char *tls = get_string(ck, g, "smtp_tls", &m);
+		if (tls) {
+			if (strcmp(tls, "implicit") == 0)
+				k->smtp_tls = CONFIG_SMTP_TLS_IMPLICIT;
+			else if (strcmp(tls, "starttls") == 0)
+				k->smtp_tls = CONFIG_SMTP_TLS_STARTTLS;
+			else if (strcmp(tls, "none") == 0)
+				k->smtp_tls = CONFIG_SMTP_TLS_NONE;
+			else
+				problem(ck, m, "must be \"implicit\", \"starttls\" or \"none\"");
+			if (k->smtp_url[0] && strncmp(k->smtp_url, "smtps://", 8) == 0 &&
+			    k->smtp_tls != CONFIG_SMTP_TLS_IMPLICIT)
+				problem(ck, m, "an smtps:// URL is TLS from the start: \"implicit\"");
+			if (k->smtp_url[0] && strncmp(k->smtp_url, "smtp://", 7) == 0 &&
+			    k->smtp_tls == CONFIG_SMTP_TLS_IMPLICIT)
+				problem(ck, m, "\"implicit\" needs an smtps:// URL");
+			if (k->smtp_tls == CONFIG_SMTP_TLS_NONE && k->smtp_url[0] &&
+			    !config_url_is_loopback(k->smtp_url))
+				problem(ck, m, "\"none\" sends in clear text: only for a relay on "
+					"127.0.0.1, [::1] or localhost");
+		}
+	}
+	if (k->phone_sender == CONFIG_SENDER_HTTP) {
+		static const char *const http[] = { "https://", "http://", NULL };
+		check_url(ck, g, "http_url", http, "http://", k->http_url, sizeof k->http_url);
+		opt_text(ck, g, "http_token_file", k->http_token_file, sizeof k->http_token_file);
+		opt_text(ck, g, "http_ca_file", k->http_ca_file, sizeof k->http_ca_file);
+	}
+	k->configured = ck->n == before;
+}
+
 /* ---- loading ---- */
 
 static const char *base_name(const char *path)
@@ -768,7 +914,8 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 		 struct buf *problems, struct err *e)
 {
 	static const char *const known[] = { "office", "booking", "fees", "validity",
-					     "payment", "ratelimit", "issuance", NULL };
+					     "payment", "ratelimit", "issuance",
+					     "confirmation", NULL };
 	struct checker ck = { name, problems, 0, { 0 } };
 	memset(c, 0, sizeof *c);
 	prescan(&ck, text, len);
@@ -795,6 +942,7 @@ int config_parse(const char *text, size_t len, const char *name, struct config *
 			check_payment(&ck, root, c);
 			check_ratelimit(&ck, root, c);
 			check_issuance(&ck, root, c);
+			check_confirmation(&ck, root, c);
 			if (c->adult_years && c->minor_years && c->minor_years > c->adult_years) {
 				config_setting_t *v = config_lookup(&cfg, "validity.minor_years");
 				if (v)
@@ -964,6 +1112,37 @@ static const char default_text[] =
 	"  # Load tests only: uncomment to lift every limit. It takes effect only when the\n"
 	"  # server also runs with PASPOR_LOAD_TEST=1 (docs/CONFIG.md).\n"
 	"  # disabled = true;\n"
+	"};\n"
+	"\n"
+	"# Public bookings hold their slot only once the applicant enters the code sent to\n"
+	"# their phone or e-mail (docs/BOOKING.md). Without this section online booking is\n"
+	"# closed (503). Relative paths are inside the data folder.\n"
+	"confirmation = {\n"
+	"  hold_seconds = 900;              # an unconfirmed hold frees its place after this\n"
+	"  code_digits = 6;                 # 6 to 9 digits\n"
+	"  code_attempts = 5;               # wrong codes before the hold ends\n"
+	"  resend_seconds = 60;             # at least this between two codes of one hold\n"
+	"  pending_per_slot = 5;            # unconfirmed holds at once in one slot\n"
+	"  active_per_phone = 3;            # pending + booked per phone number\n"
+	"  active_per_email = 3;            # pending + booked per e-mail address\n"
+	"  codes_per_contact_per_day = 5;   # codes to one phone or e-mail in 24 hours\n"
+	"  codes_per_day = 2000;            # codes the office sends in 24 hours\n"
+	"  # DEMO senders: \"spool\" writes each message to a file in spool_dir and sends\n"
+	"  # nothing. A real office sends e-mail with \"smtp\" and SMS/WhatsApp with \"http\"\n"
+	"  # (a gateway), or closes a channel with \"none\".\n"
+	"  email_sender = \"spool\";\n"
+	"  phone_sender = \"spool\";\n"
+	"  spool_dir = \"outbox\";\n"
+	"  send_timeout_seconds = 10;\n"
+	"  # smtp_url = \"smtps://mail.example.go.id:465\";\n"
+	"  # smtp_tls = \"implicit\";       # implicit (smtps://), starttls, none (loopback only)\n"
+	"  # smtp_from = \"paspor@kanim.example.go.id\";\n"
+	"  # smtp_user = \"paspor\";\n"
+	"  # smtp_password_file = \"smtp.password\";\n"
+	"  # smtp_ca_file = \"smtp-ca.pem\";\n"
+	"  # http_url = \"https://gateway.example/v1/messages\";\n"
+	"  # http_token_file = \"gateway.token\";  # sent as Authorization: Bearer\n"
+	"  # http_ca_file = \"gateway-ca.pem\";\n"
 	"};\n";
 
 /* Appends s as the inside of a libconfig string: quotes and backslashes escaped,

@@ -107,6 +107,34 @@ struct config {
 		char print_args[CONFIG_PRINT_ARGS_MAX][CONFIG_PATH_MAX]; /* PDF path appended */
 		size_t nprint_args;                 /* 0: no print command */
 	} issuance;
+	/* confirmation (optional section; confirmation.configured 0 when absent: online
+	 * booking then answers 503 "not configured"). A public booking holds its slot only
+	 * once the applicant enters the code sent to their phone or e-mail (docs/BOOKING.md
+	 * "Confirming a booking"). */
+	struct config_confirmation {
+		int configured;
+		unsigned hold_seconds;           /* an unconfirmed hold expires after this */
+		unsigned code_digits;            /* 6…9 */
+		unsigned code_attempts;          /* wrong codes before the hold ends */
+		unsigned resend_seconds;         /* at least this between two codes of a hold */
+		unsigned pending_per_slot;       /* unconfirmed holds at once in one slot */
+		unsigned active_per_phone;       /* pending + booked per phone number */
+		unsigned active_per_email;       /* pending + booked per e-mail address */
+		unsigned codes_per_contact_per_day; /* codes sent to one phone/e-mail in 24 h */
+		unsigned codes_per_day;          /* codes sent by the office in 24 h */
+		int email_sender, phone_sender;  /* enum config_sender */
+		char spool_dir[CONFIG_PATH_MAX]; /* sender "spool": one file per message */
+		unsigned send_timeout_seconds;
+		char smtp_url[CONFIG_PATH_MAX];  /* smtp://host:port or smtps://host:port */
+		char smtp_from[321];
+		char smtp_user[129];             /* "" with no password file: no AUTH */
+		char smtp_password_file[CONFIG_PATH_MAX];
+		int smtp_tls;                    /* enum config_smtp_tls */
+		char smtp_ca_file[CONFIG_PATH_MAX]; /* "": the system's CAs */
+		char http_url[CONFIG_PATH_MAX];  /* the gateway: POST JSON */
+		char http_token_file[CONFIG_PATH_MAX]; /* "": no Authorization header */
+		char http_ca_file[CONFIG_PATH_MAX];
+	} confirmation;
 };
 
 /*
@@ -118,6 +146,15 @@ struct config {
  */
 int config_tariff_fee(const struct config *c, const char *type, const char *service,
 		      const struct cal_date *on, int64_t *fee);
+/* Who sends a confirmation code on a channel. */
+enum config_sender { CONFIG_SENDER_NONE = 0, CONFIG_SENDER_SPOOL, CONFIG_SENDER_SMTP,
+		     CONFIG_SENDER_HTTP };
+/* SMTP transport security: TLS from the start (smtps://), STARTTLS required, or none
+ * (allowed only for a relay on the loopback address). */
+enum config_smtp_tls { CONFIG_SMTP_TLS_IMPLICIT = 0, CONFIG_SMTP_TLS_STARTTLS,
+		       CONFIG_SMTP_TLS_NONE };
+/* 1 when url's host is 127.0.0.1, ::1 or localhost (plain text is allowed there). */
+int config_url_is_loopback(const char *url);
 
 /* Reads and checks path (whose base name is used in messages). */
 int config_load(const char *path, struct config *c, struct buf *problems, struct err *e);

@@ -491,6 +491,18 @@ static int api_state_open(struct office_server *s, struct err *e)
 	if (crypto_kdf_derive_from_key(s->bookcode_key, sizeof s->bookcode_key, 1, "bookcode",
 				       s->node.keys.data_key) != 0)
 		return err_set(e, ERR_CRYPTO, "cannot derive the booking-code key");
+	if (crypto_kdf_derive_from_key(s->holdcode_key, sizeof s->holdcode_key, 2, "bookcode",
+				       s->node.keys.data_key) != 0)
+		return err_set(e, ERR_CRYPTO, "cannot derive the confirmation-code key");
+	if (notify_open(&s->notify, &s->cfg.confirmation, s->opts.dir, e) < 0)
+		return -1;
+	if (!s->cfg.confirmation.configured)
+		log_warnx("paspor.conf has no confirmation section: online booking is closed "
+			  "(503)");
+	else if (s->cfg.confirmation.email_sender == CONFIG_SENDER_SPOOL ||
+		 s->cfg.confirmation.phone_sender == CONFIG_SENDER_SPOOL)
+		log_warnx("confirmation codes go to the spool folder '%s', not to applicants: "
+			  "a demo sender", s->cfg.confirmation.spool_dir);
 	if (officers_reader_open(&s->officers, s->node.db_path, s->node.keys.data_key, e) < 0)
 		return -1;
 	s->officers_open = 1;
@@ -528,6 +540,9 @@ static void api_state_close(struct office_server *s)
 		officers_reader_close(&s->officers);
 	s->officers_open = 0;
 	sodium_memzero(s->bookcode_key, sizeof s->bookcode_key);
+	sodium_memzero(s->holdcode_key, sizeof s->holdcode_key);
+	notify_close(s->notify);
+	s->notify = NULL;
 }
 
 /* ---------------------------------------------------------------- start and stop */

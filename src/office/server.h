@@ -47,6 +47,7 @@
 #include "log/writer.h"
 #include "office/auth.h"
 #include "office/config.h"
+#include "office/notify.h"
 #include "office/officers.h"
 #include "office/ratelimit.h"
 #include "util/buf.h"
@@ -99,6 +100,8 @@ struct office_server {
 	struct ratelimit *rl_book_ip, *rl_book_nik, *rl_status_ip; /* NULL: lifted */
 	int limits_lifted;
 	uint8_t bookcode_key[32];        /* derived from the data key ("bookcode") */
+	uint8_t holdcode_key[32];        /* confirmation codes ("bookcode", id 2) */
+	struct notify *notify;           /* confirmation code senders (office/notify.h) */
 	pthread_mutex_t ro_mu;
 	pthread_cond_t ro_cv;
 	int ro_init;

@@ -9,6 +9,7 @@
 #include "office/nik.h"
 #include "office/workflow.h"
 #include "office/booklets.h"
+#include "office/booking_hold.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1644,5 +1645,6 @@ static const struct kind_set office_set = {
 
 int office_register_kinds(void)
 {
-	return kinds_register(&office_set);
+	/* booking holds (office/booking_hold.h) become applications: one registration */
+	return kinds_register(&office_set) < 0 || booking_hold_register_kinds() < 0 ? -1 : 0;
 }

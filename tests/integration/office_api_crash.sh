@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGKILL mid-run (issue 4 "Must hold", docs/HTTP.md "Shutdown"): parallel clients book on
-# the public listener and record every booking code the server acknowledged (201);
+# the public listener (hold, then confirm with the code from the spool sender) and record
+# every booking code the server acknowledged (201);
 # meanwhile a registrar checks applicants in. The server is killed with SIGKILL while
 # bookings are in flight, then restarted: every acknowledged booking's status lookup
 # works (and an acknowledged check-in is still checked in), nothing unacknowledged
@@ -37,9 +38,17 @@ for i in range(1, int(sys.argv[3]) + 1):
         u.cmd_person([str(1000 + i), "M", sys.argv[4], "%02d:00" % (i % 24)])
     open("%s/%d.req" % (sys.argv[2], i), "w").write(f.getvalue())
 EOF
+# each client books in two steps (docs/BOOKING.md): the hold, then its confirmation with
+# the code the spool sender wrote; the confirmation's 201 is the acknowledgement
 seq 1 "$N" | xargs -P 8 -I{} sh -c '
+	c=$(curl -s -m 30 -o "$2/{}.hold" -w "%{http_code}" -H "Content-Type: application/json" \
+		--data-binary @"$2/{}.req" "$1/api/v1/bookings" 2>/dev/null)
+	[ "$c" = 202 ] || { echo "$c" >"$2/{}.code"; exit 0; }
+	h=$(sed -n "s/.*\"hold\":\"\([^\"]*\)\".*/\1/p" "$2/{}.hold")
+	k=$(sed -n "s/.*booking paspor Anda \([0-9]*\),.*/\1/p" "$3/$h-1.txt" 2>/dev/null)
 	curl -s -m 30 -o "$2/{}.body" -w "%{http_code}" -H "Content-Type: application/json" \
-		--data-binary @"$2/{}.req" "$1/api/v1/bookings" >"$2/{}.code" 2>/dev/null' _ "$PUB" "$T/b" &
+		--data-binary "{\"hold\":\"$h\",\"code\":\"$k\"}" "$1/api/v1/bookings/confirm" \
+		>"$2/{}.code" 2>/dev/null' _ "$PUB" "$T/b" "$D/outbox" &
 xpid=$!
 # kill once some bookings are acknowledged (the clients keep sending)
 for _ in $(seq 1 500); do

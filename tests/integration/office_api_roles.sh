@@ -114,7 +114,8 @@ for lst in --pub ""; do
 	name=public; [ -z "$lst" ] && name=officers
 	api GET "/api/v1/bookings/slots?from=$D1&days=2" $lst
 	expect_status "slots served without login on the $name listener" 200
-	for p in /api/v1/bookings /api/v1/bookings/status /api/v1/bookings/cancel /api/v1/bookings/reschedule; do
+	for p in /api/v1/bookings /api/v1/bookings/status /api/v1/bookings/cancel /api/v1/bookings/reschedule \
+		/api/v1/bookings/confirm /api/v1/bookings/resend; do
 		api POST "$p" '{}' $lst
 		check "POST $p reached without login on the $name listener ($CODE)" \
 			bash -c "[ '$CODE' != 401 ] && [ '$CODE' != 403 ] && [ '$CODE' != 404 ] && [ '${CODE:0:1}' = 4 ]"
