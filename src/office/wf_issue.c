@@ -113,11 +113,11 @@ static enum wf_reason signer_reason(const struct err *se)
 }
 
 /* wf_personalize on the next booklet: takes it, makes the MRZ, checks the body, signs
- * (electronic) and appends. *retry = 1 when the signer refused the booklet as signed
- * already (the caller reports it; nothing is spoiled). */
+ * (electronic) and appends. *signed_unrecorded = 1 when the signer refused the booklet
+ * as signed already (the caller reports it; nothing is spoiled). */
 static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			       const struct person *pp, int electronic, const char *surname,
-			       const char *given, const char *approved, int *retry,
+			       const char *given, const char *approved, int *signed_unrecorded,
 			       struct err *e)
 {
 	const struct config *cfg = o->cfg;
@@ -187,7 +187,7 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 				      : sc.status == PROTO_OK ? WF_SIGNER_UNAVAILABLE
 				      : signer_reason(&se);
 			/* a signature this office never recorded: reported, never spoiled here */
-			*retry = sc.status == PROTO_REFUSED &&
+			*signed_unrecorded = sc.status == PROTO_REFUSED &&
 				 strncmp(sc.reason, "booklet_signed:", 15) == 0;
 			err_set(e, se.code, "%s", se.msg);
 		} else {
