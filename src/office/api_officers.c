@@ -399,23 +399,30 @@ static int route_revoke(struct http_req *req, struct http_resp *resp)
 	return simple_event(req, resp, "officer.sessions_revoked", -1, 1, NULL);
 }
 
-/* POST …/password {} → 200 {password}: a new password, shown once; sessions revoked. */
-static int route_password(struct http_req *req, struct http_resp *resp)
+/* target() of a route whose body is empty or {} (any field: 422). */
+static int target_no_fields(struct http_req *req, struct http_resp *resp, const char **user,
+			    const struct auth_officer **admin)
 {
 	static const char *const keys[] = { NULL };
-	struct office_server *s = req->app;
-	const struct auth_officer *admin;
-	const char *user = NULL;
-	if (target(req, resp, &user, &admin, 0) < 0)
+	if (target(req, resp, user, admin, 0) < 0)
 		return -1;
 	json_t *body;
 	if (api_body(req, resp, 1, &body) < 0)
 		return -1;
 	int rc = api_only_keys(req, resp, body, keys);
 	json_decref(body);
-	if (rc < 0)
+	return rc;
+}
+
+/* POST …/password {} → 200 {password}: a new password, shown once; sessions revoked. */
+static int route_password(struct http_req *req, struct http_resp *resp)
+{
+	struct office_server *s = req->app;
+	const struct auth_officer *admin;
+	const char *user = NULL;
+	if (target_no_fields(req, resp, &user, &admin) < 0)
 		return -1;
-	rc = -1;
+	int rc = -1;
 	char pw[sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES,
 					  sodium_base64_VARIANT_URLSAFE_NO_PADDING)] = "";
 	char hash[AUTH_HASH_MAX] = "";
@@ -447,20 +454,12 @@ out:
  * revoked. */
 static int route_totp(struct http_req *req, struct http_resp *resp)
 {
-	static const char *const keys[] = { NULL };
 	struct office_server *s = req->app;
 	const struct auth_officer *admin;
 	const char *user = NULL;
-	if (target(req, resp, &user, &admin, 0) < 0)
+	if (target_no_fields(req, resp, &user, &admin) < 0)
 		return -1;
-	json_t *body;
-	if (api_body(req, resp, 1, &body) < 0)
-		return -1;
-	int rc = api_only_keys(req, resp, body, keys);
-	json_decref(body);
-	if (rc < 0)
-		return -1;
-	rc = -1;
+	int rc = -1;
 	char secret[AUTH_TOTP_SECRET_MAX + 1] = "";
 	json_t *ev = NULL;
 	struct err e = ERR_INIT;
