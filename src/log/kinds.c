@@ -62,8 +62,9 @@ static int check_strings(const json_t *body, const char *kind, const char *const
 	return 0;
 }
 
-static int node_created_check(const json_t *body, struct err *e)
+static int node_created_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const char *const keys[] = { "name", "origin", "vkey", NULL };
 	static const size_t max[] = { 200, 255, 1000 };
 	return check_strings(body, "node.created", keys, max, e);
@@ -96,8 +97,9 @@ static int node_created_project(sqlite3 *db, const struct event *ev, const json_
 	return step_done(db, st, "node.created", e);
 }
 
-static int operator_note_check(const json_t *body, struct err *e)
+static int operator_note_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const char *const keys[] = { "text", NULL };
 	static const size_t max[] = { NOTE_TEXT_MAX };
 	return check_strings(body, "operator.note", keys, max, e);
@@ -124,8 +126,9 @@ static int hex64(const char *s)
 	return s && blobs_name_ok(s);
 }
 
-static int blob_stored_check(const json_t *body, struct err *e)
+static int blob_stored_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *sha = json_string_value(json_object_get(body, "sha256"));
 	const json_t *size = json_object_get(body, "size");
@@ -162,9 +165,9 @@ static int blob_stored_project(sqlite3 *db, const struct event *ev, const json_t
 }
 
 static const struct kind_def log_kinds[] = {
-	{ "node.created", 1, 1, node_created_check, node_created_project },
-	{ "operator.note", 1, 0, operator_note_check, operator_note_project },
-	{ "blob.stored", 1, 1, blob_stored_check, blob_stored_project },
+	{ "node.created", 1, 1, node_created_check, node_created_project, NULL },
+	{ "operator.note", 1, 0, operator_note_check, operator_note_project, NULL },
+	{ "blob.stored", 1, 1, blob_stored_check, blob_stored_project, NULL },
 };
 
 static const struct kind_set log_set = {
@@ -220,6 +223,11 @@ const char *kinds_table_name(size_t i)
 	return NULL;
 }
 
+int kinds_check(const struct kind_def *def, const json_t *body, struct err *e)
+{
+	return def->check(def->ctx, body, e);
+}
+
 int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
 		     struct err *e)
 {
@@ -228,7 +236,7 @@ int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len
 		err_prefix(e, "%s body", def->name);
 		return -1;
 	}
-	int rc = def->check(v, e);
+	int rc = kinds_check(def, v, e);
 	json_decref(v);
 	return rc;
 }
@@ -245,7 +253,7 @@ int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t
 		err_prefix(e, "%s body", def->name);
 		return -1;
 	}
-	int rc = def->check(v, e);
+	int rc = kinds_check(def, v, e);
 	if (rc == 0)
 		rc = def->project(db, ev, v, e);
 	json_decref(v);
@@ -258,7 +266,7 @@ int kinds_apply_json(sqlite3 *db, const struct event *ev, const json_t *body, st
 	if (!def)
 		return err_set(e, ERR_INPUT, "unknown event kind '%s' v%u", ev->kind,
 			       (unsigned)ev->kind_version);
-	if (def->check(body, e) < 0)
+	if (kinds_check(def, body, e) < 0)
 		return -1;
 	return def->project(db, ev, body, e);
 }

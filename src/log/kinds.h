@@ -40,8 +40,11 @@ struct kind_def {
 	const char *name;
 	uint16_t version;
 	int clear; /* 1: body stored in clear (no personal data) */
-	int (*check)(const json_t *body, struct err *e);
+	/* the body check, given ctx (e.g. the kind's schema, office/schema.h): call it
+	 * through kinds_check */
+	int (*check)(const void *ctx, const json_t *body, struct err *e);
 	int (*project)(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e);
+	const void *ctx;
 };
 
 struct kind_table {
@@ -73,6 +76,8 @@ int kinds_apply(sqlite3 *db, const struct event *ev, const uint8_t *body, size_t
 /* kinds_apply for a body the caller already parsed with canon_parse (the writer, which
  * parses each body once). */
 int kinds_apply_json(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e);
+/* Checks a parsed body against kind def (no database). */
+int kinds_check(const struct kind_def *def, const json_t *body, struct err *e);
 /* Checks a canonical clear body against kind def (no database). */
 int kinds_check_body(const struct kind_def *def, const uint8_t *body, size_t len,
 		     struct err *e);

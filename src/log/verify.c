@@ -354,7 +354,7 @@ static int check_blob(struct node *n, const struct event *ev, struct err *e)
 			(unsigned)ev->kind_version);
 		goto out;
 	}
-	if (canon_parse(ev->body, ev->body_len, &body, e) < 0 || def->check(body, e) < 0 ||
+	if (canon_parse(ev->body, ev->body_len, &body, e) < 0 || kinds_check(def, body, e) < 0 ||
 	    blobs_ref_set(&ref, json_string_value(json_object_get(body, "name")),
 			  json_string_value(json_object_get(body, "sha256")),
 			  (uint64_t)json_integer_value(json_object_get(body, "size")), e) < 0)

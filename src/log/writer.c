@@ -516,7 +516,7 @@ int writer_txn_append(struct writer_txn *tx, const char *actor, const char *kind
 		err_prefix(e, "event body");
 		return -1;
 	}
-	int rc = def->check(parsed, e);
+	int rc = kinds_check(def, parsed, e);
 	if (rc == 0)
 		rc = append_event(tx, def, actor, subject, body, len, parsed, seq, e);
 	json_decref(parsed);
@@ -533,7 +533,7 @@ int writer_txn_append_json(struct writer_txn *tx, const char *actor, const char 
 	/* check the value in hand, serialise it once; nothing is parsed */
 	if (!json_is_object(body))
 		return err_set(e, ERR_INPUT, "event body: top level is not an object");
-	if (def->check(body, e) < 0)
+	if (kinds_check(def, body, e) < 0)
 		return -1;
 	buf_reset(&tx->body);
 	if (canon_write(body, &tx->body, e) < 0) {

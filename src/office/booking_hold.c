@@ -85,7 +85,7 @@ static int booking_ok(const json_t *v, struct err *e)
 		json_decref(c);
 		return err_nomem(e);
 	}
-	int rc = created->check(c, e);
+	int rc = kinds_check(created, c, e);
 	json_decref(c);
 	if (rc < 0)
 		err_prefix(e, "booking.held: ");
@@ -130,8 +130,9 @@ static int fields_check(const char *kind, const struct field *f, size_t n, const
 }
 
 #define CHECK(name, kind, ...)                                                      \
-	static int name(const json_t *b, struct err *e)                             \
+	static int name(const void *ctx, const json_t *b, struct err *e)            \
 	{                                                                          \
+		(void)ctx;                                                         \
 		static const struct field f[] = { __VA_ARGS__ };                   \
 		return fields_check(kind, f, sizeof f / sizeof f[0], b, e);        \
 	}
@@ -284,11 +285,11 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 }
 
 static const struct kind_def hold_kinds[] = {
-	{ "booking.held", 1, 0, check_held, p_held },
-	{ "booking.code_resent", 1, 0, check_resent, p_resent },
-	{ "booking.code_failed", 1, 0, check_failed, p_failed },
-	{ "booking.hold_ended", 1, 0, check_ended, p_ended },
-	{ "booking.confirmed", 1, 0, check_confirmed, p_confirmed },
+	{ "booking.held", 1, 0, check_held, p_held, NULL },
+	{ "booking.code_resent", 1, 0, check_resent, p_resent, NULL },
+	{ "booking.code_failed", 1, 0, check_failed, p_failed, NULL },
+	{ "booking.hold_ended", 1, 0, check_ended, p_ended, NULL },
+	{ "booking.confirmed", 1, 0, check_confirmed, p_confirmed, NULL },
 };
 
 static const struct kind_set hold_set = {

@@ -130,8 +130,9 @@ static int check_value(const char *kind, const struct bfield *f, const json_t *v
 	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
 }
 
-static int bschema_check(const struct bschema *s, const json_t *body, struct err *e)
+static int bschema_check(const void *ctx, const json_t *body, struct err *e)
 {
+	const struct bschema *s = ctx;
 	size_t present = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const json_t *v = json_object_get(body, s->fields[i].name);
@@ -166,21 +167,6 @@ static const struct bfield f_destroyed[] = {
 static const struct bfield f_voided[] = { { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 } };
 
 #define BSCHEMA(k, f) { k, f, sizeof f / sizeof f[0] }
-static const struct bschema schemas[] = {
-	BSCHEMA("booklet.range_received", f_received),
-	BSCHEMA("booklet.range_confirmed", f_confirmed),
-	BSCHEMA("booklet.used", f_used),
-	BSCHEMA("booklet.spoiled", f_spoiled),
-	BSCHEMA("booklet.destruction_confirmed", f_destroyed),
-	BSCHEMA("booklet.voided", f_voided),
-};
-
-#define CHECKER(i)                                                        \
-	static int check_##i(const json_t *b, struct err *e)             \
-	{                                                                 \
-		return bschema_check(&schemas[i], b, e);                  \
-	}
-CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5)
 
 /* ---- projections ---- */
 
@@ -415,17 +401,18 @@ static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct
 		    str(b, "reason"), NULL, NULL, e);
 }
 
-static const struct kind_def booklet_kinds[] = {
-	{ "booklet.range_received", 1, 1, check_0, p_received },
-	{ "booklet.range_confirmed", 1, 1, check_1, p_confirmed },
-	{ "booklet.used", 1, 1, check_2, p_used },
-	{ "booklet.spoiled", 1, 0, check_3, p_spoiled },
-	{ "booklet.destruction_confirmed", 1, 1, check_4, p_destroyed },
-	{ "booklet.voided", 1, 0, check_5, p_voided },
-};
+/* name, version, clear, fields, projection (the schema is the check's context) */
+#define KIND(name, v, clear, f, project) \
+	{ name, v, clear, bschema_check, project, &(const struct bschema)BSCHEMA(name, f) }
 
-_Static_assert(sizeof booklet_kinds / sizeof booklet_kinds[0] ==
-	       sizeof schemas / sizeof schemas[0], "one kind per schema, in the same order");
+static const struct kind_def booklet_kinds[] = {
+	KIND("booklet.range_received", 1, 1, f_received, p_received),
+	KIND("booklet.range_confirmed", 1, 1, f_confirmed, p_confirmed),
+	KIND("booklet.used", 1, 1, f_used, p_used),
+	KIND("booklet.spoiled", 1, 0, f_spoiled, p_spoiled),
+	KIND("booklet.destruction_confirmed", 1, 1, f_destroyed, p_destroyed),
+	KIND("booklet.voided", 1, 0, f_voided, p_voided),
+};
 
 static const struct kind_set booklet_set = {
 	"booklets", booklet_kinds, sizeof booklet_kinds / sizeof booklet_kinds[0],

@@ -840,8 +840,9 @@ static int check_closed_version(const json_t *b, int version, struct err *e)
 
 static const char *const k_noted[] = { "day", "note", NULL };
 
-static int check_noted(const json_t *b, struct err *e)
+static int check_noted(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char K[] = "day.close_noted";
 	if (exact_keys(K, "body", b, k_noted, e) < 0)
 		return -1;
@@ -942,27 +943,30 @@ static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 }
 
 /* v1 (kept for replay): the count covers blank booklets; v2: blank and spoiled ones */
-static int check_closed(const json_t *b, struct err *e)
+static int check_closed(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	return check_closed_version(b, 1, e);
 }
 
-static int check_closed2(const json_t *b, struct err *e)
+static int check_closed2(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	return check_closed_version(b, 2, e);
 }
 
 /* v3: + the signer's signatures this office has no record of (docs/DAYCLOSE.md) */
-static int check_closed3(const json_t *b, struct err *e)
+static int check_closed3(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	return check_closed_version(b, 3, e);
 }
 
 static const struct kind_def day_defs[] = {
-	{ "day.closed", 1, 1, check_closed, p_closed },
-	{ "day.closed", 2, 1, check_closed2, p_closed },
-	{ "day.closed", 3, 1, check_closed3, p_closed },
-	{ "day.close_noted", 1, 0, check_noted, p_noted },
+	{ "day.closed", 1, 1, check_closed, p_closed, NULL },
+	{ "day.closed", 2, 1, check_closed2, p_closed, NULL },
+	{ "day.closed", 3, 1, check_closed3, p_closed, NULL },
+	{ "day.close_noted", 1, 0, check_noted, p_noted, NULL },
 };
 
 static const struct kind_set day_set = {

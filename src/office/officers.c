@@ -87,8 +87,9 @@ static int check_fields(const json_t *body, const char *kind, const struct field
 	return 0;
 }
 
-int officers_added_check(const json_t *body, struct err *e)
+int officers_added_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "name", 's', 1, 200 },
 		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
@@ -100,8 +101,9 @@ int officers_added_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.added", f, e);
 }
 
-int officers_password_check(const json_t *body, struct err *e)
+int officers_password_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
 		{ "reason", 's', 1, 16 },
@@ -117,8 +119,9 @@ int officers_password_check(const json_t *body, struct err *e)
 	return 0;
 }
 
-int officers_totp_check(const json_t *body, struct err *e)
+int officers_totp_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "totp_secret", 's', 1, AUTH_TOTP_SECRET_MAX },
 		{ "username", 's', 1, AUTH_USERNAME_MAX },
@@ -127,8 +130,9 @@ int officers_totp_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.totp_reset", f, e);
 }
 
-int officers_disabled_check(const json_t *body, struct err *e)
+int officers_disabled_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "reason", 's', 0, 500 },
 		{ "username", 's', 1, AUTH_USERNAME_MAX },
@@ -137,8 +141,9 @@ int officers_disabled_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.disabled", f, e);
 }
 
-int officers_login_check(const json_t *body, struct err *e)
+int officers_login_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "client_ip", 's', 1, 64 },
 		{ "totp_step", 'i', 0, 0 },
@@ -148,8 +153,9 @@ int officers_login_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.login", f, e);
 }
 
-int officers_locked_check(const json_t *body, struct err *e)
+int officers_locked_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "failures", 'i', 1, 0 },
 		{ "until_ms", 'i', 1, 0 },
@@ -159,8 +165,9 @@ int officers_locked_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.locked_out", f, e);
 }
 
-int officers_enabled_check(const json_t *body, struct err *e)
+int officers_enabled_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "reason", 's', 0, 500 },
 		{ "username", 's', 1, AUTH_USERNAME_MAX },
@@ -169,8 +176,9 @@ int officers_enabled_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.enabled", f, e);
 }
 
-int officers_roles_check(const json_t *body, struct err *e)
+int officers_roles_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "roles", 'a', 1, 0 },
 		{ "username", 's', 1, AUTH_USERNAME_MAX },
@@ -179,8 +187,9 @@ int officers_roles_check(const json_t *body, struct err *e)
 	return check_fields(body, "officer.roles_changed", f, e);
 }
 
-int officers_revoked_check(const json_t *body, struct err *e)
+int officers_revoked_check(const void *ctx, const json_t *body, struct err *e)
 {
+	(void)ctx;
 	static const struct field f[] = {
 		{ "reason", 's', 0, 500 },
 		{ "username", 's', 1, AUTH_USERNAME_MAX },
@@ -356,16 +365,16 @@ int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *
 /* ---- the kind set ---- */
 
 static const struct kind_def officer_kinds[] = {
-	{ "officer.added", 1, 0, officers_added_check, officers_added_project },
-	{ "officer.password_changed", 1, 0, officers_password_check, officers_password_project },
-	{ "officer.totp_reset", 1, 0, officers_totp_check, officers_totp_project },
-	{ "officer.disabled", 1, 0, officers_disabled_check, officers_disabled_project },
-	{ "officer.login", 1, 0, officers_login_check, officers_login_project },
+	{ "officer.added", 1, 0, officers_added_check, officers_added_project, NULL },
+	{ "officer.password_changed", 1, 0, officers_password_check, officers_password_project, NULL },
+	{ "officer.totp_reset", 1, 0, officers_totp_check, officers_totp_project, NULL },
+	{ "officer.disabled", 1, 0, officers_disabled_check, officers_disabled_project, NULL },
+	{ "officer.login", 1, 0, officers_login_check, officers_login_project, NULL },
 	/* no longer written (docs/AUTH.md "Throttling"); older logs hold it */
-	{ "officer.locked_out", 1, 0, officers_locked_check, officers_locked_project },
-	{ "officer.enabled", 1, 0, officers_enabled_check, officers_enabled_project },
-	{ "officer.roles_changed", 1, 0, officers_roles_check, officers_roles_project },
-	{ "officer.sessions_revoked", 1, 0, officers_revoked_check, officers_revoked_project },
+	{ "officer.locked_out", 1, 0, officers_locked_check, officers_locked_project, NULL },
+	{ "officer.enabled", 1, 0, officers_enabled_check, officers_enabled_project, NULL },
+	{ "officer.roles_changed", 1, 0, officers_roles_check, officers_roles_project, NULL },
+	{ "officer.sessions_revoked", 1, 0, officers_revoked_check, officers_revoked_project, NULL },
 };
 
 static const struct kind_table officer_tables[] = {

@@ -161,7 +161,7 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the name of application %s is not "
 				 "valid UTF-8", o->hdr.app);
 	const struct kind_def *kind = kinds_find("application.personalized", 2);
-	if (!kind || kind->check(body, e) < 0) {
+	if (!kind || kinds_check(kind, body, e) < 0) {
 		json_decref(body);
 		o->hdr.reason = WF_INVALID_INPUT;
 		return kind ? -1 : err_set(e, ERR_INTERNAL, "application.personalized not registered");

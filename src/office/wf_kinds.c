@@ -1,6 +1,7 @@
 /*
- * wf_kinds — the office workflow's event kinds: body schemas (one table-driven checker),
- * the state-transition table, and the projection handlers (see workflow.h and
+ * wf_kinds — the office workflow's event kinds: body schemas (fields for office/schema.h's
+ * checker, which every kind_def here has as its check, the schema as its context), the
+ * state-transition table, and the projection handlers (see workflow.h and
  * docs/WORKFLOW.md).
  *
  * Handlers are deterministic: they read only the event (seq, time, actor, body) and the
@@ -22,304 +23,11 @@
 #include "log/db.h"
 #include "log/kinds.h"
 #include "office/photo.h"
+#include "office/schema.h"
 #include "office/wf_internal.h"
 #include "util/alloc.h"
 
-/* ---- the schema checker ---- */
-
-enum ftype {
-	T_TEXT,   /* one line: min..max characters, no control characters */
-	T_NOTE,   /* text with line breaks allowed */
-	T_ENUM,   /* one of `enums` */
-	T_DATE,   /* YYYY-MM-DD, a real date */
-	T_TIME,   /* HH:MM, 00:00 … 23:59 */
-	T_APP,    /* an application id */
-	T_WID,    /* a watchlist entry id */
-	T_HEX64,  /* 64 lower-case hex characters (blob names, code hashes) */
-	T_IDREF,  /* 16 digits, or nik.h's identity reference X-<type>-<state>-<number> */
-	T_INT,    /* integer min..max */
-	T_INT_OR_NULL,
-	T_TEXTS,  /* array of min..max T_TEXT-like strings (1..500 characters each) */
-	T_WIDS,   /* array of 0..max watchlist entry ids */
-	T_DOCS,   /* the documents object */
-	T_EMAIL,
-	T_PHONE,
-	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
-	T_BOOKLET,/* a booklet (passport) number: one upper-case letter, seven digits */
-	T_MRZ,    /* the two TD3 lines without a newline: 88 of A-Z 0-9 < */
-};
-
-struct field {
-	const char *name;
-	enum ftype type;
-	int required;
-	long long min, max;
-	const char *const *enums;
-};
-
-struct schema {
-	const char *kind;
-	const struct field *fields;
-	size_t nfields;
-	int (*extra)(const json_t *body, struct err *e); /* cross-field rules, or NULL */
-};
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-static int has_controls(const char *s, int allow_newline)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c < 0x20 && !(allow_newline && (c == '\n' || c == '\t'))) || c == 0x7F)
-			return 1;
-	}
-	return 0;
-}
-
-static int date_ok(const char *s)
-{
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1 || m < 1 || m > 12 || d < 1)
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-static int time_ok(const char *s)
-{
-	return strlen(s) == 5 && s[2] == ':' && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' &&
-	       s[1] <= '9' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9' &&
-	       (s[0] < '2' || s[1] <= '3');
-}
-
-static int all_in(const char *s, const char *set, size_t min, size_t max)
-{
-	size_t n = strlen(s);
-	return n >= min && n <= max && strspn(s, set) == n;
-}
-
-#define DIGITS "0123456789"
-#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-/* 16 digits (a NIK; its inner rules are nik.h's, checked by the API), or an identity
- * reference for an applicant without a NIK, in nik.h's one normalised form. */
-static int idref_ok(const char *s)
-{
-	return all_in(s, DIGITS, 16, 16) || nik_is_identity_ref(s);
-}
-
-static int email_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-	return strlen(s) <= 254 && at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
-	       at[1] != '.' && s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n<>\"");
-}
-
-static int phone_ok(const char *s)
-{
-	size_t digits = 0;
-	for (const char *p = s; *p; p++) {
-		if (*p >= '0' && *p <= '9')
-			digits++;
-		else if (!(*p == '+' && p == s) && *p != ' ' && *p != '-')
-			return 0;
-	}
-	return digits >= 6 && digits <= 15 && strlen(s) <= 24;
-}
-
-static int check_doc(const char *kind, const char *name, const json_t *d, struct err *e)
-{
-	if (!json_is_object(d))
-		return err_set(e, ERR_INPUT, "%s: field 'documents.%s' is missing or not an object",
-			       kind, name);
-	const char *status = json_string_value(json_object_get(d, "status"));
-	const json_t *note = json_object_get(d, "note");
-	if (!status || (strcmp(status, "checked") != 0 && strcmp(status, "missing") != 0))
-		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.status' must be 'checked' or "
-			       "'missing'", kind, name);
-	if (note && (!json_is_string(note) || utf8_chars(json_string_value(note)) < 1 ||
-		     utf8_chars(json_string_value(note)) > 500 ||
-		     has_controls(json_string_value(note), 1)))
-		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' must be 1 to 500 "
-			       "characters", kind, name);
-	if (!note && strcmp(status, "missing") == 0)
-		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' is required when the "
-			       "document is missing", kind, name);
-	if (json_object_size(d) != 1 + (note != NULL))
-		return err_set(e, ERR_INPUT, "%s: 'documents.%s' allows only 'status' and 'note'",
-			       kind, name);
-	return 0;
-}
-
-static const char *const doc_names[] = { "identity_card", "family_card", "civil_record",
-					 "old_passport", NULL };
-
-static int check_field(const char *kind, const struct field *f, const json_t *v,
-		       struct err *e)
-{
-	const char *s = json_string_value(v);
-	switch (f->type) {
-	case T_TEXT:
-	case T_NOTE:
-		if (!s || utf8_chars(s) < (size_t)f->min || utf8_chars(s) > (size_t)f->max ||
-		    has_controls(s, f->type == T_NOTE))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of %lld to %lld "
-				       "characters%s", kind, f->name, f->min, f->max,
-				       f->type == T_TEXT ? " on one line" : "");
-		return 0;
-	case T_ENUM:
-		for (size_t i = 0; s && f->enums[i]; i++)
-			if (strcmp(s, f->enums[i]) == 0)
-				return 0;
-		{
-			char list[200] = "";
-			for (size_t i = 0; f->enums[i]; i++)
-				snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'",
-					 i ? ", " : "", f->enums[i]);
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be one of %s", kind, f->name,
-				       list);
-		}
-	case T_DATE:
-		if (!s || !date_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a date YYYY-MM-DD", kind,
-				       f->name);
-		return 0;
-	case T_TIME:
-		if (!s || !time_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a time HH:MM", kind, f->name);
-		return 0;
-	case T_APP:
-	case T_WID:
-		if (!s || !appid_valid(s, f->type == T_APP ? 'A' : 'W'))
-			return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid %s id", kind, f->name,
-				       f->type == T_APP ? "application" : "watchlist entry");
-		return 0;
-	case T_HEX64:
-		if (!s || !blobs_name_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be 64 lower-case hex characters",
-				       kind, f->name);
-		return 0;
-	case T_BOOKLET:
-		if (!s || !booklet_number_valid(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number "
-				       "(a letter and seven digits)", kind, f->name);
-		return 0;
-	case T_MRZ:
-		if (!s || !all_in(s, UPPER DIGITS "<", 88, 88))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be 88 MRZ characters",
-				       kind, f->name);
-		return 0;
-	case T_IDREF:
-		if (!s || !idref_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a NIK (16 digits) or "
-				       "X-<document type>-<state>-<number>", kind, f->name);
-		return 0;
-	case T_EMAIL:
-		if (!s || !email_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' is not an e-mail address", kind,
-				       f->name);
-		return 0;
-	case T_PHONE:
-		if (!s || !phone_ok(s))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be a phone number (6 to 15 "
-				       "digits, an optional leading +, spaces or dashes)", kind, f->name);
-		return 0;
-	case T_CODE:
-		if (!s || !all_in(s, "abcdefghijklmnopqrstuvwxyz" DIGITS "-", 1, (size_t)f->max))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %lld of [a-z0-9-]",
-				       kind, f->name, f->max);
-		return 0;
-	case T_INT_OR_NULL:
-		if (json_is_null(v))
-			return 0;
-		/* fall through */
-	case T_INT:
-		if (!json_is_integer(v) || json_integer_value(v) < f->min ||
-		    json_integer_value(v) > f->max)
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from %lld to %lld",
-				       kind, f->name, f->min, f->max);
-		return 0;
-	case T_TEXTS:
-	case T_WIDS: {
-		size_t n = json_array_size(v);
-		if (!json_is_array(v) || n < (size_t)f->min || n > (size_t)f->max)
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of %lld to %lld "
-				       "strings", kind, f->name, f->min, f->max);
-		for (size_t i = 0; i < n; i++) {
-			const char *x = json_string_value(json_array_get(v, i));
-			int ok = x && (f->type == T_WIDS ? appid_valid(x, 'W')
-					: utf8_chars(x) >= 1 && utf8_chars(x) <= 500 &&
-					  !has_controls(x, 1));
-			if (!ok)
-				return err_set(e, ERR_INPUT, "%s: item %zu of '%s' is not %s", kind, i,
-					       f->name, f->type == T_WIDS ? "a watchlist entry id"
-					       : "a string of 1 to 500 characters");
-		}
-		return 0;
-	}
-	case T_DOCS: {
-		if (!json_is_object(v))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be an object", kind, f->name);
-		size_t n = 0;
-		for (; doc_names[n]; n++)
-			if (check_doc(kind, doc_names[n], json_object_get(v, doc_names[n]), e) < 0)
-				return -1;
-		if (json_object_size(v) != n)
-			return err_set(e, ERR_INPUT, "%s: 'documents' allows only identity_card, "
-				       "family_card, civil_record and old_passport", kind);
-		return 0;
-	}
-	}
-	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
-}
-
-static int schema_check(const struct schema *s, const json_t *body, struct err *e)
-{
-	size_t present = 0;
-	for (size_t i = 0; i < s->nfields; i++) {
-		const struct field *f = &s->fields[i];
-		const json_t *v = json_object_get(body, f->name);
-		if (!v) {
-			if (f->required)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind, f->name);
-			continue;
-		}
-		present++;
-		if (check_field(s->kind, f, v, e) < 0)
-			return -1;
-	}
-	if (json_object_size(body) != present) {
-		const char *k;
-		const json_t *v;
-		json_object_foreach((json_t *)body, k, v) {
-			size_t i = 0;
-			while (i < s->nfields && strcmp(s->fields[i].name, k) != 0)
-				i++;
-			if (i == s->nfields)
-				return err_set(e, ERR_INPUT, "%s: unknown field '%s'", s->kind, k);
-		}
-	}
-	return s->extra ? s->extra(body, e) : 0;
-}
-
 /* ---- schemas ---- */
-
-#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL }
-#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL }
-#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list }
 
 static const char *const e_sex[] = { "F", "M", "X", NULL };
 static const char *const e_channel[] = { "online", "walk_in", NULL };
@@ -424,7 +132,7 @@ static const struct field f_payment[] = {
 static int payment_extra(const json_t *b, struct err *e)
 {
 	const char *c = json_string_value(json_object_get(b, "currency"));
-	if (!all_in(c, UPPER, 3, 3))
+	if (!schema_chars_in(c, SCHEMA_UPPER, 3, 3))
 		return err_set(e, ERR_INPUT, "application.payment_recorded: field 'currency' must be "
 			       "an ISO 4217 code (three upper-case letters)");
 	return 0;
@@ -550,7 +258,8 @@ static const struct field f_pay_confirmed2[] = { REQ("app", T_APP, 0, 0),
 
 static int pay_confirmed2_extra(const json_t *b, struct err *e)
 {
-	if (!all_in(json_string_value(json_object_get(b, "ntpn")), DIGITS UPPER, 16, 16))
+	if (!schema_chars_in(json_string_value(json_object_get(b, "ntpn")),
+			     SCHEMA_DIGITS SCHEMA_UPPER, 16, 16))
 		return err_set(e, ERR_INPUT, "application.payment_confirmed: field 'ntpn' "
 			       "must be 16 of 0-9 and A-Z");
 	return 0;
@@ -564,55 +273,11 @@ static const struct field f_approved2[] = { REQ("app", T_APP, 0, 0),
 
 static int approved2_extra(const json_t *b, struct err *e)
 {
-	if (!all_in(json_string_value(json_object_get(b, "mrz_name")), UPPER "<", 39, 39))
+	if (!schema_chars_in(json_string_value(json_object_get(b, "mrz_name")), SCHEMA_UPPER "<", 39, 39))
 		return err_set(e, ERR_INPUT, "application.approved: field 'mrz_name' must be "
 			       "39 characters of A-Z and '<'");
 	return 0;
 }
-
-#define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
-static const struct schema schemas[] = {
-	SCHEMA("booking.created", f_created, created_extra),
-	SCHEMA("booking.cancelled", f_cancelled, NULL),
-	SCHEMA("booking.rescheduled", f_rescheduled, NULL),
-	SCHEMA("application.checked_in", f_app, NULL),
-	SCHEMA("application.no_show", f_app, NULL),
-	SCHEMA("application.documents_checked", f_documents, NULL),
-	SCHEMA("application.photo_enrolled", f_photo, NULL),
-	SCHEMA("application.fingerprint_enrolled", f_fingerprint, NULL),
-	SCHEMA("application.enrolled", f_app, NULL),
-	SCHEMA("application.interviewed", f_interviewed, NULL),
-	SCHEMA("application.watchlist_checked", f_watch_checked, watch_checked_extra),
-	SCHEMA("application.approved", f_decision, NULL),
-	SCHEMA("application.rejected", f_decision, NULL),
-	SCHEMA("application.payment_recorded", f_payment, payment_extra),
-	SCHEMA("application.payment_confirmed", f_pay_confirmed, NULL),
-	SCHEMA("application.viewed", f_viewed, NULL),
-	SCHEMA("watchlist.entry_added", f_watch_added, watch_added_extra),
-	SCHEMA("application.personalized", f_personalized, personalized_extra),
-	SCHEMA("application.quality_checked", f_quality, quality_extra),
-	SCHEMA("application.personalization_voided", f_voided, NULL),
-	SCHEMA("application.handed_over", f_handed, handed_extra),
-	SCHEMA("application.enrolled", f_enrolled2, enrolled2_extra),
-	SCHEMA("application.approved", f_approved2, approved2_extra),
-	SCHEMA("application.personalized", f_personalized, personalized_extra),
-	SCHEMA("application.personalization_voided", f_voided2, NULL),
-	SCHEMA("application.handed_over", f_handed, handed_extra),
-	SCHEMA("application.payment_recorded", f_payment2, payment_extra),
-	SCHEMA("application.payment_confirmed", f_pay_confirmed2, pay_confirmed2_extra),
-};
-#define NSCHEMAS (sizeof schemas / sizeof schemas[0])
-
-/* kind_def.check has no kind argument: one small checker per schema */
-#define CHECKER(i)                                                                 \
-	static int check_##i(const json_t *b, struct err *e)                      \
-	{                                                                          \
-		return schema_check(&schemas[i], b, e);                            \
-	}
-CHECKER(0) CHECKER(1) CHECKER(2) CHECKER(3) CHECKER(4) CHECKER(5) CHECKER(6) CHECKER(7)
-CHECKER(8) CHECKER(9) CHECKER(10) CHECKER(11) CHECKER(12) CHECKER(13) CHECKER(14)
-CHECKER(15) CHECKER(16) CHECKER(17) CHECKER(18) CHECKER(19) CHECKER(20) CHECKER(21)
-CHECKER(22) CHECKER(23) CHECKER(24) CHECKER(25) CHECKER(26) CHECKER(27)
 
 /* ---- transitions ---- */
 
@@ -1055,14 +720,14 @@ static int p_documents(sqlite3 *db, const struct event *ev, const json_t *b, str
 	if (simple(db, ev, b, "documents_by", e) < 0)
 		return -1;
 	const json_t *docs = json_object_get(b, "documents");
-	for (size_t i = 0; doc_names[i]; i++) {
-		const json_t *d = json_object_get(docs, doc_names[i]);
+	for (size_t i = 0; schema_doc_names[i]; i++) {
+		const json_t *d = json_object_get(docs, schema_doc_names[i]);
 		sqlite3_stmt *st;
 		if (db_prepare(db, "INSERT OR REPLACE INTO application_documents (app, doc, status,"
 				   " note, seq) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
 			return -1;
 		wf_bind_str(st, 1, str(b, "app"));
-		wf_bind_str(st, 2, doc_names[i]);
+		wf_bind_str(st, 2, schema_doc_names[i]);
 		wf_bind_str(st, 3, str(d, "status"));
 		wf_bind_str(st, 4, str(d, "note"));
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
@@ -1604,39 +1269,45 @@ static int p_handed2(sqlite3 *db, const struct event *ev, const json_t *b, struc
 
 /* ---- the set ---- */
 
-static const struct kind_def office_kinds[] = {
-	{ "booking.created", 1, 0, check_0, p_created },
-	{ "booking.cancelled", 1, 0, check_1, p_cancelled },
-	{ "booking.rescheduled", 1, 0, check_2, p_rescheduled },
-	{ "application.checked_in", 1, 0, check_3, p_checked_in },
-	{ "application.no_show", 1, 0, check_4, p_no_show },
-	{ "application.documents_checked", 1, 0, check_5, p_documents },
-	{ "application.photo_enrolled", 1, 0, check_6, p_photo },
-	{ "application.fingerprint_enrolled", 1, 0, check_7, p_fingerprint },
-	{ "application.enrolled", 1, 0, check_8, p_enrolled },
-	{ "application.interviewed", 1, 0, check_9, p_interviewed },
-	{ "application.watchlist_checked", 1, 0, check_10, p_watch_checked },
-	{ "application.approved", 1, 0, check_11, p_decision },
-	{ "application.rejected", 1, 0, check_12, p_decision },
-	{ "application.payment_recorded", 1, 0, check_13, p_payment },
-	{ "application.payment_confirmed", 1, 0, check_14, p_pay_confirmed },
-	{ "application.viewed", 1, 0, check_15, p_viewed },
-	{ "watchlist.entry_added", 1, 0, check_16, p_watch_added },
-	{ "application.personalized", 1, 0, check_17, p_personalized },
-	{ "application.quality_checked", 1, 0, check_18, p_quality },
-	{ "application.personalization_voided", 1, 0, check_19, p_voided },
-	{ "application.handed_over", 1, 0, check_20, p_handed },
-	{ "application.enrolled", 2, 0, check_21, p_enrolled2 },
-	{ "application.approved", 2, 0, check_22, p_approved2 },
-	{ "application.personalized", 2, 0, check_23, p_personalized2 },
-	{ "application.personalization_voided", 2, 0, check_24, p_voided2 },
-	{ "application.handed_over", 2, 0, check_25, p_handed2 },
-	{ "application.payment_recorded", 2, 0, check_26, p_payment2 },
-	{ "application.payment_confirmed", 2, 0, check_27, p_pay_confirmed2 },
-};
+/* name, version, clear, fields, cross-field rule (or NULL), projection: the kind's
+ * schema (office/schema.h) is its check's context */
+#define KIND(name, v, clear, f, x, project) \
+	{ name, v, clear, schema_check, project, &(const struct schema)SCHEMA(name, f, x) }
 
-_Static_assert(sizeof office_kinds / sizeof office_kinds[0] == NSCHEMAS,
-	       "one kind per schema, in the same order");
+static const struct kind_def office_kinds[] = {
+	KIND("booking.created", 1, 0, f_created, created_extra, p_created),
+	KIND("booking.cancelled", 1, 0, f_cancelled, NULL, p_cancelled),
+	KIND("booking.rescheduled", 1, 0, f_rescheduled, NULL, p_rescheduled),
+	KIND("application.checked_in", 1, 0, f_app, NULL, p_checked_in),
+	KIND("application.no_show", 1, 0, f_app, NULL, p_no_show),
+	KIND("application.documents_checked", 1, 0, f_documents, NULL, p_documents),
+	KIND("application.photo_enrolled", 1, 0, f_photo, NULL, p_photo),
+	KIND("application.fingerprint_enrolled", 1, 0, f_fingerprint, NULL, p_fingerprint),
+	KIND("application.enrolled", 1, 0, f_app, NULL, p_enrolled),
+	KIND("application.interviewed", 1, 0, f_interviewed, NULL, p_interviewed),
+	KIND("application.watchlist_checked", 1, 0, f_watch_checked, watch_checked_extra,
+	     p_watch_checked),
+	KIND("application.approved", 1, 0, f_decision, NULL, p_decision),
+	KIND("application.rejected", 1, 0, f_decision, NULL, p_decision),
+	KIND("application.payment_recorded", 1, 0, f_payment, payment_extra, p_payment),
+	KIND("application.payment_confirmed", 1, 0, f_pay_confirmed, NULL, p_pay_confirmed),
+	KIND("application.viewed", 1, 0, f_viewed, NULL, p_viewed),
+	KIND("watchlist.entry_added", 1, 0, f_watch_added, watch_added_extra, p_watch_added),
+	KIND("application.personalized", 1, 0, f_personalized, personalized_extra,
+	     p_personalized),
+	KIND("application.quality_checked", 1, 0, f_quality, quality_extra, p_quality),
+	KIND("application.personalization_voided", 1, 0, f_voided, NULL, p_voided),
+	KIND("application.handed_over", 1, 0, f_handed, handed_extra, p_handed),
+	KIND("application.enrolled", 2, 0, f_enrolled2, enrolled2_extra, p_enrolled2),
+	KIND("application.approved", 2, 0, f_approved2, approved2_extra, p_approved2),
+	KIND("application.personalized", 2, 0, f_personalized, personalized_extra,
+	     p_personalized2),
+	KIND("application.personalization_voided", 2, 0, f_voided2, NULL, p_voided2),
+	KIND("application.handed_over", 2, 0, f_handed, handed_extra, p_handed2),
+	KIND("application.payment_recorded", 2, 0, f_payment2, payment_extra, p_payment2),
+	KIND("application.payment_confirmed", 2, 0, f_pay_confirmed2, pay_confirmed2_extra,
+	     p_pay_confirmed2),
+};
 
 static const struct kind_set office_set = {
 	"office", office_kinds, sizeof office_kinds / sizeof office_kinds[0],

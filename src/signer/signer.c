@@ -231,8 +231,9 @@ static const char *str(const json_t *body, const char *k)
 	return json_string_value(json_object_get(body, k));
 }
 
-static int added_check(const json_t *b, struct err *e)
+static int added_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "first", NULL };
 	if (check_obj(b, "signer.booklets_added", f, "count", e) < 0)
 		return -1;
@@ -274,8 +275,9 @@ static int added_project(sqlite3 *db, const struct event *ev, const json_t *b, s
 	return 0;
 }
 
-static int spoiled_check(const json_t *b, struct err *e)
+static int spoiled_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "booklet", "reason", NULL };
 	return check_obj(b, "signer.booklet_spoiled", f, NULL, e);
 }
@@ -288,8 +290,9 @@ static int spoiled_project(sqlite3 *db, const struct event *ev, const json_t *b,
 			  ev->time_ms, 1, e);
 }
 
-static int installed_check(const json_t *b, struct err *e)
+static int installed_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "serial", "subject", "pkup_end", NULL };
 	return check_obj(b, "signer.cert_installed", f, NULL, e);
 }
@@ -303,14 +306,16 @@ static int no_project(sqlite3 *db, const struct event *ev, const json_t *b, stru
 	return 0;
 }
 
-static int signed_check(const json_t *b, struct err *e)
+static int signed_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "booklet", "app", "lso_sha256", "cert_serial", NULL };
 	return check_obj(b, "signer.signed", f, NULL, e);
 }
 
-static int signed2_check(const json_t *b, struct err *e)
+static int signed2_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "booklet", "app", "document_number", "issue_date",
 					 "expiry_date", "dg1_hmac", "dg2_hmac", "lso_sha256",
 					 "cert_serial", NULL };
@@ -340,8 +345,9 @@ static int signed_project(sqlite3 *db, const struct event *ev, const json_t *b, 
 			  0, e);
 }
 
-static int refused_check(const json_t *b, struct err *e)
+static int refused_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "booklet", "app", "reason", NULL };
 	return check_obj(b, "signer.refused", f, NULL, e);
 }
@@ -353,8 +359,9 @@ static const char *const refusal_codes[] = {
 	"document_number", "issue_date", "expiry", NULL,
 };
 
-static int refused2_check(const json_t *b, struct err *e)
+static int refused2_check(const void *ctx, const json_t *b, struct err *e)
 {
+	(void)ctx;
 	static const char *const f[] = { "booklet", "app", "code", "reason", "peer", NULL };
 	if (check_obj(b, "signer.refused", f, NULL, e) < 0)
 		return -1;
@@ -366,13 +373,13 @@ static int refused2_check(const json_t *b, struct err *e)
 }
 
 static const struct kind_def signer_defs[] = {
-	{ "signer.booklets_added", 1, 1, added_check, added_project },
-	{ "signer.booklet_spoiled", 1, 1, spoiled_check, spoiled_project },
-	{ "signer.cert_installed", 1, 1, installed_check, no_project },
-	{ "signer.signed", 1, 1, signed_check, signed_project },
-	{ "signer.signed", 2, 1, signed2_check, signed_project },
-	{ "signer.refused", 1, 1, refused_check, no_project },
-	{ "signer.refused", 2, 1, refused2_check, no_project },
+	{ "signer.booklets_added", 1, 1, added_check, added_project, NULL },
+	{ "signer.booklet_spoiled", 1, 1, spoiled_check, spoiled_project, NULL },
+	{ "signer.cert_installed", 1, 1, installed_check, no_project, NULL },
+	{ "signer.signed", 1, 1, signed_check, signed_project, NULL },
+	{ "signer.signed", 2, 1, signed2_check, signed_project, NULL },
+	{ "signer.refused", 1, 1, refused_check, no_project, NULL },
+	{ "signer.refused", 2, 1, refused2_check, no_project, NULL },
 };
 
 static const struct kind_table signer_tables[] = {

@@ -483,32 +483,32 @@ TEST(dayclose_body_check_is_strict)
 	json_object_set_new(rep, "closed_by", json_string("officer:cus"));
 	/* v1 (blank booklets only, kept for replay) does not take a v2 count */
 	const struct kind_def *k1 = kinds_find("day.closed", 1);
-	CHECK(k1 != NULL && k1->check(rep, &e) < 0);
+	CHECK(k1 != NULL && kinds_check(k1, rep, &e) < 0);
 	err_clear(&e);
 	const struct kind_def *k = kinds_find("day.closed", 2);
 	CHECK(k != NULL);
 	CHECK(k->clear);
-	CHECK(k->check(rep, &e) == 0);
+	CHECK(kinds_check(k, rep, &e) == 0);
 	json_t *b = json_deep_copy(rep);
 	json_object_set_new(b, "mismatch", json_false()); /* hiding the mismatch */
-	CHECK(k->check(b, &e) < 0);
+	CHECK(kinds_check(k, b, &e) < 0);
 	CHECK(strstr(e.msg, "mismatch") != NULL);
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_object_set_new(b, "names", json_string("x")); /* an extra key */
-	CHECK(k->check(b, &e) < 0);
+	CHECK(kinds_check(k, b, &e) < 0);
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_array_remove(json_object_get(json_object_get(b, "count"), "missing"), 0);
-	CHECK(k->check(b, &e) < 0); /* a missing number dropped from the list */
+	CHECK(kinds_check(k, b, &e) < 0); /* a missing number dropped from the list */
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_object_set_new(json_object_get(b, "count"), "counted", json_integer(15));
-	CHECK(k->check(b, &e) < 0); /* counts that do not add up */
+	CHECK(kinds_check(k, b, &e) < 0); /* counts that do not add up */
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_object_set_new(b, "day", json_string("2030-02-30"));
-	CHECK(k->check(b, &e) < 0);
+	CHECK(kinds_check(k, b, &e) < 0);
 	json_decref(b);
 	json_decref(rep);
 	const struct kind_def *n = kinds_find("day.close_noted", 1);
@@ -556,22 +556,22 @@ TEST(dayclose_signer_alarm_for_unrecorded_signatures)
 	json_object_set_new(rep, "closed_by", json_string("officer:cus"));
 	const struct kind_def *k3 = kinds_find("day.closed", 3);
 	CHECK(k3 != NULL && k3->clear);
-	CHECK_INT_EQ(k3->check(rep, &e), 0);
+	CHECK_INT_EQ(kinds_check(k3, rep, &e), 0);
 	json_t *b = json_deep_copy(rep);
 	json_object_set_new(b, "alarm", json_false());
-	CHECK(k3->check(b, &e) < 0);
+	CHECK(kinds_check(k3, b, &e) < 0);
 	CHECK(strstr(e.msg, "alarm") != NULL);
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_array_remove(json_object_get(json_object_get(b, "signer"), "unrecorded"), 0);
-	CHECK(k3->check(b, &e) < 0); /* an unrecorded signature dropped from the list */
+	CHECK(kinds_check(k3, b, &e) < 0); /* an unrecorded signature dropped from the list */
 	json_decref(b);
 	b = json_deep_copy(rep);
 	json_object_set_new(b, "signer", json_null());
-	CHECK(k3->check(b, &e) < 0); /* no signer, yet an alarm */
+	CHECK(kinds_check(k3, b, &e) < 0); /* no signer, yet an alarm */
 	json_decref(b);
 	const struct kind_def *k2 = kinds_find("day.closed", 2);
-	CHECK(k2 != NULL && k2->check(rep, &e) < 0); /* v2 has no signer */
+	CHECK(k2 != NULL && kinds_check(k2, rep, &e) < 0); /* v2 has no signer */
 	json_decref(rep);
 	/* no signer asked: null, no alarm; a signer that could not be asked: shown, no alarm */
 	rep = report_for(all);
@@ -586,7 +586,7 @@ TEST(dayclose_signer_alarm_for_unrecorded_signatures)
 	CHECK(strstr(json_string_value(json_object_get(json_object_get(rep, "signer"), "error")),
 		     "could not be asked") != NULL);
 	json_object_set_new(rep, "closed_by", json_string("officer:cus"));
-	CHECK_INT_EQ(k3->check(rep, &e), 0);
+	CHECK_INT_EQ(kinds_check(k3, rep, &e), 0);
 	json_decref(rep);
 	sqlite3_close(db);
 

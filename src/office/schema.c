@@ -1,0 +1,268 @@
+/*
+ * schema — see schema.h.
+ */
+#include "office/schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/blobs.h"
+#include "office/appid.h"
+#include "office/booklets.h"
+#include "office/nik.h"
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+static int has_controls(const char *s, int allow_newline)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && !(allow_newline && (c == '\n' || c == '\t'))) || c == 0x7F)
+			return 1;
+	}
+	return 0;
+}
+
+static int date_ok(const char *s)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+static int time_ok(const char *s)
+{
+	return strlen(s) == 5 && s[2] == ':' && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' &&
+	       s[1] <= '9' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9' &&
+	       (s[0] < '2' || s[1] <= '3');
+}
+
+int schema_chars_in(const char *s, const char *set, size_t min, size_t max)
+{
+	if (!s)
+		return 0;
+	size_t n = strlen(s);
+	return n >= min && n <= max && strspn(s, set) == n;
+}
+
+#define DIGITS SCHEMA_DIGITS
+#define UPPER SCHEMA_UPPER
+
+/* 16 digits (a NIK; its inner rules are nik.h's, checked by the API), or an identity
+ * reference for an applicant without a NIK, in nik.h's one normalised form. */
+static int idref_ok(const char *s)
+{
+	return schema_chars_in(s, DIGITS, 16, 16) || nik_is_identity_ref(s);
+}
+
+static int email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	return strlen(s) <= 254 && at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
+	       at[1] != '.' && s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n<>\"");
+}
+
+static int phone_ok(const char *s)
+{
+	size_t digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!(*p == '+' && p == s) && *p != ' ' && *p != '-')
+			return 0;
+	}
+	return digits >= 6 && digits <= 15 && strlen(s) <= 24;
+}
+
+static int check_doc(const char *kind, const char *name, const json_t *d, struct err *e)
+{
+	if (!json_is_object(d))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s' is missing or not an object",
+			       kind, name);
+	const char *status = json_string_value(json_object_get(d, "status"));
+	const json_t *note = json_object_get(d, "note");
+	if (!status || (strcmp(status, "checked") != 0 && strcmp(status, "missing") != 0))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.status' must be 'checked' or "
+			       "'missing'", kind, name);
+	if (note && (!json_is_string(note) || utf8_chars(json_string_value(note)) < 1 ||
+		     utf8_chars(json_string_value(note)) > 500 ||
+		     has_controls(json_string_value(note), 1)))
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' must be 1 to 500 "
+			       "characters", kind, name);
+	if (!note && strcmp(status, "missing") == 0)
+		return err_set(e, ERR_INPUT, "%s: field 'documents.%s.note' is required when the "
+			       "document is missing", kind, name);
+	if (json_object_size(d) != 1 + (note != NULL))
+		return err_set(e, ERR_INPUT, "%s: 'documents.%s' allows only 'status' and 'note'",
+			       kind, name);
+	return 0;
+}
+
+const char *const schema_doc_names[] = { "identity_card", "family_card", "civil_record",
+					 "old_passport", NULL };
+
+static int check_field(const char *kind, const struct field *f, const json_t *v,
+		       struct err *e)
+{
+	const char *s = json_string_value(v);
+	switch (f->type) {
+	case T_TEXT:
+	case T_NOTE:
+		if (!s || utf8_chars(s) < (size_t)f->min || utf8_chars(s) > (size_t)f->max ||
+		    has_controls(s, f->type == T_NOTE))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of %lld to %lld "
+				       "characters%s", kind, f->name, f->min, f->max,
+				       f->type == T_TEXT ? " on one line" : "");
+		return 0;
+	case T_ENUM:
+		for (size_t i = 0; s && f->enums[i]; i++)
+			if (strcmp(s, f->enums[i]) == 0)
+				return 0;
+		{
+			char list[200] = "";
+			for (size_t i = 0; f->enums[i]; i++)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s'%s'",
+					 i ? ", " : "", f->enums[i]);
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be one of %s", kind, f->name,
+				       list);
+		}
+	case T_DATE:
+		if (!s || !date_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a date YYYY-MM-DD", kind,
+				       f->name);
+		return 0;
+	case T_TIME:
+		if (!s || !time_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a time HH:MM", kind, f->name);
+		return 0;
+	case T_APP:
+	case T_WID:
+		if (!s || !appid_valid(s, f->type == T_APP ? 'A' : 'W'))
+			return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid %s id", kind, f->name,
+				       f->type == T_APP ? "application" : "watchlist entry");
+		return 0;
+	case T_HEX64:
+		if (!s || !blobs_name_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 64 lower-case hex characters",
+				       kind, f->name);
+		return 0;
+	case T_BOOKLET:
+		if (!s || !booklet_number_valid(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number "
+				       "(a letter and seven digits)", kind, f->name);
+		return 0;
+	case T_MRZ:
+		if (!s || !schema_chars_in(s, UPPER DIGITS "<", 88, 88))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 88 MRZ characters",
+				       kind, f->name);
+		return 0;
+	case T_IDREF:
+		if (!s || !idref_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a NIK (16 digits) or "
+				       "X-<document type>-<state>-<number>", kind, f->name);
+		return 0;
+	case T_EMAIL:
+		if (!s || !email_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' is not an e-mail address", kind,
+				       f->name);
+		return 0;
+	case T_PHONE:
+		if (!s || !phone_ok(s))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be a phone number (6 to 15 "
+				       "digits, an optional leading +, spaces or dashes)", kind, f->name);
+		return 0;
+	case T_CODE:
+		if (!s || !schema_chars_in(s, "abcdefghijklmnopqrstuvwxyz" DIGITS "-", 1, (size_t)f->max))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %lld of [a-z0-9-]",
+				       kind, f->name, f->max);
+		return 0;
+	case T_INT_OR_NULL:
+		if (json_is_null(v))
+			return 0;
+		/* fall through */
+	case T_INT:
+		if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+		    json_integer_value(v) > f->max)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from %lld to %lld",
+				       kind, f->name, f->min, f->max);
+		return 0;
+	case T_TEXTS:
+	case T_WIDS: {
+		size_t n = json_array_size(v);
+		if (!json_is_array(v) || n < (size_t)f->min || n > (size_t)f->max)
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of %lld to %lld "
+				       "strings", kind, f->name, f->min, f->max);
+		for (size_t i = 0; i < n; i++) {
+			const char *x = json_string_value(json_array_get(v, i));
+			int ok = x && (f->type == T_WIDS ? appid_valid(x, 'W')
+					: utf8_chars(x) >= 1 && utf8_chars(x) <= 500 &&
+					  !has_controls(x, 1));
+			if (!ok)
+				return err_set(e, ERR_INPUT, "%s: item %zu of '%s' is not %s", kind, i,
+					       f->name, f->type == T_WIDS ? "a watchlist entry id"
+					       : "a string of 1 to 500 characters");
+		}
+		return 0;
+	}
+	case T_DOCS: {
+		if (!json_is_object(v))
+			return err_set(e, ERR_INPUT, "%s: field '%s' must be an object", kind, f->name);
+		size_t n = 0;
+		for (; schema_doc_names[n]; n++)
+			if (check_doc(kind, schema_doc_names[n], json_object_get(v, schema_doc_names[n]),
+				      e) < 0)
+				return -1;
+		if (json_object_size(v) != n)
+			return err_set(e, ERR_INPUT, "%s: 'documents' allows only identity_card, "
+				       "family_card, civil_record and old_passport", kind);
+		return 0;
+	}
+	}
+	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
+}
+
+int schema_check(const void *ctx, const json_t *body, struct err *e)
+{
+	const struct schema *s = ctx;
+	size_t present = 0;
+	for (size_t i = 0; i < s->nfields; i++) {
+		const struct field *f = &s->fields[i];
+		const json_t *v = json_object_get(body, f->name);
+		if (!v) {
+			if (f->required)
+				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind, f->name);
+			continue;
+		}
+		present++;
+		if (check_field(s->kind, f, v, e) < 0)
+			return -1;
+	}
+	if (json_object_size(body) != present) {
+		const char *k;
+		const json_t *v;
+		json_object_foreach((json_t *)body, k, v) {
+			size_t i = 0;
+			while (i < s->nfields && strcmp(s->fields[i].name, k) != 0)
+				i++;
+			if (i == s->nfields)
+				return err_set(e, ERR_INPUT, "%s: unknown field '%s'", s->kind, k);
+		}
+	}
+	return s->extra ? s->extra(body, e) : 0;
+}

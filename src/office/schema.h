@@ -1,0 +1,78 @@
+/*
+ * schema — the table-driven check of a JSON object's fields that the office's event
+ * kinds use (docs/EVENTS.md §5): each kind's body is a struct schema (its fields with
+ * type, required or not, bounds or enumeration, and an optional cross-field rule), and
+ * schema_check is the kind_def.check of every such kind, with the schema as its context
+ * (log/kinds.h). A body passes when every required field is there, every field present
+ * has its type and bounds, no other key is present, and the extra rule holds.
+ *
+ * Messages name the kind and the field, never a value: "<kind>: field 'x' must be …".
+ * Errors: ERR_INPUT for a body that does not fit; ERR_INTERNAL for a field without a type.
+ */
+#ifndef PASPOR_OFFICE_SCHEMA_H
+#define PASPOR_OFFICE_SCHEMA_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "util/err.h"
+
+enum ftype {
+	T_TEXT,   /* one line: min..max characters, no control characters */
+	T_NOTE,   /* text with line breaks allowed */
+	T_ENUM,   /* one of `enums` */
+	T_DATE,   /* YYYY-MM-DD, a real date */
+	T_TIME,   /* HH:MM, 00:00 … 23:59 */
+	T_APP,    /* an application id */
+	T_WID,    /* a watchlist entry id */
+	T_HEX64,  /* 64 lower-case hex characters (blob names, code hashes) */
+	T_IDREF,  /* 16 digits, or nik.h's identity reference X-<type>-<state>-<number> */
+	T_INT,    /* integer min..max */
+	T_INT_OR_NULL,
+	T_TEXTS,  /* array of min..max T_TEXT-like strings (1..500 characters each) */
+	T_WIDS,   /* array of 0..max watchlist entry ids */
+	T_DOCS,   /* the documents object */
+	T_EMAIL,
+	T_PHONE,
+	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
+	T_BOOKLET,/* a booklet (passport) number: one upper-case letter, seven digits */
+	T_MRZ,    /* the two TD3 lines without a newline: 88 of A-Z 0-9 < */
+};
+
+struct field {
+	const char *name;
+	enum ftype type;
+	int required;
+	long long min, max;
+	const char *const *enums;
+};
+
+struct schema {
+	const char *kind;            /* named in messages */
+	const struct field *fields;
+	size_t nfields;
+	int (*extra)(const json_t *body, struct err *e); /* cross-field rules, or NULL */
+};
+
+/* Field rows: required / optional with bounds (characters, items or integer range,
+ * as the type reads them), or a required enumeration (a NULL-terminated list). */
+#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL }
+#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL }
+#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list }
+/* A struct schema of kind with the field array f (not a pointer) and its extra rule. */
+#define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
+
+#define SCHEMA_DIGITS "0123456789"
+#define SCHEMA_UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* The documents a T_DOCS object holds, NULL-terminated. */
+extern const char *const schema_doc_names[];
+
+/* Checks body against the struct schema at ctx (a kind_def.check). */
+int schema_check(const void *ctx, const json_t *body, struct err *e);
+
+/* 1 when s (NULL: 0) is min…max bytes, all from set. */
+int schema_chars_in(const char *s, const char *set, size_t min, size_t max);
+
+#endif
