@@ -129,22 +129,29 @@ static int fields_check(const char *kind, const struct field *f, size_t n, const
 	return 0;
 }
 
-#define CHECK(name, kind, ...)                                                      \
-	static int name(const void *ctx, const json_t *b, struct err *e)            \
-	{                                                                          \
-		(void)ctx;                                                         \
-		static const struct field f[] = { __VA_ARGS__ };                   \
-		return fields_check(kind, f, sizeof f / sizeof f[0], b, e);        \
-	}
+/* A kind's fields: the context of hold_check, the check of every hold kind. */
+struct hold_schema {
+	const char *kind;
+	const struct field *fields;
+	size_t n;
+};
 
-CHECK(check_held, "booking.held", { "hold", F_HOLD }, { "otp_hash", F_HEX64 },
-      { "sent_ms", F_TIME_MS }, { "expires_ms", F_TIME_MS }, { "send_to", F_SEND_TO },
-      { "booking", F_BOOKING })
-CHECK(check_resent, "booking.code_resent", { "hold", F_HOLD }, { "otp_hash", F_HEX64 },
-      { "sent_ms", F_TIME_MS })
-CHECK(check_failed, "booking.code_failed", { "hold", F_HOLD })
-CHECK(check_ended, "booking.hold_ended", { "hold", F_HOLD }, { "reason", F_REASON })
-CHECK(check_confirmed, "booking.confirmed", { "hold", F_HOLD }, { "app", F_APP })
+static int hold_check(const void *ctx, const json_t *b, struct err *e)
+{
+	const struct hold_schema *s = ctx;
+	return fields_check(s->kind, s->fields, s->n, b, e);
+}
+
+static const struct field f_held[] = {
+	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
+	{ "expires_ms", F_TIME_MS }, { "send_to", F_SEND_TO }, { "booking", F_BOOKING },
+};
+static const struct field f_resent[] = {
+	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
+};
+static const struct field f_failed[] = { { "hold", F_HOLD } };
+static const struct field f_ended[] = { { "hold", F_HOLD }, { "reason", F_REASON } };
+static const struct field f_confirmed[] = { { "hold", F_HOLD }, { "app", F_APP } };
 
 static const struct kind_table hold_tables[] = {
 	{ "booking_holds",
@@ -284,12 +291,17 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 			      " ended_seq = ?2", str(b, "app"), e);
 }
 
+/* name, fields, projection */
+#define KIND(name, f, project) \
+	{ name, 1, 0, hold_check, project, \
+	  &(const struct hold_schema){ name, f, sizeof f / sizeof f[0] } }
+
 static const struct kind_def hold_kinds[] = {
-	{ "booking.held", 1, 0, check_held, p_held, NULL },
-	{ "booking.code_resent", 1, 0, check_resent, p_resent, NULL },
-	{ "booking.code_failed", 1, 0, check_failed, p_failed, NULL },
-	{ "booking.hold_ended", 1, 0, check_ended, p_ended, NULL },
-	{ "booking.confirmed", 1, 0, check_confirmed, p_confirmed, NULL },
+	KIND("booking.held", f_held, p_held),
+	KIND("booking.code_resent", f_resent, p_resent),
+	KIND("booking.code_failed", f_failed, p_failed),
+	KIND("booking.hold_ended", f_ended, p_ended),
+	KIND("booking.confirmed", f_confirmed, p_confirmed),
 };
 
 static const struct kind_set hold_set = {

@@ -87,115 +87,50 @@ static int check_fields(const json_t *body, const char *kind, const struct field
 	return 0;
 }
 
-int officers_added_check(const void *ctx, const json_t *body, struct err *e)
+/* A kind's fields (ending with a NULL key) and an extra rule, or NULL: the context of
+ * officer_check, the check of every officer kind. */
+struct officer_schema {
+	const char *kind;
+	const struct field *fields;
+	int (*extra)(const json_t *body, struct err *e);
+};
+
+static int officer_check(const void *ctx, const json_t *body, struct err *e)
 {
-	(void)ctx;
-	static const struct field f[] = {
-		{ "name", 's', 1, 200 },
-		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
-		{ "roles", 'a', 1, 0 },
-		{ "totp_secret", 's', 0, AUTH_TOTP_SECRET_MAX },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.added", f, e);
+	const struct officer_schema *s = ctx;
+	if (check_fields(body, s->kind, s->fields, e) < 0)
+		return -1;
+	return s->extra ? s->extra(body, e) : 0;
 }
 
-int officers_password_check(const void *ctx, const json_t *body, struct err *e)
+#define USERNAME { "username", 's', 1, AUTH_USERNAME_MAX }
+#define PASSWORD_HASH { "password_hash", 's', 1, AUTH_HASH_MAX - 1 }
+#define REASON { "reason", 's', 0, 500 }
+#define END { NULL, 0, 0, 0 }
+
+static const struct field f_added[] = {
+	{ "name", 's', 1, 200 }, PASSWORD_HASH, { "roles", 'a', 1, 0 },
+	{ "totp_secret", 's', 0, AUTH_TOTP_SECRET_MAX }, USERNAME, END,
+};
+static const struct field f_password[] = { PASSWORD_HASH, { "reason", 's', 1, 16 }, USERNAME,
+					   END };
+static const struct field f_totp[] = { { "totp_secret", 's', 1, AUTH_TOTP_SECRET_MAX }, USERNAME,
+				       END };
+static const struct field f_login[] = { { "client_ip", 's', 1, 64 }, { "totp_step", 'i', 0, 0 },
+					USERNAME, END };
+static const struct field f_locked[] = { { "failures", 'i', 1, 0 }, { "until_ms", 'i', 1, 0 },
+					 USERNAME, END };
+static const struct field f_roles[] = { { "roles", 'a', 1, 0 }, USERNAME, END };
+/* disabled, enabled, sessions revoked: who and why */
+static const struct field f_reason[] = { REASON, USERNAME, END };
+
+static int password_extra(const json_t *body, struct err *e)
 {
-	(void)ctx;
-	static const struct field f[] = {
-		{ "password_hash", 's', 1, AUTH_HASH_MAX - 1 },
-		{ "reason", 's', 1, 16 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	if (check_fields(body, "officer.password_changed", f, e) < 0)
-		return -1;
 	const char *r = json_string_value(json_object_get(body, "reason"));
 	if (strcmp(r, "set") != 0 && strcmp(r, "rehash") != 0)
 		return err_set(e, ERR_INPUT, "officer.password_changed: field 'reason' must be "
 			       "\"set\" or \"rehash\"");
 	return 0;
-}
-
-int officers_totp_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "totp_secret", 's', 1, AUTH_TOTP_SECRET_MAX },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.totp_reset", f, e);
-}
-
-int officers_disabled_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "reason", 's', 0, 500 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.disabled", f, e);
-}
-
-int officers_login_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "client_ip", 's', 1, 64 },
-		{ "totp_step", 'i', 0, 0 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.login", f, e);
-}
-
-int officers_locked_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "failures", 'i', 1, 0 },
-		{ "until_ms", 'i', 1, 0 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.locked_out", f, e);
-}
-
-int officers_enabled_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "reason", 's', 0, 500 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.enabled", f, e);
-}
-
-int officers_roles_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "roles", 'a', 1, 0 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.roles_changed", f, e);
-}
-
-int officers_revoked_check(const void *ctx, const json_t *body, struct err *e)
-{
-	(void)ctx;
-	static const struct field f[] = {
-		{ "reason", 's', 0, 500 },
-		{ "username", 's', 1, AUTH_USERNAME_MAX },
-		{ NULL, 0, 0, 0 },
-	};
-	return check_fields(body, "officer.sessions_revoked", f, e);
 }
 
 /* ---- projections ---- */
@@ -241,8 +176,7 @@ static int roles_text(const json_t *body, struct buf *roles, struct err *e)
 	return 0;
 }
 
-int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e)
+static int p_added(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	struct buf roles;
 	if (roles_text(body, &roles, e) < 0)
@@ -283,32 +217,28 @@ static int update(sqlite3 *db, const char *sql, const char *kind, const json_t *
 	return run(db, st, kind, body, 1, e);
 }
 
-int officers_password_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			      struct err *e)
+static int p_password(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	sqlite3_int64 v[] = { (sqlite3_int64)ev->seq };
 	return update(db, "UPDATE officers SET hash_seq = ? WHERE username = ?",
 		      "officer.password_changed", body, v, 1, e);
 }
 
-int officers_totp_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			  struct err *e)
+static int p_totp(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	sqlite3_int64 v[] = { (sqlite3_int64)ev->seq };
 	return update(db, "UPDATE officers SET totp_seq = ?, totp_last_step = 0 WHERE username = ?",
 		      "officer.totp_reset", body, v, 1, e);
 }
 
-int officers_disabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			      struct err *e)
+static int p_disabled(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	(void)ev;
 	return update(db, "UPDATE officers SET disabled = 1 WHERE username = ?",
 		      "officer.disabled", body, NULL, 0, e);
 }
 
-int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e)
+static int p_login(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	const json_t *step = json_object_get(body, "totp_step");
 	sqlite3_int64 v[] = { ev->time_ms, step ? (sqlite3_int64)json_integer_value(step) : 0 };
@@ -317,8 +247,7 @@ int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *bo
 		      "officer.login", body, v, 2, e);
 }
 
-int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			    struct err *e)
+static int p_locked(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	(void)ev;
 	sqlite3_int64 v[] = { (sqlite3_int64)json_integer_value(json_object_get(body, "until_ms")) };
@@ -326,16 +255,14 @@ int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *b
 			  " WHERE username = ?", "officer.locked_out", body, v, 1, e);
 }
 
-int officers_enabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			     struct err *e)
+static int p_enabled(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	(void)ev;
 	return update(db, "UPDATE officers SET disabled = 0 WHERE username = ?",
 		      "officer.enabled", body, NULL, 0, e);
 }
 
-int officers_roles_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e)
+static int p_roles(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	(void)ev;
 	struct buf roles;
@@ -354,8 +281,7 @@ int officers_roles_project(sqlite3 *db, const struct event *ev, const json_t *bo
 
 /* Sessions live in memory only: the event changes no state, it only has to name an
  * officer who exists. */
-int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			     struct err *e)
+static int p_revoked(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
 {
 	(void)ev;
 	return update(db, "UPDATE officers SET username = username WHERE username = ?",
@@ -364,17 +290,21 @@ int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *
 
 /* ---- the kind set ---- */
 
+/* name, fields, extra rule (or NULL), projection */
+#define KIND(name, f, x, project) \
+	{ name, 1, 0, officer_check, project, &(const struct officer_schema){ name, f, x } }
+
 static const struct kind_def officer_kinds[] = {
-	{ "officer.added", 1, 0, officers_added_check, officers_added_project, NULL },
-	{ "officer.password_changed", 1, 0, officers_password_check, officers_password_project, NULL },
-	{ "officer.totp_reset", 1, 0, officers_totp_check, officers_totp_project, NULL },
-	{ "officer.disabled", 1, 0, officers_disabled_check, officers_disabled_project, NULL },
-	{ "officer.login", 1, 0, officers_login_check, officers_login_project, NULL },
+	KIND("officer.added", f_added, NULL, p_added),
+	KIND("officer.password_changed", f_password, password_extra, p_password),
+	KIND("officer.totp_reset", f_totp, NULL, p_totp),
+	KIND("officer.disabled", f_reason, NULL, p_disabled),
+	KIND("officer.login", f_login, NULL, p_login),
 	/* no longer written (docs/AUTH.md "Throttling"); older logs hold it */
-	{ "officer.locked_out", 1, 0, officers_locked_check, officers_locked_project, NULL },
-	{ "officer.enabled", 1, 0, officers_enabled_check, officers_enabled_project, NULL },
-	{ "officer.roles_changed", 1, 0, officers_roles_check, officers_roles_project, NULL },
-	{ "officer.sessions_revoked", 1, 0, officers_revoked_check, officers_revoked_project, NULL },
+	KIND("officer.locked_out", f_locked, NULL, p_locked),
+	KIND("officer.enabled", f_reason, NULL, p_enabled),
+	KIND("officer.roles_changed", f_roles, NULL, p_roles),
+	KIND("officer.sessions_revoked", f_reason, NULL, p_revoked),
 };
 
 static const struct kind_table officer_tables[] = {

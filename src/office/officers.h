@@ -58,35 +58,6 @@ struct writer;
 /* Registers the "officers" kind set; 0, or -1 when the registry is full. */
 int officers_register_kinds(void);
 
-/* Registry entries (exported for tests). */
-int officers_added_check(const void *ctx, const json_t *body, struct err *e);
-int officers_added_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e);
-int officers_password_check(const void *ctx, const json_t *body, struct err *e);
-int officers_password_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			      struct err *e);
-int officers_totp_check(const void *ctx, const json_t *body, struct err *e);
-int officers_totp_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			  struct err *e);
-int officers_disabled_check(const void *ctx, const json_t *body, struct err *e);
-int officers_disabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			      struct err *e);
-int officers_login_check(const void *ctx, const json_t *body, struct err *e);
-int officers_login_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e);
-int officers_locked_check(const void *ctx, const json_t *body, struct err *e);
-int officers_locked_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			    struct err *e);
-int officers_enabled_check(const void *ctx, const json_t *body, struct err *e);
-int officers_enabled_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			     struct err *e);
-int officers_roles_check(const void *ctx, const json_t *body, struct err *e);
-int officers_roles_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			   struct err *e);
-int officers_revoked_check(const void *ctx, const json_t *body, struct err *e);
-int officers_revoked_project(sqlite3 *db, const struct event *ev, const json_t *body,
-			     struct err *e);
-
 /* The role names of mask as a new JSON array (NULL when out of memory). */
 json_t *officers_roles_json(unsigned roles);
 
