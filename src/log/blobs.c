@@ -73,39 +73,18 @@ int blobs_name_ok(const char *name)
 	return name && lower_hex_prefix(name, 64) && name[64] == '\0';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex characters to 32 bytes; -1 when malformed. */
 static int unhex32(const char *s, uint8_t out[32])
 {
-	if (strlen(s) != 64)
-		return -1;
-	for (int i = 0; i < 32; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	size_t n = 0;
+	return strlen(s) == 64 && sodium_hex2bin(out, 32, s, 64, NULL, &n, NULL) == 0 && n == 32
+		       ? 0 : -1;
 }
 
+/* 32 bytes to 64 lower-case hex characters */
 static void hex32(const uint8_t in[32], char out[65])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[64] = '\0';
+	sodium_bin2hex(out, 65, in, 32);
 }
 
 int blobs_name(const uint8_t key[BLOBS_KEY_BYTES], const void *data, size_t len,

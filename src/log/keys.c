@@ -108,8 +108,7 @@ static int get_kek(const struct kek_source *src, const uint8_t *salt, unsigned l
 				     "key-encryption key file '%s' is not base64 of 32 bytes on one "
 				     "line (make one with 'paspor office kek --out FILE')",
 				     src->key_file);
-		sodium_memzero(b.data, b.cap);
-		buf_release(&b);
+		buf_release_wiped(&b);
 		return rc;
 	}
 	if (src->passphrase) {
@@ -145,8 +144,7 @@ int keys_make_kek_file(const char *path, struct err *e)
 			 ? err_nomem(e)
 			 : fs_write_atomic(path, b.data, b.len, 0600, e);
 	sodium_memzero(kek, sizeof kek);
-	sodium_memzero(b.data, b.cap);
-	buf_release(&b);
+	buf_release_wiped(&b);
 	return rc;
 }
 
@@ -188,9 +186,7 @@ out:
 	sodium_free(seed);
 	note_signer_release(&s);
 	note_verifier_release(&v);
-	if (b.data)
-		sodium_memzero(b.data, b.cap);
-	buf_release(&b);
+	buf_release_wiped(&b);
 	buf_release(&pub);
 	mem_free(kpath);
 	mem_free(ppath);
@@ -312,9 +308,7 @@ static int load_node_key(const char *dir, const char *origin, struct node_keys *
 	}
 	rc = 0;
 out:
-	if (b.data)
-		sodium_memzero(b.data, b.cap);
-	buf_release(&b);
+	buf_release_wiped(&b);
 	mem_free(path);
 	return rc;
 }

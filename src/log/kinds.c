@@ -9,6 +9,7 @@
 #include "log/blobs.h"
 #include "log/canon.h"
 #include "log/db.h"
+#include "util/utf8.h"
 
 #define NOTE_TEXT_MAX 1000
 
@@ -22,16 +23,6 @@ static const struct kind_table log_tables[] = {
 		   " size INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID" },
 };
 
-
-/* Number of UTF-8 code points in s (the body is valid UTF-8: canon checked it). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
 
 /* Only the listed keys, each a string of 1..max characters. */
 static int check_strings(const json_t *body, const char *kind, const char *const *keys,

@@ -607,8 +607,6 @@ int node_rebuild_progress(struct node *n, uint64_t *count, uint64_t step,
 		progress(ctx, *count, n->size);
 	rc = 0;
 out:
-	if (body.data)
-		sodium_memzero(body.data, body.cap);
-	buf_release(&body);
+	buf_release_wiped(&body);
 	return rc;
 }

@@ -79,9 +79,7 @@ static int read_secret(const char *dir, const char *path, const char *what, char
 		memcpy(*out, b.data, len);
 		(*out)[len] = '\0';
 	}
-	if (b.data)
-		sodium_memzero(b.data, b.cap);
-	buf_release(&b);
+	buf_release_wiped(&b);
 	return rc;
 }
 
@@ -210,9 +208,7 @@ static int send_spool(struct notify *n, const struct notify_msg *m, struct err *
 	}
 	rc = 0;
 out:
-	if (b.data)
-		sodium_memzero(b.data, b.cap);
-	buf_release(&b);
+	buf_release_wiped(&b);
 	mem_free(path);
 	return rc;
 }
@@ -326,9 +322,7 @@ static int send_smtp(struct notify *n, const struct notify_msg *m, struct err *e
 	rc = 0;
 out:
 	curl_slist_free_all(rcpt);
-	if (msg.data)
-		sodium_memzero(msg.data, msg.cap);
-	buf_release(&msg);
+	buf_release_wiped(&msg);
 	curl_easy_cleanup(c);
 	return rc;
 }

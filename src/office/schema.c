@@ -11,15 +11,7 @@
 #include "office/appid.h"
 #include "office/booklets.h"
 #include "office/nik.h"
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
+#include "util/utf8.h"
 
 static int has_controls(const char *s, int allow_newline)
 {

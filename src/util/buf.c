@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "util/alloc.h"
 
 void buf_init(struct buf *b, size_t max)
@@ -23,6 +25,13 @@ void buf_release(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	b->failed = 0;
+}
+
+void buf_release_wiped(struct buf *b)
+{
+	if (b->data)
+		sodium_memzero(b->data, b->cap);
+	buf_release(b);
 }
 
 void buf_reset(struct buf *b)

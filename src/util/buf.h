@@ -34,6 +34,8 @@ struct buf {
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
+/* buf_release of a buffer that held a secret: its memory is zeroed first. */
+void buf_release_wiped(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, keeps the memory */
 int buf_grow(struct buf *b, size_t extra);
 int buf_add(struct buf *b, const void *p, size_t n);
