@@ -234,6 +234,27 @@ static int check_proof_hashes(const struct merkle_proof_view *proof, struct err 
 	return 0;
 }
 
+/* One step up a proof path (RFC 9162 §2.1.3.2 and §2.1.4.2, which share it): c is the
+ * proof's next hash, fn and sn the node indexes. When c is the left sibling, it is hashed
+ * into sr and (consistency proofs) fr; otherwise sr gets c on its right. */
+static int proof_step(const uint8_t *c, uint8_t *fr, uint8_t *sr, uint64_t *fn, uint64_t *sn,
+		      struct err *e)
+{
+	if ((*fn & 1) || *fn == *sn) {
+		if ((fr && merkle_node_hash(c, fr, fr, e) < 0) || merkle_node_hash(c, sr, sr, e) < 0)
+			return -1;
+		while (*fn && !(*fn & 1)) {
+			*fn >>= 1;
+			*sn >>= 1;
+		}
+	} else if (merkle_node_hash(sr, c, sr, e) < 0) {
+		return -1;
+	}
+	*fn >>= 1;
+	*sn >>= 1;
+	return 0;
+}
+
 int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t *leaf_hash,
 			    size_t leaf_hash_len, const struct merkle_proof_view *proof,
 			    const uint8_t *root, size_t root_len, struct err *e)
@@ -249,23 +270,10 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t *leaf_h
 	uint8_t r[MERKLE_HASH_LEN];
 	memcpy(r, leaf_hash, MERKLE_HASH_LEN);
 	for (size_t i = 0; i < proof->n; i++) {
-		const uint8_t *p = proof->hash[i];
 		if (sn == 0)
 			return err_set(e, ERR_VERIFY, "inclusion proof has too many hashes");
-		if ((fn & 1) || fn == sn) {
-			if (merkle_node_hash(p, r, r, e) < 0)
-				return -1;
-			if (!(fn & 1))
-				while (fn && !(fn & 1)) {
-					fn >>= 1;
-					sn >>= 1;
-				}
-		} else {
-			if (merkle_node_hash(r, p, r, e) < 0)
-				return -1;
-		}
-		fn >>= 1;
-		sn >>= 1;
+		if (proof_step(proof->hash[i], NULL, r, &fn, &sn, e) < 0)
+			return -1;
 	}
 	if (sn != 0)
 		return err_set(e, ERR_VERIFY, "inclusion proof has too few hashes");
@@ -311,23 +319,10 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t *roo
 	memcpy(fr, path[0], MERKLE_HASH_LEN);
 	memcpy(sr, path[0], MERKLE_HASH_LEN);
 	for (size_t i = 1; i < n; i++) {
-		const uint8_t *c = path[i];
 		if (sn == 0)
 			return err_set(e, ERR_VERIFY, "consistency proof has too many hashes");
-		if ((fn & 1) || fn == sn) {
-			if (merkle_node_hash(c, fr, fr, e) < 0 || merkle_node_hash(c, sr, sr, e) < 0)
-				return -1;
-			if (!(fn & 1))
-				while (fn && !(fn & 1)) {
-					fn >>= 1;
-					sn >>= 1;
-				}
-		} else {
-			if (merkle_node_hash(sr, c, sr, e) < 0)
-				return -1;
-		}
-		fn >>= 1;
-		sn >>= 1;
+		if (proof_step(path[i], fr, sr, &fn, &sn, e) < 0)
+			return -1;
 	}
 	if (sn != 0)
 		return err_set(e, ERR_VERIFY, "consistency proof has too few hashes");
