@@ -87,6 +87,16 @@ static struct {
 } cache[DB_CACHE_MAX];
 static size_t cache_n;
 
+int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		db_error(db, e, what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
 	*st = NULL;

@@ -42,6 +42,10 @@ void db_close(sqlite3 *db);
 int db_exec(sqlite3 *db, const char *sql, struct err *e);
 /* Fills e from the connection's last error: "<what>: <sqlite message>" (ERR_IO). */
 int db_error(sqlite3 *db, struct err *e, const char *what);
+/* Steps st, a statement that returns no row (INSERT, UPDATE, DELETE), then resets it and
+ * clears its bindings (for a cached or kept statement): 0, or -1 with e "<what>: <SQLite's
+ * message>" (ERR_IO). */
+int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
 /* Prepares sql; ERR_IO on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /*

@@ -61,15 +61,6 @@ static int node_created_check(const void *ctx, const json_t *body, struct err *e
 	return check_strings(body, "node.created", keys, max, e);
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(db, e, what);
-	sqlite3_reset(st); /* a cached statement (db_cached) */
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 static int node_created_project(sqlite3 *db, const struct event *ev, const json_t *body,
 				struct err *e)
 {
@@ -85,7 +76,7 @@ static int node_created_project(sqlite3 *db, const struct event *ev, const json_
 			  SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 5, ev->time_ms);
-	return step_done(db, st, "node.created", e);
+	return db_step_done(db, st, "node.created", e);
 }
 
 static int operator_note_check(const void *ctx, const json_t *body, struct err *e)
@@ -108,7 +99,7 @@ static int operator_note_project(sqlite3 *db, const struct event *ev, const json
 	sqlite3_bind_int64(st, 3, ev->time_ms);
 	sqlite3_bind_text(st, 4, json_string_value(json_object_get(body, "text")), -1,
 			  SQLITE_TRANSIENT);
-	return step_done(db, st, "operator.note", e);
+	return db_step_done(db, st, "operator.note", e);
 }
 
 /* 1 when s is 64 lower-case hex characters. */
@@ -152,7 +143,7 @@ static int blob_stored_project(sqlite3 *db, const struct event *ev, const json_t
 			  SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(body, "size")));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
-	return step_done(db, st, "blob.stored", e);
+	return db_step_done(db, st, "blob.stored", e);
 }
 
 static const struct kind_def log_kinds[] = {

@@ -73,12 +73,7 @@ static int tile_write(void *ctx, unsigned level, uint64_t index, unsigned width,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
 	sqlite3_bind_int(st, 3, (int)width);
 	sqlite3_bind_blob(st, 4, buf, (int)(width * MERKLE_HASH_LEN), SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(s->db, e, "writing a tile");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return db_step_done(s->db, st, "writing a tile", e);
 }
 
 /* Leaf hashes of events [first, first + n), all of which must be stored. */
@@ -145,12 +140,7 @@ int store_event_put(struct store *s, uint64_t seq, int64_t time_ms, const char *
 	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(s->db, e, "storing an event");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return db_step_done(s->db, st, "storing an event", e);
 }
 
 int store_event_get(struct store *s, uint64_t seq, struct buf *out, struct err *e)
@@ -250,12 +240,7 @@ int store_checkpoint_put(struct store *s, uint64_t size, const char *note, size_
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_text(st, 2, note, (int)len, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(s->db, e, "storing a checkpoint");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return db_step_done(s->db, st, "storing a checkpoint", e);
 }
 
 int store_checkpoint_latest(struct store *s, struct buf *out, uint64_t *size, struct err *e)
@@ -284,18 +269,14 @@ int store_cosignature_add(struct store *s, uint64_t size, const char *name, uint
 			  const char *line, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(s->db, "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line)"
-			      " VALUES (?, ?, ?, ?)", &st, e) < 0)
+	if (db_cached(s->db, "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line)"
+			     " VALUES (?, ?, ?, ?)", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, key_id);
 	sqlite3_bind_text(st, 4, line, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(s->db, e, "storing a cosignature");
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return db_step_done(s->db, st, "storing a cosignature", e);
 }
 
 int store_meta_get(struct store *s, const char *key, struct buf *out, struct err *e)
@@ -322,14 +303,10 @@ int store_meta_get(struct store *s, const char *key, struct buf *out, struct err
 int store_meta_set(struct store *s, const char *key, const char *value, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(s->db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-			      " DO UPDATE SET value = excluded.value", &st, e) < 0)
+	if (db_cached(s->db, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
+			     " DO UPDATE SET value = excluded.value", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(s->db, e, "storing settings");
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return db_step_done(s->db, st, "storing settings", e);
 }
