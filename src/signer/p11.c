@@ -173,6 +173,23 @@ static int find_key(struct session *ss, const char *label, CK_OBJECT_CLASS cls,
 	return 0;
 }
 
+/* A session on t and its key of class cls (private or public): 0, or -1 with the session
+ * closed ("no key labelled …" when the token has none). */
+static int open_key(struct session *ss, const struct p11_token *t, CK_OBJECT_CLASS cls,
+		    CK_OBJECT_HANDLE *h, struct err *e)
+{
+	if (session_open(ss, t, e) < 0)
+		return -1;
+	int found = 0;
+	if (find_key(ss, t->key_label, cls, h, &found, e) == 0 && !found)
+		err_set(e, ERR_INPUT, "no %skey labelled '%s' in token '%s'",
+			cls == CKO_PUBLIC_KEY ? "public " : "", t->key_label, t->token);
+	if (found)
+		return 0;
+	session_close(ss);
+	return -1;
+}
+
 static int check_label(const char *label, struct err *e)
 {
 	size_t n = strlen(label);
@@ -243,17 +260,10 @@ out:
 int p11_key_info(const struct p11_token *t, struct p11_key_info *info, struct err *e)
 {
 	struct session ss;
-	if (session_open(&ss, t, e) < 0)
-		return -1;
-	int rc = -1, found = 0;
 	CK_OBJECT_HANDLE h;
-	if (find_key(&ss, t->key_label, CKO_PRIVATE_KEY, &h, &found, e) < 0)
-		goto out;
-	if (!found) {
-		err_set(e, ERR_INPUT, "no key labelled '%s' in token '%s'", t->key_label,
-			t->token);
-		goto out;
-	}
+	if (open_key(&ss, t, CKO_PRIVATE_KEY, &h, e) < 0)
+		return -1;
+	int rc = -1;
 	CK_BBOOL v[5] = { 0 };
 	CK_ATTRIBUTE a[] = {
 		{ CKA_SENSITIVE, &v[0], 1 },
@@ -299,17 +309,10 @@ int p11_public_key(const struct p11_token *t, EVP_PKEY **pub, struct err *e)
 {
 	*pub = NULL;
 	struct session ss;
-	if (session_open(&ss, t, e) < 0)
-		return -1;
-	int rc = -1, found = 0;
 	CK_OBJECT_HANDLE h;
-	if (find_key(&ss, t->key_label, CKO_PUBLIC_KEY, &h, &found, e) < 0)
-		goto out;
-	if (!found) {
-		err_set(e, ERR_INPUT, "no public key labelled '%s' in token '%s'", t->key_label,
-			t->token);
-		goto out;
-	}
+	if (open_key(&ss, t, CKO_PUBLIC_KEY, &h, e) < 0)
+		return -1;
+	int rc = -1;
 	unsigned char der[160];
 	CK_ATTRIBUTE a = { CKA_EC_POINT, der, sizeof der };
 	CK_RV rv = ss.f->C_GetAttributeValue(ss.s, h, &a, 1);
