@@ -12,6 +12,7 @@
 # Regenerate the golden transcript ONLY on the code before a change that must not
 # change behaviour (e.g. the commit before a refactor), then commit it:
 #   make -j2 build/san/paspor && API_TRANSCRIPT_UPDATE=1 tests/run.sh api_transcript
+# API_TRANSCRIPT_KEEP_NODE=DIR keeps a copy of the node (tests/fixture/make-fixture.sh).
 # API_TRANSCRIPT_OUT=FILE keeps a copy of this run's transcript (to compare two runs).
 SUITE=api_transcript; . "$(dirname "$0")/../lib.sh"; . "$(dirname "$0")/../lib_office.sh"
 . "$(dirname "$0")/../lib_signer.sh"
@@ -37,6 +38,12 @@ check "the driver ran every flow" [ "$rc" -eq 0 ]
 office_stop "office"
 signer_stop
 check "no sanitizer report from the server" no_sanitizer_report "$T/serve.err"
+# API_TRANSCRIPT_KEEP_NODE=DIR: a copy of the node (its data dir, the signer's inside it,
+# and the KEK as DIR/kek) for tests/fixture/make-fixture.sh
+if [ -n "${API_TRANSCRIPT_KEEP_NODE:-}" ]; then
+	rm -rf "$API_TRANSCRIPT_KEEP_NODE" && cp -a "$D" "$API_TRANSCRIPT_KEEP_NODE" &&
+		cp "$K" "$API_TRANSCRIPT_KEEP_NODE/kek"
+fi
 no_sanitizer_report "$T/serve.err" || grep -m1 -A25 -E 'ERROR: |runtime error:' "$T/serve.err" |
 	sed 's/^/FAIL-DETAIL server: /'
 
