@@ -25,10 +25,11 @@ shift is still seen), instants (ISO 8601 with a time: <time>; milliseconds since
 epoch: <ms>; not numbered, as two requests may or may not fall in one millisecond),
 keyed hashes of booking and one-time codes (<hash-N>), a passport's expiry date and MRZ
 (<expiry-date-N>, <mrz-N>: today + 10 years), a walk-in's slot start (the current hour:
-<current-slot>), checkpoint roots and signatures (<b64-N>), blob names (<blob-N>) and the
-listeners' addresses (<officer-listener>, <public-listener>), the data dir
-(<data-dir>), the OS user of CLI events (cli:<os-user>). Everything else is compared byte for byte, problem details
-included. Binary answers (photos, chip files, PDFs) are recorded as their length and
+<current-slot>), checkpoint roots and signatures (<b64-N>), blob names and the EF.SOD
+blob (<blob-N>), the server's request ids in "instance" (<request-N>), the listeners'
+addresses (<officer-listener>, <public-listener>), the data dir (<data-dir>) and the OS
+user of CLI events (cli:<os-user>). Everything else is compared byte for byte, problem
+details included. Binary answers (chip files, the data page) are recorded as their
 content type only.
 """
 import base64
