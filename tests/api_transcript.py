@@ -45,6 +45,7 @@ import sys
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree for the import below
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import office_api_util as U  # noqa: E402
 
