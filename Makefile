@@ -68,6 +68,10 @@ build/san/unit/%.o: tests/unit/%.c
 	$(SAN_CC) $(BASE) -Itests/unit $(SAN_FLAGS) -c $< -o $@
 build/san/unit-tests: $(UNIT_OBJ) build/san/libpaspor.a
 	$(SAN_CC) $(SAN_FLAGS) -pthread -o $@ $^ $(PKG_LIBS)
+# the fixture node's helper (tests/fixture/fixture_tool.c, docs/TESTING.md): test build
+# only; the wrap lets it list the kind registry
+build/san/fixture-tool: tests/fixture/fixture_tool.c build/san/libpaspor.a
+	$(SAN_CC) $(BASE) $(SAN_FLAGS) -Wl,--wrap=kinds_register -o $@ $< build/san/libpaspor.a $(PKG_LIBS)
 
 # ---- libFuzzer targets (clang) ----
 build/fuzz/obj/%.o: src/%.c
@@ -89,7 +93,7 @@ build/bench/%: bench/%.c build/libpaspor.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(BENCH_CFLAGS) $(REL_FLAGS) -o $@ $< build/libpaspor.a $(PKG_LIBS) $(BENCH_LIBS)
 
-check-build: build/paspor build/san/paspor build/san/unit-tests $(FUZZ_BIN)
+check-build: build/paspor build/san/paspor build/san/unit-tests build/san/fixture-tool $(FUZZ_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) check-build
