@@ -23,7 +23,8 @@
 # OFFICE_BENCH_SERVER_THREADS (4, both servers), OFFICE_BENCH_PASPOR (the node's binary,
 # default build/paspor), OFFICE_BENCH_CLIENT (default build/bench/office_bench),
 # STATUS_WRK_TRIVIAL (default build/bench/trivial_http), STATUS_WRK_PERF=FILE (`perf
-# record -g` of the node during its first run; `perf report -i FILE`).
+# record -g` of the node during its first run; `perf report -i FILE`;
+# STATUS_WRK_PERF_ARGS replaces -g, e.g. "--call-graph dwarf").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -88,7 +89,8 @@ run() {
 	local out rps non n c0 c1 cpu perfpid=
 	if [ "$1" = node ] && [ -n "${STATUS_WRK_PERF:-}" ] && [ ! -e "$T/perf.done" ]; then
 		touch "$T/perf.done"
-		perf record -g -o "$STATUS_WRK_PERF" -p "$PID" -- sleep "$((SECS > 2 ? SECS - 1 : 1))" \
+		# shellcheck disable=SC2086
+		perf record ${STATUS_WRK_PERF_ARGS:--g} -o "$STATUS_WRK_PERF" -p "$PID" -- sleep "$((SECS > 2 ? SECS - 1 : 1))" \
 			>/dev/null 2>&1 &
 		perfpid=$!
 	fi
