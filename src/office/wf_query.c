@@ -243,11 +243,14 @@ out:
 	return ret;
 }
 
-/* Copies a text column into out (cap bytes; "" for NULL), as snprintf would. */
+/* Copies a text column into out (cap bytes, cut to cap - 1 as snprintf would; "" for
+ * NULL). */
 static void column_copy(sqlite3_stmt *st, int col, char *out, size_t cap)
 {
 	const char *v = (const char *)sqlite3_column_text(st, col);
-	snprintf(out, cap, "%s", v ? v : "");
+	size_t n = v ? strnlen(v, cap - 1) : 0;
+	memcpy(out, v ? v : "", n);
+	out[n] = '\0';
 }
 
 int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
