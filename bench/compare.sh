@@ -118,11 +118,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	one head "$r"
 done
 echo
-awk '
-	function median(a, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk -f bench/median.awk -f <(cat <<'EOF'
 	{ k = ++n[$1]; for (c = 2; c <= 5; c++) v[$1, c, k] = $c }
 	END {
 		split("lookups/s flows/s VmRSS_kB VmHWM_kB", name, " ")
@@ -136,6 +132,8 @@ awk '
 			}
 			printf "%-10s %12.1f %12.1f %+8.1f%%\n", name[c - 1], m[1], m[2], m[1] ? 100 * (m[2] - m[1]) / m[1] : 0
 		}
-	}' "$W/runs"
+	}
+EOF
+) "$W/runs"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED

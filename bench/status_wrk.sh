@@ -119,18 +119,16 @@ for r in $(seq 1 "$ROUNDS"); do
 	run node "$PUB" "$PID"
 done
 echo
-awk '
-	function median(a, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk -f bench/median.awk -f <(cat <<'EOF'
 	$1 == "trivial" { tr[++nt] = $2; tc[nt] = $3 }
 	$1 == "node" { no[++nn] = $2; nc[nn] = $3 }
 	END {
 		mt = median(tr, nt); mn = median(no, nn); ct = median(tc, nt); cn = median(nc, nn)
 		printf "median: trivial responder %.0f requests/s (%.1f us CPU each), status lookup %.0f requests/s (%.1f us CPU each)\n", mt, ct, mn, cn
 		printf "status lookup / trivial responder: %.1f%% of its requests/s (aim: at least 30%%); %.1f%% by server CPU per request\n", 100 * mn / mt, cn ? 100 * ct / cn : 0
-	}' "$T/runs"
+	}
+EOF
+) "$T/runs"
 kill "$TPID" 2>/dev/null; wait "$TPID" 2>/dev/null || true
 TPID=
 office_node_stop
