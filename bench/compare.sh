@@ -26,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
-"" | -h | --help) sed -n "2,27p" "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;;
+"" | -h | --help) sed -n "2,25p" "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;;
 esac
 BASE_REV=$1
 HEAD_REV=${2:-HEAD}

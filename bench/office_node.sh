@@ -64,8 +64,8 @@ office_node_start() {
 		--public-listen 127.0.0.1:0 --threads "$threads" --no-request-log \
 		>"$T/serve.out" 2>"$T/serve.err" &
 	PID=$!
-	local i
-	for i in $(seq 1 300); do
+	local _
+	for _ in $(seq 1 300); do
 		[ "$(grep -c '^listening' "$T/serve.out")" -ge 2 ] && break
 		kill -0 "$PID" 2>/dev/null || { cat "$T/serve.err" >&2; return 1; }
 		sleep 0.1

@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 case "${1:-}" in
 "") ;;
--h | --help) sed -n "2,26p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n "2,27p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) echo "status_wrk.sh: unknown argument $1" >&2; exit 2 ;;
 esac
 SECS=${STATUS_WRK_SECONDS:-10}
@@ -114,7 +114,7 @@ BAD=0
 : >"$T/runs"
 echo
 echo "== wrk -t$WT -c$WC -d${SECS}s, POST /api/v1/bookings/status, $ROUNDS rounds (trivial, then node)"
-for r in $(seq 1 "$ROUNDS"); do
+for _ in $(seq 1 "$ROUNDS"); do
 	run trivial "$TRIVURL" "$TPID"
 	run node "$PUB" "$PID"
 done
