@@ -3,7 +3,8 @@
  *
  *   build/bench/office_bench --officer URL --public URL --spool DIR --password PW --adj-totp SECRET
  *       [--seconds N] [--lookup-conns C] [--flow-conns C] [--flow-rate R]
- *       [--prebook N] [--threads T] [--report-every S] [--first-person N]
+ *       [--prebook N] [--books-out FILE] [--threads T] [--report-every S]
+ *       [--first-person N]
  *
  * It drives the server with libcurl's multi interface: T threads (default 1), each with
  * one multi handle and its share of the connections; every connection is one easy handle
@@ -13,6 +14,8 @@
  *      birth date and sex, docs/BOOKING.md), whose codes and NIKs the lookups use. A
  *      booking is two requests: the hold, then its confirmation with the code the
  *      server's spool sender wrote to --spool DIR (the server's confirmation.spool_dir).
+ *      --books-out FILE writes them there, one "CODE NIK" line each (bench/status_wrk.sh
+ *      looks them up with wrk); with no --lookup-conns or --flow-conns it then exits.
  *   2. For --seconds N, at the same time:
  *      - --lookup-conns C connections doing POST /api/v1/bookings/status {code, nik} of
  *        random pre-made bookings, each answer expected 200;
@@ -798,7 +801,8 @@ static void usage(void)
 	fputs("usage: office_bench --officer URL --public URL --spool DIR --password PW\n"
 	      "         --adj-totp SECRET\n"
 	      "         [--seconds N] [--lookup-conns C] [--flow-conns C] [--flow-rate R]\n"
-	      "         [--prebook N] [--threads T] [--report-every S] [--first-person N]\n"
+	      "         [--prebook N] [--books-out FILE] [--threads T] [--report-every S]\n"
+	      "         [--first-person N]\n"
 	      "Load client for `paspor office serve` (office timezone Etc/UTC, hourly slots\n"
 	      "every day, rate limits lifted); officers reg, int, adj.\n",
 	      stderr);
@@ -810,6 +814,7 @@ int main(int argc, char **argv)
 	double seconds = 10, report_every = 0;
 	int nlookup = 0, nflow = 0, nthreads = 1;
 	long prebook = 0, first = 0;
+	const char *books_out = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -839,6 +844,8 @@ int main(int argc, char **argv)
 			g.flow_rate = atof(v);
 		else if (!strcmp(a, "--prebook"))
 			prebook = atol(v);
+		else if (!strcmp(a, "--books-out"))
+			books_out = v;
 		else if (!strcmp(a, "--threads"))
 			nthreads = atoi(v);
 		else if (!strcmp(a, "--report-every"))
@@ -897,6 +904,13 @@ int main(int argc, char **argv)
 		       now_s() - g.t_start, missing);
 		if (missing)
 			die("prebooking failed");
+		if (books_out) {
+			FILE *f = fopen(books_out, "w");
+			for (long i = 0; f && i < prebook; i++)
+				fprintf(f, "%s %s\n", g.books[i].code, g.books[i].nik);
+			if (!f || fclose(f) != 0)
+				die("cannot write %s", books_out);
+		}
 		if (first < prebook)
 			first = prebook;
 		atomic_store(&g.next_person, first);

@@ -42,6 +42,14 @@ if [ -x build/bench/office_bench ]; then
 	echo
 	bench/office_run.sh
 fi
+# The public status lookup against a trivial libmicrohttpd responder under the same
+# `wrk -t2 -c32` load (bench/status_wrk.sh; STATUS_WRK_SECONDS=N per run, default 10).
+# bench/compare.sh BASE [HEAD] (not run here: it builds two revisions) compares the
+# office benchmark of two revisions.
+if [ -x build/bench/office_bench ] && [ -x build/bench/trivial_http ]; then
+	echo
+	bench/status_wrk.sh
+fi
 # The signer process (socket + policy + durable event + SoftHSM2) against a key file
 # (bench/signer_run.sh; SIGNER_BENCH_COUNT=N signatures each, default 2000).
 if [ -x build/bench/signer_bench ]; then

@@ -110,6 +110,11 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out);
 /* A read-only connection for this request (blocks while all are in use); release it. */
 sqlite3 *api_db_acquire(struct office_server *s);
 void api_db_release(struct office_server *s, sqlite3 *db);
+/* For a read that is one statement (its own snapshot, server.c "read-only pool"): a
+ * connection with no transaction open; release it with api_db_release_single, which
+ * then waits until what the statement read is durable. */
+sqlite3 *api_db_acquire_single(struct office_server *s);
+void api_db_release_single(struct office_server *s, sqlite3 *db);
 
 /* UTC ms now (with the node's test clock offset) and the local date "YYYY-MM-DD" and
  * minute of the day in the office's zone. */

@@ -761,35 +761,20 @@ static int lookup_booking(struct http_req *req, struct http_resp *resp, const js
 	    api_code_hash(req, resp, "code", code, hash) < 0 ||
 	    api_need_idref(req, resp, body, idref, &is_nik) < 0)
 		return -1;
-	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	int found = 0, fault = 0;
-	if (sqlite3_prepare_v2(db, "SELECT id, state, slot_date, slot_start, rescheduled, idref"
-				   " FROM applications WHERE code_hash = ?", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		fault = 1;
-	} else {
-		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			const char *ref = (const char *)sqlite3_column_text(st, 5);
-			size_t n = strlen(idref);
-			if (ref && strlen(ref) == n && sodium_memcmp(ref, idref, n) == 0) {
-				found = 1;
-				snprintf(l->app, sizeof l->app, "%s", sqlite3_column_text(st, 0));
-				snprintf(l->state, sizeof l->state, "%s", sqlite3_column_text(st, 1));
-				snprintf(l->slot_date, sizeof l->slot_date, "%s",
-					 sqlite3_column_text(st, 2));
-				snprintf(l->slot_start, sizeof l->slot_start, "%s",
-					 sqlite3_column_text(st, 3));
-				l->rescheduled = sqlite3_column_int(st, 4);
-			}
-		} else if (rc != SQLITE_DONE) {
-			fault = 1;
-		}
+	/* one statement, its own snapshot (wf_query_booking) */
+	struct wf_booking b;
+	struct err e = ERR_INIT;
+	sqlite3 *db = api_db_acquire_single(s);
+	int found = wf_query_booking(db, hash, idref, &b, &e);
+	api_db_release_single(s, db);
+	int fault = found < 0;
+	if (found > 0) {
+		memcpy(l->app, b.app, sizeof l->app);
+		memcpy(l->state, b.state, sizeof l->state);
+		memcpy(l->slot_date, b.slot_date, sizeof l->slot_date);
+		memcpy(l->slot_start, b.slot_start, sizeof l->slot_start);
+		l->rescheduled = b.rescheduled;
 	}
-	sqlite3_finalize(st);
-	api_db_release(s, db);
 	if (fault)
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
 				    "the booking cannot be read now");

@@ -11,6 +11,7 @@
 
 #include "log/blobs.h"
 #include "log/canon.h"
+#include "log/db.h"
 #include "log/note.h"
 #include "office/api.h"
 #include "office/auth_http.h"
@@ -410,14 +411,30 @@ void office_routes_print(FILE *f, int with_test)
  * hold is durable (writer_wait_durable: the writer's COMMITs are visible a little
  * before its syncer's fdatasync) — so no request shows what a power cut could take
  * back. Releasing ends the transaction.
+ *
+ * A read that is one statement needs no transaction: SQLite takes the statement's
+ * snapshot at its first step and drops it at its reset, so one statement never sees two
+ * states of the database. api_db_acquire_single hands out a connection without BEGIN
+ * (two statements prepared and run per request, and COMMIT, fewer), and
+ * api_db_release_single waits for durability after the read instead of before it: the
+ * writer numbers a COMMIT before it starts, so the number read after the statement
+ * covers every COMMIT its snapshot may hold. Two statements that must agree still use
+ * api_db_acquire. Statements on pooled connections come from db_cached (a cache per
+ * connection, finalised by db_close in ro_pool_close).
  */
-sqlite3 *api_db_acquire(struct office_server *s)
+static sqlite3 *pool_take(struct office_server *s)
 {
 	pthread_mutex_lock(&s->ro_mu);
 	while (s->nro_free == 0)
 		pthread_cond_wait(&s->ro_cv, &s->ro_mu);
 	sqlite3 *db = s->ro_free[--s->nro_free];
 	pthread_mutex_unlock(&s->ro_mu);
+	return db;
+}
+
+sqlite3 *api_db_acquire(struct office_server *s)
+{
+	sqlite3 *db = pool_take(s);
 	struct err e = ERR_INIT;
 	if (writer_read_begin(s->writer, db, &e) < 0)
 		log_warnx("read pool: %s", e.msg);
@@ -433,6 +450,19 @@ void api_db_release(struct office_server *s, sqlite3 *db)
 	s->ro_free[s->nro_free++] = db;
 	pthread_cond_signal(&s->ro_cv);
 	pthread_mutex_unlock(&s->ro_mu);
+}
+
+sqlite3 *api_db_acquire_single(struct office_server *s)
+{
+	return pool_take(s);
+}
+
+void api_db_release_single(struct office_server *s, sqlite3 *db)
+{
+	api_db_release(s, db);
+	struct err e = ERR_INIT;
+	if (s->writer && writer_wait_durable(s->writer, &e) < 0)
+		log_warnx("read pool: %s", e.msg);
 }
 
 static int ro_pool_open(struct office_server *s, size_t n, struct err *e)
@@ -466,7 +496,7 @@ static int ro_pool_open(struct office_server *s, size_t n, struct err *e)
 static void ro_pool_close(struct office_server *s)
 {
 	for (size_t i = 0; i < s->nro; i++)
-		sqlite3_close(s->ro[i]);
+		db_close(s->ro[i]); /* with their cached statements */
 	s->nro = s->nro_free = 0;
 	if (s->ro_init) {
 		pthread_cond_destroy(&s->ro_cv);

@@ -243,6 +243,44 @@ out:
 	return ret;
 }
 
+/* Copies a text column into out (cap bytes, cut to cap - 1 as snprintf would; "" for
+ * NULL). */
+static void column_copy(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	size_t n = v ? strnlen(v, cap - 1) : 0;
+	memcpy(out, v ? v : "", n);
+	out[n] = '\0';
+}
+
+int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
+		     struct wf_booking *out, struct err *e)
+{
+	static const char sql[] = "SELECT id, state, slot_date, slot_start, rescheduled, idref"
+				  " FROM applications WHERE code_hash = ?";
+	sqlite3_stmt *st;
+	if (db_cached(db, sql, &st, e) < 0)
+		return -1;
+	wf_bind_str(st, 1, code_hash);
+	int found = 0, rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *ref = (const char *)sqlite3_column_text(st, 5);
+		size_t n = strlen(idref);
+		if (ref && strlen(ref) == n && sodium_memcmp(ref, idref, n) == 0) {
+			found = 1;
+			column_copy(st, 0, out->app, sizeof out->app);
+			column_copy(st, 1, out->state, sizeof out->state);
+			column_copy(st, 2, out->slot_date, sizeof out->slot_date);
+			column_copy(st, 3, out->slot_start, sizeof out->slot_start);
+			out->rescheduled = sqlite3_column_int(st, 4);
+		}
+	} else if (rc != SQLITE_DONE) {
+		found = db_error(db, e, "reading the booking");
+	}
+	sqlite3_reset(st); /* ends the statement's read transaction */
+	return found;
+}
+
 int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out,
 		    struct err *e)
 {

@@ -325,6 +325,19 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
  * with the 32-byte data key. */
 int wf_query_history(sqlite3 *db, const uint8_t *data_key, const char *app, json_t **out,
 		     struct err *e);
+/* A booking as the public lookups (status, cancel, reschedule) see it. */
+struct wf_booking {
+	char app[APPID_LEN + 1];
+	char state[32], slot_date[11], slot_start[6];
+	int rescheduled;
+};
+/* The application whose booking code hash is code_hash, if its identity reference is
+ * idref (compared in constant time): 1 with *out filled; 0 when there is none or the
+ * reference differs (one answer for both); -1 with ERR_IO when it cannot be read. One
+ * statement from db's statement cache (db_cached), stepped and reset here: run outside
+ * a transaction it is its own snapshot (the public lookups do: api_db_acquire_single). */
+int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
+		     struct wf_booking *out, struct err *e);
 /* Search: by "code" (the code hash), "nik" (the identity reference, exact) or "name"
  * (case-insensitive prefix of the full name, ≥ 2 characters). An array of summaries. */
 int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out,

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -287,16 +288,16 @@ struct http_server {
 	struct metric *m_requests, *m_latency, *m_problems, *m_in_flight;
 };
 
-/* One request's state, made by the URI log callback, freed when the request ends. */
+/* One request's state, made by the URI log callback, freed when the request ends. Only
+ * the part before raw is zeroed when it is made: raw and path (4 KiB) are written before
+ * they are read. */
 struct conn_state {
 	struct http_server *srv;
 	struct http_req req;
 	struct http_resp resp;
-	char raw[HTTP_PATH_MAX + 2]; /* raw request target, truncated */
 	int raw_too_long;
 	size_t raw_len;              /* strlen of the target MHD gave */
 	uintptr_t raw_at;            /* where MHD's copy of the target begins */
-	char path[HTTP_PATH_MAX + 1];
 	char method[16];
 	struct buf body;
 	size_t body_max;
@@ -308,6 +309,8 @@ struct conn_state {
 	const char *route_label;
 	struct timespec t0;
 	int auth_set;
+	char raw[HTTP_PATH_MAX + 2]; /* raw request target, truncated */
+	char path[HTTP_PATH_MAX + 1];
 };
 
 static double elapsed_s(const struct timespec *t0)
@@ -330,9 +333,11 @@ static void resp_release(struct http_resp *r)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_server *srv = cls;
-	struct conn_state *cs = mem_calloc(1, sizeof *cs);
+	struct conn_state *cs = mem_alloc(sizeof *cs);
 	if (!cs)
 		return NULL;
+	memset(cs, 0, offsetof(struct conn_state, raw));
+	cs->path[0] = 0;
 	atomic_fetch_add(&srv->in_flight, 1);
 	cs->srv = srv;
 	clock_gettime(CLOCK_MONOTONIC, &cs->t0);
@@ -484,17 +489,24 @@ int http_problem(struct http_req *req, struct http_resp *resp, enum http_problem
 	return -1;
 }
 
+/* Room for most answers: they are serialised once, straight into the buffer; a larger
+ * one is serialised a second time once its size is known. */
+#define HTTP_RESP_JSON_ROOM 1024
+
 int http_resp_json(struct http_resp *resp, int status, const json_t *v)
 {
 	buf_reset(&resp->body);
 	resp->body.failed = 0;
-	size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT);
-	if (n == 0 || buf_grow(&resp->body, n) < 0) {
+	size_t room = 0;
+	if (buf_grow(&resp->body, HTTP_RESP_JSON_ROOM - 1) == 0)
+		room = resp->body.cap - 1;
+	resp->body.failed = 0;
+	size_t n = json_dumpb(v, room ? (char *)resp->body.data : NULL, room, JSON_COMPACT);
+	if (n == 0 || (n > room && buf_grow(&resp->body, n) < 0)) {
 		err_set(&resp->err, ERR_NOMEM, "cannot serialize the response");
 		return -1;
 	}
-	size_t got = json_dumpb(v, (char *)resp->body.data, n, JSON_COMPACT);
-	if (got != n) {
+	if (n > room && json_dumpb(v, (char *)resp->body.data, n, JSON_COMPACT) != n) {
 		err_set(&resp->err, ERR_INTERNAL, "cannot serialize the response");
 		return -1;
 	}

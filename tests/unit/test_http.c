@@ -198,6 +198,41 @@ TEST(http_problem_table)
 	buf_release(&r.body);
 }
 
+/* A JSON answer is the compact dump of the value, whatever its size: below, at and
+ * above the room serialised in one pass, and after a larger answer in the same buffer;
+ * a buffer whose cap is too small fails with ERR_NOMEM. */
+TEST(http_resp_json_sizes)
+{
+	static const size_t sizes[] = { 0, 1, 1000, 1014, 1015, 1016, 5000, 70000, 10 };
+	struct http_resp r;
+	memset(&r, 0, sizeof r);
+	buf_init(&r.body, 1 << 20);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		/* {"s":"xxx…"}: 8 bytes around the string */
+		char *x = malloc(sizes[i] + 1);
+		memset(x, 'x', sizes[i]);
+		x[sizes[i]] = '\0';
+		json_t *j = json_pack("{s:s}", "s", x);
+		char *want = json_dumps(j, JSON_COMPACT);
+		CHECK_INT_EQ(http_resp_json(&r, 201, j), 0);
+		CHECK_INT_EQ(r.status, 201);
+		CHECK_INT_EQ(r.body.len, strlen(want));
+		CHECK_STR_EQ((const char *)r.body.data, want);
+		CHECK_STR_EQ(r.content_type, "application/json");
+		free(want);
+		json_decref(j);
+		free(x);
+	}
+	buf_release(&r.body);
+	buf_init(&r.body, 100);
+	json_t *big = json_pack("{s:s}", "s", "a string longer than the buffer may hold, by far"
+				"                                                          ");
+	CHECK_INT_EQ(http_resp_json(&r, 200, big), -1);
+	CHECK_INT_EQ(r.err.code, ERR_NOMEM);
+	json_decref(big);
+	buf_release(&r.body);
+}
+
 static int hello(struct http_req *req, struct http_resp *resp)
 {
 	json_t *j = json_pack("{s:s}", "id", http_req_param(req, "id"));

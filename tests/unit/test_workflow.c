@@ -16,6 +16,7 @@
 
 #include "fixtures.h"
 #include "harness.h"
+#include "log/db.h"
 #include "log/kinds.h"
 #include "log/node.h"
 #include "log/writer.h"
@@ -615,6 +616,54 @@ TEST(workflow_one_active_application_per_idref)
 	book_free(&again, "x");
 	for (int i = 0; i < 3; i++)
 		book_free(&r[i].b, "x");
+	stop();
+}
+
+/* The public lookup's read (wf_query_booking) on a read-only connection, as the
+ * server's read pool runs it: found only with the code hash and the identity reference
+ * together; one cached statement, reset after each call, so the connection is left
+ * outside any transaction and the next call sees the writes made since. */
+TEST(workflow_booking_lookup_reads_one_fresh_snapshot)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	sqlite3 *ro;
+	CHECK(db_open(tn.node.db_path, DB_READONLY, &ro, &e) == 0);
+	struct wf_booking got;
+	memset(&got, 0, sizeof got);
+	CHECK_INT_EQ(wf_query_booking(ro, b.code_hash, b.idref, &got, &e), 1);
+	CHECK_STR_EQ(got.app, b.app_id);
+	CHECK_STR_EQ(got.state, "booked");
+	CHECK_STR_EQ(got.slot_date, "2024-06-20");
+	CHECK_STR_EQ(got.slot_start, "09:00");
+	CHECK_INT_EQ(got.rescheduled, 0);
+	CHECK(sqlite3_get_autocommit(ro)); /* no transaction left open */
+	CHECK(sqlite3_stmt_busy(sqlite3_next_stmt(ro, NULL)) == 0);
+	/* the wrong identity and an unknown code give the same answer */
+	CHECK_INT_EQ(wf_query_booking(ro, b.code_hash, "6471014508900001", &got, &e), 0);
+	char other[65];
+	memset(other, 'f', 64);
+	other[64] = '\0';
+	CHECK_INT_EQ(wf_query_booking(ro, other, b.idref, &got, &e), 0);
+	/* a write since the last call is seen by the next one */
+	struct wf_reschedule rs = { { "applicant", b.app_id, WF_OK, 0 }, "2024-06-21", "10:00",
+				    10 };
+	CHECK(wf_run(tn.wr, wf_reschedule, &rs, &e) == 0);
+	CHECK_INT_EQ(wf_query_booking(ro, b.code_hash, b.idref, &got, &e), 1);
+	CHECK_STR_EQ(got.slot_date, "2024-06-21");
+	CHECK_STR_EQ(got.slot_start, "10:00");
+	CHECK_INT_EQ(got.rescheduled, 1);
+	CHECK_INT_EQ(run_op(OP_CANCEL, b.app_id, "applicant", &e), WF_OK);
+	CHECK_INT_EQ(wf_query_booking(ro, b.code_hash, b.idref, &got, &e), 1);
+	CHECK_STR_EQ(got.state, "cancelled");
+	/* one statement, prepared once for this connection */
+	sqlite3_stmt *first = sqlite3_next_stmt(ro, NULL);
+	CHECK(first != NULL);
+	CHECK(sqlite3_next_stmt(ro, first) == NULL);
+	db_close(ro); /* finalises it */
+	book_free(&b, NULL);
 	stop();
 }
 
