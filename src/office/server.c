@@ -16,7 +16,7 @@
 #include "office/auth_http.h"
 #include "office/booklets.h"
 #include "office/calendar.h"
-#include "signer/client.h"
+#include "signproto/client.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
