@@ -360,6 +360,10 @@ INCLUDE_RULES = [
     ("office", "signer/", "the office reaches the signer only through signproto/ "
      "(its socket protocol and client); src/signer/ is the key-holding side "
      "(docs/ARCHITECTURE.md)"),
+    ("signproto", "signer/", "signproto/ is shared by the office and the signer: it depends "
+     "on util/ only"),
+    ("signproto", "office/", "signproto/ is shared by the office and the signer: it depends "
+     "on util/ only"),
 ]
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]*)"', re.M)
 
