@@ -23,19 +23,24 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
             -Wvla -Wformat=2 -Wno-format-nonliteral
 BASE     = -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 REL_FLAGS  := -O2 -g
+# -DPASPOR_TESTING compiles the test-only knobs (docs/ARCHITECTURE.md "Test-only
+# knobs") into the sanitizer build that tests/run.sh drives; never into build/paspor
 SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-              -fno-sanitize-recover=undefined
+              -fno-sanitize-recover=undefined -DPASPOR_TESTING
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=undefined -DPASPOR_FUZZING
 
 LIB_SRC  := $(sort $(filter-out src/main.c,$(wildcard src/*.c src/*/*.c)))
+# compiled into test builds only (-DPASPOR_TESTING): the test-only routes
+TESTING_SRC := src/office/test_routes.c
+REL_SRC  := $(filter-out $(TESTING_SRC),$(LIB_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
-REL_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
+REL_OBJ  := $(REL_SRC:src/%.c=build/obj/%.o)
 SAN_OBJ  := $(LIB_SRC:src/%.c=build/san/obj/%.o)
-FZ_OBJ   := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+FZ_OBJ   := $(REL_SRC:src/%.c=build/fuzz/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/san/unit/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)

@@ -9,7 +9,12 @@ syntax, by `&&`, `||` or `|` fails the lint; text inside quotes, $(...), `...`, 
 $((...)), comments and here-documents is not code at this level and is not looked at
 (`check NAME bash -c '[ a ] && [ b ]'` is one condition and passes).
 
+The same script checks the boundaries between parts of src (--includes): a folder may
+not include the headers INCLUDE_RULES forbids it (the office includes nothing from
+src/signer/: the signer's socket protocol and client are in src/signproto/).
+
 Usage: tests/lint_checks.py [FILE|DIR ...]   (default: every tests/**/*.sh)
+       tests/lint_checks.py --includes SRC  the #include boundaries of SRC (src)
        tests/lint_checks.py --self-test     checks the lint itself on sample lines
 Prints "ok lint: ..." or one "FAIL lint: FILE:LINE: ..." per finding (tests/run.sh
 counts the lines); exits 1 when something failed.
@@ -349,6 +354,66 @@ SAMPLES = [
 ]
 
 
+# (folder under SRC, forbidden header prefix, why): no file of the folder, at any depth,
+# may #include "PREFIX…"
+INCLUDE_RULES = [
+    ("office", "signer/", "the office reaches the signer only through signproto/ "
+     "(its socket protocol and client); src/signer/ is the key-holding side "
+     "(docs/ARCHITECTURE.md)"),
+    ("signproto", "signer/", "signproto/ is shared by the office and the signer: it depends "
+     "on util/ only"),
+    ("signproto", "office/", "signproto/ is shared by the office and the signer: it depends "
+     "on util/ only"),
+]
+INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]*)"', re.M)
+
+
+def include_findings(text, prefix):
+    """(line, header) for each #include "header" of text that starts with prefix."""
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1))
+            for m in INCLUDE.finditer(text) if m.group(1).startswith(prefix)]
+
+
+def lint_includes(src):
+    bad = 0
+    for folder, prefix, why in INCLUDE_RULES:
+        top = os.path.join(src, folder)
+        files = []
+        for root, dirs, names in os.walk(top):
+            dirs.sort()
+            files += [os.path.join(root, n) for n in sorted(names) if n.endswith((".c", ".h"))]
+        if not files:
+            bad += 1
+            print(f"FAIL lint: includes: no .c or .h file under {top}")
+            continue
+        found = 0
+        for f in files:
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+            for line, header in include_findings(text, prefix):
+                found += 1
+                print(f'FAIL lint: {f}:{line}: includes "{header}": {why}')
+        if not found:
+            print(f'ok lint: includes: nothing in {top} includes "{prefix}…" '
+                  f"({len(files)} files)")
+        bad += found
+    return bad == 0
+
+
+# (name, source, prefix, findings expected as (line, header))
+INCLUDE_SAMPLES = [
+    ("signer header", '#include "signer/client.h"\n', "signer/", [(1, "signer/client.h")]),
+    ("on line 3", '#include <stdio.h>\n\n#include "signer/policy.h"\n', "signer/",
+     [(3, "signer/policy.h")]),
+    ("spaces after #", '#  include "signer/proto.h"\n', "signer/", [(1, "signer/proto.h")]),
+    ("inside #ifdef", '#ifdef X\n\t#include "signer/admin.h"\n#endif\n', "signer/",
+     [(2, "signer/admin.h")]),
+    ("signproto is allowed", '#include "signproto/client.h"\n', "signer/", []),
+    ("another folder's header", '#include "office/signer.h"\n', "signer/", []),
+    ("a system header", "#include <signer/x.h>\n", "signer/", []),
+]
+
+
 def self_test():
     good = True
     for name, text, want in SAMPLES:
@@ -358,12 +423,21 @@ def self_test():
         else:
             good = False
             print(f"FAIL lint: self-test: {name}: found {got}, expected {want}")
+    for name, text, prefix, want in INCLUDE_SAMPLES:
+        got = include_findings(text, prefix)
+        if got == want:
+            print(f"ok lint: self-test: includes: {name}")
+        else:
+            good = False
+            print(f"FAIL lint: self-test: includes: {name}: found {got}, expected {want}")
     return good
 
 
 def main(argv):
     if argv[1:] == ["--self-test"]:
         return 0 if self_test() else 1
+    if argv[1:2] == ["--includes"] and len(argv) == 3:
+        return 0 if lint_includes(argv[2]) else 1
     here = os.path.dirname(os.path.abspath(__file__))
     return 0 if lint_paths(argv[1:] or [here]) else 1
 

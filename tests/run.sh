@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test: the lint of the test scripts (tests/lint_checks.py, and its
-# self-test), the C unit tests, the integration scripts in tests/integration, and a
-# replay of every fuzz corpus. Each check prints one line, "ok SUITE: NAME",
-# "FAIL SUITE: NAME: why" or "skip SUITE: NAME: reason" (a check this machine cannot
-# run: counted apart, never as passed); the last line is "N passed, N failed, N skipped".
-# Under CI=true a skip fails unless tests/allowed-skips lists its "SUITE: NAME" with
-# the reason it may be skipped.
+# Runs every test: the lint of the test scripts and of src's #include boundaries
+# (tests/lint_checks.py, and its self-test), the C unit tests, the integration scripts
+# in tests/integration, and a replay of every fuzz corpus. Each check prints one line,
+# "ok SUITE: NAME", "FAIL SUITE: NAME: why" or "skip SUITE: NAME: reason" (a check this
+# machine cannot run: counted apart, never as passed); the last line is "N passed,
+# N failed, N skipped". Under CI=true a skip fails unless tests/allowed-skips lists its
+# "SUITE: NAME" with the reason it may be skipped.
 #
 # Environment: PASPOR (binary under test, default build/san/paspor), PASPOR_TESTDATA
 # (default ../shared/testdata), QUICK=1 (CI sets it through CI=true) for shorter runs of
@@ -44,6 +44,8 @@ run() { # name, command...
 # first the lint of the test scripts: a check must hold one condition (tests/lib.sh)
 run lint python3 tests/lint_checks.py --self-test
 run lint python3 tests/lint_checks.py tests
+# and the #include boundaries between parts of src (the office includes no signer/ header)
+run lint python3 tests/lint_checks.py --includes src
 if [ $# -eq 0 ]; then
 	run unit build/san/unit-tests
 fi

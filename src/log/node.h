@@ -91,8 +91,9 @@ int node_create(const char *dir, const char *origin, const char *name,
 int node_open(struct node *n, const char *dir, const struct node_opts *opts, struct err *e);
 void node_close(struct node *n);
 
-/* Test and operations knobs from the environment: PASPOR_TEST_CLOCK_OFFSET_MS (added to
- * the clock, to simulate a clock set back) and PASPOR_CLOCK_TOLERANCE_MS. */
+/* Knobs from the environment: PASPOR_CLOCK_TOLERANCE_MS (operations) and, in test builds
+ * only (-DPASPOR_TESTING), PASPOR_TEST_CLOCK_OFFSET_MS (added to the clock, to simulate a
+ * clock set back); the release build sets clock_offset_ms to 0. */
 void node_opts_from_env(struct node_opts *o);
 
 /* Empties, drops and recreates every projection table and replays every event through

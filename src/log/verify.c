@@ -1,5 +1,8 @@
 /*
- * verify — whole-log verification without keys (see verify.h).
+ * verify — whole-log verification without keys (see verify.h). log_verify runs the
+ * phases one function each: verify_checkpoints and verify_checkpoint_file (1), then
+ * verify_events (2: the vpipe streams the events, walk_event checks each one),
+ * check_cosignatures (3) and the hooks (4).
  */
 #include "log/verify.h"
 
@@ -535,20 +538,16 @@ static int check_checkpoint(struct node *n, const uint8_t *note, size_t len, con
 	return 0;
 }
 
-int log_verify(struct node *n, const struct verify_opts *o, struct verify_result *res,
-	       struct err *e)
-{
-	memset(res, 0, sizeof *res);
-	struct store_cursor c = { 0 };
-	struct buf file;
-	buf_init(&file, NOTE_MAX_LEN);
-	int rc = -1;
-	char what[64];
-	uint64_t file_size = 0, last_cp = 0;
-	uint8_t file_root[MERKLE_HASH_LEN];
-	int have_file = 0, have_cp = 0;
+/* ---- phase 1: the signed checkpoints against the stored tree ---- */
 
-	/* 1. each checkpoint against the stored tree (tiles) */
+/* Every stored checkpoint against the stored tree (tiles), stored under its own size;
+ * the latest must cover exactly the stored events. */
+static int verify_checkpoints(struct node *n, struct verify_result *res, struct err *e)
+{
+	struct store_cursor c = { 0 };
+	char what[64];
+	uint64_t last_cp = 0;
+	int have_cp = 0, rc = -1;
 	if (store_checkpoints_open(&n->store, &c, e) < 0)
 		goto out;
 	for (;;) {
@@ -573,175 +572,248 @@ int log_verify(struct node *n, const struct verify_opts *o, struct verify_result
 		last_cp = size;
 		have_cp = 1;
 	}
-	store_cursor_close(&c);
 	if (n->size > 0 && (!have_cp || last_cp != n->size)) {
 		err_set(e, ERR_VERIFY, "events %" PRIu64 "… are not covered by a signed checkpoint "
 			"(the latest covers %" PRIu64 ")", have_cp ? last_cp : 0, last_cp);
 		goto out;
 	}
+	rc = 0;
+out:
+	store_cursor_close(&c);
+	return rc;
+}
+
+/* The checkpoint file (DIR/checkpoint): its size and root, when there is one. */
+struct file_checkpoint {
+	int have;
+	uint64_t size;
+	uint8_t root[MERKLE_HASH_LEN];
+};
+
+/* The checkpoint file against the stored tree; a node with events must have one. */
+static int verify_checkpoint_file(struct node *n, struct file_checkpoint *f, struct err *e)
+{
+	struct buf file;
+	buf_init(&file, NOTE_MAX_LEN);
+	int rc = 0;
+	memset(f, 0, sizeof *f);
 	if (node_checkpoint_file(n, &file, e) == 0) {
-		if (check_checkpoint(n, file.data, file.len, n->checkpoint_path, &file_size,
-				     file_root, e) < 0)
-			goto out;
-		have_file = 1;
+		rc = check_checkpoint(n, file.data, file.len, n->checkpoint_path, &f->size, f->root,
+				      e);
+		f->have = rc == 0;
 	} else if (n->size > 0) {
 		e->code = ERR_VERIFY;
-		goto out;
+		rc = -1;
 	} else {
 		err_clear(e);
 	}
+	buf_release(&file);
+	return rc;
+}
 
-	/* 2. events, streamed, against the tiles and (rebuilt) against the checkpoints */
-	struct store_cursor cps = { 0 };
-	if (store_checkpoints_open(&n->store, &cps, e) < 0)
-		goto out;
-	uint64_t next_cp = UINT64_MAX;
-	const uint8_t *cpd;
-	size_t cplen;
+/* ---- phase 2: the events, streamed, against the tiles and the checkpoints ---- */
+
+/* The walk over the events: the tree rebuilt from them alone, the next stored
+ * checkpoint its root is compared with, and the checkpoint file's. */
+struct vwalk {
+	struct node *n;
+	const struct verify_opts *o;
+	const struct file_checkpoint *file;
+	struct range *rg;         /* the events so far */
+	struct store_cursor cps;  /* the stored checkpoints, by size */
+	uint64_t next_cp;         /* the next one's size; UINT64_MAX after the last */
 	uint8_t cp_root[MERKLE_HASH_LEN];
-#define NEXT_CP()                                                                       \
-	do {                                                                            \
-		int r_ = store_cursor_next(&cps, &next_cp, &cpd, &cplen, e);           \
-		if (r_ < 0)                                                             \
-			goto out3;                                                      \
-		if (r_ == 0) {                                                          \
-			next_cp = UINT64_MAX;                                           \
-		} else {                                                                \
-			struct checkpoint k_;                                           \
-			if (node_parse_checkpoint(n, cpd, cplen, "checkpoint", &k_, e) < 0) \
-				goto out3;                                              \
-			memcpy(cp_root, k_.root, MERKLE_HASH_LEN);                      \
-			checkpoint_release(&k_);                                        \
-		}                                                                       \
-	} while (0)
-	struct range *rg = NULL;
-	struct vpipe vp;
-	int vp_open = 0;
-	NEXT_CP();
-	rg = mem_calloc(1, sizeof *rg);
-	if (!rg) {
-		err_nomem(e);
-		goto out3;
+	int64_t last_time;        /* the previous event's time */
+};
+
+/* Moves to the next stored checkpoint: its size (w->next_cp) and root (w->cp_root). */
+static int walk_next_checkpoint(struct vwalk *w, struct err *e)
+{
+	const uint8_t *d;
+	size_t len;
+	int r = store_cursor_next(&w->cps, &w->next_cp, &d, &len, e);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		w->next_cp = UINT64_MAX;
+		return 0;
 	}
-	if (store_events_open_columns(&n->store, 0, &c, e) < 0)
-		goto out3;
-	if (vpipe_open(&vp, &c, n->origin, e) < 0)
-		goto out3;
+	struct checkpoint k;
+	if (node_parse_checkpoint(w->n, d, len, "checkpoint", &k, e) < 0)
+		return -1;
+	memcpy(w->cp_root, k.root, MERKLE_HASH_LEN);
+	checkpoint_release(&k);
+	return 0;
+}
+
+/* The event's envelope (decoded by the worker, or here for a slow event): the next seq,
+ * naming this seq and this origin, its time not going backwards; leaf gets its leaf
+ * hash. For an event the worker decoded, ev holds seq, time, key id and origin only. */
+static int walk_envelope(struct vwalk *w, const struct vitem *it, const uint8_t *d,
+			 struct event *ev, uint8_t leaf[MERKLE_HASH_LEN], struct err *e)
+{
+	uint64_t seq = it->seq;
+	if (seq != w->rg->size)
+		return err_set(e, ERR_VERIFY, "event %" PRIu64 " is missing (the next stored is %"
+			       PRIu64 ")", w->rg->size, seq);
+	if (!it->slow) {
+		/* decoded and hashed by the worker: sealed, of this origin */
+		ev->seq = it->ev_seq;
+		ev->time_ms = it->time_ms;
+		ev->key_id = it->key_id;
+		ev->kind[0] = '\0';
+		memcpy(ev->origin, w->n->origin, sizeof ev->origin);
+		memcpy(leaf, it->leaf, MERKLE_HASH_LEN);
+	} else if (event_decode(d, it->len, ev, e) < 0) {
+		err_prefix(e, "event %" PRIu64, seq);
+		e->code = ERR_VERIFY;
+		return -1;
+	}
+	if (ev->seq != seq || strcmp(ev->origin, w->n->origin) != 0)
+		return err_set(e, ERR_VERIFY, "event %" PRIu64 ": its envelope says seq %" PRIu64
+			       " of origin '%s' (moved or foreign event)", seq, ev->seq, ev->origin);
+	if (ev->time_ms < w->last_time)
+		return err_set(e, ERR_VERIFY, "event %" PRIu64 ": time goes backwards", seq);
+	w->last_time = ev->time_ms;
+	if (it->slow && merkle_leaf_hash(d, it->len, leaf, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* An event the stored checkpoints cover (seq below the log's size): its leaf hash is
+ * the one the stored tree (tiles) commits to. */
+static int walk_tile_leaf(struct node *n, uint64_t seq, const uint8_t leaf[MERKLE_HASH_LEN],
+			  struct err *e)
+{
+	if (seq >= n->size)
+		return 0;
+	uint8_t tile_leaf[MERKLE_HASH_LEN];
+	if (tlog_node_hash(&n->tlog, 0, seq, tile_leaf, e) < 0) {
+		err_prefix(e, "event %" PRIu64, seq);
+		e->code = ERR_VERIFY;
+		return -1;
+	}
+	if (memcmp(leaf, tile_leaf, MERKLE_HASH_LEN) != 0)
+		return err_set(e, ERR_VERIFY, "event %" PRIu64 ": its bytes do not match the leaf "
+			       "hash committed by the signed checkpoints (altered event)", seq);
+	return 0;
+}
+
+/* When the events reach a stored checkpoint's size or the checkpoint file's, their root
+ * is the signed one; past a stored checkpoint, the walk moves to the next. */
+static int walk_roots(struct vwalk *w, struct err *e)
+{
+	int at_cp = w->rg->size == w->next_cp;
+	int at_file = w->file->have && w->rg->size == w->file->size;
+	if (!at_cp && !at_file)
+		return 0;
+	uint8_t root[MERKLE_HASH_LEN];
+	if (range_root(w->rg, root, e) < 0)
+		return -1;
+	if (at_cp && memcmp(root, w->cp_root, MERKLE_HASH_LEN) != 0)
+		return err_set(e, ERR_VERIFY, "checkpoint %" PRIu64 ": the events' root differs "
+			       "from the signed one", w->next_cp);
+	if (at_file && memcmp(root, w->file->root, MERKLE_HASH_LEN) != 0)
+		return err_set(e, ERR_VERIFY, "'%s': the events' root at size %" PRIu64
+			       " differs from the signed one", w->n->checkpoint_path, w->file->size);
+	return at_cp ? walk_next_checkpoint(w, e) : 0;
+}
+
+/* One event, in this order: its envelope, its leaf against the tiles, its stored
+ * columns against the envelope, its blob (a clear blob.stored event), then the tree
+ * grows by its leaf and is compared at each signed size. */
+static int walk_event(struct vwalk *w, const struct vitem *it, const uint8_t *d,
+		      struct verify_result *res, struct err *e)
+{
+	struct event ev;
+	uint8_t leaf[MERKLE_HASH_LEN];
+	if (walk_envelope(w, it, d, &ev, leaf, e) < 0 ||
+	    walk_tile_leaf(w->n, it->seq, leaf, e) < 0)
+		return -1;
+	const char *col = it->slow ? column_mismatch(it, d + it->len, &ev) : it->bad_column;
+	if (col)
+		return report_column(it->seq, col, d, it->len, e);
+	if (ev.key_id == 0 && strcmp(ev.kind, "blob.stored") == 0) {
+		if (check_blob(w->n, &ev, e) < 0)
+			return -1;
+		res->blobs++;
+	}
+	if (range_push(w->rg, leaf, e) < 0 || walk_roots(w, e) < 0)
+		return -1;
+	if (w->o && w->o->progress && (w->rg->size & 4095) == 0)
+		w->o->progress(w->o->ctx, w->rg->size, w->n->size);
+	return 0;
+}
+
+/* Every event through walk_event (the stream of the vpipe), then: the events end where
+ * the log and the last checkpoint do; res gets their count and root. */
+static int verify_events(struct node *n, const struct verify_opts *o,
+			 const struct file_checkpoint *file, struct verify_result *res,
+			 struct err *e)
+{
+	struct vwalk w = { .n = n, .o = o, .file = file, .next_cp = UINT64_MAX };
+	struct store_cursor c = { 0 };
+	struct vpipe vp;
+	int vp_open = 0, rc = -1;
+	if (store_checkpoints_open(&n->store, &w.cps, e) < 0 || walk_next_checkpoint(&w, e) < 0)
+		goto out;
+	w.rg = mem_calloc(1, sizeof *w.rg);
+	if (!w.rg) {
+		err_nomem(e);
+		goto out;
+	}
+	if (store_events_open_columns(&n->store, 0, &c, e) < 0 ||
+	    vpipe_open(&vp, &c, n->origin, e) < 0)
+		goto out;
 	vp_open = 1;
-	int64_t last_time = 0;
 	for (;;) {
 		const struct vitem *it;
 		const uint8_t *d;
 		int r = vpipe_next(&vp, &it, &d, e);
 		if (r < 0)
-			goto out3;
+			goto out;
 		if (r == 0)
 			break;
-		uint64_t seq = it->seq;
-		size_t len = it->len;
-		uint64_t want = rg->size;
-		if (seq != want) {
-			err_set(e, ERR_VERIFY, "event %" PRIu64 " is missing (the next stored is %" PRIu64
-				")", want, seq);
-			goto out3;
-		}
-		struct event ev;
-		uint8_t leaf[MERKLE_HASH_LEN], tile_leaf[MERKLE_HASH_LEN];
-		if (!it->slow) {
-			/* decoded and hashed by the worker: sealed, of this origin */
-			ev.seq = it->ev_seq;
-			ev.time_ms = it->time_ms;
-			ev.key_id = it->key_id;
-			ev.kind[0] = '\0';
-			memcpy(ev.origin, n->origin, sizeof ev.origin);
-			memcpy(leaf, it->leaf, MERKLE_HASH_LEN);
-		} else if (event_decode(d, len, &ev, e) < 0) {
-			err_prefix(e, "event %" PRIu64, seq);
-			e->code = ERR_VERIFY;
-			goto out3;
-		}
-		if (ev.seq != seq || strcmp(ev.origin, n->origin) != 0) {
-			err_set(e, ERR_VERIFY, "event %" PRIu64 ": its envelope says seq %" PRIu64
-				" of origin '%s' (moved or foreign event)", seq, ev.seq, ev.origin);
-			goto out3;
-		}
-		if (ev.time_ms < last_time) {
-			err_set(e, ERR_VERIFY, "event %" PRIu64 ": time goes backwards", seq);
-			goto out3;
-		}
-		last_time = ev.time_ms;
-		if (it->slow && merkle_leaf_hash(d, len, leaf, e) < 0)
-			goto out3;
-		if (seq < n->size) {
-			if (tlog_node_hash(&n->tlog, 0, seq, tile_leaf, e) < 0) {
-				err_prefix(e, "event %" PRIu64, seq);
-				e->code = ERR_VERIFY;
-				goto out3;
-			}
-			if (memcmp(leaf, tile_leaf, MERKLE_HASH_LEN) != 0) {
-				err_set(e, ERR_VERIFY, "event %" PRIu64 ": its bytes do not match the leaf "
-					"hash committed by the signed checkpoints (altered event)", seq);
-				goto out3;
-			}
-		}
-		const char *col = it->slow ? column_mismatch(it, d + len, &ev) : it->bad_column;
-		if (col && report_column(seq, col, d, len, e) < 0)
-			goto out3;
-		if (ev.key_id == 0 && strcmp(ev.kind, "blob.stored") == 0) {
-			if (check_blob(n, &ev, e) < 0)
-				goto out3;
-			res->blobs++;
-		}
-		if (range_push(rg, leaf, e) < 0)
-			goto out3;
-		uint8_t root[MERKLE_HASH_LEN];
-		int at_cp = rg->size == next_cp, at_file = have_file && rg->size == file_size;
-		if (at_cp || at_file) {
-			if (range_root(rg, root, e) < 0)
-				goto out3;
-			if (at_cp && memcmp(root, cp_root, MERKLE_HASH_LEN) != 0) {
-				err_set(e, ERR_VERIFY, "checkpoint %" PRIu64 ": the events' root differs "
-					"from the signed one", next_cp);
-				goto out3;
-			}
-			if (at_file && memcmp(root, file_root, MERKLE_HASH_LEN) != 0) {
-				err_set(e, ERR_VERIFY, "'%s': the events' root at size %" PRIu64
-					" differs from the signed one", n->checkpoint_path, file_size);
-				goto out3;
-			}
-			if (at_cp)
-				NEXT_CP();
-		}
-		if (o && o->progress && (rg->size & 4095) == 0)
-			o->progress(o->ctx, rg->size, n->size);
+		if (walk_event(&w, it, d, res, e) < 0)
+			goto out;
 	}
-	if (rg->size != n->size || next_cp != UINT64_MAX) {
+	if (w.rg->size != n->size || w.next_cp != UINT64_MAX) {
 		err_set(e, ERR_VERIFY, "the log ends at %" PRIu64 " events but checkpoint %" PRIu64
-			" was signed", rg->size, next_cp == UINT64_MAX ? n->size : next_cp);
-		goto out3;
+			" was signed", w.rg->size, w.next_cp == UINT64_MAX ? n->size : w.next_cp);
+		goto out;
 	}
-	if (range_root(rg, res->root, e) < 0)
-		goto out3;
-	res->events = rg->size;
+	if (range_root(w.rg, res->root, e) < 0)
+		goto out;
+	res->events = w.rg->size;
 	if (o && o->progress)
-		o->progress(o->ctx, rg->size, n->size);
-	/* 3. cosignatures stored beside the checkpoints */
-	if (check_cosignatures(n, res, e) < 0)
-		goto out3;
-	/* 4. hooks */
-	if (o && o->extra && o->extra(n, o->ctx, e) < 0)
-		goto out3;
+		o->progress(o->ctx, w.rg->size, n->size);
 	rc = 0;
-out3:
+out:
 	if (vp_open)
 		vpipe_close(&vp);
-	mem_free(rg);
-	store_cursor_close(&cps);
-#undef NEXT_CP
-out:
+	mem_free(w.rg);
+	store_cursor_close(&w.cps);
 	store_cursor_close(&c);
-	buf_release(&file);
 	return rc;
+}
+
+/* The phases of verify.h, in order; the first failure stops the walk. */
+int log_verify(struct node *n, const struct verify_opts *o, struct verify_result *res,
+	       struct err *e)
+{
+	memset(res, 0, sizeof *res);
+	struct file_checkpoint file;
+	/* 1. the checkpoints against the stored tree; 2. the events against both */
+	if (verify_checkpoints(n, res, e) < 0 || verify_checkpoint_file(n, &file, e) < 0 ||
+	    verify_events(n, o, &file, res, e) < 0)
+		return -1;
+	/* 3. cosignatures stored beside the checkpoints */
+	if (check_cosignatures(n, res, e) < 0)
+		return -1;
+	/* 4. hooks */
+	if (o && o->extra && o->extra(n, o->ctx, e) < 0)
+		return -1;
+	return 0;
 }
 
 /* ---- cosignatures: storing them, printing checkpoints with them ---- */

@@ -64,6 +64,9 @@ extern const struct api_route api_issue_routes[];
 extern const struct api_route api_booklet_routes[];
 extern const struct api_route api_dayclose_routes[];
 extern const struct api_route api_officer_routes[];
+#ifdef PASPOR_TESTING
+extern const struct api_route api_test_routes[]; /* office/test_routes.c */
+#endif
 
 /* ---- JSON fields: each writes 422 invalid-field naming the field and returns -1 ---- */
 

@@ -17,7 +17,7 @@
 #include "office/api.h"
 #include "office/config.h"
 #include "office/dayclose.h"
-#include "signer/client.h"
+#include "signproto/client.h"
 
 #define DAY_BODY_MAX ((size_t)1 << 20) /* a count of up to 100 000 single numbers */
 

@@ -225,8 +225,10 @@ static int cmd_office_serve(int argc, char **argv)
 		"  --threads N           worker threads per listener (1-64, default 4)\n"
 		"  --foreground          log as 'paspor: message' rather than structured lines\n"
 		"  --no-request-log      do not log one line per request\n"
+#ifdef PASPOR_TESTING
 		"\n"
 		"Environment: PASPOR_TEST_ROUTES=1 also serves the test-only routes (tests).\n"
+#endif
 		"\n"
 		"Exit status: 0 stopped cleanly, 1 the node cannot be opened (guards) or cannot\n"
 		"listen, 2 usage error.\n";
@@ -269,8 +271,10 @@ static int cmd_office_serve(int argc, char **argv)
 	if (!so.dir)
 		return cli_usage_error(argv[0], "--data is required");
 	so.threads = (unsigned)threads;
+#ifdef PASPOR_TESTING
 	const char *tr = getenv("PASPOR_TEST_ROUTES");
 	so.test_routes = tr && strcmp(tr, "1") == 0;
+#endif
 
 	struct err e = ERR_INIT;
 	struct kek_source kek;

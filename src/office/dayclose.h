@@ -44,7 +44,7 @@
 
 #include "log/writer.h"
 #include "office/calendar.h"
-#include "signer/proto.h"
+#include "signproto/proto.h"
 #include "util/err.h"
 
 #define DAYCLOSE_LIST_MAX 1000      /* numbers listed in missing / unexpected */
@@ -81,7 +81,7 @@ int dayclose_report(sqlite3 *db, const struct cal_date *day,
 		    const struct dayclose_counted *counted, json_t **out, struct err *e);
 
 /* What the signer says it signed in the day (api_dayclose.c asks it through
- * signer/client.h before the report): asked = 0 when this office has no signer
+ * signproto/client.h before the report): asked = 0 when this office has no signer
  * (no issuance section): the report's "signer" is then null. */
 struct dayclose_signer {
 	int asked;

@@ -17,7 +17,7 @@
 #include "office/auth_http.h"
 #include "office/booklets.h"
 #include "office/calendar.h"
-#include "signer/client.h"
+#include "signproto/client.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -209,95 +209,6 @@ static int route_checkpoint(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
-/* ---- test-only routes (PASPOR_TEST_ROUTES=1): exercise the wrapper and the writer ---- */
-
-static int route_test_echo(struct http_req *req, struct http_resp *resp)
-{
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	json_int_t ms = json_integer_value(json_object_get(body, "sleep_ms"));
-	if (ms > 10000)
-		ms = 10000;
-	if (ms > 0) {
-		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	json_t *j = json_pack("{s:b, s:I}", "ok", 1, "keys", (json_int_t)json_object_size(body));
-	json_decref(body);
-	if (!j)
-		return err_nomem(&resp->err);
-	int rc = http_resp_json(resp, 200, j);
-	json_decref(j);
-	return rc;
-}
-
-struct note_arg {
-	struct buf body;
-	uint64_t seq;
-};
-
-static int append_note(struct writer_txn *tx, void *arg, struct err *e)
-{
-	struct note_arg *a = arg;
-	return writer_txn_append(tx, "test", "operator.note", 1, "", a->body.data, a->body.len,
-				 &a->seq, e);
-}
-
-static int route_test_notes(struct http_req *req, struct http_resp *resp)
-{
-	struct office_server *s = req->app;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	json_t *text = json_object_get(body, "text");
-	if (!json_is_string(text) || json_object_size(body) != 1) {
-		json_decref(body);
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "expected exactly {\"text\": string}");
-	}
-	struct note_arg a;
-	buf_init(&a.body, (size_t)64 << 10);
-	struct err e = ERR_INIT;
-	int rc = canon_from_json(body, &a.body, &e);
-	json_decref(body);
-	if (rc == 0)
-		rc = office_server_submit(s, append_note, &a, NULL, &e);
-	buf_release(&a.body);
-	if (rc < 0) {
-		if (e.code == ERR_INPUT)
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", e.msg);
-		resp->err = e;
-		return -1;
-	}
-	json_t *j = json_pack("{s:I}", "seq", (json_int_t)a.seq);
-	if (!j)
-		return err_nomem(&resp->err);
-	rc = http_resp_json(resp, 201, j);
-	json_decref(j);
-	return rc;
-}
-
-static int route_test_upload(struct http_req *req, struct http_resp *resp)
-{
-	json_t *j = json_pack("{s:I}", "bytes", (json_int_t)req->body_len);
-	if (!j)
-		return err_nomem(&resp->err);
-	int rc = http_resp_json(resp, 200, j);
-	json_decref(j);
-	return rc;
-}
-
-static int route_test_item(struct http_req *req, struct http_resp *resp)
-{
-	json_t *j = json_pack("{s:s}", "id", http_req_param(req, "id"));
-	if (!j)
-		return err_nomem(&resp->err);
-	int rc = http_resp_json(resp, 200, j);
-	json_decref(j);
-	return rc;
-}
-
 /* ---- session routes (office/auth_http.h) ---- */
 
 static int route_login(struct http_req *req, struct http_resp *resp)
@@ -312,8 +223,6 @@ static int route_logout(struct http_req *req, struct http_resp *resp)
 	return auth_http_logout(s->auth, 0, req, resp);
 }
 
-static const char *const TEST_JPEG_ONLY[] = { "image/jpeg", NULL };
-
 /* The server's own rows; the API modules' tables (office/api.h) follow them. Flags:
  * HTTP_ROUTE_PUBLIC also on the public listener, HTTP_ROUTE_ANON no authorization.
  * Keep docs/openapi.yaml in sync (`paspor office routes`). */
@@ -325,22 +234,15 @@ static const struct api_route server_routes[] = {
 	{ "POST", "/api/v1/session", route_login, HTTP_ROUTE_ANON, API_ANON, 0, HTTP_JSON_ONLY },
 	{ "GET", "/api/v1/session", auth_http_whoami, 0, API_ANY_OFFICER, 0, NULL },
 	{ "DELETE", "/api/v1/session", route_logout, 0, API_ANY_OFFICER, 0, NULL },
-	/* test-only */
-	{ "POST", "/api/v1/test/echo", route_test_echo, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
-	  API_ANON, 0, HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/test/notes", route_test_notes, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
-	  API_ANON, 0, HTTP_JSON_ONLY },
-	{ "PUT", "/api/v1/test/upload", route_test_upload, HTTP_ROUTE_TEST | HTTP_ROUTE_ANON,
-	  API_ANON, (size_t)4 << 20, TEST_JPEG_ONLY },
-	{ "GET", "/api/v1/test/items/{id}", route_test_item,
-	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON | HTTP_ROUTE_PUBLIC, API_ANON, 0, NULL },
-	{ "POST", "/api/v1/test/secret", route_test_echo, HTTP_ROUTE_TEST,
-	  ACT_USERS_MANAGE, 0, HTTP_JSON_ONLY },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };
 
 static const struct api_route *const route_tables[] = {
-	server_routes, api_booking_routes, api_counter_routes, api_query_routes, api_issue_routes,
+	server_routes,
+#ifdef PASPOR_TESTING
+	api_test_routes, /* office/test_routes.c: test builds only */
+#endif
+	api_booking_routes, api_counter_routes, api_query_routes, api_issue_routes,
 	api_booklet_routes, api_dayclose_routes,
 	api_officer_routes,
 };

@@ -19,7 +19,7 @@
 #include "office/calendar.h"
 #include "office/config.h"
 #include "office/wf_internal.h"
-#include "signer/client.h"
+#include "signproto/client.h"
 
 /* What personalization needs of the application beyond struct wf_app. */
 struct person {

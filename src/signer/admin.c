@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "signer/proto.h"
+#include "signproto/proto.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 

@@ -22,7 +22,7 @@
 
 #include <time.h>
 
-#include "signer/proto.h"
+#include "signproto/proto.h"
 #include "util/err.h"
 
 #define SIGNER_VALIDITY_YEARS_MAX 10

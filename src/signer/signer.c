@@ -28,7 +28,7 @@
 #include "log/node.h"
 #include "log/writer.h"
 #include "signer/policy.h"
-#include "signer/proto.h"
+#include "signproto/proto.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/fs.h"

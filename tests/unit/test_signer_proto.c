@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "icao/face.h"
 #include "office/photo.h"
-#include "signer/proto.h"
+#include "signproto/proto.h"
 
 static const uint8_t dg1_b[] = { 0x61, 0x03, 0x5F, 0x1F, 0x00 };
 static const uint8_t dg2_b[] = { 0x75, 0x00 };

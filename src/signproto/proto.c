@@ -1,7 +1,7 @@
 /*
  * proto — the signer's request protocol (see proto.h).
  */
-#include "signer/proto.h"
+#include "signproto/proto.h"
 
 #include <errno.h>
 #include <stdint.h>

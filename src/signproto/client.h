@@ -1,6 +1,6 @@
 /*
  * client — a struct sod_signer (icao/sod.h) that asks the signer process over its Unix
- * socket (signer/proto.h): one connection per signature, so a signer that restarts is
+ * socket (signproto/proto.h): one connection per signature, so a signer that restarts is
  * picked up at the next request.
  *
  * Signing (protocol 2): the signer is given EF.DG1, EF.DG2 and the issue date, never a
@@ -9,6 +9,10 @@
  * Listing: signer_client_list reads the signer's signatures of a time range (the day
  * close compares them with the office's records).
  *
+ * It lives in src/signproto/ beside the protocol, not in src/signer/: the office (the
+ * caller) and the signer's own commands use it, and the office includes nothing from
+ * the key-holding side (tests/lint_checks.py --includes).
+ *
  * Ownership: struct signer_client holds borrowed strings (socket path, application id,
  * booklet number, issue date); after a refusal, reason holds the signer's words. A
  * struct signer_signatures owns its array (signer_signatures_release).
@@ -16,13 +20,13 @@
  * request or response, ERR_IO the socket (the signer is not running, or went away),
  * ERR_CRYPTO the signer could not sign.
  */
-#ifndef PASPOR_SIGNER_CLIENT_H
-#define PASPOR_SIGNER_CLIENT_H
+#ifndef PASPOR_SIGNPROTO_CLIENT_H
+#define PASPOR_SIGNPROTO_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "signer/proto.h"
+#include "signproto/proto.h"
 #include "util/buf.h"
 #include "util/err.h"
 

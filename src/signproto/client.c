@@ -1,7 +1,7 @@
 /*
  * client — the signer's caller side (see client.h).
  */
-#include "signer/client.h"
+#include "signproto/client.h"
 
 #include "util/alloc.h"
 

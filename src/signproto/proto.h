@@ -28,11 +28,15 @@
  * signer must see what it signs (docs/SIGNER.md); the office and its signer are
  * deployed together.
  *
+ * src/signproto/ holds what both sides of that socket use (this protocol and the
+ * caller's client, signproto/client.h), so that the office includes nothing from
+ * src/signer/, the process that holds the Document Signer key (docs/ARCHITECTURE.md).
+ *
  * Ownership: decoded structures point into the caller's bytes (borrowed). Encoders
  * append to a struct buf. Errors: ERR_INPUT with the field named; ERR_NOMEM.
  */
-#ifndef PASPOR_SIGNER_PROTO_H
-#define PASPOR_SIGNER_PROTO_H
+#ifndef PASPOR_SIGNPROTO_PROTO_H
+#define PASPOR_SIGNPROTO_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
