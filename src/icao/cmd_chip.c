@@ -94,11 +94,9 @@ static int chip_make(int argc, char **argv)
 		OPT_FILENAME("out", &out, "DIR", "output folder (created if missing)"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &make_usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &make_usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!ds || !photo || !out)
 		return cli_usage_error(argv[0], "--ds, --photo and --out are required");
 	if (!json == !mrz_arg)

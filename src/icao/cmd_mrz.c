@@ -138,11 +138,9 @@ static int cmd_mrz_make(int argc, char **argv)
 			 "object per line: {\"line1\":...,\"line2\":...} or {\"error\":\"...\"}"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &make_usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &make_usage, &rc) < 0)
 		return rc;
-	if (i < argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	struct buf b;
 	if (read_input(argv[0], path, &b) != 0)
 		return EXIT_USAGE;

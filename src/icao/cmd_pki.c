@@ -79,12 +79,10 @@ static int cmd_pki_csca(int argc, char **argv)
 		OPT_FORCE(&o.force),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &csca_usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &csca_usage, &rc) < 0)
 		return rc;
 	o.alg = (enum pki_alg)alg;
-	if (i < argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	char c2[3];
 	if (!o.country)
 		return cli_usage_error(argv[0], "--country is required");
@@ -131,12 +129,10 @@ static int cmd_pki_ds(int argc, char **argv)
 			     "key: only ds.cert.pem and csca.cert.pem are written"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &ds_usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &ds_usage, &rc) < 0)
 		return rc;
 	o.alg = (enum pki_alg)alg;
-	if (i < argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!o.csca_dir || !*o.csca_dir)
 		return cli_usage_error(argv[0], "--csca is required");
 	if (csr && (o.alg != PKI_ALG_DEFAULT))
@@ -180,13 +176,11 @@ static int cmd_pki_crl(int argc, char **argv)
 			 "1..365 days (default 90)"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &crl_usage, &rc);
-	o.n_revoke = rl.n;
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &crl_usage, &rc) < 0)
 		goto out;
-	if (i < argc) {
-		rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
-	} else if (!o.csca_dir || !*o.csca_dir) {
+	o.n_revoke = rl.n;
+	if (!o.csca_dir || !*o.csca_dir) {
 		rc = cli_usage_error(argv[0], "--csca is required");
 	} else if (!is_dir(o.csca_dir)) {
 		rc = cli_usage_error(argv[0], "--csca '%s': no such folder", o.csca_dir);

@@ -17,8 +17,11 @@ int node_cli_open(struct node_cli *nc, struct err *e)
 			goto fail;
 		nc->have_node = 1;
 	}
-	if ((nc->flags & NODE_CLI_WRITER) && writer_start(&nc->writer, &nc->node, e) < 0)
-		goto fail;
+	if (nc->flags & NODE_CLI_WRITER) {
+		if (writer_start(&nc->writer, &nc->node, e) < 0)
+			goto fail;
+		cli_os_actor(nc->actor, sizeof nc->actor);
+	}
 	return 0;
 fail:
 	if (nc->have_node)

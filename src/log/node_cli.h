@@ -29,7 +29,7 @@ enum {
 	NODE_CLI_KEK = 1,      /* read the key-encryption key named by the options */
 	NODE_CLI_OPEN = 2,     /* open the node: for writing with NODE_CLI_KEK, else to read */
 	NODE_CLI_LOG_ONLY = 4, /* the log only (node_opts.log_only: rebuild, proofs) */
-	NODE_CLI_WRITER = 8,   /* start the group-commit writer on it */
+	NODE_CLI_WRITER = 8,   /* start the group-commit writer on it, and fill in actor */
 };
 
 struct node_cli {
@@ -40,6 +40,7 @@ struct node_cli {
 	struct kek_source kek;
 	struct node node;
 	struct writer *writer;
+	char actor[80]; /* with the writer: cli_os_actor, whom its events name */
 	int have_kek, have_node;
 };
 

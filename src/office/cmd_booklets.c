@@ -49,11 +49,9 @@ static int cmd_booklets_add(int argc, char **argv, void *ctx)
 		OPT_STRING("count", &count, "N", "how many booklets, 1 to the range maximum"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!nc->dir || !first || !count)
 		return cli_usage_error(argv[0], "--data, --first and --count are required");
 	if (!booklet_number_valid(first))
@@ -64,9 +62,7 @@ static int cmd_booklets_add(int argc, char **argv, void *ctx)
 	if (*end || n < 1 || n > BOOKLET_RANGE_MAX)
 		return cli_usage_error(argv[0], "--count must be 1 to %d", BOOKLET_RANGE_MAX);
 	struct err e = ERR_INIT;
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
-	struct booklet_receive r = { { actor, BK_OK, 0 }, first, (int)n };
+	struct booklet_receive r = { { nc->actor, BK_OK, 0 }, first, (int)n };
 	rc = node_cli_open(nc, &e);
 	if (rc == 0)
 		rc = writer_submit(nc->writer, booklet_receive, &r, NULL, &e);
@@ -88,11 +84,9 @@ static int cmd_booklets_stock(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!nc->dir)
 		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
@@ -152,11 +146,9 @@ int cmd_office_datapage(int argc, char **argv)
 		OPT_FILENAME("png", &png_out, "OUT", "write the page as a 300 dpi PNG to OUT"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!json || !photo || (!pdf_out && !png_out))
 		return cli_usage_error(argv[0], "--json, --photo and --pdf or --png are required");
 	struct err e = ERR_INIT;

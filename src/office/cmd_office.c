@@ -68,11 +68,9 @@ static int cmd_office_init(int argc, char **argv, void *ctx)
 		OPT_STRING("name", &name, "TEXT", "the office's name (default: the origin)"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	const char *dir = nc->dir;
 	if (!dir || !origin)
 		return cli_usage_error(argv[0], "--data and --origin are required");
@@ -133,11 +131,9 @@ static int cmd_office_config(int argc, char **argv)
 		OPT_BOOL("check", &check, "check the configuration (the only action so far)"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	if (!dir && !file)
 		return cli_usage_error(argv[0], "--data DIR or --file FILE is required");
 	if (!check)
@@ -208,11 +204,9 @@ static int cmd_office_serve(int argc, char **argv, void *ctx)
 		OPT_SET_INT("no-request-log", &log_requests, 0, "do not log one line per request"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	so.dir = nc->dir;
 	so.log_requests = log_requests;
 	if (!so.dir)
@@ -282,11 +276,9 @@ static int cmd_office_routes(int argc, char **argv)
 		OPT_BOOL("test", &with_test, "add the test-only routes"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	office_routes_print(stdout, with_test);
 	return EXIT_OK;
 }

@@ -40,13 +40,8 @@
 static int parse(int argc, char **argv, const struct cli_option *opts,
 		 const struct cli_usage *usage, const struct node_cli *nc, int *rc)
 {
-	int i = cli_parse(argc, argv, opts, usage, rc);
-	if (i < 0)
+	if (cli_parse_no_operands(argc, argv, opts, usage, rc) < 0)
 		return -1;
-	if (i != argc) {
-		*rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
-		return -1;
-	}
 	if (!nc->dir) {
 		*rc = cli_usage_error(argv[0], "--data is required");
 		return -1;
@@ -155,11 +150,9 @@ static int cmd_user_add(int argc, char **argv, void *ctx)
 	int totp = (roles & ROLES_NEED_TOTP) != 0;
 	if (totp && auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
 	rc = node_cli_open(nc, &e);
 	if (rc == 0)
-		rc = officers_add(nc->writer, actor, u.username, roles, u.name, hash,
+		rc = officers_add(nc->writer, nc->actor, u.username, roles, u.name, hash,
 				  totp ? secret : NULL, &e);
 	node_cli_close(nc);
 	sodium_memzero(hash, sizeof hash);
@@ -235,11 +228,9 @@ static int cmd_user_disable(int argc, char **argv, void *ctx)
 	if (reason && strlen(reason) > 500)
 		return cli_usage_error(argv[0], "--reason is longer than 500 bytes");
 	struct err e = ERR_INIT;
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
 	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	rc = officers_disable(nc->writer, actor, username, reason, &e);
+	rc = officers_disable(nc->writer, nc->actor, username, reason, &e);
 	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
@@ -269,11 +260,9 @@ static int cmd_user_passwd(int argc, char **argv, void *ctx)
 	char hash[AUTH_HASH_MAX];
 	if (password_hash(hash, &e) < 0)
 		return cli_report(argv[0], &e);
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
 	rc = node_cli_open(nc, &e);
 	if (rc == 0)
-		rc = officers_set_password(nc->writer, actor, username, hash, &e);
+		rc = officers_set_password(nc->writer, nc->actor, username, hash, &e);
 	node_cli_close(nc);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0)
@@ -304,11 +293,9 @@ static int cmd_user_totp_reset(int argc, char **argv, void *ctx)
 	char secret[AUTH_TOTP_SECRET_MAX + 1];
 	if (auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
 	rc = node_cli_open(nc, &e);
 	if (rc == 0)
-		rc = officers_totp_reset(nc->writer, actor, username, secret, &e);
+		rc = officers_totp_reset(nc->writer, nc->actor, username, secret, &e);
 	node_cli_close(nc);
 	if (rc == 0) {
 		struct buf uri;
@@ -331,11 +318,9 @@ static int cmd_user_roles(int argc, char **argv)
 		NULL, NULL
 	};
 	static const struct cli_option opts[] = { OPT_END() };
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
 		return rc;
-	if (i != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	struct buf b;
 	buf_init(&b, 1 << 20);
 	roles_table_markdown(&b);

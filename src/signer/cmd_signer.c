@@ -57,24 +57,10 @@ static int parse_num(const struct cli_option *o, const char *arg, const char *pr
 #define OPT_SIGNER_KEK(a) \
 	OPT_FILENAME("kek-file", &(a)->kek, "FILE", "key-encryption key file, kept outside DIR")
 
-/* Parses argv with opts; -1 after --help or a usage error, with *rc the exit code. */
-static int parse(int argc, char **argv, const struct cli_option *opts,
-		 const struct cli_usage *usage, int *rc)
-{
-	int i = cli_parse(argc, argv, opts, usage, rc);
-	if (i < 0)
-		return -1;
-	if (i != argc) {
-		*rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
-		return -1;
-	}
-	return 0;
-}
-
 #define PARSE(opts, usage, need)                                                    \
 	do {                                                                        \
 		int rc_;                                                            \
-		if (parse(argc, argv, opts, &(usage), &rc_) < 0)                    \
+		if (cli_parse_no_operands(argc, argv, opts, &(usage), &rc_) < 0)    \
 			return rc_;                                                 \
 		if (!(need))                                                        \
 			return cli_usage_error(argv[0], "missing a required option (--help)"); \

@@ -144,6 +144,19 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, const struct
 	return optind;
 }
 
+int cli_parse_no_operands(int argc, char **argv, const struct cli_option *opts,
+			  const struct cli_usage *u, int *rc)
+{
+	int i = cli_parse(argc, argv, opts, u, rc);
+	if (i < 0)
+		return -1;
+	if (i < argc) {
+		*rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- help ---- */
 
 #define HELP_WIDTH 79

@@ -132,6 +132,11 @@ struct cli_usage {
 int cli_parse(int argc, char **argv, const struct cli_option *opts, const struct cli_usage *u,
 	      int *rc);
 
+/* cli_parse for a command that takes no operands: one left over is the usage error
+ * "unexpected argument 'X'". Returns 0, or -1 with *rc set as cli_parse does. */
+int cli_parse_no_operands(int argc, char **argv, const struct cli_option *opts,
+			  const struct cli_usage *u, int *rc);
+
 /* Formats the help: u->text, the options list made from opts (then -h, --help), and
  * u->epilogue. Returns 0, or -1 when out reaches its cap. */
 int cli_usage_format(struct buf *out, const struct cli_option *opts, const struct cli_usage *u);
