@@ -529,6 +529,27 @@ static int cmd_log_checkpoint(int argc, char **argv, void *ctx)
 	return r == 0 ? EXIT_OK : cli_report(argv[0], &e);
 }
 
+/* put-blob, sign-note: the node options and --<name> FILE, both required ("--data and
+ * --<name> are required", also for an operand) */
+static int parse_node_file(int argc, char **argv, const struct cli_usage *usage,
+			   struct node_cli *nc, const char *name, const char *help,
+			   const char **file, int *rc)
+{
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_FILENAME(name, file, "FILE", help),
+		OPT_END(),
+	};
+	int i = cli_parse(argc, argv, opts, usage, rc);
+	if (i < 0)
+		return -1;
+	if (i != argc || !nc->dir || !*file) {
+		*rc = cli_usage_error(argv[0], "--data and --%s are required", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* `log put-blob`: stores a file as a blob through the writer (writer_txn_put_blob). */
 struct put_blob_arg {
 	const uint8_t *data;
@@ -558,16 +579,9 @@ static int cmd_log_put_blob(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	const char *file = NULL;
-	struct cli_option opts[] = {
-		OPT_NODE(nc),
-		OPT_FILENAME("file", &file, "FILE", "the file to store"),
-		OPT_END(),
-	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node_file(argc, argv, &usage, nc, "file", "the file to store", &file, &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir || !file)
-		return cli_usage_error(argv[0], "--data and --file are required");
 	struct err e = ERR_INIT;
 	struct buf content;
 	buf_init(&content, BLOBS_MAX);
@@ -668,16 +682,9 @@ static int cmd_log_sign_note(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	const char *file = NULL;
-	struct cli_option opts[] = {
-		OPT_NODE(nc),
-		OPT_FILENAME("in", &file, "FILE", "the note to sign"),
-		OPT_END(),
-	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node_file(argc, argv, &usage, nc, "in", "the note to sign", &file, &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir || !file)
-		return cli_usage_error(argv[0], "--data and --in are required");
 	struct err e = ERR_INIT;
 	struct buf in, out;
 	buf_init(&in, NOTE_MAX_LEN + 1);

@@ -56,6 +56,20 @@ static int parse(int argc, char **argv, const struct cli_option *opts,
 
 #define OPT_USERNAME(v) OPT_STRING("username", v, "U", "the officer's username")
 
+/* passwd, totp-reset: the node options and --username, which is required */
+static int parse_username_only(int argc, char **argv, const struct cli_usage *usage,
+			       struct node_cli *nc, const char **username, int *rc)
+{
+	struct cli_option opts[] = { OPT_NODE(nc), OPT_USERNAME(username), OPT_END() };
+	if (parse(argc, argv, opts, usage, nc, rc) < 0)
+		return -1;
+	if (!*username) {
+		*rc = cli_usage_error(argv[0], "--username is required");
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads one line from stdin with the terminal's echo off; *pw is sodium_malloc'd. */
 static int read_password(const char *prompt, char **pw, struct err *e)
 {
@@ -250,12 +264,9 @@ static int cmd_user_passwd(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	const char *username = NULL;
-	struct cli_option opts[] = { OPT_NODE(nc), OPT_USERNAME(&username), OPT_END() };
 	int rc = 0;
-	if (parse(argc, argv, opts, &usage, nc, &rc) < 0)
+	if (parse_username_only(argc, argv, &usage, nc, &username, &rc) < 0)
 		return rc;
-	if (!username)
-		return cli_usage_error(argv[0], "--username is required");
 	struct err e = ERR_INIT;
 	char hash[AUTH_HASH_MAX];
 	if (password_hash(hash, &e) < 0)
@@ -283,12 +294,9 @@ static int cmd_user_totp_reset(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	const char *username = NULL;
-	struct cli_option opts[] = { OPT_NODE(nc), OPT_USERNAME(&username), OPT_END() };
 	int rc = 0;
-	if (parse(argc, argv, opts, &usage, nc, &rc) < 0)
+	if (parse_username_only(argc, argv, &usage, nc, &username, &rc) < 0)
 		return rc;
-	if (!username)
-		return cli_usage_error(argv[0], "--username is required");
 	struct err e = ERR_INIT;
 	char secret[AUTH_TOTP_SECRET_MAX + 1];
 	if (auth_totp_new_secret(secret, &e) < 0)
