@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "commands.h"
+#include "log/node_cli.h"
 #include "office/booklets.h"
 #include "office/dayclose.h"
 #include "office/officers.h"
@@ -26,15 +27,16 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_command commands[] = {
-	{ "mrz", cmd_mrz, "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)" },
-	{ "pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs" },
-	{ "chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)" },
-	{ "log", cmd_log, "the signed event log: proofs, checkpoints, verification" },
-	{ "office", cmd_office, "an immigration office node: make its data dir" },
-	{ "signer", cmd_signer, "the Document Signer process: key in a PKCS#11 token, policy, log" },
-	{ "rebuild", cmd_rebuild, "drop and replay the state tables from the log" },
-	{ "version", cmd_version, "print the version" },
-	{ NULL, NULL, NULL },
+	CLI_CMD("mrz", cmd_mrz, "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)"),
+	CLI_CMD("pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs"),
+	CLI_CMD("chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)"),
+	CLI_CMD("log", cmd_log, "the signed event log: proofs, checkpoints, verification"),
+	CLI_CMD("office", cmd_office, "an immigration office node: make its data dir"),
+	CLI_CMD("signer", cmd_signer, "the Document Signer process: key in a PKCS#11 token, policy, log"),
+	CLI_CMD_SETUP("rebuild", cmd_rebuild, &node_cli_rebuild,
+		      "drop and replay the state tables from the log"),
+	CLI_CMD("version", cmd_version, "print the version"),
+	CLI_CMD_END(),
 };
 
 int main(int argc, char **argv)

@@ -24,23 +24,18 @@
 
 #define CHIP_FILE_MAX ((size_t)32 << 20)
 
-static const char make_usage[] =
+static const struct cli_usage make_usage = {
 	"usage: paspor chip make --ds DIR (--json FILE | --mrz MRZ) --photo FACE.jpg --out DIR\n"
 	"\n"
 	"Writes the LDS1 files of a passport chip into the folder --out: EF.COM, EF.DG1 (the\n"
 	"MRZ), EF.DG2 (the photo in an ISO/IEC 19794-5 face record) and EF.SOD (SHA-256\n"
 	"hashes of DG1 and DG2 signed with the Document Signer key in --ds: ds.key.pem and\n"
-	"ds.cert.pem). See docs/CHIP.md.\n"
-	"\n"
-	"  --ds DIR       Document Signer folder (paspor pki ds)\n"
-	"  --json FILE    document description, as for 'paspor mrz make'\n"
-	"  --mrz MRZ      the 88-character TD3 MRZ instead of --json\n"
-	"  --photo FILE   the face image, a JPEG\n"
-	"  --out DIR      output folder (created if missing)\n"
-	"\n"
-	"Exit status: 0 written, 1 signing or writing failed, 2 bad input.\n";
+	"ds.cert.pem). See docs/CHIP.md.\n",
+	"Exit status: 0 written, 1 signing or writing failed, 2 bad input.\n",
+	NULL
+};
 
-static const char verify_usage[] =
+static const struct cli_usage verify_usage = {
 	"usage: paspor chip verify [--csca CERT.pem] FILE|DIR...\n"
 	"\n"
 	"Passive authentication (Doc 9303 Part 11): recognises each file by its first tag,\n"
@@ -52,10 +47,11 @@ static const char verify_usage[] =
 	"starting with '.' skipped). One line per check:\n"
 	"  ok   EF.DG1 hash matches (SHA-256) [path]\n"
 	"  FAIL EF.DG2 (path): hash differs from EF.SOD (SHA-256)\n"
-	"  --   EF.DG3 not present\n"
-	"\n"
+	"  --   EF.DG3 not present\n",
 	"Exit status: 0 every check passed, 1 a check failed, 2 usage error or a file that\n"
-	"cannot be read or is not an LDS file.\n";
+	"cannot be read or is not an LDS file.\n",
+	NULL
+};
 
 static int read_json_mrz(const char *path, char mrz[2 * MRZ_TD3_LEN + 1], struct err *e)
 {
@@ -89,30 +85,18 @@ static int write_out(const char *dir, const char *name, const struct buf *b, str
 
 static int chip_make(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ds", required_argument, NULL, 'd' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "mrz", required_argument, NULL, 'm' },
-		{ "photo", required_argument, NULL, 'p' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *ds = NULL, *json = NULL, *mrz_arg = NULL, *photo = NULL, *out = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'd': ds = optarg; break;
-		case 'j': json = optarg; break;
-		case 'm': mrz_arg = optarg; break;
-		case 'p': photo = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': return cli_help(make_usage);
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct cli_option opts[] = {
+		OPT_FILENAME("ds", &ds, "DIR", "Document Signer folder (paspor pki ds)"),
+		OPT_FILENAME("json", &json, "FILE", "document description, as for 'paspor mrz make'"),
+		OPT_STRING("mrz", &mrz_arg, "MRZ", "the 88-character TD3 MRZ instead of --json"),
+		OPT_FILENAME("photo", &photo, "FILE", "the face image, a JPEG"),
+		OPT_FILENAME("out", &out, "DIR", "output folder (created if missing)"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &make_usage, &rc) < 0)
+		return rc;
 	if (!ds || !photo || !out)
 		return cli_usage_error(argv[0], "--ds, --photo and --out are required");
 	if (!json == !mrz_arg)
@@ -124,7 +108,7 @@ static int chip_make(int argc, char **argv)
 	struct chip_files files;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	int rc = EXIT_USAGE;
+	rc = EXIT_USAGE;
 	buf_init(&jpeg, FACE_JPEG_MAX);
 	chip_files_init(&files);
 	if (json) {
@@ -275,21 +259,16 @@ static void loaded_release(struct loaded *l)
 
 static int chip_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "csca", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *csca_path = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'c': csca_path = optarg; break;
-		case 'h': return cli_help(verify_usage);
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind >= argc)
+	struct cli_option opts[] = {
+		OPT_FILENAME("csca", &csca_path, "CERT.pem", "the CSCA certificate: also check the "
+			     "Document Signer certificate's chain, validity and profile"),
+		OPT_END(),
+	};
+	int rc, first = cli_parse(argc, argv, opts, &verify_usage, &rc);
+	if (first < 0)
+		return rc;
+	if (first >= argc)
 		return cli_usage_error(argv[0], "name at least one file or folder");
 	struct err e = ERR_INIT;
 	X509 *csca = NULL;
@@ -298,8 +277,8 @@ static int chip_verify(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct loaded l = { 0 };
-	int rc = EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	rc = EXIT_OK;
+	for (int i = first; i < argc; i++) {
 		if (load_path(&l, argv[i], &e) < 0) {
 			cli_report(argv[0], &e);
 			err_clear(&e);
@@ -327,9 +306,9 @@ static int chip_verify(int argc, char **argv)
 int cmd_chip(int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
-		{ "make", chip_make, "write EF.COM, EF.DG1, EF.DG2 and a signed EF.SOD" },
-		{ "verify", chip_verify, "passive authentication of chip files" },
-		{ NULL, NULL, NULL },
+		CLI_CMD("make", chip_make, "write EF.COM, EF.DG1, EF.DG2 and a signed EF.SOD"),
+		CLI_CMD("verify", chip_verify, "passive authentication of chip files"),
+		CLI_CMD_END(),
 	};
 	return cli_dispatch(argv[0], cmds, argc, argv);
 }

@@ -25,7 +25,7 @@
 
 #define INPUT_MAX ((size_t)256 << 20)
 
-static const char make_usage[] =
+static const struct cli_usage make_usage = {
 	"usage: paspor mrz make [--json FILE] [--jsonl]\n"
 	"\n"
 	"Makes the two 44-character lines of a passport MRZ (ICAO 9303 TD3) from a JSON\n"
@@ -36,28 +36,20 @@ static const char make_usage[] =
 	"   \"optional_data\":\"\"}\n"
 	"Names are UTF-8 as written; they are transliterated (Doc 9303 Part 3 §6) and\n"
 	"truncated to fit. birth_date may have unknown parts: 1974-08-XX, 1974-XX-XX or\n"
-	"XXXX-XX-XX. sex is F, M or X. document_code is PP (or P<, P).\n"
-	"\n"
-	"options:\n"
-	"  --json FILE  read the description from FILE\n"
-	"  --jsonl      read one description per line and print one JSON object per line:\n"
-	"               {\"line1\":...,\"line2\":...} or {\"error\":\"...\"}\n"
-	"  -h, --help   show this help\n"
-	"\n"
-	"exit: 0 made; 1 (--jsonl) some lines were errors; 2 invalid input.\n";
+	"XXXX-XX-XX. sex is F, M or X. document_code is PP (or P<, P).\n",
+	"exit: 0 made; 1 (--jsonl) some lines were errors; 2 invalid input.\n",
+	"invalid option"
+};
 
-static const char check_usage[] =
+static const struct cli_usage check_usage = {
 	"usage: paspor mrz check [--json] [FILE]\n"
 	"\n"
 	"Checks an MRZ read from FILE or stdin: TD3 (2 lines of 44), TD2 (2 lines of 36) or\n"
 	"TD1 (3 lines of 30). Every field and check digit is checked; each problem is\n"
-	"printed on stderr as 'field: problem'.\n"
-	"\n"
-	"options:\n"
-	"  --json      print the parsed fields and check-digit results as JSON on stdout\n"
-	"  -h, --help  show this help\n"
-	"\n"
-	"exit: 0 valid; 1 invalid, or not an MRZ at all; 2 usage error or unreadable file.\n";
+	"printed on stderr as 'field: problem'.\n",
+	"exit: 0 valid; 1 invalid, or not an MRZ at all; 2 usage error or unreadable file.\n",
+	"invalid option"
+};
 
 static int read_input(const char *prog, const char *path, struct buf *b)
 {
@@ -138,28 +130,20 @@ static int make_jsonl(const char *prog, const struct buf *b)
 
 static int cmd_mrz_make(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", required_argument, NULL, 'j' },
-		{ "jsonl", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *path = "-";
-	int jsonl = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'j': path = optarg; break;
-		case 'l': jsonl = 1; break;
-		case 'h': return cli_help(make_usage);
-		default: return cli_usage_error(argv[0], "invalid option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	int jsonl = 0;
+	struct cli_option opts[] = {
+		OPT_FILENAME("json", &path, "FILE", "read the description from FILE"),
+		OPT_BOOL("jsonl", &jsonl, "read one description per line and print one JSON "
+			 "object per line: {\"line1\":...,\"line2\":...} or {\"error\":\"...\"}"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &make_usage, &rc) < 0)
+		return rc;
 	struct buf b;
 	if (read_input(argv[0], path, &b) != 0)
 		return EXIT_USAGE;
-	int rc;
 	if (jsonl) {
 		rc = make_jsonl(argv[0], &b);
 	} else {
@@ -233,22 +217,18 @@ fail:
 
 static int cmd_mrz_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	int as_json = 0;
+	struct cli_option opts[] = {
+		OPT_BOOL("json", &as_json, "print the parsed fields and check-digit results as "
+			 "JSON on stdout"),
+		OPT_END(),
 	};
-	int as_json = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'j': as_json = 1; break;
-		case 'h': return cli_help(check_usage);
-		default: return cli_usage_error(argv[0], "invalid option");
-		}
-	}
-	if (argc - optind > 1)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind + 1]);
-	const char *path = optind < argc ? argv[optind] : "-";
+	int rc, first = cli_parse(argc, argv, opts, &check_usage, &rc);
+	if (first < 0)
+		return rc;
+	if (argc - first > 1)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[first + 1]);
+	const char *path = first < argc ? argv[first] : "-";
 	struct buf b;
 	if (read_input(argv[0], path, &b) != 0)
 		return EXIT_USAGE;
@@ -259,7 +239,7 @@ static int cmd_mrz_check(int argc, char **argv)
 	}
 	struct mrz_parsed p;
 	struct err e = ERR_INIT;
-	int rc = mrz_parse(buf_str(&b), &p, &e);
+	rc = mrz_parse(buf_str(&b), &p, &e);
 	buf_release(&b);
 	if (rc != 0) {
 		if (as_json) {
@@ -289,9 +269,9 @@ static int cmd_mrz_check(int argc, char **argv)
 int cmd_mrz(int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
-		{ "make", cmd_mrz_make, "make a passport (TD3) MRZ from a JSON description" },
-		{ "check", cmd_mrz_check, "check a TD1, TD2 or TD3 MRZ" },
-		{ NULL, NULL, NULL },
+		CLI_CMD("make", cmd_mrz_make, "make a passport (TD3) MRZ from a JSON description"),
+		CLI_CMD("check", cmd_mrz_check, "check a TD1, TD2 or TD3 MRZ"),
+		CLI_CMD_END(),
 	};
 	return cli_dispatch(argv[0], cmds, argc, argv);
 }

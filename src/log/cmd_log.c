@@ -46,6 +46,7 @@
 #include "log/kinds.h"
 #include "log/merkle.h"
 #include "log/node.h"
+#include "log/node_cli.h"
 #include "log/store.h"
 #include "log/verify.h"
 #include "log/writer.h"
@@ -277,67 +278,30 @@ static int verify_proof_file(const char *path, struct err *e)
 
 static int cmd_log_verify_proof(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log verify-proof FILE.json\n"
 		"\n"
 		"Verifies an RFC 9162 inclusion or consistency proof in the JSON shape of the\n"
 		"transparency-dev/merkle test vectors (base64 hashes, 0-based leaf index):\n"
 		"  {\"leafIdx\", \"treeSize\", \"leafHash\", \"root\", \"proof\"}  inclusion\n"
 		"  {\"size1\", \"size2\", \"root1\", \"root2\", \"proof\"}        consistency\n"
-		"Other fields (desc, wantErr) are ignored. FILE may be - for stdin.\n"
-		"\n"
+		"Other fields (desc, wantErr) are ignored. FILE may be - for stdin.\n",
 		"Exit status: 0 the proof is valid, 1 it is not, 2 the file is unreadable or\n"
-		"malformed.\n";
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"malformed.\n", NULL
 	};
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return cli_help(usage);
-		return cli_usage_error(argv[0], "unknown option");
-	}
-	if (argc - optind != 1)
+	static const struct cli_option opts[] = { OPT_END() };
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (argc - i != 1)
 		return cli_usage_error(argv[0], "expected one proof file");
 	struct err e = ERR_INIT;
-	if (verify_proof_file(argv[optind], &e) < 0)
+	if (verify_proof_file(argv[i], &e) < 0)
 		return cli_report(argv[0], &e);
 	return EXIT_OK;
 }
 
 /* ---- commands on a node's data dir (log/node.h) ---- */
-
-/* Options shared by the commands that write: --data, --kek-file, --passphrase-fd. */
-struct write_opts {
-	const char *dir, *kek_file, *fd;
-};
-
-/* log_only: see node_opts (the rebuild opens on incomplete state tables) */
-static int open_writable(const struct write_opts *w, struct node *n, struct kek_source *kek,
-			 int log_only, struct err *e)
-{
-	if (keys_kek_from_options(kek, w->kek_file, w->fd, e) < 0)
-		return -1;
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	o.kek = kek;
-	o.log_only = log_only;
-	if (node_open(n, w->dir, &o, e) < 0) {
-		keys_kek_release(kek);
-		return -1;
-	}
-	return 0;
-}
-
-/* checkpoint, proof, verify: the log only */
-static int open_readonly(const char *dir, struct node *n, struct err *e)
-{
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	o.log_only = 1;
-	return node_open(n, dir, &o, e);
-}
 
 struct append_arg {
 	const char *actor, *kind, *subject, *body;
@@ -366,9 +330,18 @@ static int operator_may_append(const char *kind)
 	return 0;
 }
 
-static int cmd_log_append(int argc, char **argv)
+/* --actor: refused as soon as it is seen (o->value: the operator's actor) */
+static int refuse_actor(const struct cli_option *o, const char *arg, const char *prog)
 {
-	static const char usage[] =
+	(void)arg;
+	return cli_usage_error(prog, "--actor is refused: an event appended from the command "
+			       "line carries the operator's identity (%s), never a name given "
+			       "here", (const char *)o->value);
+}
+
+static int cmd_log_append(int argc, char **argv, void *ctx)
+{
+	static const struct cli_usage usage = {
 		"usage: paspor log append --data DIR --kind operator.note --body JSON\n"
 		"                         (--kek-file FILE | --passphrase-fd N) [--subject SUBJECT]\n"
 		"\n"
@@ -378,43 +351,28 @@ static int cmd_log_append(int argc, char **argv)
 		"name another (--actor is refused). Other kinds are refused: workflow, officer and\n"
 		"signer events are appended by the office and the signer, which check them, and\n"
 		"blob.stored by 'paspor log put-blob' (docs/LOG.md, \"Appending by hand\").\n"
-		"Prints the event's sequence number once it is durable and signed.\n"
-		"\n"
+		"Prints the event's sequence number once it is durable and signed.\n",
 		"Exit status: 0 appended, 1 the node refused (guards, I/O), 2 usage error, a kind\n"
-		"other than operator.note or a body that is not canonical or does not fit it.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "body", required_argument, NULL, 'b' },
-		{ "actor", required_argument, NULL, 'a' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "kek-file", required_argument, NULL, 'K' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"other than operator.note or a body that is not canonical or does not fit it.\n",
+		NULL
 	};
-	struct write_opts w = { 0 };
+	struct node_cli *nc = ctx;
 	char actor[80];
 	cli_os_actor(actor, sizeof actor);
 	struct append_arg a = { actor, NULL, "", NULL, 0, 0 };
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': w.dir = optarg; break;
-		case 'k': a.kind = optarg; break;
-		case 'b': a.body = optarg; break;
-		case 'a':
-			return cli_usage_error(argv[0], "--actor is refused: an event appended from the "
-					       "command line carries the operator's identity (%s), "
-					       "never a name given here", actor);
-		case 's': a.subject = optarg; break;
-		case 'K': w.kek_file = optarg; break;
-		case 'P': w.fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !w.dir || !a.kind || !a.body)
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_STRING("kind", &a.kind, "KIND", "the event's kind: operator.note"),
+		OPT_STRING("body", &a.body, "JSON", "the event's body, canonical JSON"),
+		OPT_STRING("subject", &a.subject, "SUBJECT", "the event's subject (default: none)"),
+		OPT_CALLBACK("actor", actor, "NAME", "refused: the actor is the operator running "
+			     "the command", refuse_actor),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir || !a.kind || !a.body)
 		return cli_usage_error(argv[0], "--data, --kind and --body are required");
 	struct err e = ERR_INIT;
 	const struct kind_def *def = kinds_latest(a.kind);
@@ -432,17 +390,10 @@ static int cmd_log_append(int argc, char **argv)
 		err_prefix(&e, "--body");
 		return cli_report(argv[0], &e);
 	}
-	struct node n;
-	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, 0, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	struct writer *wr = NULL;
-	int rc = writer_start(&wr, &n, &e);
-	if (rc == 0)
-		rc = writer_submit(wr, append_one, &a, NULL, &e);
-	writer_stop(wr);
-	node_close(&n);
-	keys_kek_release(&kek);
+	rc = writer_submit(nc->writer, append_one, &a, NULL, &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
 	printf("%" PRIu64 "\n", a.seq);
@@ -481,154 +432,122 @@ static void *load_thread(void *arg)
 	return NULL;
 }
 
-static int cmd_log_load(int argc, char **argv)
+static int cmd_log_load(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log load --data DIR --writers N --count N\n"
 		"                       (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Debugging and crash tests: N threads each append --count operator.note events\n"
 		"through the group-commit writer; each acknowledged seq is printed (and flushed)\n"
-		"on its own line as soon as it is acknowledged.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "writers", required_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "kek-file", required_argument, NULL, 'K' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"on its own line as soon as it is acknowledged.\n",
+		NULL, NULL
 	};
-	struct write_opts w = { 0 };
+	struct node_cli *nc = ctx;
 	unsigned long long writers = 8, count = 100;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': w.dir = optarg; break;
-		case 'w':
-			if (cli_parse_uint(optarg, 256, &writers) < 0 || writers == 0)
-				return cli_usage_error(argv[0], "--writers: 1 to 256");
-			break;
-		case 'c':
-			if (cli_parse_uint(optarg, 100000000, &count) < 0)
-				return cli_usage_error(argv[0], "--count: a number");
-			break;
-		case 'K': w.kek_file = optarg; break;
-		case 'P': w.fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !w.dir)
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_UINT("writers", &writers, "N", "threads appending at once, 1 to 256 (default 8)",
+			 1, 256, "--writers: 1 to 256"),
+		OPT_UINT("count", &count, "N", "events each thread appends (default 100)", 0,
+			 100000000, "--count: a number"),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir)
 		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
-	struct node n;
-	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, 0, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	struct writer *wr = NULL;
-	if (writer_start(&wr, &n, &e) < 0) {
-		node_close(&n);
-		keys_kek_release(&kek);
-		return cli_report(argv[0], &e);
-	}
 	pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
-	struct load_ctx ctx[256];
+	struct load_ctx lc[256];
 	pthread_t th[256];
 	size_t started = 0;
-	for (size_t i = 0; i < writers; i++) {
-		ctx[i] = (struct load_ctx){ wr, (unsigned long)count, (int)i, &out_mu, 0 };
-		if (pthread_create(&th[i], NULL, load_thread, &ctx[i]) != 0)
+	for (size_t t = 0; t < writers; t++) {
+		lc[t] = (struct load_ctx){ nc->writer, (unsigned long)count, (int)t, &out_mu, 0 };
+		if (pthread_create(&th[t], NULL, load_thread, &lc[t]) != 0)
 			break;
 		started++;
 	}
 	int failed = started != writers;
-	for (size_t i = 0; i < started; i++) {
-		pthread_join(th[i], NULL);
-		failed |= ctx[i].failed;
+	for (size_t t = 0; t < started; t++) {
+		pthread_join(th[t], NULL);
+		failed |= lc[t].failed;
 	}
 	struct writer_stats st;
-	writer_get_stats(wr, &st);
-	writer_stop(wr);
-	node_close(&n);
-	keys_kek_release(&kek);
+	writer_get_stats(nc->writer, &st);
+	node_cli_close(nc);
 	fprintf(stderr, "paspor log load: %lu requests in %lu transactions\n", st.requests,
 		st.batches);
 	return failed ? EXIT_FAILED : EXIT_OK;
 }
 
-static int parse_data_only(int argc, char **argv, const char *usage, const char **dir)
+static int cmd_log_checkpoint(int argc, char **argv, void *ctx)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	*dir = NULL;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return cli_help(usage) - 1; /* -1: done, exit 0 */
-		if (c == 'd')
-			*dir = optarg;
-		else
-			return cli_usage_error(argv[0], "unknown option");
-	}
-	if (optind != argc || !*dir)
-		return cli_usage_error(argv[0], "--data DIR is required");
-	return 1;
-}
-
-static int cmd_log_checkpoint(int argc, char **argv)
-{
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log checkpoint --data DIR [--size N]\n"
 		"\n"
 		"Prints the node's latest signed checkpoint (or the one of tree size N) from its\n"
 		"database as a C2SP signed note: the node's signature line, then the witnesses'\n"
-		"cosignature lines stored beside it ('paspor log cosign').\n"
-		"\n"
+		"cosignature lines stored beside it ('paspor log cosign').\n",
 		"Exit status: 0 printed, 1 the database cannot be read, 2 usage error or no\n"
-		"checkpoint of that size.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "size", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"checkpoint of that size.\n",
+		NULL
 	};
-	const char *dir = NULL;
-	unsigned long long size = 0;
-	int have_size = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 's':
-			have_size = 1;
-			if (cli_parse_uint(optarg, INT64_MAX, &size) < 0)
-				return cli_usage_error(argv[0], "--size: a tree size");
-			break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !dir)
+	struct node_cli *nc = ctx;
+	unsigned long long size = UINT64_MAX;
+	struct cli_option opts[] = {
+		OPT_DATA(nc),
+		OPT_UINT("size", &size, "N", "the checkpoint of this tree size (default: the "
+			 "latest)", 0, INT64_MAX, "--size: a tree size"),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir)
 		return cli_usage_error(argv[0], "--data DIR is required");
+	int have_size = size != UINT64_MAX;
+	if (!have_size)
+		size = 0;
 	struct err e = ERR_INIT;
-	struct node n;
-	if (open_readonly(dir, &n, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct buf b;
 	buf_init(&b, (size_t)2 * NOTE_MAX_LEN);
-	int r = log_checkpoint_note(&n, have_size, size, &b, &e);
+	int r = log_checkpoint_note(&nc->node, have_size, size, &b, &e);
 	if (r == 1 && have_size)
-		err_set(&e, ERR_INPUT, "'%s' has no checkpoint of size %llu", dir, size);
+		err_set(&e, ERR_INPUT, "'%s' has no checkpoint of size %llu", nc->dir, size);
 	else if (r == 1)
-		err_set(&e, ERR_INPUT, "'%s' has no checkpoint yet", dir);
+		err_set(&e, ERR_INPUT, "'%s' has no checkpoint yet", nc->dir);
 	else if (r == 0)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_release(&b);
-	node_close(&n);
+	node_cli_close(nc);
 	return r == 0 ? EXIT_OK : cli_report(argv[0], &e);
+}
+
+/* put-blob, sign-note: the node options and --<name> FILE, both required ("--data and
+ * --<name> are required", also for an operand) */
+static int parse_node_file(int argc, char **argv, const struct cli_usage *usage,
+			   struct node_cli *nc, const char *name, const char *help,
+			   const char **file, int *rc)
+{
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_FILENAME(name, file, "FILE", help),
+		OPT_END(),
+	};
+	int i = cli_parse(argc, argv, opts, usage, rc);
+	if (i < 0)
+		return -1;
+	if (i != argc || !nc->dir || !*file) {
+		*rc = cli_usage_error(argv[0], "--data and --%s are required", name);
+		return -1;
+	}
+	return 0;
 }
 
 /* `log put-blob`: stores a file as a blob through the writer (writer_txn_put_blob). */
@@ -644,42 +563,25 @@ static int put_blob_one(struct writer_txn *tx, void *arg, struct err *e)
 	return writer_txn_put_blob(tx, a->data, a->len, &a->ref, e);
 }
 
-static int cmd_log_put_blob(int argc, char **argv)
+static int cmd_log_put_blob(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log put-blob --data DIR --file FILE\n"
 		"                           (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Operator and test use: stores FILE (at most 16 MiB) as an encrypted blob in\n"
 		"DIR/blobs (docs/BLOBS.md) and, the first time this content is stored, appends a\n"
 		"clear blob.stored event naming it, so 'paspor log verify' can check the blob file\n"
-		"without any key. Prints the blob ref as JSON: {\"name\", \"sha256\", \"size\"}.\n"
-		"\n"
+		"without any key. Prints the blob ref as JSON: {\"name\", \"sha256\", \"size\"}.\n",
 		"Exit status: 0 stored, 1 the node refused (guards, I/O, a logged blob whose file\n"
-		"changed), 2 usage error or FILE unreadable or too big.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "kek-file", required_argument, NULL, 'K' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"changed), 2 usage error or FILE unreadable or too big.\n",
+		NULL
 	};
-	struct write_opts w = { 0 };
+	struct node_cli *nc = ctx;
 	const char *file = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': w.dir = optarg; break;
-		case 'f': file = optarg; break;
-		case 'K': w.kek_file = optarg; break;
-		case 'P': w.fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !w.dir || !file)
-		return cli_usage_error(argv[0], "--data and --file are required");
+	int rc;
+	if (parse_node_file(argc, argv, &usage, nc, "file", "the file to store", &file, &rc) < 0)
+		return rc;
 	struct err e = ERR_INIT;
 	struct buf content;
 	buf_init(&content, BLOBS_MAX);
@@ -689,18 +591,10 @@ static int cmd_log_put_blob(int argc, char **argv)
 		return cli_report(argv[0], &e);
 	}
 	struct put_blob_arg a = { content.data, content.len, { { 0 }, { 0 }, 0 } };
-	struct node n;
-	struct kek_source kek;
-	int rc = open_writable(&w, &n, &kek, 0, &e);
-	if (rc == 0) {
-		struct writer *wr = NULL;
-		rc = writer_start(&wr, &n, &e);
-		if (rc == 0)
-			rc = writer_submit(wr, put_blob_one, &a, NULL, &e);
-		writer_stop(wr);
-		node_close(&n);
-		keys_kek_release(&kek);
-	}
+	rc = node_cli_open(nc, &e);
+	if (rc == 0)
+		rc = writer_submit(nc->writer, put_blob_one, &a, NULL, &e);
+	node_cli_close(nc);
 	if (content.data)
 		sodium_memzero(content.data, content.len);
 	buf_release(&content);
@@ -725,9 +619,9 @@ static int read_vkey_arg(const char *arg, struct buf *out, struct err *e)
 	return 0;
 }
 
-static int cmd_log_cosign(int argc, char **argv)
+static int cmd_log_cosign(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log cosign --data DIR --note FILE --vkey VKEY\n"
 		"\n"
 		"Stores a witness's cosignature (operator use, until replication collects them):\n"
@@ -736,42 +630,35 @@ static int cmd_log_cosign(int argc, char **argv)
 		"verifier key string <name>+<id>+<base64>, or a file holding one such as the\n"
 		"witness's keys/node.pub). Both are verified; then the witness's signature line and\n"
 		"its verifier key are stored beside that checkpoint ('paspor log checkpoint' shows\n"
-		"it, 'paspor log verify' checks it). No data key is needed.\n"
-		"\n"
+		"it, 'paspor log verify' checks it). No data key is needed.\n",
 		"Exit status: 0 stored, 1 a signature does not verify or this node signed no such\n"
-		"checkpoint, 2 usage error or a malformed note or key.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "note", required_argument, NULL, 'n' },
-		{ "vkey", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"checkpoint, 2 usage error or a malformed note or key.\n",
+		NULL
 	};
-	const char *dir = NULL, *file = NULL, *vkey = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 'n': file = optarg; break;
-		case 'v': vkey = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !dir || !file || !vkey)
+	struct node_cli *nc = ctx;
+	const char *file = NULL, *vkey = NULL;
+	struct cli_option opts[] = {
+		OPT_DATA(nc),
+		OPT_FILENAME("note", &file, "FILE", "the signed note with both signatures"),
+		OPT_STRING("vkey", &vkey, "VKEY", "the witness's verifier key, or a file holding it"),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir || !file || !vkey)
 		return cli_usage_error(argv[0], "--data, --note and --vkey are required");
 	struct err e = ERR_INIT;
 	struct buf note, key;
 	buf_init(&note, NOTE_MAX_LEN + 1);
 	buf_init(&key, 4096);
-	int rc = -1;
-	struct node n;
+	rc = -1;
 	struct log_cosign_result res;
 	if (fs_read_file(file, &note, &e) < 0 || read_vkey_arg(vkey, &key, &e) < 0) {
 		e.code = ERR_INPUT;
-	} else if (open_readonly(dir, &n, &e) == 0) {
-		rc = log_cosign(&n, note.data, note.len, buf_str(&key), &res, &e);
-		node_close(&n);
+	} else if (node_cli_open(nc, &e) == 0) {
+		rc = log_cosign(&nc->node, note.data, note.len, buf_str(&key), &res, &e);
+		node_cli_close(nc);
 	}
 	buf_release(&note);
 	buf_release(&key);
@@ -782,44 +669,28 @@ static int cmd_log_cosign(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_log_sign_note(int argc, char **argv)
+static int cmd_log_sign_note(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log sign-note --data DIR --in FILE\n"
 		"                            (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Tests and operations: adds this node's signature (keys/node.key) to the note in\n"
 		"FILE — a signed note, or bare text ending in a newline — and prints the signed\n"
-		"note, e.g. to cosign another node's checkpoint as a witness.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "in", required_argument, NULL, 'i' },
-		{ "kek-file", required_argument, NULL, 'K' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"note, e.g. to cosign another node's checkpoint as a witness.\n",
+		NULL, NULL
 	};
-	struct write_opts w = { 0 };
+	struct node_cli *nc = ctx;
 	const char *file = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': w.dir = optarg; break;
-		case 'i': file = optarg; break;
-		case 'K': w.kek_file = optarg; break;
-		case 'P': w.fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !w.dir || !file)
-		return cli_usage_error(argv[0], "--data and --in are required");
+	int rc;
+	if (parse_node_file(argc, argv, &usage, nc, "in", "the note to sign", &file, &rc) < 0)
+		return rc;
 	struct err e = ERR_INIT;
 	struct buf in, out;
 	buf_init(&in, NOTE_MAX_LEN + 1);
 	buf_init(&out, (size_t)2 * NOTE_MAX_LEN);
 	struct note note = { 0 };
-	int rc = -1;
+	rc = -1;
 	int parsed = fs_read_file(file, &in, &e) == 0;
 	if (parsed && note_parse(&note, in.data, in.len, &e) < 0) {
 		/* not a signed note: bare text to sign */
@@ -828,15 +699,10 @@ static int cmd_log_sign_note(int argc, char **argv)
 	}
 	if (!parsed) {
 		e.code = ERR_INPUT;
-	} else {
-		struct node n;
-		struct kek_source kek;
-		if (open_writable(&w, &n, &kek, 0, &e) == 0) {
-			rc = note_sign(&note, &n.keys.signer, &e) < 0 || note_format(&note, &out, &e) < 0
-				     ? -1 : 0;
-			node_close(&n);
-			keys_kek_release(&kek);
-		}
+	} else if (node_cli_open(nc, &e) == 0) {
+		rc = note_sign(&note, &nc->node.keys.signer, &e) < 0 ||
+			     note_format(&note, &out, &e) < 0 ? -1 : 0;
+		node_cli_close(nc);
 	}
 	if (rc == 0)
 		fwrite(out.data, 1, out.len, stdout);
@@ -863,70 +729,60 @@ static void print_proof(const struct merkle_proof *p)
 	printf("]}\n");
 }
 
-static int cmd_log_proof(int argc, char **argv)
+static int cmd_log_proof(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log proof --data DIR --inclusion INDEX [--size N]\n"
 		"       paspor log proof --data DIR --consistency SIZE1 SIZE2\n"
 		"\n"
 		"Prints an RFC 9162 proof from the node's log as JSON in the shape that\n"
 		"'paspor log verify-proof' reads (docs/LOG.md, \"Proof files\"). --size defaults\n"
-		"to the latest checkpoint's size.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "inclusion", required_argument, NULL, 'i' },
-		{ "size", required_argument, NULL, 's' },
-		{ "consistency", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"to the latest checkpoint's size.\n",
+		NULL, NULL
 	};
-	const char *dir = NULL;
-	unsigned long long index = 0, size = 0, s1 = 0, s2 = 0;
-	int incl = 0, cons = 0, have_size = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 'i':
-			incl = 1;
-			if (cli_parse_uint(optarg, INT64_MAX, &index) < 0)
-				return cli_usage_error(argv[0], "--inclusion: an index");
-			break;
-		case 's':
-			have_size = 1;
-			if (cli_parse_uint(optarg, INT64_MAX, &size) < 0)
-				return cli_usage_error(argv[0], "--size: a tree size");
-			break;
-		case 'c': cons = 1; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (!dir || incl == cons)
+	struct node_cli *nc = ctx;
+	unsigned long long index = UINT64_MAX, size = UINT64_MAX, s1 = 0, s2 = 0;
+	int cons = 0;
+	struct cli_option opts[] = {
+		OPT_DATA(nc),
+		OPT_UINT("inclusion", &index, "INDEX", "an inclusion proof of the event at INDEX",
+			 0, INT64_MAX, "--inclusion: an index"),
+		OPT_UINT("size", &size, "N", "in the tree of size N", 0, INT64_MAX,
+			 "--size: a tree size"),
+		OPT_BOOL("consistency", &cons, "a consistency proof between the operands SIZE1 "
+			 "and SIZE2"),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	int incl = index != UINT64_MAX, have_size = size != UINT64_MAX;
+	if (!nc->dir || incl == cons)
 		return cli_usage_error(argv[0], "--data and one of --inclusion, --consistency");
-	if (cons && (argc - optind != 2 || cli_parse_uint(argv[optind], INT64_MAX, &s1) < 0 ||
-		     cli_parse_uint(argv[optind + 1], INT64_MAX, &s2) < 0))
+	if (cons && (argc - i != 2 || cli_parse_uint(argv[i], INT64_MAX, &s1) < 0 ||
+		     cli_parse_uint(argv[i + 1], INT64_MAX, &s2) < 0))
 		return cli_usage_error(argv[0], "--consistency needs SIZE1 SIZE2");
-	if (incl && optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (incl && i != argc)
+		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[i]);
 	struct err e = ERR_INIT;
-	struct node n;
-	if (open_readonly(dir, &n, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
+	struct node *n = &nc->node;
 	struct merkle_proof p;
 	uint8_t r1[MERKLE_HASH_LEN], r2[MERKLE_HASH_LEN], leaf[MERKLE_HASH_LEN];
 	struct buf ev;
 	buf_init(&ev, EVENT_MAX);
-	int rc = -1;
+	rc = -1;
 	if (incl) {
 		if (!have_size)
-			size = n.size;
-		if (size > n.size || index >= size) {
+			size = n->size;
+		if (size > n->size || index >= size) {
 			err_set(&e, ERR_INPUT, "index %llu is not in a tree of size %llu (the log holds %"
-				PRIu64 ")", index, size, n.size);
-		} else if (store_event_get(&n.store, index, &ev, &e) == 0 &&
+				PRIu64 ")", index, size, n->size);
+		} else if (store_event_get(&n->store, index, &ev, &e) == 0 &&
 			   merkle_leaf_hash(ev.data, ev.len, leaf, &e) == 0 &&
-			   tlog_root(&n.tlog, size, r1, &e) == 0 &&
-			   tlog_inclusion_proof(&n.tlog, index, size, &p, &e) == 0) {
+			   tlog_root(&n->tlog, size, r1, &e) == 0 &&
+			   tlog_inclusion_proof(&n->tlog, index, size, &p, &e) == 0) {
 			printf("{\"leafIdx\": %llu, \"treeSize\": %llu, \"leafHash\": ", index, size);
 			print_b64(leaf, MERKLE_HASH_LEN);
 			printf(", \"root\": ");
@@ -936,10 +792,10 @@ static int cmd_log_proof(int argc, char **argv)
 			rc = 0;
 		}
 	} else {
-		if (s1 == 0 || s1 > s2 || s2 > n.size) {
-			err_set(&e, ERR_INPUT, "sizes must be 0 < SIZE1 <= SIZE2 <= %" PRIu64, n.size);
-		} else if (tlog_root(&n.tlog, s1, r1, &e) == 0 && tlog_root(&n.tlog, s2, r2, &e) == 0 &&
-			   tlog_consistency_proof(&n.tlog, s1, s2, &p, &e) == 0) {
+		if (s1 == 0 || s1 > s2 || s2 > n->size) {
+			err_set(&e, ERR_INPUT, "sizes must be 0 < SIZE1 <= SIZE2 <= %" PRIu64, n->size);
+		} else if (tlog_root(&n->tlog, s1, r1, &e) == 0 && tlog_root(&n->tlog, s2, r2, &e) == 0 &&
+			   tlog_consistency_proof(&n->tlog, s1, s2, &p, &e) == 0) {
 			printf("{\"size1\": %llu, \"size2\": %llu, \"root1\": ", s1, s2);
 			print_b64(r1, MERKLE_HASH_LEN);
 			printf(", \"root2\": ");
@@ -950,7 +806,7 @@ static int cmd_log_proof(int argc, char **argv)
 		}
 	}
 	buf_release(&ev);
-	node_close(&n);
+	node_cli_close(nc);
 	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
 }
 
@@ -989,9 +845,9 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
-static int cmd_log_verify(int argc, char **argv)
+static int cmd_log_verify(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor log verify --data DIR\n"
 		"\n"
 		"Checks the node's whole log without any secret key: every event decodes, seq runs\n"
@@ -1000,21 +856,25 @@ static int cmd_log_verify(int argc, char **argv)
 		"DIR/checkpoint (signatures checked with keys/node.pub); every blob a clear\n"
 		"blob.stored event names exists in DIR/blobs with the logged size and SHA-256;\n"
 		"every stored cosignature verifies with its stored witness key. Shows progress on\n"
-		"a terminal, else prints one summary line.\n"
-		"\n"
+		"a terminal, else prints one summary line.\n",
 		"Exit status: 0 the log verifies, 1 it does not (naming the first bad event, blob,\n"
-		"checkpoint or cosignature) or cannot be read, 2 usage error.\n";
-	const char *dir;
-	int r = parse_data_only(argc, argv, usage, &dir);
-	if (r != 1)
-		return r < 0 ? EXIT_OK : r;
+		"checkpoint or cosignature) or cannot be read, 2 usage error.\n",
+		NULL
+	};
+	struct node_cli *nc = ctx;
+	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir)
+		return cli_usage_error(argv[0], "--data DIR is required");
 	struct err e = ERR_INIT;
-	struct node n;
-	if (open_readonly(dir, &n, &e) < 0) {
+	if (node_cli_open(nc, &e) < 0) {
 		if (e.code == ERR_INPUT)
 			e.code = ERR_VERIFY; /* a data dir that does not open does not verify */
 		return cli_report(argv[0], &e);
 	}
+	struct node *n = &nc->node;
 	struct verify_opts o = { 0 };
 	struct progress pr = { "verifying", progress_now(), 0 };
 	if (isatty(2)) {
@@ -1022,64 +882,51 @@ static int cmd_log_verify(int argc, char **argv)
 		o.ctx = &pr;
 	}
 	struct verify_result res;
-	int rc = log_verify(&n, &o, &res, &e);
+	rc = log_verify(n, &o, &res, &e);
 	if (rc == 0) {
 		char root[64];
 		sodium_bin2base64(root, sizeof root, res.root, MERKLE_HASH_LEN,
 				  sodium_base64_VARIANT_ORIGINAL);
 		printf("log verified: origin %s, %" PRIu64 " events, %" PRIu64 " checkpoints, %" PRIu64
-		       " blobs, %" PRIu64 " cosignatures", n.origin, res.events, res.checkpoints,
+		       " blobs, %" PRIu64 " cosignatures", n->origin, res.events, res.checkpoints,
 		       res.blobs, res.cosignatures);
 		if (res.cosignatures_unchecked)
 			printf(" (%" PRIu64 " more without a stored witness key, not checked)",
 			       res.cosignatures_unchecked);
 		printf(", root %s\n", root);
 	}
-	node_close(&n);
+	node_cli_close(nc);
 	if (rc < 0 && e.code != ERR_VERIFY && e.code != ERR_NOMEM)
 		e.code = ERR_VERIFY;
 	return rc == 0 ? EXIT_OK : cli_report(argv[0], &e);
 }
 
-int cmd_rebuild(int argc, char **argv)
+int cmd_rebuild(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor rebuild --data DIR (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Drops every state table (projection) and replays every event of the log through\n"
 		"its kind's handler, in transactions of 65536 events. Needs the data key to read\n"
 		"bodies. Until it ends, the node refuses to run (its state tables are incomplete);\n"
-		"a rebuild that was stopped is simply run again.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "kek-file", required_argument, NULL, 'K' },
-		{ "passphrase-fd", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"a rebuild that was stopped is simply run again.\n",
+		NULL, NULL
 	};
-	struct write_opts w = { 0 };
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': w.dir = optarg; break;
-		case 'K': w.kek_file = optarg; break;
-		case 'P': w.fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc || !w.dir)
+	struct node_cli *nc = ctx;
+	struct cli_option opts[] = { OPT_NODE(nc), OPT_END() };
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (i != argc || !nc->dir)
 		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
-	struct node n;
-	struct kek_source kek;
-	if (open_writable(&w, &n, &kek, 1, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
 	uint64_t count;
 	struct progress pr = { "rebuilding", progress_now(), 0 };
-	int rc = node_rebuild_progress(&n, &count, 0, isatty(2) ? show_progress : NULL, &pr, &e);
-	node_close(&n);
-	keys_kek_release(&kek);
+	rc = node_rebuild_progress(&nc->node, &count, 0, isatty(2) ? show_progress : NULL, &pr,
+				   &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
 	printf("rebuilt the state tables from %" PRIu64 " events\n", count);
@@ -1087,16 +934,24 @@ int cmd_rebuild(int argc, char **argv)
 }
 
 static const struct cli_command log_commands[] = {
-	{ "verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)" },
-	{ "append", cmd_log_append, "append one event to a node's log (operator, debugging)" },
-	{ "checkpoint", cmd_log_checkpoint, "print a signed checkpoint with its cosignatures" },
-	{ "put-blob", cmd_log_put_blob, "store a blob, anchored in the log (operator, tests)" },
-	{ "cosign", cmd_log_cosign, "store a witness's cosignature of a checkpoint" },
-	{ "sign-note", cmd_log_sign_note, "sign a note with a node's key (tests, witnesses)" },
-	{ "proof", cmd_log_proof, "print an inclusion or consistency proof from a node's log" },
-	{ "verify", cmd_log_verify, "verify a node's whole log against its signed checkpoints" },
-	{ "load", cmd_log_load, "append from many threads at once (crash tests, benchmarks)" },
-	{ NULL, NULL, NULL },
+	CLI_CMD("verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)"),
+	CLI_CMD_SETUP("append", cmd_log_append, &node_cli_writer,
+		      "append one event to a node's log (operator, debugging)"),
+	CLI_CMD_SETUP("checkpoint", cmd_log_checkpoint, &node_cli_log,
+		      "print a signed checkpoint with its cosignatures"),
+	CLI_CMD_SETUP("put-blob", cmd_log_put_blob, &node_cli_writer,
+		      "store a blob, anchored in the log (operator, tests)"),
+	CLI_CMD_SETUP("cosign", cmd_log_cosign, &node_cli_log,
+		      "store a witness's cosignature of a checkpoint"),
+	CLI_CMD_SETUP("sign-note", cmd_log_sign_note, &node_cli_write,
+		      "sign a note with a node's key (tests, witnesses)"),
+	CLI_CMD_SETUP("proof", cmd_log_proof, &node_cli_log,
+		      "print an inclusion or consistency proof from a node's log"),
+	CLI_CMD_SETUP("verify", cmd_log_verify, &node_cli_log,
+		      "verify a node's whole log against its signed checkpoints"),
+	CLI_CMD_SETUP("load", cmd_log_load, &node_cli_writer,
+		      "append from many threads at once (crash tests, benchmarks)"),
+	CLI_CMD_END(),
 };
 
 int cmd_log(int argc, char **argv)

@@ -20,6 +20,7 @@
 
 #include "log/keys.h"
 #include "log/node.h"
+#include "log/node_cli.h"
 #include "log/writer.h"
 #include "office/booklets.h"
 #include "office/datapage.h"
@@ -27,43 +28,31 @@
 #include "util/cli.h"
 #include "util/err.h"
 
-static int cmd_booklets_add(int argc, char **argv)
+static int cmd_booklets_add(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office booklets add --data DIR --first NUMBER --count N\n"
 		"                                  (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Records N received blank booklets NUMBER, NUMBER+1, ... (one letter and seven\n"
 		"digits, e.g. X1234567; event booklet.range_received, actor cli:<user>). The range\n"
-		"can be used once a second officer has confirmed it.\n"
-		"\n"
+		"can be used once a second officer has confirmed it.\n",
 		"Exit status: 0 recorded, 1 the node failed (I/O, guards), 2 usage error or a\n"
-		"number of the range recorded already.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "first", required_argument, NULL, 'f' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "kek-file", required_argument, NULL, 'k' },
-		{ "passphrase-fd", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"number of the range recorded already.\n",
+		NULL
 	};
-	const char *dir = NULL, *first = NULL, *count = NULL, *kek_file = NULL, *fd = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 'f': first = optarg; break;
-		case 'c': count = optarg; break;
-		case 'k': kek_file = optarg; break;
-		case 'p': fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	if (!dir || !first || !count)
+	struct node_cli *nc = ctx;
+	const char *first = NULL, *count = NULL;
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_STRING("first", &first, "NUMBER", "the first booklet's number (X1234567)"),
+		OPT_STRING("count", &count, "N", "how many booklets, 1 to the range maximum"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
+	if (!nc->dir || !first || !count)
 		return cli_usage_error(argv[0], "--data, --first and --count are required");
 	if (!booklet_number_valid(first))
 		return cli_usage_error(argv[0], "--first must be one letter and seven digits "
@@ -73,28 +62,11 @@ static int cmd_booklets_add(int argc, char **argv)
 	if (*end || n < 1 || n > BOOKLET_RANGE_MAX)
 		return cli_usage_error(argv[0], "--count must be 1 to %d", BOOKLET_RANGE_MAX);
 	struct err e = ERR_INIT;
-	struct kek_source kek;
-	memset(&kek, 0, sizeof kek);
-	if (keys_kek_from_options(&kek, kek_file, fd, &e) < 0)
-		return cli_report(argv[0], &e);
-	struct node node;
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	o.kek = &kek;
-	struct writer *w = NULL;
-	char actor[80];
-	cli_os_actor(actor, sizeof actor);
-	struct booklet_receive r = { { actor, BK_OK, 0 }, first, (int)n };
-	int rc = node_open(&node, dir, &o, &e);
-	if (rc == 0) {
-		rc = writer_start(&w, &node, &e);
-		if (rc == 0) {
-			rc = writer_submit(w, booklet_receive, &r, NULL, &e);
-			writer_stop(w);
-		}
-		node_close(&node);
-	}
-	keys_kek_release(&kek);
+	struct booklet_receive r = { { nc->actor, BK_OK, 0 }, first, (int)n };
+	rc = node_cli_open(nc, &e);
+	if (rc == 0)
+		rc = writer_submit(nc->writer, booklet_receive, &r, NULL, &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
 	printf("booklets %s + %ld recorded as received (seq %llu): a second officer must "
@@ -102,50 +74,39 @@ static int cmd_booklets_add(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_booklets_stock(int argc, char **argv)
+static int cmd_booklets_stock(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office booklets stock --data DIR\n"
 		"\n"
-		"Prints the booklets per state, one a line: state<TAB>count. Needs no key.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"Prints the booklets per state, one a line: state<TAB>count. Needs no key.\n",
+		NULL, NULL
 	};
-	const char *dir = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-	if (!dir)
+	struct node_cli *nc = ctx;
+	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
+	if (!nc->dir)
 		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
-	struct node node;
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	if (node_open(&node, dir, &o, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct booklet_stock st;
-	int rc = booklet_stock(node.db, &st, &e);
-	node_close(&node);
+	rc = booklet_stock(nc->node.db, &st, &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
-	for (int i = 0; i < BOOKLET_STATE_COUNT; i++)
-		printf("%s\t%lld\n", booklet_state_name((enum booklet_state)i), st.count[i]);
+	for (int k = 0; k < BOOKLET_STATE_COUNT; k++)
+		printf("%s\t%lld\n", booklet_state_name((enum booklet_state)k), st.count[k]);
 	return EXIT_OK;
 }
 
 static const struct cli_command booklet_commands[] = {
-	{ "add", cmd_booklets_add, "record a received range of blank booklets" },
-	{ "stock", cmd_booklets_stock, "booklets per state" },
-	{ NULL, NULL, NULL },
+	CLI_CMD_SETUP("add", cmd_booklets_add, &node_cli_writer,
+		      "record a received range of blank booklets"),
+	CLI_CMD_SETUP("stock", cmd_booklets_stock, &node_cli_read, "booklets per state"),
+	CLI_CMD_END(),
 };
 
 int cmd_office_booklets(int argc, char **argv)
@@ -166,38 +127,28 @@ static int write_out(const char *path, const struct buf *b, struct err *e)
 
 int cmd_office_datapage(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office datapage --json DOC --photo JPEG [--pdf OUT] [--png OUT]\n"
 		"\n"
 		"Renders a TD3 data page (125 x 88 mm) to PDF and/or a 300 dpi PNG (1476 x 1039).\n"
 		"DOC is a JSON object with the keys of `paspor mrz make` (document_code,\n"
 		"issuing_state, surname, given_names, document_number, nationality, birth_date,\n"
 		"sex, expiry_date, optional_data) plus birth_place, issue_date, issuing_office\n"
-		"and optionally full_name and nationality_name. JPEG is the chip-ready photo.\n"
-		"\n"
-		"Exit status: 0 written, 1 rendering or writing failed, 2 usage or input error.\n";
-	static const struct option opts[] = {
-		{ "json", required_argument, NULL, 'j' },
-		{ "photo", required_argument, NULL, 'p' },
-		{ "pdf", required_argument, NULL, 'P' },
-		{ "png", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"and optionally full_name and nationality_name. JPEG is the chip-ready photo.\n",
+		"Exit status: 0 written, 1 rendering or writing failed, 2 usage or input error.\n",
+		NULL
 	};
 	const char *json = NULL, *photo = NULL, *pdf_out = NULL, *png_out = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'j': json = optarg; break;
-		case 'p': photo = optarg; break;
-		case 'P': pdf_out = optarg; break;
-		case 'n': png_out = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct cli_option opts[] = {
+		OPT_FILENAME("json", &json, "DOC", "the document, a JSON object"),
+		OPT_FILENAME("photo", &photo, "JPEG", "the chip-ready photo"),
+		OPT_FILENAME("pdf", &pdf_out, "OUT", "write the page as PDF to OUT"),
+		OPT_FILENAME("png", &png_out, "OUT", "write the page as a 300 dpi PNG to OUT"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
 	if (!json || !photo || (!pdf_out && !png_out))
 		return cli_usage_error(argv[0], "--json, --photo and --pdf or --png are required");
 	struct err e = ERR_INIT;
@@ -212,7 +163,7 @@ int cmd_office_datapage(int argc, char **argv)
 	buf_init(&pdf, BUF_MAX_DEFAULT);
 	buf_init(&png, BUF_MAX_DEFAULT);
 	struct datapage d;
-	int rc = datapage_from_json(doc, &d, &e);
+	rc = datapage_from_json(doc, &d, &e);
 	if (rc == 0 && buf_read_file(&jpeg, photo) < 0)
 		rc = err_set(&e, ERR_INPUT, "%s: cannot read", photo);
 	if (rc == 0) {

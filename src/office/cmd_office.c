@@ -28,6 +28,7 @@
 #include "commands.h"
 #include "log/keys.h"
 #include "log/node.h"
+#include "log/node_cli.h"
 #include "office/booklets.h"
 #include "office/config.h"
 #include "office/datapage.h"
@@ -39,24 +40,15 @@
 #include "util/err.h"
 #include "util/log.h"
 
-static int cmd_office_init(int argc, char **argv)
+static int cmd_office_init(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office init --data DIR --origin NAME [--name TEXT]\n"
 		"                          (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Makes a new office data dir DIR (mode 0700): paspor.db (SQLite, WAL), keys/ (a new\n"
 		"Ed25519 node key and a data key wrapped by the key-encryption key), blobs/, and\n"
-		"appends the first event, node.created, with its signed checkpoint.\n"
-		"\n"
-		"  --origin NAME       the node's DNS name, e.g. kanim-samarinda.imigrasi.go.id\n"
-		"  --name TEXT         the office's name (default: the origin)\n"
-		"  --kek-file FILE     key-encryption key file, kept outside DIR: base64 of 32\n"
-		"                      bytes on one line, mode 0600 (make one with\n"
-		"                      'paspor office kek --out FILE')\n"
-		"  --passphrase-fd N   or read a passphrase (at least 12 characters) from file\n"
-		"                      descriptor N (Argon2id)\n"
-		"\n"
+		"appends the first event, node.created, with its signed checkpoint.\n",
 		"The options and the key-encryption key are checked before anything is created;\n"
 		"if making the node fails later, what was made is removed again (DIR too, unless\n"
 		"it existed, empty, before).\n"
@@ -64,39 +56,29 @@ static int cmd_office_init(int argc, char **argv)
 		"It also writes DIR/paspor.conf, a commented default office configuration\n"
 		"(docs/CONFIG.md) to edit and check with 'paspor office config --check'.\n"
 		"\n"
-		"Exit status: 0 made, 1 failed, 2 usage error or DIR not empty.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "origin", required_argument, NULL, 'o' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "kek-file", required_argument, NULL, 'k' },
-		{ "passphrase-fd", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"Exit status: 0 made, 1 failed, 2 usage error or DIR not empty.\n",
+		NULL
 	};
-	const char *dir = NULL, *origin = NULL, *name = NULL, *kek_file = NULL, *fd = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 'o': origin = optarg; break;
-		case 'n': name = optarg; break;
-		case 'k': kek_file = optarg; break;
-		case 'p': fd = optarg; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct node_cli *nc = ctx;
+	const char *origin = NULL, *name = NULL;
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_STRING("origin", &origin, "NAME", "the node's DNS name, e.g. "
+			   "kanim-samarinda.imigrasi.go.id"),
+		OPT_STRING("name", &name, "TEXT", "the office's name (default: the origin)"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
+	const char *dir = nc->dir;
 	if (!dir || !origin)
 		return cli_usage_error(argv[0], "--data and --origin are required");
 	struct err e = ERR_INIT;
-	struct kek_source kek;
-	if (keys_kek_from_options(&kek, kek_file, fd, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	int rc = node_create(dir, origin, name, &kek, &e);
-	keys_kek_release(&kek);
+	rc = node_create(dir, origin, name, &nc->kek, &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
 	if (config_write_default(dir, origin, name, &e) < 0)
@@ -107,27 +89,22 @@ static int cmd_office_init(int argc, char **argv)
 
 static int cmd_office_kek(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office kek --out FILE\n"
 		"\n"
 		"Writes a new random key-encryption key (base64 of 32 bytes, mode 0600) to FILE,\n"
-		"which must not exist. Keep it outside the data dir.\n";
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"which must not exist. Keep it outside the data dir.\n",
+		NULL, NULL
 	};
 	const char *out = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return cli_help(usage);
-		if (c == 'o')
-			out = optarg;
-		else
-			return cli_usage_error(argv[0], "unknown option");
-	}
-	if (!out || optind != argc)
+	struct cli_option opts[] = {
+		OPT_FILENAME("out", &out, "FILE", "the key file to write"),
+		OPT_END(),
+	};
+	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
+	if (i < 0)
+		return rc;
+	if (!out || i != argc)
 		return cli_usage_error(argv[0], "expected --out FILE");
 	struct err e = ERR_INIT;
 	if (keys_make_kek_file(out, &e) < 0)
@@ -137,38 +114,26 @@ static int cmd_office_kek(int argc, char **argv)
 
 static int cmd_office_config(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office config --data DIR --check [--file FILE]\n"
 		"\n"
 		"Checks the office configuration DIR/paspor.conf (docs/CONFIG.md), or FILE.\n"
 		"Prints \"configuration OK\" on stdout, or every problem on stderr, one line\n"
-		"each: FILE:LINE: SETTING: what is wrong.\n"
-		"\n"
-		"  --data DIR    the office data dir\n"
-		"  --file FILE   check FILE instead of DIR/paspor.conf\n"
-		"  --check       check the configuration (the only action so far)\n"
-		"\n"
-		"Exit status: 0 OK, 1 problems found or the file unreadable, 2 usage error.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"each: FILE:LINE: SETTING: what is wrong.\n",
+		"Exit status: 0 OK, 1 problems found or the file unreadable, 2 usage error.\n",
+		NULL
 	};
 	const char *dir = NULL, *file = NULL;
-	int check = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': dir = optarg; break;
-		case 'f': file = optarg; break;
-		case 'c': check = 1; break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	int check = 0;
+	struct cli_option opts[] = {
+		OPT_FILENAME("data", &dir, "DIR", "the office data dir"),
+		OPT_FILENAME("file", &file, "FILE", "check FILE instead of DIR/paspor.conf"),
+		OPT_BOOL("check", &check, "check the configuration (the only action so far)"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
 	if (!dir && !file)
 		return cli_usage_error(argv[0], "--data DIR or --file FILE is required");
 	if (!check)
@@ -182,7 +147,7 @@ static int cmd_office_config(int argc, char **argv)
 	struct buf problems;
 	buf_init(&problems, 1 << 20);
 	struct err e = ERR_INIT;
-	int rc = EXIT_OK;
+	rc = EXIT_OK;
 	if (!cfg) {
 		fprintf(stderr, "%s: out of memory\n", argv[0]);
 		rc = EXIT_FAILED;
@@ -202,9 +167,9 @@ static int cmd_office_config(int argc, char **argv)
 	return rc;
 }
 
-static int cmd_office_serve(int argc, char **argv)
+static int cmd_office_serve(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office serve --data DIR [--listen ADDR] [--public-listen ADDR]\n"
 		"                           (--kek-file FILE | --passphrase-fd N) [--threads N]\n"
 		"                           [--foreground] [--no-request-log]\n"
@@ -215,59 +180,37 @@ static int cmd_office_serve(int argc, char **argv)
 		"--public-listen, the public one (booking and status only). Once listening it\n"
 		"prints one line per listener on stdout: 'listening officer|public ADDR' (useful\n"
 		"with port 0). On SIGTERM it stops accepting, lets requests in flight finish,\n"
-		"stops the writer after its queued requests and closes the node.\n"
-		"\n"
-		"  --listen ADDR         officers' listener, IPv4:PORT or [IPv6]:PORT\n"
-		"                        (default " OFFICE_LISTEN_DEFAULT "; port 0: any free port)\n"
-		"  --public-listen ADDR  public listener (booking and status only)\n"
-		"  --kek-file FILE       key-encryption key file, kept outside DIR\n"
-		"  --passphrase-fd N     or read a passphrase from file descriptor N\n"
-		"  --threads N           worker threads per listener (1-64, default 4)\n"
-		"  --foreground          log as 'paspor: message' rather than structured lines\n"
-		"  --no-request-log      do not log one line per request\n"
+		"stops the writer after its queued requests and closes the node.\n",
 #ifdef PASPOR_TESTING
-		"\n"
 		"Environment: PASPOR_TEST_ROUTES=1 also serves the test-only routes (tests).\n"
-#endif
 		"\n"
+#endif
 		"Exit status: 0 stopped cleanly, 1 the node cannot be opened (guards) or cannot\n"
-		"listen, 2 usage error.\n";
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "public-listen", required_argument, NULL, 'P' },
-		{ "kek-file", required_argument, NULL, 'k' },
-		{ "passphrase-fd", required_argument, NULL, 'p' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "no-request-log", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"listen, 2 usage error.\n",
+		NULL
 	};
+	struct node_cli *nc = ctx;
 	struct office_server_opts so = { 0 };
-	const char *kek_file = NULL, *fd = NULL;
-	int foreground = 0, c;
+	int foreground = 0, log_requests = 1;
 	unsigned long long threads = 4;
-	so.log_requests = 1;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': return cli_help(usage);
-		case 'd': so.dir = optarg; break;
-		case 'l': so.listen = optarg; break;
-		case 'P': so.public_listen = optarg; break;
-		case 'k': kek_file = optarg; break;
-		case 'p': fd = optarg; break;
-		case 'f': foreground = 1; break;
-		case 'q': so.log_requests = 0; break;
-		case 't':
-			if (cli_parse_uint(optarg, 64, &threads) < 0 || threads == 0)
-				return cli_usage_error(argv[0], "--threads must be 1 to 64");
-			break;
-		default: return cli_usage_error(argv[0], "unknown option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_STRING("listen", &so.listen, "ADDR", "officers' listener, IPv4:PORT or "
+			   "[IPv6]:PORT (default " OFFICE_LISTEN_DEFAULT "; port 0: any free port)"),
+		OPT_STRING("public-listen", &so.public_listen, "ADDR", "public listener (booking "
+			   "and status only)"),
+		OPT_UINT("threads", &threads, "N", "worker threads per listener (1-64, default 4)",
+			 1, 64, "--threads must be 1 to 64"),
+		OPT_BOOL("foreground", &foreground, "log as 'paspor: message' rather than "
+			 "structured lines"),
+		OPT_SET_INT("no-request-log", &log_requests, 0, "do not log one line per request"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
+	so.dir = nc->dir;
+	so.log_requests = log_requests;
 	if (!so.dir)
 		return cli_usage_error(argv[0], "--data is required");
 	so.threads = (unsigned)threads;
@@ -277,10 +220,9 @@ static int cmd_office_serve(int argc, char **argv)
 #endif
 
 	struct err e = ERR_INIT;
-	struct kek_source kek;
-	if (keys_kek_from_options(&kek, kek_file, fd, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	so.kek = &kek;
+	so.kek = &nc->kek;
 
 	/* signals are taken by this thread alone (sigwait); every thread started below
 	 * inherits the mask */
@@ -295,8 +237,8 @@ static int cmd_office_serve(int argc, char **argv)
 	struct buf problems;
 	buf_init(&problems, 1 << 20);
 	so.config_problems = &problems;
-	int rc = office_server_start(&srv, &so, &e);
-	keys_kek_release(&kek);
+	rc = office_server_start(&srv, &so, &e);
+	node_cli_close(nc); /* the passphrase is wiped once the node is open */
 	if (rc < 0) {
 		fputs(buf_str(&problems), stderr); /* every problem of paspor.conf, if any */
 		buf_release(&problems);
@@ -324,43 +266,39 @@ static int cmd_office_serve(int argc, char **argv)
 
 static int cmd_office_routes(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office routes [--test]\n"
 		"\n"
 		"Prints the office server's HTTP routes, one per line:\n"
 		"  METHOD PATTERN LISTENERS ROLES\n"
 		"LISTENERS is 'officer,public' or 'officer'; ROLES is 'anon' (no authorization)\n"
-		"or the role mask. --test adds the test-only routes (marked 'test').\n";
-	static const struct option opts[] = {
-		{ "test", no_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"or the role mask. --test adds the test-only routes (marked 'test').\n",
+		NULL, NULL
 	};
-	int with_test = 0, c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return cli_help(usage);
-		if (c == 't')
-			with_test = 1;
-		else
-			return cli_usage_error(argv[0], "unknown option");
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	int with_test = 0;
+	struct cli_option opts[] = {
+		OPT_BOOL("test", &with_test, "add the test-only routes"),
+		OPT_END(),
+	};
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
 	office_routes_print(stdout, with_test);
 	return EXIT_OK;
 }
 
 static const struct cli_command office_commands[] = {
-	{ "init", cmd_office_init, "make a new office data dir and its log" },
-	{ "config", cmd_office_config, "check the office configuration (paspor.conf)" },
-	{ "kek", cmd_office_kek, "make a key-encryption key file (tests, demo)" },
-	{ "serve", cmd_office_serve, "run the office's HTTP server (officers' and public listeners)" },
-	{ "routes", cmd_office_routes, "print the HTTP route table" },
-	{ "user", cmd_office_user, "officers: add, list, disable, passwd, totp-reset" },
-	{ "booklets", cmd_office_booklets, "blank booklet stock: add a received range, stock" },
-	{ "datapage", cmd_office_datapage, "render a TD3 data page to PDF/PNG (debugging aid)" },
-	{ NULL, NULL, NULL },
+	CLI_CMD_SETUP("init", cmd_office_init, &node_cli_key,
+		      "make a new office data dir and its log"),
+	CLI_CMD("config", cmd_office_config, "check the office configuration (paspor.conf)"),
+	CLI_CMD("kek", cmd_office_kek, "make a key-encryption key file (tests, demo)"),
+	CLI_CMD_SETUP("serve", cmd_office_serve, &node_cli_key,
+		      "run the office's HTTP server (officers' and public listeners)"),
+	CLI_CMD("routes", cmd_office_routes, "print the HTTP route table"),
+	CLI_CMD("user", cmd_office_user, "officers: add, list, disable, passwd, totp-reset"),
+	CLI_CMD("booklets", cmd_office_booklets, "blank booklet stock: add a received range, stock"),
+	CLI_CMD("datapage", cmd_office_datapage, "render a TD3 data page to PDF/PNG (debugging aid)"),
+	CLI_CMD_END(),
 };
 
 int cmd_office(int argc, char **argv)

@@ -24,6 +24,7 @@
 
 #include "log/keys.h"
 #include "log/node.h"
+#include "log/node_cli.h"
 #include "log/writer.h"
 #include "office/auth.h"
 #include "office/officers.h"
@@ -34,51 +35,36 @@
 
 #define TOTP_ISSUER "Paspor"
 
-struct user_opts {
-	const char *dir, *username, *role, *name, *reason, *kek_file, *fd;
-};
-
-/* Parses the options shared by the subcommands; returns -1 after --help or with *rc set
- * to the exit code of a usage error. */
-static int parse(int argc, char **argv, const char *usage, struct user_opts *u, int *rc)
+/* Parses argv with opts and makes the checks every subcommand shares; returns -1 after
+ * --help or with *rc set to the exit code of a usage error. */
+static int parse(int argc, char **argv, const struct cli_option *opts,
+		 const struct cli_usage *usage, const struct node_cli *nc, int *rc)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "username", required_argument, NULL, 'u' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "kek-file", required_argument, NULL, 'k' },
-		{ "passphrase-fd", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	memset(u, 0, sizeof *u);
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		switch (c) {
-		case 'h': *rc = cli_help(usage); return -1;
-		case 'd': u->dir = optarg; break;
-		case 'u': u->username = optarg; break;
-		case 'r': u->role = optarg; break;
-		case 'n': u->name = optarg; break;
-		case 'R': u->reason = optarg; break;
-		case 'k': u->kek_file = optarg; break;
-		case 'p': u->fd = optarg; break;
-		default: *rc = cli_usage_error(argv[0], "unknown option"); return -1;
-		}
-	}
-	if (optind != argc) {
-		*rc = cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	if (cli_parse_no_operands(argc, argv, opts, usage, rc) < 0)
 		return -1;
-	}
-	if (!u->dir) {
+	if (!nc->dir) {
 		*rc = cli_usage_error(argv[0], "--data is required");
 		return -1;
 	}
-	if (u->fd && strcmp(u->fd, "0") == 0) {
+	if (nc->fd && strcmp(nc->fd, "0") == 0) {
 		*rc = cli_usage_error(argv[0], "--passphrase-fd 0 is standard input, which "
 				      "carries the password: use another descriptor");
+		return -1;
+	}
+	return 0;
+}
+
+#define OPT_USERNAME(v) OPT_STRING("username", v, "U", "the officer's username")
+
+/* passwd, totp-reset: the node options and --username, which is required */
+static int parse_username_only(int argc, char **argv, const struct cli_usage *usage,
+			       struct node_cli *nc, const char **username, int *rc)
+{
+	struct cli_option opts[] = { OPT_NODE(nc), OPT_USERNAME(username), OPT_END() };
+	if (parse(argc, argv, opts, usage, nc, rc) < 0)
+		return -1;
+	if (!*username) {
+		*rc = cli_usage_error(argv[0], "--username is required");
 		return -1;
 	}
 	return 0;
@@ -130,46 +116,9 @@ static int password_hash(char hash[AUTH_HASH_MAX], struct err *e)
 	return rc;
 }
 
-struct writing {
-	struct node n;
-	struct kek_source kek;
-	struct writer *w;
-	char actor[80];
-};
-
-static int writing_start(struct writing *wr, const struct user_opts *u, struct err *e)
+static int cmd_user_add(int argc, char **argv, void *ctx)
 {
-	memset(wr, 0, sizeof *wr);
-	if (officers_register_kinds() < 0)
-		return err_set(e, ERR_INTERNAL, "kind registry is full");
-	if (keys_kek_from_options(&wr->kek, u->kek_file, u->fd, e) < 0)
-		return -1;
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	o.kek = &wr->kek;
-	if (node_open(&wr->n, u->dir, &o, e) < 0) {
-		keys_kek_release(&wr->kek);
-		return -1;
-	}
-	if (writer_start(&wr->w, &wr->n, e) < 0) {
-		node_close(&wr->n);
-		keys_kek_release(&wr->kek);
-		return -1;
-	}
-	cli_os_actor(wr->actor, sizeof wr->actor);
-	return 0;
-}
-
-static void writing_stop(struct writing *wr)
-{
-	writer_stop(wr->w);
-	node_close(&wr->n);
-	keys_kek_release(&wr->kek);
-}
-
-static int cmd_user_add(int argc, char **argv)
-{
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user add --data DIR --username U --role ROLE[,ROLE...]\n"
 		"                              [--name TEXT] (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
@@ -178,16 +127,23 @@ static int cmd_user_add(int argc, char **argv)
 		"registrar, interviewer, adjudicator, printer_operator, issuing_officer,\n"
 		"booklet_custodian, office_admin, auditor, cashier (docs/ROLES.md). Adjudicators\n"
 		"and office admins get a TOTP secret: its otpauth:// URI and base32 secret are\n"
-		"printed once, here, for enrolment in an authenticator app.\n"
-		"\n"
-		"  --username U   [a-z][a-z0-9._-]{0,31}, unique in the office\n"
-		"  --name TEXT    display name (default: the username)\n"
-		"\n"
+		"printed once, here, for enrolment in an authenticator app.\n",
 		"Exit status: 0 added, 1 the node refused (guards, I/O), 2 usage error, bad\n"
-		"password or role, or the username exists.\n";
-	struct user_opts u;
+		"password or role, or the username exists.\n",
+		NULL
+	};
+	struct node_cli *nc = ctx;
+	struct { const char *username, *role, *name; } u = { NULL, NULL, NULL };
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_STRING("username", &u.username, "U", "[a-z][a-z0-9._-]{0,31}, unique in the "
+			   "office"),
+		OPT_STRING("role", &u.role, "ROLE[,ROLE...]", "the officer's roles"),
+		OPT_STRING("name", &u.name, "TEXT", "display name (default: the username)"),
+		OPT_END(),
+	};
 	int rc = 0;
-	if (parse(argc, argv, usage, &u, &rc) < 0)
+	if (parse(argc, argv, opts, &usage, nc, &rc) < 0)
 		return rc;
 	if (!u.username || !u.role)
 		return cli_usage_error(argv[0], "--username and --role are required");
@@ -208,13 +164,11 @@ static int cmd_user_add(int argc, char **argv)
 	int totp = (roles & ROLES_NEED_TOTP) != 0;
 	if (totp && auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	struct writing wr;
-	rc = writing_start(&wr, &u, &e);
-	if (rc == 0) {
-		rc = officers_add(wr.w, wr.actor, u.username, roles, u.name, hash,
+	rc = node_cli_open(nc, &e);
+	if (rc == 0)
+		rc = officers_add(nc->writer, nc->actor, u.username, roles, u.name, hash,
 				  totp ? secret : NULL, &e);
-		writing_stop(&wr);
-	}
+	node_cli_close(nc);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0) {
 		sodium_memzero(secret, sizeof secret);
@@ -234,121 +188,127 @@ static int cmd_user_add(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int cmd_user_list(int argc, char **argv)
+static int cmd_user_list(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user list --data DIR\n"
 		"\n"
 		"Lists the officers, one a line: username, roles, state (active or disabled),\n"
 		"whether a TOTP second factor is set (totp or -), display name;\n"
-		"tab-separated. Shows no secrets and needs no key.\n";
-	struct user_opts u;
+		"tab-separated. Shows no secrets and needs no key.\n",
+		NULL, NULL
+	};
+	struct node_cli *nc = ctx;
+	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
 	int rc = 0;
-	if (parse(argc, argv, usage, &u, &rc) < 0)
+	if (parse(argc, argv, opts, &usage, nc, &rc) < 0)
 		return rc;
 	struct err e = ERR_INIT;
-	struct node n;
-	struct node_opts o = { 0 };
-	node_opts_from_env(&o);
-	if (node_open(&n, u.dir, &o, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
 	struct buf out;
 	buf_init(&out, BUF_MAX_DEFAULT);
-	rc = officers_list(n.db, &out, &e);
-	node_close(&n);
+	rc = officers_list(nc->node.db, &out, &e);
+	node_cli_close(nc);
 	if (rc == 0)
 		fwrite(out.data ? out.data : (const uint8_t *)"", 1, out.len, stdout);
 	buf_release(&out);
 	return rc < 0 ? cli_report(argv[0], &e) : EXIT_OK;
 }
 
-static int cmd_user_disable(int argc, char **argv)
+static int cmd_user_disable(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user disable --data DIR --username U [--reason TEXT]\n"
 		"                                  (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Disables an officer (event officer.disabled): no more logins. The username stays\n"
-		"taken (it names the officer's past events).\n";
-	struct user_opts u;
+		"taken (it names the officer's past events).\n",
+		NULL, NULL
+	};
+	struct node_cli *nc = ctx;
+	const char *username = NULL, *reason = NULL;
+	struct cli_option opts[] = {
+		OPT_NODE(nc),
+		OPT_USERNAME(&username),
+		OPT_STRING("reason", &reason, "TEXT", "why, at most 500 bytes (logged)"),
+		OPT_END(),
+	};
 	int rc = 0;
-	if (parse(argc, argv, usage, &u, &rc) < 0)
+	if (parse(argc, argv, opts, &usage, nc, &rc) < 0)
 		return rc;
-	if (!u.username)
+	if (!username)
 		return cli_usage_error(argv[0], "--username is required");
-	if (u.reason && strlen(u.reason) > 500)
+	if (reason && strlen(reason) > 500)
 		return cli_usage_error(argv[0], "--reason is longer than 500 bytes");
 	struct err e = ERR_INIT;
-	struct writing wr;
-	if (writing_start(&wr, &u, &e) < 0)
+	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
-	rc = officers_disable(wr.w, wr.actor, u.username, u.reason, &e);
-	writing_stop(&wr);
+	rc = officers_disable(nc->writer, nc->actor, username, reason, &e);
+	node_cli_close(nc);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
-	printf("officer '%s' disabled\n", u.username);
+	printf("officer '%s' disabled\n", username);
 	return EXIT_OK;
 }
 
-static int cmd_user_passwd(int argc, char **argv)
+static int cmd_user_passwd(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user passwd --data DIR --username U\n"
 		"                                 (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Sets an officer's password (event officer.password_changed), read from standard\n"
-		"input: one line of at least 12 characters.\n";
-	struct user_opts u;
+		"input: one line of at least 12 characters.\n",
+		NULL, NULL
+	};
+	struct node_cli *nc = ctx;
+	const char *username = NULL;
 	int rc = 0;
-	if (parse(argc, argv, usage, &u, &rc) < 0)
+	if (parse_username_only(argc, argv, &usage, nc, &username, &rc) < 0)
 		return rc;
-	if (!u.username)
-		return cli_usage_error(argv[0], "--username is required");
 	struct err e = ERR_INIT;
 	char hash[AUTH_HASH_MAX];
 	if (password_hash(hash, &e) < 0)
 		return cli_report(argv[0], &e);
-	struct writing wr;
-	rc = writing_start(&wr, &u, &e);
-	if (rc == 0) {
-		rc = officers_set_password(wr.w, wr.actor, u.username, hash, &e);
-		writing_stop(&wr);
-	}
+	rc = node_cli_open(nc, &e);
+	if (rc == 0)
+		rc = officers_set_password(nc->writer, nc->actor, username, hash, &e);
+	node_cli_close(nc);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
-	printf("password of '%s' changed\n", u.username);
+	printf("password of '%s' changed\n", username);
 	return EXIT_OK;
 }
 
-static int cmd_user_totp_reset(int argc, char **argv)
+static int cmd_user_totp_reset(int argc, char **argv, void *ctx)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user totp-reset --data DIR --username U\n"
 		"                                     (--kek-file FILE | --passphrase-fd N)\n"
 		"\n"
 		"Gives an officer a new TOTP secret (event officer.totp_reset) and prints its\n"
-		"otpauth:// URI and base32 secret once, for enrolment.\n";
-	struct user_opts u;
+		"otpauth:// URI and base32 secret once, for enrolment.\n",
+		NULL, NULL
+	};
+	struct node_cli *nc = ctx;
+	const char *username = NULL;
 	int rc = 0;
-	if (parse(argc, argv, usage, &u, &rc) < 0)
+	if (parse_username_only(argc, argv, &usage, nc, &username, &rc) < 0)
 		return rc;
-	if (!u.username)
-		return cli_usage_error(argv[0], "--username is required");
 	struct err e = ERR_INIT;
 	char secret[AUTH_TOTP_SECRET_MAX + 1];
 	if (auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	struct writing wr;
-	rc = writing_start(&wr, &u, &e);
-	if (rc == 0) {
-		rc = officers_totp_reset(wr.w, wr.actor, u.username, secret, &e);
-		writing_stop(&wr);
-	}
+	rc = node_cli_open(nc, &e);
+	if (rc == 0)
+		rc = officers_totp_reset(nc->writer, nc->actor, username, secret, &e);
+	node_cli_close(nc);
 	if (rc == 0) {
 		struct buf uri;
 		buf_init(&uri, 1024);
-		auth_totp_uri(&uri, TOTP_ISSUER, u.username, secret);
+		auth_totp_uri(&uri, TOTP_ISSUER, username, secret);
 		printf("TOTP secret (shown once; enrol it now): %s\n%s\n", secret, buf_str(&uri));
 		sodium_memzero(uri.data, uri.len);
 		buf_release(&uri);
@@ -359,22 +319,16 @@ static int cmd_user_totp_reset(int argc, char **argv)
 
 static int cmd_user_roles(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor office user roles\n"
 		"\n"
-		"Prints the role x action table (Markdown) that docs/ROLES.md holds.\n";
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		"Prints the role x action table (Markdown) that docs/ROLES.md holds.\n",
+		NULL, NULL
 	};
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
-		if (c == 'h')
-			return cli_help(usage);
-		return cli_usage_error(argv[0], "unknown option");
-	}
-	if (optind != argc)
-		return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+	static const struct cli_option opts[] = { OPT_END() };
+	int rc;
+	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+		return rc;
 	struct buf b;
 	buf_init(&b, 1 << 20);
 	roles_table_markdown(&b);
@@ -384,13 +338,15 @@ static int cmd_user_roles(int argc, char **argv)
 }
 
 static const struct cli_command user_commands[] = {
-	{ "add", cmd_user_add, "add an officer (password on stdin)" },
-	{ "list", cmd_user_list, "list officers (no secrets)" },
-	{ "disable", cmd_user_disable, "disable an officer" },
-	{ "passwd", cmd_user_passwd, "set an officer's password (on stdin)" },
-	{ "totp-reset", cmd_user_totp_reset, "give an officer a new TOTP secret" },
-	{ "roles", cmd_user_roles, "print the role x action table (docs/ROLES.md)" },
-	{ NULL, NULL, NULL },
+	CLI_CMD_SETUP("add", cmd_user_add, &node_cli_writer, "add an officer (password on stdin)"),
+	CLI_CMD_SETUP("list", cmd_user_list, &node_cli_read, "list officers (no secrets)"),
+	CLI_CMD_SETUP("disable", cmd_user_disable, &node_cli_writer, "disable an officer"),
+	CLI_CMD_SETUP("passwd", cmd_user_passwd, &node_cli_writer,
+		      "set an officer's password (on stdin)"),
+	CLI_CMD_SETUP("totp-reset", cmd_user_totp_reset, &node_cli_writer,
+		      "give an officer a new TOTP secret"),
+	CLI_CMD("roles", cmd_user_roles, "print the role x action table (docs/ROLES.md)"),
+	CLI_CMD_END(),
 };
 
 int cmd_office_user(int argc, char **argv)

@@ -28,11 +28,6 @@
 #include "util/log.h"
 #include "util/privs.h"
 
-enum { O_DATA = 256, O_KEK, O_MODULE, O_TOKEN, O_LABEL, O_PIN, O_PER_MIN, O_PER_DAY, O_WARN,
-       O_ORIGIN, O_OUT, O_CERT, O_CSCA, O_FIRST, O_COUNT, O_NUMBER, O_REASON, O_CN,
-       O_SOCKET, O_BOOKLET, O_APP, O_JSON, O_MRZ, O_PHOTO, O_USER, O_STATE, O_ZONE,
-       O_ISSUE };
-
 struct args {
 	const char *data, *kek, *module, *token, *label, *pin, *origin, *out, *cert, *csca,
 		*first, *number, *reason, *cn, *socket, *booklet, *app, *json, *mrz, *photo, *user,
@@ -40,100 +35,36 @@ struct args {
 	unsigned long long per_min, per_day, warn, count;
 };
 
-static const struct option all_opts[] = {
-	{ "data", required_argument, NULL, O_DATA },
-	{ "kek-file", required_argument, NULL, O_KEK },
-	{ "module", required_argument, NULL, O_MODULE },
-	{ "token", required_argument, NULL, O_TOKEN },
-	{ "key-label", required_argument, NULL, O_LABEL },
-	{ "pin-file", required_argument, NULL, O_PIN },
-	{ "per-minute", required_argument, NULL, O_PER_MIN },
-	{ "per-day", required_argument, NULL, O_PER_DAY },
-	{ "warn-days", required_argument, NULL, O_WARN },
-	{ "origin", required_argument, NULL, O_ORIGIN },
-	{ "out", required_argument, NULL, O_OUT },
-	{ "cert", required_argument, NULL, O_CERT },
-	{ "csca-cert", required_argument, NULL, O_CSCA },
-	{ "first", required_argument, NULL, O_FIRST },
-	{ "count", required_argument, NULL, O_COUNT },
-	{ "number", required_argument, NULL, O_NUMBER },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "cn", required_argument, NULL, O_CN },
-	{ "socket", required_argument, NULL, O_SOCKET },
-	{ "booklet", required_argument, NULL, O_BOOKLET },
-	{ "app", required_argument, NULL, O_APP },
-	{ "json", required_argument, NULL, O_JSON },
-	{ "mrz", required_argument, NULL, O_MRZ },
-	{ "photo", required_argument, NULL, O_PHOTO },
-	{ "user", required_argument, NULL, O_USER },
-	{ "state", required_argument, NULL, O_STATE },
-	{ "timezone", required_argument, NULL, O_ZONE },
-	{ "issue-date", required_argument, NULL, O_ISSUE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Parses the options every subcommand shares; 0 ok, 1 --help printed, 2 usage error. */
-static int parse(int argc, char **argv, const char *usage, struct args *a)
+static void args_init(struct args *a)
 {
 	memset(a, 0, sizeof *a);
 	a->per_min = 60;
 	a->per_day = 5000;
 	a->warn = 14;
-	int c;
-	while ((c = cli_getopt(argc, argv, "h", all_opts)) != -1) {
-		unsigned long long *num = NULL, max = 0;
-		switch (c) {
-		case 'h': cli_help(usage); return 1;
-		case O_DATA: a->data = optarg; break;
-		case O_KEK: a->kek = optarg; break;
-		case O_MODULE: a->module = optarg; break;
-		case O_TOKEN: a->token = optarg; break;
-		case O_LABEL: a->label = optarg; break;
-		case O_PIN: a->pin = optarg; break;
-		case O_ORIGIN: a->origin = optarg; break;
-		case O_OUT: a->out = optarg; break;
-		case O_CERT: a->cert = optarg; break;
-		case O_CSCA: a->csca = optarg; break;
-		case O_FIRST: a->first = optarg; break;
-		case O_NUMBER: a->number = optarg; break;
-		case O_REASON: a->reason = optarg; break;
-		case O_CN: a->cn = optarg; break;
-		case O_SOCKET: a->socket = optarg; break;
-		case O_BOOKLET: a->booklet = optarg; break;
-		case O_APP: a->app = optarg; break;
-		case O_JSON: a->json = optarg; break;
-		case O_MRZ: a->mrz = optarg; break;
-		case O_PHOTO: a->photo = optarg; break;
-		case O_USER: a->user = optarg; break;
-		case O_STATE: a->state = optarg; break;
-		case O_ZONE: a->zone = optarg; break;
-		case O_ISSUE: a->issue = optarg; break;
-		case O_PER_MIN: num = &a->per_min; max = 100000; break;
-		case O_PER_DAY: num = &a->per_day; max = 10000000; break;
-		case O_WARN: num = &a->warn; max = 92; break;
-		case O_COUNT: num = &a->count; max = SIGNER_BOOKLETS_MAX; break;
-		default: cli_usage_error(argv[0], "unknown option"); return 2;
-		}
-		if (num && cli_parse_uint(optarg, max, num) < 0) {
-			cli_usage_error(argv[0], "'%s': not a number up to %llu", optarg, max);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-		return 2;
-	}
+}
+
+/* A number up to o->max into the unsigned long long at o->value. */
+static int parse_num(const struct cli_option *o, const char *arg, const char *prog)
+{
+	if (cli_parse_uint(arg, o->max, o->value) < 0)
+		return cli_usage_error(prog, "'%s': not a number up to %llu", arg, o->max);
 	return 0;
 }
 
-#define PARSE(usage, need)                                                          \
-	struct args a;                                                              \
-	int pr_ = parse(argc, argv, usage, &a);                                     \
-	if (pr_)                                                                    \
-		return pr_ == 1 ? EXIT_OK : EXIT_USAGE;                             \
-	if (!(need))                                                                \
-		return cli_usage_error(argv[0], "missing a required option (--help)")
+#define OPT_NUM(l, v, hi, h) \
+	{ CLI_OPT_CALLBACK, (l), CLI_PTR_(unsigned long long *, v), "N", (h), 0, (hi), NULL, parse_num }
+#define OPT_SIGNER_DATA(a) OPT_FILENAME("data", &(a)->data, "DIR", "the signer's data dir")
+#define OPT_SIGNER_KEK(a) \
+	OPT_FILENAME("kek-file", &(a)->kek, "FILE", "key-encryption key file, kept outside DIR")
+
+#define PARSE(opts, usage, need)                                                    \
+	do {                                                                        \
+		int rc_;                                                            \
+		if (cli_parse_no_operands(argc, argv, opts, &(usage), &rc_) < 0)    \
+			return rc_;                                                 \
+		if (!(need))                                                        \
+			return cli_usage_error(argv[0], "missing a required option (--help)"); \
+	} while (0)
 
 static int load_token(const char *prog, const char *data, struct signer_config *cfg,
 		      struct p11_token *t)
@@ -149,7 +80,7 @@ static int load_token(const char *prog, const char *data, struct signer_config *
 
 static int signer_init(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer init --data DIR --kek-file FILE --module SO --token LABEL\n"
 		"         --key-label LABEL --pin-file FILE [--per-minute N] [--per-day N]\n"
 		"         [--warn-days N] [--origin NAME] [--state IDN] [--timezone ZONE]\n"
@@ -158,8 +89,31 @@ static int signer_init(int argc, char **argv)
 		"--pin-file (mode 0600), read at each use. Defaults: 60 a minute, 5000 a day,\n"
 		"warn 14 days before the key's usage period ends, state IDN (the issuing state\n"
 		"and nationality it signs for), timezone Asia/Jakarta (its 'today': the only\n"
-		"issue date it signs; give the office's office.timezone).\n";
-	PARSE(usage, a.data && a.kek && a.module && a.token && a.label && a.pin);
+		"issue date it signs; give the office's office.timezone).\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_SIGNER_KEK(&a),
+		OPT_STRING("module", &a.module, "SO", "the PKCS#11 module"),
+		OPT_STRING("token", &a.token, "LABEL", "the token's label"),
+		OPT_STRING("key-label", &a.label, "LABEL", "the DS key's label in the token"),
+		OPT_FILENAME("pin-file", &a.pin, "FILE", "the file holding the token's PIN "
+			     "(mode 0600)"),
+		OPT_NUM("per-minute", &a.per_min, 100000, "signatures a minute at most (default "
+			"60)"),
+		OPT_NUM("per-day", &a.per_day, 10000000, "signatures a day at most (default 5000)"),
+		OPT_NUM("warn-days", &a.warn, 92, "warn this many days before the key's usage "
+			"period ends (default 14)"),
+		OPT_STRING("origin", &a.origin, "NAME", "the signer log's origin (default "
+			   "signer.paspor.local)"),
+		OPT_STRING("state", &a.state, "IDN", "the issuing state it signs for (default IDN)"),
+		OPT_STRING("timezone", &a.zone, "ZONE", "its time zone (default Asia/Jakarta)"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.kek && a.module && a.token && a.label && a.pin);
 	struct signer_config c;
 	memset(&c, 0, sizeof c);
 	if (strlen(a.module) >= sizeof c.module || strlen(a.token) >= sizeof c.token ||
@@ -197,12 +151,20 @@ static int signer_init(int argc, char **argv)
 
 static int key_generate(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer key generate --data DIR\n"
 		"\n"
 		"Generates the DS key pair (EC P-256) inside the configured token: the private\n"
-		"key sensitive and not extractable. Refuses when the label is taken.\n";
-	PARSE(usage, a.data);
+		"key sensitive and not extractable. Refuses when the label is taken.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data);
 	struct signer_config cfg;
 	struct p11_token t;
 	int r = load_token(argv[0], a.data, &cfg, &t);
@@ -217,12 +179,22 @@ static int key_generate(int argc, char **argv)
 
 static int key_csr(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer key csr --data DIR --out FILE [--cn NAME]\n"
 		"\n"
 		"Writes a PEM certificate request for the token's key, signed in the token\n"
-		"(for 'paspor pki ds --csca DIR --csr FILE').\n";
-	PARSE(usage, a.data && a.out);
+		"(for 'paspor pki ds --csca DIR --csr FILE').\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_FILENAME("out", &a.out, "FILE", "the certificate request to write (PEM)"),
+		OPT_STRING("cn", &a.cn, "NAME", "subject CN (default \"Document Signer\")"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.out);
 	struct signer_config cfg;
 	struct p11_token t;
 	int r = load_token(argv[0], a.data, &cfg, &t);
@@ -286,14 +258,26 @@ static int pkup_of(X509 *x, time_t *from, time_t *to)
 
 static int key_install(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer key install --data DIR --kek-file FILE --cert FILE\n"
 		"         [--csca-cert FILE]\n"
 		"\n"
 		"Installs the DS certificate for the token's key as DIR/ds.cert.pem after\n"
 		"checking that it certifies that key and carries a private key usage period;\n"
-		"records signer.cert_installed.\n";
-	PARSE(usage, a.data && a.kek && a.cert);
+		"records signer.cert_installed.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_SIGNER_KEK(&a),
+		OPT_FILENAME("cert", &a.cert, "FILE", "the DS certificate (PEM)"),
+		OPT_FILENAME("csca-cert", &a.csca, "FILE", "the CSCA certificate: check that it "
+			     "issued the DS certificate, and install it too"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.kek && a.cert);
 	struct signer_config cfg;
 	struct p11_token t;
 	int r = load_token(argv[0], a.data, &cfg, &t);
@@ -378,13 +362,21 @@ out:
 
 static int key_show(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer key show --data DIR\n"
 		"\n"
 		"Shows the token key's attributes and the installed certificate's private key\n"
 		"usage period; warns (stderr) when it ends within warn_days, and exits 1 when it\n"
-		"has ended or the key could be read out.\n";
-	PARSE(usage, a.data);
+		"has ended or the key could be read out.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data);
 	struct signer_config cfg;
 	struct p11_token t;
 	int r = load_token(argv[0], a.data, &cfg, &t);
@@ -432,11 +424,11 @@ static int key_show(int argc, char **argv)
 static int cmd_signer_key(int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
-		{ "generate", key_generate, "generate the DS key pair inside the token" },
-		{ "csr", key_csr, "write a certificate request for the token's key" },
-		{ "install", key_install, "install the DS certificate" },
-		{ "show", key_show, "show the key and its usage period" },
-		{ NULL, NULL, NULL },
+		CLI_CMD("generate", key_generate, "generate the DS key pair inside the token"),
+		CLI_CMD("csr", key_csr, "write a certificate request for the token's key"),
+		CLI_CMD("install", key_install, "install the DS certificate"),
+		CLI_CMD("show", key_show, "show the key and its usage period"),
+		CLI_CMD_END(),
 	};
 	return cli_dispatch(argv[0], cmds, argc, argv);
 }
@@ -445,13 +437,24 @@ static int cmd_signer_key(int argc, char **argv)
 
 static int booklets_add(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer booklets add --data DIR --kek-file FILE --first NUMBER\n"
 		"         --count N\n"
 		"\n"
 		"Adds booklets NUMBER, NUMBER+1, ... to the signer's stock (trailing digits\n"
-		"counted up).\n";
-	PARSE(usage, a.data && a.kek && a.first && a.count > 0);
+		"counted up).\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_SIGNER_KEK(&a),
+		OPT_STRING("first", &a.first, "NUMBER", "the first booklet's number"),
+		OPT_NUM("count", &a.count, SIGNER_BOOKLETS_MAX, "how many booklets"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.kek && a.first && a.count > 0);
 	struct err e = ERR_INIT;
 	char last[32];
 	if (signer_booklet_nth(a.first, (unsigned long)a.count - 1, last, &e) < 0)
@@ -471,12 +474,23 @@ static int booklets_add(int argc, char **argv)
 
 static int booklets_spoil(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer booklets spoil --data DIR --kek-file FILE --number B\n"
 		"         --reason TEXT\n"
 		"\n"
-		"Records booklet B as spoiled: the signer may sign for it once more.\n";
-	PARSE(usage, a.data && a.kek && a.number && a.reason && *a.reason);
+		"Records booklet B as spoiled: the signer may sign for it once more.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_SIGNER_KEK(&a),
+		OPT_STRING("number", &a.number, "B", "the spoiled booklet's number"),
+		OPT_STRING("reason", &a.reason, "TEXT", "why it was spoiled (UTF-8)"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.kek && a.number && a.reason && *a.reason);
 	struct err e = ERR_INIT;
 	json_t *body = json_pack("{s:s, s:s}", "booklet", a.number, "reason", a.reason);
 	char subject[64];
@@ -499,9 +513,9 @@ static int booklets_spoil(int argc, char **argv)
 static int cmd_signer_booklets(int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
-		{ "add", booklets_add, "add booklets to the signer's stock" },
-		{ "spoil", booklets_spoil, "record a spoiled booklet" },
-		{ NULL, NULL, NULL },
+		CLI_CMD("add", booklets_add, "add booklets to the signer's stock"),
+		CLI_CMD("spoil", booklets_spoil, "record a spoiled booklet"),
+		CLI_CMD_END(),
 	};
 	return cli_dispatch(argv[0], cmds, argc, argv);
 }
@@ -510,7 +524,7 @@ static int cmd_signer_booklets(int argc, char **argv)
 
 static int signer_chip(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer chip --socket PATH --booklet B --app A (--json FILE |\n"
 		"         --mrz MRZ) --photo FACE.jpg --out DIR [--issue-date YYYY-MM-DD]\n"
 		"         [--timezone ZONE]\n"
@@ -520,8 +534,27 @@ static int signer_chip(int argc, char **argv)
 		"signer makes and signs the security object, and the EF.SOD returned is checked\n"
 		"to cover exactly those files. The issue date defaults to today in --timezone\n"
 		"(default Asia/Jakarta, the signer's default). Exit 1 when the signer refuses\n"
-		"(its reason on stderr) or cannot be reached.\n";
-	PARSE(usage, a.socket && a.booklet && a.app && a.photo && a.out && (!a.json != !a.mrz));
+		"(its reason on stderr) or cannot be reached.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_FILENAME("socket", &a.socket, "PATH", "the signer's socket"),
+		OPT_STRING("booklet", &a.booklet, "B", "the booklet's number"),
+		OPT_STRING("app", &a.app, "A", "the application's id"),
+		OPT_FILENAME("json", &a.json, "FILE", "document description, as for 'paspor mrz "
+			     "make'"),
+		OPT_STRING("mrz", &a.mrz, "MRZ", "the 88-character TD3 MRZ instead of --json"),
+		OPT_FILENAME("photo", &a.photo, "FACE.jpg", "the face image, a JPEG"),
+		OPT_FILENAME("out", &a.out, "DIR", "output folder (created if missing)"),
+		OPT_STRING("issue-date", &a.issue, "YYYY-MM-DD", "the issue date (default: today "
+			   "in --timezone)"),
+		OPT_STRING("timezone", &a.zone, "ZONE", "the zone of 'today' (default "
+			   "Asia/Jakarta)"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.socket && a.booklet && a.app && a.photo && a.out && (!a.json != !a.mrz));
 	char issue[11];
 	if (a.issue) {
 		if (strlen(a.issue) != 10 || a.issue[4] != '-' || a.issue[7] != '-' ||
@@ -616,7 +649,7 @@ static void on_signal(int sig)
 
 static int signer_serve_cmd(int argc, char **argv)
 {
-	static const char usage[] =
+	static const struct cli_usage usage = {
 		"usage: paspor signer --data DIR --kek-file FILE [--user NAME]\n"
 		"       paspor signer serve --data DIR --kek-file FILE [--user NAME]\n"
 		"\n"
@@ -625,8 +658,18 @@ static int signer_serve_cmd(int argc, char **argv)
 		"is an event in the signer's log (docs/SIGNER.md).\n"
 		"\n"
 		"--user: started as root, run as NAME (its own Unix user, owner of DIR, of the\n"
-		"KEK file and of the token's files) before opening anything.\n";
-	PARSE(usage, a.data && a.kek);
+		"KEK file and of the token's files) before opening anything.\n",
+		NULL, NULL
+	};
+	struct args a;
+	args_init(&a);
+	struct cli_option opts[] = {
+		OPT_SIGNER_DATA(&a),
+		OPT_SIGNER_KEK(&a),
+		OPT_STRING("user", &a.user, "NAME", "started as root, run as NAME"),
+		OPT_END(),
+	};
+	PARSE(opts, usage, a.data && a.kek);
 	struct err e = ERR_INIT;
 	struct kek_source kek;
 	if (keys_kek_from_options(&kek, a.kek, NULL, &e) < 0)
@@ -652,12 +695,12 @@ static int signer_serve_cmd(int argc, char **argv)
 int cmd_signer(int argc, char **argv)
 {
 	static const struct cli_command cmds[] = {
-		{ "serve", signer_serve_cmd, "serve signature requests (also: paspor signer --data)" },
-		{ "init", signer_init, "make the signer's data dir and configuration" },
-		{ "key", cmd_signer_key, "key ceremony: generate, csr, install, show" },
-		{ "booklets", cmd_signer_booklets, "the signer's booklet stock: add, spoil" },
-		{ "chip", signer_chip, "make chip files signed through the signer" },
-		{ NULL, NULL, NULL },
+		CLI_CMD("serve", signer_serve_cmd, "serve signature requests (also: paspor signer --data)"),
+		CLI_CMD("init", signer_init, "make the signer's data dir and configuration"),
+		CLI_CMD("key", cmd_signer_key, "key ceremony: generate, csr, install, show"),
+		CLI_CMD("booklets", cmd_signer_booklets, "the signer's booklet stock: add, spoil"),
+		CLI_CMD("chip", signer_chip, "make chip files signed through the signer"),
+		CLI_CMD_END(),
 	};
 	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "-h") != 0 &&
 	    strcmp(argv[1], "--help") != 0)
