@@ -127,40 +127,19 @@ int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason 
 		   const struct err *e)
 {
 	const char *msg = e->msg[0] ? e->msg : "refused";
-	switch (reason) {
-	case WF_OK:
-		break;
-	case WF_INVALID_INPUT:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
-	case WF_NOT_FOUND:
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such application");
-	case WF_INVALID_STATE:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
-	case WF_DUPLICATE_ACTIVE:
-		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE,
-				    "this person already has an active application");
-	case WF_SLOT_FULL:
-		return http_problem(req, resp, HTTP_PROBLEM_SLOT_FULL, "%s", msg);
-	case WF_SEPARATION:
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "%s", msg);
-	case WF_ALREADY_RESCHEDULED:
-	case WF_NOT_YET:
-	case WF_WATCHLIST:
-	case WF_PHOTO_MISSING:
-	case WF_TOO_MANY:
-	case WF_MISMATCH:
-	case WF_CODE_TAKEN:
-	case WF_NO_STOCK:
-	case WF_SIGNER_REFUSED:
-	case WF_PAYMENT_PENDING:
-	case WF_NTPN_USED:
-		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
-				    wf_reason_name(reason), msg);
-	case WF_SIGNER_UNAVAILABLE:
-	case WF_NOT_CONFIGURED:
-		log_warnx("request %s: %s", req->request_id, msg);
-		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "%s: %s",
-				    wf_reason_name(reason), msg);
+	const struct refusal_info *ri = refusal_info(reason);
+	if (ri) {
+		if (ri->problem == HTTP_PROBLEM_UNAVAILABLE)
+			log_warnx("request %s: %s", req->request_id, msg);
+		switch (ri->detail) {
+		case REFUSAL_FIXED:
+			return http_problem(req, resp, ri->problem, "%s", ri->fixed);
+		case REFUSAL_NAMED:
+			return http_problem(req, resp, ri->problem, "%s: %s", ri->name, msg);
+		case REFUSAL_MESSAGE:
+			break;
+		}
+		return http_problem(req, resp, ri->problem, "%s", msg);
 	}
 	if (e->code == ERR_INPUT)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);

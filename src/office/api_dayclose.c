@@ -162,7 +162,7 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	struct dayclose_signer sg;
 	char why[512];
 	ask_signer(s, &d, &list, &sg, why, sizeof why);
-	struct dayclose_close op = { actor, day, today, &c, note, DC_OK, 0, NULL, &sg };
+	struct dayclose_close op = { actor, day, today, &c, note, WF_OK, 0, NULL, &sg };
 	struct err e = ERR_INIT;
 	int rc = office_server_submit(s, dayclose_close, &op, NULL, &e);
 	signer_signatures_release(&list);
@@ -170,19 +170,7 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	if (rc < 0) {
 		json_decref(op.report);
 		json_decref(body);
-		switch (op.reason) {
-		case DC_ALREADY_CLOSED:
-			return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
-					    dayclose_reason_name(op.reason), e.msg);
-		case DC_INVALID_INPUT:
-		case DC_FUTURE:
-		case DC_NOTE_REQUIRED:
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s: %s",
-					    dayclose_reason_name(op.reason), e.msg);
-		case DC_OK:
-			break;
-		}
-		return api_wf_problem(req, resp, WF_OK, &e);
+		return api_wf_problem(req, resp, op.reason, &e);
 	}
 	json_t *ans = json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day", day, "seq",
 				(json_int_t)op.seq, "closed_by", actor, "mismatch",

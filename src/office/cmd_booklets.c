@@ -84,7 +84,7 @@ static int cmd_booklets_add(int argc, char **argv)
 	struct writer *w = NULL;
 	char actor[80];
 	cli_os_actor(actor, sizeof actor);
-	struct booklet_receive r = { { actor, BK_OK, 0 }, first, (int)n };
+	struct booklet_receive r = { { actor, WF_OK, 0 }, first, (int)n };
 	int rc = node_open(&node, dir, &o, &e);
 	if (rc == 0) {
 		rc = writer_start(&w, &node, &e);

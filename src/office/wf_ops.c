@@ -20,44 +20,6 @@
 #include "office/wf_internal.h"
 #include "util/alloc.h"
 
-const char *wf_reason_name(enum wf_reason r)
-{
-	switch (r) {
-	case WF_OK: return "ok";
-	case WF_INVALID_INPUT: return "invalid-input";
-	case WF_NOT_FOUND: return "not-found";
-	case WF_INVALID_STATE: return "invalid-state";
-	case WF_DUPLICATE_ACTIVE: return "duplicate-active-application";
-	case WF_SLOT_FULL: return "slot-full";
-	case WF_ALREADY_RESCHEDULED: return "already-rescheduled";
-	case WF_NOT_YET: return "not-yet";
-	case WF_SEPARATION: return "separation-of-duties";
-	case WF_WATCHLIST: return "watchlist";
-	case WF_PHOTO_MISSING: return "photo-missing";
-	case WF_TOO_MANY: return "too-many-fingerprints";
-	case WF_MISMATCH: return "billing-code-mismatch";
-	case WF_CODE_TAKEN: return "booking-code-taken";
-	case WF_NO_STOCK: return "no-stock";
-	case WF_SIGNER_REFUSED: return "signer-refused";
-	case WF_SIGNER_UNAVAILABLE: return "signer-unavailable";
-	case WF_NOT_CONFIGURED: return "not-configured";
-	case WF_PAYMENT_PENDING: return "payment-pending";
-	case WF_NTPN_USED: return "ntpn-used";
-	}
-	return "unknown";
-}
-
-int wf_refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	h->reason = r;
-	return err_set(e, ERR_INPUT, "%s", msg);
-}
-
 int wf_actor_ok(struct wf_hdr *h, struct err *e)
 {
 	h->reason = WF_OK;
