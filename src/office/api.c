@@ -186,13 +186,6 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out)
 	return 0;
 }
 
-int64_t api_now_ms(struct office_server *s)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->node.clock_offset_ms;
-}
-
 int api_today(struct office_server *s, struct cal_date *date, int *minute)
 {
 	struct cal_local l;
@@ -217,7 +210,7 @@ int api_code_hash(struct http_req *req, struct http_resp *resp, const char *fiel
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field '%s': %s", field,
 				    bookcode_status_text(st));
 	struct err e = ERR_INIT;
-	if (bookcode_hash_hex(s->bookcode_key, canon, out, &e) < 0)
+	if (bookcode_hash_hex(office_server_bookcode_key(s), canon, out, &e) < 0)
 		return api_wf_problem(req, resp, WF_OK, &e);
 	return 0;
 }
@@ -295,8 +288,8 @@ int api_witness(struct http_req *req, struct http_resp *resp, const json_t *body
 				    "the witness must be an officer other than you");
 	struct auth_officer wo;
 	struct err e = ERR_INIT;
-	enum auth_result r = auth_verify_credentials(s->auth, user, pw, totp, req->client_ip,
-						     &wo, &e);
+	enum auth_result r = auth_verify_credentials(office_server_auth(s), user, pw, totp,
+						     req->client_ip, &wo, &e);
 	switch (r) {
 	case AUTH_OK:
 		break;

@@ -83,7 +83,8 @@ static void ask_signer(struct office_server *s, const struct cal_date *d,
 	memset(sg, 0, sizeof *sg);
 	list->sig = NULL;
 	list->n = 0;
-	if (!s->cfg.issuance.configured)
+	const struct config *cfg = office_server_config(s);
+	if (!cfg->issuance.configured)
 		return;
 	sg->asked = 1;
 	struct cal_date next;
@@ -93,7 +94,7 @@ static void ask_signer(struct office_server *s, const struct cal_date *d,
 	struct err e = ERR_INIT;
 	if (calendar_local_to_utc(d, 0, &from, &e) < 0 ||
 	    calendar_local_to_utc(&next, 0, &to, &e) < 0 ||
-	    config_resolve_path(s->node.dir, s->cfg.issuance.signer_socket, path, sizeof path,
+	    config_resolve_path(office_server_dir(s), cfg->issuance.signer_socket, path, sizeof path,
 				&e) < 0 ||
 	    signer_client_list(path, from, to, list, &e) < 0) {
 		snprintf(why, wsize, "the signer could not be asked: %.400s", e.msg);

@@ -138,7 +138,7 @@ static int new_password(struct http_req *req, struct http_resp *resp,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	struct err e = ERR_INIT;
-	if (auth_password_hash(s->auth, pw, hash, &e) < 0) {
+	if (auth_password_hash(office_server_auth(s), pw, hash, &e) < 0) {
 		http_resp_header(resp, "Retry-After", "1");
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "%s", e.msg);
 	}
@@ -300,7 +300,7 @@ static int simple_event(struct http_req *req, struct http_resp *resp, const char
 	struct officer_op op = { admin->actor, user, kind, ev, 1, want_disabled, 0, WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = revoke ? auth_revoke_officer(s->auth, user) : 0;
+	size_t n = revoke ? auth_revoke_officer(office_server_auth(s), user) : 0;
 	json_t *reply = json_pack("{s:s, s:s, s:I}", "username", user, "event", kind, "seq",
 				  (json_int_t)op.seq);
 	if (reply && state)
@@ -369,7 +369,7 @@ static int route_password(struct http_req *req, struct http_resp *resp)
 				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_revoke_officer(s->auth, user);
+	size_t n = auth_revoke_officer(office_server_auth(s), user);
 	rc = reply_secret(resp, 200, json_pack("{s:s, s:s, s:I, s:I}", "username", user,
 					       "password", pw, "sessions_revoked", (json_int_t)n,
 					       "seq", (json_int_t)op.seq));
@@ -406,7 +406,7 @@ static int route_totp(struct http_req *req, struct http_resp *resp)
 				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_revoke_officer(s->auth, user);
+	size_t n = auth_revoke_officer(office_server_auth(s), user);
 	json_t *reply = json_pack("{s:s, s:I, s:I}", "username", user, "sessions_revoked",
 				  (json_int_t)n, "seq", (json_int_t)op.seq);
 	if (reply)
@@ -444,7 +444,7 @@ static int route_roles(struct http_req *req, struct http_resp *resp)
 				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_set_roles(s->auth, user, roles);
+	size_t n = auth_set_roles(office_server_auth(s), user, roles);
 	rc = api_reply(resp, 200, json_pack("{s:s, s:o, s:I, s:I}", "username", user, "roles",
 					    officers_roles_json(roles), "sessions_updated",
 					    (json_int_t)n, "seq", (json_int_t)op.seq));
