@@ -70,24 +70,6 @@ static void fmt_hhmm(int min, char out[6])
 	out[5] = '\0';
 }
 
-/* Places taken per slot start of a date, from the projection. */
-static int slot_taken(sqlite3 *db, const char *date, const char *start)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND"
-				   " slot_start = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
-	int n = 0, rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
-		n = -1;
-	sqlite3_finalize(st);
-	return n;
-}
-
 /*
  * Checks that date/start name a slot an applicant may book now: a configured slot of an
  * open day, today … today + days_ahead, not begun. *quota gets its quota.
@@ -312,8 +294,8 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 			char st[6], en[6];
 			fmt_hhmm(slots[i].start_min, st);
 			fmt_hhmm(slots[i].end_min, en);
-			int taken = slot_taken(db, ds, st);
 			struct err he = ERR_INIT;
+			int taken = wf_query_slot_taken(db, ds, st, &he);
 			int pending = taken < 0 ? 0
 				: hold_pending_in_slot(db, ds, st, api_now_ms(s), &he);
 			if (pending < 0)

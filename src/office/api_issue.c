@@ -149,16 +149,10 @@ static int route_personalize(struct http_req *req, struct http_resp *resp)
 		goto out;
 	/* the photo, read before the writer is asked */
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT photo_blob FROM applications WHERE id = ?", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			snprintf(photo_blob, sizeof photo_blob, "%s", sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	api_db_release(s, db);
 	struct err e = ERR_INIT;
+	wf_query_photo_blob(db, app, photo_blob, &e); /* a failed read: as no photo */
+	api_db_release(s, db);
+	err_clear(&e);
 	blobs_dir(s, blobs, sizeof blobs);
 	if (photo_blob[0] && blobs_get(blobs, office_server_data_key(s), photo_blob, &photo, &e) < 0) {
 		rc = api_wf_problem(req, resp, WF_OK, &e);
@@ -519,33 +513,12 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 	}
 	int64_t before = api_now_ms(s) - (int64_t)days * 86400000;
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	json_t *list = json_array();
-	int ok = list && sqlite3_prepare_v2(db, "SELECT a.id, i.booklet, i.qc_ms"
-					    " FROM applications a JOIN issuance i ON i.app = a.id"
-					    " WHERE a.state = 'quality_checked' AND i.qc_ms <= ?"
-					    " ORDER BY i.qc_ms LIMIT 1000", -1, &st, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_int64(st, 1, before);
-		int64_t now = api_now_ms(s);
-		int step;
-		while (ok && (step = sqlite3_step(st)) == SQLITE_ROW)
-			ok = json_array_append_new(
-				     list, json_pack("{s:s, s:s, s:I}", "application_id",
-						     (const char *)sqlite3_column_text(st, 0),
-						     "booklet", (const char *)sqlite3_column_text(st, 1),
-						     "days_waiting",
-						     (json_int_t)((now - sqlite3_column_int64(st, 2)) /
-								  86400000))) == 0;
-		if (ok && step != SQLITE_DONE)
-			ok = 0;
-	}
-	sqlite3_finalize(st);
+	json_t *list;
+	struct err e = ERR_INIT;
+	int rc = wf_query_uncollected(db, before, api_now_ms(s), &list, &e);
 	api_db_release(s, db);
-	if (!ok) {
-		json_decref(list);
+	if (rc < 0)
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "cannot list now");
-	}
 	return api_reply(resp, 200, json_pack("{s:I, s:o}", "days", (json_int_t)days,
 					      "applications", list));
 }

@@ -114,28 +114,10 @@ static void set_opt(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-/* Places taken in a slot: -1 on error. */
-static int slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e)
-{
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND slot_start = ?",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, date ? date : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, start ? start : "", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), n = 0;
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
-		n = db_error(db, e, "reading slot_counts");
-	sqlite3_finalize(st);
-	return n;
-}
-
 static int quota_ok(struct writer_txn *tx, struct wf_hdr *h, const char *date,
 		    const char *start, int quota, struct err *e)
 {
-	int taken = slot_taken(writer_txn_db(tx), date, start, e);
+	int taken = wf_query_slot_taken(writer_txn_db(tx), date, start, e);
 	if (taken < 0)
 		return -1;
 	if (taken >= quota)

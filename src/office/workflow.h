@@ -309,6 +309,20 @@ int wf_query_history(sqlite3 *db, const uint8_t *data_key, const char *app, json
 int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out,
 		    struct err *e);
 
+/* Places taken in the slot date ("YYYY-MM-DD") start ("HH:MM") by bookings (the
+ * slot_counts projection; 0 when none); -1 on error. */
+int wf_query_slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e);
+
+/* The blob name of app's enrolled photo into out: 1, or 0 (out "") when it has none or
+ * there is no such application; -1 on error (out ""). */
+int wf_query_photo_blob(sqlite3 *db, const char *app, char out[65], struct err *e);
+
+/* Passports waiting for their holder: the applications in 'quality_checked' whose check
+ * passed at or before before_ms, oldest first, at most 1000, as a new array of
+ * {application_id, booklet, days_waiting} (whole days from the check to now_ms). */
+int wf_query_uncollected(sqlite3 *db, int64_t before_ms, int64_t now_ms, json_t **out,
+			 struct err *e);
+
 /* The normalised form of a name for search and watchlist matching: NFKC, case-folded,
  * marks stripped, runs of white space and punctuation made one space, trimmed. The
  * caller mem_free's *out. */
