@@ -13,8 +13,8 @@
  * lost, since a handler answers only after writer_submit has returned.
  *
  * Routes are rows of office_routes in server.c: to add one, write its handler in its
- * module (struct office_server *s = req->app gives the node's writer through
- * office_server_submit) and add a row; keep docs/openapi.yaml in sync (`paspor office
+ * module (struct office_server *s = req->app, opaque: the functions below give what a
+ * handler needs, office_server_submit the node's writer) and add a row; keep docs/openapi.yaml in sync (`paspor office
  * routes` prints the table). Test-only routes (HTTP_ROUTE_TEST) are served only when
  * opts->test_routes is set (PASPOR_TEST_ROUTES=1 for `serve`).
  *
