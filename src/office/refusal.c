@@ -12,7 +12,8 @@
 #define NAMED(name, problem) { name, problem, REFUSAL_NAMED, NULL }
 #define FIXED(name, problem, text) { name, problem, REFUSAL_FIXED, text }
 
-/* One row per reason: its name and the answer the API gives (docs/API.md "Problems"). */
+/* One row per reason: its name and the answer the API gives (docs/API.md "Refusals: one
+ * table", which a unit test checks against this). */
 static const struct refusal_info refusals[WF_REASON_COUNT] = {
 	[WF_INVALID_INPUT] = MESSAGE("invalid-input", HTTP_PROBLEM_INVALID_FIELD),
 	[WF_NOT_FOUND] = FIXED("not-found", HTTP_PROBLEM_NOT_FOUND, "no such application"),
