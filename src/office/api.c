@@ -127,40 +127,19 @@ int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason 
 		   const struct err *e)
 {
 	const char *msg = e->msg[0] ? e->msg : "refused";
-	switch (reason) {
-	case WF_OK:
-		break;
-	case WF_INVALID_INPUT:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
-	case WF_NOT_FOUND:
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such application");
-	case WF_INVALID_STATE:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
-	case WF_DUPLICATE_ACTIVE:
-		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE,
-				    "this person already has an active application");
-	case WF_SLOT_FULL:
-		return http_problem(req, resp, HTTP_PROBLEM_SLOT_FULL, "%s", msg);
-	case WF_SEPARATION:
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "%s", msg);
-	case WF_ALREADY_RESCHEDULED:
-	case WF_NOT_YET:
-	case WF_WATCHLIST:
-	case WF_PHOTO_MISSING:
-	case WF_TOO_MANY:
-	case WF_MISMATCH:
-	case WF_CODE_TAKEN:
-	case WF_NO_STOCK:
-	case WF_SIGNER_REFUSED:
-	case WF_PAYMENT_PENDING:
-	case WF_NTPN_USED:
-		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
-				    wf_reason_name(reason), msg);
-	case WF_SIGNER_UNAVAILABLE:
-	case WF_NOT_CONFIGURED:
-		log_warnx("request %s: %s", req->request_id, msg);
-		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "%s: %s",
-				    wf_reason_name(reason), msg);
+	const struct refusal_info *ri = refusal_info(reason);
+	if (ri) {
+		if (ri->problem == HTTP_PROBLEM_UNAVAILABLE)
+			log_warnx("request %s: %s", req->request_id, msg);
+		switch (ri->detail) {
+		case REFUSAL_FIXED:
+			return http_problem(req, resp, ri->problem, "%s", ri->fixed);
+		case REFUSAL_NAMED:
+			return http_problem(req, resp, ri->problem, "%s: %s", ri->name, msg);
+		case REFUSAL_MESSAGE:
+			break;
+		}
+		return http_problem(req, resp, ri->problem, "%s", msg);
 	}
 	if (e->code == ERR_INPUT)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
@@ -207,13 +186,6 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out)
 	return 0;
 }
 
-int64_t api_now_ms(struct office_server *s)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->node.clock_offset_ms;
-}
-
 int api_today(struct office_server *s, struct cal_date *date, int *minute)
 {
 	struct cal_local l;
@@ -238,7 +210,7 @@ int api_code_hash(struct http_req *req, struct http_resp *resp, const char *fiel
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field '%s': %s", field,
 				    bookcode_status_text(st));
 	struct err e = ERR_INIT;
-	if (bookcode_hash_hex(s->bookcode_key, canon, out, &e) < 0)
+	if (bookcode_hash_hex(office_server_bookcode_key(s), canon, out, &e) < 0)
 		return api_wf_problem(req, resp, WF_OK, &e);
 	return 0;
 }
@@ -316,8 +288,8 @@ int api_witness(struct http_req *req, struct http_resp *resp, const json_t *body
 				    "the witness must be an officer other than you");
 	struct auth_officer wo;
 	struct err e = ERR_INIT;
-	enum auth_result r = auth_verify_credentials(s->auth, user, pw, totp, req->client_ip,
-						     &wo, &e);
+	enum auth_result r = auth_verify_credentials(office_server_auth(s), user, pw, totp,
+						     req->client_ip, &wo, &e);
 	switch (r) {
 	case AUTH_OK:
 		break;

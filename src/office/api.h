@@ -1,8 +1,9 @@
 /*
  * api — shared pieces of the office API modules (docs/API.md): the route rows each
  * module contributes, JSON field extraction that answers 422 invalid-field problems
- * naming the field (never its value), the mapping from workflow refusals (enum
- * wf_reason) to problem types, the read-only SQLite pool, and the clock.
+ * naming the field (never its value), the answer to a refusal (enum wf_reason, the
+ * office's one refusal type: office/refusal.h's table gives each its problem type),
+ * the read-only SQLite pool, and the clock.
  *
  *   api_booking.c  public booking: slots, create, status, cancel, reschedule; walk-ins
  *   api_counter.c  officers' workflow steps (check-in … payment, watchlist entries)
@@ -16,9 +17,13 @@
  * the route's role mask (roles_action_mask), so the role × action table of
  * office/roles.c is the only place that says who may call what.
  *
- * Handlers get the server as req->app and the officer (officer routes) through
- * auth_http_officer(req). Every write goes through office_server_submit; every event's
- * actor is "officer:<username>" (api_actor) or "applicant".
+ * Handlers get the server as req->app, an opaque struct office_server: what they need
+ * of it comes through server.h's functions (office_server_config, office_server_auth,
+ * office_server_submit, …) and the pool and clock below, never its fields. The officer
+ * (officer routes) comes through auth_http_officer(req). Every write goes through
+ * office_server_submit; every event's actor is "officer:<username>" (api_actor) or
+ * "applicant". Handlers run no SQL: reads are the read model's functions (workflow.h's
+ * wf_query_*, booklets.h, dayclose.h, officers.h) on a connection of the pool.
  *
  * Ownership: strings returned by api_str point into the json_t they were read from
  * (borrowed for its lifetime). Helpers that write a problem return -1 (the handler
@@ -94,8 +99,9 @@ int api_body(struct http_req *req, struct http_resp *resp, int empty_ok, json_t 
 
 /* ---- answers ---- */
 
-/* Writes the problem for a refused workflow operation (reason, with e's message as the
- * detail) or, when reason is WF_OK, the fault in e (4xx for ERR_INPUT, else 5xx). */
+/* Writes the problem for a refused operation (reason: its row in office/refusal.c says
+ * the problem type and how e's message makes the detail) or, when reason is WF_OK, the
+ * fault in e (422 for ERR_INPUT, 503 out of memory, else 500). */
 int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason reason,
 		   const struct err *e);
 /* Sends v (reference stolen) with status. */

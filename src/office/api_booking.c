@@ -70,24 +70,6 @@ static void fmt_hhmm(int min, char out[6])
 	out[5] = '\0';
 }
 
-/* Places taken per slot start of a date, from the projection. */
-static int slot_taken(sqlite3 *db, const char *date, const char *start)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND"
-				   " slot_start = ?", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, start, -1, SQLITE_STATIC);
-	int n = 0, rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
-		n = -1;
-	sqlite3_finalize(st);
-	return n;
-}
-
 /*
  * Checks that date/start name a slot an applicant may book now: a configured slot of an
  * open day, today … today + days_ahead, not begun. *quota gets its quota.
@@ -110,13 +92,13 @@ static int check_slot(struct http_req *req, struct http_resp *resp, const char *
 	if (days < 0 || (days == 0 && start_min <= now_min))
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'slot_date': the slot is in the past");
-	if (days > (int64_t)s->cfg.days_ahead)
+	if (days > (int64_t)office_server_config(s)->days_ahead)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'slot_date': bookings are open %u days ahead",
-				    s->cfg.days_ahead);
+				    office_server_config(s)->days_ahead);
 	struct calendar_slot slots[CONFIG_MAX_SLOTS];
 	struct err e = ERR_INIT;
-	int n = calendar_slots(&s->cfg, &d, slots, &e);
+	int n = calendar_slots(office_server_config(s), &d, slots, &e);
 	if (n < 0)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'slot_date' must be a date YYYY-MM-DD");
@@ -183,7 +165,7 @@ static int booking_parse(struct http_req *req, struct http_resp *resp, const jso
 		return -1;
 	if (api_need_idref(req, resp, body, b->idref, &b->is_nik) < 0)
 		return -1;
-	if (!b->is_nik && !walk_in && !s->cfg.consular_post)
+	if (!b->is_nik && !walk_in && !office_server_config(s)->consular_post)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'nik' is required: only a consular post books "
 				    "applicants without a NIK online (a registrar can book them "
@@ -210,7 +192,7 @@ static int booking_parse(struct http_req *req, struct http_resp *resp, const jso
 					    "field 'nik' does not agree with field 'birth_date': %s",
 					    nik_status_text(st));
 	}
-	if (!config_passport_type(&s->cfg, b->passport_type))
+	if (!config_passport_type(office_server_config(s), b->passport_type))
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'passport_type' is not a passport type of this office");
 	if (!b->reason)
@@ -230,7 +212,7 @@ static int booking_submit(struct http_req *req, struct http_resp *resp,
 		char canon[BOOKCODE_CANON_SIZE], hash[65];
 		err_clear(&e);
 		if (bookcode_new(canon, code, &e) < 0 ||
-		    bookcode_hash_hex(s->bookcode_key, canon, hash, &e) < 0)
+		    bookcode_hash_hex(office_server_bookcode_key(s), canon, hash, &e) < 0)
 			return api_wf_problem(req, resp, WF_OK, &e);
 		sodium_memzero(canon, sizeof canon);
 		struct wf_book op = { 0 };
@@ -294,13 +276,13 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = api_db_acquire(s);
 	int rc = 0;
 	for (int64_t d = f0; d < f0 + days && rc == 0; d++) {
-		if (d < t0 || d > t0 + (int64_t)s->cfg.days_ahead)
+		if (d < t0 || d > t0 + (int64_t)office_server_config(s)->days_ahead)
 			continue;
 		struct cal_date cd;
 		cal_date_from_days(d, &cd);
 		struct calendar_slot slots[CONFIG_MAX_SLOTS];
 		struct err e = ERR_INIT;
-		int n = calendar_slots(&s->cfg, &cd, slots, &e);
+		int n = calendar_slots(office_server_config(s), &cd, slots, &e);
 		if (n <= 0)
 			continue;
 		char ds[11];
@@ -312,8 +294,8 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 			char st[6], en[6];
 			fmt_hhmm(slots[i].start_min, st);
 			fmt_hhmm(slots[i].end_min, en);
-			int taken = slot_taken(db, ds, st);
 			struct err he = ERR_INIT;
+			int taken = wf_query_slot_taken(db, ds, st, &he);
 			int pending = taken < 0 ? 0
 				: hold_pending_in_slot(db, ds, st, api_now_ms(s), &he);
 			if (pending < 0)
@@ -387,7 +369,7 @@ static int hold_problem(struct http_req *req, struct http_resp *resp, enum hold_
 static int confirmation_open(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
-	if (!s->cfg.confirmation.configured)
+	if (!office_server_config(s)->confirmation.configured)
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
 				    "not-configured: online booking is closed at this office "
 				    "(no confirmation section in its configuration)");
@@ -416,7 +398,7 @@ static json_t *booking_json(const struct booking_in *b)
 static int send_code(struct office_server *s, const char *hold, int n, const char *send_to,
 		     const char *to, const char *code, struct err *e)
 {
-	const struct config_confirmation *c = &s->cfg.confirmation;
+	const struct config_confirmation *c = &office_server_config(s)->confirmation;
 	char ref[48], valid_id[40], valid_en[40];
 	snprintf(ref, sizeof ref, "%s-%d", hold, n);
 	if (c->hold_seconds % 60 == 0) {
@@ -431,10 +413,10 @@ static int send_code(struct office_server *s, const char *hold, int n, const cha
 		 "%s: kode konfirmasi booking paspor Anda %s, berlaku %s. Jangan berikan kode "
 		 "ini kepada siapa pun.\n"
 		 "Your passport booking confirmation code is %s, valid for %s. Do not share it.",
-		 s->cfg.office_name, code, valid_id, code, valid_en);
+		 office_server_config(s)->office_name, code, valid_id, code, valid_en);
 	struct notify_msg m = { strcmp(send_to, "email") == 0 ? NOTIFY_EMAIL : NOTIFY_PHONE, to,
 				ref, "Kode konfirmasi booking paspor / Passport booking code", text };
-	int rc = notify_send(s->notify, &m, e);
+	int rc = notify_send(office_server_notify(s), &m, e);
 	sodium_memzero(text, sizeof text);
 	return rc;
 }
@@ -448,8 +430,8 @@ static int route_book(struct http_req *req, struct http_resp *resp)
 		"previous_passport", "police_report", "send_code_to", NULL
 	};
 	struct office_server *s = req->app;
-	const struct config_confirmation *c = &s->cfg.confirmation;
-	if (take(s->rl_book_ip, req, resp, req->client_ip) < 0)
+	const struct config_confirmation *c = &office_server_config(s)->confirmation;
+	if (take(office_server_limit(s, OFFICE_LIMIT_BOOK_IP), req, resp, req->client_ip) < 0)
 		return -1;
 	json_t *body;
 	if (http_req_json(req, resp, &body) < 0)
@@ -477,16 +459,18 @@ static int route_book(struct http_req *req, struct http_resp *resp)
 	send_to = send_to ? send_buf : NULL;
 	if (booking_parse(req, resp, body, 0, &b) < 0 ||
 	    check_slot(req, resp, b.slot_date, b.slot_start, &quota) < 0 ||
-	    confirmation_open(req, resp) < 0 || take(s->rl_book_nik, req, resp, b.idref) < 0)
+	    confirmation_open(req, resp) < 0 ||
+	    take(office_server_limit(s, OFFICE_LIMIT_BOOK_NIK), req, resp, b.idref) < 0)
 		goto out;
 	if (!send_to)
-		send_to = notify_can(s->notify, NOTIFY_PHONE) ? "phone" : "email";
+		send_to = notify_can(office_server_notify(s), NOTIFY_PHONE) ? "phone" : "email";
 	if (strcmp(send_to, "phone") && strcmp(send_to, "email")) {
 		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 			     "field 'send_code_to' must be 'phone' or 'email'");
 		goto out;
 	}
-	if (!notify_can(s->notify, strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL)) {
+	if (!notify_can(office_server_notify(s),
+			strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL)) {
 		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 			     "field 'send_code_to': this office sends no codes by %s",
 			     strcmp(send_to, "email") ? "phone" : "e-mail");
@@ -501,8 +485,8 @@ static int route_book(struct http_req *req, struct http_resp *resp)
 		api_wf_problem(req, resp, WF_OK, &e);
 		goto out;
 	}
-	struct hold_place op = { c, s->holdcode_key, bk, send_to, code, quota, api_now_ms(s),
-				 "", HOLD_OK, 0 };
+	struct hold_place op = { c, office_server_holdcode_key(s), bk, send_to, code, quota,
+				 api_now_ms(s), "", HOLD_OK, 0 };
 	if (office_server_submit(s, hold_place, &op, NULL, &e) < 0) {
 		hold_problem(req, resp, op.why, op.retry_after_s, &e);
 		goto out;
@@ -518,7 +502,7 @@ static int route_book(struct http_req *req, struct http_resp *resp)
 				  e2.msg);
 		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
 			     "the confirmation code cannot be sent now (%s sender); nothing was "
-			     "booked: try again later", notify_sender_name(s->notify,
+			     "booked: try again later", notify_sender_name(office_server_notify(s),
 				strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL));
 		goto out;
 	}
@@ -552,7 +536,7 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 {
 	static const char *const keys[] = { "hold", "code", NULL };
 	struct office_server *s = req->app;
-	if (take(s->rl_status_ip, req, resp, req->client_ip) < 0)
+	if (take(office_server_limit(s, OFFICE_LIMIT_STATUS_IP), req, resp, req->client_ip) < 0)
 		return -1;
 	json_t *body;
 	if (http_req_json(req, resp, &body) < 0)
@@ -575,9 +559,9 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 		digits[n++] = *p;
 	}
 	digits[n] = '\0';
-	if (n != s->cfg.confirmation.code_digits) {
+	if (n != office_server_config(s)->confirmation.code_digits) {
 		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'code' must be the %u "
-			     "digits sent to you", s->cfg.confirmation.code_digits);
+			     "digits sent to you", office_server_config(s)->confirmation.code_digits);
 		goto out;
 	}
 	struct err e = ERR_INIT;
@@ -600,14 +584,14 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 		char canon[BOOKCODE_CANON_SIZE], hash[65];
 		err_clear(&e);
 		if (bookcode_new(canon, bcode, &e) < 0 ||
-		    bookcode_hash_hex(s->bookcode_key, canon, hash, &e) < 0) {
+		    bookcode_hash_hex(office_server_bookcode_key(s), canon, hash, &e) < 0) {
 			api_wf_problem(req, resp, WF_OK, &e);
 			goto out;
 		}
 		sodium_memzero(canon, sizeof canon);
 		memset(&op, 0, sizeof op);
-		op.cfg = &s->cfg.confirmation;
-		op.key = s->holdcode_key;
+		op.cfg = &office_server_config(s)->confirmation;
+		op.key = office_server_holdcode_key(s);
 		op.hold = hold;
 		op.code = digits;
 		op.code_hash = hash;
@@ -650,8 +634,8 @@ static int route_resend(struct http_req *req, struct http_resp *resp)
 {
 	static const char *const keys[] = { "hold", NULL };
 	struct office_server *s = req->app;
-	const struct config_confirmation *c = &s->cfg.confirmation;
-	if (take(s->rl_book_ip, req, resp, req->client_ip) < 0)
+	const struct config_confirmation *c = &office_server_config(s)->confirmation;
+	if (take(office_server_limit(s, OFFICE_LIMIT_BOOK_IP), req, resp, req->client_ip) < 0)
 		return -1;
 	json_t *body;
 	if (http_req_json(req, resp, &body) < 0)
@@ -669,7 +653,7 @@ static int route_resend(struct http_req *req, struct http_resp *resp)
 	}
 	struct hold_resend op = { 0 };
 	op.cfg = c;
-	op.key = s->holdcode_key;
+	op.key = office_server_holdcode_key(s);
 	op.hold = hold;
 	op.code = code;
 	op.now_ms = api_now_ms(s);
@@ -703,10 +687,11 @@ static void walk_in_slot(struct office_server *s, char date[11], char start[6])
 	if (api_today(s, &today, &now_min) < 0)
 		memset(&today, 0, sizeof today);
 	cal_date_format(&today, date);
-	int pick = s->cfg.nslots ? s->cfg.slots[s->cfg.nslots - 1].start_min : 0;
-	for (size_t i = 0; i < s->cfg.nslots; i++)
-		if (now_min < s->cfg.slots[i].end_min) {
-			pick = s->cfg.slots[i].start_min;
+	const struct config *cfg = office_server_config(s);
+	int pick = cfg->nslots ? cfg->slots[cfg->nslots - 1].start_min : 0;
+	for (size_t i = 0; i < cfg->nslots; i++)
+		if (now_min < cfg->slots[i].end_min) {
+			pick = cfg->slots[i].start_min;
 			break;
 		}
 	fmt_hhmm(pick, start);
@@ -751,7 +736,7 @@ static int lookup_booking(struct http_req *req, struct http_resp *resp, const js
 			  const char *const *allowed, struct lookup *l)
 {
 	struct office_server *s = req->app;
-	if (take(s->rl_status_ip, req, resp, req->client_ip) < 0)
+	if (take(office_server_limit(s, OFFICE_LIMIT_STATUS_IP), req, resp, req->client_ip) < 0)
 		return -1;
 	const char *code;
 	char idref[IDREF_MAX], hash[65];

@@ -5,49 +5,19 @@
  * the stock and one booklet.
  *
  * Writes are the operations of office/booklets.h run through office_server_submit; their
- * refusals (enum booklet_reason) become problems in booklet_problem. Reads go through
- * the read-only pool against the booklet_ranges and booklets projection tables. No
- * answer carries a spoil or void reason (those event bodies are sealed: a reason may
- * name a person); the witness's password and code are never logged or echoed.
+ * refusals (enum wf_reason, office/refusal.h) become problems in api_wf_problem. Reads
+ * are booklets.h's read functions on a connection of the read-only pool. No answer
+ * carries a spoil or void reason (those event bodies are sealed: a reason may name a
+ * person); the witness's password and code are never logged or echoed.
  */
-#include <stdio.h>
 #include <string.h>
 
-#include "log/db.h"
 #include "office/api.h"
 #include "office/appid.h"
 #include "office/auth_http.h"
 #include "office/booklets.h"
-#include "util/log.h"
 
 #define REASON_MAX_BYTES 2000 /* the operation checks 1 … 500 characters */
-
-/* The problem for a refused booklet operation (reason, e's message as the detail) or,
- * when reason is BK_OK, the fault in e (4xx for ERR_INPUT, else 5xx). */
-static int booklet_problem(struct http_req *req, struct http_resp *resp,
-			   enum booklet_reason reason, const struct err *e)
-{
-	const char *msg = e->msg[0] ? e->msg : "refused";
-	switch (reason) {
-	case BK_OK:
-		break;
-	case BK_INVALID_INPUT:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", msg);
-	case BK_NOT_FOUND:
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "%s", msg);
-	case BK_INVALID_STATE:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", msg);
-	case BK_DUPLICATE:
-		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE, "%s", msg);
-	case BK_SEPARATION:
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "%s", msg);
-	case BK_NO_STOCK:
-	case BK_APP_HAS_BOOKLET:
-		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
-				    booklet_reason_name(reason), msg);
-	}
-	return api_wf_problem(req, resp, WF_OK, e);
-}
 
 /* The {name} path parameter as a booklet number; 422 when malformed. */
 static int number_param(struct http_req *req, struct http_resp *resp, const char *name,
@@ -93,10 +63,10 @@ static int route_receive(struct http_req *req, struct http_resp *resp)
 				  "booklet number: one upper-case letter and seven digits");
 		goto out;
 	}
-	struct booklet_receive op = { { actor, BK_OK, 0 }, first, (int)count };
+	struct booklet_receive op = { { actor, WF_OK, 0 }, first, (int)count };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_receive, &op, NULL, &e) < 0) {
-		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
 		goto out;
 	}
 	rc = api_reply(resp, 201, json_pack("{s:s, s:I, s:s, s:s, s:I}", "first", first, "count",
@@ -122,10 +92,10 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 	json_decref(body);
 	if (rc < 0)
 		return -1;
-	struct booklet_confirm op = { { actor, BK_OK, 0 }, first };
+	struct booklet_confirm op = { { actor, WF_OK, 0 }, first };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_confirm_range, &op, NULL, &e) < 0)
-		return booklet_problem(req, resp, op.hdr.reason, &e);
+		return api_wf_problem(req, resp, op.hdr.reason, &e);
 	return api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:I}", "first", first, "state",
 					      "available", "confirmed_by", actor, "seq",
 					      (json_int_t)op.hdr.seq));
@@ -156,13 +126,13 @@ static int spoil_or_void(struct http_req *req, struct http_resp *resp, int spoil
 				  "field 'app' is not an application id");
 		goto out;
 	}
-	struct booklet_spoil sp = { { actor, BK_OK, 0 }, number, reason, app, 0 };
-	struct booklet_void vo = { { actor, BK_OK, 0 }, number, reason };
+	struct booklet_spoil sp = { { actor, WF_OK, 0 }, number, reason, app, 0 };
+	struct booklet_void vo = { { actor, WF_OK, 0 }, number, reason };
 	struct booklet_hdr *h = spoil ? &sp.hdr : &vo.hdr;
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, spoil ? booklet_spoil : booklet_void,
 				 spoil ? (void *)&sp : (void *)&vo, NULL, &e) < 0)
-		rc = booklet_problem(req, resp, h->reason, &e);
+		rc = api_wf_problem(req, resp, h->reason, &e);
 	else
 		rc = reply_state(resp, 200, "number", number, spoil ? "spoiled" : "voided",
 				 h->seq);
@@ -200,15 +170,9 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 	/* the booklet first: a witness's password is checked only for a destruction that
 	 * can happen (else the route would tell passwords apart without leaving a trace) */
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	char state[16] = "";
-	if (sqlite3_prepare_v2(db, "SELECT state FROM booklets WHERE number = ?", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, number, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			snprintf(state, sizeof state, "%s", (const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
+	char state[16] = "", app[40];
+	struct err le = ERR_INIT;
+	booklet_load(db, number, state, app, &le); /* a failed read: as no booklet */
 	api_db_release(s, db);
 	if (!state[0]) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no booklet %s", number);
@@ -221,10 +185,10 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 	}
 	if (api_witness(req, resp, body, 0, NULL, witness) < 0)
 		goto out;
-	struct booklet_destroy op = { { actor, BK_OK, 0 }, number, { o->username, witness } };
+	struct booklet_destroy op = { { actor, WF_OK, 0 }, number, { o->username, witness } };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_confirm_destruction, &op, NULL, &e) < 0)
-		rc = booklet_problem(req, resp, op.hdr.reason, &e);
+		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
 	else
 		rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:[s, s], s:I}", "number", number,
 						    "state", "destroyed", "officers", o->username,
@@ -237,73 +201,6 @@ out:
 
 /* ---- reads ---- */
 
-static json_t *text_or_null(sqlite3_stmt *st, int col)
-{
-	const char *t = (const char *)sqlite3_column_text(st, col);
-	return t ? json_string(t) : json_null();
-}
-
-static json_t *int_or_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL
-	       ? json_null() : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
-/* The stock document: {counts: {state: n …}, total, ranges: [...]}. */
-static int stock_json(sqlite3 *db, json_t **out, struct err *e)
-{
-	*out = NULL;
-	struct booklet_stock st;
-	if (booklet_stock(db, &st, e) < 0)
-		return -1;
-	json_t *counts = json_object(), *ranges = json_array();
-	long long total = 0;
-	for (int i = 0; counts && i < BOOKLET_STATE_COUNT; i++) {
-		json_object_set_new(counts, booklet_state_name((enum booklet_state)i),
-				    json_integer(st.count[i]));
-		total += st.count[i];
-	}
-	sqlite3_stmt *q = NULL;
-	if (!counts || !ranges)
-		goto nomem;
-	if (db_prepare(db, "SELECT r.first, r.count, r.received_by, r.confirmed_by,"
-			   " r.received_seq, r.confirmed_seq,"
-			   " (SELECT count(*) FROM booklets b WHERE b.range_first = r.first"
-			   "  AND b.state IN ('received', 'available'))"
-			   " FROM booklet_ranges r ORDER BY r.first", &q, e) < 0)
-		goto fail;
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		int confirmed = sqlite3_column_type(q, 3) != SQLITE_NULL;
-		json_t *r = json_pack("{s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:I}",
-				      "first", text_or_null(q, 0),
-				      "count", (json_int_t)sqlite3_column_int64(q, 1),
-				      "received_by", text_or_null(q, 2),
-				      "confirmed_by", text_or_null(q, 3),
-				      "state", confirmed ? "confirmed" : "received",
-				      "received_seq", int_or_null(q, 4),
-				      "confirmed_seq", int_or_null(q, 5),
-				      "unused", (json_int_t)sqlite3_column_int64(q, 6));
-		if (!r || json_array_append_new(ranges, r) < 0)
-			goto nomem;
-	}
-	if (rc != SQLITE_DONE) {
-		db_error(db, e, "reading booklet_ranges");
-		goto fail;
-	}
-	sqlite3_finalize(q);
-	*out = json_pack("{s:o, s:I, s:o}", "counts", counts, "total", (json_int_t)total,
-			 "ranges", ranges);
-	return *out ? 0 : err_nomem(e);
-nomem:
-	err_nomem(e);
-fail:
-	sqlite3_finalize(q);
-	json_decref(counts);
-	json_decref(ranges);
-	return -1;
-}
-
 /* GET /api/v1/booklets/stock */
 static int route_stock(struct http_req *req, struct http_resp *resp)
 {
@@ -311,55 +208,11 @@ static int route_stock(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = api_db_acquire(s);
 	json_t *doc;
 	struct err e = ERR_INIT;
-	int rc = stock_json(db, &doc, &e);
+	int rc = booklet_stock_json(db, &doc, &e);
 	api_db_release(s, db);
 	if (rc < 0)
-		return booklet_problem(req, resp, BK_OK, &e);
+		return api_wf_problem(req, resp, WF_OK, &e);
 	return api_reply(resp, 200, doc);
-}
-
-/* One booklet: 1 with *out, 0 when there is none, -1 on failure. */
-static int booklet_json(sqlite3 *db, const char *number, json_t **out, struct err *e)
-{
-	*out = NULL;
-	sqlite3_stmt *q;
-	if (db_prepare(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
-			   " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
-			   " r.confirmed_by, r.received_seq, r.confirmed_seq"
-			   " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
-			   " WHERE b.number = ?", &q, e) < 0)
-		return -1;
-	sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return rc == SQLITE_DONE ? 0 : db_error(db, e, "reading the booklets table");
-	}
-	/* destroyed_by holds the two officers as a JSON array (booklets.c) */
-	const char *d = (const char *)sqlite3_column_text(q, 4);
-	json_t *destroyed = d ? json_loads(d, 0, NULL) : NULL;
-	json_t *v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:I, s:o, s:o},"
-			      " s:{s:o, s:o, s:o, s:o}}",
-			      "number", text_or_null(q, 0),
-			      "state", text_or_null(q, 1),
-			      "app", text_or_null(q, 2),
-			      "spoiled_by", text_or_null(q, 3),
-			      "destroyed_by", destroyed ? destroyed : json_null(),
-			      "range",
-			      "first", text_or_null(q, 7),
-			      "count", (json_int_t)sqlite3_column_int64(q, 8),
-			      "received_by", text_or_null(q, 9),
-			      "confirmed_by", text_or_null(q, 10),
-			      "seqs",
-			      "received", int_or_null(q, 11),
-			      "confirmed", int_or_null(q, 12),
-			      "used", int_or_null(q, 5),
-			      "updated", int_or_null(q, 6));
-	sqlite3_finalize(q);
-	if (!v)
-		return err_nomem(e);
-	*out = v;
-	return 1;
 }
 
 /* GET /api/v1/booklets/{number} */
@@ -372,10 +225,10 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = api_db_acquire(s);
 	json_t *v;
 	struct err e = ERR_INIT;
-	int rc = booklet_json(db, number, &v, &e);
+	int rc = booklet_get_json(db, number, &v, &e);
 	api_db_release(s, db);
 	if (rc < 0)
-		return booklet_problem(req, resp, BK_OK, &e);
+		return api_wf_problem(req, resp, WF_OK, &e);
 	if (rc == 0)
 		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "booklet %s is not in stock",
 				    number);

@@ -178,7 +178,8 @@ static int route_fingerprint(struct http_req *req, struct http_resp *resp)
 /* "P<" + issuing state + the MRZ name field: line 1 of the TD3 MRZ, as it will be printed */
 static void mrz_name_line(const struct office_server *s, const char *field, char out[45])
 {
-	const char *st = s->cfg.issuance.issuing_state[0] ? s->cfg.issuance.issuing_state : "IDN";
+	const struct config_issuance *is = &office_server_config(s)->issuance;
+	const char *st = is->issuing_state[0] ? is->issuing_state : "IDN";
 	snprintf(out, 45, "P<%-3.3s%.39s", st, field);
 	for (char *p = out + 2; p < out + 5; p++)
 		if (*p == ' ')
@@ -370,17 +371,17 @@ static int route_payment(struct http_req *req, struct http_resp *resp)
 				  "NTPN (POST /api/v1/applications/%s/payment/confirm)", op.hdr.app);
 		goto out;
 	}
-	if (strcmp(op.currency, s->cfg.currency) != 0) {
+	if (strcmp(op.currency, office_server_config(s)->currency) != 0) {
 		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				  "field 'currency' must be the office's currency %s",
-				  s->cfg.currency);
+				  office_server_config(s)->currency);
 		goto out;
 	}
 	struct cal_date today;
 	char today_s[11];
 	api_today(s, &today, NULL);
 	cal_date_format(&today, today_s);
-	op.cfg = &s->cfg;
+	op.cfg = office_server_config(s);
 	op.today = today_s;
 	rc = run_step(req, resp, wf_record_payment, &op, WF_STATE_PAID);
 out:

@@ -83,7 +83,8 @@ static void ask_signer(struct office_server *s, const struct cal_date *d,
 	memset(sg, 0, sizeof *sg);
 	list->sig = NULL;
 	list->n = 0;
-	if (!s->cfg.issuance.configured)
+	const struct config *cfg = office_server_config(s);
+	if (!cfg->issuance.configured)
 		return;
 	sg->asked = 1;
 	struct cal_date next;
@@ -93,7 +94,7 @@ static void ask_signer(struct office_server *s, const struct cal_date *d,
 	struct err e = ERR_INIT;
 	if (calendar_local_to_utc(d, 0, &from, &e) < 0 ||
 	    calendar_local_to_utc(&next, 0, &to, &e) < 0 ||
-	    config_resolve_path(s->node.dir, s->cfg.issuance.signer_socket, path, sizeof path,
+	    config_resolve_path(office_server_dir(s), cfg->issuance.signer_socket, path, sizeof path,
 				&e) < 0 ||
 	    signer_client_list(path, from, to, list, &e) < 0) {
 		snprintf(why, wsize, "the signer could not be asked: %.400s", e.msg);
@@ -162,7 +163,7 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	struct dayclose_signer sg;
 	char why[512];
 	ask_signer(s, &d, &list, &sg, why, sizeof why);
-	struct dayclose_close op = { actor, day, today, &c, note, DC_OK, 0, NULL, &sg };
+	struct dayclose_close op = { actor, day, today, &c, note, WF_OK, 0, NULL, &sg };
 	struct err e = ERR_INIT;
 	int rc = office_server_submit(s, dayclose_close, &op, NULL, &e);
 	signer_signatures_release(&list);
@@ -170,19 +171,7 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	if (rc < 0) {
 		json_decref(op.report);
 		json_decref(body);
-		switch (op.reason) {
-		case DC_ALREADY_CLOSED:
-			return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s: %s",
-					    dayclose_reason_name(op.reason), e.msg);
-		case DC_INVALID_INPUT:
-		case DC_FUTURE:
-		case DC_NOTE_REQUIRED:
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s: %s",
-					    dayclose_reason_name(op.reason), e.msg);
-		case DC_OK:
-			break;
-		}
-		return api_wf_problem(req, resp, WF_OK, &e);
+		return api_wf_problem(req, resp, op.reason, &e);
 	}
 	json_t *ans = json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day", day, "seq",
 				(json_int_t)op.seq, "closed_by", actor, "mismatch",

@@ -27,13 +27,12 @@ static const char *const NO_FIELDS[] = { NULL };
 static void count(struct http_req *req, const char *outcome)
 {
 	struct office_server *s = req->app;
-	if (s->m_issuance)
-		metrics_add(s->m_issuance, 1, outcome);
+	office_server_count_issuance(s, outcome);
 }
 
 static int blobs_dir(struct office_server *s, char *out, size_t size)
 {
-	return snprintf(out, size, "%s/blobs", s->node.dir) < (int)size ? 0 : -1;
+	return snprintf(out, size, "%s/blobs", office_server_dir(s)) < (int)size ? 0 : -1;
 }
 
 /* Resolves an issuance path of the configuration (relative: inside the data dir). */
@@ -42,13 +41,13 @@ static int issuance_path(struct http_req *req, struct http_resp *resp, const cha
 {
 	struct office_server *s = req->app;
 	struct err e = ERR_INIT;
-	if (!s->cfg.issuance.configured) {
+	if (!office_server_config(s)->issuance.configured) {
 		e.code = ERR_INPUT;
 		snprintf(e.msg, sizeof e.msg, "this office has no 'issuance' section in its "
 			 "configuration");
 		return api_wf_problem(req, resp, WF_NOT_CONFIGURED, &e);
 	}
-	if (config_resolve_path(s->node.dir, p, out, size, &e) < 0)
+	if (config_resolve_path(office_server_dir(s), p, out, size, &e) < 0)
 		return api_wf_problem(req, resp, WF_NOT_CONFIGURED, &e);
 	return 0;
 }
@@ -63,7 +62,8 @@ static int load_issued(struct http_req *req, struct http_resp *resp, const char 
 	sqlite3 *db = api_db_acquire(s);
 	enum wf_reason reason = WF_OK;
 	struct err e = ERR_INIT;
-	int rc = issued_load(db, dir, s->node.keys.data_key, &s->cfg, app, d, &reason, &e);
+	int rc = issued_load(db, dir, office_server_data_key(s), office_server_config(s), app, d,
+			     &reason, &e);
 	api_db_release(s, db);
 	return rc < 0 ? api_wf_problem(req, resp, reason, &e) : 0;
 }
@@ -79,8 +79,8 @@ static json_t *spool_and_print(struct http_req *req, const struct issued *d)
 	struct buf pdf;
 	buf_init(&pdf, (size_t)32 << 20);
 	int ran = 0;
-	int rc = config_resolve_path(s->node.dir, s->cfg.issuance.spool_dir, spool, sizeof spool,
-				     &e);
+	int rc = config_resolve_path(office_server_dir(s), office_server_config(s)->issuance.spool_dir,
+				     spool, sizeof spool, &e);
 	if (rc == 0)
 		rc = issued_render(d, &pdf, NULL, &e);
 	if (rc == 0)
@@ -88,7 +88,7 @@ static json_t *spool_and_print(struct http_req *req, const struct issued *d)
 	buf_release(&pdf);
 	if (rc == 0) {
 		snprintf(pdf_path, sizeof pdf_path, "%s/data-page.pdf", job);
-		rc = issued_print(&s->cfg.issuance, pdf_path, &ran, &e);
+		rc = issued_print(&office_server_config(s)->issuance, pdf_path, &ran, &e);
 	}
 	if (rc < 0) {
 		count(req, "print_failed");
@@ -108,9 +108,9 @@ static void drop_job(struct http_req *req, const char *booklet, const char *app)
 	struct office_server *s = req->app;
 	char spool[1024];
 	struct err e = ERR_INIT;
-	if (!s->cfg.issuance.configured ||
-	    config_resolve_path(s->node.dir, s->cfg.issuance.spool_dir, spool, sizeof spool,
-				&e) < 0 ||
+	if (!office_server_config(s)->issuance.configured ||
+	    config_resolve_path(office_server_dir(s), office_server_config(s)->issuance.spool_dir,
+				spool, sizeof spool, &e) < 0 ||
 	    issued_spool_remove(spool, booklet, app, &e) < 0)
 		log_warnx("request %s: the print job of booklet %s stays in the spool: %s",
 			  req->request_id, booklet, e.msg[0] ? e.msg : "no issuance section");
@@ -144,22 +144,17 @@ static int route_personalize(struct http_req *req, struct http_resp *resp)
 	/* the body names nothing: the passport is made of the approved record alone (a name
 	 * field here is refused with 422, like any other field) */
 	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
-	    issuance_path(req, resp, s->cfg.issuance.signer_socket, sock, sizeof sock) < 0)
+	    issuance_path(req, resp, office_server_config(s)->issuance.signer_socket, sock,
+			  sizeof sock) < 0)
 		goto out;
 	/* the photo, read before the writer is asked */
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT photo_blob FROM applications WHERE id = ?", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			snprintf(photo_blob, sizeof photo_blob, "%s", sqlite3_column_text(st, 0));
-	}
-	sqlite3_finalize(st);
-	api_db_release(s, db);
 	struct err e = ERR_INIT;
+	wf_query_photo_blob(db, app, photo_blob, &e); /* a failed read: as no photo */
+	api_db_release(s, db);
+	err_clear(&e);
 	blobs_dir(s, blobs, sizeof blobs);
-	if (photo_blob[0] && blobs_get(blobs, s->node.keys.data_key, photo_blob, &photo, &e) < 0) {
+	if (photo_blob[0] && blobs_get(blobs, office_server_data_key(s), photo_blob, &photo, &e) < 0) {
 		rc = api_wf_problem(req, resp, WF_OK, &e);
 		goto out;
 	}
@@ -167,8 +162,8 @@ static int route_personalize(struct http_req *req, struct http_resp *resp)
 	char today_s[11];
 	api_today(s, &today, NULL);
 	cal_date_format(&today, today_s);
-	struct wf_personalize op = { { actor, app, WF_OK, 0 }, &s->cfg, today_s, sock,
-				     photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
+	struct wf_personalize op = { { actor, app, WF_OK, 0 }, office_server_config(s), today_s,
+				     sock, photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
 				     { 0 }, { 0 }, { 0 }, { 0 }, { 0 } };
 	if (office_server_submit(s, wf_personalize, &op, NULL, &e) < 0) {
 		if (op.hdr.reason == WF_NO_STOCK || op.hdr.reason == WF_SIGNER_REFUSED ||
@@ -202,7 +197,8 @@ static int route_print_job(struct http_req *req, struct http_resp *resp)
 	struct issued d;
 	issued_init(&d);
 	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
-	    issuance_path(req, resp, s->cfg.issuance.spool_dir, spool, sizeof spool) < 0 ||
+	    issuance_path(req, resp, office_server_config(s)->issuance.spool_dir, spool,
+			  sizeof spool) < 0 ||
 	    load_issued(req, resp, app, &d) < 0)
 		goto out;
 	if (strcmp(d.state, WF_STATE_PERSONALIZED) != 0) {
@@ -239,8 +235,9 @@ static int route_quality(struct http_req *req, struct http_resp *resp)
 				  "true or false: did the printed page pass the officer's inspection?");
 		goto out;
 	}
-	if (issuance_path(req, resp, s->cfg.issuance.spool_dir, spool, sizeof spool) < 0 ||
-	    issuance_path(req, resp, s->cfg.issuance.csca_cert, csca, sizeof csca) < 0 ||
+	const struct config_issuance *is = &office_server_config(s)->issuance;
+	if (issuance_path(req, resp, is->spool_dir, spool, sizeof spool) < 0 ||
+	    issuance_path(req, resp, is->csca_cert, csca, sizeof csca) < 0 ||
 	    load_issued(req, resp, app, &d) < 0)
 		goto out;
 	if (strcmp(d.state, WF_STATE_PERSONALIZED) != 0) {
@@ -390,8 +387,8 @@ static int route_hand_over(struct http_req *req, struct http_resp *resp)
 	const struct auth_officer *me = auth_http_officer(req);
 	struct auth_officer again;
 	struct err e = ERR_INIT;
-	enum auth_result ar = auth_verify_credentials(s->auth, me->username, pw, totp,
-						      req->client_ip, &again, &e);
+	enum auth_result ar = auth_verify_credentials(office_server_auth(s), me->username, pw,
+						      totp, req->client_ip, &again, &e);
 	if (ar == AUTH_THROTTLED) {
 		rc = api_rate_limited(req, resp, 60);
 		goto out;
@@ -505,7 +502,8 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
 	const char *q = http_req_query(req, "days");
-	long days = s->cfg.issuance.uncollected_days ? (long)s->cfg.issuance.uncollected_days : 30;
+	const struct config_issuance *is = &office_server_config(s)->issuance;
+	long days = is->uncollected_days ? (long)is->uncollected_days : 30;
 	if (q) {
 		char *end;
 		days = strtol(q, &end, 10);
@@ -515,33 +513,12 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 	}
 	int64_t before = api_now_ms(s) - (int64_t)days * 86400000;
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st = NULL;
-	json_t *list = json_array();
-	int ok = list && sqlite3_prepare_v2(db, "SELECT a.id, i.booklet, i.qc_ms"
-					    " FROM applications a JOIN issuance i ON i.app = a.id"
-					    " WHERE a.state = 'quality_checked' AND i.qc_ms <= ?"
-					    " ORDER BY i.qc_ms LIMIT 1000", -1, &st, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_int64(st, 1, before);
-		int64_t now = api_now_ms(s);
-		int step;
-		while (ok && (step = sqlite3_step(st)) == SQLITE_ROW)
-			ok = json_array_append_new(
-				     list, json_pack("{s:s, s:s, s:I}", "application_id",
-						     (const char *)sqlite3_column_text(st, 0),
-						     "booklet", (const char *)sqlite3_column_text(st, 1),
-						     "days_waiting",
-						     (json_int_t)((now - sqlite3_column_int64(st, 2)) /
-								  86400000))) == 0;
-		if (ok && step != SQLITE_DONE)
-			ok = 0;
-	}
-	sqlite3_finalize(st);
+	json_t *list;
+	struct err e = ERR_INIT;
+	int rc = wf_query_uncollected(db, before, api_now_ms(s), &list, &e);
 	api_db_release(s, db);
-	if (!ok) {
-		json_decref(list);
+	if (rc < 0)
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "cannot list now");
-	}
 	return api_reply(resp, 200, json_pack("{s:I, s:o}", "days", (json_int_t)days,
 					      "applications", list));
 }

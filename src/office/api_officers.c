@@ -23,7 +23,6 @@
 
 #include <sodium.h>
 
-#include "log/db.h"
 #include "office/api.h"
 #include "office/auth_http.h"
 #include "office/officers.h"
@@ -34,14 +33,6 @@
 #define REASON_MAX_BYTES 500
 #define NEW_PASSWORD_BYTES 18 /* base64url: 24 characters, 144 random bits */
 
-enum officer_reason {
-	OFF_OK,
-	OFF_NOT_FOUND,  /* 404 */
-	OFF_EXISTS,     /* 409 duplicate */
-	OFF_STATE,      /* 409 invalid-state: already disabled / not disabled */
-	OFF_NEEDS_TOTP, /* 409 conflict: the roles need a TOTP secret the officer has not */
-};
-
 /* One officer event, with its precondition checked in the writer's transaction. */
 struct officer_op {
 	const char *actor, *username, *kind;
@@ -49,47 +40,33 @@ struct officer_op {
 	int must_exist;          /* 0: must not exist (add) */
 	int want_disabled;       /* -1 any, 0 must be enabled, 1 must be disabled */
 	unsigned new_roles;      /* roles_changed: refused without a TOTP secret if needed */
-	enum officer_reason reason;
+	enum wf_reason reason;   /* out: WF_NO_OFFICER, WF_OFFICER_EXISTS, WF_INVALID_STATE,
+				  * WF_NEEDS_TOTP */
 	uint64_t seq;
 };
 
 static int officer_write(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct officer_op *op = arg;
-	sqlite3 *db = writer_txn_db(tx);
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
-			   " WHERE username = ?", &st, e) < 0)
+	int disabled, has_totp;
+	int exists = officers_state(writer_txn_db(tx), op->username, &disabled, &has_totp, e);
+	if (exists < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, op->username, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	int exists = rc == SQLITE_ROW;
-	int disabled = exists && sqlite3_column_int(st, 0);
-	int has_totp = exists && sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "officers");
-	if (op->must_exist && !exists) {
-		op->reason = OFF_NOT_FOUND;
-		return err_set(e, ERR_INPUT, "no officer '%s'", op->username);
-	}
-	if (!op->must_exist && exists) {
-		op->reason = OFF_EXISTS;
-		return err_set(e, ERR_INPUT, "officer '%s' already exists", op->username);
-	}
-	if (op->want_disabled == 0 && disabled) {
-		op->reason = OFF_STATE;
-		return err_set(e, ERR_INPUT, "officer '%s' is already disabled", op->username);
-	}
-	if (op->want_disabled == 1 && !disabled) {
-		op->reason = OFF_STATE;
-		return err_set(e, ERR_INPUT, "officer '%s' is not disabled", op->username);
-	}
-	if ((op->new_roles & ROLES_NEED_TOTP) && !has_totp) {
-		op->reason = OFF_NEEDS_TOTP;
-		return err_set(e, ERR_INPUT, "these roles need a TOTP second factor and officer "
-			       "'%s' has none: reset the TOTP first", op->username);
-	}
+	if (op->must_exist && !exists)
+		return refusal_set(&op->reason, WF_NO_OFFICER, e, "no officer '%s'", op->username);
+	if (!op->must_exist && exists)
+		return refusal_set(&op->reason, WF_OFFICER_EXISTS, e, "officer '%s' already exists",
+				   op->username);
+	if (op->want_disabled == 0 && disabled)
+		return refusal_set(&op->reason, WF_INVALID_STATE, e,
+				   "officer '%s' is already disabled", op->username);
+	if (op->want_disabled == 1 && !disabled)
+		return refusal_set(&op->reason, WF_INVALID_STATE, e, "officer '%s' is not disabled",
+				   op->username);
+	if ((op->new_roles & ROLES_NEED_TOTP) && !has_totp)
+		return refusal_set(&op->reason, WF_NEEDS_TOTP, e, "these roles need a TOTP second "
+				   "factor and officer '%s' has none: reset the TOTP first",
+				   op->username);
 	char subject[AUTH_ACTOR_MAX + 1];
 	snprintf(subject, sizeof subject, "officer:%s", op->username);
 	return writer_txn_append_json(tx, op->actor, op->kind, 1, subject, op->body, &op->seq, e);
@@ -100,22 +77,10 @@ static int officer_submit(struct http_req *req, struct http_resp *resp, struct o
 {
 	struct office_server *s = req->app;
 	struct err e = ERR_INIT;
-	op->reason = OFF_OK;
+	op->reason = WF_OK;
 	if (office_server_submit(s, officer_write, op, NULL, &e) == 0)
 		return 0;
-	switch (op->reason) {
-	case OFF_NOT_FOUND:
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "%s", e.msg);
-	case OFF_EXISTS:
-		return http_problem(req, resp, HTTP_PROBLEM_DUPLICATE, "%s", e.msg);
-	case OFF_STATE:
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "%s", e.msg);
-	case OFF_NEEDS_TOTP:
-		return http_problem(req, resp, HTTP_PROBLEM_CONFLICT, "%s", e.msg);
-	case OFF_OK:
-		break;
-	}
-	return api_wf_problem(req, resp, WF_OK, &e);
+	return api_wf_problem(req, resp, op->reason, &e);
 }
 
 /* The {username} parameter (404 when malformed: no such officer) and the admin, who
@@ -173,7 +138,7 @@ static int new_password(struct http_req *req, struct http_resp *resp,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	struct err e = ERR_INIT;
-	if (auth_password_hash(s->auth, pw, hash, &e) < 0) {
+	if (auth_password_hash(office_server_auth(s), pw, hash, &e) < 0) {
 		http_resp_header(resp, "Retry-After", "1");
 		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "%s", e.msg);
 	}
@@ -203,27 +168,6 @@ static int reply_secret(struct http_resp *resp, int status, json_t *v)
 
 /* ---- reads ---- */
 
-static json_t *officer_row(sqlite3_stmt *st)
-{
-	unsigned mask = 0;
-	roles_parse_list((const char *)sqlite3_column_text(st, 1), &mask, NULL);
-	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:b, s:I, s:s}",
-			      "username", (const char *)sqlite3_column_text(st, 0),
-			      "name", (const char *)sqlite3_column_text(st, 2),
-			      "roles", officers_roles_json(mask),
-			      "state", sqlite3_column_int(st, 3) ? "disabled" : "active",
-			      "totp", sqlite3_column_int(st, 4),
-			      "added_ms", (json_int_t)sqlite3_column_int64(st, 5),
-			      "added_by", (const char *)sqlite3_column_text(st, 6));
-	if (o && sqlite3_column_type(st, 7) != SQLITE_NULL)
-		json_object_set_new(o, "last_login_ms", json_integer(sqlite3_column_int64(st, 7)));
-	return o;
-}
-
-#define OFFICER_COLUMNS                                                                  \
-	"SELECT username, roles, name, disabled, totp_seq IS NOT NULL, added_ms, added_by," \
-	" last_login_ms FROM officers"
-
 /* GET /api/v1/officers and GET /api/v1/officers/{username} (one == 1) */
 static int read_officers(struct http_req *req, struct http_resp *resp, int one)
 {
@@ -235,26 +179,12 @@ static int read_officers(struct http_req *req, struct http_resp *resp, int one)
 			return -1;
 	}
 	sqlite3 *db = api_db_acquire(s);
-	sqlite3_stmt *st;
+	json_t *list;
 	struct err e = ERR_INIT;
-	json_t *list = json_array();
-	int rc = db_prepare(db, one ? OFFICER_COLUMNS " WHERE username = ?"
-				    : OFFICER_COLUMNS " ORDER BY username", &st, &e);
-	if (rc == 0) {
-		if (one)
-			sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-		int step;
-		while ((step = sqlite3_step(st)) == SQLITE_ROW)
-			json_array_append_new(list, officer_row(st));
-		sqlite3_finalize(st);
-		if (step != SQLITE_DONE)
-			rc = db_error(db, &e, "officers");
-	}
+	int rc = officers_read_json(db, user, &list, &e);
 	api_db_release(s, db);
-	if (rc < 0 || !list) {
-		json_decref(list);
+	if (rc < 0)
 		return api_wf_problem(req, resp, WF_OK, &e);
-	}
 	if (!one)
 		return api_reply(resp, 200, json_pack("{s:o}", "officers", list));
 	if (json_array_size(list) == 0) {
@@ -323,7 +253,7 @@ static int route_add(struct http_req *req, struct http_resp *resp)
 		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
 		goto out;
 	}
-	struct officer_op op = { actor, user, "officer.added", ev, 0, -1, 0, OFF_OK, 0 };
+	struct officer_op op = { actor, user, "officer.added", ev, 0, -1, 0, WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
 	json_t *reply = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I}", "username", user, "name",
@@ -367,10 +297,10 @@ static int simple_event(struct http_req *req, struct http_resp *resp, const char
 		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
 		goto out;
 	}
-	struct officer_op op = { admin->actor, user, kind, ev, 1, want_disabled, 0, OFF_OK, 0 };
+	struct officer_op op = { admin->actor, user, kind, ev, 1, want_disabled, 0, WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = revoke ? auth_revoke_officer(s->auth, user) : 0;
+	size_t n = revoke ? auth_revoke_officer(office_server_auth(s), user) : 0;
 	json_t *reply = json_pack("{s:s, s:s, s:I}", "username", user, "event", kind, "seq",
 				  (json_int_t)op.seq);
 	if (reply && state)
@@ -436,10 +366,10 @@ static int route_password(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	struct officer_op op = { admin->actor, user, "officer.password_changed", ev, 1, -1, 0,
-				 OFF_OK, 0 };
+				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_revoke_officer(s->auth, user);
+	size_t n = auth_revoke_officer(office_server_auth(s), user);
 	rc = reply_secret(resp, 200, json_pack("{s:s, s:s, s:I, s:I}", "username", user,
 					       "password", pw, "sessions_revoked", (json_int_t)n,
 					       "seq", (json_int_t)op.seq));
@@ -473,10 +403,10 @@ static int route_totp(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	struct officer_op op = { admin->actor, user, "officer.totp_reset", ev, 1, -1, 0,
-				 OFF_OK, 0 };
+				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_revoke_officer(s->auth, user);
+	size_t n = auth_revoke_officer(office_server_auth(s), user);
 	json_t *reply = json_pack("{s:s, s:I, s:I}", "username", user, "sessions_revoked",
 				  (json_int_t)n, "seq", (json_int_t)op.seq);
 	if (reply)
@@ -511,10 +441,10 @@ static int route_roles(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	struct officer_op op = { admin->actor, user, "officer.roles_changed", ev, 1, -1, roles,
-				 OFF_OK, 0 };
+				 WF_OK, 0 };
 	if (officer_submit(req, resp, &op) < 0)
 		goto out;
-	size_t n = auth_set_roles(s->auth, user, roles);
+	size_t n = auth_set_roles(office_server_auth(s), user, roles);
 	rc = api_reply(resp, 200, json_pack("{s:s, s:o, s:I, s:I}", "username", user, "roles",
 					    officers_roles_json(roles), "sessions_updated",
 					    (json_int_t)n, "seq", (json_int_t)op.seq));

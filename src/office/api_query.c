@@ -163,7 +163,7 @@ static int route_history(struct http_req *req, struct http_resp *resp)
 	sqlite3 *db = api_db_acquire(s);
 	json_t *events = NULL;
 	struct err e = ERR_INIT;
-	int rc = wf_query_history(db, s->node.keys.data_key, app, &events, &e);
+	int rc = wf_query_history(db, office_server_data_key(s), app, &events, &e);
 	api_db_release(s, db);
 	if (rc < 0)
 		return api_wf_problem(req, resp, WF_OK, &e);

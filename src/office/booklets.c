@@ -7,7 +7,6 @@
  */
 #include "office/booklets.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,21 +25,6 @@ static const char *const state_names[BOOKLET_STATE_COUNT] = {
 const char *booklet_state_name(enum booklet_state s)
 {
 	return (unsigned)s < BOOKLET_STATE_COUNT ? state_names[s] : NULL;
-}
-
-const char *booklet_reason_name(enum booklet_reason r)
-{
-	switch (r) {
-	case BK_OK: return "ok";
-	case BK_INVALID_INPUT: return "invalid-input";
-	case BK_NOT_FOUND: return "not-found";
-	case BK_INVALID_STATE: return "invalid-state";
-	case BK_DUPLICATE: return "booklet-exists";
-	case BK_SEPARATION: return "separation-of-duties";
-	case BK_NO_STOCK: return "no-stock";
-	case BK_APP_HAS_BOOKLET: return "application-has-booklet";
-	}
-	return "unknown";
 }
 
 int booklet_number_valid(const char *s)
@@ -212,7 +196,8 @@ static void bind_str(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* The booklet's state (and app) into state/app; 1 found, 0 none, -1 error. */
-static int load(sqlite3 *db, const char *number, char state[16], char app[40], struct err *e)
+int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
+		 struct err *e)
 {
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT state, app FROM booklets WHERE number = ?", &st, e) < 0)
@@ -252,7 +237,7 @@ static int move(sqlite3 *db, const struct event *ev, const char *number,
 		const char *v2, const char *v3, struct err *e)
 {
 	char state[16], app[40];
-	int r = load(db, number, state, app, e);
+	int r = booklet_load(db, number, state, app, e);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -372,7 +357,7 @@ static int p_spoiled(sqlite3 *db, const struct event *ev, const json_t *b, struc
 {
 	const char *number = str(b, "number"), *app = str(b, "app");
 	char state[16], cur[40];
-	int r = load(db, number, state, cur, e);
+	int r = booklet_load(db, number, state, cur, e);
 	if (r < 0)
 		return -1;
 	if (r == 1 && app && cur[0] && strcmp(cur, app) != 0)
@@ -426,27 +411,13 @@ int booklets_register_kinds(void)
 
 /* ---- operations ---- */
 
-static int refuse(struct booklet_hdr *h, enum booklet_reason r, struct err *e,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int refuse(struct booklet_hdr *h, enum booklet_reason r, struct err *e,
-		  const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	h->reason = r;
-	return err_set(e, ERR_INPUT, "%s", msg);
-}
-
 static int begin(struct booklet_hdr *h, struct err *e)
 {
-	h->reason = BK_OK;
+	h->reason = WF_OK;
 	h->seq = 0;
 	if (!field_principal_ok(h->actor))
-		return refuse(h, BK_INVALID_INPUT, e, "actor must be 'officer:<username>' or "
-			      "'cli:<user>'");
+		return refusal_set(&h->reason, WF_INVALID_INPUT, e,
+				   "actor must be 'officer:<username>' or 'cli:<user>'");
 	return 0;
 }
 
@@ -460,23 +431,24 @@ static int append(struct writer_txn *tx, struct booklet_hdr *h, const char *kind
 	snprintf(subject, sizeof subject, "booklet:%s", key);
 	int rc = writer_txn_append_json(tx, h->actor, kind, 1, subject, body, &h->seq, e);
 	json_decref(body);
-	if (rc < 0 && h->reason == BK_OK && e->code == ERR_INPUT)
-		h->reason = BK_INVALID_INPUT;
+	if (rc < 0 && h->reason == WF_OK && e->code == ERR_INPUT)
+		h->reason = WF_INVALID_INPUT;
 	return rc;
 }
 
-/* Loads a booklet for an op: BK_NOT_FOUND when there is none. */
+/* Loads a booklet for an op: WF_NO_BOOKLET when there is none. */
 static int need(struct writer_txn *tx, struct booklet_hdr *h, const char *number,
 		char state[16], char app[40], struct err *e)
 {
 	if (!booklet_number_valid(number))
-		return refuse(h, BK_INVALID_INPUT, e, "booklet number must be one letter and seven "
-			      "digits");
-	int r = load(writer_txn_db(tx), number, state, app, e);
+		return refusal_set(&h->reason, WF_INVALID_INPUT, e,
+				   "booklet number must be one letter and seven digits");
+	int r = booklet_load(writer_txn_db(tx), number, state, app, e);
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return refuse(h, BK_NOT_FOUND, e, "booklet %s is not in stock", number);
+		return refusal_set(&h->reason, WF_NO_BOOKLET, e,
+				   "booklet %s is not in stock", number);
 	return 0;
 }
 
@@ -486,15 +458,16 @@ int booklet_receive(struct writer_txn *tx, void *arg, struct err *e)
 	if (begin(&o->hdr, e) < 0)
 		return -1;
 	if (!booklet_number_valid(o->first))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "first booklet number must be one "
-			      "letter and seven digits");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "first booklet number must be one letter and seven digits");
 	char last[BOOKLET_NUMBER_LEN + 1];
 	if (o->count < 1 || o->count > BOOKLET_RANGE_MAX)
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "count must be 1 to %d",
-			      BOOKLET_RANGE_MAX);
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e, "count must be 1 to %d",
+				   BOOKLET_RANGE_MAX);
 	if (number_add(o->first, o->count - 1, last) < 0)
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "the range %s + %d passes %c9999999",
-			      o->first, o->count, o->first[0]);
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "the range %s + %d passes %c9999999",
+				   o->first, o->count, o->first[0]);
 	sqlite3 *db = writer_txn_db(tx);
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT min(number), count(*) FROM booklets WHERE number BETWEEN ?"
@@ -508,8 +481,9 @@ int booklet_receive(struct writer_txn *tx, void *arg, struct err *e)
 		snprintf(taken, sizeof taken, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (n > 0)
-		return refuse(&o->hdr, BK_DUPLICATE, e, "%lld booklet(s) of %s-%s are recorded "
-			      "already (the first: %s)", n, o->first, last, taken);
+		return refusal_set(&o->hdr.reason, WF_BOOKLET_EXISTS, e,
+				   "%lld booklet(s) of %s-%s are recorded "
+				   "already (the first: %s)", n, o->first, last, taken);
 	return append(tx, &o->hdr, "booklet.range_received", o->first,
 		      json_pack("{s:i, s:s, s:s}", "count", o->count, "first", o->first,
 				"received_by", o->hdr.actor), e);
@@ -521,11 +495,11 @@ int booklet_confirm_range(struct writer_txn *tx, void *arg, struct err *e)
 	if (begin(&o->hdr, e) < 0)
 		return -1;
 	if (strncmp(o->hdr.actor, "officer:", 8) != 0)
-		return refuse(&o->hdr, BK_SEPARATION, e, "a booklet range is confirmed by an "
-			      "officer");
+		return refusal_set(&o->hdr.reason, WF_SEPARATION, e,
+				   "a booklet range is confirmed by an officer");
 	if (!booklet_number_valid(o->first))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "first booklet number must be one "
-			      "letter and seven digits");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "first booklet number must be one letter and seven digits");
 	sqlite3 *db = writer_txn_db(tx);
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT received_by, confirmed_by FROM booklet_ranges WHERE"
@@ -541,15 +515,17 @@ int booklet_confirm_range(struct writer_txn *tx, void *arg, struct err *e)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? refuse(&o->hdr, BK_NOT_FOUND, e, "no booklet range "
-						  "starts at %s", o->first)
+		return rc == SQLITE_DONE ? refusal_set(&o->hdr.reason, WF_NO_BOOKLET, e,
+						       "no booklet range starts at %s", o->first)
 		       : db_error(db, e, "reading booklet_ranges");
 	if (strcmp(by, o->hdr.actor) == 0)
-		return refuse(&o->hdr, BK_SEPARATION, e, "%s received range %s: a second officer "
-			      "must confirm it", o->hdr.actor, o->first);
+		return refusal_set(&o->hdr.reason, WF_SEPARATION, e,
+				   "%s received range %s: a second officer "
+				   "must confirm it", o->hdr.actor, o->first);
 	if (confirmed[0])
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "range %s was confirmed by %s already",
-			      o->first, confirmed);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "range %s was confirmed by %s already",
+				   o->first, confirmed);
 	return append(tx, &o->hdr, "booklet.range_confirmed", o->first,
 		      json_pack("{s:s, s:s}", "confirmed_by", o->hdr.actor, "first", o->first), e);
 }
@@ -561,7 +537,8 @@ int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e)
 	if (begin(&o->hdr, e) < 0)
 		return -1;
 	if (!o->app || !appid_valid(o->app, 'A'))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "application id is malformed");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "application id is malformed");
 	sqlite3 *db = writer_txn_db(tx);
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT number FROM booklets WHERE app = ? AND state = 'used'", &st,
@@ -573,8 +550,9 @@ int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e)
 		snprintf(held, sizeof held, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	if (held[0])
-		return refuse(&o->hdr, BK_APP_HAS_BOOKLET, e, "application %s uses booklet %s: "
-			      "spoil it before taking another", o->app, held);
+		return refusal_set(&o->hdr.reason, WF_APP_HAS_BOOKLET, e,
+				   "application %s uses booklet %s: "
+				   "spoil it before taking another", o->app, held);
 	if (db_prepare(db, "SELECT number FROM booklets WHERE state = 'available'"
 			   " ORDER BY number LIMIT 1", &st, e) < 0)
 		return -1;
@@ -586,8 +564,9 @@ int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_error(db, e, "reading the booklets table");
 	if (!number[0])
-		return refuse(&o->hdr, BK_NO_STOCK, e, "no booklet is available: receive a range "
-			      "and have a second officer confirm it");
+		return refusal_set(&o->hdr.reason, WF_NO_STOCK, e,
+				   "no booklet is available: receive a range "
+				   "and have a second officer confirm it");
 	if (append(tx, &o->hdr, "booklet.used", number,
 		   json_pack("{s:s, s:s}", "app", o->app, "number", number), e) < 0)
 		return -1;
@@ -602,21 +581,24 @@ int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e)
 	if (begin(&o->hdr, e) < 0 || need(tx, &o->hdr, o->number, state, app, e) < 0)
 		return -1;
 	if (!in_list(state, from_spoil))
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a received, "
-			      "available or used booklet can be spoiled", o->number, state);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "booklet %s is '%s': only a received, "
+				   "available or used booklet can be spoiled", o->number, state);
 	if (o->app && app[0] && strcmp(o->app, app) != 0)
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is used by another "
-			      "application", o->number);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "booklet %s is used by another application", o->number);
 	/* a personalized booklet is spoiled only with its application (spoil-and-redo,
 	 * which needs a second officer, and never after the hand-over): spoiling it here
 	 * would let one officer make a second signed booklet for one application */
 	if (!o->redo && strcmp(state, "used") == 0)
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is personalized for "
-			      "application %s: it is spoiled with its application (POST "
-			      "/api/v1/applications/%s/spoil, with a second officer)", o->number,
-			      app, app);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "booklet %s is personalized for "
+				   "application %s: it is spoiled with its application (POST "
+				   "/api/v1/applications/%s/spoil, with a second officer)", o->number,
+				   app, app);
 	if (!o->reason || !field_note_ok(o->reason, 500))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "reason must be 1 to 500 characters");
 	json_t *b = json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason);
 	if (b && o->app)
 		json_object_set_new(b, "app", json_string(o->app));
@@ -631,14 +613,15 @@ int booklet_confirm_destruction(struct writer_txn *tx, void *arg, struct err *e)
 		return -1;
 	if (!o->officers[0] || !o->officers[1] || !auth_username_valid(o->officers[0]) ||
 	    !auth_username_valid(o->officers[1]))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "a destruction names two officers' "
-			      "usernames");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "a destruction names two officers' usernames");
 	if (strcmp(o->officers[0], o->officers[1]) == 0)
-		return refuse(&o->hdr, BK_SEPARATION, e, "a destruction is confirmed by two "
-			      "distinct officers");
+		return refusal_set(&o->hdr.reason, WF_SEPARATION, e,
+				   "a destruction is confirmed by two distinct officers");
 	if (strcmp(state, "spoiled") != 0)
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a spoiled "
-			      "booklet is destroyed", o->number, state);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "booklet %s is '%s': only a spoiled "
+				   "booklet is destroyed", o->number, state);
 	return append(tx, &o->hdr, "booklet.destruction_confirmed", o->number,
 		      json_pack("{s:s, s:[s, s]}", "number", o->number, "officers",
 				o->officers[0], o->officers[1]), e);
@@ -651,10 +634,12 @@ int booklet_void(struct writer_txn *tx, void *arg, struct err *e)
 	if (begin(&o->hdr, e) < 0 || need(tx, &o->hdr, o->number, state, app, e) < 0)
 		return -1;
 	if (!in_list(state, from_void))
-		return refuse(&o->hdr, BK_INVALID_STATE, e, "booklet %s is '%s': only a received "
-			      "or available booklet can be voided", o->number, state);
+		return refusal_set(&o->hdr.reason, WF_INVALID_STATE, e,
+				   "booklet %s is '%s': only a received "
+				   "or available booklet can be voided", o->number, state);
 	if (!o->reason || !field_note_ok(o->reason, 500))
-		return refuse(&o->hdr, BK_INVALID_INPUT, e, "reason must be 1 to 500 characters");
+		return refusal_set(&o->hdr.reason, WF_INVALID_INPUT, e,
+				   "reason must be 1 to 500 characters");
 	return append(tx, &o->hdr, "booklet.voided", o->number,
 		      json_pack("{s:s, s:s}", "number", o->number, "reason", o->reason), e);
 }
@@ -676,4 +661,115 @@ int booklet_stock(sqlite3 *db, struct booklet_stock *out, struct err *e)
 	if (rc != SQLITE_DONE)
 		return db_error(db, e, "reading the booklets table");
 	return 0;
+}
+
+/* ---- reads for the API ---- */
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? json_string(t) : json_null();
+}
+
+static json_t *int_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+	       ? json_null() : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+int booklet_stock_json(sqlite3 *db, json_t **out, struct err *e)
+{
+	*out = NULL;
+	struct booklet_stock st;
+	if (booklet_stock(db, &st, e) < 0)
+		return -1;
+	json_t *counts = json_object(), *ranges = json_array();
+	long long total = 0;
+	for (int i = 0; counts && i < BOOKLET_STATE_COUNT; i++) {
+		json_object_set_new(counts, booklet_state_name((enum booklet_state)i),
+				    json_integer(st.count[i]));
+		total += st.count[i];
+	}
+	sqlite3_stmt *q = NULL;
+	if (!counts || !ranges)
+		goto nomem;
+	if (db_prepare(db, "SELECT r.first, r.count, r.received_by, r.confirmed_by,"
+			   " r.received_seq, r.confirmed_seq,"
+			   " (SELECT count(*) FROM booklets b WHERE b.range_first = r.first"
+			   "  AND b.state IN ('received', 'available'))"
+			   " FROM booklet_ranges r ORDER BY r.first", &q, e) < 0)
+		goto fail;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int confirmed = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		json_t *r = json_pack("{s:o, s:I, s:o, s:o, s:s, s:o, s:o, s:I}",
+				      "first", text_or_null(q, 0),
+				      "count", (json_int_t)sqlite3_column_int64(q, 1),
+				      "received_by", text_or_null(q, 2),
+				      "confirmed_by", text_or_null(q, 3),
+				      "state", confirmed ? "confirmed" : "received",
+				      "received_seq", int_or_null(q, 4),
+				      "confirmed_seq", int_or_null(q, 5),
+				      "unused", (json_int_t)sqlite3_column_int64(q, 6));
+		if (!r || json_array_append_new(ranges, r) < 0)
+			goto nomem;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(db, e, "reading booklet_ranges");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	*out = json_pack("{s:o, s:I, s:o}", "counts", counts, "total", (json_int_t)total,
+			 "ranges", ranges);
+	return *out ? 0 : err_nomem(e);
+nomem:
+	err_nomem(e);
+fail:
+	sqlite3_finalize(q);
+	json_decref(counts);
+	json_decref(ranges);
+	return -1;
+}
+
+int booklet_get_json(sqlite3 *db, const char *number, json_t **out, struct err *e)
+{
+	*out = NULL;
+	sqlite3_stmt *q;
+	if (db_prepare(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
+			   " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
+			   " r.confirmed_by, r.received_seq, r.confirmed_seq"
+			   " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
+			   " WHERE b.number = ?", &q, e) < 0)
+		return -1;
+	sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(q);
+		return rc == SQLITE_DONE ? 0 : db_error(db, e, "reading the booklets table");
+	}
+	/* destroyed_by holds the two officers as a JSON array (booklets.c) */
+	const char *d = (const char *)sqlite3_column_text(q, 4);
+	json_t *destroyed = d ? json_loads(d, 0, NULL) : NULL;
+	json_t *v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:I, s:o, s:o},"
+			      " s:{s:o, s:o, s:o, s:o}}",
+			      "number", text_or_null(q, 0),
+			      "state", text_or_null(q, 1),
+			      "app", text_or_null(q, 2),
+			      "spoiled_by", text_or_null(q, 3),
+			      "destroyed_by", destroyed ? destroyed : json_null(),
+			      "range",
+			      "first", text_or_null(q, 7),
+			      "count", (json_int_t)sqlite3_column_int64(q, 8),
+			      "received_by", text_or_null(q, 9),
+			      "confirmed_by", text_or_null(q, 10),
+			      "seqs",
+			      "received", int_or_null(q, 11),
+			      "confirmed", int_or_null(q, 12),
+			      "used", int_or_null(q, 5),
+			      "updated", int_or_null(q, 6));
+	sqlite3_finalize(q);
+	if (!v)
+		return err_nomem(e);
+	*out = v;
+	return 1;
 }

@@ -34,7 +34,9 @@
  *
  * Operations are writer callbacks (log/writer.h writer_fn) like the workflow's: fill
  * the op struct, writer_submit(w, booklet_<op>, &op, NULL, e), read the outputs. On a
- * refusal they return -1 with ERR_INPUT and hdr.reason set. booklet_take_next may also
+ * refusal they return -1 with ERR_INPUT and hdr.reason set (enum wf_reason, the office's
+ * one refusal type: WF_INVALID_INPUT, WF_NO_BOOKLET, WF_INVALID_STATE, WF_BOOKLET_EXISTS,
+ * WF_SEPARATION, WF_NO_STOCK, WF_APP_HAS_BOOKLET). booklet_take_next may also
  * be called directly from another operation's callback with its writer_txn (the
  * personalization will): it picks the lowest-numbered 'available' booklet and appends
  * booklet.used in that same transaction, so concurrent requests, serialised by the
@@ -48,26 +50,15 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "log/writer.h"
+#include "office/refusal.h"
 #include "util/err.h"
 
 #define BOOKLET_NUMBER_LEN 8        /* "X1234567" */
 #define BOOKLET_RANGE_MAX 10000     /* booklets in one received range */
-
-enum booklet_reason {
-	BK_OK = 0,
-	BK_INVALID_INPUT,  /* 422: a field is missing or malformed */
-	BK_NOT_FOUND,      /* 404: no such booklet or range */
-	BK_INVALID_STATE,  /* 409: not allowed from the booklet's (range's) state */
-	BK_DUPLICATE,      /* 409: a number of the range is recorded already */
-	BK_SEPARATION,     /* 403: the receiving officer may not confirm; two distinct
-			      officers confirm a destruction */
-	BK_NO_STOCK,       /* 409: no available booklet of a confirmed range */
-	BK_APP_HAS_BOOKLET,/* 409: the application already uses a booklet */
-};
-const char *booklet_reason_name(enum booklet_reason r); /* "no-stock", … (stable) */
 
 enum booklet_state {
 	BOOKLET_RECEIVED, BOOKLET_AVAILABLE, BOOKLET_USED, BOOKLET_SPOILED,
@@ -84,7 +75,7 @@ int booklets_register_kinds(void);
 
 struct booklet_hdr {
 	const char *actor;          /* in: "officer:<username>" or "cli:<user>" */
-	enum booklet_reason reason; /* out */
+	enum wf_reason reason;      /* out (office/refusal.h) */
 	uint64_t seq;               /* out: the event appended */
 };
 
@@ -123,6 +114,22 @@ int booklet_void(struct writer_txn *tx, void *arg, struct err *e);
 /* Stock levels: booklets per state (through any connection). */
 struct booklet_stock { long long count[BOOKLET_STATE_COUNT]; };
 int booklet_stock(sqlite3 *db, struct booklet_stock *out, struct err *e);
+
+/* One booklet's state ("received", …) and the application that used it ("" when none):
+ * 1 found, 0 no such booklet, -1 on error (through any connection). */
+int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
+		 struct err *e);
+
+/* The stock as the API shows it (GET /api/v1/booklets/stock): {counts: {state: n …},
+ * total, ranges: [{first, count, received_by, confirmed_by, state, received_seq,
+ * confirmed_seq, unused}]}. A new value into *out. */
+int booklet_stock_json(sqlite3 *db, json_t **out, struct err *e);
+
+/* One booklet as the API shows it (GET /api/v1/booklets/{number}): {number, state, app,
+ * spoiled_by, destroyed_by, range: {first, count, received_by, confirmed_by}, seqs:
+ * {received, confirmed, used, updated}} (never a spoil or void reason: those are
+ * sealed). 1 with *out, 0 when there is none, -1 on failure. */
+int booklet_get_json(sqlite3 *db, const char *number, json_t **out, struct err *e);
 
 /* `paspor office booklets` (cmd_booklets.c). */
 int cmd_office_booklets(int argc, char **argv);

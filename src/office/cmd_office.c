@@ -246,13 +246,13 @@ static int cmd_office_serve(int argc, char **argv, void *ctx)
 	}
 	buf_release(&problems);
 	log_init("paspor", foreground, LOG_LEVEL_INFO);
-	printf("listening officer %s\n", http_server_address(srv->officer));
-	if (srv->public_listener)
-		printf("listening public %s\n", http_server_address(srv->public_listener));
+	const char *pub = office_server_address(srv, 1);
+	printf("listening officer %s\n", office_server_address(srv, 0));
+	if (pub)
+		printf("listening public %s\n", pub);
 	fflush(stdout);
-	log_info("serving %s: officers on %s%s%s", so.dir, http_server_address(srv->officer),
-		 srv->public_listener ? ", public on " : "",
-		 srv->public_listener ? http_server_address(srv->public_listener) : "");
+	log_info("serving %s: officers on %s%s%s", so.dir, office_server_address(srv, 0),
+		 pub ? ", public on " : "", pub ? pub : "");
 	int sig = 0;
 	sigwait(&set, &sig);
 	log_info("%s: stopping (requests in flight finish first)",

@@ -24,18 +24,6 @@
 
 #define CODE_SPAN 10000000u /* numbers per letter */
 
-const char *dayclose_reason_name(enum dayclose_reason r)
-{
-	switch (r) {
-	case DC_OK: return "ok";
-	case DC_INVALID_INPUT: return "invalid-input";
-	case DC_FUTURE: return "future-day";
-	case DC_NOTE_REQUIRED: return "note-required";
-	case DC_ALREADY_CLOSED: return "already-closed";
-	}
-	return "unknown";
-}
-
 /* ---- booklet numbers as codes ---- */
 
 static uint32_t number_code(const char *s)
@@ -969,34 +957,29 @@ int dayclose_register_kinds(void)
 
 /* ---- the close ---- */
 
-static int refuse(struct dayclose_close *o, enum dayclose_reason r, struct err *e,
-		  const char *msg)
-{
-	o->reason = r;
-	return err_set(e, ERR_INPUT, "%s", msg);
-}
-
 int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct dayclose_close *o = arg;
-	o->reason = DC_OK;
+	o->reason = WF_OK;
 	o->seq = 0;
 	json_decref(o->report);
 	o->report = NULL;
 	struct cal_date d, today;
 	if (!o->day || cal_date_parse(o->day, &d) < 0)
-		return refuse(o, DC_INVALID_INPUT, e, "the day must be a date YYYY-MM-DD");
+		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "the day must be a date YYYY-MM-DD");
 	if (!o->today || cal_date_parse(o->today, &today) < 0)
-		return refuse(o, DC_INVALID_INPUT, e, "today's date is malformed");
+		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "today's date is malformed");
 	if (cal_date_cmp(&d, &today) > 0)
-		return refuse(o, DC_FUTURE, e, "the day has not begun: it cannot be closed");
+		return refusal_set(&o->reason, WF_DAY_FUTURE, e,
+				   "the day has not begun: it cannot be closed");
 	if (!field_principal_ok(o->actor))
-		return refuse(o, DC_INVALID_INPUT, e, "actor must be 'officer:<username>' or "
-			      "'cli:<user>'");
+		return refusal_set(&o->reason, WF_CLOSE_INVALID, e,
+				   "actor must be 'officer:<username>' or 'cli:<user>'");
 	if (o->note && !field_note_ok(o->note, DAYCLOSE_NOTE_MAX))
-		return refuse(o, DC_INVALID_INPUT, e, "note must be a text of 1 to 1000 characters");
+		return refusal_set(&o->reason, WF_CLOSE_INVALID, e,
+				   "note must be a text of 1 to 1000 characters");
 	if (!o->counted)
-		return refuse(o, DC_INVALID_INPUT, e, "the physical count is missing");
+		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "the physical count is missing");
 	sqlite3 *db = writer_txn_db(tx);
 	int r = is_closed(db, o->day, e);
 	if (r < 0)
@@ -1004,7 +987,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 	if (r == 1) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "day %s is closed already", o->day);
-		return refuse(o, DC_ALREADY_CLOSED, e, msg);
+		return refusal_set(&o->reason, WF_DAY_CLOSED, e, "%s", msg);
 	}
 	if (dayclose_report(db, &d, o->counted, &o->report, e) < 0 ||
 	    dayclose_report_signer(db, o->signer, o->report, e) < 0)
@@ -1015,7 +998,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		snprintf(msg, sizeof msg, "alarm: the signer made %lld signature(s) this office "
 			 "has no record of: closing needs a note saying what was done",
 			 (long long)json_integer_value(json_object_get(sg, "unrecorded_count")));
-		return refuse(o, DC_NOTE_REQUIRED, e, msg);
+		return refusal_set(&o->reason, WF_NOTE_REQUIRED, e, "%s", msg);
 	}
 	if (json_is_true(json_object_get(o->report, "mismatch")) && !o->note) {
 		const json_t *c = json_object_get(o->report, "count");
@@ -1024,7 +1007,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 			 "%lld unexpected): closing needs a note saying why",
 			 (long long)json_integer_value(json_object_get(c, "missing_count")),
 			 (long long)json_integer_value(json_object_get(c, "unexpected_count")));
-		return refuse(o, DC_NOTE_REQUIRED, e, msg);
+		return refusal_set(&o->reason, WF_NOTE_REQUIRED, e, "%s", msg);
 	}
 	if (json_object_set_new(o->report, "closed_by", json_string(o->actor)) < 0)
 		return err_nomem(e);
@@ -1045,7 +1028,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 	return 0;
 input:
 	if (e->code == ERR_INPUT)
-		o->reason = DC_INVALID_INPUT;
+		o->reason = WF_CLOSE_INVALID;
 	return -1;
 }
 

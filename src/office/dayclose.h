@@ -44,21 +44,13 @@
 
 #include "log/writer.h"
 #include "office/calendar.h"
+#include "office/refusal.h"
 #include "signproto/proto.h"
 #include "util/err.h"
 
 #define DAYCLOSE_LIST_MAX 1000      /* numbers listed in missing / unexpected */
 #define DAYCLOSE_COUNTED_MAX 100000 /* booklet numbers in one physical count */
 #define DAYCLOSE_NOTE_MAX 1000      /* characters of a close note */
-
-enum dayclose_reason {
-	DC_OK = 0,
-	DC_INVALID_INPUT,  /* 422: malformed day, count or note */
-	DC_FUTURE,         /* 422: the day has not begun */
-	DC_NOTE_REQUIRED,  /* 422: the count does not match: a note must say why */
-	DC_ALREADY_CLOSED, /* 409: the day is closed */
-};
-const char *dayclose_reason_name(enum dayclose_reason r); /* "note-required", … */
 
 /* Registers the "day" kind set (idempotent); -1 only if the registry is full. */
 int dayclose_register_kinds(void);
@@ -99,8 +91,9 @@ int dayclose_report_signer(sqlite3 *db, const struct dayclose_signer *sg, json_t
 
 /* Closes a day (writer callback): the report is made in the writer's transaction and
  * appended as day.closed (+ day.close_noted when a note is given). Refused with ERR_INPUT
- * and reason set: a malformed day or note, a day after `today`, a closed day, a
- * mismatch without a note. On success *report is the body appended (the caller
+ * and reason set: a malformed day or note (WF_CLOSE_INVALID), a day after `today`
+ * (WF_DAY_FUTURE), a closed day (WF_DAY_CLOSED), a mismatch without a note
+ * (WF_NOTE_REQUIRED). On success *report is the body appended (the caller
  * json_decref's it, also after a refusal: it may hold the refused report, so that the
  * caller can show the mismatch). */
 struct dayclose_close {
@@ -109,7 +102,7 @@ struct dayclose_close {
 	const char *today;                      /* in: today's local date "YYYY-MM-DD" */
 	const struct dayclose_counted *counted; /* in */
 	const char *note;                       /* in: NULL, or 1…DAYCLOSE_NOTE_MAX chars */
-	enum dayclose_reason reason;            /* out */
+	enum wf_reason reason;                  /* out (office/refusal.h) */
 	uint64_t seq;                           /* out: the day.closed event */
 	json_t *report;                         /* out: see above */
 	const struct dayclose_signer *signer;   /* in: NULL when not asked */

@@ -434,6 +434,72 @@ int officers_list(sqlite3 *db, struct buf *out, struct err *e)
 	return buf_ok(out) ? 0 : err_nomem(e);
 }
 
+int officers_state(sqlite3 *db, const char *username, int *disabled, int *has_totp,
+		   struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
+			   " WHERE username = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	int exists = rc == SQLITE_ROW;
+	*disabled = exists && sqlite3_column_int(st, 0);
+	*has_totp = exists && sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, e, "officers");
+	return exists;
+}
+
+static json_t *officer_row(sqlite3_stmt *st)
+{
+	unsigned mask = 0;
+	roles_parse_list((const char *)sqlite3_column_text(st, 1), &mask, NULL);
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:b, s:I, s:s}",
+			      "username", (const char *)sqlite3_column_text(st, 0),
+			      "name", (const char *)sqlite3_column_text(st, 2),
+			      "roles", officers_roles_json(mask),
+			      "state", sqlite3_column_int(st, 3) ? "disabled" : "active",
+			      "totp", sqlite3_column_int(st, 4),
+			      "added_ms", (json_int_t)sqlite3_column_int64(st, 5),
+			      "added_by", (const char *)sqlite3_column_text(st, 6));
+	if (o && sqlite3_column_type(st, 7) != SQLITE_NULL)
+		json_object_set_new(o, "last_login_ms", json_integer(sqlite3_column_int64(st, 7)));
+	return o;
+}
+
+#define OFFICER_COLUMNS                                                                  \
+	"SELECT username, roles, name, disabled, totp_seq IS NOT NULL, added_ms, added_by," \
+	" last_login_ms FROM officers"
+
+int officers_read_json(sqlite3 *db, const char *username, json_t **out, struct err *e)
+{
+	*out = NULL;
+	sqlite3_stmt *st;
+	json_t *list = json_array();
+	int rc = db_prepare(db, username ? OFFICER_COLUMNS " WHERE username = ?"
+					 : OFFICER_COLUMNS " ORDER BY username", &st, e);
+	if (rc == 0) {
+		if (username)
+			sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(list, officer_row(st));
+		sqlite3_finalize(st);
+		if (step != SQLITE_DONE)
+			rc = db_error(db, e, "officers");
+	}
+	if (rc == 0 && !list)
+		rc = err_nomem(e);
+	if (rc < 0) {
+		json_decref(list);
+		return -1;
+	}
+	*out = list;
+	return 0;
+}
+
 int officers_reader_open(struct officers_reader *r, const char *db_path,
 			 const uint8_t *data_key, struct err *e)
 {

@@ -83,6 +83,18 @@ int officers_record(struct writer *w, const char *actor, const char *username,
  * state is "active" or "disabled" and totp is "totp" or "-". No secrets. */
 int officers_list(sqlite3 *db, struct buf *out, struct err *e);
 
+/* One officer's public state in the projection (through any connection, the writer's
+ * too): 1 with *disabled and *has_totp set, 0 when there is no such officer (both 0),
+ * -1 on error. */
+int officers_state(sqlite3 *db, const char *username, int *disabled, int *has_totp,
+		   struct err *e);
+
+/* The officers as the admin API shows them (no secrets): a new array (json_decref) of
+ * {username, name, roles, state "active"|"disabled", totp, added_ms, added_by,
+ * last_login_ms?}: every officer ordered by username when username is NULL, else the
+ * one named (an empty array when there is none). */
+int officers_read_json(sqlite3 *db, const char *username, json_t **out, struct err *e);
+
 struct officers_reader {
 	sqlite3 *db;
 	const uint8_t *data_key; /* borrowed, EVENT_KEY_BYTES */

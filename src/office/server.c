@@ -1,26 +1,139 @@
 #include "office/server.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
-
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "log/blobs.h"
 #include "log/canon.h"
 #include "log/db.h"
+#include "log/node.h"
 #include "log/note.h"
 #include "office/api.h"
 #include "office/auth_http.h"
 #include "office/booklets.h"
 #include "office/calendar.h"
+#include "office/officers.h"
 #include "signproto/client.h"
 #include "util/alloc.h"
 #include "util/fs.h"
+#include "util/http.h"
 #include "util/log.h"
+#include "util/metrics.h"
+
+#define OFFICE_RO_POOL_MAX 32 /* read-only SQLite connections for queries */
+
+/* The server's state: private to this file (handlers use server.h's and api.h's
+ * functions). */
+struct office_server {
+	struct office_server_opts opts;
+	struct node node;
+	int node_open;
+	struct writer *writer;
+	struct metrics *metrics;
+	struct http_server *officer, *public_listener;
+	struct http_route *routes;
+	size_t nroutes;
+	struct metric *m_events, *m_log_size, *m_cp_age, *m_in_flight, *m_writer;
+	struct metric *m_issuance; /* paspor_issuance_total{outcome} (api_issue.c) */
+	_Atomic uint64_t log_size;     /* events durable: node size at start, then acks */
+	_Atomic int64_t checkpoint_ms; /* UTC ms of the latest checkpoint signed */
+	/* the API's state (office/api.h) */
+	struct config cfg;               /* DIR/paspor.conf, checked at start */
+	struct auth *auth;
+	struct officers_reader officers;
+	int officers_open;
+	struct officers_backend officers_backend;
+	struct ratelimit *rl_book_ip, *rl_book_nik, *rl_status_ip; /* NULL: lifted */
+	int limits_lifted;
+	uint8_t bookcode_key[32];        /* derived from the data key ("bookcode") */
+	uint8_t holdcode_key[32];        /* confirmation codes ("bookcode", id 2) */
+	struct notify *notify;           /* confirmation code senders (office/notify.h) */
+	pthread_mutex_t ro_mu;
+	pthread_cond_t ro_cv;
+	int ro_init;
+	sqlite3 *ro[OFFICE_RO_POOL_MAX]; /* all connections */
+	sqlite3 *ro_free[OFFICE_RO_POOL_MAX];
+	size_t nro, nro_free;
+};
+
+/* ---------------------------------------------------------------- for handlers */
+
+const struct config *office_server_config(const struct office_server *s)
+{
+	return &s->cfg;
+}
+
+const char *office_server_dir(const struct office_server *s)
+{
+	return s->node.dir;
+}
+
+const uint8_t *office_server_data_key(const struct office_server *s)
+{
+	return s->node.keys.data_key;
+}
+
+const uint8_t *office_server_bookcode_key(const struct office_server *s)
+{
+	return s->bookcode_key;
+}
+
+const uint8_t *office_server_holdcode_key(const struct office_server *s)
+{
+	return s->holdcode_key;
+}
+
+struct auth *office_server_auth(const struct office_server *s)
+{
+	return s->auth;
+}
+
+struct notify *office_server_notify(const struct office_server *s)
+{
+	return s->notify;
+}
+
+struct ratelimit *office_server_limit(const struct office_server *s, enum office_limit l)
+{
+	switch (l) {
+	case OFFICE_LIMIT_BOOK_IP:
+		return s->rl_book_ip;
+	case OFFICE_LIMIT_BOOK_NIK:
+		return s->rl_book_nik;
+	case OFFICE_LIMIT_STATUS_IP:
+		return s->rl_status_ip;
+	}
+	return NULL;
+}
+
+void office_server_count_issuance(struct office_server *s, const char *outcome)
+{
+	if (s->m_issuance)
+		metrics_add(s->m_issuance, 1, outcome);
+}
+
+const char *office_server_address(const struct office_server *s, int public)
+{
+	if (public)
+		return s->public_listener ? http_server_address(s->public_listener) : NULL;
+	return http_server_address(s->officer);
+}
+
+int64_t api_now_ms(struct office_server *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->node.clock_offset_ms;
+}
+
 
 /* ---------------------------------------------------------------- helpers */
 

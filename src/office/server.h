@@ -13,8 +13,8 @@
  * lost, since a handler answers only after writer_submit has returned.
  *
  * Routes are rows of office_routes in server.c: to add one, write its handler in its
- * module (struct office_server *s = req->app gives the node's writer through
- * office_server_submit) and add a row; keep docs/openapi.yaml in sync (`paspor office
+ * module (struct office_server *s = req->app, opaque: the functions below give what a
+ * handler needs, office_server_submit the node's writer) and add a row; keep docs/openapi.yaml in sync (`paspor office
  * routes` prints the table). Test-only routes (HTTP_ROUTE_TEST) are served only when
  * opts->test_routes is set (PASPOR_TEST_ROUTES=1 for `serve`).
  *
@@ -26,7 +26,10 @@
  * the booking-code key and a pool of read-only SQLite connections for queries.
  *
  * Ownership: struct office_server owns the node, writer, metrics and listeners; only
- * office_server_stop frees it. While it runs, the node's database belongs to the writer
+ * office_server_stop frees it. Its definition is private to server.c: handlers see an
+ * opaque pointer and get what they need through the functions below ("what handlers
+ * may use") and api.h's pool and clock, so the server's insides can change without
+ * touching them. While it runs, the node's database belongs to the writer
  * thread: handlers write through office_server_submit, read the log's size with
  * office_server_log_state and the checkpoint from DIR/checkpoint, never from n->db.
  * Errors: those of node_open (ERR_VERIFY for a guard, ERR_IO, ERR_INPUT), writer_start
@@ -35,25 +38,18 @@
 #ifndef PASPOR_OFFICE_SERVER_H
 #define PASPOR_OFFICE_SERVER_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
-
 #include "log/keys.h"
-#include "log/node.h"
 #include "log/writer.h"
 #include "office/auth.h"
 #include "office/config.h"
 #include "office/notify.h"
-#include "office/officers.h"
 #include "office/ratelimit.h"
 #include "util/buf.h"
 #include "util/err.h"
-#include "util/http.h"
-#include "util/metrics.h"
 
 #define OFFICE_LISTEN_DEFAULT "127.0.0.1:8080"
 #define OFFICE_SHUTDOWN_WAIT_MS 10000
@@ -76,39 +72,9 @@ struct office_server_opts {
 	struct auth_config *auth_config; /* NULL: auth_config_defaults (tests shorten it) */
 };
 
-#define OFFICE_RO_POOL_MAX 32 /* read-only SQLite connections for queries */
-
-struct office_server {
-	struct office_server_opts opts;
-	struct node node;
-	int node_open;
-	struct writer *writer;
-	struct metrics *metrics;
-	struct http_server *officer, *public_listener;
-	struct http_route *routes;
-	size_t nroutes;
-	struct metric *m_events, *m_log_size, *m_cp_age, *m_in_flight, *m_writer;
-	struct metric *m_issuance; /* paspor_issuance_total{outcome} (api_issue.c) */
-	_Atomic uint64_t log_size;     /* events durable: node size at start, then acks */
-	_Atomic int64_t checkpoint_ms; /* UTC ms of the latest checkpoint signed */
-	/* the API's state (office/api.h) */
-	struct config cfg;               /* DIR/paspor.conf, checked at start */
-	struct auth *auth;
-	struct officers_reader officers;
-	int officers_open;
-	struct officers_backend officers_backend;
-	struct ratelimit *rl_book_ip, *rl_book_nik, *rl_status_ip; /* NULL: lifted */
-	int limits_lifted;
-	uint8_t bookcode_key[32];        /* derived from the data key ("bookcode") */
-	uint8_t holdcode_key[32];        /* confirmation codes ("bookcode", id 2) */
-	struct notify *notify;           /* confirmation code senders (office/notify.h) */
-	pthread_mutex_t ro_mu;
-	pthread_cond_t ro_cv;
-	int ro_init;
-	sqlite3 *ro[OFFICE_RO_POOL_MAX]; /* all connections */
-	sqlite3 *ro_free[OFFICE_RO_POOL_MAX];
-	size_t nro, nro_free;
-};
+/* The server is opaque to the API modules: they reach what they need through the
+ * functions below (and api.h's api_db_acquire, api_now_ms, …), never its fields. */
+struct office_server;
 
 int office_server_start(struct office_server **out, const struct office_server_opts *o,
 			struct err *e);
@@ -138,6 +104,38 @@ void office_server_log_state(struct office_server *s, uint64_t *size, double *ag
  * every 100 ms under load (log/writer.c), so it may lag the database that much. */
 int office_server_checkpoint(struct office_server *s, struct buf *note, uint64_t *size,
 			     double *age_s, struct err *e);
+
+/* ---- what handlers may use (thread-safe: fixed while the server runs) ---- */
+
+/* DIR/paspor.conf as loaded and checked at start. */
+const struct config *office_server_config(const struct office_server *s);
+/* The node's data directory (relative paths of the configuration resolve inside it). */
+const char *office_server_dir(const struct office_server *s);
+/* The node's data key (EVENT_KEY_BYTES): sealed bodies and blobs. */
+const uint8_t *office_server_data_key(const struct office_server *s);
+/* The keys of the booking codes' and the confirmation codes' hashes (32 bytes each,
+ * derived from the data key; office/bookcode.h). */
+const uint8_t *office_server_bookcode_key(const struct office_server *s);
+const uint8_t *office_server_holdcode_key(const struct office_server *s);
+/* The officers' authentication (office/auth.h: sessions, credentials, revocation). */
+struct auth *office_server_auth(const struct office_server *s);
+/* The confirmation code senders (office/notify.h). */
+struct notify *office_server_notify(const struct office_server *s);
+
+/* The booking rate limiters; NULL when the limits are lifted (load tests). */
+enum office_limit {
+	OFFICE_LIMIT_BOOK_IP,   /* booking requests per client address per minute */
+	OFFICE_LIMIT_BOOK_NIK,  /* bookings per identity reference per day */
+	OFFICE_LIMIT_STATUS_IP, /* status lookups per client address per minute */
+};
+struct ratelimit *office_server_limit(const struct office_server *s, enum office_limit l);
+
+/* Counts one issuance outcome in /metrics (paspor_issuance_total{outcome}). */
+void office_server_count_issuance(struct office_server *s, const char *outcome);
+
+/* The address ("127.0.0.1:8080") a listener is bound to: the officers' (public 0) or the
+ * public one (public 1; NULL when the server has none). */
+const char *office_server_address(const struct office_server *s, int public);
 
 /* The route table (test routes included when with_test), one line per route:
  * "METHOD PATTERN LISTENERS ROLES" — LISTENERS "officer,public" or "officer", ROLES

@@ -121,11 +121,11 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			       struct err *e)
 {
 	const struct config *cfg = o->cfg;
-	struct booklet_take take = { { o->hdr.actor, BK_OK, 0 }, o->hdr.app, { 0 } };
+	struct booklet_take take = { { o->hdr.actor, WF_OK, 0 }, o->hdr.app, { 0 } };
 	if (booklet_take_next(tx, &take, e) < 0) {
-		if (take.hdr.reason == BK_NO_STOCK)
+		if (take.hdr.reason == WF_NO_STOCK)
 			o->hdr.reason = WF_NO_STOCK;
-		else if (take.hdr.reason != BK_OK)
+		else if (take.hdr.reason != WF_OK)
 			o->hdr.reason = WF_INVALID_STATE;
 		return -1;
 	}
@@ -336,10 +336,10 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 	if (!o->witness || !o->witness[0] || strcmp(wactor, o->hdr.actor) == 0)
 		return wf_refuse(&o->hdr, WF_SEPARATION, e, "spoiling a personalized booklet needs a "
 				 "second officer as witness");
-	struct booklet_spoil sp = { { o->hdr.actor, BK_OK, 0 }, o->booklet, o->reason, o->hdr.app,
+	struct booklet_spoil sp = { { o->hdr.actor, WF_OK, 0 }, o->booklet, o->reason, o->hdr.app,
 				    1 };
 	if (booklet_spoil(tx, &sp, e) < 0) {
-		o->hdr.reason = sp.hdr.reason == BK_INVALID_INPUT ? WF_INVALID_INPUT
+		o->hdr.reason = sp.hdr.reason == WF_INVALID_INPUT ? WF_INVALID_INPUT
 								  : WF_INVALID_STATE;
 		return -1;
 	}

@@ -20,44 +20,6 @@
 #include "office/wf_internal.h"
 #include "util/alloc.h"
 
-const char *wf_reason_name(enum wf_reason r)
-{
-	switch (r) {
-	case WF_OK: return "ok";
-	case WF_INVALID_INPUT: return "invalid-input";
-	case WF_NOT_FOUND: return "not-found";
-	case WF_INVALID_STATE: return "invalid-state";
-	case WF_DUPLICATE_ACTIVE: return "duplicate-active-application";
-	case WF_SLOT_FULL: return "slot-full";
-	case WF_ALREADY_RESCHEDULED: return "already-rescheduled";
-	case WF_NOT_YET: return "not-yet";
-	case WF_SEPARATION: return "separation-of-duties";
-	case WF_WATCHLIST: return "watchlist";
-	case WF_PHOTO_MISSING: return "photo-missing";
-	case WF_TOO_MANY: return "too-many-fingerprints";
-	case WF_MISMATCH: return "billing-code-mismatch";
-	case WF_CODE_TAKEN: return "booking-code-taken";
-	case WF_NO_STOCK: return "no-stock";
-	case WF_SIGNER_REFUSED: return "signer-refused";
-	case WF_SIGNER_UNAVAILABLE: return "signer-unavailable";
-	case WF_NOT_CONFIGURED: return "not-configured";
-	case WF_PAYMENT_PENDING: return "payment-pending";
-	case WF_NTPN_USED: return "ntpn-used";
-	}
-	return "unknown";
-}
-
-int wf_refuse(struct wf_hdr *h, enum wf_reason r, struct err *e, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	h->reason = r;
-	return err_set(e, ERR_INPUT, "%s", msg);
-}
-
 int wf_actor_ok(struct wf_hdr *h, struct err *e)
 {
 	h->reason = WF_OK;
@@ -152,28 +114,10 @@ static void set_opt(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
-/* Places taken in a slot: -1 on error. */
-static int slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e)
-{
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND slot_start = ?",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, date ? date : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, start ? start : "", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), n = 0;
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
-		n = db_error(db, e, "reading slot_counts");
-	sqlite3_finalize(st);
-	return n;
-}
-
 static int quota_ok(struct writer_txn *tx, struct wf_hdr *h, const char *date,
 		    const char *start, int quota, struct err *e)
 {
-	int taken = slot_taken(writer_txn_db(tx), date, start, e);
+	int taken = wf_query_slot_taken(writer_txn_db(tx), date, start, e);
 	if (taken < 0)
 		return -1;
 	if (taken >= quota)

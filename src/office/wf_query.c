@@ -318,3 +318,76 @@ int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out
 	mem_free(norm);
 	return rows(db, st, out, e);
 }
+
+int wf_query_slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT count FROM slot_counts WHERE slot_date = ? AND slot_start = ?",
+		       &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, date ? date : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, start ? start : "", -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), n = 0;
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		n = db_error(db, e, "reading slot_counts");
+	sqlite3_finalize(st);
+	return n;
+}
+
+int wf_query_photo_blob(sqlite3 *db, const char *app, char out[65], struct err *e)
+{
+	out[0] = '\0';
+	sqlite3_stmt *st;
+	if (db_prepare(db, "SELECT photo_blob FROM applications WHERE id = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st), found = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(out, 65, "%s", sqlite3_column_text(st, 0));
+		found = 1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		found = db_error(db, e, "reading applications");
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int wf_query_uncollected(sqlite3 *db, int64_t before_ms, int64_t now_ms, json_t **out,
+			 struct err *e)
+{
+	*out = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *list = json_array();
+	if (!list)
+		return err_nomem(e);
+	if (db_prepare(db, "SELECT a.id, i.booklet, i.qc_ms"
+			   " FROM applications a JOIN issuance i ON i.app = a.id"
+			   " WHERE a.state = 'quality_checked' AND i.qc_ms <= ?"
+			   " ORDER BY i.qc_ms LIMIT 1000", &st, e) < 0) {
+		json_decref(list);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, before_ms);
+	int ok = 1, step = SQLITE_DONE;
+	while (ok && (step = sqlite3_step(st)) == SQLITE_ROW)
+		ok = json_array_append_new(
+			     list, json_pack("{s:s, s:s, s:I}", "application_id",
+					     (const char *)sqlite3_column_text(st, 0),
+					     "booklet", (const char *)sqlite3_column_text(st, 1),
+					     "days_waiting",
+					     (json_int_t)((now_ms - sqlite3_column_int64(st, 2)) /
+							  86400000))) == 0;
+	if (!ok)
+		err_nomem(e);
+	else if (step != SQLITE_DONE)
+		ok = db_error(db, e, "reading issuance") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		json_decref(list);
+		return -1;
+	}
+	*out = list;
+	return 0;
+}

@@ -42,33 +42,12 @@
 
 #include "log/writer.h"
 #include "office/appid.h"
+#include "office/refusal.h"
 #include "util/buf.h"
 #include "util/err.h"
 
-/* Why an operation was refused: stable codes the API maps to problem types/statuses. */
-enum wf_reason {
-	WF_OK = 0,
-	WF_INVALID_INPUT,      /* 422: a field is missing, malformed or not allowed */
-	WF_NOT_FOUND,          /* 404: no such application (or watchlist entry) */
-	WF_INVALID_STATE,      /* 409: the transition is not allowed from the current state */
-	WF_DUPLICATE_ACTIVE,   /* 409: the identity reference has an active application */
-	WF_SLOT_FULL,          /* 409: the slot's quota is taken */
-	WF_ALREADY_RESCHEDULED,/* 409: a booking is rescheduled once only */
-	WF_NOT_YET,            /* 409: no-show before the slot's day is over */
-	WF_SEPARATION,         /* 403: the officer enrolled or interviewed this application */
-	WF_WATCHLIST,          /* 409: no watchlist check, or a hit without override */
-	WF_PHOTO_MISSING,      /* 409: enrolment needs a photo */
-	WF_TOO_MANY,           /* 409: more than ten fingerprints */
-	WF_MISMATCH,           /* 409: billing code does not match the recorded payment */
-	WF_CODE_TAKEN,         /* 409: booking code hash already used (retry with another) */
-	WF_NO_STOCK,           /* 409: no available booklet of a confirmed range */
-	WF_SIGNER_REFUSED,     /* 409: the signer refused (its reason in the message) */
-	WF_SIGNER_UNAVAILABLE, /* 503: the signer cannot be reached */
-	WF_NOT_CONFIGURED,     /* 503: the office has no issuance section in its config */
-	WF_PAYMENT_PENDING,    /* 409: the payment is not confirmed yet */
-	WF_NTPN_USED,          /* 409: the NTPN confirmed another payment already */
-};
-const char *wf_reason_name(enum wf_reason r); /* "invalid-state", … (stable) */
+/* Why an operation was refused: enum wf_reason and wf_reason_name are in
+ * office/refusal.h, the office's one refusal type. */
 
 /* Application states (applications.state), as stored. */
 #define WF_STATE_BOOKED "booked"
@@ -342,6 +321,20 @@ int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
  * (case-insensitive prefix of the full name, ≥ 2 characters). An array of summaries. */
 int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out,
 		    struct err *e);
+
+/* Places taken in the slot date ("YYYY-MM-DD") start ("HH:MM") by bookings (the
+ * slot_counts projection; 0 when none); -1 on error. */
+int wf_query_slot_taken(sqlite3 *db, const char *date, const char *start, struct err *e);
+
+/* The blob name of app's enrolled photo into out: 1, or 0 (out "") when it has none or
+ * there is no such application; -1 on error (out ""). */
+int wf_query_photo_blob(sqlite3 *db, const char *app, char out[65], struct err *e);
+
+/* Passports waiting for their holder: the applications in 'quality_checked' whose check
+ * passed at or before before_ms, oldest first, at most 1000, as a new array of
+ * {application_id, booklet, days_waiting} (whole days from the check to now_ms). */
+int wf_query_uncollected(sqlite3 *db, int64_t before_ms, int64_t now_ms, json_t **out,
+			 struct err *e);
 
 /* The normalised form of a name for search and watchlist matching: NFKC, case-folded,
  * marks stripped, runs of white space and punctuation made one space, trimmed. The

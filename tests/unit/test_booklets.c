@@ -36,26 +36,26 @@ static int run(writer_fn fn, void *op, struct err *e)
 
 static int receive(const char *actor, const char *first, int count, struct err *e)
 {
-	struct booklet_receive r = { { actor, BK_OK, 0 }, first, count };
+	struct booklet_receive r = { { actor, WF_OK, 0 }, first, count };
 	return run(booklet_receive, &r, e) < 0 ? -(int)r.hdr.reason - 1 : 0;
 }
 
-static int confirm(const char *actor, const char *first, enum booklet_reason *why,
+static int confirm(const char *actor, const char *first, enum wf_reason *why,
 		   struct err *e)
 {
-	struct booklet_confirm c = { { actor, BK_OK, 0 }, first };
+	struct booklet_confirm c = { { actor, WF_OK, 0 }, first };
 	int rc = run(booklet_confirm_range, &c, e);
 	*why = c.hdr.reason;
 	return rc;
 }
 
 /* Takes a booklet for an application id made from k; the number into out. */
-static int take(unsigned k, char out[BOOKLET_NUMBER_LEN + 1], enum booklet_reason *why,
+static int take(unsigned k, char out[BOOKLET_NUMBER_LEN + 1], enum wf_reason *why,
 		struct err *e)
 {
 	char app[32];
 	snprintf(app, sizeof app, "A%025u", k); /* digits are Crockford base32 characters */
-	struct booklet_take t = { .hdr = { "officer:pia", BK_OK, 0 }, .app = app };
+	struct booklet_take t = { .hdr = { "officer:pia", WF_OK, 0 }, .app = app };
 	int rc = run(booklet_take_next, &t, e);
 	*why = t.hdr.reason;
 	memcpy(out, t.number, sizeof t.number);
@@ -91,36 +91,36 @@ TEST(booklets_range_needs_a_second_officer)
 {
 	CHECK(start() == 0);
 	struct err e = ERR_INIT;
-	enum booklet_reason why;
+	enum wf_reason why;
 	char num[BOOKLET_NUMBER_LEN + 1];
 	CHECK(receive("officer:cus", "X1234567", 5, &e) == 0);
 	CHECK_INT_EQ(stock_of(BOOKLET_RECEIVED), 5);
 	/* not confirmed: no stock */
 	CHECK(take(1, num, &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_NO_STOCK);
+	CHECK_INT_EQ(why, WF_NO_STOCK);
 	/* overlapping range, malformed ranges */
-	CHECK_INT_EQ(receive("officer:cus", "X1234570", 3, &e), -(int)BK_DUPLICATE - 1);
+	CHECK_INT_EQ(receive("officer:cus", "X1234570", 3, &e), -(int)WF_BOOKLET_EXISTS - 1);
 	CHECK(strstr(e.msg, "X1234570") != NULL);
-	CHECK_INT_EQ(receive("officer:cus", "X9999999", 2, &e), -(int)BK_INVALID_INPUT - 1);
-	CHECK_INT_EQ(receive("officer:cus", "X123456", 2, &e), -(int)BK_INVALID_INPUT - 1);
-	CHECK_INT_EQ(receive("officer:cus", "Y0000001", 0, &e), -(int)BK_INVALID_INPUT - 1);
-	CHECK_INT_EQ(receive("nobody", "Y0000001", 1, &e), -(int)BK_INVALID_INPUT - 1);
+	CHECK_INT_EQ(receive("officer:cus", "X9999999", 2, &e), -(int)WF_INVALID_INPUT - 1);
+	CHECK_INT_EQ(receive("officer:cus", "X123456", 2, &e), -(int)WF_INVALID_INPUT - 1);
+	CHECK_INT_EQ(receive("officer:cus", "Y0000001", 0, &e), -(int)WF_INVALID_INPUT - 1);
+	CHECK_INT_EQ(receive("nobody", "Y0000001", 1, &e), -(int)WF_INVALID_INPUT - 1);
 	/* the receiving officer may not confirm; nor a cli: principal */
 	CHECK(confirm("officer:cus", "X1234567", &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_SEPARATION);
+	CHECK_INT_EQ(why, WF_SEPARATION);
 	CHECK(confirm("cli:root", "X1234567", &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_SEPARATION);
+	CHECK_INT_EQ(why, WF_SEPARATION);
 	CHECK(confirm("officer:dua", "X7654321", &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_NOT_FOUND);
+	CHECK_INT_EQ(why, WF_NO_BOOKLET);
 	CHECK(confirm("officer:dua", "X1234567", &why, &e) == 0);
 	CHECK_INT_EQ(stock_of(BOOKLET_AVAILABLE), 5);
 	CHECK(confirm("officer:tiga", "X1234567", &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_INVALID_STATE);
+	CHECK_INT_EQ(why, WF_INVALID_STATE);
 	CHECK(take(1, num, &why, &e) == 0);
 	CHECK_STR_EQ(num, "X1234567");
 	/* one used booklet per application */
 	CHECK(take(1, num, &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_APP_HAS_BOOKLET);
+	CHECK_INT_EQ(why, WF_APP_HAS_BOOKLET);
 	/* a range received from the command line is confirmed by any officer */
 	CHECK(receive("cli:root", "B0000001", 2, &e) == 0);
 	CHECK(confirm("officer:cus", "B0000001", &why, &e) == 0);
@@ -151,7 +151,7 @@ TEST(booklets_projection_refuses_same_officer_confirmation)
 struct racer {
 	unsigned k;
 	int rc;
-	enum booklet_reason why;
+	enum wf_reason why;
 	char number[BOOKLET_NUMBER_LEN + 1];
 };
 
@@ -167,7 +167,7 @@ TEST(booklets_take_next_never_twice_under_racing_threads)
 {
 	CHECK(start() == 0);
 	struct err e = ERR_INIT;
-	enum booklet_reason why;
+	enum wf_reason why;
 	enum { N = 8, STOCK = 5 };
 	CHECK(receive("officer:cus", "P0000100", STOCK, &e) == 0);
 	CHECK(receive("officer:cus", "P0000200", 3, &e) == 0); /* never confirmed */
@@ -184,7 +184,7 @@ TEST(booklets_take_next_never_twice_under_racing_threads)
 		int ok = 0, none = 0;
 		for (int i = 0; i < N; i++) {
 			ok += r[i].rc == 0;
-			none += r[i].rc < 0 && r[i].why == BK_NO_STOCK;
+			none += r[i].rc < 0 && r[i].why == WF_NO_STOCK;
 			for (int j = 0; j < i; j++)
 				CHECK(r[i].rc < 0 || r[j].rc < 0 ||
 				      strcmp(r[i].number, r[j].number) != 0);
@@ -203,12 +203,12 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 {
 	CHECK(start() == 0);
 	struct err e = ERR_INIT;
-	enum booklet_reason why;
+	enum wf_reason why;
 	char n1[9], n2[9], n3[9];
 	CHECK(receive("officer:cus", "C0000001", 4, &e) == 0);
 	CHECK(confirm("officer:dua", "C0000001", &why, &e) == 0);
 	/* void the second blank: it is skipped */
-	struct booklet_void v = { { "officer:cus", BK_OK, 0 }, "C0000002", "water damage" };
+	struct booklet_void v = { { "officer:cus", WF_OK, 0 }, "C0000002", "water damage" };
 	CHECK(run(booklet_void, &v, &e) == 0);
 	CHECK(take(7, n1, &why, &e) == 0);
 	CHECK_STR_EQ(n1, "C0000001");
@@ -218,15 +218,15 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	snprintf(app8, sizeof app8, "A%025u", 8u);
 	/* the stock route (not spoil-and-redo) never spoils a personalized booklet, even
 	 * naming its application: that needs the application's route and a witness */
-	struct booklet_spoil stock = { { "officer:pia", BK_OK, 0 }, "C0000001", "printer jam",
+	struct booklet_spoil stock = { { "officer:pia", WF_OK, 0 }, "C0000001", "printer jam",
 				       app7, 0 };
 	err_clear(&e);
 	CHECK(run(booklet_spoil, &stock, &e) < 0);
-	CHECK_INT_EQ(stock.hdr.reason, BK_INVALID_STATE);
+	CHECK_INT_EQ(stock.hdr.reason, WF_INVALID_STATE);
 	CHECK(strstr(e.msg, "spoiled with its application") != NULL);
-	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "C0000001", "printer jam", app8, 1 };
+	struct booklet_spoil s = { { "officer:pia", WF_OK, 0 }, "C0000001", "printer jam", app8, 1 };
 	CHECK(run(booklet_spoil, &s, &e) < 0);
-	CHECK_INT_EQ(s.hdr.reason, BK_INVALID_STATE);
+	CHECK_INT_EQ(s.hdr.reason, WF_INVALID_STATE);
 	s.app = app7;
 	CHECK(run(booklet_spoil, &s, &e) == 0);
 	/* the application is personalized again on a new booklet */
@@ -235,33 +235,33 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	CHECK(take(8, n3, &why, &e) == 0);
 	CHECK_STR_EQ(n3, "C0000004");
 	CHECK(take(9, n3, &why, &e) < 0);
-	CHECK_INT_EQ(why, BK_NO_STOCK);
+	CHECK_INT_EQ(why, WF_NO_STOCK);
 	/* voided and used booklets are not voided/spoiled again wrongly */
 	CHECK(run(booklet_void, &v, &e) < 0);
-	CHECK_INT_EQ(v.hdr.reason, BK_INVALID_STATE);
-	struct booklet_void vu = { { "officer:cus", BK_OK, 0 }, "C0000003", "x" };
+	CHECK_INT_EQ(v.hdr.reason, WF_INVALID_STATE);
+	struct booklet_void vu = { { "officer:cus", WF_OK, 0 }, "C0000003", "x" };
 	CHECK(run(booklet_void, &vu, &e) < 0);
-	CHECK_INT_EQ(vu.hdr.reason, BK_INVALID_STATE);
-	struct booklet_void vn = { { "officer:cus", BK_OK, 0 }, "C0000099", "x" };
+	CHECK_INT_EQ(vu.hdr.reason, WF_INVALID_STATE);
+	struct booklet_void vn = { { "officer:cus", WF_OK, 0 }, "C0000099", "x" };
 	CHECK(run(booklet_void, &vn, &e) < 0);
-	CHECK_INT_EQ(vn.hdr.reason, BK_NOT_FOUND);
+	CHECK_INT_EQ(vn.hdr.reason, WF_NO_BOOKLET);
 	/* destruction: two distinct officers, only for a spoiled booklet */
-	struct booklet_destroy d = { { "officer:cus", BK_OK, 0 }, "C0000001", { "cus", "cus" } };
+	struct booklet_destroy d = { { "officer:cus", WF_OK, 0 }, "C0000001", { "cus", "cus" } };
 	CHECK(run(booklet_confirm_destruction, &d, &e) < 0);
-	CHECK_INT_EQ(d.hdr.reason, BK_SEPARATION);
+	CHECK_INT_EQ(d.hdr.reason, WF_SEPARATION);
 	d.officers[1] = "Not A User";
 	CHECK(run(booklet_confirm_destruction, &d, &e) < 0);
-	CHECK_INT_EQ(d.hdr.reason, BK_INVALID_INPUT);
-	struct booklet_destroy d3 = { { "officer:cus", BK_OK, 0 }, "C0000003", { "cus", "dua" } };
+	CHECK_INT_EQ(d.hdr.reason, WF_INVALID_INPUT);
+	struct booklet_destroy d3 = { { "officer:cus", WF_OK, 0 }, "C0000003", { "cus", "dua" } };
 	CHECK(run(booklet_confirm_destruction, &d3, &e) < 0);
-	CHECK_INT_EQ(d3.hdr.reason, BK_INVALID_STATE);
+	CHECK_INT_EQ(d3.hdr.reason, WF_INVALID_STATE);
 	d.officers[1] = "dua";
 	CHECK(run(booklet_confirm_destruction, &d, &e) == 0);
 	CHECK(run(booklet_confirm_destruction, &d, &e) < 0);
-	CHECK_INT_EQ(d.hdr.reason, BK_INVALID_STATE);
+	CHECK_INT_EQ(d.hdr.reason, WF_INVALID_STATE);
 	/* spoiling a destroyed booklet is refused */
 	CHECK(run(booklet_spoil, &s, &e) < 0);
-	CHECK_INT_EQ(s.hdr.reason, BK_INVALID_STATE);
+	CHECK_INT_EQ(s.hdr.reason, WF_INVALID_STATE);
 	CHECK_INT_EQ(stock_of(BOOKLET_USED), 2);
 	CHECK_INT_EQ(stock_of(BOOKLET_VOIDED), 1);
 	CHECK_INT_EQ(stock_of(BOOKLET_DESTROYED), 1);
@@ -273,18 +273,18 @@ TEST(booklets_rebuild_gives_identical_tables)
 {
 	CHECK(start() == 0);
 	struct err e = ERR_INIT;
-	enum booklet_reason why;
+	enum wf_reason why;
 	char n[9];
 	CHECK(receive("officer:cus", "D0000010", 6, &e) == 0);
 	CHECK(confirm("officer:dua", "D0000010", &why, &e) == 0);
 	CHECK(receive("cli:root", "D0000100", 2, &e) == 0);
 	for (unsigned k = 1; k <= 3; k++)
 		CHECK(take(k, n, &why, &e) == 0);
-	struct booklet_spoil s = { { "officer:pia", BK_OK, 0 }, "D0000011", "misprint", NULL, 1 };
+	struct booklet_spoil s = { { "officer:pia", WF_OK, 0 }, "D0000011", "misprint", NULL, 1 };
 	CHECK(run(booklet_spoil, &s, &e) == 0);
-	struct booklet_destroy d = { { "officer:dua", BK_OK, 0 }, "D0000011", { "cus", "dua" } };
+	struct booklet_destroy d = { { "officer:dua", WF_OK, 0 }, "D0000011", { "cus", "dua" } };
 	CHECK(run(booklet_confirm_destruction, &d, &e) == 0);
-	struct booklet_void v = { { "officer:cus", BK_OK, 0 }, "D0000100", "lost in transit" };
+	struct booklet_void v = { { "officer:cus", WF_OK, 0 }, "D0000100", "lost in transit" };
 	CHECK(run(booklet_void, &v, &e) == 0);
 	stop();
 	struct node_opts o = { .kek = &tn.kek };

@@ -56,18 +56,18 @@ static void today(struct cal_date *d, char s[11])
  * (spoiled, awaiting destruction): 18 booklets to count. */
 static int make_stock(struct err *e)
 {
-	struct booklet_receive r = { { "officer:cus", BK_OK, 0 }, "X0000001", 20 };
-	struct booklet_confirm c = { { "officer:dua", BK_OK, 0 }, "X0000001" };
+	struct booklet_receive r = { { "officer:cus", WF_OK, 0 }, "X0000001", 20 };
+	struct booklet_confirm c = { { "officer:dua", WF_OK, 0 }, "X0000001" };
 	if (run(booklet_receive, &r, e) < 0 || run(booklet_confirm_range, &c, e) < 0)
 		return -1;
 	for (unsigned k = 1; k <= 2; k++) {
 		char app[32];
 		snprintf(app, sizeof app, "A%025u", k);
-		struct booklet_take t = { .hdr = { "officer:pia", BK_OK, 0 }, .app = app };
+		struct booklet_take t = { .hdr = { "officer:pia", WF_OK, 0 }, .app = app };
 		if (run(booklet_take_next, &t, e) < 0)
 			return -1;
 	}
-	struct booklet_spoil s = { { "officer:cus", BK_OK, 0 }, "X0000003", "torn cover", NULL, 0 };
+	struct booklet_spoil s = { { "officer:cus", WF_OK, 0 }, "X0000003", "torn cover", NULL, 0 };
 	return run(booklet_spoil, &s, e);
 }
 
@@ -254,7 +254,7 @@ TEST(dayclose_report_matching_and_mismatched_counts)
 }
 
 static int close_day(const char *day, const char *today_s, const char *counted_json,
-		     const char *note, enum dayclose_reason *why, json_t **report, struct err *e)
+		     const char *note, enum wf_reason *why, json_t **report, struct err *e)
 {
 	json_t *list = json_loads(counted_json, 0, NULL);
 	struct dayclose_counted c;
@@ -262,7 +262,7 @@ static int close_day(const char *day, const char *today_s, const char *counted_j
 	json_decref(list);
 	if (rc < 0)
 		return -1;
-	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, DC_OK, 0, NULL, NULL };
+	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, WF_OK, 0, NULL, NULL };
 	rc = run(dayclose_close, &op, e);
 	dayclose_counted_release(&c);
 	*why = op.reason;
@@ -284,16 +284,16 @@ TEST(dayclose_close_once_with_note_on_mismatch_and_rebuild)
 	struct cal_date t;
 	cal_date_from_days(cal_date_to_days(&d) + 1, &t);
 	cal_date_format(&t, tomorrow);
-	enum dayclose_reason why;
+	enum wf_reason why;
 	json_t *rep = NULL;
 
 	/* a day not begun */
 	CHECK(close_day(tomorrow, ds, "[]", NULL, &why, NULL, &e) < 0);
-	CHECK_INT_EQ(why, DC_FUTURE);
+	CHECK_INT_EQ(why, WF_DAY_FUTURE);
 	/* a mismatch without a note: refused, and the refused report shows the mismatch */
 	CHECK(close_day(ds, ds, "[\"X0000003-X0000010\", \"X0000013-X0000020\"]", NULL, &why,
 			&rep, &e) < 0);
-	CHECK_INT_EQ(why, DC_NOTE_REQUIRED);
+	CHECK_INT_EQ(why, WF_NOTE_REQUIRED);
 	CHECK(strstr(e.msg, "2 missing") != NULL);
 	CHECK(rep != NULL);
 	CHECK_STR_EQ(missing_at(rep, 1), "X0000012");
@@ -303,17 +303,17 @@ TEST(dayclose_close_once_with_note_on_mismatch_and_rebuild)
 	memset(longnote, 'n', sizeof longnote - 1);
 	longnote[sizeof longnote - 1] = 0;
 	CHECK(close_day(ds, ds, "[]", longnote, &why, NULL, &e) < 0);
-	CHECK_INT_EQ(why, DC_INVALID_INPUT);
+	CHECK_INT_EQ(why, WF_CLOSE_INVALID);
 	/* with a note: closed, mismatch recorded */
 	CHECK(close_day(ds, ds, "[\"X0000003-X0000010\", \"X0000013-X0000020\"]",
 			"X0000011 and X0000012 are at the printer for a test", &why, &rep,
 			&e) == 0);
-	CHECK_INT_EQ(why, DC_OK);
+	CHECK_INT_EQ(why, WF_OK);
 	CHECK_STR_EQ(json_string_value(json_object_get(rep, "closed_by")), "officer:cus");
 	json_decref(rep);
 	/* a second close of the day, even with a matching count */
 	CHECK(close_day(ds, ds, "[\"X0000003-X0000020\"]", NULL, &why, NULL, &e) < 0);
-	CHECK_INT_EQ(why, DC_ALREADY_CLOSED);
+	CHECK_INT_EQ(why, WF_DAY_CLOSED);
 	/* yesterday can still be closed (nothing happened then) */
 	struct cal_date y;
 	char yesterday[11];
@@ -598,9 +598,9 @@ TEST(dayclose_signer_alarm_for_unrecorded_signatures)
 	struct dayclose_counted c;
 	CHECK_INT_EQ(dayclose_counted_parse(list, &c, &e), 0);
 	json_decref(list);
-	struct dayclose_close op = { "officer:cus", ds, ds, &c, NULL, DC_OK, 0, NULL, &sg };
+	struct dayclose_close op = { "officer:cus", ds, ds, &c, NULL, WF_OK, 0, NULL, &sg };
 	CHECK(run(dayclose_close, &op, &e) < 0);
-	CHECK_INT_EQ(op.reason, DC_NOTE_REQUIRED);
+	CHECK_INT_EQ(op.reason, WF_NOTE_REQUIRED);
 	CHECK(strstr(e.msg, "alarm") != NULL && strstr(e.msg, "2 signature") != NULL);
 	json_decref(op.report);
 	op.report = NULL;
