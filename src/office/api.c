@@ -3,17 +3,15 @@
  */
 #include "office/api.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#include <utf8proc.h>
 
 #include "office/appid.h"
 #include "office/auth_http.h"
 #include "office/bookcode.h"
 #include "office/nik.h"
+#include "office/schema.h"
 #include "util/log.h"
 
 int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *obj,
@@ -26,19 +24,22 @@ int api_only_keys(struct http_req *req, struct http_resp *resp, const json_t *ob
 		for (size_t i = 0; allowed[i] && !known; i++)
 			known = strcmp(k, allowed[i]) == 0;
 		if (!known) {
-			/* the key is the client's text: name it only when it looks like a name */
-			size_t n = strlen(k);
-			int plain = n > 0 && n <= 32;
-			for (size_t i = 0; plain && i < n; i++)
-				plain = (k[i] >= 'a' && k[i] <= 'z') || k[i] == '_' ||
-					(k[i] >= '0' && k[i] <= '9');
-			if (plain)
-				return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-						    "field '%s' is not allowed here", k);
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "the body has a field that is not allowed here");
+			struct err e = ERR_INIT;
+			schema_unknown_key(k, SCHEMA_API, NULL, &e);
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", e.msg);
 		}
 	}
+	return 0;
+}
+
+/* A present field against its row, with the API's texts (office/schema.h T_STR, T_INT64:
+ * one place says what a string or an integer field of the API may hold). */
+static int api_field(struct http_req *req, struct http_resp *resp, const struct field *f,
+		     const json_t *v)
+{
+	struct err e = ERR_INIT;
+	if (schema_field_check(f, v, SCHEMA_API, NULL, &e) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", e.msg);
 	return 0;
 }
 
@@ -53,38 +54,10 @@ int api_str(struct http_req *req, struct http_resp *resp, const json_t *obj, con
 					    "field '%s' is missing", name);
 		return 0;
 	}
-	if (!json_is_string(v))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field '%s' must be a string", name);
-	size_t n = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (n == 0 || n > max)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field '%s' must be 1 to %zu bytes", name, max);
-	if (strlen(s) != n)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field '%s' holds a NUL character", name);
-	/* control characters other than line breaks and tabs, and invisible format
-	 * characters (bidi overrides such as U+202E, zero-width spaces) would let a text
-	 * display differently from what it is in an officer's view */
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	utf8proc_ssize_t left = (utf8proc_ssize_t)n;
-	while (left > 0) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate(p, left, &cp);
-		if (k <= 0)
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "field '%s' is not valid UTF-8", name);
-		utf8proc_category_t cat = utf8proc_category(cp);
-		if ((cat == UTF8PROC_CATEGORY_CC && cp != '\n' && cp != '\t') ||
-		    cat == UTF8PROC_CATEGORY_CF)
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "field '%s' holds an invisible or control character "
-					    "(U+%04X)", name, (unsigned)cp);
-		p += k;
-		left -= k;
-	}
-	*out = s;
+	const struct field f = { name, T_STR, 1, 1, (long long)max, NULL, NULL };
+	if (api_field(req, resp, &f, v) < 0)
+		return -1;
+	*out = json_string_value(v);
 	return 0;
 }
 
@@ -100,14 +73,10 @@ int api_int(struct http_req *req, struct http_resp *resp, const json_t *obj, con
 					    "field '%s' is missing", name);
 		return 0;
 	}
-	if (!json_is_integer(v))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field '%s' must be an integer", name);
-	json_int_t x = json_integer_value(v);
-	if (x < min || x > max)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "field '%s' must be %" PRId64 " to %" PRId64, name, min, max);
-	*out = (int64_t)x;
+	const struct field f = { name, T_INT64, 1, (long long)min, (long long)max, NULL, NULL };
+	if (api_field(req, resp, &f, v) < 0)
+		return -1;
+	*out = (int64_t)json_integer_value(v);
 	if (present)
 		*present = 1;
 	return 0;

@@ -63,9 +63,13 @@ struct api_route {
 };
 
 extern const struct api_route api_booking_routes[];
-extern const struct api_route api_counter_routes[];
+/* filled from the operation table (office/ops.h ops_routes_init) */
+extern struct api_route api_counter_routes[];
 extern const struct api_route api_query_routes[];
-extern const struct api_route api_issue_routes[];
+extern struct api_route api_issue_routes[];
+/* api_issue.c's routes that are not operations (downloads, lists): api_issue_routes
+ * holds them after the operations' routes */
+extern const struct api_route api_issue_read_routes[];
 extern const struct api_route api_booklet_routes[];
 extern const struct api_route api_dayclose_routes[];
 extern const struct api_route api_officer_routes[];

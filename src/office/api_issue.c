@@ -3,6 +3,11 @@
  * print job, quality check, spoil-and-redo, hand-over, downloads of the chip files and
  * the data page, and the list of passports not collected.
  *
+ * The first five are rows of the operation table (office/ops.c), served by ops_handle;
+ * this module holds their hooks (the photo read before, the signer's refusals counted,
+ * the print job read and checked, the witness re-authenticated, the officer's password
+ * again, the answers) and the read routes (api_issue_read_routes).
+ *
  * Slow work stays out of the writer: the photo is read and decrypted before the
  * personalization request is submitted, and the data page is rendered, spooled and
  * printed after it is durable; the quality check reads the print job before its result
@@ -16,12 +21,11 @@
 #include "office/api.h"
 #include "office/auth_http.h"
 #include "office/issued.h"
+#include "office/ops.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/metrics.h"
-
-static const char *const NO_FIELDS[] = { NULL };
 
 /* One issuance outcome for /metrics (paspor_issuance_total{outcome}). */
 static void count(struct http_req *req, const char *outcome)
@@ -129,294 +133,276 @@ static json_t *issued_summary(const struct issued *d, json_t *print)
 	return v;
 }
 
-/* POST /api/v1/applications/{id}/personalize {surname?, given_names?} */
-static int route_personalize(struct http_req *req, struct http_resp *resp)
-{
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *app;
-	json_t *body = NULL;
-	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 1, &body) < 0)
-		return -1;
-	char sock[CONFIG_PATH_MAX + 600], blobs[1024], photo_blob[65] = "";
-	int rc = -1;
+/* What an issuance row's check keeps for its submit and answer (ops_issue_release). */
+struct issue_hold {
+	struct issued d;
+	json_t *failures;
 	struct buf photo;
-	buf_init(&photo, (size_t)1 << 20);
-	/* the body names nothing: the passport is made of the approved record alone (a name
-	 * field here is refused with 422, like any other field) */
-	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
-	    issuance_path(req, resp, office_server_config(s)->issuance.signer_socket, sock,
-			  sizeof sock) < 0)
-		goto out;
-	/* the photo, read before the writer is asked */
+	char sock[CONFIG_PATH_MAX + 600], photo_blob[65];
+	char witness[AUTH_USERNAME_MAX + 1];
+};
+
+static struct issue_hold *hold_new(struct ops_call *c)
+{
+	struct issue_hold *h = mem_calloc(1, sizeof *h);
+	if (!h) {
+		http_problem(c->req, c->resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
+		return NULL;
+	}
+	issued_init(&h->d);
+	buf_init(&h->photo, (size_t)1 << 20);
+	c->hold = h;
+	return h;
+}
+
+void ops_issue_release(struct ops_call *c)
+{
+	struct issue_hold *h = c->hold;
+	if (!h)
+		return;
+	issued_release(&h->d);
+	json_decref(h->failures);
+	buf_release(&h->photo);
+	mem_free(h);
+	c->hold = NULL;
+}
+
+/* POST /api/v1/applications/{id}/personalize {}: the body names nothing: the passport
+ * is made of the approved record alone (a name field is refused with 422, like any other
+ * field). The photo is read before the writer is asked. */
+int ops_personalize_check(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct office_server *s = req->app;
+	struct wf_personalize *op = c->op;
+	struct issue_hold *h = hold_new(c);
+	if (!h || issuance_path(req, c->resp, office_server_config(s)->issuance.signer_socket,
+				h->sock, sizeof h->sock) < 0)
+		return -1;
+	char blobs[1024];
 	sqlite3 *db = api_db_acquire(s);
 	struct err e = ERR_INIT;
-	wf_query_photo_blob(db, app, photo_blob, &e); /* a failed read: as no photo */
+	wf_query_photo_blob(db, op->hdr.app, h->photo_blob, &e); /* a failed read: as no photo */
 	api_db_release(s, db);
 	err_clear(&e);
 	blobs_dir(s, blobs, sizeof blobs);
-	if (photo_blob[0] && blobs_get(blobs, office_server_data_key(s), photo_blob, &photo, &e) < 0) {
-		rc = api_wf_problem(req, resp, WF_OK, &e);
-		goto out;
-	}
-	struct cal_date today;
-	char today_s[11];
-	api_today(s, &today, NULL);
-	cal_date_format(&today, today_s);
-	struct wf_personalize op = { { actor, app, WF_OK, 0 }, office_server_config(s), today_s,
-				     sock, photo.data, photo.len, photo_blob[0] ? photo_blob : NULL,
-				     { 0 }, { 0 }, { 0 }, { 0 }, { 0 } };
-	if (office_server_submit(s, wf_personalize, &op, NULL, &e) < 0) {
-		if (op.hdr.reason == WF_NO_STOCK || op.hdr.reason == WF_SIGNER_REFUSED ||
-		    op.hdr.reason == WF_SIGNER_UNAVAILABLE)
-			count(req, wf_reason_name(op.hdr.reason));
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	count(req, "personalized");
-	struct issued d;
-	issued_init(&d);
-	if (load_issued(req, resp, app, &d) == 0)
-		rc = api_reply(resp, 201, issued_summary(&d, spool_and_print(req, &d)));
-	issued_release(&d);
-out:
-	buf_release(&photo);
-	json_decref(body);
-	return rc;
+	if (h->photo_blob[0] &&
+	    blobs_get(blobs, office_server_data_key(s), h->photo_blob, &h->photo, &e) < 0)
+		return api_wf_problem(req, c->resp, WF_OK, &e);
+	op->cfg = office_server_config(s);
+	op->signer_socket = h->sock;
+	op->photo = h->photo.data;
+	op->photo_len = h->photo.len;
+	op->photo_blob = h->photo_blob[0] ? h->photo_blob : NULL;
+	return 0;
+}
+
+int ops_personalize_submit(struct ops_call *c)
+{
+	struct wf_personalize *op = c->op;
+	if (office_server_submit(c->req->app, wf_personalize, op, NULL, &c->e) == 0)
+		return 0;
+	if (op->hdr.reason == WF_NO_STOCK || op->hdr.reason == WF_SIGNER_REFUSED ||
+	    op->hdr.reason == WF_SIGNER_UNAVAILABLE)
+		count(c->req, wf_reason_name(op->hdr.reason));
+	return -1;
+}
+
+int ops_personalize_reply(struct ops_call *c)
+{
+	struct issue_hold *h = c->hold;
+	const struct wf_hdr *hdr = c->op;
+	count(c->req, "personalized");
+	if (load_issued(c->req, c->resp, hdr->app, &h->d) < 0)
+		return -1;
+	return api_reply(c->resp, 201, issued_summary(&h->d, spool_and_print(c->req, &h->d)));
 }
 
 /* POST /api/v1/applications/{id}/print-job {}: the print job again (personalized only). */
-static int route_print_job(struct http_req *req, struct http_resp *resp)
+int ops_print_job_check(struct ops_call *c)
 {
-	const char *actor = api_actor(req, resp), *app;
-	json_t *body = NULL;
-	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 1, &body) < 0)
-		return -1;
-	int rc = -1;
+	struct office_server *s = c->req->app;
+	const struct wf_hdr *hdr = c->op;
 	char spool[1024];
-	struct office_server *s = req->app;
-	struct issued d;
-	issued_init(&d);
-	if (api_only_keys(req, resp, body, NO_FIELDS) < 0 ||
-	    issuance_path(req, resp, office_server_config(s)->issuance.spool_dir, spool,
-			  sizeof spool) < 0 ||
-	    load_issued(req, resp, app, &d) < 0)
-		goto out;
-	if (strcmp(d.state, WF_STATE_PERSONALIZED) != 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "application %s is '%s': "
-				  "a print job is made again only before the quality check", app,
-				  d.state);
-		goto out;
-	}
-	rc = api_reply(resp, 200, issued_summary(&d, spool_and_print(req, &d)));
-out:
-	issued_release(&d);
-	json_decref(body);
-	return rc;
+	struct issue_hold *h = hold_new(c);
+	if (!h || issuance_path(c->req, c->resp, office_server_config(s)->issuance.spool_dir, spool,
+				sizeof spool) < 0 ||
+	    load_issued(c->req, c->resp, hdr->app, &h->d) < 0)
+		return -1;
+	if (strcmp(h->d.state, WF_STATE_PERSONALIZED) != 0)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_STATE, "application %s "
+				    "is '%s': a print job is made again only before the quality "
+				    "check", hdr->app, h->d.state);
+	return 0;
 }
 
-/* POST /api/v1/applications/{id}/quality-check {print_ok: bool} */
-static int route_quality(struct http_req *req, struct http_resp *resp)
+int ops_print_job_reply(struct ops_call *c)
 {
+	struct issue_hold *h = c->hold;
+	return api_reply(c->resp, 200, issued_summary(&h->d, spool_and_print(c->req, &h->d)));
+}
+
+/* POST /api/v1/applications/{id}/quality-check {print_ok: bool}: the print job is read
+ * and checked before the result is recorded. */
+int ops_quality_check(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
 	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *app;
-	json_t *body = NULL, *failures = NULL;
-	static const char *const keys[] = { "print_ok", NULL };
-	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 0, &body) < 0)
-		return -1;
-	int rc = -1;
+	struct wf_quality *op = c->op;
+	const char *actor = op->hdr.actor, *app = op->hdr.app;
 	char spool[1024], csca[1024], job[1200];
-	struct issued d;
-	issued_init(&d);
-	const json_t *ok = json_object_get(body, "print_ok");
-	if (api_only_keys(req, resp, body, keys) < 0)
-		goto out;
-	if (!json_is_boolean(ok)) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'print_ok' must be "
-				  "true or false: did the printed page pass the officer's inspection?");
-		goto out;
-	}
 	const struct config_issuance *is = &office_server_config(s)->issuance;
-	if (issuance_path(req, resp, is->spool_dir, spool, sizeof spool) < 0 ||
+	struct issue_hold *h = hold_new(c);
+	if (!h || issuance_path(req, resp, is->spool_dir, spool, sizeof spool) < 0 ||
 	    issuance_path(req, resp, is->csca_cert, csca, sizeof csca) < 0 ||
-	    load_issued(req, resp, app, &d) < 0)
-		goto out;
-	if (strcmp(d.state, WF_STATE_PERSONALIZED) != 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "application %s is '%s': "
-				  "application.quality_checked needs 'personalized'", app, d.state);
-		goto out;
-	}
-	if (strcmp(d.personalized_by, actor) == 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "separation of duties: %s "
-				  "personalized this booklet and cannot quality-check it", actor);
-		goto out;
-	}
+	    load_issued(req, resp, app, &h->d) < 0)
+		return -1;
+	struct issued *d = &h->d;
+	if (strcmp(d->state, WF_STATE_PERSONALIZED) != 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "application %s is "
+				    "'%s': application.quality_checked needs 'personalized'", app,
+				    d->state);
+	if (strcmp(d->personalized_by, actor) == 0)
+		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION, "separation of duties: %s "
+				    "personalized this booklet and cannot quality-check it", actor);
 	struct err e = ERR_INIT;
-	failures = json_array();
-	if (!failures || issued_job_dir(&d, spool, job, sizeof job, &e) < 0 ||
-	    issued_quality_check(&d, job, csca, failures, &e) < 0) {
-		rc = api_wf_problem(req, resp, WF_OK, &e);
-		goto out;
-	}
-	if (!json_is_true(ok) &&
-	    json_array_insert_new(failures, 0, json_string("print: the officer found the "
-							   "printed data page faulty")) < 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
-		goto out;
-	}
-	while (json_array_size(failures) > ISSUED_QC_FAILURES_MAX)
-		json_array_remove(failures, json_array_size(failures) - 1);
-	struct wf_quality op = { { actor, app, WF_OK, 0 }, d.booklet, failures };
-	if (office_server_submit(s, wf_quality_checked, &op, NULL, &e) < 0) {
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	int passed = json_array_size(failures) == 0;
-	count(req, passed ? "quality_passed" : "quality_failed");
+	h->failures = json_array();
+	if (!h->failures || issued_job_dir(d, spool, job, sizeof job, &e) < 0 ||
+	    issued_quality_check(d, job, csca, h->failures, &e) < 0)
+		return api_wf_problem(req, resp, WF_OK, &e);
+	if (!json_is_true(json_object_get(c->body, "print_ok")) &&
+	    json_array_insert_new(h->failures, 0, json_string("print: the officer found the "
+							      "printed data page faulty")) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "out of memory");
+	while (json_array_size(h->failures) > ISSUED_QC_FAILURES_MAX)
+		json_array_remove(h->failures, json_array_size(h->failures) - 1);
+	op->booklet = d->booklet;
+	op->failures = h->failures;
+	return 0;
+}
+
+int ops_quality_reply(struct ops_call *c)
+{
+	struct issue_hold *h = c->hold;
+	const char *app = ((const struct wf_hdr *)c->op)->app;
+	int passed = json_array_size(h->failures) == 0;
+	count(c->req, passed ? "quality_passed" : "quality_failed");
 	/* what the officer can do next: hand over, or spoil and redo */
 	char next[200];
 	snprintf(next, sizeof next, passed ? "POST /api/v1/applications/%s/hand-over"
 		 : "POST /api/v1/applications/%s/spoil {booklet, reason}, then …/personalize",
 		 app);
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:O, s:s, s:s}", "application_id",
-					    app, "booklet", d.booklet, "result",
-					    passed ? "passed" : "failed", "failures", failures,
-					    "state", passed ? WF_STATE_QUALITY_CHECKED
-							    : WF_STATE_QC_FAILED, "next", next));
-out:
-	issued_release(&d);
-	json_decref(failures);
-	json_decref(body);
-	return rc;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s, s:s, s:O, s:s, s:s}",
+						 "application_id", app, "booklet", h->d.booklet,
+						 "result", passed ? "passed" : "failed", "failures",
+						 h->failures, "state",
+						 passed ? WF_STATE_QUALITY_CHECKED : WF_STATE_QC_FAILED,
+						 "next", next));
 }
 
 /* POST /api/v1/applications/{id}/spoil {booklet, reason, witness}: spoil and redo, with
  * a second officer present (a booklet custodian or a supervisor), so that a printer
  * operator alone cannot make a second signed booklet for one application */
-static int route_spoil(struct http_req *req, struct http_resp *resp)
+int ops_spoil_check(struct ops_call *c)
 {
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *app, *booklet = NULL, *reason = NULL;
-	json_t *body = NULL;
-	static const char *const keys[] = { "booklet", "reason", "witness", NULL };
-	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 0, &body) < 0)
-		return -1;
-	int rc = -1;
-	char witness[AUTH_USERNAME_MAX + 1];
-	struct issued d;
-	issued_init(&d);
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "booklet", 1, 8, &booklet) < 0 ||
-	    api_str(req, resp, body, "reason", 1, 500, &reason) < 0)
-		goto out;
+	struct wf_void *op = c->op;
+	struct issue_hold *h = hold_new(c);
 	/* the application first: a witness's password is checked only for a spoil that can
 	 * happen (the writer checks again) */
-	if (load_issued(req, resp, app, &d) < 0)
-		goto out;
-	if (strcmp(d.state, WF_STATE_ISSUED) == 0 || strcmp(d.booklet, booklet) != 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "application %s is '%s' on "
-				  "booklet %s: only its current booklet is spoiled, and never after "
-				  "the hand-over", app, d.state, d.booklet);
-		goto out;
-	}
-	if (api_witness(req, resp, body, ROLE_BIT(ROLE_BOOKLET_CUSTODIAN) |
-			ROLE_BIT(ROLE_ADJUDICATOR), "a booklet custodian or a supervisor "
-			"(adjudicator)", witness) < 0)
-		goto out;
-	struct wf_void op = { { actor, app, WF_OK, 0 }, booklet, reason, witness };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, wf_void_personalization, &op, NULL, &e) < 0) {
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	drop_job(req, booklet, app);
-	count(req, "spoiled");
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
-					    "spoiled_booklet", booklet, "state", WF_STATE_PAID,
-					    "witness", witness));
-out:
+	if (!h || load_issued(c->req, c->resp, op->hdr.app, &h->d) < 0)
+		return -1;
+	if (strcmp(h->d.state, WF_STATE_ISSUED) == 0 || strcmp(h->d.booklet, op->booklet) != 0)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_STATE, "application %s "
+				    "is '%s' on booklet %s: only its current booklet is spoiled, and "
+				    "never after the hand-over", op->hdr.app, h->d.state,
+				    h->d.booklet);
 	/* jansson frees the witness's password unwiped: see docs/AUTH.md */
-	issued_release(&d);
-	json_decref(body);
-	return rc;
+	if (api_witness(c->req, c->resp, c->body, ROLE_BIT(ROLE_BOOKLET_CUSTODIAN) |
+			ROLE_BIT(ROLE_ADJUDICATOR), "a booklet custodian or a supervisor "
+			"(adjudicator)", h->witness) < 0)
+		return -1;
+	op->witness = h->witness;
+	return 0;
+}
+
+/* After a spoil or a hand-over: the booklet's print job leaves the spool, the outcome is
+ * counted, and v (stolen) is the answer. */
+static int booklet_done(struct ops_call *c, const char *booklet, const char *outcome,
+			json_t *v)
+{
+	const struct wf_hdr *h = c->op;
+	drop_job(c->req, booklet, h->app);
+	count(c->req, outcome);
+	return api_reply(c->resp, 200, v);
+}
+
+int ops_spoil_reply(struct ops_call *c)
+{
+	const struct wf_void *op = c->op;
+	return booklet_done(c, op->booklet, "spoiled",
+			    json_pack("{s:s, s:s, s:s, s:s}", "application_id", op->hdr.app,
+				      "spoiled_booklet", op->booklet, "state", WF_STATE_PAID,
+				      "witness", op->witness));
 }
 
 /* POST /api/v1/applications/{id}/hand-over {booklet, collected_by, proxy?, password,
  * totp?} — the officer's password (and TOTP code) again: identity re-confirmed. */
-static int route_hand_over(struct http_req *req, struct http_resp *resp)
+int ops_hand_over_check(struct ops_call *c)
 {
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *app, *booklet = NULL, *by = NULL,
-		   *pw = NULL, *totp = NULL, *pname = NULL, *poa = NULL;
-	json_t *body = NULL;
-	static const char *const keys[] = { "booklet", "collected_by", "proxy", "password",
-					    "totp", NULL };
 	static const char *const pkeys[] = { "name", "nik", "identity", "power_of_attorney",
 					     NULL };
-	if (!actor || api_app_id(req, resp, &app) < 0 || api_body(req, resp, 0, &body) < 0)
-		return -1;
-	int rc = -1, is_nik = 0;
-	char idref[IDREF_MAX] = "";
-	const json_t *proxy = json_object_get(body, "proxy");
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "booklet", 1, 8, &booklet) < 0 ||
-	    api_str(req, resp, body, "collected_by", 1, 10, &by) < 0 ||
-	    api_str(req, resp, body, "password", 1, 256, &pw) < 0 ||
-	    api_str(req, resp, body, "totp", 0, 10, &totp) < 0)
-		goto out;
-	if (strcmp(by, "holder") != 0 && strcmp(by, "proxy") != 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'collected_by' must be 'holder' or 'proxy'");
-		goto out;
-	}
-	if ((strcmp(by, "proxy") == 0) != (proxy != NULL)) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'proxy' {name, nik "
-				  "or identity, power_of_attorney} is needed for a proxy, and only "
-				  "then");
-		goto out;
-	}
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	struct office_server *s = req->app;
+	struct wf_hand_over *op = c->op;
+	const json_t *body = c->body, *proxy = json_object_get(body, "proxy");
+	const char *by = op->collected_by;
+	const char *pw = json_string_value(json_object_get(body, "password"));
+	const char *totp = json_string_value(json_object_get(body, "totp"));
+	int is_nik = 0;
+	if (strcmp(by, "holder") != 0 && strcmp(by, "proxy") != 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'collected_by' must be 'holder' or 'proxy'");
+	if ((strcmp(by, "proxy") == 0) != (proxy != NULL))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'proxy' {name, "
+				    "nik or identity, power_of_attorney} is needed for a proxy, and "
+				    "only then");
 	if (proxy && (!json_is_object(proxy) || api_only_keys(req, resp, proxy, pkeys) < 0 ||
-		      api_str(req, resp, proxy, "name", 1, 150, &pname) < 0 ||
-		      api_str(req, resp, proxy, "power_of_attorney", 1, 100, &poa) < 0 ||
-		      api_need_idref(req, resp, proxy, idref, &is_nik) < 0)) {
+		      api_str(req, resp, proxy, "name", 1, 150, &op->proxy_name) < 0 ||
+		      api_str(req, resp, proxy, "power_of_attorney", 1, 100,
+			      &op->power_of_attorney) < 0 ||
+		      api_need_idref(req, resp, proxy, c->idref, &is_nik) < 0)) {
 		if (!json_is_object(proxy))
-			rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					  "field 'proxy' must be an object");
-		goto out;
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'proxy' must be an object");
+		return -1;
 	}
+	op->proxy_idref = c->idref[0] ? c->idref : NULL;
 	/* the officer's identity, re-confirmed */
 	const struct auth_officer *me = auth_http_officer(req);
 	struct auth_officer again;
 	struct err e = ERR_INIT;
-	enum auth_result ar = auth_verify_credentials(office_server_auth(s), me->username, pw,
-						      totp, req->client_ip, &again, &e);
-	if (ar == AUTH_THROTTLED) {
-		rc = api_rate_limited(req, resp, 60);
-		goto out;
-	}
-	if (ar == AUTH_BUSY || ar == AUTH_ERROR) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "cannot check the password "
-				  "now; try again");
-		goto out;
-	}
-	if (ar != AUTH_OK) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "the hand-over needs the "
-				  "officer's own password (and TOTP code) again: not confirmed");
-		goto out;
-	}
-	struct wf_hand_over op = { { actor, app, WF_OK, 0 }, booklet, by, pname,
-				   idref[0] ? idref : NULL, poa };
-	if (office_server_submit(s, wf_hand_over, &op, NULL, &e) < 0) {
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	drop_job(req, booklet, app);
-	count(req, "handed_over");
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
-					    "booklet", booklet, "collected_by", by, "state",
-					    WF_STATE_ISSUED));
-out:
-	json_decref(body);
-	return rc;
+	enum auth_result ar = auth_verify_credentials(office_server_auth(s), me->username, pw, totp,
+						      req->client_ip, &again, &e);
+	if (ar == AUTH_THROTTLED)
+		return api_rate_limited(req, resp, 60);
+	if (ar == AUTH_BUSY || ar == AUTH_ERROR)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "cannot check the "
+				    "password now; try again");
+	if (ar != AUTH_OK)
+		return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "the hand-over needs the "
+				    "officer's own password (and TOTP code) again: not confirmed");
+	return 0;
+}
+
+int ops_hand_over_reply(struct ops_call *c)
+{
+	const struct wf_hand_over *op = c->op;
+	return booklet_done(c, op->booklet, "handed_over",
+			    json_pack("{s:s, s:s, s:s, s:s}", "application_id", op->hdr.app,
+				      "booklet", op->booklet, "collected_by", op->collected_by,
+				      "state", WF_STATE_ISSUED));
 }
 
 static int record_view(struct http_req *req, struct http_resp *resp, const char *actor,
@@ -523,13 +509,9 @@ static int route_uncollected(struct http_req *req, struct http_resp *resp)
 					      "applications", list));
 }
 
+/* after the operations' routes (office/ops.c) in api_issue_routes */
 #define APP "/api/v1/applications/{id}"
-const struct api_route api_issue_routes[] = {
-	{ "POST", APP "/personalize", route_personalize, 0, ACT_PERSONALIZE, 0, HTTP_JSON_ONLY },
-	{ "POST", APP "/print-job", route_print_job, 0, ACT_PERSONALIZE, 0, HTTP_JSON_ONLY },
-	{ "POST", APP "/quality-check", route_quality, 0, ACT_QUALITY_CHECK, 0, HTTP_JSON_ONLY },
-	{ "POST", APP "/spoil", route_spoil, 0, ACT_BOOKLET_SPOIL, 0, HTTP_JSON_ONLY },
-	{ "POST", APP "/hand-over", route_hand_over, 0, ACT_HAND_OVER, 0, HTTP_JSON_ONLY },
+const struct api_route api_issue_read_routes[] = {
 	{ "GET", APP "/chip/{file}", route_chip, 0, ACT_APPLICATION_VIEW, 0, NULL },
 	{ "GET", APP "/data-page.pdf", route_page_pdf, 0, ACT_APPLICATION_VIEW, 0, NULL },
 	{ "GET", APP "/data-page.png", route_page_png, 0, ACT_APPLICATION_VIEW, 0, NULL },

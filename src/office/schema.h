@@ -8,6 +8,12 @@
  *
  * Messages name the kind and the field, never a value: "<kind>: field 'x' must be …".
  * Errors: ERR_INPUT for a body that does not fit; ERR_INTERNAL for a field without a type.
+ *
+ * The same machinery checks the bodies of the HTTP API's write operations (office/ops.h)
+ * in the API's style (schema_check_as with SCHEMA_API): the messages are the API's
+ * ("field 'x' is missing", without the kind), an unknown key is refused before any field
+ * is read, and null reads as absent in the API's field types (T_STR … T_ANY below), which
+ * keep the rules the API has always had (a string's bound is in bytes, as api_str's).
  */
 #ifndef PASPOR_OFFICE_SCHEMA_H
 #define PASPOR_OFFICE_SCHEMA_H
@@ -38,6 +44,16 @@ enum ftype {
 	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
 	T_BOOKLET,/* a booklet (passport) number: one upper-case letter, seven digits */
 	T_MRZ,    /* the two TD3 lines without a newline: 88 of A-Z 0-9 < */
+	/* the HTTP API's request fields (as api.h's api_str and api_int read them) */
+	T_STR,    /* 1..max bytes, valid UTF-8, no control but line break or tab, no format
+		   * character */
+	T_CHOICE, /* a T_STR that is one of `enums`; hint: what the message says it must be */
+	T_INT64,  /* integer min..max */
+	T_ARRAY,  /* array of min..max items (the event's schema checks them); missing or not
+		   * an array: one message */
+	T_OBJECT, /* an object; hint: its shape for the message ("{status, note}") */
+	T_BOOL,   /* true or false; missing or not: one message, hint its end */
+	T_ANY,    /* any value: the operation reads and checks it (nik/identity pairs) */
 };
 
 struct field {
@@ -46,6 +62,7 @@ struct field {
 	int required;
 	long long min, max;
 	const char *const *enums;
+	const char *hint;  /* T_CHOICE, T_OBJECT: words for the message, or NULL */
 };
 
 struct schema {
@@ -57,9 +74,14 @@ struct schema {
 
 /* Field rows: required / optional with bounds (characters, items or integer range,
  * as the type reads them), or a required enumeration (a NULL-terminated list). */
-#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL }
-#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL }
-#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list }
+#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL, NULL }
+#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL, NULL }
+#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list, NULL }
+/* API fields: a required choice among list (hint: "approve or reject"), an object whose
+ * shape the message names */
+#define REQ_CHOICE(n, max, list, hint) { n, T_CHOICE, 1, 1, max, list, hint }
+#define REQ_OBJECT(n, hint) { n, T_OBJECT, 1, 0, 0, NULL, hint }
+#define REQ_BOOL(n, hint) { n, T_BOOL, 1, 0, 0, NULL, hint }
 /* A struct schema of kind with the field array f (not a pointer) and its extra rule. */
 #define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
 
@@ -69,8 +91,21 @@ struct schema {
 /* The documents a T_DOCS object holds, NULL-terminated. */
 extern const char *const schema_doc_names[];
 
-/* Checks body against the struct schema at ctx (a kind_def.check). */
+/* Checks body against the struct schema at ctx (a kind_def.check): SCHEMA_EVENT. */
 int schema_check(const void *ctx, const json_t *body, struct err *e);
+
+/* Whose texts and rules: an event's ("<kind>: field 'x' …", unknown keys last) or the
+ * HTTP API's ("field 'x' …", unknown keys first, null is absent). */
+enum schema_style { SCHEMA_EVENT, SCHEMA_API };
+int schema_check_as(const struct schema *s, const json_t *body, enum schema_style style,
+		    struct err *e);
+/* One present value v against its field row (kind: for SCHEMA_EVENT's messages). */
+int schema_field_check(const struct field *f, const json_t *v, enum schema_style style,
+		       const char *kind, struct err *e);
+/* The refusal of a key no field names (always -1): the API names it only when it looks
+ * like a name ("field 'x' is not allowed here"). */
+int schema_unknown_key(const char *key, enum schema_style style, const char *kind,
+		       struct err *e);
 
 /* 1 when s (NULL: 0) is min…max bytes, all from set. */
 int schema_chars_in(const char *s, const char *set, size_t min, size_t max);

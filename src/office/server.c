@@ -21,6 +21,7 @@
 #include "office/booklets.h"
 #include "office/calendar.h"
 #include "office/officers.h"
+#include "office/ops.h"
 #include "signproto/client.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -384,6 +385,7 @@ static void route_from_api(const struct api_route *a, struct http_route *r)
 /* The route table (test routes when with_test) into a new array (mem_free it). */
 static struct http_route *routes_build(int with_test, size_t *n)
 {
+	ops_routes_init();
 	size_t total = 0;
 	for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++)
 		for (const struct api_route *a = route_tables[t]; a->method; a++)

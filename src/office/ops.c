@@ -1,0 +1,395 @@
+/*
+ * ops — the office's write operations, one row each, and the one handler that serves
+ * them (see ops.h). To add an operation: a row here (docs/API.md "Adding an operation"),
+ * a hook in its API module only for what the schema and the fill rows cannot say, the
+ * route in docs/openapi.yaml.
+ */
+#include "office/ops.h"
+
+#include <string.h>
+
+#include "office/auth_http.h"
+#include "office/roles.h"
+#include "office/workflow.h"
+
+/* ---- the bodies (SCHEMA_API: the API's texts; the kind names the operation) ---- */
+
+#define API_SCHEMA(name, f) static const struct schema name = SCHEMA("api", f, NULL)
+
+static const struct schema NO_FIELDS = { "api", NULL, 0, NULL };
+
+static const char *const DOC_SHAPE = "{status, note}";
+static const struct field f_documents[] = {
+	REQ_OBJECT("identity_card", DOC_SHAPE), REQ_OBJECT("family_card", DOC_SHAPE),
+	REQ_OBJECT("civil_record", DOC_SHAPE), REQ_OBJECT("old_passport", DOC_SHAPE),
+};
+API_SCHEMA(S_DOCUMENTS, f_documents);
+
+static const struct field f_enrolment[] = {
+	REQ("primary_identifier", T_STR, 1, 100),
+	OPT("secondary_identifier", T_ANY, 0, 0), /* "" allowed: ops_enrolment_check */
+};
+API_SCHEMA(S_ENROLMENT, f_enrolment);
+
+static const struct field f_interview[] = { REQ("notes", T_STR, 1, 20000) };
+API_SCHEMA(S_INTERVIEW, f_interview);
+
+static const struct field f_watch_check[] = { OPT("override", T_STR, 1, 500) };
+API_SCHEMA(S_WATCH_CHECK, f_watch_check);
+
+static const char *const DECISIONS[] = { "approve", "reject", NULL };
+static const struct field f_decision[] = {
+	REQ_CHOICE("decision", 16, DECISIONS, "approve or reject"),
+	REQ("reasons", T_ARRAY, 1, 20), /* each reason: the event's schema */
+};
+API_SCHEMA(S_DECISION, f_decision);
+
+static const struct field f_payment[] = {
+	REQ("billing_code", T_STR, 1, 64), REQ("amount", T_INT64, 1, (long long)1 << 50),
+	REQ("currency", T_STR, 1, 3),      OPT("service", T_STR, 1, 32),
+	REQ("billed_on", T_STR, 1, 10),    OPT("status", T_STR, 1, 16),
+};
+API_SCHEMA(S_PAYMENT, f_payment);
+
+static const struct field f_pay_confirm[] = { REQ("billing_code", T_STR, 1, 64),
+					      REQ("ntpn", T_STR, 1, 16) };
+API_SCHEMA(S_PAY_CONFIRM, f_pay_confirm);
+
+static const struct field f_watch_add[] = {
+	REQ("reason", T_STR, 1, 500), OPT("full_name", T_STR, 1, 150 * 4),
+	OPT("birth_date", T_STR, 1, 10),
+	OPT("nik", T_ANY, 0, 0), OPT("identity", T_ANY, 0, 0), /* ops_watchlist_add_check */
+};
+API_SCHEMA(S_WATCH_ADD, f_watch_add);
+
+static const struct field f_quality[] = {
+	REQ_BOOL("print_ok", ": did the printed page pass the officer's inspection?"),
+};
+API_SCHEMA(S_QUALITY, f_quality);
+
+static const struct field f_spoil[] = {
+	REQ("booklet", T_STR, 1, 8), REQ("reason", T_STR, 1, 500),
+	OPT("witness", T_ANY, 0, 0), /* api_witness */
+};
+API_SCHEMA(S_SPOIL, f_spoil);
+
+static const struct field f_hand_over[] = {
+	REQ("booklet", T_STR, 1, 8),  REQ("collected_by", T_STR, 1, 10),
+	REQ("password", T_STR, 1, 256), OPT("totp", T_STR, 1, 10),
+	OPT("proxy", T_ANY, 0, 0), /* ops_hand_over_check */
+};
+API_SCHEMA(S_HAND_OVER, f_hand_over);
+
+/* ---- THE table ---- */
+
+static const char *const PHOTO_TYPES[] = { "image/jpeg", NULL };
+static const char *const FINGER_TYPES[] = { "image/jpeg", "image/png", "image/jp2",
+					    "image/x-wsq", "application/octet-stream", NULL };
+
+#define APP "/api/v1/applications/{id}"
+#define JSON_APP OP_APP | OP_EMPTY_OK, 0, HTTP_JSON_ONLY
+#define PHOTO_BODY_MAX ((size_t)8 << 20)
+/* the refusals of every application step (wf_need, the event's schema), by name */
+#define OPS_END                                                                         \
+	{ NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, { { 0 } }, NULL, \
+	  NULL, NULL, NULL, NULL }
+#define NOT_FOUND_STATE "not-found, invalid-state, invalid-input"
+
+static const struct op_row ops_counter[] = {
+	/* counter workflow (api_counter.c; docs/WORKFLOW.md) */
+	{ "POST", APP "/check-in", ACT_CHECK_IN, NULL, NULL, NULL, JSON_APP, &NO_FIELDS,
+	  "application.checked_in", WF_STATE_CHECKED_IN, wf_check_in, { { 0 } }, NULL, NULL,
+	  NULL, NULL, NOT_FOUND_STATE },
+	{ "POST", APP "/no-show", ACT_CHECK_IN, NULL, NULL, NULL, JSON_APP, &NO_FIELDS,
+	  "application.no_show", WF_STATE_NO_SHOW, wf_no_show,
+	  { OP_TODAY(struct wf_no_show, today) }, NULL, NULL, NULL, NULL,
+	  NOT_FOUND_STATE ", not-yet" },
+	{ "POST", APP "/documents", ACT_DOCUMENTS_VERIFY, NULL, NULL, NULL, JSON_APP,
+	  &S_DOCUMENTS, "application.documents_checked", WF_STATE_DOCUMENTS_VERIFIED,
+	  wf_record_documents, { OP_BODY(struct wf_documents, documents) }, NULL, NULL, NULL,
+	  NULL, NOT_FOUND_STATE },
+	{ "PUT", APP "/photo", ACT_ENROL_PHOTO, NULL, NULL, NULL, OP_APP | OP_RAW | OP_UPLOAD,
+	  PHOTO_BODY_MAX, PHOTO_TYPES, NULL, "application.photo_enrolled",
+	  WF_STATE_DOCUMENTS_VERIFIED, wf_enrol_photo, { { 0 } }, ops_photo_check,
+	  ops_photo_submit, ops_photo_reply, ops_photo_release,
+	  NOT_FOUND_STATE },
+	{ "PUT", APP "/fingerprints/{position}", ACT_ENROL_FINGERPRINTS, NULL, NULL, NULL,
+	  OP_APP | OP_RAW | OP_UPLOAD, WF_FINGERPRINT_MAX_BYTES, FINGER_TYPES, NULL,
+	  "application.fingerprint_enrolled", WF_STATE_DOCUMENTS_VERIFIED, wf_enrol_fingerprint,
+	  { { 0 } }, ops_fingerprint_check, ops_fingerprint_submit, ops_fingerprint_reply, NULL,
+	  NOT_FOUND_STATE ", too-many-fingerprints" },
+	{ "POST", APP "/enrolment", ACT_ENROL_PHOTO, NULL, NULL, NULL, JSON_APP, &S_ENROLMENT,
+	  "application.enrolled", WF_STATE_ENROLLED, wf_complete_enrolment,
+	  { OP_STR("primary_identifier", struct wf_enrol, primary) }, ops_enrolment_check, NULL,
+	  ops_enrolment_reply, NULL, NOT_FOUND_STATE ", photo-missing" },
+	{ "POST", APP "/interview", ACT_INTERVIEW, NULL, NULL, NULL, JSON_APP, &S_INTERVIEW,
+	  "application.interviewed", WF_STATE_INTERVIEWED, wf_interview,
+	  { OP_STR("notes", struct wf_interview, notes) }, NULL, NULL, NULL, NULL,
+	  NOT_FOUND_STATE },
+	/* the watchlist check; with an override, a row of its own (watchlist.override, and
+	 * not by the officer who enrolled or interviewed: ops_override_check) */
+	{ "POST", APP "/watchlist-check", ACT_WATCHLIST_CHECK, NULL, NULL, NULL, JSON_APP,
+	  &S_WATCH_CHECK, "application.watchlist_checked", WF_STATE_INTERVIEWED,
+	  wf_watchlist_check, { OP_NOW(struct wf_watch_check, now_ms) }, NULL, NULL,
+	  ops_watchlist_check_reply, NULL, NOT_FOUND_STATE },
+	{ "POST", APP "/watchlist-check", ACT_WATCHLIST_OVERRIDE, "override", NULL,
+	  "your role may not override a watchlist hit", JSON_APP, &S_WATCH_CHECK,
+	  "application.watchlist_checked", WF_STATE_INTERVIEWED, wf_watchlist_check,
+	  { OP_STR("override", struct wf_watch_check, override),
+	    OP_NOW(struct wf_watch_check, now_ms) },
+	  ops_override_check, NULL, ops_watchlist_check_reply, NULL,
+	  NOT_FOUND_STATE ", separation-of-duties" },
+	/* the decision: approve and reject are two actions on one route, chosen by the
+	 * body's "decision" (the route admits the roles of both) */
+	{ "POST", APP "/decision", ACT_APPROVE, "decision", "approve",
+	  "your role may not approve applications", JSON_APP, &S_DECISION,
+	  "application.approved", WF_STATE_APPROVED, wf_decide,
+	  { OP_TRUE(struct wf_decision, approve), OP_JSON("reasons", struct wf_decision, reasons) },
+	  NULL, NULL, ops_approve_reply, NULL,
+	  NOT_FOUND_STATE ", separation-of-duties, watchlist" },
+	{ "POST", APP "/decision", ACT_REJECT, "decision", "reject",
+	  "your role may not reject applications", JSON_APP, &S_DECISION,
+	  "application.rejected", WF_STATE_REJECTED, wf_decide,
+	  { OP_JSON("reasons", struct wf_decision, reasons) }, NULL, NULL, NULL, NULL,
+	  NOT_FOUND_STATE ", separation-of-duties" },
+	{ "POST", APP "/payment", ACT_PAYMENT_RECORD, NULL, NULL, NULL, JSON_APP, &S_PAYMENT,
+	  "application.payment_recorded", WF_STATE_PAID, wf_record_payment,
+	  { OP_STR("billing_code", struct wf_payment, billing_code),
+	    OP_INT("amount", struct wf_payment, amount),
+	    OP_STR("currency", struct wf_payment, currency),
+	    OP_STR("service", struct wf_payment, service),
+	    OP_STR("billed_on", struct wf_payment, billed_on),
+	    OP_TODAY(struct wf_payment, today) },
+	  ops_payment_check, NULL, NULL, NULL, NOT_FOUND_STATE },
+	{ "POST", APP "/payment/confirm", ACT_PAYMENT_CONFIRM, NULL, NULL, NULL, JSON_APP,
+	  &S_PAY_CONFIRM, "application.payment_confirmed", WF_STATE_PAID, wf_confirm_payment,
+	  { OP_STR("billing_code", struct wf_payment_confirm, billing_code),
+	    OP_STR("ntpn", struct wf_payment_confirm, ntpn) }, NULL, NULL, NULL, NULL,
+	  NOT_FOUND_STATE ", separation-of-duties, ntpn-used, billing-code-mismatch" },
+	{ "POST", "/api/v1/watchlist", ACT_WATCHLIST_ADD, NULL, NULL, NULL, 0, 0, HTTP_JSON_ONLY,
+	  &S_WATCH_ADD, "watchlist.entry_added", NULL, wf_watchlist_add,
+	  { OP_STR("reason", struct wf_watch_add, reason),
+	    OP_STR("full_name", struct wf_watch_add, full_name),
+	    OP_STR("birth_date", struct wf_watch_add, birth_date),
+	    OP_NOW(struct wf_watch_add, now_ms) },
+	  ops_watchlist_add_check, NULL, ops_watchlist_add_reply, NULL, "invalid-input" },
+	OPS_END,
+};
+
+/* issuance (api_issue.c; docs/PERSONALIZATION.md): slow work stays out of the writer
+ * (the photo is read before, the data page printed after); the print job made again
+ * appends nothing */
+static const struct op_row ops_issue[] = {
+	{ "POST", APP "/personalize", ACT_PERSONALIZE, NULL, NULL, NULL, JSON_APP, &NO_FIELDS,
+	  "application.personalized", WF_STATE_PERSONALIZED, wf_personalize,
+	  { OP_TODAY(struct wf_personalize, today) }, ops_personalize_check,
+	  ops_personalize_submit, ops_personalize_reply, ops_issue_release,
+	  NOT_FOUND_STATE ", payment-pending, separation-of-duties, no-stock, signer-refused, "
+	  "signer-unavailable, not-configured" },
+	{ "POST", APP "/print-job", ACT_PERSONALIZE, NULL, NULL, NULL, JSON_APP, &NO_FIELDS,
+	  NULL, WF_STATE_PERSONALIZED, NULL, { { 0 } }, ops_print_job_check, NULL,
+	  ops_print_job_reply, ops_issue_release, "not-found, not-configured" },
+	{ "POST", APP "/quality-check", ACT_QUALITY_CHECK, NULL, NULL, NULL, OP_APP, 0,
+	  HTTP_JSON_ONLY, &S_QUALITY, "application.quality_checked", NULL, wf_quality_checked,
+	  { { 0 } }, ops_quality_check, NULL, ops_quality_reply, ops_issue_release,
+	  NOT_FOUND_STATE ", not-configured" },
+	{ "POST", APP "/spoil", ACT_BOOKLET_SPOIL, NULL, NULL, NULL, OP_APP, 0, HTTP_JSON_ONLY,
+	  &S_SPOIL, "application.personalization_voided", WF_STATE_PAID,
+	  wf_void_personalization,
+	  { OP_STR("booklet", struct wf_void, booklet), OP_STR("reason", struct wf_void, reason) },
+	  ops_spoil_check, NULL, ops_spoil_reply, ops_issue_release,
+	  NOT_FOUND_STATE ", separation-of-duties" },
+	{ "POST", APP "/hand-over", ACT_HAND_OVER, NULL, NULL, NULL, OP_APP, 0, HTTP_JSON_ONLY,
+	  &S_HAND_OVER, "application.handed_over", WF_STATE_ISSUED, wf_hand_over,
+	  { OP_STR("booklet", struct wf_hand_over, booklet),
+	    OP_STR("collected_by", struct wf_hand_over, collected_by) },
+	  ops_hand_over_check, NULL, ops_hand_over_reply, NULL,
+	  NOT_FOUND_STATE ", separation-of-duties" },
+	OPS_END,
+};
+
+const struct op_row *const ops_tables[] = { ops_counter, ops_issue, NULL };
+
+/* ---- the route table ---- */
+
+#define OPS_ROUTES_MAX 32
+struct api_route api_counter_routes[OPS_ROUTES_MAX + 1];
+struct api_route api_issue_routes[OPS_ROUTES_MAX + 1];
+
+const struct op_row *ops_find(const char *method, const char *pattern)
+{
+	for (size_t t = 0; ops_tables[t]; t++)
+		for (const struct op_row *r = ops_tables[t]; r->method; r++)
+			if (strcmp(r->method, method) == 0 && strcmp(r->pattern, pattern) == 0)
+				return r;
+	return NULL;
+}
+
+/* The routes of rows into out, then the routes of more (NULL: none), and the end row. */
+static void routes_fill(const struct op_row *rows, const struct api_route *more,
+			struct api_route *out)
+{
+	size_t n = 0;
+	for (const struct op_row *r = rows; r->method && n < OPS_ROUTES_MAX; r++) {
+		if (ops_find(r->method, r->pattern) != r)
+			continue; /* a variant: the route is its plain row's */
+		out[n++] = (struct api_route){ r->method, r->pattern, ops_handle, 0, r->action,
+					       r->body_max, r->media_types };
+	}
+	for (const struct api_route *a = more; a && a->method && n < OPS_ROUTES_MAX; a++)
+		out[n++] = *a;
+	out[n] = (struct api_route){ NULL, NULL, NULL, 0, 0, 0, NULL };
+}
+
+void ops_routes_init(void)
+{
+	routes_fill(ops_counter, NULL, api_counter_routes);
+	routes_fill(ops_issue, api_issue_read_routes, api_issue_routes);
+}
+
+/* ---- the handler ---- */
+
+/* Every op a row may fill (zeroed per request). */
+union ops_storage {
+	struct wf_hdr hdr;
+	struct wf_no_show no_show;
+	struct wf_documents documents;
+	struct wf_photo photo;
+	struct wf_fingerprint fingerprint;
+	struct wf_enrol enrol;
+	struct wf_interview interview;
+	struct wf_watch_check watch_check;
+	struct wf_decision decision;
+	struct wf_payment payment;
+	struct wf_payment_confirm payment_confirm;
+	struct wf_watch_add watch_add;
+	struct wf_personalize personalize;
+	struct wf_quality quality;
+	struct wf_void spoil;
+	struct wf_hand_over hand_over;
+};
+
+/* The row of the route that serves this body: a variant whose select field has its
+ * value (or, without a value, is present), else the plain row. */
+static const struct op_row *ops_select(const struct op_row *plain, const json_t *body)
+{
+	for (const struct op_row *r = plain; r->method; r++) {
+		if (!r->select || strcmp(r->method, plain->method) != 0 ||
+		    strcmp(r->pattern, plain->pattern) != 0)
+			continue;
+		const json_t *v = json_object_get(body, r->select);
+		if (v && !json_is_null(v) &&
+		    (!r->select_value ||
+		     (json_is_string(v) && strcmp(json_string_value(v), r->select_value) == 0)))
+			return r;
+	}
+	return plain;
+}
+
+static int ops_fill(struct ops_call *c)
+{
+	const struct op_fill *f = c->row->fill;
+	char *op = c->op;
+	for (size_t i = 0; i < OPS_FILL_MAX && f[i].kind != OPF_END; i++) {
+		void *m = op + f[i].offset;
+		const json_t *v = f[i].field ? json_object_get(c->body, f[i].field) : NULL;
+		switch (f[i].kind) {
+		case OPF_END:
+			break;
+		case OPF_STR:
+			*(const char **)m = json_string_value(v);
+			break;
+		case OPF_INT:
+			if (json_is_integer(v))
+				*(int64_t *)m = (int64_t)json_integer_value(v);
+			break;
+		case OPF_JSON:
+			*(const json_t **)m = v;
+			break;
+		case OPF_BODY:
+			*(const json_t **)m = c->body;
+			break;
+		case OPF_TRUE:
+			*(int *)m = 1;
+			break;
+		case OPF_NOW:
+			*(int64_t *)m = api_now_ms(c->req->app);
+			break;
+		case OPF_TODAY: {
+			struct cal_date today;
+			if (api_today(c->req->app, &today, NULL) < 0)
+				return http_problem(c->req, c->resp, HTTP_PROBLEM_INTERNAL, NULL);
+			cal_date_format(&today, c->today);
+			*(const char **)m = c->today;
+			break;
+		}
+		}
+	}
+	return 0;
+}
+
+int ops_refused(struct ops_call *c)
+{
+	const struct wf_hdr *h = c->op;
+	if ((c->row->flags & OP_UPLOAD) && h->reason == WF_INVALID_INPUT)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_UNPROCESSABLE, "%s", c->e.msg);
+	return api_wf_problem(c->req, c->resp, h->reason, &c->e);
+}
+
+/* The default answer: the step's application and the state it is in now. */
+static int ops_step_reply(struct ops_call *c)
+{
+	const struct wf_hdr *h = c->op;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s}", "application_id", h->app,
+						 "state", c->row->state));
+}
+
+/* The request up to the submit: 0, or -1 with a problem written. */
+static int ops_prepare(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	struct wf_hdr *h = c->op;
+	if (!(h->actor = api_actor(req, resp)) ||
+	    ((c->row->flags & OP_APP) && api_app_id(req, resp, &h->app) < 0))
+		return -1;
+	if (!(c->row->flags & OP_RAW)) {
+		if (api_body(req, resp, (c->row->flags & OP_EMPTY_OK) != 0, &c->body) < 0)
+			return -1;
+		if (schema_check_as(c->row->body, c->body, SCHEMA_API, &c->e) < 0)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", c->e.msg);
+		c->row = ops_select(c->row, c->body);
+		/* the route's mask admitted the officer; a variant's own action is checked
+		 * here, once */
+		struct err e = ERR_INIT;
+		if (c->row->select &&
+		    auth_authorize(auth_http_officer(req), (enum action)c->row->action, &e) !=
+			    AUTH_OK)
+			return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "%s",
+					    c->row->forbidden);
+	}
+	if (ops_fill(c) < 0 || (c->row->check && c->row->check(c) < 0))
+		return -1;
+	return 0;
+}
+
+int ops_handle(struct http_req *req, struct http_resp *resp)
+{
+	union ops_storage op;
+	memset(&op, 0, sizeof op);
+	struct ops_call c = { req, resp, NULL, NULL, &op, ERR_INIT, "", "", NULL };
+	c.row = req->route ? ops_find(req->route->method, req->route->pattern) : NULL;
+	if (!c.row)
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	int rc = ops_prepare(&c);
+	if (rc == 0 && c.row->writer &&
+	    (c.row->submit ? c.row->submit(&c)
+			   : office_server_submit(req->app, c.row->writer, c.op, NULL, &c.e)) < 0)
+		rc = ops_refused(&c);
+	else if (rc == 0)
+		rc = c.row->reply ? c.row->reply(&c) : ops_step_reply(&c);
+	if (c.row->release)
+		c.row->release(&c);
+	json_decref(c.body);
+	return rc;
+}
