@@ -15,7 +15,9 @@
  * personal is kept, and collisions cannot be chosen from outside.
  *
  * Time is passed in (now_ms from any monotonic clock; ratelimit_now_ms gives one) so
- * tests can inject it.
+ * tests can inject it. In test builds (-DPASPOR_TESTING) the environment variable
+ * PASPOR_TEST_RATELIMIT_FROZEN stops ratelimit_now_ms at its first reading, so that an
+ * integration test of the limits does not depend on the machine's speed.
  *
  * Ownership: ratelimit_new returns a limiter the caller frees with ratelimit_free.
  */

@@ -188,7 +188,8 @@ int signer_client_list(const char *socket_path, int64_t from_ms, int64_t to_ms,
 			err_set(e, ERR_INPUT, "signer '%s': a page out of order", socket_path);
 			break;
 		}
-		memcpy(out->sig + out->n, l->sig, l->n * sizeof *l->sig);
+		if (l->n) /* an empty page: out->sig may still be NULL */
+			memcpy(out->sig + out->n, l->sig, l->n * sizeof *l->sig);
 		out->n += l->n;
 		if (!l->more) {
 			rc = 0;
