@@ -28,35 +28,18 @@ static const char *str(const json_t *b, const char *k)
 	return json_string_value(json_object_get(b, k));
 }
 
-/* 1 when a row matches sql (?1, ?2 bound to s1, s2), 0 when none, -1 on error. */
-static int exists(sqlite3 *db, const char *sql, const char *s1, const char *s2,
-		  struct err *e)
-{
-	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, s1);
-	if (s2)
-		wf_bind_str(st, 2, s2);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "checking a rule");
-	return rc == SQLITE_ROW;
-}
-
 /* booking.created v1: one active application per identity reference (the partial
  * UNIQUE index applications_active_idref) and one booking code hash per application
  * (applications.code_hash UNIQUE); the constraints stay as the last line of defence */
 int wf_guard_created(const struct wf_ev *x, struct err *e)
 {
-	int r = exists(x->db, "SELECT 1 FROM applications WHERE idref = ?1 AND state NOT IN"
+	int r = wf_exists(x->db, "SELECT 1 FROM applications WHERE idref = ?1 AND state NOT IN"
 		       " ('cancelled', 'no_show', 'rejected', 'issued')", str(x->b, "idref"), NULL,
 		       e);
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_DUPLICATE_ACTIVE, "this identity reference "
 					    "already has an active application");
-	r = exists(x->db, "SELECT 1 FROM applications WHERE code_hash = ?1",
+	r = wf_exists(x->db, "SELECT 1 FROM applications WHERE code_hash = ?1",
 		   str(x->b, "code_hash"), NULL, e);
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_CODE_TAKEN, "booking code hash already in use");
@@ -134,7 +117,7 @@ int wf_guard_pay_confirmed2(const struct wf_ev *x, struct err *e)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s approved application %s "
 			       "and cannot confirm its payment", x->actor, x->app);
 	const char *ntpn = str(x->b, "ntpn");
-	int r = ntpn ? exists(x->db, "SELECT 1 FROM payments WHERE ntpn = ?1", ntpn, NULL, e) : 0;
+	int r = ntpn ? wf_exists(x->db, "SELECT 1 FROM payments WHERE ntpn = ?1", ntpn, NULL, e) : 0;
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_NTPN_USED, "this NTPN confirmed another payment "
 					    "already");

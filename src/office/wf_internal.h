@@ -61,6 +61,10 @@ int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondar
 		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
 		  struct err *e);
 
+/* 1 when a row matches sql (?1 bound to s1, ?2 to s2 unless NULL), 0 when none, -1 on
+ * error. */
+int wf_exists(sqlite3 *db, const char *sql, const char *s1, const char *s2, struct err *e);
+
 /* 1 when actor enrolled the photo, a fingerprint or completed the enrolment of app, 0
  * when not, -1 on error. */
 int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e);

@@ -164,19 +164,25 @@ int wf_name_norm(const char *name, char **out, struct err *e)
 	return 0;
 }
 
-int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e)
+int wf_exists(sqlite3 *db, const char *sql, const char *s1, const char *s2, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT 1 FROM application_enrollers WHERE app = ? AND actor = ?", &st,
-		       e) < 0)
+	if (db_prepare(db, sql, &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
-	wf_bind_str(st, 2, actor);
+	wf_bind_str(st, 1, s1);
+	if (s2)
+		wf_bind_str(st, 2, s2);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "reading application_enrollers");
+		return db_error(db, e, "reading the workflow's tables");
 	return rc == SQLITE_ROW;
+}
+
+int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e)
+{
+	return wf_exists(db, "SELECT 1 FROM application_enrollers WHERE app = ?1 AND actor = ?2",
+			 app, actor, e);
 }
 
 int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
