@@ -100,6 +100,7 @@ struct wf_ev {
 	const char *app;        /* its "app", NULL when it has none */
 	struct wf_app a;        /* app's row (kinds with a transition) */
 	const char *to;         /* the state the event moves it to */
+	int64_t changes;        /* sqlite3_total_changes64 of db when a was read */
 };
 
 /* A guard: the rule(s) an event of one kind and version must satisfy against the
@@ -135,6 +136,10 @@ int wf_project(sqlite3 *db, const struct event *ev, const json_t *body, struct e
  * '…'". kind NULL (an operation's read): the row and that it exists only. */
 int wf_guard_begin(struct wf_ev *x, sqlite3 *db, const char *actor, const char *kind,
 		   uint16_t version, const json_t *b, const char *app, struct err *e);
+
+/* x (or NULL) for the projection of the one event the calling thread appends next
+ * (wf_append_v sets it around writer_txn_append_json, then clears it). */
+void wf_project_given(const struct wf_ev *x);
 
 /* The guards of the kind table (wf_guards.c). */
 int wf_guard_rescheduled(const struct wf_ev *x, struct err *e);
@@ -210,11 +215,16 @@ int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf
 int wf_guard(struct wf_hdr *h, struct wf_ev *x, uint16_t version, const json_t *b,
 	     struct err *e);
 /* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
- * given subject), mapping constraint failures to reasons. */
-int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind, const char *subject,
-	      json_t *body, struct err *e);
+ * given subject); a refusal by the kind's guard (in the projection) sets h->reason. x:
+ * what wf_need read for this event (or NULL): the projection takes the row from it
+ * instead of reading it again when nothing was written on the connection since
+ * (sqlite3_total_changes64 unchanged: one writer), so a request reads its application
+ * once. */
+int wf_append(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+	      const char *kind, const char *subject, json_t *body, struct err *e);
 /* wf_append of a given version of kind. */
-int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint16_t version,
-		const char *subject, json_t *body, struct err *e);
+int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+		const char *kind, uint16_t version, const char *subject, json_t *body,
+		struct err *e);
 
 #endif

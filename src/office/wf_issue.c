@@ -160,7 +160,8 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			return -1;
 		}
 	}
-	return wf_append_v(tx, &o->hdr, "application.personalized", 2, NULL, body, e);
+	/* the booklet taken since wf_need: the projection reads the row again */
+	return wf_append_v(tx, &o->hdr, NULL, "application.personalized", 2, NULL, body, e);
 }
 
 int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
@@ -249,7 +250,7 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 		return -1;
 	if (!json_is_array(o->failures))
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
-	return wf_append(tx, &o->hdr, "application.quality_checked", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.quality_checked", NULL,
 			 json_pack("{s:s, s:s, s:O, s:s}", "app", o->hdr.app, "booklet", o->booklet,
 				   "failures", o->failures, "result",
 				   json_array_size(o->failures) ? "failed" : "passed"), e);
@@ -277,7 +278,7 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 								  : WF_INVALID_STATE;
 		return -1;
 	}
-	return wf_append_v(tx, &o->hdr, "application.personalization_voided", 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, "application.personalization_voided", 2, NULL,
 			   json_pack("{s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
 				     o->booklet, "reason", o->reason, "witness", o->witness), e);
 }
@@ -302,5 +303,5 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 	for (int i = 0; body && i < 3; i++)
 		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
 			json_decref(body), body = NULL;
-	return wf_append_v(tx, &o->hdr, "application.handed_over", 2, NULL, body, e);
+	return wf_append_v(tx, &o->hdr, &x, "application.handed_over", 2, NULL, body, e);
 }

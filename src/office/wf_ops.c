@@ -113,14 +113,15 @@ int wf_guard(struct wf_hdr *h, struct wf_ev *x, uint16_t version, const json_t *
 
 /* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
  * given subject); a refusal by the kind's guard (in the projection) sets h->reason. */
-int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
-		  const char *subject, json_t *body, struct err *e)
+int wf_append(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+	      const char *kind, const char *subject, json_t *body, struct err *e)
 {
-	return wf_append_v(tx, h, kind, 1, subject, body, e);
+	return wf_append_v(tx, h, x, kind, 1, subject, body, e);
 }
 
-int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint16_t version,
-		const char *subject, json_t *body, struct err *e)
+int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+		const char *kind, uint16_t version, const char *subject, json_t *body,
+		struct err *e)
 {
 	if (!body) {
 		return err_nomem(e);
@@ -131,7 +132,9 @@ int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint1
 		subject = subj;
 	}
 	/* checked and serialised once by the writer, never re-parsed */
+	wf_project_given(x);
 	int rc = writer_txn_append_json(tx, h->actor, kind, version, subject, body, &h->seq, e);
+	wf_project_given(NULL);
 	json_decref(body);
 	/* a refusal is classified where it is made (the kind's guard: e->reason); any
 	 * other ERR_INPUT is the body's (the kind's schema) */
@@ -217,7 +220,7 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 			set_opt(b, k[i], v[i]);
 		}
 	}
-	if (wf_append(tx, &o->hdr, "booking.created", NULL, b, e) < 0) {
+	if (wf_append(tx, &o->hdr, NULL, "booking.created", NULL, b, e) < 0) {
 		o->app_id[0] = '\0';
 		return -1;
 	}
@@ -230,7 +233,7 @@ int wf_cancel(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, "booking.cancelled", &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "booking.cancelled", NULL,
+	return wf_append(tx, &o->hdr, &x, "booking.cancelled", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "reason", o->reason), e);
 }
 
@@ -247,7 +250,7 @@ int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
 			      "already", o->hdr.app);
 	if (quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "booking.rescheduled", NULL,
+	return wf_append(tx, &o->hdr, &x, "booking.rescheduled", NULL,
 		      json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "slot_date", o->slot_date,
 				"slot_start", o->slot_start), e);
 }
@@ -257,7 +260,7 @@ static int app_only(struct writer_txn *tx, struct wf_hdr *h, const char *kind, s
 	struct wf_ev x;
 	if (wf_need(tx, h, kind, &x, e) < 0)
 		return -1;
-	return wf_append(tx, h, kind, NULL, app_body(h->app), e);
+	return wf_append(tx, h, &x, kind, NULL, app_body(h->app), e);
 }
 
 int wf_check_in(struct writer_txn *tx, void *arg, struct err *e)
@@ -276,7 +279,7 @@ int wf_no_show(struct writer_txn *tx, void *arg, struct err *e)
 	if (strcmp(x.a.slot_date, o->today) >= 0)
 		return wf_refuse(&o->hdr, WF_NOT_YET, e, "application %s is booked for %s: a no-show "
 			      "can be recorded once that day is over", o->hdr.app, x.a.slot_date);
-	return wf_append(tx, &o->hdr, "application.no_show", NULL, app_body(o->hdr.app), e);
+	return wf_append(tx, &o->hdr, &x, "application.no_show", NULL, app_body(o->hdr.app), e);
 }
 
 int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
@@ -287,7 +290,7 @@ int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
 		return -1;
 	if (!o->documents)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "documents are missing");
-	return wf_append(tx, &o->hdr, "application.documents_checked", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.documents_checked", NULL,
 		      json_pack("{s:s, s:O}", "app", o->hdr.app, "documents", o->documents), e);
 }
 
@@ -323,7 +326,7 @@ int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
 	if (writer_txn_put_blob(tx, o->jpeg.data, o->jpeg.len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return wf_append(tx, &o->hdr, "application.photo_enrolled", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.photo_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->jpeg.len, "height", (json_int_t)o->height,
 				"width", (json_int_t)o->width), e);
@@ -377,7 +380,7 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 	if (writer_txn_put_blob(tx, o->image, o->len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return wf_append(tx, &o->hdr, "application.fingerprint_enrolled", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.fingerprint_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:s, s:i}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->len, "format", fmt, "position", o->position),
 		      e);
@@ -482,7 +485,7 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 	json_t *b = json_pack("{s:s, s:s}", "app", h->app, "primary_identifier", primary);
 	if (b && sec && json_object_set_new(b, "secondary_identifier", json_string(sec)) < 0)
 		json_decref(b), b = NULL;
-	return wf_append_v(tx, h, "application.enrolled", 2, NULL, b, e);
+	return wf_append_v(tx, h, &x, "application.enrolled", 2, NULL, b, e);
 }
 
 int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
@@ -491,7 +494,7 @@ int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, "application.interviewed", &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "application.interviewed", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.interviewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "notes", o->notes), e);
 }
 
@@ -542,7 +545,7 @@ int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
 			      "list_age_s", age, "result", o->hit ? "hit" : "clear");
 	if (b && o->override)
 		json_object_set_new(b, "override", json_string(o->override));
-	return wf_append(tx, &o->hdr, "application.watchlist_checked", NULL, b, e);
+	return wf_append(tx, &o->hdr, &x, "application.watchlist_checked", NULL, b, e);
 }
 
 int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
@@ -567,7 +570,7 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 	if (!o->reasons)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
 	if (!o->approve)
-		return wf_append(tx, &o->hdr, kind, NULL,
+		return wf_append(tx, &o->hdr, &x, kind, NULL,
 				 json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons),
 				 e);
 	/* what is approved includes the MRZ name field as it will be printed */
@@ -579,7 +582,7 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 	if (wf_mrz_name(primary, secondary, o->mrz_name, &o->truncated, e) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the enrolled name of application %s "
 				 "makes no MRZ: it cannot be approved", o->hdr.app);
-	return wf_append_v(tx, &o->hdr, kind, 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, kind, 2, NULL,
 			   json_pack("{s:s, s:s, s:O}", "app", o->hdr.app, "mrz_name", o->mrz_name,
 				     "reasons", o->reasons), e);
 }
@@ -608,7 +611,7 @@ int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the amount %lld is not the tariff "
 				 "of %s (%s) on %s: %lld", (long long)o->amount, a->passport_type,
 				 service, o->billed_on, (long long)fee);
-	return wf_append_v(tx, &o->hdr, "application.payment_recorded", 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, "application.payment_recorded", 2, NULL,
 			   json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:s}", "amount",
 				     (json_int_t)o->amount, "app", o->hdr.app, "billed_on",
 				     o->billed_on, "billing_code", o->billing_code, "currency",
@@ -636,7 +639,7 @@ int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
 				 "is missing");
 	}
 	/* its form (16 of 0-9 A-Z) is the event's schema's to check, once */
-	return wf_append_v(tx, &o->hdr, "application.payment_confirmed", 2, NULL, b, e);
+	return wf_append_v(tx, &o->hdr, &x, "application.payment_confirmed", 2, NULL, b, e);
 }
 
 int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
@@ -657,7 +660,7 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
 	}
 	char subject[40];
 	snprintf(subject, sizeof subject, "watchlist:%s", id);
-	if (wf_append(tx, &o->hdr, "watchlist.entry_added", subject, b, e) < 0)
+	if (wf_append(tx, &o->hdr, NULL, "watchlist.entry_added", subject, b, e) < 0)
 		return -1;
 	memcpy(o->entry_id, id, sizeof id);
 	return 0;
@@ -669,7 +672,7 @@ int wf_view(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, NULL, &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "application.viewed", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.viewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "what", o->what), e);
 }
 
