@@ -231,22 +231,24 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	return rc;
 }
 
-/* The body of an issuance event on booklet: what its guard reads. */
-static json_t *booklet_body(const char *app, const char *booklet)
+/* Runs the guard of an issuance event on booklet (witness: a spoil's, else NULL) for x,
+ * the row wf_need read. */
+static int guard_booklet(struct wf_hdr *h, struct wf_ev *x, uint16_t version,
+			 const char *booklet, const char *witness, struct err *e)
 {
-	return json_pack("{s:s, s:s?}", "app", app, "booklet", booklet);
+	json_t *b = json_pack("{s:s, s:s?, s:s?}", "app", h->app, "booklet", booklet, "witness",
+			      witness);
+	int rc = b ? wf_guard(h, x, version, b, e) : err_nomem(e);
+	json_decref(b);
+	return rc;
 }
 
 int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_quality *o = arg;
 	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.quality_checked", &x, e) < 0)
-		return -1;
-	json_t *b = booklet_body(o->hdr.app, o->booklet);
-	int rc = b ? wf_guard(&o->hdr, &x, 1, b, e) : err_nomem(e);
-	json_decref(b);
-	if (rc < 0)
+	if (wf_need(tx, &o->hdr, "application.quality_checked", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 1, o->booklet, NULL, e) < 0)
 		return -1;
 	if (!json_is_array(o->failures))
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
@@ -260,14 +262,8 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_void *o = arg;
 	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.personalization_voided", &x, e) < 0)
-		return -1;
-	json_t *b = booklet_body(o->hdr.app, o->booklet);
-	if (b && o->witness && json_object_set_new(b, "witness", json_string(o->witness)) < 0)
-		json_decref(b), b = NULL;
-	int rc = b ? wf_guard(&o->hdr, &x, 2, b, e) : err_nomem(e);
-	json_decref(b);
-	if (rc < 0)
+	if (wf_need(tx, &o->hdr, "application.personalization_voided", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, o->witness, e) < 0)
 		return -1;
 	if (!o->reason || !o->reason[0])
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
@@ -287,12 +283,8 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_hand_over *o = arg;
 	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.handed_over", &x, e) < 0)
-		return -1;
-	json_t *b = booklet_body(o->hdr.app, o->booklet);
-	int rc = b ? wf_guard(&o->hdr, &x, 2, b, e) : err_nomem(e);
-	json_decref(b);
-	if (rc < 0)
+	if (wf_need(tx, &o->hdr, "application.handed_over", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, NULL, e) < 0)
 		return -1;
 	if (!o->collected_by)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
