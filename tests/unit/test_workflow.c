@@ -2,10 +2,10 @@
  * Tests of the office workflow (office/workflow.h) on a real node (log/node.h) and its
  * writer: the state machine (every allowed transition, a table of refused ones, each
  * refusal naming both states), separation of duties, the watchlist rule, one active
- * application per identity reference (the partial UNIQUE index refuses the second
+ * application per identity reference (booking.created's guard refuses the second
  * inside its savepoint while others in the same batch commit), the slot quota under
- * concurrent bookings, queries and history, and that node_rebuild gives identical
- * projection tables.
+ * concurrent bookings, queries and history, that node_rebuild gives identical
+ * projection tables, and the guards by kind and version (docs/WORKFLOW.md "Guards").
  */
 #include <pthread.h>
 #include <stdio.h>
