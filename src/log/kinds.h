@@ -19,7 +19,7 @@
  * {"name": text, "origin": text, "vkey": text}) → node_info; "operator.note" v1 (sealed;
  * body {"text": string of at most 1000 characters}) → operator_notes; "blob.stored" v1
  * (clear; body {"name", "sha256", "size"}, docs/LOG.md "Blobs in the log") → blobs.
- * Other sets: officers (src/office/officers.c), the workflow (src/office/wf_kinds.c).
+ * Other sets: officers (src/office/officers.c), the workflow (src/office/wf_schemas.c).
  *
  * Errors: ERR_INPUT when a body does not fit its kind's schema or the kind is unknown
  * (the message names the kind and field, never a value), ERR_IO from SQLite (e.g. a

@@ -1,8 +1,10 @@
 /*
  * wf_issue — the issuance operations of the workflow (workflow.h, "issuance"):
  * personalization (booklet, dates, MRZ, chip through the signer), the recorded result of
- * the quality check, spoil-and-redo and hand-over. Writer callbacks like wf_ops.c; the
- * projection handlers (wf_kinds.c) re-check every transition.
+ * the quality check, spoil-and-redo and hand-over. Writer callbacks like wf_ops.c: the
+ * application's row is read once (wf_need), the rules are their events' guards
+ * (wf_guards.c, run here through wf_guard before the booklet, the signer or the spoil,
+ * and again by the projection).
  */
 #include "office/workflow.h"
 
@@ -20,51 +22,6 @@
 #include "office/config.h"
 #include "office/wf_internal.h"
 #include "signproto/client.h"
-
-/* What personalization needs of the application beyond struct wf_app. */
-struct person {
-	char full_name[640], birth_date[11], sex[2], passport_type[40]; /* 150 characters */
-	char decided_by[256], watchlist_by[256], photo_blob[65];
-	int overridden;
-};
-
-static int load_person(sqlite3 *db, const char *app, struct person *p, struct err *e)
-{
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT full_name, birth_date, sex, passport_type, decided_by,"
-			   " watchlist_by, watchlist_override IS NOT NULL, photo_blob"
-			   " FROM applications WHERE id = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, app);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		wf_copy_col(st, 0, p->full_name, sizeof p->full_name);
-		wf_copy_col(st, 1, p->birth_date, sizeof p->birth_date);
-		wf_copy_col(st, 2, p->sex, sizeof p->sex);
-		wf_copy_col(st, 3, p->passport_type, sizeof p->passport_type);
-		wf_copy_col(st, 4, p->decided_by, sizeof p->decided_by);
-		wf_copy_col(st, 5, p->watchlist_by, sizeof p->watchlist_by);
-		p->overridden = sqlite3_column_int(st, 6);
-		wf_copy_col(st, 7, p->photo_blob, sizeof p->photo_blob);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? err_set(e, ERR_INPUT, "application %s does not exist", app)
-				     : db_error(db, e, "reading an application");
-	return 0;
-}
-
-/* Separation of duties for personalization and hand-over (docs/ROLES.md). */
-static int not_approver(struct wf_hdr *h, const struct person *p, const char *what,
-			struct err *e)
-{
-	if (strcmp(h->actor, p->decided_by) == 0 ||
-	    (p->overridden && strcmp(h->actor, p->watchlist_by) == 0))
-		return wf_refuse(h, WF_SEPARATION, e, "separation of duties: %s approved application "
-				 "%s (or accepted its watchlist hit) and cannot %s it", h->actor,
-				 h->app, what);
-	return 0;
-}
 
 void wf_split_name(const char *full_name, char *surname, size_t ssize, char *given,
 		   size_t gsize)
@@ -116,7 +73,7 @@ static enum wf_reason signer_reason(const struct err *se)
  * (electronic) and appends. *signed_unrecorded = 1 when the signer refused the booklet
  * as signed already (the caller reports it; nothing is spoiled). */
 static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
-			       const struct person *pp, int electronic, const char *surname,
+			       const struct wf_app *pp, int electronic, const char *surname,
 			       const char *given, const char *approved, int *signed_unrecorded,
 			       struct err *e)
 {
@@ -203,34 +160,35 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			return -1;
 		}
 	}
-	return wf_append_v(tx, &o->hdr, "application.personalized", 2, NULL, body, e);
+	/* the booklet taken since wf_need: the projection reads the row again */
+	return wf_append_v(tx, &o->hdr, NULL, "application.personalized", 2, NULL, body, e);
 }
 
 int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_personalize *o = arg;
 	o->booklet[0] = o->issue_date[0] = o->expiry_date[0] = o->mrz[0] = o->sod_blob[0] = 0;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.personalized", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.personalized", &x, e) < 0)
 		return -1;
+	const struct wf_app *a = &x.a;
 	const struct config *cfg = o->cfg;
 	if (!cfg || !cfg->issuance.configured)
 		return wf_refuse(&o->hdr, WF_NOT_CONFIGURED, e, "this office has no 'issuance' "
 				 "section in its configuration: it cannot personalize");
-	if (strcmp(a.payment_status, "confirmed") != 0 && !cfg->personalize_on_pending)
+	if (strcmp(a->payment_status, "confirmed") != 0 && !cfg->personalize_on_pending)
 		return wf_refuse(&o->hdr, WF_PAYMENT_PENDING, e, "the payment of application %s is "
-				 "'%s': it must be confirmed first", o->hdr.app, a.payment_status);
+				 "'%s': it must be confirmed first", o->hdr.app, a->payment_status);
 	sqlite3 *db = writer_txn_db(tx);
-	struct person p;
-	if (load_person(db, o->hdr.app, &p, e) < 0 || not_approver(&o->hdr, &p, "personalize", e) < 0)
+	if (wf_guard(&o->hdr, &x, 2, NULL, e) < 0)
 		return -1;
-	if (!o->photo || !o->photo_blob || strcmp(o->photo_blob, p.photo_blob) != 0)
+	if (!o->photo || !o->photo_blob || strcmp(o->photo_blob, a->photo_blob) != 0)
 		return wf_refuse(&o->hdr, WF_PHOTO_MISSING, e, "the photo given is not application "
 				 "%s's enrolled photo", o->hdr.app);
-	const struct config_passport_type *type = config_passport_type(cfg, p.passport_type);
+	const struct config_passport_type *type = config_passport_type(cfg, a->passport_type);
 	if (!type)
 		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "passport type '%s' of application %s "
-				 "is not in this office's configuration", p.passport_type,
+				 "is not in this office's configuration", a->passport_type,
 				 o->hdr.app);
 
 	/* the names are the enrolled ones, whose MRZ name field was approved: nobody at the
@@ -248,9 +206,9 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the enrolled name of application %s "
 				 "does not fit a passport", o->hdr.app);
 	snprintf(o->issue_date, sizeof o->issue_date, "%s", o->today);
-	if (wf_expiry_date(cfg, o->today, p.birth_date, o->expiry_date) < 0)
+	if (wf_expiry_date(cfg, o->today, a->birth_date, o->expiry_date) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "cannot compute the expiry date "
-				 "(issue %s, birth %s)", o->today, p.birth_date);
+				 "(issue %s, birth %s)", o->today, a->birth_date);
 
 	/* A booklet the signer has signed but this office never recorded (a personalization
 	 * whose transaction failed after the signature, or a chip signed outside this
@@ -258,7 +216,7 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	 * the request is refused (409, nothing recorded, the booklet stays available) with
 	 * what to do, and the day close shows the signature as an alarm (docs/SIGNER.md). */
 	int signed_unrecorded = 0;
-	int rc = personalize_on_next(tx, o, &p, type->electronic, surname, given, approved,
+	int rc = personalize_on_next(tx, o, a, type->electronic, surname, given, approved,
 				     &signed_unrecorded, e);
 	if (rc < 0 && signed_unrecorded) {
 		err_clear(e);
@@ -273,52 +231,28 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	return rc;
 }
 
-/* Loads the application, checks kind from its state and that booklet is its booklet. */
-static int need_booklet(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
-			const char *booklet, struct err *e)
+/* Runs the guard of an issuance event on booklet (witness: a spoil's, else NULL) for x,
+ * the row wf_need read. */
+static int guard_booklet(struct wf_hdr *h, struct wf_ev *x, uint16_t version,
+			 const char *booklet, const char *witness, struct err *e)
 {
-	struct wf_app a;
-	if (wf_need(tx, h, kind, &a, e) < 0)
-		return -1;
-	char cur[9];
-	if (wf_issuance_booklet(writer_txn_db(tx), h->app, cur, e) < 0)
-		return -1;
-	if (!booklet || strcmp(cur, booklet) != 0)
-		return wf_refuse(h, WF_INVALID_STATE, e, "application %s is personalized on booklet "
-				 "%s, not %s", h->app, cur[0] ? cur : "(none)",
-				 booklet ? booklet : "(none)");
-	return 0;
-}
-
-/* The officer who personalized app's current booklet ("" when none). */
-static int personalized_by(sqlite3 *db, const char *app, char by[256], struct err *e)
-{
-	sqlite3_stmt *st;
-	by[0] = 0;
-	if (db_prepare(db, "SELECT personalized_by FROM issuance WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, app);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		wf_copy_col(st, 0, by, 256);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, e, "reading issuance");
+	json_t *b = json_pack("{s:s, s:s?, s:s?}", "app", h->app, "booklet", booklet, "witness",
+			      witness);
+	int rc = b ? wf_guard(h, x, version, b, e) : err_nomem(e);
+	json_decref(b);
+	return rc;
 }
 
 int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_quality *o = arg;
-	if (need_booklet(tx, &o->hdr, "application.quality_checked", o->booklet, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.quality_checked", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 1, o->booklet, NULL, e) < 0)
 		return -1;
-	char by[256];
-	if (personalized_by(writer_txn_db(tx), o->hdr.app, by, e) < 0)
-		return -1;
-	if (strcmp(by, o->hdr.actor) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "
-				 "booklet %s and cannot quality-check it", o->hdr.actor, o->booklet);
 	if (!json_is_array(o->failures))
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
-	return wf_append(tx, &o->hdr, "application.quality_checked", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.quality_checked", NULL,
 			 json_pack("{s:s, s:s, s:O, s:s}", "app", o->hdr.app, "booklet", o->booklet,
 				   "failures", o->failures, "result",
 				   json_array_size(o->failures) ? "failed" : "passed"), e);
@@ -327,15 +261,12 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_void *o = arg;
-	if (need_booklet(tx, &o->hdr, "application.personalization_voided", o->booklet, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.personalization_voided", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, o->witness, e) < 0)
 		return -1;
 	if (!o->reason || !o->reason[0])
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
-	char wactor[300];
-	snprintf(wactor, sizeof wactor, "officer:%s", o->witness ? o->witness : "");
-	if (!o->witness || !o->witness[0] || strcmp(wactor, o->hdr.actor) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "spoiling a personalized booklet needs a "
-				 "second officer as witness");
 	struct booklet_spoil sp = { { o->hdr.actor, WF_OK, 0 }, o->booklet, o->reason, o->hdr.app,
 				    1 };
 	if (booklet_spoil(tx, &sp, e) < 0) {
@@ -343,7 +274,7 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 								  : WF_INVALID_STATE;
 		return -1;
 	}
-	return wf_append_v(tx, &o->hdr, "application.personalization_voided", 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, "application.personalization_voided", 2, NULL,
 			   json_pack("{s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
 				     o->booklet, "reason", o->reason, "witness", o->witness), e);
 }
@@ -351,18 +282,10 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_hand_over *o = arg;
-	if (need_booklet(tx, &o->hdr, "application.handed_over", o->booklet, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.handed_over", &x, e) < 0 ||
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, NULL, e) < 0)
 		return -1;
-	struct person p;
-	if (load_person(writer_txn_db(tx), o->hdr.app, &p, e) < 0 ||
-	    not_approver(&o->hdr, &p, "hand over", e) < 0)
-		return -1;
-	char by[256];
-	if (personalized_by(writer_txn_db(tx), o->hdr.app, by, e) < 0)
-		return -1;
-	if (strcmp(by, o->hdr.actor) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s personalized "
-				 "booklet %s and cannot hand it over", o->hdr.actor, o->booklet);
 	if (!o->collected_by)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
 	json_t *body = json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
@@ -372,5 +295,5 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 	for (int i = 0; body && i < 3; i++)
 		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
 			json_decref(body), body = NULL;
-	return wf_append_v(tx, &o->hdr, "application.handed_over", 2, NULL, body, e);
+	return wf_append_v(tx, &o->hdr, &x, "application.handed_over", 2, NULL, body, e);
 }

@@ -1,8 +1,11 @@
 /*
  * wf_ops — the workflow's operations, run by the writer thread inside a request's
- * savepoint (see workflow.h). Each checks the current state and the rules, then appends
- * its event; the projection handlers (wf_kinds.c) apply it and re-check the state, so
- * even a bug here cannot put a forbidden transition into the log.
+ * savepoint (see workflow.h). Each reads its application's row once (wf_need: the
+ * transition), runs its event's guard (wf_guard, wf_guards.c) where it checks its
+ * rules, checks what only the writing of the event can (its inputs, the configuration:
+ * quota and tariffs, the clock), then appends the event; the projection (wf_project.c)
+ * runs the same transition check and guard again on the event, so even a bug here
+ * cannot put a forbidden step into the log.
  */
 #include "office/workflow.h"
 
@@ -36,35 +39,51 @@ bad:
 	return wf_refuse(h, WF_INVALID_INPUT, e, "actor must be 'applicant' or 'officer:<username>'");
 }
 
-/* Loads hdr->app and checks kind is allowed from its state. */
-int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_app *a,
-		struct err *e)
+/* A guard's refusal (e->reason) becomes the operation's; returns -1. */
+static int refused(struct wf_hdr *h, struct err *e)
+{
+	if (e->code == ERR_INPUT && e->reason != WF_OK)
+		h->reason = (enum wf_reason)e->reason;
+	return -1;
+}
+
+int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf_ev *x,
+	    struct err *e)
 {
 	if (wf_actor_ok(h, e) < 0)
 		return -1;
 	if (!h->app || !appid_valid(h->app, 'A'))
 		return wf_refuse(h, WF_NOT_FOUND, e, "no such application (malformed id)");
-	int r = wf_app_load(writer_txn_db(tx), h->app, a, e);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return wf_refuse(h, WF_NOT_FOUND, e, "application %s does not exist", h->app);
-	if (kind && !wf_transition(kind, a->state))
-		return wf_refuse(h, WF_INVALID_STATE, e, "application %s is '%s': %s needs '%s'", h->app,
-			      a->state, kind, wf_transition_from(kind));
+	if (wf_guard_begin(x, writer_txn_db(tx), h->actor, kind, 0, NULL, h->app, e) < 0)
+		return refused(h, e);
+	return 0;
+}
+
+int wf_guard(struct wf_hdr *h, struct wf_ev *x, uint16_t version, const json_t *b,
+	     struct err *e)
+{
+	const struct wf_kind *k = wf_kind_find(x->kind, version);
+	if (!k)
+		return err_set(e, ERR_INTERNAL, "%s v%u is not an office kind", x->kind,
+			       (unsigned)version);
+	x->version = version;
+	x->b = b;
+	if (k->guard && k->guard(x, e) < 0)
+		return refused(h, e);
 	return 0;
 }
 
 /* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
- * given subject). Maps constraint failures to reasons. */
-int wf_append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
-		  const char *subject, json_t *body, struct err *e)
+ * given subject); a refusal by the kind's guard (in the projection) sets h->reason. */
+int wf_append(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+	      const char *kind, const char *subject, json_t *body, struct err *e)
 {
-	return wf_append_v(tx, h, kind, 1, subject, body, e);
+	return wf_append_v(tx, h, x, kind, 1, subject, body, e);
 }
 
-int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint16_t version,
-		const char *subject, json_t *body, struct err *e)
+int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
+		const char *kind, uint16_t version, const char *subject, json_t *body,
+		struct err *e)
 {
 	if (!body) {
 		return err_nomem(e);
@@ -75,26 +94,14 @@ int wf_append_v(struct writer_txn *tx, struct wf_hdr *h, const char *kind, uint1
 		subject = subj;
 	}
 	/* checked and serialised once by the writer, never re-parsed */
+	wf_project_given(x);
 	int rc = writer_txn_append_json(tx, h->actor, kind, version, subject, body, &h->seq, e);
+	wf_project_given(NULL);
 	json_decref(body);
-	if (rc < 0 && h->reason == WF_OK) {
-		if (strstr(e->msg, "UNIQUE constraint failed: applications.idref")) {
-			h->reason = WF_DUPLICATE_ACTIVE;
-			err_clear(e);
-			err_set(e, ERR_INPUT, "this identity reference already has an active "
-				"application");
-		} else if (strstr(e->msg, "UNIQUE constraint failed: payments.ntpn")) {
-			h->reason = WF_NTPN_USED;
-			err_clear(e);
-			err_set(e, ERR_INPUT, "this NTPN confirmed another payment already");
-		} else if (strstr(e->msg, "UNIQUE constraint failed: applications.code_hash")) {
-			h->reason = WF_CODE_TAKEN;
-			err_clear(e);
-			err_set(e, ERR_INPUT, "booking code hash already in use");
-		} else if (e->code == ERR_INPUT) {
-			h->reason = WF_INVALID_INPUT;
-		}
-	}
+	/* a refusal is classified where it is made (the kind's guard: e->reason); any
+	 * other ERR_INPUT is the body's (the kind's schema) */
+	if (rc < 0 && h->reason == WF_OK && e->code == ERR_INPUT)
+		h->reason = e->reason != WF_OK ? (enum wf_reason)e->reason : WF_INVALID_INPUT;
 	return rc;
 }
 
@@ -157,7 +164,7 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 			set_opt(b, k[i], v[i]);
 		}
 	}
-	if (wf_append(tx, &o->hdr, "booking.created", NULL, b, e) < 0) {
+	if (wf_append(tx, &o->hdr, NULL, "booking.created", NULL, b, e) < 0) {
 		o->app_id[0] = '\0';
 		return -1;
 	}
@@ -167,39 +174,37 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 int wf_cancel(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_cancel *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "booking.cancelled", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "booking.cancelled", &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "booking.cancelled", NULL,
+	return wf_append(tx, &o->hdr, &x, "booking.cancelled", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "reason", o->reason), e);
 }
 
 int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_reschedule *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "booking.rescheduled", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "booking.rescheduled", &x, e) < 0 ||
+	    wf_guard(&o->hdr, &x, 1, NULL, e) < 0)
 		return -1;
-	if (a.rescheduled)
-		return wf_refuse(&o->hdr, WF_ALREADY_RESCHEDULED, e, "application %s was rescheduled "
-			      "once already", o->hdr.app);
-	if (o->slot_date && o->slot_start && strcmp(o->slot_date, a.slot_date) == 0 &&
-	    strcmp(o->slot_start, a.slot_start) == 0)
+	if (o->slot_date && o->slot_start && strcmp(o->slot_date, x.a.slot_date) == 0 &&
+	    strcmp(o->slot_start, x.a.slot_start) == 0)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "application %s is booked in that slot "
 			      "already", o->hdr.app);
 	if (quota_ok(tx, &o->hdr, o->slot_date, o->slot_start, o->quota, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "booking.rescheduled", NULL,
+	return wf_append(tx, &o->hdr, &x, "booking.rescheduled", NULL,
 		      json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "slot_date", o->slot_date,
 				"slot_start", o->slot_start), e);
 }
 
 static int app_only(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct err *e)
 {
-	struct wf_app a;
-	if (wf_need(tx, h, kind, &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, h, kind, &x, e) < 0)
 		return -1;
-	return wf_append(tx, h, kind, NULL, app_body(h->app), e);
+	return wf_append(tx, h, &x, kind, NULL, app_body(h->app), e);
 }
 
 int wf_check_in(struct writer_txn *tx, void *arg, struct err *e)
@@ -210,26 +215,26 @@ int wf_check_in(struct writer_txn *tx, void *arg, struct err *e)
 int wf_no_show(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_no_show *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.no_show", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.no_show", &x, e) < 0)
 		return -1;
 	if (!o->today || strlen(o->today) != 10)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "no-show needs today's date YYYY-MM-DD");
-	if (strcmp(a.slot_date, o->today) >= 0)
+	if (strcmp(x.a.slot_date, o->today) >= 0)
 		return wf_refuse(&o->hdr, WF_NOT_YET, e, "application %s is booked for %s: a no-show "
-			      "can be recorded once that day is over", o->hdr.app, a.slot_date);
-	return wf_append(tx, &o->hdr, "application.no_show", NULL, app_body(o->hdr.app), e);
+			      "can be recorded once that day is over", o->hdr.app, x.a.slot_date);
+	return wf_append(tx, &o->hdr, &x, "application.no_show", NULL, app_body(o->hdr.app), e);
 }
 
 int wf_record_documents(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_documents *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.documents_checked", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.documents_checked", &x, e) < 0)
 		return -1;
 	if (!o->documents)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "documents are missing");
-	return wf_append(tx, &o->hdr, "application.documents_checked", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.documents_checked", NULL,
 		      json_pack("{s:s, s:O}", "app", o->hdr.app, "documents", o->documents), e);
 }
 
@@ -256,8 +261,8 @@ void wf_photo_release(struct wf_photo *o)
 int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_photo *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.photo_enrolled", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.photo_enrolled", &x, e) < 0)
 		return -1;
 	if (!o->jpeg.len)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the photo was not prepared");
@@ -265,7 +270,7 @@ int wf_enrol_photo(struct writer_txn *tx, void *arg, struct err *e)
 	if (writer_txn_put_blob(tx, o->jpeg.data, o->jpeg.len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return wf_append(tx, &o->hdr, "application.photo_enrolled", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.photo_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:I, s:I}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->jpeg.len, "height", (json_int_t)o->height,
 				"width", (json_int_t)o->width), e);
@@ -287,8 +292,8 @@ static const char *image_format(const uint8_t *p, size_t n)
 int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_fingerprint *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.fingerprint_enrolled", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.fingerprint_enrolled", &x, e) < 0)
 		return -1;
 	if (o->position < 1 || o->position > WF_FINGERPRINTS_MAX)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint position must be 1 to 10 "
@@ -300,7 +305,7 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 	if (!fmt)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "fingerprint image is not JPEG, PNG, "
 			      "WSQ or JPEG 2000");
-	if (a.fingerprints >= WF_FINGERPRINTS_MAX) {
+	if (x.a.fingerprints >= WF_FINGERPRINTS_MAX) {
 		/* all ten positions are taken: only a replacement would fit, and positions are
 		 * 1..10, so this cannot happen unless the table is damaged */
 		sqlite3_stmt *st;
@@ -319,7 +324,7 @@ int wf_enrol_fingerprint(struct writer_txn *tx, void *arg, struct err *e)
 	if (writer_txn_put_blob(tx, o->image, o->len, &ref, e) < 0)
 		return -1;
 	snprintf(o->blob, sizeof o->blob, "%s", ref.name);
-	return wf_append(tx, &o->hdr, "application.fingerprint_enrolled", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.fingerprint_enrolled", NULL,
 		      json_pack("{s:s, s:s, s:I, s:s, s:i}", "app", o->hdr.app, "blob", ref.name,
 				"bytes", (json_int_t)o->len, "format", fmt, "position", o->position),
 		      e);
@@ -393,12 +398,9 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 	struct wf_hdr *h = &o->hdr;
 	o->mrz_name[0] = 0;
 	o->truncated = 0;
-	struct wf_app a;
-	if (wf_need(tx, h, "application.enrolled", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, h, "application.enrolled", &x, e) < 0 || wf_guard(h, &x, 2, NULL, e) < 0)
 		return -1;
-	if (!a.has_photo)
-		return wf_refuse(h, WF_PHOTO_MISSING, e, "application %s has no photo: enrol one first",
-			      h->app);
 	/* one space between words, none around them: a run of spaces would put "<<", the
 	 * separator of the two identifiers, inside one of them */
 	char primary[640], secondary[640];
@@ -412,7 +414,7 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 	if (!primary[0])
 		return wf_refuse(h, WF_INVALID_INPUT, e, "the primary identifier is empty");
 	int same = 0;
-	if (same_words(a.full_name, primary, sec, &same, e) < 0) {
+	if (same_words(x.a.full_name, primary, sec, &same, e) < 0) {
 		h->reason = WF_INVALID_INPUT;
 		return -1;
 	}
@@ -427,26 +429,26 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 	json_t *b = json_pack("{s:s, s:s}", "app", h->app, "primary_identifier", primary);
 	if (b && sec && json_object_set_new(b, "secondary_identifier", json_string(sec)) < 0)
 		json_decref(b), b = NULL;
-	return wf_append_v(tx, h, "application.enrolled", 2, NULL, b, e);
+	return wf_append_v(tx, h, &x, "application.enrolled", 2, NULL, b, e);
 }
 
 int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_interview *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.interviewed", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.interviewed", &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "application.interviewed", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.interviewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "notes", o->notes), e);
 }
 
 int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_watch_check *o = arg;
-	struct wf_app a;
+	struct wf_ev x;
 	o->hit = 0;
 	o->entries = 0;
-	if (wf_need(tx, &o->hdr, "application.watchlist_checked", &a, e) < 0)
+	if (wf_need(tx, &o->hdr, "application.watchlist_checked", &x, e) < 0)
 		return -1;
 	sqlite3 *db = writer_txn_db(tx);
 	sqlite3_stmt *st;
@@ -487,35 +489,32 @@ int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)
 			      "list_age_s", age, "result", o->hit ? "hit" : "clear");
 	if (b && o->override)
 		json_object_set_new(b, "override", json_string(o->override));
-	return wf_append(tx, &o->hdr, "application.watchlist_checked", NULL, b, e);
+	return wf_append(tx, &o->hdr, &x, "application.watchlist_checked", NULL, b, e);
 }
 
 int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_decision *o = arg;
-	struct wf_app a;
+	struct wf_ev x;
 	const char *kind = o->approve ? "application.approved" : "application.rejected";
-	if (wf_need(tx, &o->hdr, kind, &a, e) < 0)
+	if (wf_need(tx, &o->hdr, kind, &x, e) < 0 ||
+	    wf_guard(&o->hdr, &x, o->approve ? 2 : 1, NULL, e) < 0)
 		return -1;
-	int enrolled = wf_enrolled_by(writer_txn_db(tx), o->hdr.app, o->hdr.actor, e);
-	if (enrolled < 0)
-		return -1;
-	if (enrolled || strcmp(o->hdr.actor, a.enrolled_by) == 0 ||
-	    strcmp(o->hdr.actor, a.interviewed_by) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "%s %s application %s: another adjudicator "
-			      "must decide", o->hdr.actor,
-			      strcmp(o->hdr.actor, a.interviewed_by) == 0 ? "interviewed" : "enrolled",
-			      o->hdr.app);
-	if (o->approve && !a.watchlist_result[0])
+	/* a rejection (v1, whose guard has not) is refused to an enroller of a photo or a
+	 * fingerprint too, when written */
+	if (!o->approve && wf_rule_decider(&x, 1, e) < 0)
+		return refused(&o->hdr, e);
+	const struct wf_app *a = &x.a;
+	if (o->approve && !a->watchlist_result[0])
 		return wf_refuse(&o->hdr, WF_WATCHLIST, e, "application %s has no watchlist check: run "
 			      "one before approving", o->hdr.app);
-	if (o->approve && strcmp(a.watchlist_result, "hit") == 0 && !a.has_watchlist_override)
+	if (o->approve && strcmp(a->watchlist_result, "hit") == 0 && !a->has_watchlist_override)
 		return wf_refuse(&o->hdr, WF_WATCHLIST, e, "application %s matched the watchlist: "
 			      "approval needs a check with a recorded override", o->hdr.app);
 	if (!o->reasons)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "%s: field 'reasons' is missing", kind);
 	if (!o->approve)
-		return wf_append(tx, &o->hdr, kind, NULL,
+		return wf_append(tx, &o->hdr, &x, kind, NULL,
 				 json_pack("{s:s, s:O}", "app", o->hdr.app, "reasons", o->reasons),
 				 e);
 	/* what is approved includes the MRZ name field as it will be printed */
@@ -527,7 +526,7 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 	if (wf_mrz_name(primary, secondary, o->mrz_name, &o->truncated, e) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "the enrolled name of application %s "
 				 "makes no MRZ: it cannot be approved", o->hdr.app);
-	return wf_append_v(tx, &o->hdr, kind, 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, kind, 2, NULL,
 			   json_pack("{s:s, s:s, s:O}", "app", o->hdr.app, "mrz_name", o->mrz_name,
 				     "reasons", o->reasons), e);
 }
@@ -535,9 +534,10 @@ int wf_decide(struct writer_txn *tx, void *arg, struct err *e)
 int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_payment *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.payment_recorded", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.payment_recorded", &x, e) < 0)
 		return -1;
+	const struct wf_app *a = &x.a;
 	const char *service = o->service ? o->service : "regular";
 	struct cal_date on;
 	if (!o->billed_on || cal_date_parse(o->billed_on, &on) < 0)
@@ -547,15 +547,15 @@ int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the billing date %s is after today",
 				 o->billed_on);
 	int64_t fee;
-	if (!o->cfg || config_tariff_fee(o->cfg, a.passport_type, service, &on, &fee) < 0)
+	if (!o->cfg || config_tariff_fee(o->cfg, a->passport_type, service, &on, &fee) < 0)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "no tariff of service '%s' for "
-				 "passport type '%s' is in force on %s", service, a.passport_type,
+				 "passport type '%s' is in force on %s", service, a->passport_type,
 				 o->billed_on);
 	if (o->amount != fee)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the amount %lld is not the tariff "
-				 "of %s (%s) on %s: %lld", (long long)o->amount, a.passport_type,
+				 "of %s (%s) on %s: %lld", (long long)o->amount, a->passport_type,
 				 service, o->billed_on, (long long)fee);
-	return wf_append_v(tx, &o->hdr, "application.payment_recorded", 2, NULL,
+	return wf_append_v(tx, &o->hdr, &x, "application.payment_recorded", 2, NULL,
 			   json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:s}", "amount",
 				     (json_int_t)o->amount, "app", o->hdr.app, "billed_on",
 				     o->billed_on, "billing_code", o->billing_code, "currency",
@@ -565,31 +565,25 @@ int wf_record_payment(struct writer_txn *tx, void *arg, struct err *e)
 int wf_confirm_payment(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_payment_confirm *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, "application.payment_confirmed", &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, "application.payment_confirmed", &x, e) < 0)
 		return -1;
-	if (strcmp(a.payment_status, "pending") != 0)
-		return wf_refuse(&o->hdr, WF_INVALID_STATE, e, "application %s is paid and its payment is "
-			      "'%s': only a pending payment can be confirmed", o->hdr.app,
-			      a.payment_status);
-	if (!o->billing_code || strcmp(o->billing_code, a.billing_code) != 0)
-		return wf_refuse(&o->hdr, WF_MISMATCH, e, "billing code does not match the payment "
-			      "recorded for application %s", o->hdr.app);
-	if (strcmp(o->hdr.actor, a.paid_by) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s recorded the "
-				 "billing of application %s and cannot confirm its payment",
-				 o->hdr.actor, o->hdr.app);
-	if (strcmp(o->hdr.actor, a.decided_by) == 0)
-		return wf_refuse(&o->hdr, WF_SEPARATION, e, "separation of duties: %s approved "
-				 "application %s and cannot confirm its payment", o->hdr.actor,
-				 o->hdr.app);
-	if (!o->ntpn)
+	/* the event's body: the guard reads its billing code and NTPN */
+	json_t *b = json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "billing_code",
+			      o->billing_code, "ntpn", o->ntpn);
+	if (!b)
+		return err_nomem(e);
+	if (wf_guard(&o->hdr, &x, 2, b, e) < 0) {
+		json_decref(b);
+		return -1;
+	}
+	if (!o->ntpn) {
+		json_decref(b);
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "the NTPN (the state receipt number) "
 				 "is missing");
+	}
 	/* its form (16 of 0-9 A-Z) is the event's schema's to check, once */
-	return wf_append_v(tx, &o->hdr, "application.payment_confirmed", 2, NULL,
-			   json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "billing_code",
-				     o->billing_code, "ntpn", o->ntpn), e);
+	return wf_append_v(tx, &o->hdr, &x, "application.payment_confirmed", 2, NULL, b, e);
 }
 
 int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
@@ -610,7 +604,7 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
 	}
 	char subject[40];
 	snprintf(subject, sizeof subject, "watchlist:%s", id);
-	if (wf_append(tx, &o->hdr, "watchlist.entry_added", subject, b, e) < 0)
+	if (wf_append(tx, &o->hdr, NULL, "watchlist.entry_added", subject, b, e) < 0)
 		return -1;
 	memcpy(o->entry_id, id, sizeof id);
 	return 0;
@@ -619,10 +613,10 @@ int wf_watchlist_add(struct writer_txn *tx, void *arg, struct err *e)
 int wf_view(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_view *o = arg;
-	struct wf_app a;
-	if (wf_need(tx, &o->hdr, NULL, &a, e) < 0)
+	struct wf_ev x;
+	if (wf_need(tx, &o->hdr, NULL, &x, e) < 0)
 		return -1;
-	return wf_append(tx, &o->hdr, "application.viewed", NULL,
+	return wf_append(tx, &o->hdr, &x, "application.viewed", NULL,
 		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "what", o->what), e);
 }
 

@@ -5,22 +5,34 @@
  * to these calls and WF_* reasons to problem types.
  *
  * Kinds: office_register_kinds() registers the "office" kind set (log/kinds.h) — every
- * kind of the WORKFLOW.md table with a strict body check (wf_kinds.c: one table-driven
- * schema per kind: required and optional fields, types, lengths, enumerations, no other
- * keys) and a projection handler into the tables applications, application_documents,
- * application_fingerprints, slot_counts, watchlist and access_log. Handlers are pure
- * functions of the events (rebuild gives identical tables) and refuse a transition that
- * is not allowed from the projected state, so the log cannot hold one. src/main.c calls
+ * kind of the WORKFLOW.md table, one row each in wf_schemas.c's KIND table: a strict
+ * body check (one table-driven schema per kind: required and optional fields, types,
+ * lengths, enumerations, no other keys), a guard (wf_guards.c) and a projection handler
+ * (wf_project.c) into the tables applications, application_documents,
+ * application_fingerprints, slot_counts, watchlist, access_log, … Handlers are pure
+ * functions of the events (rebuild gives identical tables). src/main.c calls
  * office_register_kinds() first thing, so every command (rebuild too) knows them.
  *
- * Operations (wf_ops.c) are writer callbacks (log/writer.h writer_fn): the caller fills
- * the op's struct, calls writer_submit(w, wf_<op>, &op, NULL, e) (or wf_run), and reads
- * the outputs after it returns. Each checks the application's current state and the
- * rules (quota, once-only reschedule, separation of duties, watchlist), appends one
- * event (or a blob.stored event and one event), and on a refusal returns -1 with
- * e->code ERR_INPUT, a message naming both states where a state is at fault, and
- * op.hdr.reason set (enum wf_reason). Every event's actor is hdr.actor:
- * "officer:<username>" or "applicant".
+ * Guards (docs/WORKFLOW.md "Guards"): the rules an event of a kind and version must
+ * satisfy against the projected state (the transition from the application's state,
+ * separation of duties, the photo before enrolment, a pending payment before
+ * confirmation, one NTPN per payment, one active application per identity reference,
+ * the booklet an issuance event names), each written once. The projection runs the
+ * kind's guard on every event, live and on replay, so the log cannot hold a violation;
+ * the operation runs the same guard first, where it checks its rules. A guard refuses
+ * with err_refuse (util/err.h): e->reason is the enum wf_reason and e->msg the detail
+ * the API shows; the operation copies the reason to hdr.reason. Rules that read the
+ * configuration (quota, tariffs, the issuance section) or the clock are not guards:
+ * the operation checks them when it writes the event, never on replay.
+ *
+ * Operations (wf_ops.c, wf_issue.c) are writer callbacks (log/writer.h writer_fn): the
+ * caller fills the op's struct, calls writer_submit(w, wf_<op>, &op, NULL, e) (or
+ * wf_run), and reads the outputs after it returns. Each reads the application's row
+ * once, runs its event's guard and its own checks (quota, once-only reschedule, inputs,
+ * watchlist), appends one event (or a blob.stored event and one event), and on a
+ * refusal returns -1 with e->code ERR_INPUT, a message naming both states where a state
+ * is at fault, and op.hdr.reason set (enum wf_reason). Every event's actor is
+ * hdr.actor: "officer:<username>" or "applicant".
  *
  * Queries (wf_query.c) read through any SQLite connection (the API keeps a read-only
  * one) and build jansson values the caller json_decref's. They never record access:

@@ -6,11 +6,13 @@
 #include "signer/admin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -443,6 +445,20 @@ static int signer_running(const char *dir)
 	return up;
 }
 
+/* 1 when another process holds dir's node lock (DIR/lock, flock: log/node.h), the one
+ * reason node_open says a data directory "is in use". */
+static int node_locked(const char *dir)
+{
+	char *path = fs_join(dir, "lock");
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	mem_free(path);
+	if (fd < 0)
+		return 0;
+	int locked = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd); /* releases the probe's lock when it got one */
+	return locked;
+}
+
 int signer_record(const char *dir, const struct kek_source *kek, const char *kind,
 		  const char *subject, const json_t *body, struct err *e)
 {
@@ -465,7 +481,7 @@ int signer_record(const char *dir, const struct kek_source *kek, const char *kin
 	struct node_opts o;
 	signer_node_opts(&o, kek);
 	if (node_open(&n, dir, &o, e) < 0) {
-		if (e->code == ERR_IO && strstr(e->msg, "is in use"))
+		if (e->code == ERR_IO && node_locked(dir))
 			err_prefix(e, "stop the signer (or the other paspor process) first");
 		return -1;
 	}
@@ -867,7 +883,9 @@ static void serve_one(struct server *s, int fd)
 		goto out;
 	}
 	if (proto_read_frame(fd, &in, PROTO_REQUEST_MAX, &e) < 0) {
-		if (e.code == ERR_INPUT && strstr(e.msg, "too large"))
+		/* proto_read_frame's one ERR_INPUT: the frame's header announced more than
+		 * PROTO_REQUEST_MAX bytes (signer/proto.h) */
+		if (e.code == ERR_INPUT)
 			j.code = "oversized";
 		snprintf(j.reason, sizeof j.reason, "malformed request: %.400s", e.msg);
 	} else if (proto_decode_request(in.data, in.len, &req, &e) < 0) {

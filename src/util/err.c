@@ -12,6 +12,7 @@ void err_clear(struct err *e)
 	if (e) {
 		e->code = ERR_NONE;
 		e->msg[0] = '\0';
+		e->reason = 0;
 	}
 }
 
@@ -33,6 +34,18 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vset(e, code, NULL, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int err_refuse(struct err *e, int reason, const char *fmt, ...)
+{
+	if (!e || e->code != ERR_NONE)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vset(e, ERR_INPUT, NULL, fmt, ap);
+	va_end(ap);
+	e->reason = reason;
 	return -1;
 }
 

@@ -29,13 +29,21 @@ enum err_code {
 struct err {
 	enum err_code code;
 	char msg[512];
+	/* why a refusal (ERR_INPUT) was made, in the terms of the subsystem that refused
+	 * (e.g. office/workflow.h's enum wf_reason): set with err_refuse where the rule is
+	 * checked, so that it travels with the message to the caller that reports it; 0
+	 * when none was given */
+	int reason;
 };
 
-#define ERR_INIT { ERR_NONE, { 0 } }
+#define ERR_INIT { ERR_NONE, { 0 }, 0 }
 
 void err_clear(struct err *e);
 /* Sets the message (if none is set yet) and returns -1. e may be NULL. */
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* err_set(e, ERR_INPUT, …) that also records reason (a subsystem's refusal code). */
+int err_refuse(struct err *e, int reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* As err_set, with ": strerror(errno)" appended. */
 int err_errno(struct err *e, enum err_code code, const char *fmt, ...)

@@ -65,6 +65,13 @@ expect_exit 0 "key install" "$P" signer key install --data "$D" --kek-file "$T/k
 expect_exit 1 "key install refuses a certificate of another key" "$P" signer key install --data "$D" --kek-file "$T/kek" --cert "$T/other/ds.cert.pem"
 expect_exit 0 "booklets add" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X1234567 --count 10
 expect_exit 0 "booklets add X0000010 (the review's booklet)" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X0000010 --count 1
+# another process holding the data directory's lock (here this shell, fd 9): named
+exec 9>>"$D/lock"
+flock -x 9
+expect_exit 1 "booklets add while another process holds the node's lock" "$P" signer booklets add --data "$D" --kek-file "$T/kek" --first X0000020 --count 1
+check "reason: stop the other process first" grep -q 'stop the signer (or the other paspor process) first' "$T/.stderr"
+flock -u 9
+exec 9>&-
 
 start_signer() { # [env assignments...] [-- signer options...]
 	local envs=() opts=()

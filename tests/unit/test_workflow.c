@@ -2,10 +2,10 @@
  * Tests of the office workflow (office/workflow.h) on a real node (log/node.h) and its
  * writer: the state machine (every allowed transition, a table of refused ones, each
  * refusal naming both states), separation of duties, the watchlist rule, one active
- * application per identity reference (the partial UNIQUE index refuses the second
+ * application per identity reference (booking.created's guard refuses the second
  * inside its savepoint while others in the same batch commit), the slot quota under
- * concurrent bookings, queries and history, and that node_rebuild gives identical
- * projection tables.
+ * concurrent bookings, queries and history, that node_rebuild gives identical
+ * projection tables, and the guards by kind and version (docs/WORKFLOW.md "Guards").
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -498,6 +498,89 @@ TEST(workflow_an_officer_who_enrolled_a_fingerprint_cannot_decide)
 	CHECK(strstr(e.msg, "enrolled") != NULL);
 	CHECK_INT_EQ(run_op(OP_REJECT, app, "officer:sari", &e), WF_SEPARATION);
 	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:adi", &e), WF_OK);
+	book_free(&b, NULL);
+	stop();
+}
+
+/* A writer callback appending one event as given (a forged or replayed one). */
+struct raw_event { const char *actor, *kind; uint16_t version; json_t *body; };
+static int append_raw(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct raw_event *r = arg;
+	char subject[64];
+	snprintf(subject, sizeof subject, "app:%s",
+		 json_string_value(json_object_get(r->body, "app")));
+	return writer_txn_append_json(tx, r->actor, r->kind, r->version, subject, r->body, NULL,
+				      e);
+}
+
+static int submit_raw(const char *actor, const char *kind, uint16_t version, json_t *body,
+		      struct err *e)
+{
+	struct raw_event r = { actor, kind, version, body };
+	err_clear(e);
+	int rc = body ? writer_submit(tn.wr, append_raw, &r, NULL, e) : -1;
+	json_decref(body);
+	return rc;
+}
+
+/* Guards (docs/WORKFLOW.md "Guards") are declared per kind and version and run where the
+ * event is projected: a refusal there carries its reason and the operation's message;
+ * application.approved v2 refuses an officer who enrolled a fingerprint, v1 did not,
+ * and application.rejected v1 (whose projection never checked the enrollers) still
+ * projects such a rejection — an old log rebuilds as before — while the operation
+ * refuses it when written. */
+TEST(workflow_guards_by_kind_and_version)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	const char *app = b.app_id;
+	CHECK(to_documents_with_photo(app, &e) == 0);
+	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:sari", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	char want[200];
+	snprintf(want, sizeof want, "officer:sari enrolled application %s: another adjudicator "
+		 "must decide", app);
+	/* v2 in the log: refused by its guard, with the reason and the operation's text */
+	json_t *reasons = json_pack("[s]", "complete");
+	CHECK(submit_raw("officer:sari", "application.approved", 2,
+			 json_pack("{s:s, s:s, s:O}", "app", app, "mrz_name",
+				   "RAHMAT<<SITI<AMINAH<BINTI<<<<<<<<<<<<<<", "reasons", reasons),
+			 &e) < 0);
+	CHECK_INT_EQ(e.code, ERR_INPUT);
+	CHECK_INT_EQ(e.reason, WF_SEPARATION);
+	CHECK_STR_EQ(e.msg, want);
+	/* the operation answers the same */
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:sari", &e), WF_SEPARATION);
+	CHECK_STR_EQ(e.msg, want);
+	/* the enrolment's own officer is refused by v1's guard too */
+	CHECK(submit_raw("officer:budi", "application.approved", 1,
+			 json_pack("{s:s, s:O}", "app", app, "reasons", reasons), &e) < 0);
+	CHECK_INT_EQ(e.reason, WF_SEPARATION);
+	/* a rejection by sari: refused when written (the operation), projected from a log */
+	CHECK_INT_EQ(run_op(OP_REJECT, app, "officer:sari", &e), WF_SEPARATION);
+	CHECK_STR_EQ(e.msg, want);
+	CHECK_STR_EQ(state_of(app), "interviewed");
+	CHECK(submit_raw("officer:sari", "application.rejected", 1,
+			 json_pack("{s:s, s:O}", "app", app, "reasons", reasons), &e) == 0);
+	CHECK_STR_EQ(state_of(app), "rejected");
+	/* the transition is every kind's guard: refused in the projection, with its reason */
+	CHECK(submit_raw("officer:rina", "application.checked_in", 1,
+			 json_pack("{s:s}", "app", app), &e) < 0);
+	CHECK_INT_EQ(e.reason, WF_INVALID_STATE);
+	snprintf(want, sizeof want, "application %s is 'rejected': application.checked_in needs "
+		 "'booked'", app);
+	CHECK_STR_EQ(e.msg, want);
+	/* a body the schema refuses carries no guard's reason */
+	CHECK(submit_raw("officer:rina", "application.checked_in", 1,
+			 json_pack("{s:s, s:s}", "app", app, "extra", "x"), &e) < 0);
+	CHECK_INT_EQ(e.code, ERR_INPUT);
+	CHECK_INT_EQ(e.reason, 0);
+	json_decref(reasons);
 	book_free(&b, NULL);
 	stop();
 }
