@@ -931,37 +931,37 @@ void auth_logout(struct auth *a, const char *token)
 	pthread_mutex_unlock(&a->mu);
 }
 
-size_t auth_revoke_officer(struct auth *a, const char *username)
+/* Ends (revoke) or gives roles to every session of username; the count of sessions. */
+static size_t officer_sessions(struct auth *a, const char *username, int revoke,
+			       unsigned roles)
 {
 	size_t n = 0;
 	pthread_mutex_lock(&a->mu);
 	a->officer_epoch++;
 	for (size_t i = 0; i < a->cfg.max_sessions; i++) {
 		struct session *s = &a->sessions[i];
-		if (s->used && strcmp(s->officer.username, username) == 0) {
+		if (!s->used || strcmp(s->officer.username, username) != 0)
+			continue;
+		if (revoke) {
 			session_drop(s);
 			a->stats.sessions--;
-			n++;
+		} else {
+			s->officer.roles = roles;
 		}
+		n++;
 	}
 	pthread_mutex_unlock(&a->mu);
 	return n;
 }
 
+size_t auth_revoke_officer(struct auth *a, const char *username)
+{
+	return officer_sessions(a, username, 1, 0);
+}
+
 size_t auth_set_roles(struct auth *a, const char *username, unsigned roles)
 {
-	size_t n = 0;
-	pthread_mutex_lock(&a->mu);
-	a->officer_epoch++;
-	for (size_t i = 0; i < a->cfg.max_sessions; i++) {
-		struct session *s = &a->sessions[i];
-		if (s->used && strcmp(s->officer.username, username) == 0) {
-			s->officer.roles = roles;
-			n++;
-		}
-	}
-	pthread_mutex_unlock(&a->mu);
-	return n;
+	return officer_sessions(a, username, 0, roles);
 }
 
 enum auth_result auth_authorize(const struct auth_officer *o, enum action act, struct err *e)
