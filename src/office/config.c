@@ -283,29 +283,50 @@ static int parse_hhmm(const char *s, int *minute)
 	return 0;
 }
 
+/* The length of list, a list of groups: at most max ("more than max <what>s" and -1
+ * past it), at least one when min_one ("needs at least one <what>"). */
+static int group_count(struct checker *ck, const config_setting_t *list, const char *what,
+		       int min_one, int max)
+{
+	int n = config_setting_length(list);
+	if (min_one && n == 0)
+		problem(ck, list, "needs at least one %s", what);
+	if (n > max) {
+		problem(ck, list, "more than %d %ss", max, what);
+		return -1;
+	}
+	return n;
+}
+
+/* list's element i when it is a group (its members checked against known), else NULL
+ * after "must be a group <shape>". */
+static config_setting_t *group_at(struct checker *ck, const config_setting_t *list, int i,
+				  const char *shape, const char *const *known)
+{
+	config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		problem(ck, s, "must be a group %s", shape);
+		return NULL;
+	}
+	unknown_members(ck, s, known);
+	return s;
+}
+
 static void check_slots(struct checker *ck, const config_setting_t *g, struct config *c)
 {
 	static const char *const known[] = { "start", "end", "quota", NULL };
 	config_setting_t *list = member(ck, g, "slots", CONFIG_TYPE_LIST);
 	if (!list)
 		return;
-	int n = config_setting_length(list);
-	if (n == 0)
-		problem(ck, list, "needs at least one slot");
-	if (n > CONFIG_MAX_SLOTS) {
-		problem(ck, list, "more than %d slots", CONFIG_MAX_SLOTS);
-		return;
-	}
+	int n = group_count(ck, list, "slot", 1, CONFIG_MAX_SLOTS);
 	int prev_end = -1;
 	for (int i = 0; i < n; i++) {
-		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-			problem(ck, s, "must be a group { start = \"HH:MM\"; end = \"HH:MM\"; "
-				"quota = N; }");
+		config_setting_t *s = group_at(ck, list, i, "{ start = \"HH:MM\"; end = \"HH:MM\"; "
+					       "quota = N; }", known);
+		if (!s) {
 			prev_end = -1;
 			continue;
 		}
-		unknown_members(ck, s, known);
 		struct config_slot sl = { -1, -1, 0 };
 		const config_setting_t *ms, *me;
 		const char *start = get_string(ck, s, "start", &ms);
@@ -437,19 +458,12 @@ static void check_tariffs(struct checker *ck, const config_setting_t *fees, stru
 	list = member(ck, fees, "tariffs", CONFIG_TYPE_LIST);
 	if (!list)
 		return;
-	int n = config_setting_length(list);
-	if (n > CONFIG_MAX_TARIFFS) {
-		problem(ck, list, "more than %d tariffs", CONFIG_MAX_TARIFFS);
-		return;
-	}
+	int n = group_count(ck, list, "tariff", 0, CONFIG_MAX_TARIFFS);
 	for (int i = 0; i < n; i++) {
-		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-			problem(ck, s, "must be a group { passport_type = ...; service = ...; "
-				"from = \"YYYY-MM-DD\"; fee = ...; }");
+		config_setting_t *s = group_at(ck, list, i, "{ passport_type = ...; service = ...; "
+					       "from = \"YYYY-MM-DD\"; fee = ...; }", known);
+		if (!s)
 			continue;
-		}
-		unknown_members(ck, s, known);
 		struct config_tariff t;
 		memset(&t, 0, sizeof t);
 		const config_setting_t *m;
@@ -516,21 +530,14 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 	config_setting_t *list = member(ck, g, "passport_types", CONFIG_TYPE_LIST);
 	if (!list)
 		return;
-	int n = config_setting_length(list);
-	if (n == 0)
-		problem(ck, list, "needs at least one passport type");
-	if (n > CONFIG_MAX_PASSPORT_TYPES) {
-		problem(ck, list, "more than %d passport types", CONFIG_MAX_PASSPORT_TYPES);
-		return;
-	}
+	int n = group_count(ck, list, "passport type", 1, CONFIG_MAX_PASSPORT_TYPES);
+	if (n < 0)
+		return; /* nor the tariffs: they name these types */
 	for (int i = 0; i < n; i++) {
-		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-		if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-			problem(ck, s, "must be a group { code = ...; name = ...; "
-				"electronic = ...; fee = ...; }");
+		config_setting_t *s = group_at(ck, list, i, "{ code = ...; name = ...; "
+					       "electronic = ...; fee = ...; }", type_known);
+		if (!s)
 			continue;
-		}
-		unknown_members(ck, s, type_known);
 		struct config_passport_type t;
 		memset(&t, 0, sizeof t);
 		int good = 1;
