@@ -2,7 +2,8 @@
  * test_routes — the test-only routes (docs/HTTP.md "Test-only routes"), compiled into
  * test builds only (-DPASPOR_TESTING, Makefile TESTING_SRC): they exercise the HTTP
  * wrapper (JSON bodies, a slow request for the shutdown test, an upload cap and media
- * type, a path parameter, a non-anonymous route) and the writer (an operator.note).
+ * type, a path parameter, a non-anonymous route), the writer (an operator.note) and
+ * the workflow (its counts of guard runs and row reads).
  * server.c adds api_test_routes after its own rows when built with PASPOR_TESTING; they
  * are served only when the server is started with test_routes (PASPOR_TEST_ROUTES=1 for
  * `paspor office serve`). The release binary holds neither these routes nor the name of
@@ -18,6 +19,7 @@
 
 #include "log/canon.h"
 #include "office/api.h"
+#include "office/wf_internal.h"
 #include "util/buf.h"
 
 static int route_test_echo(struct http_req *req, struct http_resp *resp)
@@ -88,6 +90,17 @@ static int route_test_item(struct http_req *req, struct http_resp *resp)
 	return api_reply(resp, 200, json_pack("{s:s}", "id", http_req_param(req, "id")));
 }
 
+/* What the workflow did since the server started (tests/integration/office_issue.sh:
+ * one guard run and one row read for each issuance step). */
+static int route_test_workflow_counts(struct http_req *req, struct http_resp *resp)
+{
+	(void)req;
+	unsigned long guards = __atomic_load_n(&wf_test_counts.guard_runs, __ATOMIC_RELAXED);
+	unsigned long reads = __atomic_load_n(&wf_test_counts.row_reads, __ATOMIC_RELAXED);
+	return api_reply(resp, 200, json_pack("{s:I, s:I}", "guard_runs", (json_int_t)guards,
+					      "row_reads", (json_int_t)reads));
+}
+
 static const char *const TEST_JPEG_ONLY[] = { "image/jpeg", NULL };
 
 const struct api_route api_test_routes[] = {
@@ -99,6 +112,8 @@ const struct api_route api_test_routes[] = {
 	  API_ANON, (size_t)4 << 20, TEST_JPEG_ONLY },
 	{ "GET", "/api/v1/test/items/{id}", route_test_item,
 	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON | HTTP_ROUTE_PUBLIC, API_ANON, 0, NULL },
+	{ "GET", "/api/v1/test/workflow-counts", route_test_workflow_counts,
+	  HTTP_ROUTE_TEST | HTTP_ROUTE_ANON, API_ANON, 0, NULL },
 	{ "POST", "/api/v1/test/secret", route_test_echo, HTTP_ROUTE_TEST,
 	  ACT_USERS_MANAGE, 0, HTTP_JSON_ONLY },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },

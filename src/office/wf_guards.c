@@ -6,10 +6,12 @@
  * confirmation, one NTPN per payment, the booklet an issuance event names, one active
  * application per identity reference and one booking code per application.
  *
- * A guard runs where the event is projected (wf_project: the live write path and
- * `paspor rebuild` alike), so the log cannot hold a violation, and the operation that
- * makes the event runs it first (wf_guard, in the order it checks its rules and before
- * its side effects). Its refusal is the operation's answer: err_refuse with the
+ * A guard runs once per event: in the operation that makes it (wf_guard, in the order
+ * the operation checks its rules and before its side effects), whose pass the
+ * projection takes when the event carries the same values of the fields the guard
+ * reads (its struct wf_guard names them; it reads the body through wf_guard_str only),
+ * or else where the event is projected (wf_project: `paspor rebuild`, a replay, a raw
+ * append), so the log cannot hold a violation. Its refusal is the operation's answer: err_refuse with the
  * enum wf_reason and the message the API shows as the problem's detail. A guard reads
  * the tables only: never the configuration or the clock (those rules are the
  * operation's, checked when the event is written, never on replay).
@@ -23,31 +25,34 @@
 #include "log/db.h"
 #include "office/wf_internal.h"
 
-static const char *str(const json_t *b, const char *k)
+const char *wf_guard_str(const struct wf_ev *x, const char *k)
 {
-	return json_string_value(json_object_get(b, k));
+	for (const char *const *r = x->reads; r && *r; r++)
+		if (strcmp(*r, k) == 0)
+			return json_string_value(json_object_get(x->b, k));
+	return NULL;
 }
 
 /* booking.created v1: one active application per identity reference (the partial
  * UNIQUE index applications_active_idref) and one booking code hash per application
  * (applications.code_hash UNIQUE); the constraints stay as the last line of defence */
-int wf_guard_created(const struct wf_ev *x, struct err *e)
+static int guard_created(const struct wf_ev *x, struct err *e)
 {
 	int r = wf_exists(x->db, "SELECT 1 FROM applications WHERE idref = ?1 AND state NOT IN"
-		       " ('cancelled', 'no_show', 'rejected', 'issued')", str(x->b, "idref"), NULL,
-		       e);
+			  " ('cancelled', 'no_show', 'rejected', 'issued')",
+			  wf_guard_str(x, "idref"), NULL, e);
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_DUPLICATE_ACTIVE, "this identity reference "
 					    "already has an active application");
 	r = wf_exists(x->db, "SELECT 1 FROM applications WHERE code_hash = ?1",
-		   str(x->b, "code_hash"), NULL, e);
+		      wf_guard_str(x, "code_hash"), NULL, e);
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_CODE_TAKEN, "booking code hash already in use");
 	return 0;
 }
 
 /* booking.rescheduled v1: once only */
-int wf_guard_rescheduled(const struct wf_ev *x, struct err *e)
+static int guard_rescheduled(const struct wf_ev *x, struct err *e)
 {
 	if (x->a.rescheduled)
 		return wf_deny(e, WF_ALREADY_RESCHEDULED, "application %s was rescheduled once "
@@ -56,7 +61,7 @@ int wf_guard_rescheduled(const struct wf_ev *x, struct err *e)
 }
 
 /* application.enrolled v1, v2: a photo first */
-int wf_guard_enrolled(const struct wf_ev *x, struct err *e)
+static int guard_enrolled(const struct wf_ev *x, struct err *e)
 {
 	if (!x->a.has_photo)
 		return wf_deny(e, WF_PHOTO_MISSING, "application %s has no photo: enrol one first",
@@ -78,21 +83,21 @@ int wf_rule_decider(const struct wf_ev *x, int with_enrollers, struct err *e)
 
 /* application.approved v1, application.rejected v1: neither the officer recorded as
  * enrolled_by nor the interviewer decides */
-int wf_guard_decided(const struct wf_ev *x, struct err *e)
+static int guard_decided(const struct wf_ev *x, struct err *e)
 {
 	return wf_rule_decider(x, 0, e);
 }
 
 /* application.approved v2: nor anyone who enrolled a photo or a fingerprint */
-int wf_guard_approved2(const struct wf_ev *x, struct err *e)
+static int guard_approved2(const struct wf_ev *x, struct err *e)
 {
 	return wf_rule_decider(x, 1, e);
 }
 
 /* application.payment_confirmed v1: a pending payment, with its billing code */
-int wf_guard_pay_confirmed(const struct wf_ev *x, struct err *e)
+static int guard_pay_confirmed(const struct wf_ev *x, struct err *e)
 {
-	const char *code = str(x->b, "billing_code");
+	const char *code = wf_guard_str(x, "billing_code");
 	if (strcmp(x->a.payment_status, "pending") != 0)
 		return wf_deny(e, WF_INVALID_STATE, "application %s is paid and its payment is "
 			       "'%s': only a pending payment can be confirmed", x->app,
@@ -106,9 +111,9 @@ int wf_guard_pay_confirmed(const struct wf_ev *x, struct err *e)
 /* application.payment_confirmed v2: and by neither the officer who recorded the billing
  * nor the approver (per person, docs/ROLES.md); an NTPN confirms one payment
  * (payments.ntpn UNIQUE stays as the last line of defence) */
-int wf_guard_pay_confirmed2(const struct wf_ev *x, struct err *e)
+static int guard_pay_confirmed2(const struct wf_ev *x, struct err *e)
 {
-	if (wf_guard_pay_confirmed(x, e) < 0)
+	if (guard_pay_confirmed(x, e) < 0)
 		return -1;
 	if (strcmp(x->actor, x->a.paid_by) == 0)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s recorded the billing of "
@@ -116,7 +121,7 @@ int wf_guard_pay_confirmed2(const struct wf_ev *x, struct err *e)
 	if (strcmp(x->actor, x->a.decided_by) == 0)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s approved application %s "
 			       "and cannot confirm its payment", x->actor, x->app);
-	const char *ntpn = str(x->b, "ntpn");
+	const char *ntpn = wf_guard_str(x, "ntpn");
 	int r = ntpn ? wf_exists(x->db, "SELECT 1 FROM payments WHERE ntpn = ?1", ntpn, NULL, e) : 0;
 	if (r)
 		return r < 0 ? -1 : wf_deny(e, WF_NTPN_USED, "this NTPN confirmed another payment "
@@ -136,7 +141,7 @@ static int not_approver(const struct wf_ev *x, const char *what, struct err *e)
 }
 
 /* application.personalized v1, v2 */
-int wf_guard_personalized(const struct wf_ev *x, struct err *e)
+static int guard_personalized(const struct wf_ev *x, struct err *e)
 {
 	return not_approver(x, "personalize", e);
 }
@@ -144,7 +149,7 @@ int wf_guard_personalized(const struct wf_ev *x, struct err *e)
 /* The event names the application's current booklet. */
 static int same_booklet(const struct wf_ev *x, struct err *e)
 {
-	const char *booklet = str(x->b, "booklet");
+	const char *booklet = wf_guard_str(x, "booklet");
 	char cur[9];
 	if (wf_issuance_booklet(x->db, x->app, cur, e) < 0)
 		return -1;
@@ -162,12 +167,12 @@ static int not_personalizer(const struct wf_ev *x, const char *what, struct err 
 		return -1;
 	if (strcmp(by, x->actor) == 0)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s personalized booklet %s "
-			       "and cannot %s", x->actor, str(x->b, "booklet"), what);
+			       "and cannot %s", x->actor, wf_guard_str(x, "booklet"), what);
 	return 0;
 }
 
 /* application.quality_checked v1 */
-int wf_guard_quality(const struct wf_ev *x, struct err *e)
+static int guard_quality(const struct wf_ev *x, struct err *e)
 {
 	if (same_booklet(x, e) < 0)
 		return -1;
@@ -175,17 +180,17 @@ int wf_guard_quality(const struct wf_ev *x, struct err *e)
 }
 
 /* application.personalization_voided v1 */
-int wf_guard_voided(const struct wf_ev *x, struct err *e)
+static int guard_voided(const struct wf_ev *x, struct err *e)
 {
 	return same_booklet(x, e);
 }
 
 /* application.personalization_voided v2: with a second officer as witness */
-int wf_guard_voided2(const struct wf_ev *x, struct err *e)
+static int guard_voided2(const struct wf_ev *x, struct err *e)
 {
 	if (same_booklet(x, e) < 0)
 		return -1;
-	const char *witness = str(x->b, "witness");
+	const char *witness = wf_guard_str(x, "witness");
 	char wactor[300];
 	snprintf(wactor, sizeof wactor, "officer:%s", witness ? witness : "");
 	if (!witness || !witness[0] || strcmp(wactor, x->actor) == 0)
@@ -195,7 +200,7 @@ int wf_guard_voided2(const struct wf_ev *x, struct err *e)
 }
 
 /* application.handed_over v1: not by the approver */
-int wf_guard_handed(const struct wf_ev *x, struct err *e)
+static int guard_handed(const struct wf_ev *x, struct err *e)
 {
 	if (same_booklet(x, e) < 0)
 		return -1;
@@ -203,9 +208,31 @@ int wf_guard_handed(const struct wf_ev *x, struct err *e)
 }
 
 /* application.handed_over v2: nor by the officer who personalized the booklet */
-int wf_guard_handed2(const struct wf_ev *x, struct err *e)
+static int guard_handed2(const struct wf_ev *x, struct err *e)
 {
-	if (wf_guard_handed(x, e) < 0)
+	if (guard_handed(x, e) < 0)
 		return -1;
 	return not_personalizer(x, "hand it over", e);
 }
+
+/* ---- the guards of the kind table, with the body fields each reads ---- */
+
+static const char *const READS_CREATED[] = { "idref", "code_hash", NULL };
+static const char *const READS_BILLING[] = { "billing_code", NULL };
+static const char *const READS_PAYMENT[] = { "billing_code", "ntpn", NULL };
+static const char *const READS_BOOKLET[] = { "booklet", NULL };
+static const char *const READS_SPOIL[] = { "booklet", "witness", NULL };
+
+const struct wf_guard wf_guard_created = { guard_created, READS_CREATED };
+const struct wf_guard wf_guard_rescheduled = { guard_rescheduled, NULL };
+const struct wf_guard wf_guard_enrolled = { guard_enrolled, NULL };
+const struct wf_guard wf_guard_decided = { guard_decided, NULL };
+const struct wf_guard wf_guard_approved2 = { guard_approved2, NULL };
+const struct wf_guard wf_guard_pay_confirmed = { guard_pay_confirmed, READS_BILLING };
+const struct wf_guard wf_guard_pay_confirmed2 = { guard_pay_confirmed2, READS_PAYMENT };
+const struct wf_guard wf_guard_personalized = { guard_personalized, NULL };
+const struct wf_guard wf_guard_quality = { guard_quality, READS_BOOKLET };
+const struct wf_guard wf_guard_voided = { guard_voided, READS_BOOKLET };
+const struct wf_guard wf_guard_voided2 = { guard_voided2, READS_SPOIL };
+const struct wf_guard wf_guard_handed = { guard_handed, READS_BOOKLET };
+const struct wf_guard wf_guard_handed2 = { guard_handed2, READS_BOOKLET };

@@ -100,7 +100,10 @@ struct wf_ev {
 	const char *app;        /* its "app", NULL when it has none */
 	struct wf_app a;        /* app's row (kinds with a transition) */
 	const char *to;         /* the state the event moves it to */
-	int64_t changes;        /* sqlite3_total_changes64 of db when a was read */
+	uint64_t gen;           /* wf_project's count of projections when a was read */
+	uint16_t guarded;       /* the version whose guard passed on a and b (wf_guard);
+				 * 0: none */
+	const char *const *reads; /* while a guard runs: the body fields it may read */
 };
 
 /* A guard: the rule(s) an event of one kind and version must satisfy against the
@@ -110,6 +113,17 @@ struct wf_ev {
  * clock: they run when the event is projected, on the live path and on replay
  * (`paspor rebuild`, the centre), so the log cannot hold a violation. */
 typedef int (*wf_guard_fn)(const struct wf_ev *x, struct err *e);
+/* A kind's guard and the body fields it reads (NULL-ended; NULL: none). It reads them
+ * through wf_guard_str only, which answers NULL for a field not named here: what it
+ * reads is the row, the tables, the actor and these fields, so a guard that passed on
+ * them passes again while none of them changed (wf_project relies on it). */
+struct wf_guard {
+	wf_guard_fn fn;
+	const char *const *reads;
+};
+/* Field k of the body of the event being guarded: a string, or NULL (absent, not a
+ * string, or not one of the guard's reads). */
+const char *wf_guard_str(const struct wf_ev *x, const char *k);
 /* A projection handler: applies the (guarded) event to the tables. */
 typedef int (*wf_project_fn)(const struct wf_ev *x, struct err *e);
 
@@ -118,7 +132,7 @@ typedef int (*wf_project_fn)(const struct wf_ev *x, struct err *e);
  * alone) and the projection handler run by wf_project. */
 struct wf_kind {
 	struct schema schema;
-	wf_guard_fn guard;
+	const struct wf_guard *guard;
 	wf_project_fn project;
 };
 /* The row of kind + version, or NULL. */
@@ -137,24 +151,25 @@ int wf_project(sqlite3 *db, const struct event *ev, const json_t *body, struct e
 int wf_guard_begin(struct wf_ev *x, sqlite3 *db, const char *actor, const char *kind,
 		   uint16_t version, const json_t *b, const char *app, struct err *e);
 
+/* Runs guard g (NULL: none) on x, which may read the body fields g names (wf_guard_str). */
+int wf_guard_run(const struct wf_guard *g, struct wf_ev *x, struct err *e);
+
+#ifdef PASPOR_TESTING
+/* What the workflow did, for tests (test builds only; the unit tests and the test
+ * route GET /api/v1/test/workflow-counts read it): application rows read
+ * (wf_guard_begin) and guards run (wf_guard_run), counted atomically. */
+struct wf_test_counts {
+	unsigned long row_reads, guard_runs;
+};
+extern struct wf_test_counts wf_test_counts;
+#endif
+
 /* x (or NULL) for the projection of the one event the calling thread appends next
  * (wf_append_v sets it around writer_txn_append_json, then clears it). */
 void wf_project_given(const struct wf_ev *x);
 
 /* The guards of the kind table (wf_guards.c). */
-int wf_guard_rescheduled(const struct wf_ev *x, struct err *e);
-int wf_guard_enrolled(const struct wf_ev *x, struct err *e);
-int wf_guard_decided(const struct wf_ev *x, struct err *e);
-int wf_guard_approved2(const struct wf_ev *x, struct err *e);
-int wf_guard_pay_confirmed(const struct wf_ev *x, struct err *e);
-int wf_guard_pay_confirmed2(const struct wf_ev *x, struct err *e);
-int wf_guard_personalized(const struct wf_ev *x, struct err *e);
-int wf_guard_quality(const struct wf_ev *x, struct err *e);
-int wf_guard_voided(const struct wf_ev *x, struct err *e);
-int wf_guard_voided2(const struct wf_ev *x, struct err *e);
-int wf_guard_handed(const struct wf_ev *x, struct err *e);
-int wf_guard_handed2(const struct wf_ev *x, struct err *e);
-int wf_guard_created(const struct wf_ev *x, struct err *e);
+extern const struct wf_guard wf_guard_rescheduled, wf_guard_enrolled, wf_guard_decided, wf_guard_approved2, wf_guard_pay_confirmed, wf_guard_pay_confirmed2, wf_guard_personalized, wf_guard_quality, wf_guard_voided, wf_guard_voided2, wf_guard_handed, wf_guard_handed2, wf_guard_created;
 /* The decider rule (separation of duties, docs/ROLES.md) with or without the
  * application's enrollers of a photo or fingerprint: approved v2 has them in its guard;
  * a rejection (v1, whose projection never checked them) is refused them when written
@@ -210,16 +225,20 @@ int wf_need(struct writer_txn *tx, struct wf_hdr *h, const char *kind, struct wf
 /* Runs the guard of kind + version (x from wf_need, whose kind it must be) on body b
  * (what the event will carry; the fields the guard reads) before the operation's
  * side effects (a booklet, the signer, a blob) and in the order the operation checks
- * its rules; a refusal sets h->reason from the guard's. The projection runs the same
- * guard again on the event itself (the log cannot hold a violation). */
+ * its rules; a refusal sets h->reason from the guard's. b must stay valid until the
+ * event is appended: the projection of the event takes the guard's pass instead of
+ * running it again when the event carries the same values of the fields the guard
+ * reads (and the row is unchanged); otherwise it runs the guard on the event itself
+ * (the log cannot hold a violation). */
 int wf_guard(struct wf_hdr *h, struct wf_ev *x, uint16_t version, const json_t *b,
 	     struct err *e);
 /* Appends kind v1 with body (taken: decref'd here) under subject "app:<app>" (or the
  * given subject); a refusal by the kind's guard (in the projection) sets h->reason. x:
- * what wf_need read for this event (or NULL): the projection takes the row from it
- * instead of reading it again when nothing was written on the connection since
- * (sqlite3_total_changes64 unchanged: one writer), so a request reads its application
- * once. */
+ * what wf_need read for this event (or NULL): the projection takes the row, its
+ * transition and (wf_guard) its guard's pass from it instead of doing them again while
+ * no office event was projected since the row was read (the workflow's tables are
+ * written by projections only), so a request reads its application and runs its
+ * guard once. */
 int wf_append(struct writer_txn *tx, struct wf_hdr *h, const struct wf_ev *x,
 	      const char *kind, const char *subject, json_t *body, struct err *e);
 /* wf_append of a given version of kind. */

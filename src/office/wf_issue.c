@@ -73,10 +73,11 @@ static enum wf_reason signer_reason(const struct err *se)
  * (electronic) and appends. *signed_unrecorded = 1 when the signer refused the booklet
  * as signed already (the caller reports it; nothing is spoiled). */
 static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
-			       const struct wf_app *pp, int electronic, const char *surname,
+			       const struct wf_ev *x, int electronic, const char *surname,
 			       const char *given, const char *approved, int *signed_unrecorded,
 			       struct err *e)
 {
+	const struct wf_app *pp = &x->a;
 	const struct config *cfg = o->cfg;
 	struct booklet_take take = { { o->hdr.actor, WF_OK, 0 }, o->hdr.app, { 0 } };
 	if (booklet_take_next(tx, &take, e) < 0) {
@@ -160,8 +161,9 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 			return -1;
 		}
 	}
-	/* the booklet taken since wf_need: the projection reads the row again */
-	return wf_append_v(tx, &o->hdr, NULL, "application.personalized", 2, NULL, body, e);
+	/* the booklet taken and the SOD stored since wf_need wrote none of the workflow's
+	 * tables: the projection takes the row (and the guard's pass) from x */
+	return wf_append_v(tx, &o->hdr, x, "application.personalized", 2, NULL, body, e);
 }
 
 int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
@@ -216,7 +218,7 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	 * the request is refused (409, nothing recorded, the booklet stays available) with
 	 * what to do, and the day close shows the signature as an alarm (docs/SIGNER.md). */
 	int signed_unrecorded = 0;
-	int rc = personalize_on_next(tx, o, a, type->electronic, surname, given, approved,
+	int rc = personalize_on_next(tx, o, &x, type->electronic, surname, given, approved,
 				     &signed_unrecorded, e);
 	if (rc < 0 && signed_unrecorded) {
 		err_clear(e);
@@ -232,23 +234,34 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 }
 
 /* Runs the guard of an issuance event on booklet (witness: a spoil's, else NULL) for x,
- * the row wf_need read. */
+ * the row wf_need read. The fields it read stay in *gb (the caller's: x->b points at
+ * them) until the event is appended, where the projection compares them with the
+ * event's before it takes the guard's pass. */
 static int guard_booklet(struct wf_hdr *h, struct wf_ev *x, uint16_t version,
-			 const char *booklet, const char *witness, struct err *e)
+			 const char *booklet, const char *witness, json_t **gb, struct err *e)
 {
-	json_t *b = json_pack("{s:s, s:s?, s:s?}", "app", h->app, "booklet", booklet, "witness",
-			      witness);
-	int rc = b ? wf_guard(h, x, version, b, e) : err_nomem(e);
-	json_decref(b);
+	*gb = json_pack("{s:s, s:s?, s:s?}", "app", h->app, "booklet", booklet, "witness",
+			witness);
+	return *gb ? wf_guard(h, x, version, *gb, e) : err_nomem(e);
+}
+
+/* The operations below run op (the step) with the storage of guard_booklet's fields. */
+static int with_guard_body(struct writer_txn *tx, void *op,
+			   int (*step)(struct writer_txn *, void *, json_t **, struct err *),
+			   struct err *e)
+{
+	json_t *gb = NULL;
+	int rc = step(tx, op, &gb, e);
+	json_decref(gb);
 	return rc;
 }
 
-int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
+static int quality_checked(struct writer_txn *tx, void *arg, json_t **gb, struct err *e)
 {
 	struct wf_quality *o = arg;
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, "application.quality_checked", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 1, o->booklet, NULL, e) < 0)
+	    guard_booklet(&o->hdr, &x, 1, o->booklet, NULL, gb, e) < 0)
 		return -1;
 	if (!json_is_array(o->failures))
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
@@ -258,12 +271,18 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 				   json_array_size(o->failures) ? "failed" : "passed"), e);
 }
 
-int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
+int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
+{
+	return with_guard_body(tx, arg, quality_checked, e);
+}
+
+static int void_personalization(struct writer_txn *tx, void *arg, json_t **gb,
+				struct err *e)
 {
 	struct wf_void *o = arg;
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, "application.personalization_voided", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 2, o->booklet, o->witness, e) < 0)
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, o->witness, gb, e) < 0)
 		return -1;
 	if (!o->reason || !o->reason[0])
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
@@ -279,12 +298,17 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 				     o->booklet, "reason", o->reason, "witness", o->witness), e);
 }
 
-int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
+int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
+{
+	return with_guard_body(tx, arg, void_personalization, e);
+}
+
+static int hand_over(struct writer_txn *tx, void *arg, json_t **gb, struct err *e)
 {
 	struct wf_hand_over *o = arg;
 	struct wf_ev x;
 	if (wf_need(tx, &o->hdr, "application.handed_over", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 2, o->booklet, NULL, e) < 0)
+	    guard_booklet(&o->hdr, &x, 2, o->booklet, NULL, gb, e) < 0)
 		return -1;
 	if (!o->collected_by)
 		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
@@ -296,4 +320,9 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
 			json_decref(body), body = NULL;
 	return wf_append_v(tx, &o->hdr, &x, "application.handed_over", 2, NULL, body, e);
+}
+
+int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
+{
+	return with_guard_body(tx, arg, hand_over, e);
 }

@@ -4,8 +4,9 @@
  * transition), runs its event's guard (wf_guard, wf_guards.c) where it checks its
  * rules, checks what only the writing of the event can (its inputs, the configuration:
  * quota and tariffs, the clock), then appends the event; the projection (wf_project.c)
- * runs the same transition check and guard again on the event, so even a bug here
- * cannot put a forbidden step into the log.
+ * takes the row and the guard's pass from the operation when the event carries what
+ * the guard read, and runs the guard itself otherwise, so even a bug here cannot put
+ * a forbidden step into the log (docs/WORKFLOW.md "Guards").
  */
 #include "office/workflow.h"
 
@@ -68,8 +69,9 @@ int wf_guard(struct wf_hdr *h, struct wf_ev *x, uint16_t version, const json_t *
 			       (unsigned)version);
 	x->version = version;
 	x->b = b;
-	if (k->guard && k->guard(x, e) < 0)
+	if (wf_guard_run(k->guard, x, e) < 0)
 		return refused(h, e);
+	x->guarded = version; /* the projection of the event need not run it again */
 	return 0;
 }
 

@@ -121,6 +121,15 @@ static int transition(struct wf_ev *x, struct err *e)
 	return 0;
 }
 
+/* The number of office events the calling thread has projected: the workflow's tables
+ * are written by their projections only (wf_p_*), so a row read while it stays the same
+ * is the row as it is now. */
+static _Thread_local uint64_t projected;
+
+#ifdef PASPOR_TESTING
+struct wf_test_counts wf_test_counts;
+#endif
+
 int wf_guard_begin(struct wf_ev *x, sqlite3 *db, const char *actor, const char *kind,
 		   uint16_t version, const json_t *b, const char *app, struct err *e)
 {
@@ -133,13 +142,29 @@ int wf_guard_begin(struct wf_ev *x, sqlite3 *db, const char *actor, const char *
 	x->app = app;
 	if (kind && !wf_kind_has_transition(kind))
 		return 0;
+#ifdef PASPOR_TESTING
+	__atomic_fetch_add(&wf_test_counts.row_reads, 1, __ATOMIC_RELAXED);
+#endif
 	int r = wf_app_load(db, x->app ? x->app : "", &x->a, e);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return wf_deny(e, WF_NOT_FOUND, "application %s does not exist", x->app);
-	x->changes = sqlite3_total_changes64(db);
+	x->gen = projected;
 	return transition(x, e);
+}
+
+int wf_guard_run(const struct wf_guard *g, struct wf_ev *x, struct err *e)
+{
+	if (!g)
+		return 0;
+#ifdef PASPOR_TESTING
+	__atomic_fetch_add(&wf_test_counts.guard_runs, 1, __ATOMIC_RELAXED);
+#endif
+	x->reads = g->reads;
+	int rc = g->fn(x, e);
+	x->reads = NULL;
+	return rc;
 }
 
 /* What the operation appending the event read (wf_append_v); see wf_project_given. */
@@ -151,13 +176,31 @@ void wf_project_given(const struct wf_ev *x)
 }
 
 /* 1 when the operation's row (given) is the one the projection of ev would read: the
- * same connection, kind, actor and application, and no write since it was read. */
+ * same connection, kind, actor and application, and no office event projected since it
+ * was read (the other writes of a request, a booklet taken or a blob stored, touch
+ * none of the workflow's tables). */
 static int given_row(sqlite3 *db, const struct event *ev, const char *app)
 {
 	const struct wf_ev *g = given_ev;
 	return g && g->db == db && g->a.state[0] && g->kind && app && g->app &&
 	       strcmp(g->kind, ev->kind) == 0 && strcmp(g->actor, ev->actor) == 0 &&
-	       strcmp(g->app, app) == 0 && g->changes == sqlite3_total_changes64(db);
+	       strcmp(g->app, app) == 0 && g->gen == projected;
+}
+
+/* 1 when the operation ran the guard of this event's kind and version on its row
+ * (given_row) and on the same values of the body fields the guard reads: it would
+ * pass again, so it is not run twice. */
+static int given_guarded(const struct wf_guard *g, const struct wf_ev *x, uint16_t version,
+			 const json_t *body)
+{
+	if (x->guarded != version)
+		return 0;
+	for (const char *const *r = g->reads; r && *r; r++) {
+		const json_t *a = json_object_get(x->b, *r), *b = json_object_get(body, *r);
+		if (!(a == b || (a && b && json_equal(a, b))))
+			return 0;
+	}
+	return 1;
 }
 
 int wf_project(sqlite3 *db, const struct event *ev, const json_t *body, struct err *e)
@@ -168,22 +211,25 @@ int wf_project(sqlite3 *db, const struct event *ev, const json_t *body, struct e
 			       (unsigned)ev->kind_version);
 	const char *app = str(body, "app");
 	struct wf_ev x;
+	int guarded = 0;
 	if (given_row(db, ev, app)) {
-		x = *given_ev; /* the row as the operation read it: one read per request */
+		/* the row as the operation read it, its transition checked (wf_need) and,
+		 * when it ran it, its guard passed (wf_guard): one read, one check each */
+		x = *given_ev;
+		guarded = k->guard && given_guarded(k->guard, &x, ev->kind_version, body);
 		x.kind = ev->kind;
 		x.actor = ev->actor;
 		x.version = ev->kind_version;
 		x.b = body;
 		x.app = app;
-		if (transition(&x, e) < 0)
-			return -1;
 	} else if (wf_guard_begin(&x, db, ev->actor, ev->kind, ev->kind_version, body, app,
 				  e) < 0) {
 		return -1;
 	}
 	given_ev = NULL; /* one event */
+	projected++;
 	x.ev = ev;
-	if (k->guard && k->guard(&x, e) < 0)
+	if (!guarded && wf_guard_run(k->guard, &x, e) < 0)
 		return -1;
 	return k->project(&x, e);
 }

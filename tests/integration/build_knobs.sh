@@ -24,8 +24,8 @@ check "the test build holds PASPOR_TEST_ROUTES" \
 # `office routes --test` lists the test-only routes (marked "test") where they exist
 test_routes() { "$1" office routes --test | grep -c ' test$'; }
 check "release: office routes --test lists no test-only route" [ "$(test_routes "$REL")" = 0 ]
-check "test build: office routes --test lists the 5 test-only routes" \
-	[ "$(test_routes "$PASPOR")" = 5 ]
+check "test build: office routes --test lists the 6 test-only routes" \
+	[ "$(test_routes "$PASPOR")" = 6 ]
 check "release: office serve --help names no test knob" \
 	bash -c '! "$1" office serve --help | grep -q PASPOR_TEST_' _ "$REL"
 

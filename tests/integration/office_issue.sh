@@ -20,7 +20,7 @@ signer_setup X0000001 30 || exit 0
 printf '#!/bin/sh\n[ $# -eq 3 ] && [ "$1" = --copies ] && cp "$3" "%s/printed-$(basename "$(dirname "$3")").pdf"\n' "$T" >"$T/print.sh"
 chmod 755 "$T/print.sh"
 office_conf "issuance.print_command=[\"$T/print.sh\", \"--copies\", \"1\"]"
-office_start issue
+office_start issue PASPOR_TEST_ROUTES=1
 signer_start
 login_all "reg int adj prn iss cus cus2 aud supiss prniss csh"
 # a day report while the signer runs and has signed nothing: its first page of signatures
@@ -58,6 +58,18 @@ to_paid() {
 	done
 	[ $ok = 1 ] && ok "$l: walk-in to paid"
 }
+# counts: the workflow's guard runs and application row reads so far (a test route)
+counts() {
+	curl -s "$OFF/api/v1/test/workflow-counts" |
+		"$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["guard_runs"], j["row_reads"])'
+}
+# once STEP BEFORE: since BEFORE (counts), one guard ran and one row was read: the
+# operation's, whose pass and row the projection of its event took (issue 14)
+once() {
+	local now; now=$(counts)
+	check "$1: its guard ran once and its application's row was read once" \
+		[ "$((${now% *} - ${2% *})) $((${now#* } - ${2#* }))" = "1 1" ]
+}
 # app LABEL METHOD PATH [BODY] --as WHO
 app() { local l=$1 m=$2 p=$3; shift 3; api "$m" "/api/v1/applications/${AID[$l]}$p" "$@"; }
 pw_body() { # [COLLECTED_BY] [PROXY_JSON] [PASSWORD]
@@ -89,8 +101,10 @@ expect_status "custodian confirms the range received by the CLI" 200 201
 # ---- A1: personalize, check, hand over to the holder
 app A1 POST /personalize '{}' --as adj
 expect_problem "an adjudicator cannot personalize (role)" 403
+C0=$(counts)
 app A1 POST /personalize '{}' --as prn
 expect_status "A1 personalized" 201
+once "A1's personalization" "$C0"
 check "A1 on booklet X0000001, print job printed" [ "$(jget booklet) $(jget print_job status)" = "X0000001 printed" ]
 check "A1 has a chip" grep -q '"chip": *true' "$T/body"
 check "the print command got the job's PDF (its arguments, then the path)" cmp -s "$T/printed-X0000001-${AID[A1]}.pdf" "$D/spool/X0000001-${AID[A1]}/data-page.pdf"
@@ -110,8 +124,10 @@ app A1 POST /quality-check '{"print_ok":true}' --as prn
 expect_problem "the officer who personalized cannot quality-check (403)" 403
 app A1 POST /quality-check '{"print_ok":"yes"}' --as iss
 expect_problem "quality check with print_ok not a boolean: 422" 422
+C0=$(counts)
 app A1 POST /quality-check '{"print_ok":true}' --as iss
 expect_status "A1 quality check" 200
+once "A1's quality check" "$C0"
 check "A1 passed its quality check (no failures)" [ "$(jget result) $(jget state)" = "passed quality_checked" ]
 
 # downloads, judged outside Paspor
@@ -164,8 +180,10 @@ app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body holder '' 'not my password')"
 expect_problem "hand-over with a wrong password (identity not re-confirmed): 403" 403
 app A1 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
 expect_problem "hand-over naming another booklet: 409" 409
+C0=$(counts)
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
 expect_status "A1 handed over to the holder" 200
+once "A1's hand-over" "$C0"
 check "A1 is issued" [ "$(jget state)" = issued ]
 check "A1's print job (personal data in clear) left the spool at hand-over" [ ! -e "$JOB" ]
 app A1 POST /hand-over "$(BOOKLET=X0000001 pw_body)" --as iss
@@ -191,8 +209,10 @@ app A2 POST /hand-over "$(BOOKLET=X0000002 pw_body)" --as iss
 expect_problem "a failed quality check blocks hand-over (409)" 409
 app A2 POST /spoil '{"booklet":"X0000002"}' --as prn
 expect_problem "spoil without a reason: 422" 422
+C0=$(counts)
 app A2 POST /spoil "$(spoil_body X0000002 'tinta luntur di halaman data')" --as prn
 expect_status "A2's booklet spoiled with the custodian as witness, application back to paid" 200
+once "A2's spoil-and-redo" "$C0"
 check "... the answer names the witness" [ "$(jget witness)" = cus ]
 check "A2 is paid again" [ "$(jget state)" = paid ]
 check "the spoiled booklet's print job left the spool" [ ! -e "$D/spool/X0000002-${AID[A2]}" ]

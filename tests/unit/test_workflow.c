@@ -21,6 +21,7 @@
 #include "log/node.h"
 #include "log/writer.h"
 #include "office/config.h"
+#include "office/wf_internal.h"
 #include "office/workflow.h"
 
 static struct test_node tn;
@@ -581,6 +582,72 @@ TEST(workflow_guards_by_kind_and_version)
 	CHECK_INT_EQ(e.code, ERR_INPUT);
 	CHECK_INT_EQ(e.reason, 0);
 	json_decref(reasons);
+	book_free(&b, NULL);
+	stop();
+}
+
+/* The guard of an event runs once on the live path and the application's row is read
+ * once: the operation runs both (its refusals come in its order, before any side
+ * effect) and the projection takes the row and the guard's pass from it; an event that
+ * no operation made (a log replayed, a raw append) is guarded by its projection, once. */
+static unsigned long guards_before, reads_before;
+static void counts_mark(void)
+{
+	guards_before = wf_test_counts.guard_runs;
+	reads_before = wf_test_counts.row_reads;
+}
+#define CHECK_COUNTS(guards, reads)                                                  \
+	do {                                                                         \
+		CHECK_INT_EQ((long)(wf_test_counts.guard_runs - guards_before), guards); \
+		CHECK_INT_EQ((long)(wf_test_counts.row_reads - reads_before), reads);    \
+	} while (0)
+
+TEST(workflow_guard_runs_once_and_the_row_is_read_once)
+{
+	CHECK(start() == 0);
+	struct err e = ERR_INIT;
+	struct wf_book b;
+	counts_mark();
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
+	CHECK_COUNTS(1, 0); /* booking.created: its projection's guard, no row to read */
+	const char *app = b.app_id;
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_RESCHEDULE, app, "applicant", &e), WF_OK);
+	CHECK_COUNTS(1, 1);
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_RESCHEDULE, app, "applicant", &e), WF_ALREADY_RESCHEDULED);
+	CHECK_COUNTS(1, 1);
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_CHECK_IN, app, "officer:rina", &e), WF_OK);
+	CHECK_COUNTS(0, 1); /* no guard: the transition alone, checked once */
+	CHECK_INT_EQ(run_op(OP_DOCS, app, "officer:rina", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_PHOTO, app, "officer:sari", &e), WF_OK);
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
+	CHECK_COUNTS(1, 1);
+	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
+	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	/* refused by the operation's guard: nothing appended, nothing projected */
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:sari", &e), WF_SEPARATION);
+	CHECK_COUNTS(1, 1);
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:eko", &e), WF_OK);
+	CHECK_COUNTS(1, 1);
+	CHECK_INT_EQ(run_op(OP_PAY, app, "officer:fajar", &e), WF_OK);
+	counts_mark();
+	CHECK_INT_EQ(run_op(OP_CONFIRM, app, "officer:gita", &e), WF_OK);
+	CHECK_COUNTS(1, 1);
+	CHECK_STR_EQ(state_of(app), "paid");
+	/* an event no operation made: its projection reads the row and guards, once */
+	struct wf_book b2;
+	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b2, &e) == 0);
+	counts_mark();
+	CHECK(submit_raw("applicant", "booking.rescheduled", 1,
+			 json_pack("{s:s, s:s, s:s}", "app", b2.app_id, "slot_date", "2024-07-01",
+				   "slot_start", "09:00"), &e) == 0);
+	CHECK_COUNTS(1, 1);
+	book_free(&b2, NULL);
 	book_free(&b, NULL);
 	stop();
 }
