@@ -27,48 +27,37 @@ static const char *conf_dir(const char *extra)
 	return dir;
 }
 
-TEST(signer_config_state_and_zone_default_when_absent)
-{
-	struct signer_config c;
-	struct err e = ERR_INIT;
-	const char *dir = conf_dir("");
-	CHECK(dir != NULL);
-	CHECK_INT_EQ(signer_config_load(dir, &c, &e), 0);
-	CHECK_STR_EQ(c.state, "IDN");
-	CHECK_STR_EQ(c.timezone, "Asia/Jakarta");
-}
+/* Each case: what signer.conf adds to the required settings, then the state and zone
+ * read, or the refusal's message. */
+static const struct {
+	const char *extra, *state, *zone, *msg;
+} cases[] = {
+	{ "", "IDN", "Asia/Jakarta", NULL },
+	{ "state = \"D<<\";\ntimezone = \"UTC\";\n", "D<<", "UTC", NULL },
+	{ "state = \"idn\";\n", NULL, NULL,
+	  "signer.conf: 'state' must be 3 letters A-Z (or a 1-2 letter code padded with '<', "
+	  "e.g. \"D<<\")" },
+	{ "timezone = \"Mars/Olympus\";\n", NULL, NULL,
+	  "signer.conf: 'timezone' 'Mars/Olympus' is not a zone of /usr/share/zoneinfo "
+	  "(e.g. Asia/Jakarta, UTC)" },
+};
 
-TEST(signer_config_state_and_zone_as_written)
+TEST(signer_config_state_and_zone_defaults_values_and_refusals)
 {
-	struct signer_config c;
-	struct err e = ERR_INIT;
-	const char *dir = conf_dir("state = \"D<<\";\ntimezone = \"UTC\";\n");
-	CHECK(dir != NULL);
-	CHECK_INT_EQ(signer_config_load(dir, &c, &e), 0);
-	CHECK_STR_EQ(c.state, "D<<");
-	CHECK_STR_EQ(c.timezone, "UTC");
-}
-
-TEST(signer_config_bad_state_refused)
-{
-	struct signer_config c;
-	struct err e = ERR_INIT;
-	const char *dir = conf_dir("state = \"idn\";\n");
-	CHECK(dir != NULL);
-	CHECK_INT_EQ(signer_config_load(dir, &c, &e), -1);
-	CHECK_INT_EQ(e.code, ERR_INPUT);
-	CHECK_STR_EQ(e.msg, "signer.conf: 'state' must be 3 letters A-Z (or a 1-2 letter code "
-		     "padded with '<', e.g. \"D<<\")");
-}
-
-TEST(signer_config_bad_zone_refused)
-{
-	struct signer_config c;
-	struct err e = ERR_INIT;
-	const char *dir = conf_dir("timezone = \"Mars/Olympus\";\n");
-	CHECK(dir != NULL);
-	CHECK_INT_EQ(signer_config_load(dir, &c, &e), -1);
-	CHECK_INT_EQ(e.code, ERR_INPUT);
-	CHECK_STR_EQ(e.msg, "signer.conf: 'timezone' 'Mars/Olympus' is not a zone of "
-		     "/usr/share/zoneinfo (e.g. Asia/Jakarta, UTC)");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct signer_config c;
+		struct err e = ERR_INIT;
+		const char *dir = conf_dir(cases[i].extra);
+		CHECK(dir != NULL);
+		int rc = signer_config_load(dir, &c, &e);
+		if (cases[i].msg) {
+			CHECK_INT_EQ(rc, -1);
+			CHECK_INT_EQ(e.code, ERR_INPUT);
+			CHECK_STR_EQ(e.msg, cases[i].msg);
+		} else {
+			CHECK_INT_EQ(rc, 0);
+			CHECK_STR_EQ(c.state, cases[i].state);
+			CHECK_STR_EQ(c.timezone, cases[i].zone);
+		}
+	}
 }
