@@ -125,4 +125,4 @@ clean:
 	rm -rf build
 
 -include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FZ_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
-	build/obj/main.d build/san/obj/main.d
+	build/obj/main.d build/san/obj/main.d $(BENCH_BIN:=.d)

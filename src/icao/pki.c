@@ -91,24 +91,27 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Reads a file that must exist as an input: a missing file is an input error. */
+/* Reads a file that must exist as an input into b, initialised here (1 MiB at most): a
+ * missing file is an input error. On failure b holds nothing. */
 static int read_input(const char *path, struct buf *b, struct err *e)
 {
 	struct stat st;
+	buf_init(b, 1 << 20);
 	if (stat(path, &st) < 0)
 		return err_errno(e, errno == ENOENT ? ERR_INPUT : ERR_IO, "cannot read '%s'", path);
-	return fs_read_file(path, b, e);
+	if (fs_read_file(path, b, e) < 0) {
+		buf_release(b);
+		return -1;
+	}
+	return 0;
 }
 
 int pki_load_cert(const char *pem_path, X509 **cert, struct err *e)
 {
 	*cert = NULL;
 	struct buf b;
-	buf_init(&b, 1 << 20);
-	if (read_input(pem_path, &b, e) < 0) {
-		buf_release(&b);
+	if (read_input(pem_path, &b, e) < 0)
 		return -1;
-	}
 	BIO *bio = BIO_new_mem_buf(b.data ? b.data : (uint8_t *)"", (int)b.len);
 	if (!bio) {
 		buf_release(&b);
@@ -126,11 +129,8 @@ int pki_load_csr(const char *pem_path, EVP_PKEY **pub, struct err *e)
 {
 	*pub = NULL;
 	struct buf b;
-	buf_init(&b, 1 << 20);
-	if (read_input(pem_path, &b, e) < 0) {
-		buf_release(&b);
+	if (read_input(pem_path, &b, e) < 0)
 		return -1;
-	}
 	BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
 	X509_REQ *req = bio ? PEM_read_bio_X509_REQ(bio, NULL, no_password, NULL) : NULL;
 	BIO_free(bio);

@@ -456,68 +456,66 @@ static int is_temp(const char *s)
 	return lower_hex_prefix(s, 64) && strncmp(s + 64, ".tmp.", 5) == 0;
 }
 
-static int gc_shard(const char *shard, time_t cutoff, size_t *removed, struct err *e)
+/* Calls fn(path, ctx, e) for each entry of dir whose name match() accepts (path:
+ * "dir/name", freed after the call) until fn fails: 0, or -1 with e. A missing dir has
+ * no entries. */
+static int each_entry(const char *dir, int (*match)(const char *),
+		      int (*fn)(const char *path, void *ctx, struct err *e), void *ctx,
+		      struct err *e)
 {
-	DIR *d = opendir(shard);
+	DIR *d = opendir(dir);
 	if (!d) {
 		if (errno == ENOENT)
 			return 0;
-		return err_errno(e, ERR_IO, "cannot open directory '%s'", shard);
+		return err_errno(e, ERR_IO, "cannot open directory '%s'", dir);
 	}
 	int rc = 0;
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_temp(de->d_name))
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (!match(de->d_name))
 			continue;
-		char *p = fs_join(shard, de->d_name);
+		char *p = fs_join(dir, de->d_name);
 		if (!p) {
 			rc = err_nomem(e);
 			break;
 		}
-		struct stat st;
-		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime <= cutoff) {
-			if (unlink(p) == 0)
-				(*removed)++;
-			else if (errno != ENOENT)
-				rc = err_errno(e, ERR_IO, "cannot remove '%s'", p);
-		}
+		rc = fn(p, ctx, e);
 		mem_free(p);
-		if (rc < 0)
-			break;
 	}
 	closedir(d);
 	return rc;
 }
 
+struct gc {
+	time_t cutoff;  /* a temporary file last changed then or before goes */
+	size_t removed; /* files removed */
+};
+
+static int gc_temp_file(const char *path, void *ctx, struct err *e)
+{
+	struct gc *g = ctx;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime <= g->cutoff) {
+		if (unlink(path) == 0)
+			g->removed++;
+		else if (errno != ENOENT)
+			return err_errno(e, ERR_IO, "cannot remove '%s'", path);
+	}
+	return 0;
+}
+
+static int gc_shard(const char *shard, void *ctx, struct err *e)
+{
+	return each_entry(shard, is_temp, gc_temp_file, ctx, e);
+}
+
 int blobs_gc_temp(const char *blobs_dir, long min_age_s, size_t *removed, struct err *e)
 {
-	size_t count = 0;
 	if (removed)
 		*removed = 0;
-	DIR *d = opendir(blobs_dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return err_errno(e, ERR_IO, "cannot open directory '%s'", blobs_dir);
-	}
-	time_t cutoff = time(NULL) - (min_age_s > 0 ? min_age_s : 0);
-	int rc = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_shard(de->d_name))
-			continue;
-		char *shard = fs_join(blobs_dir, de->d_name);
-		if (!shard) {
-			rc = err_nomem(e);
-			break;
-		}
-		rc = gc_shard(shard, cutoff, &count, e);
-		mem_free(shard);
-		if (rc < 0)
-			break;
-	}
-	closedir(d);
+	struct gc g = { time(NULL) - (min_age_s > 0 ? min_age_s : 0), 0 };
+	int rc = each_entry(blobs_dir, is_shard, gc_shard, &g, e);
 	if (removed)
-		*removed = count;
+		*removed = g.removed;
 	return rc;
 }

@@ -97,6 +97,19 @@ int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int db_step_bytes(sqlite3 *db, sqlite3_stmt *st, int col, struct buf *out, const char *what,
+		  struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return db_error(db, e, what);
+	if (buf_add(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col)) < 0)
+		return err_nomem(e);
+	return 0;
+}
+
 int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
 	*st = NULL;

@@ -27,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 #define DB_SCHEMA_VERSION 2
@@ -46,6 +47,12 @@ int db_error(sqlite3 *db, struct err *e, const char *what);
  * clears its bindings (for a cached or kept statement): 0, or -1 with e "<what>: <SQLite's
  * message>" (ERR_IO). */
 int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
+/* Steps st once for a query of one row: on a row appends the bytes of its column col (a
+ * BLOB, or a TEXT's UTF-8) to out and returns 0 (the row's other columns stay readable until the caller resets or
+ * finalises st); 1 when there is no row; -1 with e ERR_NOMEM, or "<what>: <SQLite's
+ * message>" (ERR_IO). The caller finalises or resets st. */
+int db_step_bytes(sqlite3 *db, sqlite3_stmt *st, int col, struct buf *out, const char *what,
+		  struct err *e);
 /* Prepares sql; ERR_IO on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /*

@@ -381,6 +381,25 @@ static int must_fail(int rc, const char *what, struct err *e)
 	return rc < 0 ? -1 : err_set(e, ERR_INPUT, "%s is not valid", what); /* cannot happen */
 }
 
+/* A field s of len bytes that event_decode_memo remembers (origin, kind): passed when its
+ * bytes equal memo's (memo_len of them; memo NULL: nothing kept); else ok() is the quick
+ * test, check() the full one that words the fault, and a field that passes is copied
+ * into memo. */
+static int remembered(const char *what, const char *s, size_t len, char *memo,
+		      size_t *memo_len, int (*ok)(const char *, size_t),
+		      int (*check)(const char *, size_t, struct err *), struct err *e)
+{
+	if (memo && len == *memo_len && memcmp(s, memo, len) == 0)
+		return 0;
+	if (!ok(s, len))
+		return nul_fault(what, s, len, e) ? -1 : must_fail(check(s, len, e), what, e);
+	if (memo) {
+		memcpy(memo, s, len + 1);
+		*memo_len = len;
+	}
+	return 0;
+}
+
 static int decode(const uint8_t *p, size_t n, struct event *out, struct event_memo *m,
 		  struct err *e)
 {
@@ -414,36 +433,20 @@ static int decode(const uint8_t *p, size_t n, struct event *out, struct event_me
 	if (out->time_ms < 0 || out->time_ms > EVENT_TIME_MAX)
 		return err_set(e, ERR_INPUT, "time_ms %" PRId64 " is out of range (0 to %lld)",
 			       out->time_ms, EVENT_TIME_MAX);
-	if (get_str(&r, "origin", out->origin, sizeof out->origin, &len, e) < 0)
+	if (get_str(&r, "origin", out->origin, sizeof out->origin, &len, e) < 0 ||
+	    remembered("origin", out->origin, len, m ? m->origin : NULL,
+		       m ? &m->origin_len : NULL, origin_ok, check_origin, e) < 0)
 		return -1;
-	if (!(m && len == m->origin_len && memcmp(out->origin, m->origin, len) == 0)) {
-		if (!origin_ok(out->origin, len))
-			return nul_fault("origin", out->origin, len, e)
-				       ? -1
-				       : must_fail(check_origin(out->origin, len, e), "origin", e);
-		if (m) {
-			memcpy(m->origin, out->origin, len + 1);
-			m->origin_len = len;
-		}
-	}
 	if (get_str(&r, "actor", out->actor, sizeof out->actor, &len, e) < 0)
 		return -1;
 	if (!token_ok(out->actor, len, 1))
 		return nul_fault("actor", out->actor, len, e)
 			       ? -1
 			       : must_fail(check_token("actor", out->actor, len, 1, e), "actor", e);
-	if (get_str(&r, "kind", out->kind, sizeof out->kind, &len, e) < 0)
+	if (get_str(&r, "kind", out->kind, sizeof out->kind, &len, e) < 0 ||
+	    remembered("kind", out->kind, len, m ? m->kind : NULL, m ? &m->kind_len : NULL,
+		       kind_ok, check_kind, e) < 0)
 		return -1;
-	if (!(m && len == m->kind_len && memcmp(out->kind, m->kind, len) == 0)) {
-		if (!kind_ok(out->kind, len))
-			return nul_fault("kind", out->kind, len, e)
-				       ? -1
-				       : must_fail(check_kind(out->kind, len, e), "kind", e);
-		if (m) {
-			memcpy(m->kind, out->kind, len + 1);
-			m->kind_len = len;
-		}
-	}
 	if (get_be(&r, 2, "kind_version", &v, e) < 0)
 		return -1;
 	out->kind_version = (uint16_t)v;

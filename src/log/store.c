@@ -149,17 +149,9 @@ int store_event_get(struct store *s, uint64_t seq, struct buf *out, struct err *
 	if (db_prepare(s->db, "SELECT data FROM events WHERE seq = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW) {
-		if (buf_add(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)) < 0)
-			err_nomem(e);
-		else
-			ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		err_set(e, ERR_INPUT, "no event %" PRIu64 " in the log", seq);
-	} else {
-		db_error(s->db, e, "reading an event");
-	}
+	int ret = db_step_bytes(s->db, st, 0, out, "reading an event", e);
+	if (ret == 1)
+		ret = err_set(e, ERR_INPUT, "no event %" PRIu64 " in the log", seq);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -249,18 +241,9 @@ int store_checkpoint_latest(struct store *s, struct buf *out, uint64_t *size, st
 	if (db_prepare(s->db, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1",
 		       &st, e) < 0)
 		return -1;
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW) {
+	int ret = db_step_bytes(s->db, st, 1, out, "reading the latest checkpoint", e);
+	if (ret == 0)
 		*size = (uint64_t)sqlite3_column_int64(st, 0);
-		if (buf_add(out, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)) < 0)
-			err_nomem(e);
-		else
-			ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		db_error(s->db, e, "reading the latest checkpoint");
-	}
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -285,17 +268,7 @@ int store_meta_get(struct store *s, const char *key, struct buf *out, struct err
 	if (db_prepare(s->db, "SELECT value FROM meta WHERE key = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW) {
-		if (buf_addstr(out, (const char *)sqlite3_column_text(st, 0)) < 0)
-			err_nomem(e);
-		else
-			ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		db_error(s->db, e, "reading settings");
-	}
+	int ret = db_step_bytes(s->db, st, 0, out, "reading settings", e);
 	sqlite3_finalize(st);
 	return ret;
 }

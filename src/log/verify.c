@@ -825,17 +825,7 @@ static int stored_checkpoint(sqlite3 *db, uint64_t size, struct buf *out, struct
 	if (db_prepare(db, "SELECT note FROM checkpoints WHERE size = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
-	int rc = sqlite3_step(st), ret = -1;
-	if (rc == SQLITE_ROW) {
-		if (buf_add(out, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)) < 0)
-			err_nomem(e);
-		else
-			ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 1;
-	} else {
-		db_error(db, e, "reading checkpoints");
-	}
+	int ret = db_step_bytes(db, st, 0, out, "reading checkpoints", e);
 	sqlite3_finalize(st);
 	return ret;
 }

@@ -143,6 +143,27 @@ static config_setting_t *member(struct checker *ck, const config_setting_t *grou
 	return m;
 }
 
+/* An optional member: NULL, silently, when group has none; else as member(). */
+static config_setting_t *optional_member(struct checker *ck, const config_setting_t *group,
+					 const char *name, int type)
+{
+	if (!config_setting_get_member(group, name))
+		return NULL;
+	return member(ck, group, name, type);
+}
+
+/* The section `name` of root, a group whose members are checked against known; NULL after
+ * reporting it not a group, or missing unless optional (then NULL silently). */
+static config_setting_t *section(struct checker *ck, const config_setting_t *root,
+				 const char *name, const char *const *known, int optional)
+{
+	config_setting_t *g = optional ? optional_member(ck, root, name, CONFIG_TYPE_GROUP)
+				       : member(ck, root, name, CONFIG_TYPE_GROUP);
+	if (g)
+		unknown_members(ck, g, known);
+	return g;
+}
+
 /* A text setting: non-empty, valid UTF-8, no control characters, at most max bytes. */
 static int check_text(struct checker *ck, const config_setting_t *s, const char *v,
 		      size_t max)
@@ -220,6 +241,16 @@ static int get_uint(struct checker *ck, const config_setting_t *group, const cha
 	return 0;
 }
 
+/* A fee: integer minor units of the currency, 0 to 10^12. */
+static int get_fee(struct checker *ck, const config_setting_t *group, int64_t *out)
+{
+	long long v;
+	if (get_int64(ck, group, "fee", 0, 1000000000000LL, &v) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int get_bool(struct checker *ck, const config_setting_t *group, const char *name,
 		    int *out)
 {
@@ -235,10 +266,9 @@ static int get_bool(struct checker *ck, const config_setting_t *group, const cha
 static void check_office(struct checker *ck, const config_setting_t *root, struct config *c)
 {
 	static const char *const known[] = { "code", "name", "timezone", "consular_post", NULL };
-	config_setting_t *g = member(ck, root, "office", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "office", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	const config_setting_t *m;
 	const char *code = get_string(ck, g, "code", &m);
 	if (code) {
@@ -428,10 +458,9 @@ static void check_booking(struct checker *ck, const config_setting_t *root, stru
 {
 	static const char *const known[] = { "days_ahead", "working_days", "slots", "holidays",
 					     NULL };
-	config_setting_t *g = member(ck, root, "booking", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "booking", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	get_uint(ck, g, "days_ahead", 1, 366, &c->days_ahead);
 	check_working_days(ck, g, c);
 	check_slots(ck, g, c);
@@ -452,10 +481,7 @@ static int code_ok(const char *s)
 static void check_tariffs(struct checker *ck, const config_setting_t *fees, struct config *c)
 {
 	static const char *const known[] = { "passport_type", "service", "from", "fee", NULL };
-	config_setting_t *list = config_setting_get_member(fees, "tariffs");
-	if (!list)
-		return;
-	list = member(ck, fees, "tariffs", CONFIG_TYPE_LIST);
+	config_setting_t *list = optional_member(ck, fees, "tariffs", CONFIG_TYPE_LIST);
 	if (!list)
 		return;
 	int n = group_count(ck, list, "tariff", 0, CONFIG_MAX_TARIFFS);
@@ -491,11 +517,8 @@ static void check_tariffs(struct checker *ck, const config_setting_t *fees, stru
 		} else if (!from) {
 			good = 0;
 		}
-		long long fee;
-		if (get_int64(ck, s, "fee", 0, 1000000000000LL, &fee) < 0)
+		if (get_fee(ck, s, &t.fee) < 0)
 			good = 0;
-		else
-			t.fee = fee;
 		for (size_t k = 0; good && k < c->ntariffs; k++)
 			if (strcmp(c->tariffs[k].type, t.type) == 0 &&
 			    strcmp(c->tariffs[k].service, t.service) == 0 &&
@@ -513,10 +536,9 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 {
 	static const char *const known[] = { "currency", "passport_types", "tariffs", NULL };
 	static const char *const type_known[] = { "code", "name", "electronic", "fee", NULL };
-	config_setting_t *g = member(ck, root, "fees", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "fees", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	const config_setting_t *m;
 	const char *cur = get_string(ck, g, "currency", &m);
 	if (cur) {
@@ -562,11 +584,8 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 			good = 0;
 		if (get_bool(ck, s, "electronic", &t.electronic) < 0)
 			good = 0;
-		long long fee;
-		if (get_int64(ck, s, "fee", 0, 1000000000000LL, &fee) < 0)
+		if (get_fee(ck, s, &t.fee) < 0)
 			good = 0;
-		else
-			t.fee = fee;
 		if (good)
 			c->types[c->ntypes++] = t;
 	}
@@ -576,10 +595,9 @@ static void check_fees(struct checker *ck, const config_setting_t *root, struct 
 static void check_validity(struct checker *ck, const config_setting_t *root, struct config *c)
 {
 	static const char *const known[] = { "adult_age", "adult_years", "minor_years", NULL };
-	config_setting_t *g = member(ck, root, "validity", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "validity", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	get_uint(ck, g, "adult_age", 1, 30, &c->adult_age);
 	get_uint(ck, g, "adult_years", 1, 10, &c->adult_years);
 	get_uint(ck, g, "minor_years", 1, 10, &c->minor_years);
@@ -588,10 +606,9 @@ static void check_validity(struct checker *ck, const config_setting_t *root, str
 static void check_payment(struct checker *ck, const config_setting_t *root, struct config *c)
 {
 	static const char *const known[] = { "personalize_on_pending", NULL };
-	config_setting_t *g = member(ck, root, "payment", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "payment", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	get_bool(ck, g, "personalize_on_pending", &c->personalize_on_pending);
 }
 
@@ -601,14 +618,10 @@ static void check_issuance(struct checker *ck, const config_setting_t *root, str
 	static const char *const known[] = { "issuing_state", "signer_socket", "csca_cert",
 					     "spool_dir", "uncollected_days", "print_command",
 					     NULL };
-	config_setting_t *g = config_setting_get_member(root, "issuance");
-	if (!g)
-		return;
-	g = member(ck, root, "issuance", CONFIG_TYPE_GROUP);
-	if (!g)
-		return;
 	unsigned before = ck->n;
-	unknown_members(ck, g, known);
+	config_setting_t *g = section(ck, root, "issuance", known, 1);
+	if (!g)
+		return;
 	struct config_issuance *is = &c->issuance;
 	const config_setting_t *m;
 	const char *st = get_string(ck, g, "issuing_state", &m);
@@ -655,10 +668,9 @@ static void check_ratelimit(struct checker *ck, const config_setting_t *root,
 					     "booking_per_nik_per_day",
 					     "status_per_ip_per_minute", "table_entries",
 					     "disabled", NULL };
-	config_setting_t *g = member(ck, root, "ratelimit", CONFIG_TYPE_GROUP);
+	config_setting_t *g = section(ck, root, "ratelimit", known, 0);
 	if (!g)
 		return;
-	unknown_members(ck, g, known);
 	struct config_ratelimit *r = &c->ratelimit;
 	get_uint(ck, g, "booking_per_ip_per_minute", 1, 100000, &r->booking_per_ip_per_minute);
 	get_uint(ck, g, "booking_per_nik_per_day", 1, 1000, &r->booking_per_nik_per_day);
@@ -745,13 +757,10 @@ static void check_confirmation(struct checker *ck, const config_setting_t *root,
 		"smtp_password_file", "smtp_tls", "smtp_ca_file", "http_url", "http_token_file",
 		"http_ca_file", NULL
 	};
-	if (!config_setting_get_member(root, "confirmation"))
-		return;
-	config_setting_t *g = member(ck, root, "confirmation", CONFIG_TYPE_GROUP);
+	unsigned before = ck->n;
+	config_setting_t *g = section(ck, root, "confirmation", known, 1);
 	if (!g)
 		return;
-	unsigned before = ck->n;
-	unknown_members(ck, g, known);
 	struct config_confirmation *k = &c->confirmation;
 	get_uint(ck, g, "hold_seconds", 1, 86400, &k->hold_seconds);
 	get_uint(ck, g, "code_digits", 6, 9, &k->code_digits);

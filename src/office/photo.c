@@ -36,6 +36,16 @@ static void jerr_output(j_common_ptr c)
 	(void)c; /* library code never prints: warnings are counted (num_warnings) */
 }
 
+/* libjpeg's error manager for j, with our exit (longjmp to j->jump, message in j->msg)
+ * and no output; the caller then setjmp()s j->jump in its own frame. */
+static struct jpeg_error_mgr *jerr_init(struct jerr *j)
+{
+	struct jpeg_error_mgr *m = jpeg_std_error(&j->pub);
+	m->error_exit = jerr_exit;
+	m->output_message = jerr_output;
+	return m;
+}
+
 /* ---- decoding ---- */
 
 struct dec {
@@ -71,9 +81,7 @@ static int decode(struct dec *d, const uint8_t *in, size_t len, struct photo_inf
 		  struct err *e)
 {
 	struct jpeg_decompress_struct *c = &d->cinfo;
-	c->err = jpeg_std_error(&d->jerr.pub);
-	d->jerr.pub.error_exit = jerr_exit;
-	d->jerr.pub.output_message = jerr_output;
+	c->err = jerr_init(&d->jerr);
 	if (setjmp(d->jerr.jump)) {
 		jpeg_destroy_decompress(c);
 		return err_set(e, ERR_INPUT, "photo JPEG is corrupt or unsupported: %s", d->jerr.msg);
@@ -207,9 +215,7 @@ static int encode(struct enc *x, const uint8_t *pix, unsigned w, unsigned h, int
 		  struct err *e)
 {
 	struct jpeg_compress_struct *c = &x->cinfo;
-	c->err = jpeg_std_error(&x->jerr.pub);
-	x->jerr.pub.error_exit = jerr_exit;
-	x->jerr.pub.output_message = jerr_output;
+	c->err = jerr_init(&x->jerr);
 	if (setjmp(x->jerr.jump)) {
 		jpeg_destroy_compress(c);
 		return err_set(e, ERR_INTERNAL, "cannot encode the photo: %s", x->jerr.msg);

@@ -173,14 +173,22 @@ int wf_book(struct writer_txn *tx, void *arg, struct err *e)
 	return 0;
 }
 
+/* An event of kind whose body is the application and one optional text (left out when
+ * NULL): a cancellation's reason, an interview's notes. */
+static int app_text(struct writer_txn *tx, struct wf_hdr *h, const char *kind, const char *name,
+		    const char *text, struct err *e)
+{
+	struct wf_ev x;
+	if (wf_need(tx, h, kind, &x, e) < 0)
+		return -1;
+	return wf_append(tx, h, &x, kind, NULL,
+			 json_pack("{s:s, s:s?}", "app", h->app, name, text), e);
+}
+
 int wf_cancel(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_cancel *o = arg;
-	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "booking.cancelled", &x, e) < 0)
-		return -1;
-	return wf_append(tx, &o->hdr, &x, "booking.cancelled", NULL,
-		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "reason", o->reason), e);
+	return app_text(tx, &o->hdr, "booking.cancelled", "reason", o->reason, e);
 }
 
 int wf_reschedule(struct writer_txn *tx, void *arg, struct err *e)
@@ -437,11 +445,7 @@ int wf_complete_enrolment(struct writer_txn *tx, void *arg, struct err *e)
 int wf_interview(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_interview *o = arg;
-	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.interviewed", &x, e) < 0)
-		return -1;
-	return wf_append(tx, &o->hdr, &x, "application.interviewed", NULL,
-		      json_pack("{s:s, s:s?}", "app", o->hdr.app, "notes", o->notes), e);
+	return app_text(tx, &o->hdr, "application.interviewed", "notes", o->notes, e);
 }
 
 int wf_watchlist_check(struct writer_txn *tx, void *arg, struct err *e)

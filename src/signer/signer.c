@@ -61,31 +61,19 @@ static int conf_uint(config_t *cf, const char *name, unsigned lo, unsigned hi, u
 	return 0;
 }
 
-/* state: optional (a signer.conf written before issue 13 has none), default IDN */
-static int conf_opt_state(config_t *cf, struct signer_config *c, struct err *e)
+/* An optional text setting: out gets its value when valid() accepts it, dflt when it is
+ * not set. why: the message when valid() refuses it, a format that may name the value
+ * once (%s). */
+static int conf_opt(config_t *cf, const char *name, const char *dflt, int (*valid)(const char *),
+		    const char *why, char *out, size_t size, struct err *e)
 {
 	const char *v = NULL;
-	snprintf(c->state, sizeof c->state, "%s", SIGNER_DEFAULT_STATE);
-	if (config_lookup_string(cf, "state", &v) != CONFIG_TRUE)
+	snprintf(out, size, "%s", dflt);
+	if (config_lookup_string(cf, name, &v) != CONFIG_TRUE)
 		return 0;
-	if (signer_state_valid(v) < 0)
-		return err_set(e, ERR_INPUT, "signer.conf: 'state' must be 3 letters A-Z (or "
-			       "a 1-2 letter code padded with '<', e.g. \"D<<\")");
-	snprintf(c->state, sizeof c->state, "%s", v);
-	return 0;
-}
-
-/* timezone: optional, default Asia/Jakarta; a zone file must exist for it */
-static int conf_opt_zone(config_t *cf, struct signer_config *c, struct err *e)
-{
-	const char *v = NULL;
-	snprintf(c->timezone, sizeof c->timezone, "%s", SIGNER_DEFAULT_ZONE);
-	if (config_lookup_string(cf, "timezone", &v) != CONFIG_TRUE)
-		return 0;
-	if (signer_zone_valid(v) < 0)
-		return err_set(e, ERR_INPUT, "signer.conf: 'timezone' '%s' is not a zone of "
-			       "/usr/share/zoneinfo (e.g. Asia/Jakarta, UTC)", v);
-	snprintf(c->timezone, sizeof c->timezone, "%s", v);
+	if (valid(v) < 0)
+		return err_set(e, ERR_INPUT, why, v);
+	snprintf(out, size, "%s", v);
 	return 0;
 }
 
@@ -132,7 +120,14 @@ int signer_config_load(const char *dir, struct signer_config *c, struct err *e)
 		   conf_uint(&cf, "per_minute", 1, 100000, &c->per_minute, e) == 0 &&
 		   conf_uint(&cf, "per_day", 1, 10000000, &c->per_day, e) == 0 &&
 		   conf_uint(&cf, "warn_days", 0, 92, &c->warn_days, e) == 0 &&
-		   conf_opt_state(&cf, c, e) == 0 && conf_opt_zone(&cf, c, e) == 0) {
+		   /* state: optional (a signer.conf written before issue 13 has none) */
+		   conf_opt(&cf, "state", SIGNER_DEFAULT_STATE, signer_state_valid,
+			    "signer.conf: 'state' must be 3 letters A-Z (or a 1-2 letter code "
+			    "padded with '<', e.g. \"D<<\")", c->state, sizeof c->state, e) == 0 &&
+		   /* timezone: optional; a zone file must exist for it */
+		   conf_opt(&cf, "timezone", SIGNER_DEFAULT_ZONE, signer_zone_valid,
+			    "signer.conf: 'timezone' '%s' is not a zone of /usr/share/zoneinfo "
+			    "(e.g. Asia/Jakarta, UTC)", c->timezone, sizeof c->timezone, e) == 0) {
 		rc = 0;
 	}
 	config_destroy(&cf);
