@@ -389,7 +389,8 @@ static int remembered(const char *what, const char *s, size_t len, char *memo,
 		      size_t *memo_len, int (*ok)(const char *, size_t),
 		      int (*check)(const char *, size_t, struct err *), struct err *e)
 {
-	if (memo && len == *memo_len && memcmp(s, memo, len) == 0)
+	/* memo_len 0 is "nothing remembered", never an empty value that passed */
+	if (memo && *memo_len != 0 && len == *memo_len && memcmp(s, memo, len) == 0)
 		return 0;
 	if (!ok(s, len))
 		return nul_fault(what, s, len, e) ? -1 : must_fail(check(s, len, e), what, e);

@@ -282,6 +282,14 @@ static int decode_refuses(const char *what, void (*edit)(struct buf *), const ch
 	printf("%s unit: event_decoder_is_strict: %s\n", good ? "ok" : "FAIL-DETAIL", what);
 	if (!good)
 		printf("FAIL-DETAIL   r=%d msg=\"%s\", expected \"%s\"\n", r, e.msg, why);
+	/* event_decode_memo with nothing remembered answers the same, message included */
+	struct event_memo m = EVENT_MEMO_INIT;
+	struct err em = ERR_INIT;
+	int rm = event_decode_memo(b.data, b.len, &d, &m, &em);
+	if (rm != r || em.code != e.code || strcmp(em.msg, e.msg) != 0) {
+		printf("FAIL-DETAIL   event_decode_memo: r=%d msg=\"%s\"\n", rm, em.msg);
+		good = 0;
+	}
 	buf_release(&b);
 	return good;
 }
@@ -299,6 +307,7 @@ static void ed_origin_dot(struct buf *b) { b->data[18] = '.'; }
 static void ed_origin_hyphen(struct buf *b) { b->data[47] = '-'; }
 static void ed_origin_nul(struct buf *b) { b->data[20] = 0; }
 static void ed_origin_empty(struct buf *b) { b->data[17] = 0; }
+static void ed_kind_empty(struct buf *b) { b->data[60] = 0; }
 static void ed_actor_space(struct buf *b) { b->data[50] = ' '; }
 static void ed_actor_high(struct buf *b) { b->data[50] = 0xc3; }
 static void ed_kind_upper(struct buf *b) { b->data[62] = 'O'; }
@@ -327,6 +336,7 @@ TEST(event_decoder_is_strict)
 	good &= decode_refuses("actor non-ASCII", ed_actor_high, "actor has a byte");
 	good &= decode_refuses("kind upper case", ed_kind_upper, "kind has a byte");
 	good &= decode_refuses("kind hyphen", ed_kind_dash, "kind has a byte");
+	good &= decode_refuses("kind empty", ed_kind_empty, "kind");
 	good &= decode_refuses("kind_version 0", ed_version0, "kind_version");
 	good &= decode_refuses("subject DEL", ed_subject_del, "subject has a byte");
 	good &= decode_refuses("clear body not an object", ed_key0_bad_body, "top level is not an object");
