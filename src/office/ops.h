@@ -83,16 +83,29 @@ struct op_fill {
 #define OP_TRUE(T, m) { NULL, OPF_TRUE, OPS_MEMBER(T, m, int) }
 #define OP_NOW(T, m) { NULL, OPF_NOW, OPS_MEMBER(T, m, int64_t) }
 #define OP_TODAY(T, m) { NULL, OPF_TODAY, OPS_MEMBER(T, m, const char *) }
-#define OPS_FILL_MAX 8
+#define OPS_FILL_MAX 16
 
 /* Row flags. */
 #define OP_APP 1u      /* the route's {id} is an application id (404 otherwise) */
 #define OP_EMPTY_OK 2u /* an empty body reads as {} */
 #define OP_RAW 4u      /* the body is an upload, not JSON: no schema; the fill reads it */
 #define OP_UPLOAD 8u   /* a refusal WF_INVALID_INPUT is 422 unprocessable (an image) */
+/* Public rows (the booking's): anyone may call the route, on the public listener too
+ * (HTTP_ROUTE_PUBLIC, the row's action API_ANON); no officer, the actor is "applicant". */
+#define OP_PUBLIC 16u
+/* The row's check hook is its gate: it runs as soon as the body is read, before the body
+ * is checked (what the route has always answered first, e.g. a service this office does
+ * not offer); the submit hook then checks what needs the checked body. */
+#define OP_CHECK_FIRST 32u
+/* A throttle per client address: the office's limiter l (enum office_limit, server.h),
+ * taken before the body is read, or with OP_LIMIT_LATE once it is read and before it is
+ * checked; a lifted limiter (load tests) lets every request through. */
+#define OP_LIMIT(l) (((unsigned)(l) + 1u) << 8)
+#define OP_LIMIT_OF(flags) ((int)(((flags) >> 8) & 3u) - 1) /* -1: none */
+#define OP_LIMIT_LATE 64u
 
 /* A hook: 0, or -1 with a problem written (check, reply) or with c->e and the op's
- * reason set (submit: ops_handle writes the problem). */
+ * reason set (submit: ops_handle writes the problem, unless the hook wrote one). */
 typedef int (*ops_hook)(struct ops_call *c);
 
 struct op_row {
@@ -162,6 +175,24 @@ int ops_spoil_reply(struct ops_call *c);
 int ops_hand_over_check(struct ops_call *c);
 int ops_hand_over_reply(struct ops_call *c);
 void ops_issue_release(struct ops_call *c);
+
+/* ---- the hooks of the booking rows (api_booking.c) ---- */
+int ops_book_check(struct ops_call *c);
+int ops_book_submit(struct ops_call *c);
+int ops_book_reply(struct ops_call *c);
+int ops_confirmation_open(struct ops_call *c); /* the gate of confirm and resend */
+int ops_confirm_submit(struct ops_call *c);
+int ops_confirm_reply(struct ops_call *c);
+int ops_resend_submit(struct ops_call *c);
+int ops_resend_reply(struct ops_call *c);
+int ops_cancel_check(struct ops_call *c);
+int ops_cancel_reply(struct ops_call *c);
+int ops_reschedule_check(struct ops_call *c);
+int ops_reschedule_reply(struct ops_call *c);
+int ops_walk_in_check(struct ops_call *c);
+int ops_walk_in_submit(struct ops_call *c);
+int ops_walk_in_reply(struct ops_call *c);
+void ops_booking_release(struct ops_call *c);
 
 /* Fills the route tables of the op rows (api_counter_routes, api_issue_routes: one
  * route per distinct method and pattern, ops_handle as its handler, the plain row's
