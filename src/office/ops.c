@@ -255,6 +255,7 @@ API_SCHEMA(S_RESCHEDULE, f_reschedule);
 	OP_STR("reason", struct wf_book, reason),                                            \
 	OP_STR("previous_passport", struct wf_book, previous_passport),                      \
 	OP_STR("police_report", struct wf_book, police_report)
+_Static_assert(OFFICE_LIMIT_STATUS_IP < 3, "OP_LIMIT holds an office limiter in two bits");
 #define PUBLIC_JSON(limit, more) OP_PUBLIC | OP_LIMIT(limit) | (more), 0, HTTP_JSON_ONLY
 #define BOOKINGS "/api/v1/bookings"
 

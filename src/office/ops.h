@@ -6,8 +6,10 @@
  * transition table, keyed by that kind), the writer operation (a wf_* function of
  * workflow.h) and how the request fills it, the refusals it may answer, and its answer.
  *
- * One generic handler (ops_handle) serves every row, in one order: the officer, the
- * {id}, the body decoded and checked against the row's schema once, the row's variant
+ * One generic handler (ops_handle) serves every row, in one order: the officer (a public
+ * row has none: its actor is "applicant"), the {id}, the row's throttle (OP_LIMIT), the
+ * body decoded (OP_CHECK_FIRST: the row's gate) and checked against the row's schema
+ * once, the row's variant
  * chosen by the body (the decision's approve and reject are two rows on one route; a
  * watchlist check with an override is a row of its own), the variant's action checked
  * (the route's role mask admitted the officer already: only a variant with an action of
@@ -15,7 +17,10 @@
  * map, then the row's check hook for what needs more), office_server_submit (or the
  * row's submit hook: uploads prestore their blob first), then the answer builder or
  * the refusal as problem+json (api_wf_problem; uploads answer an invalid image with 422
- * unprocessable). A row without a writer (the print job made again) only answers.
+ * unprocessable; a submit hook may answer a refusal of its own, the booking hold's). A
+ * row without a writer (the print job made again) only answers. An op's struct has its
+ * struct wf_hdr first; the booking hold's operations (booking_hold.h) have none, so their
+ * rows fill a wf_book (the public booking) or nothing, and the hooks make the hold's op.
  *
  * A module's route table holds one route per distinct (method, pattern) of its rows,
  * with ops_handle as its handler: ops_routes_fill writes it from the rows, before the
@@ -142,7 +147,7 @@ int ops_handle(struct http_req *req, struct http_resp *resp);
 int ops_refused(struct ops_call *c);
 
 /* THE table (ops.c): every write operation, in tables by API module (counter,
- * issuance), each ended by a row whose method is NULL; the list ends with NULL. */
+ * issuance, booking), each ended by a row whose method is NULL; the list ends with NULL. */
 extern const struct op_row *const ops_tables[];
 
 /* ---- the hooks of the rows (api_counter.c) ---- */
@@ -194,9 +199,10 @@ int ops_walk_in_submit(struct ops_call *c);
 int ops_walk_in_reply(struct ops_call *c);
 void ops_booking_release(struct ops_call *c);
 
-/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes: one
- * route per distinct method and pattern, ops_handle as its handler, the plain row's
- * action; api_issue_routes then the module's read routes, api_issue_read_routes).
+/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes,
+ * api_booking_routes: one route per distinct method and pattern, ops_handle as its
+ * handler, the plain row's action, HTTP_ROUTE_PUBLIC for a public row; then the module's
+ * read routes, api_issue_read_routes, api_booking_read_routes).
  * Idempotent; the server calls it before it builds its routes. */
 void ops_routes_init(void);
 
