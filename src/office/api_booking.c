@@ -517,13 +517,13 @@ static const char *body_hold(struct ops_call *c)
 /* POST /api/v1/bookings/confirm {hold, code}: the booking; 201 with its booking code */
 int ops_confirm_submit(struct ops_call *c)
 {
+	const char *hold = body_hold(c);
+	if (!hold)
+		return -1;
 	struct http_req *req = c->req;
 	struct http_resp *resp = c->resp;
 	struct office_server *s = req->app;
 	struct book_call *b = c->hold;
-	const char *hold = body_hold(c);
-	if (!hold)
-		return -1;
 	/* spaces and dashes are forgiven; anything else but digits is a typo */
 	const char *typed = json_string_value(json_object_get(c->body, "code"));
 	size_t n = 0;
@@ -578,7 +578,8 @@ int ops_confirm_submit(struct ops_call *c)
 					"attempts left%s", op->attempts_left, op->attempts_left ? ""
 					: ": the hold has ended, book again");
 			else
-				err_set(&c->e, ERR_INPUT, "the booking hold has expired; book again");
+				err_set(&c->e, ERR_INPUT,
+					"the booking hold has expired; book again");
 		}
 		if (op->why != HOLD_CODE_TAKEN)
 			break;
@@ -592,7 +593,8 @@ int ops_confirm_reply(struct ops_call *c)
 	const struct hold_confirm *op = &b->op.confirm;
 	return api_reply(c->resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", b->bcode,
 						 "slot_date", op->slot_date, "slot_start",
-						 op->slot_start, "passport_type", op->passport_type));
+						 op->slot_start, "passport_type",
+						 op->passport_type));
 }
 
 /* POST /api/v1/bookings/resend {hold}: a new code (the old one stops working); 202 */
