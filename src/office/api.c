@@ -11,6 +11,7 @@
 #include "office/auth_http.h"
 #include "office/bookcode.h"
 #include "office/nik.h"
+#include "office/ratelimit.h"
 #include "office/schema.h"
 #include "util/log.h"
 
@@ -134,6 +135,18 @@ int api_rate_limited(struct http_req *req, struct http_resp *resp, unsigned retr
 	http_resp_header(resp, "Retry-After", s);
 	return http_problem(req, resp, HTTP_PROBLEM_RATE_LIMITED, "too many requests: retry "
 			    "in %s s", s);
+}
+
+int api_take(struct http_req *req, struct http_resp *resp, enum office_limit l,
+	     const char *key)
+{
+	struct ratelimit *rl = office_server_limit(req->app, l);
+	if (!rl)
+		return 0; /* lifted for load tests */
+	unsigned retry = 0;
+	if (ratelimit_take(rl, key, strlen(key), ratelimit_now_ms(), &retry))
+		return 0;
+	return api_rate_limited(req, resp, retry);
 }
 
 const char *api_actor(struct http_req *req, struct http_resp *resp)

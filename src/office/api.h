@@ -62,14 +62,16 @@ struct api_route {
 	const char *const *media_types;
 };
 
-extern const struct api_route api_booking_routes[];
 /* filled from the operation table (office/ops.h ops_routes_init) */
+extern struct api_route api_booking_routes[];
 extern struct api_route api_counter_routes[];
 extern const struct api_route api_query_routes[];
 extern struct api_route api_issue_routes[];
 /* api_issue.c's routes that are not operations (downloads, lists): api_issue_routes
  * holds them after the operations' routes */
 extern const struct api_route api_issue_read_routes[];
+/* api_booking.c's reads (free slots, a booking's status), after its operations' routes */
+extern const struct api_route api_booking_read_routes[];
 extern const struct api_route api_booklet_routes[];
 extern const struct api_route api_dayclose_routes[];
 extern const struct api_route api_officer_routes[];
@@ -112,6 +114,10 @@ int api_wf_problem(struct http_req *req, struct http_resp *resp, enum wf_reason 
 int api_reply(struct http_resp *resp, int status, json_t *v);
 /* 429 rate-limited with Retry-After. */
 int api_rate_limited(struct http_req *req, struct http_resp *resp, unsigned retry_after_s);
+/* One request of key's allowance in the office's limiter l: 0, or -1 with 429 written
+ * (api_rate_limited); a lifted limiter (load tests) lets every request through. */
+int api_take(struct http_req *req, struct http_resp *resp, enum office_limit l,
+	     const char *key);
 
 /* The officer's actor ("officer:<username>"); NULL (401 written) when none. */
 const char *api_actor(struct http_req *req, struct http_resp *resp);

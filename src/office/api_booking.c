@@ -3,13 +3,20 @@
  * slots, a new booking, its status, cancel and reschedule (public and officers'
  * listeners, anonymous, actor "applicant"), and walk-in bookings by a registrar.
  *
- * Every field is checked here before the workflow sees it (the workflow's kind check
- * runs again on the event): the NIK against the birth date and sex (nik.h, the +40 rule),
- * an identity reference for applicants without a NIK (public booking only at a consular
- * post), the passport type from the configuration, the slot (a configured slot of a
- * working day, within booking.days_ahead local days, not begun). The booking code is
- * made here (bookcode.h) and only its keyed hash is stored; the key is derived from the
- * node's data key with crypto_kdf ("bookcode", id 1).
+ * The writes (a new booking, its confirmation, a new code, cancel, reschedule, walk-in)
+ * are rows of the operation table (office/ops.c, ops_booking): route, throttle, body
+ * schema, event and writer are declared there and served by ops_handle; this module
+ * keeps their hooks, for what a row cannot say as data, and the two reads (free slots,
+ * a booking's status) as hand-written routes.
+ *
+ * Every field is checked before the workflow sees it (the workflow's kind check runs
+ * again on the event): each field's type and size by the row's schema, then here the
+ * NIK against the birth date and sex (nik.h, the +40 rule), an identity reference for
+ * applicants without a NIK (public booking only at a consular post), the passport type
+ * from the configuration, the slot (a configured slot of a working day, within
+ * booking.days_ahead local days, not begun). The booking code is made here (bookcode.h)
+ * and only its keyed hash is stored; the key is derived from the node's data key with
+ * crypto_kdf ("bookcode", id 1).
  *
  * A public booking is made in two steps (docs/BOOKING.md "Confirming a booking",
  * office/booking_hold.h): POST /bookings places a pending hold and sends a one-time
@@ -18,10 +25,13 @@
  * code. A sender that fails answers 503 and the hold is ended at once ("unsent"), so
  * nothing holds a place. Walk-ins (registrar, at the counter) need no code.
  *
- * Rate limits (office/ratelimit.h, sized by paspor.conf): new bookings per client
- * address and per NIK or reference, status/cancel/reschedule lookups per client address;
- * 429 rate-limited with Retry-After. A lookup needs code and NIK (or reference) to
- * match; a wrong code and a wrong NIK get the same 404.
+ * Rate limits (office/ratelimit.h, sized by paspor.conf; the rows' OP_LIMIT): new
+ * bookings per client address and per NIK or reference, status/cancel/reschedule
+ * lookups per client address; 429 rate-limited with Retry-After. A lookup needs code
+ * and NIK (or reference) to match; a wrong code and a wrong NIK get the same 404.
+ *
+ * Ownership: what the hooks of one request keep (struct book_call) is c->hold, freed
+ * and wiped (the codes) by ops_booking_release.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -36,12 +46,10 @@
 #include "office/calendar.h"
 #include "office/config.h"
 #include "office/nik.h"
-#include "office/ratelimit.h"
 #include "office/notify.h"
+#include "office/ops.h"
 #include "util/alloc.h"
 #include "util/log.h"
-
-#define FIELD_MAX 1000 /* bytes of any one text field; the kind check is finer */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -114,74 +122,84 @@ static int check_slot(struct http_req *req, struct http_resp *resp, const char *
 			    "field 'slot_start': the office has no slot starting then");
 }
 
-static int take(struct ratelimit *rl, struct http_req *req, struct http_resp *resp,
-		const char *key)
+/* ---------------------------------------------------------------- a request's state */
+
+struct lookup {
+	char app[APPID_LEN + 1];
+	char state[32], slot_date[11], slot_start[6];
+	int rescheduled;
+};
+
+/* What the hooks of one booking request keep between them (c->hold). */
+struct book_call {
+	int quota;                        /* the slot's places */
+	const char *send_to;              /* "phone" or "email" */
+	json_t *booking;                  /* a hold's booking fields */
+	char code[HOLD_CODE_SIZE];        /* the one-time code sent */
+	char digits[HOLD_CODE_SIZE + 1];  /* the one-time code as typed, its digits */
+	char bcode[BOOKCODE_TEXT_SIZE];   /* the booking code answered */
+	char hash[65];                    /* its keyed hash */
+	char date[11], start[6];          /* a walk-in's slot */
+	struct lookup l;                  /* the booking looked up (cancel, reschedule) */
+	union {
+		struct hold_place place;
+		struct hold_confirm confirm;
+		struct hold_resend resend;
+	} op;
+};
+
+/* c's state, made on first use: NULL (out of memory: the handler's 503) when it cannot
+ * be. */
+static struct book_call *book_call(struct ops_call *c)
 {
-	if (!rl)
-		return 0; /* lifted for load tests */
-	unsigned retry = 0;
-	if (ratelimit_take(rl, key, strlen(key), ratelimit_now_ms(), &retry))
-		return 0;
-	return api_rate_limited(req, resp, retry);
+	if (!c->hold && !(c->hold = mem_calloc(1, sizeof(struct book_call))))
+		err_nomem(&c->resp->err);
+	return c->hold;
+}
+
+void ops_booking_release(struct ops_call *c)
+{
+	struct book_call *b = c->hold;
+	if (!b)
+		return;
+	json_decref(b->booking);
+	sodium_memzero(b, sizeof *b);
+	mem_free(b);
+	c->hold = NULL;
 }
 
 /* ---------------------------------------------------------------- the booking body */
 
-struct booking_in {
-	char idref[IDREF_MAX];
-	int is_nik;
-	const char *full_name, *birth_place, *birth_date, *sex, *address, *phone, *email,
-		*passport_type, *slot_date, *slot_start, *reason, *previous_passport,
-		*police_report;
-};
-
-static const char *const booking_keys[] = {
-	"full_name", "nik", "identity", "birth_place", "birth_date", "sex", "address", "phone",
-	"email", "passport_type", "slot_date", "slot_start", "reason", "previous_passport",
-	"police_report", NULL
-};
-
-/* Reads and checks a booking body; walk_in: the slot is not read and an identity
- * reference is allowed at any office. */
-static int booking_parse(struct http_req *req, struct http_resp *resp, const json_t *body,
-			 int walk_in, struct booking_in *b)
+/* The rules across a booking's fields (the row's schema checked each one): the NIK or
+ * an identity reference (online, without a NIK only at a consular post; a walk-in
+ * anywhere), the birth date, the sex, the NIK against both, the passport type. */
+static int booking_check(struct ops_call *c)
 {
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
 	struct office_server *s = req->app;
-	memset(b, 0, sizeof *b);
-	if (api_only_keys(req, resp, body, booking_keys) < 0 ||
-	    api_str(req, resp, body, "full_name", 1, FIELD_MAX, &b->full_name) < 0 ||
-	    api_str(req, resp, body, "birth_place", 1, FIELD_MAX, &b->birth_place) < 0 ||
-	    api_str(req, resp, body, "birth_date", 1, 10, &b->birth_date) < 0 ||
-	    api_str(req, resp, body, "sex", 1, 1, &b->sex) < 0 ||
-	    api_str(req, resp, body, "address", 1, FIELD_MAX, &b->address) < 0 ||
-	    api_str(req, resp, body, "phone", 1, 64, &b->phone) < 0 ||
-	    api_str(req, resp, body, "email", 1, 320, &b->email) < 0 ||
-	    api_str(req, resp, body, "passport_type", 1, 32, &b->passport_type) < 0 ||
-	    api_str(req, resp, body, "slot_date", !walk_in, 10, &b->slot_date) < 0 ||
-	    api_str(req, resp, body, "slot_start", !walk_in, 5, &b->slot_start) < 0 ||
-	    api_str(req, resp, body, "reason", 0, 16, &b->reason) < 0 ||
-	    api_str(req, resp, body, "previous_passport", 0, 20, &b->previous_passport) < 0 ||
-	    api_str(req, resp, body, "police_report", 0, 64, &b->police_report) < 0)
+	struct wf_book *op = c->op;
+	int walk_in = !(c->row->flags & OP_PUBLIC), is_nik;
+	if (api_need_idref(req, resp, c->body, c->idref, &is_nik) < 0)
 		return -1;
-	if (api_need_idref(req, resp, body, b->idref, &b->is_nik) < 0)
-		return -1;
-	if (!b->is_nik && !walk_in && !office_server_config(s)->consular_post)
+	op->idref = c->idref;
+	if (!is_nik && !walk_in && !office_server_config(s)->consular_post)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'nik' is required: only a consular post books "
 				    "applicants without a NIK online (a registrar can book them "
 				    "at the counter)");
 	struct cal_date birth, today;
-	if (cal_date_parse(b->birth_date, &birth) < 0)
+	if (cal_date_parse(op->birth_date, &birth) < 0)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'birth_date' must be a date YYYY-MM-DD");
 	if (api_today(s, &today, NULL) == 0 && cal_date_cmp(&birth, &today) > 0)
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'birth_date' is in the future");
-	if (strcmp(b->sex, "F") && strcmp(b->sex, "M") && strcmp(b->sex, "X"))
+	if (strcmp(op->sex, "F") && strcmp(op->sex, "M") && strcmp(op->sex, "X"))
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'sex' must be F, M or X");
-	if (b->is_nik) {
-		enum nik_status st = nik_check(b->idref, strlen(b->idref), &birth, b->sex[0],
+	if (is_nik) {
+		enum nik_status st = nik_check(c->idref, strlen(c->idref), &birth, op->sex[0],
 					       NULL);
 		if (st == NIK_SEX_UNKNOWN || st == NIK_SEX_MISMATCH)
 			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
@@ -192,60 +210,15 @@ static int booking_parse(struct http_req *req, struct http_resp *resp, const jso
 					    "field 'nik' does not agree with field 'birth_date': %s",
 					    nik_status_text(st));
 	}
-	if (!config_passport_type(office_server_config(s), b->passport_type))
+	if (!config_passport_type(office_server_config(s), op->passport_type))
 		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
 				    "field 'passport_type' is not a passport type of this office");
-	if (!b->reason)
-		b->reason = "new";
+	if (!op->reason)
+		op->reason = "new";
 	return 0;
 }
 
-/* Books through the writer, with a fresh code (a taken code hash is retried). */
-static int booking_submit(struct http_req *req, struct http_resp *resp,
-			  const struct booking_in *b, const char *actor, const char *channel,
-			  const char *slot_date, const char *slot_start, int quota,
-			  char app_id[APPID_LEN + 1], char code[BOOKCODE_TEXT_SIZE])
-{
-	struct office_server *s = req->app;
-	struct err e = ERR_INIT;
-	for (int attempt = 0; attempt < 3; attempt++) {
-		char canon[BOOKCODE_CANON_SIZE], hash[65];
-		err_clear(&e);
-		if (bookcode_new(canon, code, &e) < 0 ||
-		    bookcode_hash_hex(office_server_bookcode_key(s), canon, hash, &e) < 0)
-			return api_wf_problem(req, resp, WF_OK, &e);
-		sodium_memzero(canon, sizeof canon);
-		struct wf_book op = { 0 };
-		op.hdr.actor = actor;
-		op.code_hash = hash;
-		op.idref = b->idref;
-		op.full_name = b->full_name;
-		op.birth_place = b->birth_place;
-		op.birth_date = b->birth_date;
-		op.sex = b->sex;
-		op.address = b->address;
-		op.phone = b->phone;
-		op.email = b->email;
-		op.passport_type = b->passport_type;
-		op.slot_date = slot_date;
-		op.slot_start = slot_start;
-		op.channel = channel;
-		op.reason = b->reason;
-		op.previous_passport = b->previous_passport;
-		op.police_report = b->police_report;
-		op.quota = quota;
-		op.now_ms = api_now_ms(s);
-		if (office_server_submit(s, wf_book, &op, NULL, &e) == 0) {
-			memcpy(app_id, op.app_id, APPID_LEN + 1);
-			return 0;
-		}
-		if (op.hdr.reason != WF_CODE_TAKEN)
-			return api_wf_problem(req, resp, op.hdr.reason, &e);
-	}
-	return api_wf_problem(req, resp, WF_CODE_TAKEN, &e);
-}
-
-/* ---------------------------------------------------------------- routes */
+/* ---------------------------------------------------------------- reads */
 
 /* GET /api/v1/bookings/slots?from=YYYY-MM-DD&days=N */
 static int route_slots(struct http_req *req, struct http_resp *resp)
@@ -325,6 +298,7 @@ static int route_slots(struct http_req *req, struct http_resp *resp)
 	return api_reply(resp, 200, json_pack("{s:o}", "days", out));
 }
 
+
 /* ---------------------------------------------------------------- confirmation */
 
 /* The problem for a refused or recorded hold outcome. */
@@ -377,7 +351,7 @@ static int confirmation_open(struct http_req *req, struct http_resp *resp)
 }
 
 /* The fields booking.created gets from the applicant (all but app, code_hash, channel). */
-static json_t *booking_json(const struct booking_in *b)
+static json_t *booking_json(const struct wf_book *b)
 {
 	json_t *o = json_object();
 	const char *k[] = { "idref", "full_name", "birth_place", "birth_date", "sex", "address",
@@ -421,263 +395,6 @@ static int send_code(struct office_server *s, const char *hold, int n, const cha
 	return rc;
 }
 
-/* POST /api/v1/bookings: a pending hold and its code sent; 202 */
-static int route_book(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = {
-		"full_name", "nik", "identity", "birth_place", "birth_date", "sex", "address",
-		"phone", "email", "passport_type", "slot_date", "slot_start", "reason",
-		"previous_passport", "police_report", "send_code_to", NULL
-	};
-	struct office_server *s = req->app;
-	const struct config_confirmation *c = &office_server_config(s)->confirmation;
-	if (take(office_server_limit(s, OFFICE_LIMIT_BOOK_IP), req, resp, req->client_ip) < 0)
-		return -1;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	struct booking_in b;
-	const char *send_to = NULL;
-	int quota = 0, rc = -1;
-	json_t *bk = NULL;
-	char code[HOLD_CODE_SIZE] = "";
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "send_code_to", 0, 5, &send_to) < 0)
-		goto out;
-	/* booking_parse checks the keys of a booking; send_code_to is ours */
-	json_t *fields = json_deep_copy(body);
-	if (!fields) {
-		err_nomem(&resp->err);
-		goto out;
-	}
-	json_object_del(fields, "send_code_to");
-	char send_buf[8] = "";
-	if (send_to)
-		snprintf(send_buf, sizeof send_buf, "%s", send_to); /* body is freed next */
-	json_decref(body);
-	body = fields;
-	send_to = send_to ? send_buf : NULL;
-	if (booking_parse(req, resp, body, 0, &b) < 0 ||
-	    check_slot(req, resp, b.slot_date, b.slot_start, &quota) < 0 ||
-	    confirmation_open(req, resp) < 0 ||
-	    take(office_server_limit(s, OFFICE_LIMIT_BOOK_NIK), req, resp, b.idref) < 0)
-		goto out;
-	if (!send_to)
-		send_to = notify_can(office_server_notify(s), NOTIFY_PHONE) ? "phone" : "email";
-	if (strcmp(send_to, "phone") && strcmp(send_to, "email")) {
-		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-			     "field 'send_code_to' must be 'phone' or 'email'");
-		goto out;
-	}
-	if (!notify_can(office_server_notify(s),
-			strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL)) {
-		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-			     "field 'send_code_to': this office sends no codes by %s",
-			     strcmp(send_to, "email") ? "phone" : "e-mail");
-		goto out;
-	}
-	struct err e = ERR_INIT;
-	if (!(bk = booking_json(&b))) {
-		err_nomem(&resp->err);
-		goto out;
-	}
-	if (hold_code_new(c->code_digits, code, &e) < 0) {
-		api_wf_problem(req, resp, WF_OK, &e);
-		goto out;
-	}
-	struct hold_place op = { c, office_server_holdcode_key(s), bk, send_to, code, quota,
-				 api_now_ms(s), "", HOLD_OK, 0 };
-	if (office_server_submit(s, hold_place, &op, NULL, &e) < 0) {
-		hold_problem(req, resp, op.why, op.retry_after_s, &e);
-		goto out;
-	}
-	if (send_code(s, op.hold, 1, send_to, strcmp(send_to, "email") ? b.phone : b.email, code,
-		      &e) < 0) {
-		log_warnx("request %s: the confirmation code of hold %s was not sent: %s",
-			  req->request_id, op.hold, e.msg);
-		struct hold_end end = { op.hold, "unsent", HOLD_OK };
-		struct err e2 = ERR_INIT;
-		if (office_server_submit(s, hold_end, &end, NULL, &e2) < 0)
-			log_warnx("request %s: hold %s not ended: %s", req->request_id, op.hold,
-				  e2.msg);
-		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
-			     "the confirmation code cannot be sent now (%s sender); nothing was "
-			     "booked: try again later", notify_sender_name(office_server_notify(s),
-				strcmp(send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL));
-		goto out;
-	}
-	rc = api_reply(resp, 202, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "hold", op.hold,
-					    "state", "pending", "send_to", send_to, "slot_date",
-					    b.slot_date, "slot_start", b.slot_start,
-					    "expires_in_seconds", (json_int_t)c->hold_seconds,
-					    "code_digits", (json_int_t)c->code_digits));
-out:
-	sodium_memzero(code, sizeof code);
-	json_decref(bk);
-	json_decref(body);
-	return rc;
-}
-
-/* The hold id and the code of a confirm body. */
-static int confirm_fields(struct http_req *req, struct http_resp *resp, const json_t *body,
-			  const char *const *keys, const char **hold, const char **code)
-{
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "hold", 1, APPID_LEN, hold) < 0 ||
-	    (code && api_str(req, resp, body, "code", 1, 32, code) < 0))
-		return -1;
-	if (!appid_valid(*hold, 'H'))
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
-	return 0;
-}
-
-/* POST /api/v1/bookings/confirm {hold, code}: the booking; 201 with its booking code */
-static int route_confirm(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "hold", "code", NULL };
-	struct office_server *s = req->app;
-	if (take(office_server_limit(s, OFFICE_LIMIT_STATUS_IP), req, resp, req->client_ip) < 0)
-		return -1;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	const char *hold, *typed;
-	char date[11], start[6], digits[HOLD_CODE_SIZE + 1] = "";
-	int quota = 0, rc = -1;
-	if (confirmation_open(req, resp) < 0 ||
-	    confirm_fields(req, resp, body, keys, &hold, &typed) < 0)
-		goto out;
-	/* spaces and dashes are forgiven; anything else but digits is a typo */
-	size_t n = 0;
-	for (const char *p = typed; *p; p++) {
-		if (*p == ' ' || *p == '-')
-			continue;
-		if (*p < '0' || *p > '9' || n >= HOLD_CODE_SIZE - 1) {
-			n = 0;
-			break;
-		}
-		digits[n++] = *p;
-	}
-	digits[n] = '\0';
-	if (n != office_server_config(s)->confirmation.code_digits) {
-		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'code' must be the %u "
-			     "digits sent to you", office_server_config(s)->confirmation.code_digits);
-		goto out;
-	}
-	struct err e = ERR_INIT;
-	sqlite3 *db = api_db_acquire(s);
-	int found = hold_slot(db, hold, date, start, &e);
-	api_db_release(s, db);
-	if (found < 0) {
-		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE, "the booking cannot be read now");
-		goto out;
-	}
-	if (!found) {
-		http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
-		goto out;
-	}
-	if (check_slot(req, resp, date, start, &quota) < 0)
-		goto out;
-	char bcode[BOOKCODE_TEXT_SIZE];
-	struct hold_confirm op;
-	for (int attempt = 0; attempt < 3; attempt++) {
-		char canon[BOOKCODE_CANON_SIZE], hash[65];
-		err_clear(&e);
-		if (bookcode_new(canon, bcode, &e) < 0 ||
-		    bookcode_hash_hex(office_server_bookcode_key(s), canon, hash, &e) < 0) {
-			api_wf_problem(req, resp, WF_OK, &e);
-			goto out;
-		}
-		sodium_memzero(canon, sizeof canon);
-		memset(&op, 0, sizeof op);
-		op.cfg = &office_server_config(s)->confirmation;
-		op.key = office_server_holdcode_key(s);
-		op.hold = hold;
-		op.code = digits;
-		op.code_hash = hash;
-		op.quota = quota;
-		op.now_ms = api_now_ms(s);
-		int r = office_server_submit(s, hold_confirm, &op, NULL, &e);
-		if (r == 0 && op.why == HOLD_OK)
-			break;
-		if (r == 0) {
-			/* a recorded outcome: the op succeeded, so e holds no message */
-			err_clear(&e);
-			if (op.why == HOLD_WRONG_CODE)
-				err_set(&e, ERR_INPUT, "the confirmation code is wrong; %u attempts "
-					"left%s", op.attempts_left,
-					op.attempts_left ? "" : ": the hold has ended, book again");
-			else
-				err_set(&e, ERR_INPUT, "the booking hold has expired; book again");
-		}
-		if (op.why != HOLD_CODE_TAKEN) {
-			hold_problem(req, resp, op.why, 0, &e);
-			goto out;
-		}
-	}
-	if (op.why != HOLD_OK) {
-		hold_problem(req, resp, op.why, 0, &e);
-		goto out;
-	}
-	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", bcode, "slot_date",
-					    op.slot_date, "slot_start", op.slot_start,
-					    "passport_type", op.passport_type));
-	sodium_memzero(bcode, sizeof bcode);
-out:
-	sodium_memzero(digits, sizeof digits);
-	json_decref(body);
-	return rc;
-}
-
-/* POST /api/v1/bookings/resend {hold}: a new code (the old one stops working); 202 */
-static int route_resend(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "hold", NULL };
-	struct office_server *s = req->app;
-	const struct config_confirmation *c = &office_server_config(s)->confirmation;
-	if (take(office_server_limit(s, OFFICE_LIMIT_BOOK_IP), req, resp, req->client_ip) < 0)
-		return -1;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	const char *hold;
-	char code[HOLD_CODE_SIZE] = "";
-	int rc = -1;
-	struct err e = ERR_INIT;
-	if (confirmation_open(req, resp) < 0 ||
-	    confirm_fields(req, resp, body, keys, &hold, NULL) < 0)
-		goto out;
-	if (hold_code_new(c->code_digits, code, &e) < 0) {
-		api_wf_problem(req, resp, WF_OK, &e);
-		goto out;
-	}
-	struct hold_resend op = { 0 };
-	op.cfg = c;
-	op.key = office_server_holdcode_key(s);
-	op.hold = hold;
-	op.code = code;
-	op.now_ms = api_now_ms(s);
-	if (office_server_submit(s, hold_resend, &op, NULL, &e) < 0 || op.why != HOLD_OK) {
-		if (op.why == HOLD_ENDED && !e.msg[0])
-			err_set(&e, ERR_INPUT, "the booking hold has expired; book again");
-		hold_problem(req, resp, op.why, op.retry_after_s, &e);
-		goto out;
-	}
-	if (send_code(s, hold, op.sends, op.send_to, op.to, code, &e) < 0) {
-		log_warnx("request %s: a new confirmation code of hold %s was not sent: %s",
-			  req->request_id, hold, e.msg);
-		http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
-			     "the confirmation code cannot be sent now; try again later");
-		goto out;
-	}
-	rc = api_reply(resp, 202, json_pack("{s:s, s:s, s:s}", "hold", hold, "state", "pending",
-					    "send_to", op.send_to));
-out:
-	sodium_memzero(code, sizeof code);
-	json_decref(body);
-	return rc;
-}
-
 /* The walk-in's slot: today's slot under way, else the next one, else the last one (on
  * a closed day the configured slots are used: the applicant is at the counter). */
 static void walk_in_slot(struct office_server *s, char date[11], char start[6])
@@ -697,53 +414,242 @@ static void walk_in_slot(struct office_server *s, char date[11], char start[6])
 	fmt_hhmm(pick, start);
 }
 
-/* POST /api/v1/walk-ins (registrar) */
-static int route_walk_in(struct http_req *req, struct http_resp *resp)
+
+/* ---------------------------------------------------------------- the writes' hooks */
+
+/* POST /api/v1/bookings: the slot, the channel of the code, the code; a pending hold
+ * placed and its code sent (submit); 202 */
+int ops_book_check(struct ops_call *c)
 {
-	const char *actor = api_actor(req, resp);
-	if (!actor)
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	struct office_server *s = req->app;
+	struct wf_book *op = c->op;
+	struct book_call *b = book_call(c);
+	if (!b || booking_check(c) < 0 ||
+	    check_slot(req, resp, op->slot_date, op->slot_start, &b->quota) < 0 ||
+	    confirmation_open(req, resp) < 0 ||
+	    api_take(req, resp, OFFICE_LIMIT_BOOK_NIK, op->idref) < 0)
 		return -1;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	struct booking_in b;
-	int rc = -1;
-	if (booking_parse(req, resp, body, 1, &b) < 0)
-		goto out;
-	char date[11], start[6], app[APPID_LEN + 1], code[BOOKCODE_TEXT_SIZE];
-	walk_in_slot(req->app, date, start);
-	/* a walk-in is at the counter: the online quota does not turn them away */
-	if (booking_submit(req, resp, &b, actor, "walk_in", date, start, INT_MAX, app, code) < 0)
-		goto out;
-	rc = api_reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "application_id", app,
-					    "code", code, "slot_date", date, "slot_start", start));
-out:
-	json_decref(body);
-	return rc;
+	const struct notify *n = office_server_notify(s);
+	b->send_to = json_string_value(json_object_get(c->body, "send_code_to"));
+	if (!b->send_to)
+		b->send_to = notify_can(n, NOTIFY_PHONE) ? "phone" : "email";
+	if (strcmp(b->send_to, "phone") && strcmp(b->send_to, "email"))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'send_code_to' must be 'phone' or 'email'");
+	if (!notify_can(n, strcmp(b->send_to, "email") ? NOTIFY_PHONE : NOTIFY_EMAIL))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'send_code_to': this office sends no codes by %s",
+				    strcmp(b->send_to, "email") ? "phone" : "e-mail");
+	if (!(b->booking = booking_json(op)))
+		return err_nomem(&resp->err);
+	if (hold_code_new(office_server_config(s)->confirmation.code_digits, b->code, &c->e) < 0)
+		return api_wf_problem(req, resp, WF_OK, &c->e);
+	return 0;
 }
 
-struct lookup {
-	char app[APPID_LEN + 1];
-	char state[32], slot_date[11], slot_start[6];
-	int rescheduled;
-};
+int ops_book_submit(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct office_server *s = req->app;
+	const struct wf_book *bk = c->op;
+	struct book_call *b = c->hold;
+	struct hold_place *op = &b->op.place;
+	*op = (struct hold_place){ &office_server_config(s)->confirmation,
+				   office_server_holdcode_key(s), b->booking, b->send_to, b->code,
+				   b->quota, api_now_ms(s), "", HOLD_OK, 0 };
+	if (office_server_submit(s, hold_place, op, NULL, &c->e) < 0)
+		return hold_problem(req, c->resp, op->why, op->retry_after_s, &c->e);
+	int email = strcmp(b->send_to, "email") == 0;
+	if (send_code(s, op->hold, 1, b->send_to, email ? bk->email : bk->phone, b->code,
+		      &c->e) < 0) {
+		log_warnx("request %s: the confirmation code of hold %s was not sent: %s",
+			  req->request_id, op->hold, c->e.msg);
+		struct hold_end end = { op->hold, "unsent", HOLD_OK };
+		struct err e2 = ERR_INIT;
+		if (office_server_submit(s, hold_end, &end, NULL, &e2) < 0)
+			log_warnx("request %s: hold %s not ended: %s", req->request_id, op->hold,
+				  e2.msg);
+		return http_problem(req, c->resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "the confirmation code cannot be sent now (%s sender); nothing "
+				    "was booked: try again later",
+				    notify_sender_name(office_server_notify(s),
+						       email ? NOTIFY_EMAIL : NOTIFY_PHONE));
+	}
+	return 0;
+}
+
+int ops_book_reply(struct ops_call *c)
+{
+	const struct config_confirmation *cc = &office_server_config(c->req->app)->confirmation;
+	const struct wf_book *bk = c->op;
+	const struct book_call *b = c->hold;
+	return api_reply(c->resp, 202, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "hold",
+						 b->op.place.hold, "state", "pending", "send_to",
+						 b->send_to, "slot_date", bk->slot_date,
+						 "slot_start", bk->slot_start, "expires_in_seconds",
+						 (json_int_t)cc->hold_seconds, "code_digits",
+						 (json_int_t)cc->code_digits));
+}
+
+/* The gate of confirm and resend (OP_CHECK_FIRST): an office without a confirmation
+ * section takes no online bookings, whatever the body holds. */
+int ops_confirmation_open(struct ops_call *c)
+{
+	if (confirmation_open(c->req, c->resp) < 0 || !book_call(c))
+		return -1;
+	return 0;
+}
+
+/* The hold a confirm or resend body names (the schema checked it is a string): 404
+ * unless it is a hold id. */
+static const char *body_hold(struct ops_call *c)
+{
+	const char *hold = json_string_value(json_object_get(c->body, "hold"));
+	if (!appid_valid(hold, 'H')) {
+		http_problem(c->req, c->resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
+		return NULL;
+	}
+	return hold;
+}
+
+/* POST /api/v1/bookings/confirm {hold, code}: the booking; 201 with its booking code */
+int ops_confirm_submit(struct ops_call *c)
+{
+	const char *hold = body_hold(c);
+	if (!hold)
+		return -1;
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	struct office_server *s = req->app;
+	struct book_call *b = c->hold;
+	/* spaces and dashes are forgiven; anything else but digits is a typo */
+	const char *typed = json_string_value(json_object_get(c->body, "code"));
+	size_t n = 0;
+	for (const char *p = typed; *p; p++) {
+		if (*p == ' ' || *p == '-')
+			continue;
+		if (*p < '0' || *p > '9' || n >= HOLD_CODE_SIZE - 1) {
+			n = 0;
+			break;
+		}
+		b->digits[n++] = *p;
+	}
+	b->digits[n] = '\0';
+	if (n != office_server_config(s)->confirmation.code_digits)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'code' must be "
+				    "the %u digits sent to you",
+				    office_server_config(s)->confirmation.code_digits);
+	sqlite3 *db = api_db_acquire(s);
+	int found = hold_slot(db, hold, b->date, b->start, &c->e);
+	api_db_release(s, db);
+	if (found < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "the booking cannot be read now");
+	if (!found)
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such booking hold");
+	if (check_slot(req, resp, b->date, b->start, &b->quota) < 0)
+		return -1;
+	struct hold_confirm *op = &b->op.confirm;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char canon[BOOKCODE_CANON_SIZE];
+		err_clear(&c->e);
+		if (bookcode_new(canon, b->bcode, &c->e) < 0 ||
+		    bookcode_hash_hex(office_server_bookcode_key(s), canon, b->hash, &c->e) < 0)
+			return api_wf_problem(req, resp, WF_OK, &c->e);
+		sodium_memzero(canon, sizeof canon);
+		memset(op, 0, sizeof *op);
+		op->cfg = &office_server_config(s)->confirmation;
+		op->key = office_server_holdcode_key(s);
+		op->hold = hold;
+		op->code = b->digits;
+		op->code_hash = b->hash;
+		op->quota = b->quota;
+		op->now_ms = api_now_ms(s);
+		int r = office_server_submit(s, hold_confirm, op, NULL, &c->e);
+		if (r == 0 && op->why == HOLD_OK)
+			return 0;
+		if (r == 0) {
+			/* a recorded outcome: the op succeeded, so e holds no message */
+			err_clear(&c->e);
+			if (op->why == HOLD_WRONG_CODE)
+				err_set(&c->e, ERR_INPUT, "the confirmation code is wrong; %u "
+					"attempts left%s", op->attempts_left, op->attempts_left ? ""
+					: ": the hold has ended, book again");
+			else
+				err_set(&c->e, ERR_INPUT,
+					"the booking hold has expired; book again");
+		}
+		if (op->why != HOLD_CODE_TAKEN)
+			break;
+	}
+	return hold_problem(req, resp, op->why, 0, &c->e);
+}
+
+int ops_confirm_reply(struct ops_call *c)
+{
+	const struct book_call *b = c->hold;
+	const struct hold_confirm *op = &b->op.confirm;
+	return api_reply(c->resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "code", b->bcode,
+						 "slot_date", op->slot_date, "slot_start",
+						 op->slot_start, "passport_type",
+						 op->passport_type));
+}
+
+/* POST /api/v1/bookings/resend {hold}: a new code (the old one stops working); 202 */
+int ops_resend_submit(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct office_server *s = req->app;
+	const struct config_confirmation *cc = &office_server_config(s)->confirmation;
+	struct book_call *b = c->hold;
+	const char *hold = body_hold(c);
+	if (!hold)
+		return -1;
+	if (hold_code_new(cc->code_digits, b->code, &c->e) < 0)
+		return api_wf_problem(req, c->resp, WF_OK, &c->e);
+	struct hold_resend *op = &b->op.resend;
+	op->cfg = cc;
+	op->key = office_server_holdcode_key(s);
+	op->hold = hold;
+	op->code = b->code;
+	op->now_ms = api_now_ms(s);
+	if (office_server_submit(s, hold_resend, op, NULL, &c->e) < 0 || op->why != HOLD_OK) {
+		if (op->why == HOLD_ENDED && !c->e.msg[0])
+			err_set(&c->e, ERR_INPUT, "the booking hold has expired; book again");
+		return hold_problem(req, c->resp, op->why, op->retry_after_s, &c->e);
+	}
+	if (send_code(s, hold, op->sends, op->send_to, op->to, b->code, &c->e) < 0) {
+		log_warnx("request %s: a new confirmation code of hold %s was not sent: %s",
+			  req->request_id, hold, c->e.msg);
+		return http_problem(req, c->resp, HTTP_PROBLEM_UNAVAILABLE,
+				    "the confirmation code cannot be sent now; try again later");
+	}
+	return 0;
+}
+
+int ops_resend_reply(struct ops_call *c)
+{
+	const struct book_call *b = c->hold;
+	return api_reply(c->resp, 202, json_pack("{s:s, s:s, s:s}", "hold", b->op.resend.hold,
+						 "state", "pending", "send_to",
+						 b->op.resend.send_to));
+}
 
 /*
- * The booking named by {code, nik | identity} in body (throttled per client address):
- * 0 with *l filled, or -1 with a problem (the same 404 for a wrong code or NIK).
+ * The booking named by {code, nik | identity} in body (the code a string of the right
+ * size; the client's throttle taken): 0 with *l filled, or -1 with a problem (the same
+ * 404 for a wrong code or NIK).
  */
 static int lookup_booking(struct http_req *req, struct http_resp *resp, const json_t *body,
-			  const char *const *allowed, struct lookup *l)
+			  struct lookup *l)
 {
 	struct office_server *s = req->app;
-	if (take(office_server_limit(s, OFFICE_LIMIT_STATUS_IP), req, resp, req->client_ip) < 0)
-		return -1;
-	const char *code;
+	const char *code = json_string_value(json_object_get(body, "code"));
 	char idref[IDREF_MAX], hash[65];
 	int is_nik;
-	if (api_only_keys(req, resp, body, allowed) < 0 ||
-	    api_str(req, resp, body, "code", 1, BOOKCODE_MAX_INPUT, &code) < 0 ||
-	    api_code_hash(req, resp, "code", code, hash) < 0 ||
+	if (api_code_hash(req, resp, "code", code, hash) < 0 ||
 	    api_need_idref(req, resp, body, idref, &is_nik) < 0)
 		return -1;
 	/* one statement, its own snapshot (wf_query_booking) */
@@ -769,6 +675,110 @@ static int lookup_booking(struct http_req *req, struct http_resp *resp, const js
 	return 0;
 }
 
+/* c's booking looked up into its state: the booking, or NULL with a problem written. */
+static struct book_call *looked_up(struct ops_call *c)
+{
+	struct book_call *b = book_call(c);
+	if (!b || lookup_booking(c->req, c->resp, c->body, &b->l) < 0)
+		return NULL;
+	return b;
+}
+
+/* POST /api/v1/bookings/cancel {code, nik | identity, reason?} */
+int ops_cancel_check(struct ops_call *c)
+{
+	struct wf_cancel *op = c->op;
+	const char *reason;
+	struct book_call *b = looked_up(c);
+	if (!b || api_str(c->req, c->resp, c->body, "reason", 0, 500, &reason) < 0)
+		return -1;
+	op->hdr.app = b->l.app;
+	op->reason = reason ? reason : "cancelled by the applicant";
+	return 0;
+}
+
+int ops_cancel_reply(struct ops_call *c)
+{
+	return api_reply(c->resp, 200, json_pack("{s:s}", "state", c->row->state));
+}
+
+/* POST /api/v1/bookings/reschedule {code, nik | identity, slot_date, slot_start} */
+int ops_reschedule_check(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	struct wf_reschedule *op = c->op;
+	struct book_call *b = looked_up(c);
+	if (!b || api_str(req, resp, c->body, "slot_date", 1, 10, &op->slot_date) < 0 ||
+	    api_str(req, resp, c->body, "slot_start", 1, 5, &op->slot_start) < 0 ||
+	    check_slot(req, resp, op->slot_date, op->slot_start, &op->quota) < 0)
+		return -1;
+	op->hdr.app = b->l.app;
+	return 0;
+}
+
+int ops_reschedule_reply(struct ops_call *c)
+{
+	const struct wf_reschedule *op = c->op;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s, s:s}", "state", c->row->state,
+						 "slot_date", op->slot_date, "slot_start",
+						 op->slot_start));
+}
+
+
+/* POST /api/v1/walk-ins (registrar): booked at once in today's slot; 201 with the
+ * booking code */
+int ops_walk_in_check(struct ops_call *c)
+{
+	struct wf_book *op = c->op;
+	struct book_call *b = book_call(c);
+	if (!b || booking_check(c) < 0)
+		return -1;
+	walk_in_slot(c->req->app, b->date, b->start);
+	op->slot_date = b->date;
+	op->slot_start = b->start;
+	op->channel = "walk_in";
+	op->quota = INT_MAX; /* a walk-in is at the counter: the online quota does not turn
+			      * them away */
+	return 0;
+}
+
+/* Books through the writer with a fresh code (a taken code hash is retried). */
+int ops_walk_in_submit(struct ops_call *c)
+{
+	struct office_server *s = c->req->app;
+	struct wf_book *op = c->op;
+	struct book_call *b = c->hold;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char canon[BOOKCODE_CANON_SIZE];
+		err_clear(&c->e);
+		op->hdr.app = NULL;
+		op->hdr.reason = WF_OK;
+		if (bookcode_new(canon, b->bcode, &c->e) < 0 ||
+		    bookcode_hash_hex(office_server_bookcode_key(s), canon, b->hash, &c->e) < 0)
+			return -1; /* hdr.reason WF_OK: the fault in c->e */
+		sodium_memzero(canon, sizeof canon);
+		op->code_hash = b->hash;
+		op->now_ms = api_now_ms(s);
+		if (office_server_submit(s, wf_book, op, NULL, &c->e) == 0)
+			return 0;
+		if (op->hdr.reason != WF_CODE_TAKEN)
+			return -1;
+	}
+	return -1; /* WF_CODE_TAKEN */
+}
+
+int ops_walk_in_reply(struct ops_call *c)
+{
+	const struct wf_book *op = c->op;
+	const struct book_call *b = c->hold;
+	return api_reply(c->resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "application_id",
+						 op->app_id, "code", b->bcode, "slot_date",
+						 op->slot_date, "slot_start", op->slot_start));
+}
+
+/* ---------------------------------------------------------------- reads */
+
 /* POST /api/v1/bookings/status */
 static int route_status(struct http_req *req, struct http_resp *resp)
 {
@@ -777,7 +787,12 @@ static int route_status(struct http_req *req, struct http_resp *resp)
 	if (http_req_json(req, resp, &body) < 0)
 		return -1;
 	struct lookup l;
-	int rc = lookup_booking(req, resp, body, keys, &l);
+	const char *code;
+	int rc = -1;
+	if (api_take(req, resp, OFFICE_LIMIT_STATUS_IP, req->client_ip) == 0 &&
+	    api_only_keys(req, resp, body, keys) == 0 &&
+	    api_str(req, resp, body, "code", 1, BOOKCODE_MAX_INPUT, &code) == 0)
+		rc = lookup_booking(req, resp, body, &l);
 	json_decref(body);
 	if (rc < 0)
 		return -1;
@@ -786,74 +801,11 @@ static int route_status(struct http_req *req, struct http_resp *resp)
 					      "rescheduled", l.rescheduled));
 }
 
-/* POST /api/v1/bookings/cancel */
-static int route_cancel(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "code", "nik", "identity", "reason", NULL };
-	struct office_server *s = req->app;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	struct lookup l;
-	const char *reason;
-	int rc = -1;
-	if (lookup_booking(req, resp, body, keys, &l) < 0 ||
-	    api_str(req, resp, body, "reason", 0, 500, &reason) < 0)
-		goto out;
-	struct wf_cancel op = { { "applicant", l.app, WF_OK, 0 },
-				reason ? reason : "cancelled by the applicant" };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, wf_cancel, &op, NULL, &e) < 0) {
-		api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	rc = api_reply(resp, 200, json_pack("{s:s}", "state", WF_STATE_CANCELLED));
-out:
-	json_decref(body);
-	return rc;
-}
-
-/* POST /api/v1/bookings/reschedule */
-static int route_reschedule(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "code", "nik", "identity", "slot_date", "slot_start",
-					    NULL };
-	struct office_server *s = req->app;
-	json_t *body;
-	if (http_req_json(req, resp, &body) < 0)
-		return -1;
-	struct lookup l;
-	const char *date, *start;
-	int quota = 0, rc = -1;
-	if (lookup_booking(req, resp, body, keys, &l) < 0 ||
-	    api_str(req, resp, body, "slot_date", 1, 10, &date) < 0 ||
-	    api_str(req, resp, body, "slot_start", 1, 5, &start) < 0 ||
-	    check_slot(req, resp, date, start, &quota) < 0)
-		goto out;
-	struct wf_reschedule op = { { "applicant", l.app, WF_OK, 0 }, date, start, quota };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, wf_reschedule, &op, NULL, &e) < 0) {
-		api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:s}", "state", WF_STATE_BOOKED,
-					    "slot_date", date, "slot_start", start));
-out:
-	json_decref(body);
-	return rc;
-}
-
 #define PUB (HTTP_ROUTE_PUBLIC)
 
-const struct api_route api_booking_routes[] = {
+/* after the operations' routes (office/ops.c) in api_booking_routes */
+const struct api_route api_booking_read_routes[] = {
 	{ "GET", "/api/v1/bookings/slots", route_slots, PUB, API_ANON, 0, NULL },
-	{ "POST", "/api/v1/bookings", route_book, PUB, API_ANON, 0, HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/bookings/confirm", route_confirm, PUB, API_ANON, 0, HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/bookings/resend", route_resend, PUB, API_ANON, 0, HTTP_JSON_ONLY },
 	{ "POST", "/api/v1/bookings/status", route_status, PUB, API_ANON, 0, HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/bookings/cancel", route_cancel, PUB, API_ANON, 0, HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/bookings/reschedule", route_reschedule, PUB, API_ANON, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/walk-ins", route_walk_in, 0, ACT_BOOKING_WALK_IN, 0, HTTP_JSON_ONLY },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "office/auth_http.h"
+#include "office/bookcode.h"
+#include "office/booking_hold.h"
 #include "office/roles.h"
 #include "office/workflow.h"
 
@@ -208,13 +210,98 @@ static const struct op_row ops_issue[] = {
 	OPS_END,
 };
 
-const struct op_row *const ops_tables[] = { ops_counter, ops_issue, NULL };
+/* ---- booking (api_booking.c; docs/BOOKING.md) ---- */
+
+/* A booking's fields in the order they are checked (slot: REQ or OPT); nik or identity
+ * the hook reads after them (api_need_idref), then the rules across fields */
+#define BOOKING_FIELDS(slot)                                                                \
+	REQ("full_name", T_STR, 1, 1000), REQ("birth_place", T_STR, 1, 1000),                \
+	REQ("birth_date", T_STR, 1, 10), REQ("sex", T_STR, 1, 1),                            \
+	REQ("address", T_STR, 1, 1000), REQ("phone", T_STR, 1, 64),                          \
+	REQ("email", T_STR, 1, 320), REQ("passport_type", T_STR, 1, 32),                     \
+	slot("slot_date", T_STR, 1, 10), slot("slot_start", T_STR, 1, 5),                    \
+	OPT("reason", T_STR, 1, 16), OPT("previous_passport", T_STR, 1, 20),                 \
+	OPT("police_report", T_STR, 1, 64), OPT("nik", T_ANY, 0, 0), OPT("identity", T_ANY, 0, 0)
+/* the public booking's channel comes first, as it always did */
+static const struct field f_book[] = { OPT("send_code_to", T_STR, 1, 5), BOOKING_FIELDS(REQ) };
+API_SCHEMA(S_BOOK, f_book);
+static const struct field f_walk_in[] = { BOOKING_FIELDS(OPT) }; /* the slot is today's */
+API_SCHEMA(S_WALK_IN, f_walk_in);
+
+static const struct field f_confirm[] = { REQ("hold", T_STR, 1, APPID_LEN),
+					  REQ("code", T_STR, 1, 32) };
+API_SCHEMA(S_CONFIRM, f_confirm);
+static const struct field f_resend[] = { REQ("hold", T_STR, 1, APPID_LEN) };
+API_SCHEMA(S_RESEND, f_resend);
+
+/* a booking looked up by its code and identity; what the step takes besides is read
+ * after the lookup, by the hook (a wrong code is 404 before a wrong field is 422) */
+#define LOOKUP_FIELDS                                                                       \
+	REQ("code", T_STR, 1, BOOKCODE_MAX_INPUT), OPT("nik", T_ANY, 0, 0),                  \
+	OPT("identity", T_ANY, 0, 0)
+static const struct field f_cancel[] = { LOOKUP_FIELDS, OPT("reason", T_ANY, 0, 0) };
+API_SCHEMA(S_CANCEL, f_cancel);
+static const struct field f_reschedule[] = { LOOKUP_FIELDS, OPT("slot_date", T_ANY, 0, 0),
+					     OPT("slot_start", T_ANY, 0, 0) };
+API_SCHEMA(S_RESCHEDULE, f_reschedule);
+
+#define BOOKING_FILL                                                                        \
+	OP_STR("full_name", struct wf_book, full_name),                                      \
+	OP_STR("birth_place", struct wf_book, birth_place),                                  \
+	OP_STR("birth_date", struct wf_book, birth_date), OP_STR("sex", struct wf_book, sex), \
+	OP_STR("address", struct wf_book, address), OP_STR("phone", struct wf_book, phone),  \
+	OP_STR("email", struct wf_book, email),                                              \
+	OP_STR("passport_type", struct wf_book, passport_type),                              \
+	OP_STR("reason", struct wf_book, reason),                                            \
+	OP_STR("previous_passport", struct wf_book, previous_passport),                      \
+	OP_STR("police_report", struct wf_book, police_report)
+_Static_assert(OFFICE_LIMIT_STATUS_IP < 3, "OP_LIMIT holds an office limiter in two bits");
+#define PUBLIC_JSON(limit, more) OP_PUBLIC | OP_LIMIT(limit) | (more), 0, HTTP_JSON_ONLY
+#define BOOKINGS "/api/v1/bookings"
+
+/* The public rows are anonymous (the actor "applicant") and throttled per client
+ * address. A public booking is a hold (booking.held) whose one-time code is sent to the
+ * applicant; the booking is made when the code is confirmed (booking.confirmed, then
+ * booking.created). The hold's operations (booking_hold.h) refuse with enum hold_why,
+ * answered by the hooks; a walk-in is booked at once, today, by a registrar. */
+static const struct op_row ops_booking[] = {
+	{ "POST", BOOKINGS, API_ANON, NULL, NULL, NULL, PUBLIC_JSON(OFFICE_LIMIT_BOOK_IP, 0),
+	  &S_BOOK, "booking.held", NULL, hold_place,
+	  { BOOKING_FILL, OP_STR("slot_date", struct wf_book, slot_date),
+	    OP_STR("slot_start", struct wf_book, slot_start) },
+	  ops_book_check, ops_book_submit, ops_book_reply, ops_booking_release, "" },
+	{ "POST", BOOKINGS "/confirm", API_ANON, NULL, NULL, NULL,
+	  PUBLIC_JSON(OFFICE_LIMIT_STATUS_IP, OP_CHECK_FIRST), &S_CONFIRM, "booking.confirmed",
+	  NULL, hold_confirm, { { 0 } }, ops_confirmation_open, ops_confirm_submit,
+	  ops_confirm_reply, ops_booking_release, "" },
+	{ "POST", BOOKINGS "/resend", API_ANON, NULL, NULL, NULL,
+	  PUBLIC_JSON(OFFICE_LIMIT_BOOK_IP, OP_CHECK_FIRST), &S_RESEND, "booking.code_resent",
+	  NULL, hold_resend, { { 0 } }, ops_confirmation_open, ops_resend_submit,
+	  ops_resend_reply, ops_booking_release, "" },
+	{ "POST", BOOKINGS "/cancel", API_ANON, NULL, NULL, NULL,
+	  PUBLIC_JSON(OFFICE_LIMIT_STATUS_IP, OP_LIMIT_LATE), &S_CANCEL, "booking.cancelled",
+	  WF_STATE_CANCELLED, wf_cancel, { { 0 } }, ops_cancel_check, NULL, ops_cancel_reply,
+	  ops_booking_release, "not-found, invalid-state" },
+	{ "POST", BOOKINGS "/reschedule", API_ANON, NULL, NULL, NULL,
+	  PUBLIC_JSON(OFFICE_LIMIT_STATUS_IP, OP_LIMIT_LATE), &S_RESCHEDULE,
+	  "booking.rescheduled", WF_STATE_BOOKED, wf_reschedule, { { 0 } },
+	  ops_reschedule_check, NULL, ops_reschedule_reply, ops_booking_release,
+	  NOT_FOUND_STATE ", already-rescheduled, slot-full" },
+	{ "POST", "/api/v1/walk-ins", ACT_BOOKING_WALK_IN, NULL, NULL, NULL, 0, 0,
+	  HTTP_JSON_ONLY, &S_WALK_IN, "booking.created", NULL, wf_book, { BOOKING_FILL },
+	  ops_walk_in_check, ops_walk_in_submit, ops_walk_in_reply, ops_booking_release,
+	  "invalid-input, duplicate-active-application, slot-full, booking-code-taken" },
+	OPS_END,
+};
+
+const struct op_row *const ops_tables[] = { ops_counter, ops_issue, ops_booking, NULL };
 
 /* ---- the route table ---- */
 
 #define OPS_ROUTES_MAX 32
 struct api_route api_counter_routes[OPS_ROUTES_MAX + 1];
 struct api_route api_issue_routes[OPS_ROUTES_MAX + 1];
+struct api_route api_booking_routes[OPS_ROUTES_MAX + 1];
 
 const struct op_row *ops_find(const char *method, const char *pattern)
 {
@@ -233,8 +320,9 @@ static void routes_fill(const struct op_row *rows, const struct api_route *more,
 	for (const struct op_row *r = rows; r->method && n < OPS_ROUTES_MAX; r++) {
 		if (ops_find(r->method, r->pattern) != r)
 			continue; /* a variant: the route is its plain row's */
-		out[n++] = (struct api_route){ r->method, r->pattern, ops_handle, 0, r->action,
-					       r->body_max, r->media_types };
+		out[n++] = (struct api_route){ r->method, r->pattern, ops_handle,
+					       (r->flags & OP_PUBLIC) ? HTTP_ROUTE_PUBLIC : 0u,
+					       r->action, r->body_max, r->media_types };
 	}
 	for (const struct api_route *a = more; a && a->method && n < OPS_ROUTES_MAX; a++)
 		out[n++] = *a;
@@ -245,6 +333,7 @@ void ops_routes_init(void)
 {
 	routes_fill(ops_counter, NULL, api_counter_routes);
 	routes_fill(ops_issue, api_issue_read_routes, api_issue_routes);
+	routes_fill(ops_booking, api_booking_read_routes, api_booking_routes);
 }
 
 /* ---- the handler ---- */
@@ -267,6 +356,9 @@ union ops_storage {
 	struct wf_quality quality;
 	struct wf_void spoil;
 	struct wf_hand_over hand_over;
+	struct wf_book book;
+	struct wf_cancel cancel;
+	struct wf_reschedule reschedule;
 };
 
 /* The row of the route that serves this body: a variant whose select field has its
@@ -344,17 +436,31 @@ static int ops_step_reply(struct ops_call *c)
 						 "state", c->row->state));
 }
 
+/* The row's throttle per client address (OP_LIMIT): 0, or -1 with 429 written. */
+static int ops_limit(struct ops_call *c)
+{
+	int l = OP_LIMIT_OF(c->row->flags);
+	return l < 0 ? 0 : api_take(c->req, c->resp, (enum office_limit)l, c->req->client_ip);
+}
+
 /* The request up to the submit: 0, or -1 with a problem written. */
 static int ops_prepare(struct ops_call *c)
 {
 	struct http_req *req = c->req;
 	struct http_resp *resp = c->resp;
 	struct wf_hdr *h = c->op;
-	if (!(h->actor = api_actor(req, resp)) ||
-	    ((c->row->flags & OP_APP) && api_app_id(req, resp, &h->app) < 0))
+	unsigned flags = c->row->flags;
+	if (flags & OP_PUBLIC)
+		h->actor = "applicant";
+	else if (!(h->actor = api_actor(req, resp)))
 		return -1;
-	if (!(c->row->flags & OP_RAW)) {
-		if (api_body(req, resp, (c->row->flags & OP_EMPTY_OK) != 0, &c->body) < 0)
+	if (((flags & OP_APP) && api_app_id(req, resp, &h->app) < 0) ||
+	    (!(flags & OP_LIMIT_LATE) && ops_limit(c) < 0))
+		return -1;
+	if (!(flags & OP_RAW)) {
+		if (api_body(req, resp, (flags & OP_EMPTY_OK) != 0, &c->body) < 0 ||
+		    ((flags & OP_LIMIT_LATE) && ops_limit(c) < 0) ||
+		    ((flags & OP_CHECK_FIRST) && c->row->check(c) < 0))
 			return -1;
 		if (schema_check_as(c->row->body, c->body, SCHEMA_API, &c->e) < 0)
 			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", c->e.msg);
@@ -368,7 +474,8 @@ static int ops_prepare(struct ops_call *c)
 			return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "%s",
 					    c->row->forbidden);
 	}
-	if (ops_fill(c) < 0 || (c->row->check && c->row->check(c) < 0))
+	if (ops_fill(c) < 0 ||
+	    (!(c->row->flags & OP_CHECK_FIRST) && c->row->check && c->row->check(c) < 0))
 		return -1;
 	return 0;
 }
@@ -385,7 +492,7 @@ int ops_handle(struct http_req *req, struct http_resp *resp)
 	if (rc == 0 && c.row->writer &&
 	    (c.row->submit ? c.row->submit(&c)
 			   : office_server_submit(req->app, c.row->writer, c.op, NULL, &c.e)) < 0)
-		rc = ops_refused(&c);
+		rc = resp->problem ? -1 : ops_refused(&c); /* a submit hook may answer itself */
 	else if (rc == 0)
 		rc = c.row->reply ? c.row->reply(&c) : ops_step_reply(&c);
 	if (c.row->release)

@@ -6,8 +6,10 @@
  * transition table, keyed by that kind), the writer operation (a wf_* function of
  * workflow.h) and how the request fills it, the refusals it may answer, and its answer.
  *
- * One generic handler (ops_handle) serves every row, in one order: the officer, the
- * {id}, the body decoded and checked against the row's schema once, the row's variant
+ * One generic handler (ops_handle) serves every row, in one order: the officer (a public
+ * row has none: its actor is "applicant"), the {id}, the row's throttle (OP_LIMIT), the
+ * body decoded (OP_CHECK_FIRST: the row's gate) and checked against the row's schema
+ * once, the row's variant
  * chosen by the body (the decision's approve and reject are two rows on one route; a
  * watchlist check with an override is a row of its own), the variant's action checked
  * (the route's role mask admitted the officer already: only a variant with an action of
@@ -15,7 +17,10 @@
  * map, then the row's check hook for what needs more), office_server_submit (or the
  * row's submit hook: uploads prestore their blob first), then the answer builder or
  * the refusal as problem+json (api_wf_problem; uploads answer an invalid image with 422
- * unprocessable). A row without a writer (the print job made again) only answers.
+ * unprocessable; a submit hook may answer a refusal of its own, the booking hold's). A
+ * row without a writer (the print job made again) only answers. An op's struct has its
+ * struct wf_hdr first; the booking hold's operations (booking_hold.h) have none, so their
+ * rows fill a wf_book (the public booking) or nothing, and the hooks make the hold's op.
  *
  * A module's route table holds one route per distinct (method, pattern) of its rows,
  * with ops_handle as its handler: ops_routes_fill writes it from the rows, before the
@@ -83,16 +88,29 @@ struct op_fill {
 #define OP_TRUE(T, m) { NULL, OPF_TRUE, OPS_MEMBER(T, m, int) }
 #define OP_NOW(T, m) { NULL, OPF_NOW, OPS_MEMBER(T, m, int64_t) }
 #define OP_TODAY(T, m) { NULL, OPF_TODAY, OPS_MEMBER(T, m, const char *) }
-#define OPS_FILL_MAX 8
+#define OPS_FILL_MAX 16
 
 /* Row flags. */
 #define OP_APP 1u      /* the route's {id} is an application id (404 otherwise) */
 #define OP_EMPTY_OK 2u /* an empty body reads as {} */
 #define OP_RAW 4u      /* the body is an upload, not JSON: no schema; the fill reads it */
 #define OP_UPLOAD 8u   /* a refusal WF_INVALID_INPUT is 422 unprocessable (an image) */
+/* Public rows (the booking's): anyone may call the route, on the public listener too
+ * (HTTP_ROUTE_PUBLIC, the row's action API_ANON); no officer, the actor is "applicant". */
+#define OP_PUBLIC 16u
+/* The row's check hook is its gate: it runs as soon as the body is read, before the body
+ * is checked (what the route has always answered first, e.g. a service this office does
+ * not offer); the submit hook then checks what needs the checked body. */
+#define OP_CHECK_FIRST 32u
+/* A throttle per client address: the office's limiter l (enum office_limit, server.h),
+ * taken before the body is read, or with OP_LIMIT_LATE once it is read and before it is
+ * checked; a lifted limiter (load tests) lets every request through. */
+#define OP_LIMIT(l) (((unsigned)(l) + 1u) << 8)
+#define OP_LIMIT_OF(flags) ((int)(((flags) >> 8) & 3u) - 1) /* -1: none */
+#define OP_LIMIT_LATE 64u
 
 /* A hook: 0, or -1 with a problem written (check, reply) or with c->e and the op's
- * reason set (submit: ops_handle writes the problem). */
+ * reason set (submit: ops_handle writes the problem, unless the hook wrote one). */
 typedef int (*ops_hook)(struct ops_call *c);
 
 struct op_row {
@@ -129,7 +147,7 @@ int ops_handle(struct http_req *req, struct http_resp *resp);
 int ops_refused(struct ops_call *c);
 
 /* THE table (ops.c): every write operation, in tables by API module (counter,
- * issuance), each ended by a row whose method is NULL; the list ends with NULL. */
+ * issuance, booking), each ended by a row whose method is NULL; the list ends with NULL. */
 extern const struct op_row *const ops_tables[];
 
 /* ---- the hooks of the rows (api_counter.c) ---- */
@@ -163,9 +181,28 @@ int ops_hand_over_check(struct ops_call *c);
 int ops_hand_over_reply(struct ops_call *c);
 void ops_issue_release(struct ops_call *c);
 
-/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes: one
- * route per distinct method and pattern, ops_handle as its handler, the plain row's
- * action; api_issue_routes then the module's read routes, api_issue_read_routes).
+/* ---- the hooks of the booking rows (api_booking.c) ---- */
+int ops_book_check(struct ops_call *c);
+int ops_book_submit(struct ops_call *c);
+int ops_book_reply(struct ops_call *c);
+int ops_confirmation_open(struct ops_call *c); /* the gate of confirm and resend */
+int ops_confirm_submit(struct ops_call *c);
+int ops_confirm_reply(struct ops_call *c);
+int ops_resend_submit(struct ops_call *c);
+int ops_resend_reply(struct ops_call *c);
+int ops_cancel_check(struct ops_call *c);
+int ops_cancel_reply(struct ops_call *c);
+int ops_reschedule_check(struct ops_call *c);
+int ops_reschedule_reply(struct ops_call *c);
+int ops_walk_in_check(struct ops_call *c);
+int ops_walk_in_submit(struct ops_call *c);
+int ops_walk_in_reply(struct ops_call *c);
+void ops_booking_release(struct ops_call *c);
+
+/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes,
+ * api_booking_routes: one route per distinct method and pattern, ops_handle as its
+ * handler, the plain row's action, HTTP_ROUTE_PUBLIC for a public row; then the module's
+ * read routes, api_issue_read_routes, api_booking_read_routes).
  * Idempotent; the server calls it before it builds its routes. */
 void ops_routes_init(void);
 

@@ -2,7 +2,9 @@
  * test_ops — the office operation table (office/ops.h): every row is served by the
  * server's route table, names an action and an event kind that exist, answers the state
  * its transition makes, lists refusals that exist, and its schema refuses an unknown
- * key; the API style of office/schema.h gives the API's texts (api.c's api_str/api_int/
+ * key; the public rows (booking) are anonymous, on the public listener and throttled as
+ * their handlers were, and their schemas check the fields in the handlers' order; the
+ * API style of office/schema.h gives the API's texts (api.c's api_str/api_int/
  * api_only_keys), the event style its own.
  */
 #include <stdio.h>
@@ -39,7 +41,8 @@ TEST(ops_every_row_is_served)
 	for (size_t t = 0; ops_tables[t]; t++)
 	for (const struct op_row *r = ops_tables[t]; r->method; r++, rows++) {
 		char line[300];
-		snprintf(line, sizeof line, "\n%s %s officer ", r->method, r->pattern);
+		snprintf(line, sizeof line, "\n%s %s %s", r->method, r->pattern,
+			 (r->flags & OP_PUBLIC) ? "officer,public anon\n" : "officer 0x");
 		if (!strstr(text, line)) {
 			test_fail(__FILE__, __LINE__, "row %s %s is not served", r->method, r->pattern);
 			break;
@@ -47,14 +50,17 @@ TEST(ops_every_row_is_served)
 		const struct op_row *route = ops_find(r->method, r->pattern);
 		CHECK(route != NULL);
 		int served = 0;
-		for (const struct api_route *a = t == 0 ? api_counter_routes : api_issue_routes;
-		     a->method; a++)
+		const struct api_route *const tables[] = { api_counter_routes, api_issue_routes,
+							   api_booking_routes };
+		CHECK(t < sizeof tables / sizeof tables[0]);
+		for (const struct api_route *a = tables[t]; a->method; a++)
 			if (strcmp(a->method, r->method) == 0 && strcmp(a->pattern, r->pattern) == 0)
-				served = a->handler == ops_handle && a->action == route->action;
+				served = a->handler == ops_handle && a->action == route->action &&
+					 !(a->flags & HTTP_ROUTE_PUBLIC) == !(r->flags & OP_PUBLIC);
 		CHECK(served);
 	}
 	free(text);
-	CHECK(rows >= 18);
+	CHECK(rows >= 25);
 }
 
 TEST(ops_rows_name_what_exists)
@@ -62,9 +68,16 @@ TEST(ops_rows_name_what_exists)
 	CHECK(office_register_kinds() == 0);
 	for (size_t t = 0; ops_tables[t]; t++)
 	for (const struct op_row *r = ops_tables[t]; r->method; r++) {
-		CHECK(r->action >= 0 && r->action < ACT_COUNT);
-		CHECK(roles_action_name((enum action)r->action) != NULL);
-		CHECK(roles_action_mask((enum action)r->action) != 0);
+		/* a public row is anonymous and throttled per client address */
+		CHECK(!(r->flags & OP_PUBLIC) || r->action == API_ANON);
+		CHECK(!(r->flags & OP_PUBLIC) || OP_LIMIT_OF(r->flags) >= 0);
+		/* a gate runs first; then the submit hook checks the rest */
+		CHECK(!(r->flags & OP_CHECK_FIRST) || (r->check && r->submit));
+		if (!(r->flags & OP_PUBLIC)) {
+			CHECK(r->action >= 0 && r->action < ACT_COUNT);
+			CHECK(roles_action_name((enum action)r->action) != NULL);
+			CHECK(roles_action_mask((enum action)r->action) != 0);
+		}
 		/* a row that appends nothing (the print job again) has no writer, and back */
 		CHECK((r->writer == NULL) == (r->event == NULL));
 		if (r->event)
@@ -125,6 +138,90 @@ TEST(ops_schemas_refuse_unknown_keys)
 		CHECK_STR_EQ(e.msg, "field 'unknown_key' is not allowed here");
 	}
 	json_decref(body);
+}
+
+/* The public rows throttle where their handlers did: before the body is read (a new
+ * booking, its confirmation, a new code), or once it is read (a lookup); a walk-in is
+ * an officer's. */
+TEST(ops_booking_rows)
+{
+	static const struct {
+		const char *pattern;
+		int limit;
+		unsigned late;
+	} pub[] = {
+		{ "/api/v1/bookings", OFFICE_LIMIT_BOOK_IP, 0 },
+		{ "/api/v1/bookings/confirm", OFFICE_LIMIT_STATUS_IP, 0 },
+		{ "/api/v1/bookings/resend", OFFICE_LIMIT_BOOK_IP, 0 },
+		{ "/api/v1/bookings/cancel", OFFICE_LIMIT_STATUS_IP, OP_LIMIT_LATE },
+		{ "/api/v1/bookings/reschedule", OFFICE_LIMIT_STATUS_IP, OP_LIMIT_LATE },
+	};
+	for (size_t i = 0; i < sizeof pub / sizeof pub[0]; i++) {
+		const struct op_row *r = ops_find("POST", pub[i].pattern);
+		CHECK(r != NULL);
+		CHECK(r->flags & OP_PUBLIC);
+		CHECK_INT_EQ(OP_LIMIT_OF(r->flags), pub[i].limit);
+		CHECK_INT_EQ(r->flags & OP_LIMIT_LATE, pub[i].late);
+	}
+	/* confirm and resend answer a closed service before they read a field */
+	CHECK(ops_find("POST", "/api/v1/bookings/confirm")->flags & OP_CHECK_FIRST);
+	CHECK(ops_find("POST", "/api/v1/bookings/resend")->flags & OP_CHECK_FIRST);
+	const struct op_row *w = ops_find("POST", "/api/v1/walk-ins");
+	CHECK(w != NULL);
+	CHECK(!(w->flags & OP_PUBLIC));
+	CHECK_INT_EQ(w->action, ACT_BOOKING_WALK_IN);
+	CHECK_INT_EQ(OP_LIMIT_OF(w->flags), -1);
+	CHECK(ops_find("GET", "/api/v1/bookings/slots") == NULL); /* a read */
+}
+
+/* The message of the row's schema for a JSON text ("ok" when it passes). */
+static const char *row_msg(const char *pattern, const char *json, char out[512])
+{
+	const struct op_row *r = ops_find("POST", pattern);
+	json_t *b = json_loads(json, 0, NULL);
+	struct err e = ERR_INIT;
+	int rc = r && b ? schema_check_as(r->body, b, SCHEMA_API, &e) : -1;
+	json_decref(b);
+	snprintf(out, 512, "%s", rc == 0 ? "ok" : e.msg[0] ? e.msg : "no row");
+	return out;
+}
+
+/* The booking schemas check the fields in the order the handlers read them. */
+TEST(ops_booking_schemas)
+{
+	char m[512];
+	const char *book = "/api/v1/bookings";
+	/* the code's channel first, then the booking's fields in their order */
+	CHECK_STR_EQ(row_msg(book, "{\"full_name\":1,\"send_code_to\":\"sms-me\"}", m),
+		     "field 'send_code_to' must be 1 to 5 bytes");
+	CHECK_STR_EQ(row_msg(book, "{\"sex\":1,\"full_name\":1}", m),
+		     "field 'full_name' must be a string");
+	CHECK_STR_EQ(row_msg(book, "{\"full_name\":\"A\",\"birth_place\":\"B\"}", m),
+		     "field 'birth_date' is missing");
+	CHECK_STR_EQ(row_msg(book, "{\"x\":1,\"full_name\":1}", m),
+		     "field 'x' is not allowed here");
+	const char *full = "{\"full_name\":\"A\",\"birth_place\":\"B\",\"birth_date\":"
+			   "\"2000-01-01\",\"sex\":\"F\",\"address\":\"C\",\"phone\":"
+			   "\"081\",\"email\":\"a@b.c\",\"passport_type\":\"p\"";
+	char body[600];
+	snprintf(body, sizeof body, "%s}", full);
+	CHECK_STR_EQ(row_msg(book, body, m), "field 'slot_date' is missing");
+	/* a walk-in's slot is today's: none is needed; the NIK is read after the fields */
+	CHECK_STR_EQ(row_msg("/api/v1/walk-ins", body, m), "ok");
+	CHECK_STR_EQ(row_msg("/api/v1/walk-ins", "{\"send_code_to\":\"phone\"}", m),
+		     "field 'send_code_to' is not allowed here");
+	snprintf(body, sizeof body, "%s,\"slot_date\":\"2030-01-01\",\"slot_start\":"
+		 "\"09:00\",\"nik\":5}", full);
+	CHECK_STR_EQ(row_msg(book, body, m), "ok");
+	/* a lookup's other fields are read after the booking is found */
+	CHECK_STR_EQ(row_msg("/api/v1/bookings/cancel", "{\"code\":\"X\",\"reason\":5}", m),
+		     "ok");
+	CHECK_STR_EQ(row_msg("/api/v1/bookings/reschedule", "{\"slot_date\":5}", m),
+		     "field 'code' is missing");
+	CHECK_STR_EQ(row_msg("/api/v1/bookings/confirm", "{\"code\":5,\"hold\":\"H\"}", m),
+		     "field 'code' must be a string");
+	CHECK_STR_EQ(row_msg("/api/v1/bookings/resend", "{\"code\":\"1\"}", m),
+		     "field 'code' is not allowed here");
 }
 
 static const char *const DECIDE[] = { "approve", "reject", NULL };
