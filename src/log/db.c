@@ -97,6 +97,21 @@ int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int db_step_once(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = db_step_done(db, st, what, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)
 {
 	*st = NULL;

@@ -46,6 +46,11 @@ int db_error(sqlite3 *db, struct err *e, const char *what);
  * clears its bindings (for a cached or kept statement): 0, or -1 with e "<what>: <SQLite's
  * message>" (ERR_IO). */
 int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
+/* db_step_done for a statement from db_prepare (used once): steps it, then finalizes it
+ * whatever the outcome. */
+int db_step_once(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
+/* Binds text s to parameter i (SQLITE_TRANSIENT); NULL binds SQL NULL. */
+void db_bind_str(sqlite3_stmt *st, int i, const char *s);
 /* Prepares sql; ERR_IO on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /*

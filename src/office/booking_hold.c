@@ -190,11 +190,9 @@ static int record_send(sqlite3 *db, const struct event *ev, const char *hold,
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 2, sent_ms);
-	sqlite3_bind_text(st, 3, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
+	db_bind_str(st, 3, hold);
+	if (db_step_once(db, st, ev->kind, e) < 0)
+		return -1;
 	return sqlite3_changes(db) == 1 ? 0
 					: err_set(e, ERR_INPUT, "%s: no hold %s", ev->kind, hold);
 }
@@ -221,9 +219,7 @@ static int p_held(sqlite3 *db, const struct event *ev, const json_t *b, struct e
 		sqlite3_bind_int64(st, 11, ev->time_ms);
 		sqlite3_bind_int64(st, 12, json_integer_value(json_object_get(b, "expires_ms")));
 		sqlite3_bind_int64(st, 13, json_integer_value(json_object_get(b, "sent_ms")));
-		int r = sqlite3_step(st);
-		sqlite3_finalize(st);
-		rc = r == SQLITE_DONE ? 0 : db_error(db, e, ev->kind);
+		rc = db_step_once(db, st, ev->kind, e);
 	}
 	mem_free(booking);
 	if (rc < 0)
@@ -243,17 +239,12 @@ static int update_pending(sqlite3 *db, const struct event *ev, const char *hold,
 	sqlite3_stmt *st;
 	if (db_prepare(db, sql, &st, e) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 1, hold);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 3, ev->time_ms);
-	if (val)
-		sqlite3_bind_text(st, 4, val, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 4);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
+	db_bind_str(st, 4, val);
+	if (db_step_once(db, st, ev->kind, e) < 0)
+		return -1;
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: hold %s is not pending", ev->kind, hold);
 	return 0;

@@ -178,23 +178,6 @@ static const char *str(const json_t *b, const char *k)
 	return json_string_value(json_object_get(b, k));
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(db, e, what);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* The booklet's state (and app) into state/app; 1 found, 0 none, -1 error. */
 int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
 		 struct err *e)
@@ -254,11 +237,11 @@ static int move(sqlite3 *db, const struct event *ev, const char *number,
 	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 3, ev->time_ms);
-	bind_str(st, 4, v1);
-	bind_str(st, 5, v2);
-	bind_str(st, 6, v3);
+	db_bind_str(st, 4, v1);
+	db_bind_str(st, 5, v2);
+	db_bind_str(st, 6, v3);
 	sqlite3_bind_text(st, 7, number, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, ev->kind, e);
+	return db_step_once(db, st, ev->kind, e);
 }
 
 static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -274,32 +257,28 @@ static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, stru
 	if (db_prepare(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
 			   " received_ms) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
 		return -1;
-	bind_str(st, 1, first);
+	db_bind_str(st, 1, first);
 	sqlite3_bind_int64(st, 2, count);
-	bind_str(st, 3, ev->actor);
+	db_bind_str(st, 3, ev->actor);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 5, ev->time_ms);
-	if (step_done(db, st, ev->kind, e) < 0)
+	if (db_step_once(db, st, ev->kind, e) < 0)
 		return -1;
 	if (db_prepare(db, "INSERT INTO booklets (number, range_first, state, updated_seq,"
 			   " updated_ms) VALUES (?, ?, 'received', ?, ?)", &st, e) < 0)
 		return -1;
-	for (long i = 0; i < count; i++) {
+	int rc = 0;
+	for (long i = 0; rc == 0 && i < count; i++) {
 		char num[BOOKLET_NUMBER_LEN + 1];
 		number_add(first, i, num);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, num, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, first, -1, SQLITE_TRANSIENT);
+		db_bind_str(st, 1, num);
+		db_bind_str(st, 2, first);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->seq);
 		sqlite3_bind_int64(st, 4, ev->time_ms);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_error(db, e, "booklet.range_received");
-			sqlite3_finalize(st);
-			return -1;
-		}
+		rc = db_step_done(db, st, "booklet.range_received", e);
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
 static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -330,10 +309,10 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 	if (db_prepare(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
 			   " WHERE first = ?", &st, e) < 0)
 		return -1;
-	bind_str(st, 1, by);
+	db_bind_str(st, 1, by);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	bind_str(st, 3, first);
-	if (step_done(db, st, ev->kind, e) < 0)
+	db_bind_str(st, 3, first);
+	if (db_step_once(db, st, ev->kind, e) < 0)
 		return -1;
 	/* booklets voided or spoiled before the confirmation stay so */
 	if (db_prepare(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
@@ -341,8 +320,8 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 2, ev->time_ms);
-	bind_str(st, 3, first);
-	return step_done(db, st, ev->kind, e);
+	db_bind_str(st, 3, first);
+	return db_step_once(db, st, ev->kind, e);
 }
 
 static int p_used(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)

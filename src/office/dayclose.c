@@ -894,16 +894,15 @@ static int p_closed(sqlite3 *db, const struct event *ev, const json_t *b, struct
 		mem_free(report);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 1, day);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_text(st, 3, ev->actor, -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 3, ev->actor);
 	sqlite3_bind_int64(st, 4, ev->time_ms);
 	sqlite3_bind_int(st, 5, json_is_true(json_object_get(b, "mismatch")));
-	sqlite3_bind_text(st, 6, report, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_bind_str(st, 6, report);
+	r = db_step_once(db, st, ev->kind, e);
 	mem_free(report); /* jansson allocates through mem_alloc (canon_init) */
-	return r == SQLITE_DONE ? 0 : db_error(db, e, ev->kind);
+	return r;
 }
 
 static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -915,15 +914,12 @@ static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 	if (db_prepare(db, "UPDATE day_closes SET note = ?, note_seq = ? WHERE day = ?"
 			   " AND note IS NULL AND closed_by = ?", &st, e) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, json_string_value(json_object_get(b, "note")), -1,
-			  SQLITE_TRANSIENT);
+	db_bind_str(st, 1, json_string_value(json_object_get(b, "note")));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_text(st, 3, day, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, ev->actor, -1, SQLITE_TRANSIENT);
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
+	db_bind_str(st, 3, day);
+	db_bind_str(st, 4, ev->actor);
+	if (db_step_once(db, st, ev->kind, e) < 0)
+		return -1;
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: day %s has no close by this actor without a note",
 			       ev->kind, day);

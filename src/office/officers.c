@@ -145,13 +145,15 @@ static const char *str(const json_t *body, const char *key)
 static int run(sqlite3 *db, sqlite3_stmt *st, const char *kind, const json_t *body,
 	       int must_change, struct err *e)
 {
-	int rc = sqlite3_step(st);
+	struct err se = ERR_INIT; /* e keeps its first message: the refusal replaces this one */
+	int rc = db_step_done(db, st, kind, &se);
+	int taken = rc < 0 && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT;
 	sqlite3_finalize(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if (taken)
 		return err_set(e, ERR_INPUT, "%s: officer '%s' already exists", kind,
 			       str(body, "username"));
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, kind);
+	if (rc < 0)
+		return err_set(e, se.code, "%s", se.msg);
 	if (must_change && sqlite3_changes(db) == 0)
 		return err_set(e, ERR_INPUT, "%s: no officer '%s'", kind, str(body, "username"));
 	return 0;
@@ -188,9 +190,9 @@ static int p_added(sqlite3 *db, const struct event *ev, const json_t *body, stru
 		buf_release(&roles);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, str(body, "username"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, str(body, "name"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, buf_str(&roles), -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 1, str(body, "username"));
+	db_bind_str(st, 2, str(body, "name"));
+	db_bind_str(st, 3, buf_str(&roles));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
 	if (json_object_get(body, "totp_secret"))
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
@@ -198,7 +200,7 @@ static int p_added(sqlite3 *db, const struct event *ev, const json_t *body, stru
 		sqlite3_bind_null(st, 5);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 7, ev->time_ms);
-	sqlite3_bind_text(st, 8, ev->actor, -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 8, ev->actor);
 	buf_release(&roles);
 	return run(db, st, "officer.added", body, 0, e);
 }
@@ -213,7 +215,7 @@ static int update(sqlite3 *db, const char *sql, const char *kind, const json_t *
 		return -1;
 	for (int i = 0; i < nvals; i++)
 		sqlite3_bind_int64(st, i + 1, vals[i]);
-	sqlite3_bind_text(st, nvals + 1, str(body, "username"), -1, SQLITE_TRANSIENT);
+	db_bind_str(st, nvals + 1, str(body, "username"));
 	return run(db, st, kind, body, 1, e);
 }
 
@@ -271,8 +273,8 @@ static int p_roles(sqlite3 *db, const struct event *ev, const json_t *body, stru
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, "UPDATE officers SET roles = ? WHERE username = ?", &st, e);
 	if (rc == 0) {
-		sqlite3_bind_text(st, 1, buf_str(&roles), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, str(body, "username"), -1, SQLITE_TRANSIENT);
+		db_bind_str(st, 1, buf_str(&roles));
+		db_bind_str(st, 2, str(body, "username"));
 		rc = run(db, st, "officer.roles_changed", body, 1, e);
 	}
 	buf_release(&roles);

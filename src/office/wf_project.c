@@ -200,7 +200,7 @@ static int slot_add(sqlite3 *db, const char *date, const char *start, int delta,
 	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, start, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 3, delta);
-	return wf_step_done(db, st, "slot_counts", e);
+	return db_step_once(db, st, "slot_counts", e);
 }
 
 /* UPDATE applications SET state, updated_*, <set> WHERE id of x's application: set's
@@ -219,9 +219,9 @@ static int update_app(const struct wf_ev *x, const char *state, const char *set,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 3, x->ev->time_ms);
 	for (size_t i = 0; i < nvals; i++)
-		wf_bind_str(st, 4 + (int)i, vals[i]);
+		db_bind_str(st, 4 + (int)i, vals[i]);
 	sqlite3_bind_text(st, 4 + (int)nvals, x->app, -1, SQLITE_TRANSIENT);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_created(const struct wf_ev *x, struct err *e)
@@ -247,11 +247,11 @@ int wf_p_created(const struct wf_ev *x, struct err *e)
 					     "previous_passport", "police_report", "slot_date",
 					     "slot_start" };
 	for (int i = 0; i < 18; i++)
-		wf_bind_str(st, i + 1, keys[i] ? str(b, keys[i]) : norm);
+		db_bind_str(st, i + 1, keys[i] ? str(b, keys[i]) : norm);
 	sqlite3_bind_int64(st, 19, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 20, x->ev->time_ms);
 	sqlite3_bind_text(st, 21, x->actor, -1, SQLITE_TRANSIENT);
-	int rc = wf_step_done(x->db, st, "booking.created", e);
+	int rc = db_step_once(x->db, st, "booking.created", e);
 	mem_free(norm);
 	if (rc < 0)
 		return -1;
@@ -306,12 +306,12 @@ int wf_p_documents(const struct wf_ev *x, struct err *e)
 		if (db_prepare(x->db, "INSERT OR REPLACE INTO application_documents (app, doc,"
 				   " status, note, seq) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
 			return -1;
-		wf_bind_str(st, 1, x->app);
-		wf_bind_str(st, 2, schema_doc_names[i]);
-		wf_bind_str(st, 3, str(d, "status"));
-		wf_bind_str(st, 4, str(d, "note"));
+		db_bind_str(st, 1, x->app);
+		db_bind_str(st, 2, schema_doc_names[i]);
+		db_bind_str(st, 3, str(d, "status"));
+		db_bind_str(st, 4, str(d, "note"));
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)x->ev->seq);
-		if (wf_step_done(x->db, st, x->kind, e) < 0)
+		if (db_step_once(x->db, st, x->kind, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -324,9 +324,9 @@ static int enroller_add(const struct wf_ev *x, struct err *e)
 	if (db_prepare(x->db, "INSERT OR IGNORE INTO application_enrollers (app, actor)"
 			   " VALUES (?, ?)", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, x->actor);
-	return wf_step_done(x->db, st, x->kind, e);
+	db_bind_str(st, 1, x->app);
+	db_bind_str(st, 2, x->actor);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_photo(const struct wf_ev *x, struct err *e)
@@ -352,13 +352,13 @@ int wf_p_fingerprint(const struct wf_ev *x, struct err *e)
 	if (db_prepare(x->db, "INSERT OR REPLACE INTO application_fingerprints (app, position,"
 			   " blob, format, bytes, seq) VALUES (?, ?, ?, ?, ?, ?)", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, x->app);
+	db_bind_str(st, 1, x->app);
 	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(x->b, "position")));
-	wf_bind_str(st, 3, str(x->b, "blob"));
-	wf_bind_str(st, 4, str(x->b, "format"));
+	db_bind_str(st, 3, str(x->b, "blob"));
+	db_bind_str(st, 4, str(x->b, "format"));
 	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(x->b, "bytes")));
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 static int enrolled_state(const struct wf_ev *x, struct err *e)
@@ -378,12 +378,12 @@ static int names_put(const struct wf_ev *x, const char *primary, const char *sec
 			   " secondary_id, mrz_name, enrolled_seq) VALUES (?, ?, ?, ?, ?)", &st,
 		       e) < 0)
 		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, primary);
-	wf_bind_str(st, 3, secondary);
-	wf_bind_str(st, 4, mrz_name);
+	db_bind_str(st, 1, x->app);
+	db_bind_str(st, 2, primary);
+	db_bind_str(st, 3, secondary);
+	db_bind_str(st, 4, mrz_name);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 /* v1 (before the split was an enrolment field): the full name split at its last space,
@@ -459,10 +459,10 @@ int wf_p_approved2(const struct wf_ev *x, struct err *e)
 	if (db_prepare(x->db, "UPDATE application_names SET approved_mrz_name = ?,"
 			   " approved_seq = ? WHERE app = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, str(x->b, "mrz_name"));
+	db_bind_str(st, 1, str(x->b, "mrz_name"));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 3, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+	db_bind_str(st, 3, x->app);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_payment(const struct wf_ev *x, struct err *e)
@@ -491,11 +491,11 @@ int wf_p_payment2(const struct wf_ev *x, struct err *e)
 	if (db_prepare(x->db, "INSERT OR REPLACE INTO payments (app, service, billed_on,"
 			   " recorded_seq) VALUES (?, ?, ?, ?)", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, str(x->b, "service"));
-	wf_bind_str(st, 3, str(x->b, "billed_on"));
+	db_bind_str(st, 1, x->app);
+	db_bind_str(st, 2, str(x->b, "service"));
+	db_bind_str(st, 3, str(x->b, "billed_on"));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_pay_confirmed2(const struct wf_ev *x, struct err *e)
@@ -506,11 +506,11 @@ int wf_p_pay_confirmed2(const struct wf_ev *x, struct err *e)
 	if (db_prepare(x->db, "UPDATE payments SET ntpn = ?, confirmed_by = ?,"
 			   " confirmed_seq = ? WHERE app = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, str(x->b, "ntpn"));
-	wf_bind_str(st, 2, x->actor);
+	db_bind_str(st, 1, str(x->b, "ntpn"));
+	db_bind_str(st, 2, x->actor);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 4, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+	db_bind_str(st, 4, x->app);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_viewed(const struct wf_ev *x, struct err *e)
@@ -520,11 +520,11 @@ int wf_p_viewed(const struct wf_ev *x, struct err *e)
 			   " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 2, x->app);
-	wf_bind_str(st, 3, x->actor);
+	db_bind_str(st, 2, x->app);
+	db_bind_str(st, 3, x->actor);
 	sqlite3_bind_int64(st, 4, x->ev->time_ms);
-	wf_bind_str(st, 5, str(x->b, "what"));
-	return wf_step_done(x->db, st, x->kind, e);
+	db_bind_str(st, 5, str(x->b, "what"));
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_watch_added(const struct wf_ev *x, struct err *e)
@@ -540,17 +540,17 @@ int wf_p_watch_added(const struct wf_ev *x, struct err *e)
 		mem_free(norm);
 		return -1;
 	}
-	wf_bind_str(st, 1, str(b, "id"));
-	wf_bind_str(st, 2, str(b, "idref"));
-	wf_bind_str(st, 3, norm);
-	wf_bind_str(st, 4, str(b, "birth_date"));
-	wf_bind_str(st, 5, str(b, "reason"));
-	wf_bind_str(st, 6, str(b, "source"));
-	wf_bind_str(st, 7, x->actor);
+	db_bind_str(st, 1, str(b, "id"));
+	db_bind_str(st, 2, str(b, "idref"));
+	db_bind_str(st, 3, norm);
+	db_bind_str(st, 4, str(b, "birth_date"));
+	db_bind_str(st, 5, str(b, "reason"));
+	db_bind_str(st, 6, str(b, "source"));
+	db_bind_str(st, 7, x->actor);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 9, x->ev->time_ms);
 	mem_free(norm);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 /* ---- issuance ---- */
@@ -575,11 +575,11 @@ int wf_p_personalized(const struct wf_ev *x, struct err *e)
 	static const char *const keys[] = { "app", "booklet", "surname", "given_names",
 					     "issue_date", "expiry_date", "mrz", "sod_blob" };
 	for (int i = 0; i < 8; i++)
-		wf_bind_str(st, i + 1, str(x->b, keys[i]));
-	wf_bind_str(st, 9, x->actor);
+		db_bind_str(st, i + 1, str(x->b, keys[i]));
+	db_bind_str(st, 9, x->actor);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 11, x->ev->time_ms);
-	if (wf_step_done(x->db, st, x->kind, e) < 0)
+	if (db_step_once(x->db, st, x->kind, e) < 0)
 		return -1;
 	return update_app(x, x->to, NULL, NULL, 0, e);
 }
@@ -616,9 +616,9 @@ static int issuance_set(const struct wf_ev *x, const char *set, const char *cons
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 2, x->ev->time_ms);
 	for (size_t i = 0; i < nvals; i++)
-		wf_bind_str(st, 3 + (int)i, vals[i]);
-	wf_bind_str(st, 3 + (int)nvals, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+		db_bind_str(st, 3 + (int)i, vals[i]);
+	db_bind_str(st, 3 + (int)nvals, x->app);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_quality(const struct wf_ev *x, struct err *e)

@@ -97,8 +97,8 @@ int wf_query_list(sqlite3 *db, const char *state, const char *day, int limit, js
 			   " state = ?1) AND (?2 IS NULL OR slot_date = ?2)"
 			   " ORDER BY created_seq DESC LIMIT ?3", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, state);
-	wf_bind_str(st, 2, day);
+	db_bind_str(st, 1, state);
+	db_bind_str(st, 2, day);
 	sqlite3_bind_int(st, 3, limit);
 	return rows(db, st, out, e);
 }
@@ -112,7 +112,7 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT * FROM applications WHERE id = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
@@ -133,13 +133,13 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	if (db_prepare(db, "SELECT doc, status, note, seq FROM application_documents WHERE"
 			   " app = ? ORDER BY doc", &st, e) < 0)
 		goto fail;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	if (rows(db, st, &docs, e) < 0)
 		goto fail;
 	if (db_prepare(db, "SELECT position, blob, format, bytes, seq FROM"
 			   " application_fingerprints WHERE app = ? ORDER BY position", &st, e) < 0)
 		goto fail;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	if (rows(db, st, &fps, e) < 0)
 		goto fail;
 	json_object_set_new(o, "documents", docs);
@@ -147,7 +147,7 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	/* issuance: the personalized booklet, dates, quality check and hand-over (or null) */
 	if (db_prepare(db, "SELECT * FROM issuance WHERE app = ?", &st, e) < 0)
 		goto fail;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	rc = sqlite3_step(st);
 	static const char *const iss_skip[] = { "app", NULL };
 	static const char *const iss_json[] = { "qc_failures", NULL };
@@ -169,7 +169,7 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 			   " secondary_identifier, mrz_name, approved_mrz_name FROM"
 			   " application_names WHERE app = ?", &st, e) < 0)
 		goto fail;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	rc = sqlite3_step(st);
 	static const char *const no_skip[] = { NULL };
 	json_t *names = rc == SQLITE_ROW ? row_object(st, no_skip, no_skip) : json_null();
@@ -261,7 +261,7 @@ int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
 	sqlite3_stmt *st;
 	if (db_cached(db, sql, &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, code_hash);
+	db_bind_str(st, 1, code_hash);
 	int found = 0, rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(st, 5);
@@ -296,7 +296,7 @@ int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out
 			  " ORDER BY created_seq DESC LIMIT 100";
 		if (db_prepare(db, sql, &st, e) < 0)
 			return -1;
-		wf_bind_str(st, 1, value);
+		db_bind_str(st, 1, value);
 		return rows(db, st, out, e);
 	}
 	if (strcmp(by, "name") != 0)

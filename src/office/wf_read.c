@@ -15,23 +15,6 @@
 #include "office/wf_internal.h"
 #include "util/alloc.h"
 
-int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(db, e, what);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-void wf_bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 void wf_copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
@@ -109,7 +92,7 @@ int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondar
 	if (db_prepare(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name FROM"
 			   " application_names WHERE app = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (primary)
@@ -169,9 +152,9 @@ int wf_exists(sqlite3 *db, const char *sql, const char *s1, const char *s2, stru
 	sqlite3_stmt *st;
 	if (db_prepare(db, sql, &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, s1);
+	db_bind_str(st, 1, s1);
 	if (s2)
-		wf_bind_str(st, 2, s2);
+		db_bind_str(st, 2, s2);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -190,7 +173,7 @@ int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e
 	sqlite3_stmt *st;
 	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	out[0] = 0;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -208,7 +191,7 @@ int wf_personalized_by(sqlite3 *db, const char *app, char by[256], struct err *e
 	by[0] = 0;
 	if (db_prepare(db, "SELECT personalized_by FROM issuance WHERE app = ?", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
+	db_bind_str(st, 1, app);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		wf_copy_col(st, 0, by, 256);
