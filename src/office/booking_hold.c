@@ -10,6 +10,7 @@
 #include "log/blobs.h"
 #include "log/db.h"
 #include "log/kinds.h"
+#include "office/schema.h"
 #include "util/alloc.h"
 
 #define DAY_MS 86400000LL
@@ -57,22 +58,15 @@ static const char *str(const json_t *b, const char *k)
 	return json_string_value(json_object_get(b, k));
 }
 
-enum ftype { F_HOLD, F_APP, F_HEX64, F_TIME_MS, F_SEND_TO, F_REASON, F_BOOKING };
-
-struct field {
-	const char *name;
-	enum ftype type;
-};
-
-static int booking_ok(const json_t *v, struct err *e)
+/* "booking": booking.created's schema, with the three fields a hold does not have yet */
+static int booking_ok(const char *pfx, const struct field *f, const json_t *v, struct err *e)
 {
-	/* booking.created's schema, with the three fields a hold does not have yet */
 	static const char *const own[] = { "app", "code_hash", "channel" };
 	if (!json_is_object(v))
-		return err_set(e, ERR_INPUT, "booking.held: field 'booking' must be an object");
+		return err_set(e, ERR_INPUT, "%sfield '%s' must be an object", pfx, f->name);
 	for (size_t i = 0; i < 3; i++)
 		if (json_object_get(v, own[i]))
-			return err_set(e, ERR_INPUT, "booking.held: 'booking' must not hold '%s'",
+			return err_set(e, ERR_INPUT, "%s'%s' must not hold '%s'", pfx, f->name,
 				       own[i]);
 	const struct kind_def *created = kinds_find("booking.created", 1);
 	if (!created)
@@ -88,70 +82,27 @@ static int booking_ok(const json_t *v, struct err *e)
 	int rc = kinds_check(created, c, e);
 	json_decref(c);
 	if (rc < 0)
-		err_prefix(e, "booking.held: ");
+		err_prefix(e, "%s", pfx);
 	return rc;
 }
 
-static int fields_check(const char *kind, const struct field *f, size_t n, const json_t *b,
-			struct err *e)
-{
-	if (!json_is_object(b) || json_object_size(b) != n)
-		return err_set(e, ERR_INPUT, "%s: the body must hold exactly its %zu fields", kind,
-			       n);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *v = json_object_get(b, f[i].name);
-		const char *s = json_string_value(v);
-		int ok = 0;
-		if (!v)
-			return err_set(e, ERR_INPUT, "%s: field '%s' is missing", kind, f[i].name);
-		switch (f[i].type) {
-		case F_HOLD: ok = s && appid_valid(s, 'H'); break;
-		case F_APP: ok = s && appid_valid(s, 'A'); break;
-		case F_HEX64: ok = s && blobs_name_ok(s); break;
-		case F_TIME_MS:
-			ok = json_is_integer(v) && json_integer_value(v) > 0 &&
-			     json_integer_value(v) < (1LL << 47);
-			break;
-		case F_SEND_TO: ok = s && (!strcmp(s, "email") || !strcmp(s, "phone")); break;
-		case F_REASON:
-			ok = s && (!strcmp(s, "expired") || !strcmp(s, "attempts") ||
-				   !strcmp(s, "unsent"));
-			break;
-		case F_BOOKING:
-			if (booking_ok(v, e) < 0)
-				return -1;
-			ok = 1;
-			break;
-		}
-		if (!ok)
-			return err_set(e, ERR_INPUT, "%s: field '%s' is not valid", kind, f[i].name);
-	}
-	return 0;
-}
+/* Every field is required and refused as "not valid" whatever failed (booking: in its own
+ * words); a body with other keys or fewer is refused first, as a whole. */
+#define F(n, t, lo, hi, list) FIELD_WHY(n, t, 1, lo, hi, list, "is not valid")
+#define HOLD F("hold", T_HOLD, 0, 0, NULL)
+#define OTP_HASH F("otp_hash", T_HEX64, 0, 0, NULL)
+#define TIME_MS(n) F(n, T_INT, 1, (1LL << 47) - 1, NULL)
 
-/* A kind's fields: the context of hold_check, the check of every hold kind. */
-struct hold_schema {
-	const char *kind;
-	const struct field *fields;
-	size_t n;
-};
-
-static int hold_check(const void *ctx, const json_t *b, struct err *e)
-{
-	const struct hold_schema *s = ctx;
-	return fields_check(s->kind, s->fields, s->n, b, e);
-}
-
+static const char *const e_send_to[] = { "email", "phone", NULL };
+static const char *const e_reason[] = { "expired", "attempts", "unsent", NULL };
 static const struct field f_held[] = {
-	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
-	{ "expires_ms", F_TIME_MS }, { "send_to", F_SEND_TO }, { "booking", F_BOOKING },
+	HOLD, OTP_HASH, TIME_MS("sent_ms"), TIME_MS("expires_ms"),
+	F("send_to", T_ENUM, 0, 0, e_send_to), REQ_FN("booking", booking_ok),
 };
-static const struct field f_resent[] = {
-	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
-};
-static const struct field f_failed[] = { { "hold", F_HOLD } };
-static const struct field f_ended[] = { { "hold", F_HOLD }, { "reason", F_REASON } };
-static const struct field f_confirmed[] = { { "hold", F_HOLD }, { "app", F_APP } };
+static const struct field f_resent[] = { HOLD, OTP_HASH, TIME_MS("sent_ms") };
+static const struct field f_failed[] = { HOLD };
+static const struct field f_ended[] = { HOLD, F("reason", T_ENUM, 0, 0, e_reason) };
+static const struct field f_confirmed[] = { HOLD, F("app", T_APP, 0, 0, NULL) };
 
 static const struct kind_table hold_tables[] = {
 	{ "booking_holds",
@@ -282,18 +233,21 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 			      " ended_seq = ?2", str(b, "app"), e);
 }
 
-/* name, fields, projection */
-#define KIND(name, f, project) \
-	{ name, 1, 0, hold_check, project, \
-	  &(const struct hold_schema){ name, f, sizeof f / sizeof f[0] } }
+/* name, fields, their number (for the message), projection */
+#define KIND(name, f, n, project) \
+	{ name, 1, 0, schema_check, project, &(const struct schema)SCHEMA_OWN(name, f, NULL, \
+		"the body must hold exactly its " #n " fields", 1) }
 
 static const struct kind_def hold_kinds[] = {
-	KIND("booking.held", f_held, p_held),
-	KIND("booking.code_resent", f_resent, p_resent),
-	KIND("booking.code_failed", f_failed, p_failed),
-	KIND("booking.hold_ended", f_ended, p_ended),
-	KIND("booking.confirmed", f_confirmed, p_confirmed),
+	KIND("booking.held", f_held, 6, p_held),
+	KIND("booking.code_resent", f_resent, 3, p_resent),
+	KIND("booking.code_failed", f_failed, 1, p_failed),
+	KIND("booking.hold_ended", f_ended, 2, p_ended),
+	KIND("booking.confirmed", f_confirmed, 2, p_confirmed),
 };
+_Static_assert(sizeof f_held / sizeof f_held[0] == 6 && sizeof f_resent / sizeof f_resent[0] == 3 &&
+	       sizeof f_failed / sizeof f_failed[0] == 1 && sizeof f_ended / sizeof f_ended[0] == 2 &&
+	       sizeof f_confirmed / sizeof f_confirmed[0] == 2, "the messages' field counts");
 
 static const struct kind_set hold_set = {
 	"booking_holds", hold_kinds, sizeof hold_kinds / sizeof hold_kinds[0],

@@ -16,6 +16,7 @@
 #include "office/appid.h"
 #include "office/auth.h"
 #include "office/fields.h"
+#include "office/schema.h"
 #include "util/alloc.h"
 
 static const char *const state_names[BOOKLET_STATE_COUNT] = {
@@ -50,107 +51,41 @@ static int number_add(const char *first, long off, char out[BOOKLET_NUMBER_LEN +
 	return 0;
 }
 
-/* "officer:<u>" or "cli:<u>", printable ASCII without spaces, ≤ 200 bytes. */
-/* ---- body schemas: one small table-driven checker ---- */
+/* ---- body schemas (schema.h, in the words these kinds have always used) ---- */
 
-enum btype { B_NUMBER, B_COUNT, B_PRINCIPAL, B_NOTE, B_APP, B_OFFICERS };
-
-struct bfield {
-	const char *name;
-	enum btype type;
-	int required;
-};
-
-struct bschema {
-	const char *kind;
-	const struct bfield *fields;
-	size_t n;
-};
-
-static int check_value(const char *kind, const struct bfield *f, const json_t *v,
+/* "officers": two distinct officers' usernames */
+static int officers_ok(const char *pfx, const struct field *f, const json_t *v,
 		       struct err *e)
 {
-	const char *s = json_string_value(v);
-	switch (f->type) {
-	case B_NUMBER:
-		if (booklet_number_valid(s))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number (one letter "
-			       "and seven digits)", kind, f->name);
-	case B_COUNT:
-		if (json_is_integer(v) && json_integer_value(v) >= 1 &&
-		    json_integer_value(v) <= BOOKLET_RANGE_MAX)
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from 1 to %d", kind,
-			       f->name, BOOKLET_RANGE_MAX);
-	case B_PRINCIPAL:
-		if (field_principal_ok(s))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be 'officer:<username>' or "
-			       "'cli:<user>'", kind, f->name);
-	case B_NOTE:
-		if (s && field_note_ok(s, 500))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of 1 to 500 "
-			       "characters", kind, f->name);
-	case B_APP:
-		if (s && appid_valid(s, 'A'))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid application id", kind,
+	const char *a = json_string_value(json_array_get(v, 0));
+	const char *b = json_string_value(json_array_get(v, 1));
+	if (!json_is_array(v) || json_array_size(v) != 2 || !a || !b ||
+	    !auth_username_valid(a) || !auth_username_valid(b))
+		return err_set(e, ERR_INPUT, "%sfield '%s' must be an array of two officer "
+			       "usernames", pfx, f->name);
+	if (strcmp(a, b) == 0)
+		return err_set(e, ERR_INPUT, "%sfield '%s' must name two distinct officers", pfx,
 			       f->name);
-	case B_OFFICERS: {
-		const char *a = json_string_value(json_array_get(v, 0));
-		const char *b = json_string_value(json_array_get(v, 1));
-		if (!json_is_array(v) || json_array_size(v) != 2 || !a || !b ||
-		    !auth_username_valid(a) || !auth_username_valid(b))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of two officer "
-				       "usernames", kind, f->name);
-		if (strcmp(a, b) == 0)
-			return err_set(e, ERR_INPUT, "%s: field '%s' must name two distinct officers",
-				       kind, f->name);
-		return 0;
-	}
-	}
-	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
-}
-
-static int bschema_check(const void *ctx, const json_t *body, struct err *e)
-{
-	const struct bschema *s = ctx;
-	size_t present = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		const json_t *v = json_object_get(body, s->fields[i].name);
-		if (!v) {
-			if (s->fields[i].required)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind,
-					       s->fields[i].name);
-			continue;
-		}
-		present++;
-		if (check_value(s->kind, &s->fields[i], v, e) < 0)
-			return -1;
-	}
-	if (json_object_size(body) != present)
-		return err_set(e, ERR_INPUT, "%s: unknown field in body", s->kind);
 	return 0;
 }
 
-static const struct bfield f_received[] = {
-	{ "count", B_COUNT, 1 }, { "first", B_NUMBER, 1 }, { "received_by", B_PRINCIPAL, 1 },
-};
-static const struct bfield f_confirmed[] = {
-	{ "confirmed_by", B_PRINCIPAL, 1 }, { "first", B_NUMBER, 1 },
-};
-static const struct bfield f_used[] = { { "app", B_APP, 1 }, { "number", B_NUMBER, 1 } };
-static const struct bfield f_spoiled[] = {
-	{ "app", B_APP, 0 }, { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 },
-};
-static const struct bfield f_destroyed[] = {
-	{ "number", B_NUMBER, 1 }, { "officers", B_OFFICERS, 1 },
-};
-static const struct bfield f_voided[] = { { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 } };
+#define NUMBER(n) \
+	FIELD_WHY(n, T_BOOKLET, 1, 0, 0, NULL, "must be a booklet number (one letter and seven " \
+		  "digits)")
 
-#define BSCHEMA(k, f) { k, f, sizeof f / sizeof f[0] }
+static const struct field f_received[] = {
+	REQ("count", T_INT, 1, BOOKLET_RANGE_MAX), NUMBER("first"),
+	REQ("received_by", T_PRINCIPAL, 0, 0),
+};
+static const struct field f_confirmed[] = {
+	REQ("confirmed_by", T_PRINCIPAL, 0, 0), NUMBER("first"),
+};
+static const struct field f_used[] = { REQ("app", T_APP, 0, 0), NUMBER("number") };
+static const struct field f_spoiled[] = {
+	OPT("app", T_APP, 0, 0), NUMBER("number"), REQ("reason", T_NOTE, 1, 500),
+};
+static const struct field f_destroyed[] = { NUMBER("number"), REQ_FN("officers", officers_ok) };
+static const struct field f_voided[] = { NUMBER("number"), REQ("reason", T_NOTE, 1, 500) };
 
 /* ---- projections ---- */
 
@@ -367,7 +302,8 @@ static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct
 
 /* name, version, clear, fields, projection (the schema is the check's context) */
 #define KIND(name, v, clear, f, project) \
-	{ name, v, clear, bschema_check, project, &(const struct bschema)BSCHEMA(name, f) }
+	{ name, v, clear, schema_check, project, \
+	  &(const struct schema)SCHEMA_OWN(name, f, NULL, "unknown field in body", 0) }
 
 static const struct kind_def booklet_kinds[] = {
 	KIND("booklet.range_received", 1, 1, f_received, p_received),

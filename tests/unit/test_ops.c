@@ -11,6 +11,9 @@
 
 #include "harness.h"
 #include "log/kinds.h"
+#include "office/auth.h"
+#include "office/booklets.h"
+#include "office/officers.h"
 #include "office/ops.h"
 #include "office/roles.h"
 #include "office/schema.h"
@@ -184,4 +187,111 @@ TEST(ops_schema_api_texts)
 	CHECK_STR_EQ(api_msg("{\"zz\":1}", SCHEMA_EVENT, m), "test.kind: field 'name' is missing");
 	CHECK_STR_EQ(api_msg("{\"name\":\"a\",\"decision\":\"reject\",\"reasons\":[1],\"zz\":1}",
 			     SCHEMA_EVENT, m), "test.kind: unknown field 'zz'");
+}
+
+/* The message kinds_check gives for the JSON text as a body of kind v1. */
+static const char *kind_msg(const char *kind, const char *json, char out[512])
+{
+	const struct kind_def *d = kinds_find(kind, 1);
+	json_t *b = json_loads(json, 0, NULL);
+	struct err e = ERR_INIT;
+	int rc = d && b ? kinds_check(d, b, &e) : -2;
+	json_decref(b);
+	snprintf(out, 512, "%s", rc == 0 ? "ok" : rc == -2 ? "no kind or no JSON" : e.msg);
+	return out;
+}
+
+#define HOLD_ID "H0000000000000000000000000"
+#define HEX64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The kinds that came before schema.h (booklets, officers, booking holds) check their
+ * bodies with it now and refuse a corrupt body in the words they always used: a replay
+ * of a corrupted log says what it said. */
+TEST(ops_schema_older_kinds_keep_their_words)
+{
+	CHECK(office_register_kinds() == 0 && booklets_register_kinds() == 0 &&
+	      officers_register_kinds() == 0);
+	char m[512], want[200];
+	/* booklets */
+	CHECK_STR_EQ(kind_msg("booklet.range_received", "{\"count\":1,\"first\":\"A1234567\"}", m),
+		     "booklet.range_received: field 'received_by' is missing");
+	snprintf(want, sizeof want, "booklet.range_received: field 'count' must be an integer "
+		 "from 1 to %d", BOOKLET_RANGE_MAX);
+	CHECK_STR_EQ(kind_msg("booklet.range_received", "{\"count\":0,\"first\":\"A1234567\","
+			      "\"received_by\":\"officer:ayu\"}", m), want);
+	CHECK_STR_EQ(kind_msg("booklet.range_received", "{\"count\":1,\"first\":\"a1234567\","
+			      "\"received_by\":\"officer:ayu\"}", m),
+		     "booklet.range_received: field 'first' must be a booklet number (one letter "
+		     "and seven digits)");
+	CHECK_STR_EQ(kind_msg("booklet.range_received", "{\"count\":1,\"first\":\"A1234567\","
+			      "\"received_by\":\"ayu\"}", m),
+		     "booklet.range_received: field 'received_by' must be 'officer:<username>' or "
+		     "'cli:<user>'");
+	CHECK_STR_EQ(kind_msg("booklet.range_received", "{\"count\":1,\"first\":\"A1234567\","
+			      "\"received_by\":\"officer:ayu\",\"zz\":1}", m),
+		     "booklet.range_received: unknown field in body");
+	CHECK_STR_EQ(kind_msg("booklet.voided", "{\"number\":\"A1234567\",\"reason\":\"\"}", m),
+		     "booklet.voided: field 'reason' must be a string of 1 to 500 characters");
+	CHECK_STR_EQ(kind_msg("booklet.used", "{\"app\":\"x\",\"number\":\"A1234567\"}", m),
+		     "booklet.used: field 'app' is not a valid application id");
+	CHECK_STR_EQ(kind_msg("booklet.destruction_confirmed", "{\"number\":\"A1234567\","
+			      "\"officers\":[\"ayu\",\"ayu\"]}", m),
+		     "booklet.destruction_confirmed: field 'officers' must name two distinct "
+		     "officers");
+	CHECK_STR_EQ(kind_msg("booklet.destruction_confirmed", "{\"number\":\"A1234567\","
+			      "\"officers\":[\"ayu\"]}", m),
+		     "booklet.destruction_confirmed: field 'officers' must be an array of two "
+		     "officer usernames");
+	CHECK_STR_EQ(kind_msg("booklet.spoiled", "{\"number\":\"A1234567\",\"reason\":\"torn\"}",
+			      m), "ok");
+	/* officers */
+	CHECK_STR_EQ(kind_msg("officer.disabled", "{\"username\":5}", m),
+		     "officer.disabled: field 'username' is not a string");
+	snprintf(want, sizeof want, "officer.disabled: field 'username' must be 1 to %d bytes",
+		 AUTH_USERNAME_MAX);
+	CHECK_STR_EQ(kind_msg("officer.disabled", "{\"username\":\"\"}", m), want);
+	/* an unknown key comes before the username's own rule */
+	CHECK_STR_EQ(kind_msg("officer.disabled", "{\"username\":\"Ayu\",\"zz\":1}", m),
+		     "officer.disabled: unknown field");
+	CHECK_STR_EQ(kind_msg("officer.disabled", "{\"username\":\"Ayu\"}", m),
+		     "officer.disabled: field 'username' is not [a-z][a-z0-9._-]{0,31}");
+	CHECK_STR_EQ(kind_msg("officer.login", "{\"client_ip\":\"1.2.3.4\",\"totp_step\":-1,"
+			      "\"username\":\"ayu\"}", m),
+		     "officer.login: field 'totp_step' is not an integer >= 0");
+	CHECK_STR_EQ(kind_msg("officer.roles_changed", "{\"roles\":[\"nope\"],\"username\":\"ayu\"}",
+			      m), "officer.roles_changed: field 'roles' holds an unknown or repeated "
+		     "role");
+	snprintf(want, sizeof want, "officer.roles_changed: field 'roles' is not a list of 1 to "
+		 "%d roles", ROLE_COUNT);
+	CHECK_STR_EQ(kind_msg("officer.roles_changed", "{\"roles\":[],\"username\":\"ayu\"}", m),
+		     want);
+	CHECK_STR_EQ(kind_msg("officer.password_changed", "{\"password_hash\":\"x\","
+			      "\"reason\":\"other\",\"username\":\"ayu\"}", m),
+		     "officer.password_changed: field 'password_hash' is not an Argon2id string");
+	CHECK_STR_EQ(kind_msg("officer.password_changed", "{\"password_hash\":\"$argon2id$x\","
+			      "\"reason\":\"other\",\"username\":\"ayu\"}", m),
+		     "officer.password_changed: field 'reason' must be \"set\" or \"rehash\"");
+	/* booking holds */
+	CHECK_STR_EQ(kind_msg("booking.code_failed", "{}", m),
+		     "booking.code_failed: the body must hold exactly its 1 fields");
+	CHECK_STR_EQ(kind_msg("booking.code_failed", "{\"hold\":\"x\"}", m),
+		     "booking.code_failed: field 'hold' is not valid");
+	CHECK_STR_EQ(kind_msg("booking.code_failed", "{\"h\":\"" HOLD_ID "\"}", m),
+		     "booking.code_failed: field 'hold' is missing");
+	CHECK_STR_EQ(kind_msg("booking.hold_ended", "{\"hold\":\"" HOLD_ID "\",\"reason\":\"x\"}",
+			      m), "booking.hold_ended: field 'reason' is not valid");
+	CHECK_STR_EQ(kind_msg("booking.hold_ended", "{\"hold\":\"" HOLD_ID "\","
+			      "\"reason\":\"unsent\"}", m), "ok");
+	CHECK_STR_EQ(kind_msg("booking.held", "{\"booking\":1,\"expires_ms\":1,\"hold\":\""
+			      HOLD_ID "\",\"otp_hash\":\"" HEX64 "\",\"send_to\":\"email\","
+			      "\"sent_ms\":1}", m),
+		     "booking.held: field 'booking' must be an object");
+	CHECK_STR_EQ(kind_msg("booking.held", "{\"booking\":{\"app\":1},\"expires_ms\":1,\"hold\":\""
+			      HOLD_ID "\",\"otp_hash\":\"" HEX64 "\",\"send_to\":\"email\","
+			      "\"sent_ms\":0}", m),
+		     "booking.held: field 'sent_ms' is not valid");
+	CHECK_STR_EQ(kind_msg("booking.held", "{\"booking\":{\"app\":1},\"expires_ms\":1,\"hold\":\""
+			      HOLD_ID "\",\"otp_hash\":\"" HEX64 "\",\"send_to\":\"email\","
+			      "\"sent_ms\":1}", m),
+		     "booking.held: 'booking' must not hold 'app'");
 }
