@@ -293,20 +293,14 @@ int hold_pending_in_slot(sqlite3 *db, const char *date, const char *start, int64
 int hold_slot(sqlite3 *db, const char *hold, char date[11], char start[6], struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?", &st,
-		       e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		snprintf(date, 11, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(start, 6, "%s", (const char *)sqlite3_column_text(st, 1));
-		ret = 1;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading booking_holds");
+	int r = db_row(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?",
+		       "reading booking_holds", &st, e, "s", hold);
+	if (r == 1) {
+		db_copy_text(st, 0, date, 11);
+		db_copy_text(st, 1, start, 6);
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
-	return ret;
+	return r;
 }
 
 struct hold_row {
@@ -323,36 +317,27 @@ static int load_hold(sqlite3 *db, const char *hold, struct hold_row *r, struct e
 	if (!hold || !appid_valid(hold, 'H'))
 		return 0;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, send_to, slot_date, slot_start, otp_hash, expires_ms,"
-			   " last_sent_ms, attempts, sends, booking FROM booking_holds WHERE id = ?",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		char *cols[] = { r->state, r->send_to, r->slot_date, r->slot_start, r->otp_hash };
-		size_t sizes[] = { sizeof r->state, sizeof r->send_to, sizeof r->slot_date,
-				   sizeof r->slot_start, sizeof r->otp_hash };
-		for (int i = 0; i < 5; i++) {
-			const char *s = (const char *)sqlite3_column_text(st, i);
-			snprintf(cols[i], sizes[i], "%s", s ? s : "");
-		}
-		r->expires_ms = sqlite3_column_int64(st, 5);
-		r->last_sent_ms = sqlite3_column_int64(st, 6);
-		r->attempts = sqlite3_column_int(st, 7);
-		r->sends = sqlite3_column_int(st, 8);
-		const char *bk = (const char *)sqlite3_column_text(st, 9);
-		r->booking = bk ? json_loads(bk, 0, NULL) : NULL;
-		if (!r->booking) {
-			ret = err_set(e, ERR_IO, "hold %s: its booking cannot be read", hold);
-		} else {
-			const char *to = str(r->booking, !strcmp(r->send_to, "email") ? "email"
-											 : "phone");
-			snprintf(r->contact, sizeof r->contact, "%s", to ? to : "");
-			ret = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading booking_holds");
+	int ret = db_row(db, "SELECT state, send_to, slot_date, slot_start, otp_hash, expires_ms,"
+			 " last_sent_ms, attempts, sends, booking FROM booking_holds WHERE id = ?",
+			 "reading booking_holds", &st, e, "s", hold);
+	if (ret <= 0)
+		return ret;
+	char *cols[] = { r->state, r->send_to, r->slot_date, r->slot_start, r->otp_hash };
+	size_t sizes[] = { sizeof r->state, sizeof r->send_to, sizeof r->slot_date,
+			   sizeof r->slot_start, sizeof r->otp_hash };
+	for (int i = 0; i < 5; i++)
+		db_copy_text(st, i, cols[i], sizes[i]);
+	r->expires_ms = sqlite3_column_int64(st, 5);
+	r->last_sent_ms = sqlite3_column_int64(st, 6);
+	r->attempts = sqlite3_column_int(st, 7);
+	r->sends = sqlite3_column_int(st, 8);
+	const char *bk = (const char *)sqlite3_column_text(st, 9);
+	r->booking = bk ? json_loads(bk, 0, NULL) : NULL;
+	if (!r->booking) {
+		ret = err_set(e, ERR_IO, "hold %s: its booking cannot be read", hold);
+	} else {
+		const char *to = str(r->booking, !strcmp(r->send_to, "email") ? "email" : "phone");
+		snprintf(r->contact, sizeof r->contact, "%s", to ? to : "");
 	}
 	sqlite3_finalize(st);
 	return ret;

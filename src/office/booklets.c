@@ -118,21 +118,14 @@ int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
 		 struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, app FROM booklets WHERE number = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
-		const char *a = (const char *)sqlite3_column_text(st, 1);
-		snprintf(state, 16, "%s", s ? s : "");
-		snprintf(app, 40, "%s", a ? a : "");
-		ret = 1;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading the booklets table");
+	int r = db_row(db, "SELECT state, app FROM booklets WHERE number = ?",
+		       "reading the booklets table", &st, e, "s", number);
+	if (r == 1) {
+		db_copy_text(st, 0, state, 16);
+		db_copy_text(st, 1, app, 40);
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
-	return ret;
+	return r;
 }
 
 static int in_list(const char *s, const char *const *list)
@@ -223,19 +216,15 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 		return err_set(e, ERR_INPUT, "%s: 'confirmed_by' must be the event's actor, an "
 			       "officer", ev->kind);
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT received_by, confirmed_by IS NOT NULL FROM booklet_ranges"
-			   " WHERE first = ?", &st, e) < 0)
+	int r = db_row(db, "SELECT received_by, confirmed_by IS NOT NULL FROM booklet_ranges"
+		       " WHERE first = ?", ev->kind, &st, e, "s", first);
+	if (r < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int same = rc == SQLITE_ROW &&
-		   strcmp((const char *)sqlite3_column_text(st, 0), by) == 0;
-	int done = rc == SQLITE_ROW && sqlite3_column_int(st, 1);
+	if (r == 0)
+		return err_set(e, ERR_INPUT, "%s: no range starts at %s", ev->kind, first);
+	int same = strcmp((const char *)sqlite3_column_text(st, 0), by) == 0;
+	int done = sqlite3_column_int(st, 1);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE
-		       ? err_set(e, ERR_INPUT, "%s: no range starts at %s", ev->kind, first)
-		       : db_error(db, e, ev->kind);
 	if (same)
 		return err_set(e, ERR_INPUT, "%s: the officer who received range %s may not "
 			       "confirm it", ev->kind, first);
@@ -650,18 +639,13 @@ int booklet_get_json(sqlite3 *db, const char *number, json_t **out, struct err *
 {
 	*out = NULL;
 	sqlite3_stmt *q;
-	if (db_prepare(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
-			   " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
-			   " r.confirmed_by, r.received_seq, r.confirmed_seq"
-			   " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
-			   " WHERE b.number = ?", &q, e) < 0)
-		return -1;
-	sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return rc == SQLITE_DONE ? 0 : db_error(db, e, "reading the booklets table");
-	}
+	int r = db_row(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
+		       " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
+		       " r.confirmed_by, r.received_seq, r.confirmed_seq"
+		       " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
+		       " WHERE b.number = ?", "reading the booklets table", &q, e, "s", number);
+	if (r <= 0)
+		return r;
 	/* destroyed_by holds the two officers as a JSON array (booklets.c) */
 	const char *d = (const char *)sqlite3_column_text(q, 4);
 	json_t *destroyed = d ? json_loads(d, 0, NULL) : NULL;

@@ -865,11 +865,10 @@ static int subject_ok(const struct event *ev, const char *day, struct err *e)
 static int is_closed(sqlite3 *db, const char *day, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT 1 FROM day_closes WHERE day = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	int rc, r = step_row(db, st, &rc, e);
-	sqlite3_finalize(st);
+	int r = db_row(db, "SELECT 1 FROM day_closes WHERE day = ?", "reading for the day report",
+		       &st, e, "s", day);
+	if (r == 1)
+		sqlite3_finalize(st);
 	return r;
 }
 
@@ -1032,15 +1031,11 @@ int dayclose_get(sqlite3 *db, const char *day, json_t **out, struct err *e)
 {
 	*out = NULL;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT day, seq, closed_by, time_ms, mismatch, report, note"
-			   " FROM day_closes WHERE day = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	int rc, r = step_row(db, st, &rc, e);
-	if (r <= 0) {
-		sqlite3_finalize(st);
+	int r = db_row(db, "SELECT day, seq, closed_by, time_ms, mismatch, report, note"
+		       " FROM day_closes WHERE day = ?", "reading for the day report", &st, e, "s",
+		       day);
+	if (r <= 0)
 		return r;
-	}
 	const char *text = (const char *)sqlite3_column_text(st, 5);
 	json_error_t je;
 	json_t *report = text ? json_loads(text, 0, &je) : NULL;

@@ -400,18 +400,13 @@ int officers_state(sqlite3 *db, const char *username, int *disabled, int *has_to
 		   struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
-			   " WHERE username = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	int exists = rc == SQLITE_ROW;
-	*disabled = exists && sqlite3_column_int(st, 0);
-	*has_totp = exists && sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "officers");
-	return exists;
+	int r = db_row(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
+		       " WHERE username = ?", "officers", &st, e, "s", username);
+	*disabled = r == 1 && sqlite3_column_int(st, 0);
+	*has_totp = r == 1 && sqlite3_column_int(st, 1);
+	if (r == 1)
+		sqlite3_finalize(st);
+	return r;
 }
 
 static json_t *officer_row(sqlite3_stmt *st)
