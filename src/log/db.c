@@ -137,6 +137,17 @@ int db_prepare_bind(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err 
 	return rc;
 }
 
+int db_run(sqlite3 *db, const char *sql, const char *what, struct err *e, const char *binds,
+	   ...)
+{
+	va_list ap;
+	va_start(ap, binds);
+	sqlite3_stmt *st;
+	int rc = prepare_bind(db, sql, &st, e, binds, ap);
+	va_end(ap);
+	return rc < 0 ? -1 : db_step_once(db, st, what, e);
+}
+
 int db_row(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **st, struct err *e,
 	   const char *binds, ...)
 {

@@ -55,6 +55,10 @@ void db_bind_str(sqlite3_stmt *st, int i, const char *s);
  * each: 's' a const char * (NULL binds SQL NULL), 'i' an int64_t. ERR_IO on failure. */
 int db_prepare_bind(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e,
 		    const char *binds, ...);
+/* db_prepare_bind, then db_step_once: a statement without a result (a projection's
+ * INSERT or UPDATE), run once; e "<what>: <SQLite's message>". */
+int db_run(sqlite3 *db, const char *sql, const char *what, struct err *e, const char *binds,
+	   ...);
 /* The row reader: db_prepare_bind, then one step. 1 with the row in *st (read it, then
  * sqlite3_finalize it), 0 when there is none, -1 on error with e "<what>: <SQLite's
  * message>"; unless 1, *st is finalized and NULL. */

@@ -133,16 +133,10 @@ static const struct kind_table hold_tables[] = {
 static int record_send(sqlite3 *db, const struct event *ev, const char *hold,
 		       int64_t sent_ms, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO booking_code_sends (seq, hold, contact_key, time_ms)"
-			   " SELECT ?1, id, CASE send_to WHEN 'phone' THEN 'p:' || phone_key"
-			   " ELSE 'e:' || email_key END, ?2 FROM booking_holds WHERE id = ?3",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 2, sent_ms);
-	db_bind_str(st, 3, hold);
-	if (db_step_once(db, st, ev->kind, e) < 0)
+	if (db_run(db, "INSERT INTO booking_code_sends (seq, hold, contact_key, time_ms)"
+		   " SELECT ?1, id, CASE send_to WHEN 'phone' THEN 'p:' || phone_key"
+		   " ELSE 'e:' || email_key END, ?2 FROM booking_holds WHERE id = ?3", ev->kind, e,
+		   "iis", (int64_t)ev->seq, (int64_t)sent_ms, hold) < 0)
 		return -1;
 	return sqlite3_changes(db) == 1 ? 0
 					: err_set(e, ERR_INPUT, "%s: no hold %s", ev->kind, hold);
@@ -187,14 +181,8 @@ static int update_pending(sqlite3 *db, const struct event *ev, const char *hold,
 	char sql[300];
 	snprintf(sql, sizeof sql, "UPDATE booking_holds SET %s WHERE id = ?1 AND"
 		 " state = 'pending' AND ?2 = ?2 AND ?3 = ?3 AND ?4 IS ?4", set);
-	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
-		return -1;
-	db_bind_str(st, 1, hold);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 3, ev->time_ms);
-	db_bind_str(st, 4, val);
-	if (db_step_once(db, st, ev->kind, e) < 0)
+	if (db_run(db, sql, ev->kind, e, "siis", hold, (int64_t)ev->seq, (int64_t)ev->time_ms,
+		   val) < 0)
 		return -1;
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: hold %s is not pending", ev->kind, hold);

@@ -159,17 +159,8 @@ static int move(sqlite3 *db, const struct event *ev, const char *number,
 	char sql[300];
 	snprintf(sql, sizeof sql, "UPDATE booklets SET state = ?1, updated_seq = ?2,"
 		 " updated_ms = ?3%s%s WHERE number = ?7", set ? ", " : "", set ? set : "");
-	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 3, ev->time_ms);
-	db_bind_str(st, 4, v1);
-	db_bind_str(st, 5, v2);
-	db_bind_str(st, 6, v3);
-	sqlite3_bind_text(st, 7, number, -1, SQLITE_TRANSIENT);
-	return db_step_once(db, st, ev->kind, e);
+	return db_run(db, sql, ev->kind, e, "siissss", to, (int64_t)ev->seq, (int64_t)ev->time_ms,
+		      v1, v2, v3, number);
 }
 
 static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -181,17 +172,11 @@ static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, stru
 	char last[BOOKLET_NUMBER_LEN + 1];
 	if (number_add(first, count - 1, last) < 0)
 		return err_set(e, ERR_INPUT, "%s: the range passes %c9999999", ev->kind, first[0]);
+	if (db_run(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
+		   " received_ms) VALUES (?, ?, ?, ?, ?)", ev->kind, e, "sisii", first,
+		   (int64_t)count, ev->actor, (int64_t)ev->seq, (int64_t)ev->time_ms) < 0)
+		return -1;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
-			   " received_ms) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
-		return -1;
-	db_bind_str(st, 1, first);
-	sqlite3_bind_int64(st, 2, count);
-	db_bind_str(st, 3, ev->actor);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 5, ev->time_ms);
-	if (db_step_once(db, st, ev->kind, e) < 0)
-		return -1;
 	if (db_prepare(db, "INSERT INTO booklets (number, range_first, state, updated_seq,"
 			   " updated_ms) VALUES (?, ?, 'received', ?, ?)", &st, e) < 0)
 		return -1;
@@ -230,22 +215,13 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 			       "confirm it", ev->kind, first);
 	if (done)
 		return err_set(e, ERR_INPUT, "%s: range %s is confirmed already", ev->kind, first);
-	if (db_prepare(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
-			   " WHERE first = ?", &st, e) < 0)
-		return -1;
-	db_bind_str(st, 1, by);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	db_bind_str(st, 3, first);
-	if (db_step_once(db, st, ev->kind, e) < 0)
+	if (db_run(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
+		   " WHERE first = ?", ev->kind, e, "sis", by, (int64_t)ev->seq, first) < 0)
 		return -1;
 	/* booklets voided or spoiled before the confirmation stay so */
-	if (db_prepare(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
-			   " updated_ms = ? WHERE range_first = ? AND state = 'received'", &st, e) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 2, ev->time_ms);
-	db_bind_str(st, 3, first);
-	return db_step_once(db, st, ev->kind, e);
+	return db_run(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
+		      " updated_ms = ? WHERE range_first = ? AND state = 'received'", ev->kind, e,
+		      "iis", (int64_t)ev->seq, (int64_t)ev->time_ms, first);
 }
 
 static int p_used(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)

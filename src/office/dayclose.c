@@ -887,19 +887,10 @@ static int p_closed(sqlite3 *db, const struct event *ev, const json_t *b, struct
 	char *report = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!report)
 		return err_nomem(e);
-	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO day_closes (day, seq, closed_by, time_ms, mismatch, report)"
-			   " VALUES (?, ?, ?, ?, ?, ?)", &st, e) < 0) {
-		mem_free(report);
-		return -1;
-	}
-	db_bind_str(st, 1, day);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	db_bind_str(st, 3, ev->actor);
-	sqlite3_bind_int64(st, 4, ev->time_ms);
-	sqlite3_bind_int(st, 5, json_is_true(json_object_get(b, "mismatch")));
-	db_bind_str(st, 6, report);
-	r = db_step_once(db, st, ev->kind, e);
+	r = db_run(db, "INSERT INTO day_closes (day, seq, closed_by, time_ms, mismatch, report)"
+		   " VALUES (?, ?, ?, ?, ?, ?)", ev->kind, e, "sisiis", day, (int64_t)ev->seq,
+		   ev->actor, (int64_t)ev->time_ms,
+		   (int64_t)json_is_true(json_object_get(b, "mismatch")), report);
 	mem_free(report); /* jansson allocates through mem_alloc (canon_init) */
 	return r;
 }
@@ -909,15 +900,10 @@ static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 	const char *day = json_string_value(json_object_get(b, "day"));
 	if (subject_ok(ev, day, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(db, "UPDATE day_closes SET note = ?, note_seq = ? WHERE day = ?"
-			   " AND note IS NULL AND closed_by = ?", &st, e) < 0)
-		return -1;
-	db_bind_str(st, 1, json_string_value(json_object_get(b, "note")));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	db_bind_str(st, 3, day);
-	db_bind_str(st, 4, ev->actor);
-	if (db_step_once(db, st, ev->kind, e) < 0)
+	if (db_run(db, "UPDATE day_closes SET note = ?, note_seq = ? WHERE day = ?"
+		   " AND note IS NULL AND closed_by = ?", ev->kind, e, "siss",
+		   json_string_value(json_object_get(b, "note")), (int64_t)ev->seq, day,
+		   ev->actor) < 0)
 		return -1;
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: day %s has no close by this actor without a note",
