@@ -166,6 +166,23 @@ int db_row(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **st, st
 	return ret;
 }
 
+int db_row_texts(sqlite3 *db, const char *sql, const char *what, const char *key,
+		 char *const *out, const size_t *size, int n, struct err *e)
+{
+	for (int i = 0; i < n; i++)
+		if (out[i])
+			out[i][0] = '\0';
+	sqlite3_stmt *st;
+	int r = db_row(db, sql, what, &st, e, "s", key);
+	if (r != 1)
+		return r;
+	for (int i = 0; i < n; i++)
+		if (out[i])
+			db_copy_text(st, i, out[i], size[i]);
+	sqlite3_finalize(st);
+	return 1;
+}
+
 void db_copy_text(sqlite3_stmt *st, int col, char *out, size_t size)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);

@@ -64,6 +64,10 @@ int db_run(sqlite3 *db, const char *sql, const char *what, struct err *e, const 
  * message>"; unless 1, *st is finalized and NULL. */
 int db_row(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **st, struct err *e,
 	   const char *binds, ...);
+/* db_row with ?1 = key, its first n columns copied as text into out[i] (size[i] bytes,
+ * "" for SQL NULL; out[i] NULL: not wanted), each "" first: 1, 0 (no row) or -1. */
+int db_row_texts(sqlite3 *db, const char *sql, const char *what, const char *key,
+		 char *const *out, const size_t *size, int n, struct err *e);
 /* Copies text column col into out (size bytes, NUL-terminated; "" for SQL NULL). */
 void db_copy_text(sqlite3_stmt *st, int col, char *out, size_t size);
 /* Prepares sql; ERR_IO on failure. */

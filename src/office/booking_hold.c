@@ -280,15 +280,10 @@ int hold_pending_in_slot(sqlite3 *db, const char *date, const char *start, int64
 
 int hold_slot(sqlite3 *db, const char *hold, char date[11], char start[6], struct err *e)
 {
-	sqlite3_stmt *st;
-	int r = db_row(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?",
-		       "reading booking_holds", &st, e, "s", hold);
-	if (r == 1) {
-		db_copy_text(st, 0, date, 11);
-		db_copy_text(st, 1, start, 6);
-		sqlite3_finalize(st);
-	}
-	return r;
+	char *out[] = { date, start };
+	const size_t size[] = { 11, 6 };
+	return db_row_texts(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?",
+			    "reading booking_holds", hold, out, size, 2, e);
 }
 
 struct hold_row {

@@ -117,15 +117,10 @@ static const char *str(const json_t *b, const char *k)
 int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
 		 struct err *e)
 {
-	sqlite3_stmt *st;
-	int r = db_row(db, "SELECT state, app FROM booklets WHERE number = ?",
-		       "reading the booklets table", &st, e, "s", number);
-	if (r == 1) {
-		db_copy_text(st, 0, state, 16);
-		db_copy_text(st, 1, app, 40);
-		sqlite3_finalize(st);
-	}
-	return r;
+	char *out[] = { state, app };
+	const size_t size[] = { 16, 40 };
+	return db_row_texts(db, "SELECT state, app FROM booklets WHERE number = ?",
+			    "reading the booklets table", number, out, size, 2, e);
 }
 
 static int in_list(const char *s, const char *const *list)

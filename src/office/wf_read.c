@@ -71,21 +71,16 @@ int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondar
 		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
 		  struct err *e)
 {
-	sqlite3_stmt *st;
-	int r = db_row(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name FROM"
-		       " application_names WHERE app = ?", "reading application_names", &st, e,
-		       "s", app);
+	char *out[] = { primary, secondary, mrz_name, approved };
+	const size_t size[] = { 640, 640, MRZ_TD3_NAME_LEN + 1, MRZ_TD3_NAME_LEN + 1 };
+	int r = db_row_texts(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name"
+			     " FROM application_names WHERE app = ?", "reading application_names",
+			     app, out, size, 4, e);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return err_set(e, ERR_INPUT, "application %s has no enrolled name (enrolled before "
 			       "names were confirmed at enrolment? run `paspor rebuild`)", app);
-	char *out[] = { primary, secondary, mrz_name, approved };
-	size_t size[] = { 640, 640, MRZ_TD3_NAME_LEN + 1, MRZ_TD3_NAME_LEN + 1 };
-	for (int i = 0; i < 4; i++)
-		if (out[i])
-			db_copy_text(st, i, out[i], size[i]);
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -140,28 +135,16 @@ int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *
 			 app, actor, e);
 }
 
-/* The first column of sql's row (?1 = app) into out ("" when there is none). */
-static int issuance_text(sqlite3 *db, const char *sql, const char *app, char *out, size_t size,
-			 const char *what, struct err *e)
-{
-	sqlite3_stmt *st;
-	out[0] = 0;
-	int r = db_row(db, sql, what, &st, e, "s", app);
-	if (r == 1) {
-		db_copy_text(st, 0, out, size);
-		sqlite3_finalize(st);
-	}
-	return r < 0 ? -1 : 0;
-}
-
 int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
 {
-	return issuance_text(db, "SELECT booklet FROM issuance WHERE app = ?", app, out, 9,
-			     "reading the issuance table", e);
+	const size_t size = 9;
+	return db_row_texts(db, "SELECT booklet FROM issuance WHERE app = ?",
+			    "reading the issuance table", app, &out, &size, 1, e) < 0 ? -1 : 0;
 }
 
 int wf_personalized_by(sqlite3 *db, const char *app, char by[256], struct err *e)
 {
-	return issuance_text(db, "SELECT personalized_by FROM issuance WHERE app = ?", app, by, 256,
-			     "reading issuance", e);
+	const size_t size = 256;
+	return db_row_texts(db, "SELECT personalized_by FROM issuance WHERE app = ?",
+			    "reading issuance", app, &by, &size, 1, e) < 0 ? -1 : 0;
 }
