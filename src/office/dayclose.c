@@ -170,11 +170,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 		if (set_int(bday, bk[i].key, 0, e) < 0)
 			return -1;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT kind, count(*) FROM events WHERE seq >= ? AND seq < ?"
-			   " GROUP BY kind ORDER BY kind", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT kind, count(*) FROM events WHERE seq >= ? AND seq < ?"
+			    " GROUP BY kind ORDER BY kind", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
@@ -197,11 +195,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 	if (r < 0)
 		return -1;
 	/* booklets received: the sizes of the ranges received in the day */
-	if (db_prepare(db, "SELECT coalesce(sum(count), 0) FROM booklet_ranges"
-			   " WHERE received_seq >= ? AND received_seq < ?", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT coalesce(sum(count), 0) FROM booklet_ranges"
+			    " WHERE received_seq >= ? AND received_seq < ?", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	r = step_row(db, st, &rc, e);
 	long long received = r == 1 ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
@@ -213,10 +209,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 static int app_states(sqlite3 *db, const char *day, json_t *by_state, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, count(*) FROM applications WHERE slot_date = ?"
-			   " GROUP BY state ORDER BY state", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT state, count(*) FROM applications WHERE slot_date = ?"
+			    " GROUP BY state ORDER BY state", &st, e, "s", day) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *s = (const char *)sqlite3_column_text(st, 0);
@@ -234,15 +229,13 @@ static int app_states(sqlite3 *db, const char *day, json_t *by_state, struct err
 static int day_fees(sqlite3 *db, int64_t lo, int64_t hi, json_t *fees, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT a.currency, a.payment_status, count(*), sum(a.amount)"
-			   " FROM (SELECT DISTINCT subject FROM events WHERE seq >= ? AND seq < ?"
-			   " AND kind = 'application.payment_recorded') ev"
-			   " JOIN applications a ON a.id = substr(ev.subject, 5)"
-			   " WHERE ev.subject LIKE 'app:%' AND a.currency IS NOT NULL"
-			   " GROUP BY 1, 2 ORDER BY 1, 2", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT a.currency, a.payment_status, count(*), sum(a.amount)"
+			    " FROM (SELECT DISTINCT subject FROM events WHERE seq >= ? AND seq < ?"
+			    " AND kind = 'application.payment_recorded') ev"
+			    " JOIN applications a ON a.id = substr(ev.subject, 5)"
+			    " WHERE ev.subject LIKE 'app:%' AND a.currency IS NOT NULL"
+			    " GROUP BY 1, 2 ORDER BY 1, 2", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *cur = (const char *)sqlite3_column_text(st, 0);
@@ -375,10 +368,9 @@ out:
 static int day_checkpoint(sqlite3 *db, int64_t end, json_t *report, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT note FROM checkpoints WHERE size <= ? ORDER BY size DESC"
-			   " LIMIT 1", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT note FROM checkpoints WHERE size <= ? ORDER BY size DESC"
+			    " LIMIT 1", &st, e, "i", end) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, end);
 	int rc, r = step_row(db, st, &rc, e);
 	if (r <= 0) {
 		sqlite3_finalize(st);
