@@ -142,17 +142,13 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	if (!o)
 		return err_nomem(e);
 	json_t *docs = NULL, *fps = NULL;
-	if (db_prepare(db, "SELECT doc, status, note, seq FROM application_documents WHERE"
-			   " app = ? ORDER BY doc", &st, e) < 0)
-		goto fail;
-	db_bind_str(st, 1, app);
-	if (rows(db, st, &docs, e) < 0)
-		goto fail;
-	if (db_prepare(db, "SELECT position, blob, format, bytes, seq FROM"
-			   " application_fingerprints WHERE app = ? ORDER BY position", &st, e) < 0)
-		goto fail;
-	db_bind_str(st, 1, app);
-	if (rows(db, st, &fps, e) < 0)
+	if (db_prepare_bind(db, "SELECT doc, status, note, seq FROM application_documents WHERE"
+			    " app = ? ORDER BY doc", &st, e, "s", app) < 0 ||
+	    rows(db, st, &docs, e) < 0 ||
+	    db_prepare_bind(db, "SELECT position, blob, format, bytes, seq FROM"
+			    " application_fingerprints WHERE app = ? ORDER BY position", &st, e, "s",
+			    app) < 0 ||
+	    rows(db, st, &fps, e) < 0)
 		goto fail;
 	json_object_set_new(o, "documents", docs);
 	json_object_set_new(o, "fingerprints", fps);
