@@ -572,8 +572,8 @@ int hold_end(struct writer_txn *tx, void *arg, struct err *e)
 
 /* Loads a pending, unexpired hold: 1, or 0 after ending an expired one (o->why set),
  * or -1 (refused). */
-static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
-			struct hold_row *r, enum hold_why *why, struct err *e)
+static int pending_row(struct writer_txn *tx, const char *hold, int64_t now_ms,
+		       struct hold_row *r, enum hold_why *why, struct err *e)
 {
 	int found = load_hold(writer_txn_db(tx), hold, r, e);
 	if (found < 0)
@@ -598,16 +598,29 @@ static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
 	return 1;
 }
 
+/* The operation's start: *why HOLD_OK, then pending_row; unless 1, nothing is left to
+ * release in r and the operation returns the result (0 with the refusal in *why and e,
+ * or -1). */
+static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
+			struct hold_row *r, enum hold_why *why, struct err *e)
+{
+	*why = HOLD_OK;
+	int p = pending_row(tx, hold, now_ms, r, why, e);
+	if (p != 1) {
+		json_decref(r->booking);
+		r->booking = NULL;
+	}
+	return p;
+}
+
 int hold_resend(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct hold_resend *o = arg;
-	o->why = HOLD_OK;
 	o->retry_after_s = 0;
 	struct hold_row r;
-	int p = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
-	int rc = p < 0 ? -1 : 0;
-	if (p != 1)
-		goto out;
+	int rc = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
+	if (rc != 1)
+		return rc;
 	rc = -1;
 	const struct config_confirmation *c = o->cfg;
 	int64_t next = r.last_sent_ms + (int64_t)c->resend_seconds * 1000;
@@ -639,14 +652,12 @@ out:
 int hold_confirm(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct hold_confirm *o = arg;
-	o->why = HOLD_OK;
 	o->app[0] = '\0';
 	o->attempts_left = 0;
 	struct hold_row r;
-	int p = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
-	int rc = p < 0 ? -1 : 0;
-	if (p != 1)
-		goto out;
+	int rc = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
+	if (rc != 1)
+		return rc;
 	rc = -1;
 	char hash[65];
 	if (hold_code_hash(o->key, o->hold, o->code ? o->code : "", hash, e) < 0)
