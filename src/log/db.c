@@ -4,7 +4,9 @@
 #include "log/db.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,6 +110,96 @@ int db_step_bytes(sqlite3 *db, sqlite3_stmt *st, int col, struct buf *out, const
 	if (buf_add(out, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col)) < 0)
 		return err_nomem(e);
 	return 0;
+}
+
+int db_step_once(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = db_step_done(db, st, what, e);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void db_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int prepare_bind(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e,
+			const char *binds, va_list ap)
+{
+	if (db_prepare(db, sql, st, e) < 0)
+		return -1;
+	for (int i = 0; binds[i]; i++)
+		if (binds[i] == 's')
+			db_bind_str(*st, i + 1, va_arg(ap, const char *));
+		else
+			sqlite3_bind_int64(*st, i + 1, (sqlite3_int64)va_arg(ap, int64_t));
+	return 0;
+}
+
+int db_prepare_bind(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e,
+		    const char *binds, ...)
+{
+	va_list ap;
+	va_start(ap, binds);
+	int rc = prepare_bind(db, sql, st, e, binds, ap);
+	va_end(ap);
+	return rc;
+}
+
+int db_run(sqlite3 *db, const char *sql, const char *what, struct err *e, const char *binds,
+	   ...)
+{
+	va_list ap;
+	va_start(ap, binds);
+	sqlite3_stmt *st;
+	int rc = prepare_bind(db, sql, &st, e, binds, ap);
+	va_end(ap);
+	return rc < 0 ? -1 : db_step_once(db, st, what, e);
+}
+
+int db_row(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **st, struct err *e,
+	   const char *binds, ...)
+{
+	va_list ap;
+	va_start(ap, binds);
+	int rc = prepare_bind(db, sql, st, e, binds, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	int ret = rc == SQLITE_DONE ? 0 : db_error(db, e, what);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return ret;
+}
+
+int db_row_texts(sqlite3 *db, const char *sql, const char *what, const char *key,
+		 char *const *out, const size_t *size, int n, struct err *e)
+{
+	for (int i = 0; i < n; i++)
+		if (out[i])
+			out[i][0] = '\0';
+	sqlite3_stmt *st;
+	int r = db_row(db, sql, what, &st, e, "s", key);
+	if (r != 1)
+		return r;
+	for (int i = 0; i < n; i++)
+		if (out[i])
+			db_copy_text(st, i, out[i], size[i]);
+	sqlite3_finalize(st);
+	return 1;
+}
+
+void db_copy_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	snprintf(out, size, "%s", s ? s : "");
 }
 
 int db_cached(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e)

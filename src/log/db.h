@@ -53,6 +53,30 @@ int db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
  * message>" (ERR_IO). The caller finalises or resets st. */
 int db_step_bytes(sqlite3 *db, sqlite3_stmt *st, int col, struct buf *out, const char *what,
 		  struct err *e);
+/* db_step_done for a statement from db_prepare (used once): steps it, then finalizes it
+ * whatever the outcome. */
+int db_step_once(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
+/* Binds text s to parameter i (SQLITE_TRANSIENT); NULL binds SQL NULL. */
+void db_bind_str(sqlite3_stmt *st, int i, const char *s);
+/* Prepares sql and binds its parameters ?1, ?2, … from the arguments, one letter of binds
+ * each: 's' a const char * (NULL binds SQL NULL), 'i' an int64_t. ERR_IO on failure. */
+int db_prepare_bind(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e,
+		    const char *binds, ...);
+/* db_prepare_bind, then db_step_once: a statement without a result (a projection's
+ * INSERT or UPDATE), run once; e "<what>: <SQLite's message>". */
+int db_run(sqlite3 *db, const char *sql, const char *what, struct err *e, const char *binds,
+	   ...);
+/* The row reader: db_prepare_bind, then one step. 1 with the row in *st (read it, then
+ * sqlite3_finalize it), 0 when there is none, -1 on error with e "<what>: <SQLite's
+ * message>"; unless 1, *st is finalized and NULL. */
+int db_row(sqlite3 *db, const char *sql, const char *what, sqlite3_stmt **st, struct err *e,
+	   const char *binds, ...);
+/* db_row with ?1 = key, its first n columns copied as text into out[i] (size[i] bytes,
+ * "" for SQL NULL; out[i] NULL: not wanted), each "" first: 1, 0 (no row) or -1. */
+int db_row_texts(sqlite3 *db, const char *sql, const char *what, const char *key,
+		 char *const *out, const size_t *size, int n, struct err *e);
+/* Copies text column col into out (size bytes, NUL-terminated; "" for SQL NULL). */
+void db_copy_text(sqlite3_stmt *st, int col, char *out, size_t size);
 /* Prepares sql; ERR_IO on failure. */
 int db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct err *e);
 /*

@@ -55,7 +55,7 @@ int api_str(struct http_req *req, struct http_resp *resp, const json_t *obj, con
 					    "field '%s' is missing", name);
 		return 0;
 	}
-	const struct field f = { name, T_STR, 1, 1, (long long)max, NULL, NULL };
+	const struct field f = REQ(name, T_STR, 1, (long long)max);
 	if (api_field(req, resp, &f, v) < 0)
 		return -1;
 	*out = json_string_value(v);
@@ -74,7 +74,7 @@ int api_int(struct http_req *req, struct http_resp *resp, const json_t *obj, con
 					    "field '%s' is missing", name);
 		return 0;
 	}
-	const struct field f = { name, T_INT64, 1, (long long)min, (long long)max, NULL, NULL };
+	const struct field f = REQ(name, T_INT64, (long long)min, (long long)max);
 	if (api_field(req, resp, &f, v) < 0)
 		return -1;
 	*out = (int64_t)json_integer_value(v);

@@ -10,6 +10,7 @@
 #include "log/blobs.h"
 #include "log/db.h"
 #include "log/kinds.h"
+#include "office/schema.h"
 #include "util/alloc.h"
 
 #define DAY_MS 86400000LL
@@ -57,22 +58,15 @@ static const char *str(const json_t *b, const char *k)
 	return json_string_value(json_object_get(b, k));
 }
 
-enum ftype { F_HOLD, F_APP, F_HEX64, F_TIME_MS, F_SEND_TO, F_REASON, F_BOOKING };
-
-struct field {
-	const char *name;
-	enum ftype type;
-};
-
-static int booking_ok(const json_t *v, struct err *e)
+/* "booking": booking.created's schema, with the three fields a hold does not have yet */
+static int booking_ok(const char *pfx, const struct field *f, const json_t *v, struct err *e)
 {
-	/* booking.created's schema, with the three fields a hold does not have yet */
 	static const char *const own[] = { "app", "code_hash", "channel" };
 	if (!json_is_object(v))
-		return err_set(e, ERR_INPUT, "booking.held: field 'booking' must be an object");
+		return err_set(e, ERR_INPUT, "%sfield '%s' must be an object", pfx, f->name);
 	for (size_t i = 0; i < 3; i++)
 		if (json_object_get(v, own[i]))
-			return err_set(e, ERR_INPUT, "booking.held: 'booking' must not hold '%s'",
+			return err_set(e, ERR_INPUT, "%s'%s' must not hold '%s'", pfx, f->name,
 				       own[i]);
 	const struct kind_def *created = kinds_find("booking.created", 1);
 	if (!created)
@@ -88,70 +82,27 @@ static int booking_ok(const json_t *v, struct err *e)
 	int rc = kinds_check(created, c, e);
 	json_decref(c);
 	if (rc < 0)
-		err_prefix(e, "booking.held: ");
+		err_prefix(e, "%s", pfx);
 	return rc;
 }
 
-static int fields_check(const char *kind, const struct field *f, size_t n, const json_t *b,
-			struct err *e)
-{
-	if (!json_is_object(b) || json_object_size(b) != n)
-		return err_set(e, ERR_INPUT, "%s: the body must hold exactly its %zu fields", kind,
-			       n);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *v = json_object_get(b, f[i].name);
-		const char *s = json_string_value(v);
-		int ok = 0;
-		if (!v)
-			return err_set(e, ERR_INPUT, "%s: field '%s' is missing", kind, f[i].name);
-		switch (f[i].type) {
-		case F_HOLD: ok = s && appid_valid(s, 'H'); break;
-		case F_APP: ok = s && appid_valid(s, 'A'); break;
-		case F_HEX64: ok = s && blobs_name_ok(s); break;
-		case F_TIME_MS:
-			ok = json_is_integer(v) && json_integer_value(v) > 0 &&
-			     json_integer_value(v) < (1LL << 47);
-			break;
-		case F_SEND_TO: ok = s && (!strcmp(s, "email") || !strcmp(s, "phone")); break;
-		case F_REASON:
-			ok = s && (!strcmp(s, "expired") || !strcmp(s, "attempts") ||
-				   !strcmp(s, "unsent"));
-			break;
-		case F_BOOKING:
-			if (booking_ok(v, e) < 0)
-				return -1;
-			ok = 1;
-			break;
-		}
-		if (!ok)
-			return err_set(e, ERR_INPUT, "%s: field '%s' is not valid", kind, f[i].name);
-	}
-	return 0;
-}
+/* Every field is required and refused as "not valid" whatever failed (booking: in its own
+ * words); a body with other keys or fewer is refused first, as a whole. */
+#define F(n, t, lo, hi, list) FIELD_WHY(n, t, 1, lo, hi, list, "is not valid")
+#define HOLD F("hold", T_HOLD, 0, 0, NULL)
+#define OTP_HASH F("otp_hash", T_HEX64, 0, 0, NULL)
+#define TIME_MS(n) F(n, T_INT, 1, (1LL << 47) - 1, NULL)
 
-/* A kind's fields: the context of hold_check, the check of every hold kind. */
-struct hold_schema {
-	const char *kind;
-	const struct field *fields;
-	size_t n;
-};
-
-static int hold_check(const void *ctx, const json_t *b, struct err *e)
-{
-	const struct hold_schema *s = ctx;
-	return fields_check(s->kind, s->fields, s->n, b, e);
-}
-
+static const char *const e_send_to[] = { "email", "phone", NULL };
+static const char *const e_reason[] = { "expired", "attempts", "unsent", NULL };
 static const struct field f_held[] = {
-	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
-	{ "expires_ms", F_TIME_MS }, { "send_to", F_SEND_TO }, { "booking", F_BOOKING },
+	HOLD, OTP_HASH, TIME_MS("sent_ms"), TIME_MS("expires_ms"),
+	F("send_to", T_ENUM, 0, 0, e_send_to), REQ_FN("booking", booking_ok),
 };
-static const struct field f_resent[] = {
-	{ "hold", F_HOLD }, { "otp_hash", F_HEX64 }, { "sent_ms", F_TIME_MS },
-};
-static const struct field f_failed[] = { { "hold", F_HOLD } };
-static const struct field f_ended[] = { { "hold", F_HOLD }, { "reason", F_REASON } };
-static const struct field f_confirmed[] = { { "hold", F_HOLD }, { "app", F_APP } };
+static const struct field f_resent[] = { HOLD, OTP_HASH, TIME_MS("sent_ms") };
+static const struct field f_failed[] = { HOLD };
+static const struct field f_ended[] = { HOLD, F("reason", T_ENUM, 0, 0, e_reason) };
+static const struct field f_confirmed[] = { HOLD, F("app", T_APP, 0, 0, NULL) };
 
 static const struct kind_table hold_tables[] = {
 	{ "booking_holds",
@@ -182,19 +133,11 @@ static const struct kind_table hold_tables[] = {
 static int record_send(sqlite3 *db, const struct event *ev, const char *hold,
 		       int64_t sent_ms, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO booking_code_sends (seq, hold, contact_key, time_ms)"
-			   " SELECT ?1, id, CASE send_to WHEN 'phone' THEN 'p:' || phone_key"
-			   " ELSE 'e:' || email_key END, ?2 FROM booking_holds WHERE id = ?3",
-		       &st, e) < 0)
+	if (db_run(db, "INSERT INTO booking_code_sends (seq, hold, contact_key, time_ms)"
+		   " SELECT ?1, id, CASE send_to WHEN 'phone' THEN 'p:' || phone_key"
+		   " ELSE 'e:' || email_key END, ?2 FROM booking_holds WHERE id = ?3", ev->kind, e,
+		   "iis", (int64_t)ev->seq, (int64_t)sent_ms, hold) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 2, sent_ms);
-	sqlite3_bind_text(st, 3, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
 	return sqlite3_changes(db) == 1 ? 0
 					: err_set(e, ERR_INPUT, "%s: no hold %s", ev->kind, hold);
 }
@@ -221,9 +164,7 @@ static int p_held(sqlite3 *db, const struct event *ev, const json_t *b, struct e
 		sqlite3_bind_int64(st, 11, ev->time_ms);
 		sqlite3_bind_int64(st, 12, json_integer_value(json_object_get(b, "expires_ms")));
 		sqlite3_bind_int64(st, 13, json_integer_value(json_object_get(b, "sent_ms")));
-		int r = sqlite3_step(st);
-		sqlite3_finalize(st);
-		rc = r == SQLITE_DONE ? 0 : db_error(db, e, ev->kind);
+		rc = db_step_once(db, st, ev->kind, e);
 	}
 	mem_free(booking);
 	if (rc < 0)
@@ -240,20 +181,9 @@ static int update_pending(sqlite3 *db, const struct event *ev, const char *hold,
 	char sql[300];
 	snprintf(sql, sizeof sql, "UPDATE booking_holds SET %s WHERE id = ?1 AND"
 		 " state = 'pending' AND ?2 = ?2 AND ?3 = ?3 AND ?4 IS ?4", set);
-	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
+	if (db_run(db, sql, ev->kind, e, "siis", hold, (int64_t)ev->seq, (int64_t)ev->time_ms,
+		   val) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 3, ev->time_ms);
-	if (val)
-		sqlite3_bind_text(st, 4, val, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 4);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: hold %s is not pending", ev->kind, hold);
 	return 0;
@@ -291,18 +221,21 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 			      " ended_seq = ?2", str(b, "app"), e);
 }
 
-/* name, fields, projection */
-#define KIND(name, f, project) \
-	{ name, 1, 0, hold_check, project, \
-	  &(const struct hold_schema){ name, f, sizeof f / sizeof f[0] } }
+/* name, fields, their number (for the message), projection */
+#define KIND(name, f, n, project) \
+	{ name, 1, 0, schema_check, project, &(const struct schema)SCHEMA_OWN(name, f, NULL, \
+		"the body must hold exactly its " #n " fields", 1) }
 
 static const struct kind_def hold_kinds[] = {
-	KIND("booking.held", f_held, p_held),
-	KIND("booking.code_resent", f_resent, p_resent),
-	KIND("booking.code_failed", f_failed, p_failed),
-	KIND("booking.hold_ended", f_ended, p_ended),
-	KIND("booking.confirmed", f_confirmed, p_confirmed),
+	KIND("booking.held", f_held, 6, p_held),
+	KIND("booking.code_resent", f_resent, 3, p_resent),
+	KIND("booking.code_failed", f_failed, 1, p_failed),
+	KIND("booking.hold_ended", f_ended, 2, p_ended),
+	KIND("booking.confirmed", f_confirmed, 2, p_confirmed),
 };
+_Static_assert(sizeof f_held / sizeof f_held[0] == 6 && sizeof f_resent / sizeof f_resent[0] == 3 &&
+	       sizeof f_failed / sizeof f_failed[0] == 1 && sizeof f_ended / sizeof f_ended[0] == 2 &&
+	       sizeof f_confirmed / sizeof f_confirmed[0] == 2, "the messages' field counts");
 
 static const struct kind_set hold_set = {
 	"booking_holds", hold_kinds, sizeof hold_kinds / sizeof hold_kinds[0],
@@ -347,21 +280,10 @@ int hold_pending_in_slot(sqlite3 *db, const char *date, const char *start, int64
 
 int hold_slot(sqlite3 *db, const char *hold, char date[11], char start[6], struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?", &st,
-		       e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		snprintf(date, 11, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(start, 6, "%s", (const char *)sqlite3_column_text(st, 1));
-		ret = 1;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading booking_holds");
-	}
-	sqlite3_finalize(st);
-	return ret;
+	char *out[] = { date, start };
+	const size_t size[] = { 11, 6 };
+	return db_row_texts(db, "SELECT slot_date, slot_start FROM booking_holds WHERE id = ?",
+			    "reading booking_holds", hold, out, size, 2, e);
 }
 
 struct hold_row {
@@ -378,36 +300,27 @@ static int load_hold(sqlite3 *db, const char *hold, struct hold_row *r, struct e
 	if (!hold || !appid_valid(hold, 'H'))
 		return 0;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, send_to, slot_date, slot_start, otp_hash, expires_ms,"
-			   " last_sent_ms, attempts, sends, booking FROM booking_holds WHERE id = ?",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, hold, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		char *cols[] = { r->state, r->send_to, r->slot_date, r->slot_start, r->otp_hash };
-		size_t sizes[] = { sizeof r->state, sizeof r->send_to, sizeof r->slot_date,
-				   sizeof r->slot_start, sizeof r->otp_hash };
-		for (int i = 0; i < 5; i++) {
-			const char *s = (const char *)sqlite3_column_text(st, i);
-			snprintf(cols[i], sizes[i], "%s", s ? s : "");
-		}
-		r->expires_ms = sqlite3_column_int64(st, 5);
-		r->last_sent_ms = sqlite3_column_int64(st, 6);
-		r->attempts = sqlite3_column_int(st, 7);
-		r->sends = sqlite3_column_int(st, 8);
-		const char *bk = (const char *)sqlite3_column_text(st, 9);
-		r->booking = bk ? json_loads(bk, 0, NULL) : NULL;
-		if (!r->booking) {
-			ret = err_set(e, ERR_IO, "hold %s: its booking cannot be read", hold);
-		} else {
-			const char *to = str(r->booking, !strcmp(r->send_to, "email") ? "email"
-											 : "phone");
-			snprintf(r->contact, sizeof r->contact, "%s", to ? to : "");
-			ret = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading booking_holds");
+	int ret = db_row(db, "SELECT state, send_to, slot_date, slot_start, otp_hash, expires_ms,"
+			 " last_sent_ms, attempts, sends, booking FROM booking_holds WHERE id = ?",
+			 "reading booking_holds", &st, e, "s", hold);
+	if (ret <= 0)
+		return ret;
+	char *cols[] = { r->state, r->send_to, r->slot_date, r->slot_start, r->otp_hash };
+	size_t sizes[] = { sizeof r->state, sizeof r->send_to, sizeof r->slot_date,
+			   sizeof r->slot_start, sizeof r->otp_hash };
+	for (int i = 0; i < 5; i++)
+		db_copy_text(st, i, cols[i], sizes[i]);
+	r->expires_ms = sqlite3_column_int64(st, 5);
+	r->last_sent_ms = sqlite3_column_int64(st, 6);
+	r->attempts = sqlite3_column_int(st, 7);
+	r->sends = sqlite3_column_int(st, 8);
+	const char *bk = (const char *)sqlite3_column_text(st, 9);
+	r->booking = bk ? json_loads(bk, 0, NULL) : NULL;
+	if (!r->booking) {
+		ret = err_set(e, ERR_IO, "hold %s: its booking cannot be read", hold);
+	} else {
+		const char *to = str(r->booking, !strcmp(r->send_to, "email") ? "email" : "phone");
+		snprintf(r->contact, sizeof r->contact, "%s", to ? to : "");
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -659,8 +572,8 @@ int hold_end(struct writer_txn *tx, void *arg, struct err *e)
 
 /* Loads a pending, unexpired hold: 1, or 0 after ending an expired one (o->why set),
  * or -1 (refused). */
-static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
-			struct hold_row *r, enum hold_why *why, struct err *e)
+static int pending_row(struct writer_txn *tx, const char *hold, int64_t now_ms,
+		       struct hold_row *r, enum hold_why *why, struct err *e)
 {
 	int found = load_hold(writer_txn_db(tx), hold, r, e);
 	if (found < 0)
@@ -685,16 +598,29 @@ static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
 	return 1;
 }
 
+/* The operation's start: *why HOLD_OK, then pending_row; unless 1, nothing is left to
+ * release in r and the operation returns the result (0 with the refusal in *why and e,
+ * or -1). */
+static int need_pending(struct writer_txn *tx, const char *hold, int64_t now_ms,
+			struct hold_row *r, enum hold_why *why, struct err *e)
+{
+	*why = HOLD_OK;
+	int p = pending_row(tx, hold, now_ms, r, why, e);
+	if (p != 1) {
+		json_decref(r->booking);
+		r->booking = NULL;
+	}
+	return p;
+}
+
 int hold_resend(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct hold_resend *o = arg;
-	o->why = HOLD_OK;
 	o->retry_after_s = 0;
 	struct hold_row r;
-	int p = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
-	int rc = p < 0 ? -1 : 0;
-	if (p != 1)
-		goto out;
+	int rc = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
+	if (rc != 1)
+		return rc;
 	rc = -1;
 	const struct config_confirmation *c = o->cfg;
 	int64_t next = r.last_sent_ms + (int64_t)c->resend_seconds * 1000;
@@ -726,14 +652,12 @@ out:
 int hold_confirm(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct hold_confirm *o = arg;
-	o->why = HOLD_OK;
 	o->app[0] = '\0';
 	o->attempts_left = 0;
 	struct hold_row r;
-	int p = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
-	int rc = p < 0 ? -1 : 0;
-	if (p != 1)
-		goto out;
+	int rc = need_pending(tx, o->hold, o->now_ms, &r, &o->why, e);
+	if (rc != 1)
+		return rc;
 	rc = -1;
 	char hash[65];
 	if (hold_code_hash(o->key, o->hold, o->code ? o->code : "", hash, e) < 0)

@@ -16,6 +16,7 @@
 #include "office/appid.h"
 #include "office/auth.h"
 #include "office/fields.h"
+#include "office/schema.h"
 #include "util/alloc.h"
 
 static const char *const state_names[BOOKLET_STATE_COUNT] = {
@@ -50,107 +51,41 @@ static int number_add(const char *first, long off, char out[BOOKLET_NUMBER_LEN +
 	return 0;
 }
 
-/* "officer:<u>" or "cli:<u>", printable ASCII without spaces, ≤ 200 bytes. */
-/* ---- body schemas: one small table-driven checker ---- */
+/* ---- body schemas (schema.h, in the words these kinds have always used) ---- */
 
-enum btype { B_NUMBER, B_COUNT, B_PRINCIPAL, B_NOTE, B_APP, B_OFFICERS };
-
-struct bfield {
-	const char *name;
-	enum btype type;
-	int required;
-};
-
-struct bschema {
-	const char *kind;
-	const struct bfield *fields;
-	size_t n;
-};
-
-static int check_value(const char *kind, const struct bfield *f, const json_t *v,
+/* "officers": two distinct officers' usernames */
+static int officers_ok(const char *pfx, const struct field *f, const json_t *v,
 		       struct err *e)
 {
-	const char *s = json_string_value(v);
-	switch (f->type) {
-	case B_NUMBER:
-		if (booklet_number_valid(s))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be a booklet number (one letter "
-			       "and seven digits)", kind, f->name);
-	case B_COUNT:
-		if (json_is_integer(v) && json_integer_value(v) >= 1 &&
-		    json_integer_value(v) <= BOOKLET_RANGE_MAX)
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be an integer from 1 to %d", kind,
-			       f->name, BOOKLET_RANGE_MAX);
-	case B_PRINCIPAL:
-		if (field_principal_ok(s))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be 'officer:<username>' or "
-			       "'cli:<user>'", kind, f->name);
-	case B_NOTE:
-		if (s && field_note_ok(s, 500))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' must be a string of 1 to 500 "
-			       "characters", kind, f->name);
-	case B_APP:
-		if (s && appid_valid(s, 'A'))
-			return 0;
-		return err_set(e, ERR_INPUT, "%s: field '%s' is not a valid application id", kind,
+	const char *a = json_string_value(json_array_get(v, 0));
+	const char *b = json_string_value(json_array_get(v, 1));
+	if (!json_is_array(v) || json_array_size(v) != 2 || !a || !b ||
+	    !auth_username_valid(a) || !auth_username_valid(b))
+		return err_set(e, ERR_INPUT, "%sfield '%s' must be an array of two officer "
+			       "usernames", pfx, f->name);
+	if (strcmp(a, b) == 0)
+		return err_set(e, ERR_INPUT, "%sfield '%s' must name two distinct officers", pfx,
 			       f->name);
-	case B_OFFICERS: {
-		const char *a = json_string_value(json_array_get(v, 0));
-		const char *b = json_string_value(json_array_get(v, 1));
-		if (!json_is_array(v) || json_array_size(v) != 2 || !a || !b ||
-		    !auth_username_valid(a) || !auth_username_valid(b))
-			return err_set(e, ERR_INPUT, "%s: field '%s' must be an array of two officer "
-				       "usernames", kind, f->name);
-		if (strcmp(a, b) == 0)
-			return err_set(e, ERR_INPUT, "%s: field '%s' must name two distinct officers",
-				       kind, f->name);
-		return 0;
-	}
-	}
-	return err_set(e, ERR_INTERNAL, "%s: field '%s' has no type", kind, f->name);
-}
-
-static int bschema_check(const void *ctx, const json_t *body, struct err *e)
-{
-	const struct bschema *s = ctx;
-	size_t present = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		const json_t *v = json_object_get(body, s->fields[i].name);
-		if (!v) {
-			if (s->fields[i].required)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", s->kind,
-					       s->fields[i].name);
-			continue;
-		}
-		present++;
-		if (check_value(s->kind, &s->fields[i], v, e) < 0)
-			return -1;
-	}
-	if (json_object_size(body) != present)
-		return err_set(e, ERR_INPUT, "%s: unknown field in body", s->kind);
 	return 0;
 }
 
-static const struct bfield f_received[] = {
-	{ "count", B_COUNT, 1 }, { "first", B_NUMBER, 1 }, { "received_by", B_PRINCIPAL, 1 },
-};
-static const struct bfield f_confirmed[] = {
-	{ "confirmed_by", B_PRINCIPAL, 1 }, { "first", B_NUMBER, 1 },
-};
-static const struct bfield f_used[] = { { "app", B_APP, 1 }, { "number", B_NUMBER, 1 } };
-static const struct bfield f_spoiled[] = {
-	{ "app", B_APP, 0 }, { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 },
-};
-static const struct bfield f_destroyed[] = {
-	{ "number", B_NUMBER, 1 }, { "officers", B_OFFICERS, 1 },
-};
-static const struct bfield f_voided[] = { { "number", B_NUMBER, 1 }, { "reason", B_NOTE, 1 } };
+#define NUMBER(n) \
+	FIELD_WHY(n, T_BOOKLET, 1, 0, 0, NULL, "must be a booklet number (one letter and seven " \
+		  "digits)")
 
-#define BSCHEMA(k, f) { k, f, sizeof f / sizeof f[0] }
+static const struct field f_received[] = {
+	REQ("count", T_INT, 1, BOOKLET_RANGE_MAX), NUMBER("first"),
+	REQ("received_by", T_PRINCIPAL, 0, 0),
+};
+static const struct field f_confirmed[] = {
+	REQ("confirmed_by", T_PRINCIPAL, 0, 0), NUMBER("first"),
+};
+static const struct field f_used[] = { REQ("app", T_APP, 0, 0), NUMBER("number") };
+static const struct field f_spoiled[] = {
+	OPT("app", T_APP, 0, 0), NUMBER("number"), REQ("reason", T_NOTE, 1, 500),
+};
+static const struct field f_destroyed[] = { NUMBER("number"), REQ_FN("officers", officers_ok) };
+static const struct field f_voided[] = { NUMBER("number"), REQ("reason", T_NOTE, 1, 500) };
 
 /* ---- projections ---- */
 
@@ -178,43 +113,14 @@ static const char *str(const json_t *b, const char *k)
 	return json_string_value(json_object_get(b, k));
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(db, e, what);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* The booklet's state (and app) into state/app; 1 found, 0 none, -1 error. */
 int booklet_load(sqlite3 *db, const char *number, char state[16], char app[40],
 		 struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, app FROM booklets WHERE number = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), ret = 0;
-	if (rc == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
-		const char *a = (const char *)sqlite3_column_text(st, 1);
-		snprintf(state, 16, "%s", s ? s : "");
-		snprintf(app, 40, "%s", a ? a : "");
-		ret = 1;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_error(db, e, "reading the booklets table");
-	}
-	sqlite3_finalize(st);
-	return ret;
+	char *out[] = { state, app };
+	const size_t size[] = { 16, 40 };
+	return db_row_texts(db, "SELECT state, app FROM booklets WHERE number = ?",
+			    "reading the booklets table", number, out, size, 2, e);
 }
 
 static int in_list(const char *s, const char *const *list)
@@ -248,17 +154,8 @@ static int move(sqlite3 *db, const struct event *ev, const char *number,
 	char sql[300];
 	snprintf(sql, sizeof sql, "UPDATE booklets SET state = ?1, updated_seq = ?2,"
 		 " updated_ms = ?3%s%s WHERE number = ?7", set ? ", " : "", set ? set : "");
-	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 3, ev->time_ms);
-	bind_str(st, 4, v1);
-	bind_str(st, 5, v2);
-	bind_str(st, 6, v3);
-	sqlite3_bind_text(st, 7, number, -1, SQLITE_TRANSIENT);
-	return step_done(db, st, ev->kind, e);
+	return db_run(db, sql, ev->kind, e, "siissss", to, (int64_t)ev->seq, (int64_t)ev->time_ms,
+		      v1, v2, v3, number);
 }
 
 static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -270,36 +167,26 @@ static int p_received(sqlite3 *db, const struct event *ev, const json_t *b, stru
 	char last[BOOKLET_NUMBER_LEN + 1];
 	if (number_add(first, count - 1, last) < 0)
 		return err_set(e, ERR_INPUT, "%s: the range passes %c9999999", ev->kind, first[0]);
+	if (db_run(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
+		   " received_ms) VALUES (?, ?, ?, ?, ?)", ev->kind, e, "sisii", first,
+		   (int64_t)count, ev->actor, (int64_t)ev->seq, (int64_t)ev->time_ms) < 0)
+		return -1;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO booklet_ranges (first, count, received_by, received_seq,"
-			   " received_ms) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
-		return -1;
-	bind_str(st, 1, first);
-	sqlite3_bind_int64(st, 2, count);
-	bind_str(st, 3, ev->actor);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 5, ev->time_ms);
-	if (step_done(db, st, ev->kind, e) < 0)
-		return -1;
 	if (db_prepare(db, "INSERT INTO booklets (number, range_first, state, updated_seq,"
 			   " updated_ms) VALUES (?, ?, 'received', ?, ?)", &st, e) < 0)
 		return -1;
-	for (long i = 0; i < count; i++) {
+	int rc = 0;
+	for (long i = 0; rc == 0 && i < count; i++) {
 		char num[BOOKLET_NUMBER_LEN + 1];
 		number_add(first, i, num);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, num, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, first, -1, SQLITE_TRANSIENT);
+		db_bind_str(st, 1, num);
+		db_bind_str(st, 2, first);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)ev->seq);
 		sqlite3_bind_int64(st, 4, ev->time_ms);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_error(db, e, "booklet.range_received");
-			sqlite3_finalize(st);
-			return -1;
-		}
+		rc = db_step_done(db, st, "booklet.range_received", e);
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
 static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -309,40 +196,27 @@ static int p_confirmed(sqlite3 *db, const struct event *ev, const json_t *b, str
 		return err_set(e, ERR_INPUT, "%s: 'confirmed_by' must be the event's actor, an "
 			       "officer", ev->kind);
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT received_by, confirmed_by IS NOT NULL FROM booklet_ranges"
-			   " WHERE first = ?", &st, e) < 0)
+	int r = db_row(db, "SELECT received_by, confirmed_by IS NOT NULL FROM booklet_ranges"
+		       " WHERE first = ?", ev->kind, &st, e, "s", first);
+	if (r < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	int same = rc == SQLITE_ROW &&
-		   strcmp((const char *)sqlite3_column_text(st, 0), by) == 0;
-	int done = rc == SQLITE_ROW && sqlite3_column_int(st, 1);
+	if (r == 0)
+		return err_set(e, ERR_INPUT, "%s: no range starts at %s", ev->kind, first);
+	int same = strcmp((const char *)sqlite3_column_text(st, 0), by) == 0;
+	int done = sqlite3_column_int(st, 1);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE
-		       ? err_set(e, ERR_INPUT, "%s: no range starts at %s", ev->kind, first)
-		       : db_error(db, e, ev->kind);
 	if (same)
 		return err_set(e, ERR_INPUT, "%s: the officer who received range %s may not "
 			       "confirm it", ev->kind, first);
 	if (done)
 		return err_set(e, ERR_INPUT, "%s: range %s is confirmed already", ev->kind, first);
-	if (db_prepare(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
-			   " WHERE first = ?", &st, e) < 0)
-		return -1;
-	bind_str(st, 1, by);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	bind_str(st, 3, first);
-	if (step_done(db, st, ev->kind, e) < 0)
+	if (db_run(db, "UPDATE booklet_ranges SET confirmed_by = ?, confirmed_seq = ?"
+		   " WHERE first = ?", ev->kind, e, "sis", by, (int64_t)ev->seq, first) < 0)
 		return -1;
 	/* booklets voided or spoiled before the confirmation stay so */
-	if (db_prepare(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
-			   " updated_ms = ? WHERE range_first = ? AND state = 'received'", &st, e) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ev->seq);
-	sqlite3_bind_int64(st, 2, ev->time_ms);
-	bind_str(st, 3, first);
-	return step_done(db, st, ev->kind, e);
+	return db_run(db, "UPDATE booklets SET state = 'available', updated_seq = ?,"
+		      " updated_ms = ? WHERE range_first = ? AND state = 'received'", ev->kind, e,
+		      "iis", (int64_t)ev->seq, (int64_t)ev->time_ms, first);
 }
 
 static int p_used(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -388,7 +262,8 @@ static int p_voided(sqlite3 *db, const struct event *ev, const json_t *b, struct
 
 /* name, version, clear, fields, projection (the schema is the check's context) */
 #define KIND(name, v, clear, f, project) \
-	{ name, v, clear, bschema_check, project, &(const struct bschema)BSCHEMA(name, f) }
+	{ name, v, clear, schema_check, project, \
+	  &(const struct schema)SCHEMA_OWN(name, f, NULL, "unknown field in body", 0) }
 
 static const struct kind_def booklet_kinds[] = {
 	KIND("booklet.range_received", 1, 1, f_received, p_received),
@@ -735,18 +610,13 @@ int booklet_get_json(sqlite3 *db, const char *number, json_t **out, struct err *
 {
 	*out = NULL;
 	sqlite3_stmt *q;
-	if (db_prepare(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
-			   " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
-			   " r.confirmed_by, r.received_seq, r.confirmed_seq"
-			   " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
-			   " WHERE b.number = ?", &q, e) < 0)
-		return -1;
-	sqlite3_bind_text(q, 1, number, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return rc == SQLITE_DONE ? 0 : db_error(db, e, "reading the booklets table");
-	}
+	int r = db_row(db, "SELECT b.number, b.state, b.app, b.spoiled_by, b.destroyed_by,"
+		       " b.used_seq, b.updated_seq, r.first, r.count, r.received_by,"
+		       " r.confirmed_by, r.received_seq, r.confirmed_seq"
+		       " FROM booklets b JOIN booklet_ranges r ON r.first = b.range_first"
+		       " WHERE b.number = ?", "reading the booklets table", &q, e, "s", number);
+	if (r <= 0)
+		return r;
 	/* destroyed_by holds the two officers as a JSON array (booklets.c) */
 	const char *d = (const char *)sqlite3_column_text(q, 4);
 	json_t *destroyed = d ? json_loads(d, 0, NULL) : NULL;

@@ -170,11 +170,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 		if (set_int(bday, bk[i].key, 0, e) < 0)
 			return -1;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT kind, count(*) FROM events WHERE seq >= ? AND seq < ?"
-			   " GROUP BY kind ORDER BY kind", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT kind, count(*) FROM events WHERE seq >= ? AND seq < ?"
+			    " GROUP BY kind ORDER BY kind", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
@@ -197,11 +195,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 	if (r < 0)
 		return -1;
 	/* booklets received: the sizes of the ranges received in the day */
-	if (db_prepare(db, "SELECT coalesce(sum(count), 0) FROM booklet_ranges"
-			   " WHERE received_seq >= ? AND received_seq < ?", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT coalesce(sum(count), 0) FROM booklet_ranges"
+			    " WHERE received_seq >= ? AND received_seq < ?", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	r = step_row(db, st, &rc, e);
 	long long received = r == 1 ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
@@ -213,10 +209,9 @@ static int day_kinds(sqlite3 *db, int64_t lo, int64_t hi, json_t *app_events, js
 static int app_states(sqlite3 *db, const char *day, json_t *by_state, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT state, count(*) FROM applications WHERE slot_date = ?"
-			   " GROUP BY state ORDER BY state", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT state, count(*) FROM applications WHERE slot_date = ?"
+			    " GROUP BY state ORDER BY state", &st, e, "s", day) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *s = (const char *)sqlite3_column_text(st, 0);
@@ -234,15 +229,13 @@ static int app_states(sqlite3 *db, const char *day, json_t *by_state, struct err
 static int day_fees(sqlite3 *db, int64_t lo, int64_t hi, json_t *fees, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT a.currency, a.payment_status, count(*), sum(a.amount)"
-			   " FROM (SELECT DISTINCT subject FROM events WHERE seq >= ? AND seq < ?"
-			   " AND kind = 'application.payment_recorded') ev"
-			   " JOIN applications a ON a.id = substr(ev.subject, 5)"
-			   " WHERE ev.subject LIKE 'app:%' AND a.currency IS NOT NULL"
-			   " GROUP BY 1, 2 ORDER BY 1, 2", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT a.currency, a.payment_status, count(*), sum(a.amount)"
+			    " FROM (SELECT DISTINCT subject FROM events WHERE seq >= ? AND seq < ?"
+			    " AND kind = 'application.payment_recorded') ev"
+			    " JOIN applications a ON a.id = substr(ev.subject, 5)"
+			    " WHERE ev.subject LIKE 'app:%' AND a.currency IS NOT NULL"
+			    " GROUP BY 1, 2 ORDER BY 1, 2", &st, e, "ii", lo, hi) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
 	int rc, r;
 	while ((r = step_row(db, st, &rc, e)) == 1) {
 		const char *cur = (const char *)sqlite3_column_text(st, 0);
@@ -375,10 +368,9 @@ out:
 static int day_checkpoint(sqlite3 *db, int64_t end, json_t *report, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT note FROM checkpoints WHERE size <= ? ORDER BY size DESC"
-			   " LIMIT 1", &st, e) < 0)
+	if (db_prepare_bind(db, "SELECT note FROM checkpoints WHERE size <= ? ORDER BY size DESC"
+			    " LIMIT 1", &st, e, "i", end) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, end);
 	int rc, r = step_row(db, st, &rc, e);
 	if (r <= 0) {
 		sqlite3_finalize(st);
@@ -865,11 +857,10 @@ static int subject_ok(const struct event *ev, const char *day, struct err *e)
 static int is_closed(sqlite3 *db, const char *day, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT 1 FROM day_closes WHERE day = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	int rc, r = step_row(db, st, &rc, e);
-	sqlite3_finalize(st);
+	int r = db_row(db, "SELECT 1 FROM day_closes WHERE day = ?", "reading for the day report",
+		       &st, e, "s", day);
+	if (r == 1)
+		sqlite3_finalize(st);
 	return r;
 }
 
@@ -888,22 +879,12 @@ static int p_closed(sqlite3 *db, const struct event *ev, const json_t *b, struct
 	char *report = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!report)
 		return err_nomem(e);
-	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO day_closes (day, seq, closed_by, time_ms, mismatch, report)"
-			   " VALUES (?, ?, ?, ?, ?, ?)", &st, e) < 0) {
-		mem_free(report);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_text(st, 3, ev->actor, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, ev->time_ms);
-	sqlite3_bind_int(st, 5, json_is_true(json_object_get(b, "mismatch")));
-	sqlite3_bind_text(st, 6, report, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
+	r = db_run(db, "INSERT INTO day_closes (day, seq, closed_by, time_ms, mismatch, report)"
+		   " VALUES (?, ?, ?, ?, ?, ?)", ev->kind, e, "sisiis", day, (int64_t)ev->seq,
+		   ev->actor, (int64_t)ev->time_ms,
+		   (int64_t)json_is_true(json_object_get(b, "mismatch")), report);
 	mem_free(report); /* jansson allocates through mem_alloc (canon_init) */
-	return r == SQLITE_DONE ? 0 : db_error(db, e, ev->kind);
+	return r;
 }
 
 static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct err *e)
@@ -911,19 +892,11 @@ static int p_noted(sqlite3 *db, const struct event *ev, const json_t *b, struct 
 	const char *day = json_string_value(json_object_get(b, "day"));
 	if (subject_ok(ev, day, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(db, "UPDATE day_closes SET note = ?, note_seq = ? WHERE day = ?"
-			   " AND note IS NULL AND closed_by = ?", &st, e) < 0)
+	if (db_run(db, "UPDATE day_closes SET note = ?, note_seq = ? WHERE day = ?"
+		   " AND note IS NULL AND closed_by = ?", ev->kind, e, "siss",
+		   json_string_value(json_object_get(b, "note")), (int64_t)ev->seq, day,
+		   ev->actor) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, json_string_value(json_object_get(b, "note")), -1,
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->seq);
-	sqlite3_bind_text(st, 3, day, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, ev->actor, -1, SQLITE_TRANSIENT);
-	int r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, e, ev->kind);
 	if (sqlite3_changes(db) != 1)
 		return err_set(e, ERR_INPUT, "%s: day %s has no close by this actor without a note",
 			       ev->kind, day);
@@ -1036,15 +1009,11 @@ int dayclose_get(sqlite3 *db, const char *day, json_t **out, struct err *e)
 {
 	*out = NULL;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT day, seq, closed_by, time_ms, mismatch, report, note"
-			   " FROM day_closes WHERE day = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
-	int rc, r = step_row(db, st, &rc, e);
-	if (r <= 0) {
-		sqlite3_finalize(st);
+	int r = db_row(db, "SELECT day, seq, closed_by, time_ms, mismatch, report, note"
+		       " FROM day_closes WHERE day = ?", "reading for the day report", &st, e, "s",
+		       day);
+	if (r <= 0)
 		return r;
-	}
 	const char *text = (const char *)sqlite3_column_text(st, 5);
 	json_error_t je;
 	json_t *report = text ? json_loads(text, 0, &je) : NULL;

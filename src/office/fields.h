@@ -1,7 +1,7 @@
 /*
- * fields — checks of the small text values that several event bodies share (the
- * booklets' and the day close's schemas): free-text notes and event principals. The
- * workflow's table-driven schema (wf_schemas.c) has its own richer types.
+ * fields — checks of the small text values that several event bodies and operations
+ * share: free-text notes and event principals (schema.h's T_PRINCIPAL is
+ * field_principal_ok; the day close's own checker and the operations call both).
  */
 #ifndef PASPOR_OFFICE_FIELDS_H
 #define PASPOR_OFFICE_FIELDS_H

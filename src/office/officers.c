@@ -3,6 +3,7 @@
  */
 #include "office/officers.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,69 +14,44 @@
 #include "log/kinds.h"
 #include "log/writer.h"
 #include "office/roles.h"
+#include "office/schema.h"
 #include "util/alloc.h"
 
-/* ---- body checks ---- */
+/* ---- body checks (schema.h, in the words these kinds have always used) ---- */
 
-struct field {
-	const char *key;
-	char type;     /* 's' string, 'i' integer >= 0, 'a' array of role names */
-	int required;
-	size_t max;    /* strings: bytes */
+/* "roles": 1 to ROLE_COUNT distinct role names */
+static int roles_ok(const char *pfx, const struct field *f, const json_t *v, struct err *e)
+{
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > ROLE_COUNT)
+		return err_set(e, ERR_INPUT, "%sfield '%s' is not a list of 1 to %d roles", pfx,
+			       f->name, ROLE_COUNT);
+	unsigned mask = 0;
+	size_t j;
+	const json_t *r;
+	json_array_foreach(v, j, r) {
+		enum role role = ROLE_REGISTRAR;
+		if (!json_is_string(r) || roles_parse(json_string_value(r), &role, NULL) < 0 ||
+		    (mask & ROLE_BIT(role)))
+			return err_set(e, ERR_INPUT, "%sfield '%s' holds an unknown or repeated role",
+				       pfx, f->name);
+		mask |= ROLE_BIT(role);
+	}
+	return 0;
+}
+
+/* A kind's schema and its rule after the fields' (the reason of a password change), or
+ * NULL: the context of officer_check, the check of every officer kind. */
+struct officer_schema {
+	struct schema s;
+	int (*extra)(const json_t *body, struct err *e);
 };
 
-static int check_fields(const json_t *body, const char *kind, const struct field *f,
-			struct err *e)
+static int officer_check(const void *ctx, const json_t *body, struct err *e)
 {
-	size_t known = 0;
-	for (size_t i = 0; f[i].key; i++) {
-		const json_t *v = json_object_get(body, f[i].key);
-		if (!v) {
-			if (f[i].required)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is missing", kind,
-					       f[i].key);
-			continue;
-		}
-		known++;
-		switch (f[i].type) {
-		case 's': {
-			if (!json_is_string(v))
-				return err_set(e, ERR_INPUT, "%s: field '%s' is not a string", kind,
-					       f[i].key);
-			size_t n = json_string_length(v);
-			if (n == 0 || n > f[i].max)
-				return err_set(e, ERR_INPUT, "%s: field '%s' must be 1 to %zu bytes",
-					       kind, f[i].key, f[i].max);
-			break;
-		}
-		case 'i':
-			if (!json_is_integer(v) || json_integer_value(v) < 0)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is not an integer >= 0",
-					       kind, f[i].key);
-			break;
-		case 'a': {
-			if (!json_is_array(v) || json_array_size(v) == 0 ||
-			    json_array_size(v) > ROLE_COUNT)
-				return err_set(e, ERR_INPUT, "%s: field '%s' is not a list of 1 to %d "
-					       "roles", kind, f[i].key, ROLE_COUNT);
-			unsigned mask = 0;
-			size_t j;
-			const json_t *r;
-			json_array_foreach(v, j, r) {
-				enum role role = ROLE_REGISTRAR;
-				if (!json_is_string(r) ||
-				    roles_parse(json_string_value(r), &role, NULL) < 0 ||
-				    (mask & ROLE_BIT(role)))
-					return err_set(e, ERR_INPUT, "%s: field '%s' holds an unknown "
-						       "or repeated role", kind, f[i].key);
-				mask |= ROLE_BIT(role);
-			}
-			break;
-		}
-		}
-	}
-	if (json_object_size(body) != known)
-		return err_set(e, ERR_INPUT, "%s: unknown field", kind);
+	const struct officer_schema *o = ctx;
+	const char *kind = o->s.kind;
+	if (schema_check(&o->s, body, e) < 0)
+		return -1;
 	const json_t *u = json_object_get(body, "username");
 	if (u && !auth_username_valid(json_string_value(u)))
 		return err_set(e, ERR_INPUT, "%s: field 'username' is not [a-z][a-z0-9._-]{0,31}",
@@ -84,45 +60,28 @@ static int check_fields(const json_t *body, const char *kind, const struct field
 	if (h && strncmp(json_string_value(h), "$argon2id$", 10) != 0)
 		return err_set(e, ERR_INPUT, "%s: field 'password_hash' is not an Argon2id string",
 			       kind);
-	return 0;
+	return o->extra ? o->extra(body, e) : 0;
 }
 
-/* A kind's fields (ending with a NULL key) and an extra rule, or NULL: the context of
- * officer_check, the check of every officer kind. */
-struct officer_schema {
-	const char *kind;
-	const struct field *fields;
-	int (*extra)(const json_t *body, struct err *e);
-};
-
-static int officer_check(const void *ctx, const json_t *body, struct err *e)
-{
-	const struct officer_schema *s = ctx;
-	if (check_fields(body, s->kind, s->fields, e) < 0)
-		return -1;
-	return s->extra ? s->extra(body, e) : 0;
-}
-
-#define USERNAME { "username", 's', 1, AUTH_USERNAME_MAX }
-#define PASSWORD_HASH { "password_hash", 's', 1, AUTH_HASH_MAX - 1 }
-#define REASON { "reason", 's', 0, 500 }
-#define END { NULL, 0, 0, 0 }
+#define USERNAME REQ("username", T_BYTES, 1, AUTH_USERNAME_MAX)
+#define PASSWORD_HASH REQ("password_hash", T_BYTES, 1, AUTH_HASH_MAX - 1)
+#define REASON OPT("reason", T_BYTES, 1, 500)
+#define COUNT(n, req) FIELD_WHY(n, T_INT, req, 0, LLONG_MAX, NULL, "is not an integer >= 0")
 
 static const struct field f_added[] = {
-	{ "name", 's', 1, 200 }, PASSWORD_HASH, { "roles", 'a', 1, 0 },
-	{ "totp_secret", 's', 0, AUTH_TOTP_SECRET_MAX }, USERNAME, END,
+	REQ("name", T_BYTES, 1, 200), PASSWORD_HASH, REQ_FN("roles", roles_ok),
+	OPT("totp_secret", T_BYTES, 1, AUTH_TOTP_SECRET_MAX), USERNAME,
 };
-static const struct field f_password[] = { PASSWORD_HASH, { "reason", 's', 1, 16 }, USERNAME,
-					   END };
-static const struct field f_totp[] = { { "totp_secret", 's', 1, AUTH_TOTP_SECRET_MAX }, USERNAME,
-				       END };
-static const struct field f_login[] = { { "client_ip", 's', 1, 64 }, { "totp_step", 'i', 0, 0 },
-					USERNAME, END };
-static const struct field f_locked[] = { { "failures", 'i', 1, 0 }, { "until_ms", 'i', 1, 0 },
-					 USERNAME, END };
-static const struct field f_roles[] = { { "roles", 'a', 1, 0 }, USERNAME, END };
+static const struct field f_password[] = { PASSWORD_HASH, REQ("reason", T_BYTES, 1, 16),
+					   USERNAME };
+static const struct field f_totp[] = { REQ("totp_secret", T_BYTES, 1, AUTH_TOTP_SECRET_MAX),
+				       USERNAME };
+static const struct field f_login[] = { REQ("client_ip", T_BYTES, 1, 64), COUNT("totp_step", 0),
+					USERNAME };
+static const struct field f_locked[] = { COUNT("failures", 1), COUNT("until_ms", 1), USERNAME };
+static const struct field f_roles[] = { REQ_FN("roles", roles_ok), USERNAME };
 /* disabled, enabled, sessions revoked: who and why */
-static const struct field f_reason[] = { REASON, USERNAME, END };
+static const struct field f_reason[] = { REASON, USERNAME };
 
 static int password_extra(const json_t *body, struct err *e)
 {
@@ -145,13 +104,15 @@ static const char *str(const json_t *body, const char *key)
 static int run(sqlite3 *db, sqlite3_stmt *st, const char *kind, const json_t *body,
 	       int must_change, struct err *e)
 {
-	int rc = sqlite3_step(st);
+	struct err se = ERR_INIT; /* e keeps its first message: the refusal replaces this one */
+	int rc = db_step_done(db, st, kind, &se);
+	int taken = rc < 0 && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT;
 	sqlite3_finalize(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if (taken)
 		return err_set(e, ERR_INPUT, "%s: officer '%s' already exists", kind,
 			       str(body, "username"));
-	if (rc != SQLITE_DONE)
-		return db_error(db, e, kind);
+	if (rc < 0)
+		return err_set(e, se.code, "%s", se.msg);
 	if (must_change && sqlite3_changes(db) == 0)
 		return err_set(e, ERR_INPUT, "%s: no officer '%s'", kind, str(body, "username"));
 	return 0;
@@ -188,9 +149,9 @@ static int p_added(sqlite3 *db, const struct event *ev, const json_t *body, stru
 		buf_release(&roles);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, str(body, "username"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, str(body, "name"), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, buf_str(&roles), -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 1, str(body, "username"));
+	db_bind_str(st, 2, str(body, "name"));
+	db_bind_str(st, 3, buf_str(&roles));
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ev->seq);
 	if (json_object_get(body, "totp_secret"))
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)ev->seq);
@@ -198,7 +159,7 @@ static int p_added(sqlite3 *db, const struct event *ev, const json_t *body, stru
 		sqlite3_bind_null(st, 5);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)ev->seq);
 	sqlite3_bind_int64(st, 7, ev->time_ms);
-	sqlite3_bind_text(st, 8, ev->actor, -1, SQLITE_TRANSIENT);
+	db_bind_str(st, 8, ev->actor);
 	buf_release(&roles);
 	return run(db, st, "officer.added", body, 0, e);
 }
@@ -213,7 +174,7 @@ static int update(sqlite3 *db, const char *sql, const char *kind, const json_t *
 		return -1;
 	for (int i = 0; i < nvals; i++)
 		sqlite3_bind_int64(st, i + 1, vals[i]);
-	sqlite3_bind_text(st, nvals + 1, str(body, "username"), -1, SQLITE_TRANSIENT);
+	db_bind_str(st, nvals + 1, str(body, "username"));
 	return run(db, st, kind, body, 1, e);
 }
 
@@ -271,8 +232,8 @@ static int p_roles(sqlite3 *db, const struct event *ev, const json_t *body, stru
 	sqlite3_stmt *st;
 	int rc = db_prepare(db, "UPDATE officers SET roles = ? WHERE username = ?", &st, e);
 	if (rc == 0) {
-		sqlite3_bind_text(st, 1, buf_str(&roles), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, str(body, "username"), -1, SQLITE_TRANSIENT);
+		db_bind_str(st, 1, buf_str(&roles));
+		db_bind_str(st, 2, str(body, "username"));
 		rc = run(db, st, "officer.roles_changed", body, 1, e);
 	}
 	buf_release(&roles);
@@ -292,7 +253,8 @@ static int p_revoked(sqlite3 *db, const struct event *ev, const json_t *body, st
 
 /* name, fields, extra rule (or NULL), projection */
 #define KIND(name, f, x, project) \
-	{ name, 1, 0, officer_check, project, &(const struct officer_schema){ name, f, x } }
+	{ name, 1, 0, officer_check, project, &(const struct officer_schema){ \
+		SCHEMA_OWN(name, f, NULL, "unknown field", 0), x } }
 
 static const struct kind_def officer_kinds[] = {
 	KIND("officer.added", f_added, NULL, p_added),
@@ -438,18 +400,13 @@ int officers_state(sqlite3 *db, const char *username, int *disabled, int *has_to
 		   struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
-			   " WHERE username = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
-	int exists = rc == SQLITE_ROW;
-	*disabled = exists && sqlite3_column_int(st, 0);
-	*has_totp = exists && sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "officers");
-	return exists;
+	int r = db_row(db, "SELECT disabled, totp_seq IS NOT NULL FROM officers"
+		       " WHERE username = ?", "officers", &st, e, "s", username);
+	*disabled = r == 1 && sqlite3_column_int(st, 0);
+	*has_totp = r == 1 && sqlite3_column_int(st, 1);
+	if (r == 1)
+		sqlite3_finalize(st);
+	return r;
 }
 
 static json_t *officer_row(sqlite3_stmt *st)

@@ -18,7 +18,7 @@
 
 #define API_SCHEMA(name, f) static const struct schema name = SCHEMA("api", f, NULL)
 
-static const struct schema NO_FIELDS = { "api", NULL, 0, NULL };
+static const struct schema NO_FIELDS = { .kind = "api" };
 
 static const char *const DOC_SHAPE = "{status, note}";
 static const struct field f_documents[] = {

@@ -12,6 +12,7 @@
 #include "log/blobs.h"
 #include "office/appid.h"
 #include "office/booklets.h"
+#include "office/fields.h"
 #include "office/nik.h"
 #include "util/utf8.h"
 
@@ -145,7 +146,7 @@ static int api_str_check(const char *pfx, const struct field *f, const json_t *v
 	return 0;
 }
 
-static int check_field(const char *pfx, const struct field *f, const json_t *v,
+static int check_value(const char *pfx, const struct field *f, const json_t *v,
 		       struct err *e)
 {
 	const char *s = json_string_value(v);
@@ -181,10 +182,26 @@ static int check_field(const char *pfx, const struct field *f, const json_t *v,
 		return 0;
 	case T_APP:
 	case T_WID:
-		if (!s || !appid_valid(s, f->type == T_APP ? 'A' : 'W'))
+	case T_HOLD:
+		if (!s || !appid_valid(s, f->type == T_APP ? 'A' : f->type == T_WID ? 'W' : 'H'))
 			return err_set(e, ERR_INPUT, "%sfield '%s' is not a valid %s id", pfx, f->name,
-				       f->type == T_APP ? "application" : "watchlist entry");
+				       f->type == T_APP ? "application"
+				       : f->type == T_WID ? "watchlist entry" : "booking hold");
 		return 0;
+	case T_PRINCIPAL:
+		if (!field_principal_ok(s))
+			return err_set(e, ERR_INPUT, "%sfield '%s' must be 'officer:<username>' or "
+				       "'cli:<user>'", pfx, f->name);
+		return 0;
+	case T_BYTES:
+		if (!json_is_string(v))
+			return err_set(e, ERR_INPUT, "%sfield '%s' is not a string", pfx, f->name);
+		if (json_string_length(v) == 0 || json_string_length(v) > (size_t)f->max)
+			return err_set(e, ERR_INPUT, "%sfield '%s' must be 1 to %zu bytes", pfx, f->name,
+				       (size_t)f->max);
+		return 0;
+	case T_FN:
+		return f->check(pfx, f, v, e);
 	case T_HEX64:
 		if (!s || !blobs_name_ok(s))
 			return err_set(e, ERR_INPUT, "%sfield '%s' must be 64 lower-case hex characters",
@@ -299,6 +316,20 @@ static int check_field(const char *pfx, const struct field *f, const json_t *v,
 	return err_set(e, ERR_INTERNAL, "%sfield '%s' has no type", pfx, f->name);
 }
 
+/* The value's check, in the row's own words when it has them. */
+static int check_field(const char *pfx, const struct field *f, const json_t *v,
+		       struct err *e)
+{
+	if (!f->why)
+		return check_value(pfx, f, v, e);
+	struct err own = ERR_INIT;
+	if (check_value(pfx, f, v, &own) == 0)
+		return 0;
+	if (own.code != ERR_INPUT)
+		return err_set(e, own.code, "%s", own.msg);
+	return err_set(e, ERR_INPUT, "%sfield '%s' %s", pfx, f->name, f->why);
+}
+
 int schema_unknown_key(const char *key, enum schema_style style, const char *kind,
 		       struct err *e)
 {
@@ -346,6 +377,9 @@ int schema_check_as(const struct schema *s, const json_t *body, enum schema_styl
 	/* the API refuses an unknown key before it reads any field */
 	if (style == SCHEMA_API && unknown_keys(s, body, style, e) < 0)
 		return -1;
+	if (style == SCHEMA_EVENT && s->exact &&
+	    (!json_is_object(body) || json_object_size(body) != s->nfields))
+		return err_set(e, ERR_INPUT, "%s%s", pfx, s->unknown);
 	size_t present = 0;
 	for (size_t i = 0; i < s->nfields; i++) {
 		const struct field *f = &s->fields[i];
@@ -364,9 +398,12 @@ int schema_check_as(const struct schema *s, const json_t *body, enum schema_styl
 		if (check_field(pfx, f, v, e) < 0)
 			return -1;
 	}
-	if (style == SCHEMA_EVENT && json_object_size(body) != present &&
-	    unknown_keys(s, body, style, e) < 0)
-		return -1;
+	if (style == SCHEMA_EVENT && json_object_size(body) != present) {
+		if (s->unknown)
+			return err_set(e, ERR_INPUT, "%s%s", pfx, s->unknown);
+		if (unknown_keys(s, body, style, e) < 0)
+			return -1;
+	}
 	return s->extra ? s->extra(body, e) : 0;
 }
 

@@ -9,6 +9,12 @@
  * Messages name the kind and the field, never a value: "<kind>: field 'x' must be …".
  * Errors: ERR_INPUT for a body that does not fit; ERR_INTERNAL for a field without a type.
  *
+ * Kinds that came before this machinery keep their first messages (a replay of a
+ * corrupted log refuses it with the same words): a field row may carry its own words
+ * (`why`: "<kind>: field 'x' <why>" whatever failed), a field of a rule only its module
+ * knows has its own check (T_FN), and a schema may name the unknown key its own way
+ * (`unknown`) or refuse a body that does not hold exactly its fields first (`exact`).
+ *
  * The same machinery checks the bodies of the HTTP API's write operations (office/ops.h)
  * in the API's style (schema_check_as with SCHEMA_API): the messages are the API's
  * ("field 'x' is missing", without the kind), an unknown key is refused before any field
@@ -44,6 +50,10 @@ enum ftype {
 	T_CODE,   /* [a-z0-9-], 1..max: passport type codes */
 	T_BOOKLET,/* a booklet (passport) number: one upper-case letter, seven digits */
 	T_MRZ,    /* the two TD3 lines without a newline: 88 of A-Z 0-9 < */
+	T_PRINCIPAL, /* an event principal: fields.h's "officer:<username>" or "cli:<user>" */
+	T_HOLD,   /* a booking hold id */
+	T_BYTES,  /* a string of 1..max bytes, nothing more (the officers' fields) */
+	T_FN,     /* the field row's own check (a rule of one module) */
 	/* the HTTP API's request fields (as api.h's api_str and api_int read them) */
 	T_STR,    /* 1..max bytes, valid UTF-8, no control but line break or tab, no format
 		   * character */
@@ -63,6 +73,10 @@ struct field {
 	long long min, max;
 	const char *const *enums;
 	const char *hint;  /* T_CHOICE, T_OBJECT: words for the message, or NULL */
+	const char *why;   /* or NULL: every refusal of the value reads "field 'x' <why>" */
+	/* T_FN: checks present value v, refusing it (ERR_INPUT) with a message that starts
+	 * with pfx ("<kind>: " for an event) */
+	int (*check)(const char *pfx, const struct field *f, const json_t *v, struct err *e);
 };
 
 struct schema {
@@ -70,20 +84,32 @@ struct schema {
 	const struct field *fields;
 	size_t nfields;
 	int (*extra)(const json_t *body, struct err *e); /* cross-field rules, or NULL */
+	/* SCHEMA_EVENT: the refusal of a key no field names, "<kind>: <unknown>" (NULL:
+	 * "unknown field '<key>'"); with exact, a body that is not an object of exactly
+	 * nfields keys is refused so before any field is read */
+	const char *unknown;
+	int exact;
 };
 
 /* Field rows: required / optional with bounds (characters, items or integer range,
  * as the type reads them), or a required enumeration (a NULL-terminated list). */
-#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL, NULL }
-#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL, NULL }
-#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list, NULL }
+#define REQ(n, t, lo, hi) { n, t, 1, lo, hi, NULL, NULL, NULL, NULL }
+#define OPT(n, t, lo, hi) { n, t, 0, lo, hi, NULL, NULL, NULL, NULL }
+#define REQ_ENUM(n, list) { n, T_ENUM, 1, 0, 0, list, NULL, NULL, NULL }
 /* API fields: a required choice among list (hint: "approve or reject"), an object whose
  * shape the message names */
-#define REQ_CHOICE(n, max, list, hint) { n, T_CHOICE, 1, 1, max, list, hint }
-#define REQ_OBJECT(n, hint) { n, T_OBJECT, 1, 0, 0, NULL, hint }
-#define REQ_BOOL(n, hint) { n, T_BOOL, 1, 0, 0, NULL, hint }
-/* A struct schema of kind with the field array f (not a pointer) and its extra rule. */
-#define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x }
+#define REQ_CHOICE(n, max, list, hint) { n, T_CHOICE, 1, 1, max, list, hint, NULL, NULL }
+#define REQ_OBJECT(n, hint) { n, T_OBJECT, 1, 0, 0, NULL, hint, NULL, NULL }
+#define REQ_BOOL(n, hint) { n, T_BOOL, 1, 0, 0, NULL, hint, NULL, NULL }
+/* A field (required or not) refused in its own words (why), whatever failed; a required
+ * field with its own check. */
+#define FIELD_WHY(n, t, req, lo, hi, list, why) { n, t, req, lo, hi, list, NULL, why, NULL }
+#define REQ_FN(n, fn) { n, T_FN, 1, 0, 0, NULL, NULL, NULL, fn }
+/* A struct schema of kind with the field array f (not a pointer) and its extra rule;
+ * SCHEMA_OWN also with its own words for an unknown key and exact (above). */
+#define SCHEMA(kind, f, x) { kind, f, sizeof f / sizeof f[0], x, NULL, 0 }
+#define SCHEMA_OWN(kind, f, x, unknown, exact) \
+	{ kind, f, sizeof f / sizeof f[0], x, unknown, exact }
 
 #define SCHEMA_DIGITS "0123456789"
 #define SCHEMA_UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -69,17 +69,8 @@ int wf_exists(sqlite3 *db, const char *sql, const char *s1, const char *s2, stru
  * when not, -1 on error. */
 int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e);
 
-/* Steps st to SQLITE_DONE and finalizes it. */
-int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e);
-
-/* Copies text column col into out (n bytes, NUL-terminated; "" for SQL NULL). */
-void wf_copy_col(sqlite3_stmt *st, int col, char *out, size_t n);
-
 /* The booklet of app's issuance row into out ("" when there is none). */
 int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e);
-
-/* Binds a string value (NULL binds SQL NULL). */
-void wf_bind_str(sqlite3_stmt *st, int i, const char *s);
 
 /* The first state kind is allowed from (for messages), or NULL. */
 const char *wf_transition_from(const char *kind);

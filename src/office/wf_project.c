@@ -238,15 +238,9 @@ int wf_project(sqlite3 *db, const struct event *ev, const json_t *body, struct e
 
 static int slot_add(sqlite3 *db, const char *date, const char *start, int delta, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "INSERT INTO slot_counts (slot_date, slot_start, count) VALUES (?1, ?2, max(?3, 0))"
-			   " ON CONFLICT (slot_date, slot_start) DO UPDATE SET count = count + ?3",
-		       &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, date, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, start, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, delta);
-	return wf_step_done(db, st, "slot_counts", e);
+	return db_run(db, "INSERT INTO slot_counts (slot_date, slot_start, count) VALUES (?1, ?2,"
+		      " max(?3, 0)) ON CONFLICT (slot_date, slot_start) DO UPDATE SET"
+		      " count = count + ?3", "slot_counts", e, "ssi", date, start, (int64_t)delta);
 }
 
 /* UPDATE applications SET state, updated_*, <set> WHERE id of x's application: set's
@@ -265,9 +259,9 @@ static int update_app(const struct wf_ev *x, const char *state, const char *set,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 3, x->ev->time_ms);
 	for (size_t i = 0; i < nvals; i++)
-		wf_bind_str(st, 4 + (int)i, vals[i]);
+		db_bind_str(st, 4 + (int)i, vals[i]);
 	sqlite3_bind_text(st, 4 + (int)nvals, x->app, -1, SQLITE_TRANSIENT);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_created(const struct wf_ev *x, struct err *e)
@@ -293,11 +287,11 @@ int wf_p_created(const struct wf_ev *x, struct err *e)
 					     "previous_passport", "police_report", "slot_date",
 					     "slot_start" };
 	for (int i = 0; i < 18; i++)
-		wf_bind_str(st, i + 1, keys[i] ? str(b, keys[i]) : norm);
+		db_bind_str(st, i + 1, keys[i] ? str(b, keys[i]) : norm);
 	sqlite3_bind_int64(st, 19, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 20, x->ev->time_ms);
 	sqlite3_bind_text(st, 21, x->actor, -1, SQLITE_TRANSIENT);
-	int rc = wf_step_done(x->db, st, "booking.created", e);
+	int rc = db_step_once(x->db, st, "booking.created", e);
 	mem_free(norm);
 	if (rc < 0)
 		return -1;
@@ -348,16 +342,10 @@ int wf_p_documents(const struct wf_ev *x, struct err *e)
 	const json_t *docs = json_object_get(x->b, "documents");
 	for (size_t i = 0; schema_doc_names[i]; i++) {
 		const json_t *d = json_object_get(docs, schema_doc_names[i]);
-		sqlite3_stmt *st;
-		if (db_prepare(x->db, "INSERT OR REPLACE INTO application_documents (app, doc,"
-				   " status, note, seq) VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
-			return -1;
-		wf_bind_str(st, 1, x->app);
-		wf_bind_str(st, 2, schema_doc_names[i]);
-		wf_bind_str(st, 3, str(d, "status"));
-		wf_bind_str(st, 4, str(d, "note"));
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)x->ev->seq);
-		if (wf_step_done(x->db, st, x->kind, e) < 0)
+		if (db_run(x->db, "INSERT OR REPLACE INTO application_documents (app, doc, status,"
+			   " note, seq) VALUES (?, ?, ?, ?, ?)", x->kind, e, "ssssi", x->app,
+			   schema_doc_names[i], str(d, "status"), str(d, "note"),
+			   (int64_t)x->ev->seq) < 0)
 			return -1;
 	}
 	return 0;
@@ -366,13 +354,8 @@ int wf_p_documents(const struct wf_ev *x, struct err *e)
 /* Records that the event's actor enrolled something of its application. */
 static int enroller_add(const struct wf_ev *x, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT OR IGNORE INTO application_enrollers (app, actor)"
-			   " VALUES (?, ?)", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, x->actor);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "INSERT OR IGNORE INTO application_enrollers (app, actor)"
+		      " VALUES (?, ?)", x->kind, e, "ss", x->app, x->actor);
 }
 
 int wf_p_photo(const struct wf_ev *x, struct err *e)
@@ -394,17 +377,12 @@ int wf_p_fingerprint(const struct wf_ev *x, struct err *e)
 {
 	if (update_app(x, x->to, NULL, NULL, 0, e) < 0 || enroller_add(x, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT OR REPLACE INTO application_fingerprints (app, position,"
-			   " blob, format, bytes, seq) VALUES (?, ?, ?, ?, ?, ?)", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, x->app);
-	sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(x->b, "position")));
-	wf_bind_str(st, 3, str(x->b, "blob"));
-	wf_bind_str(st, 4, str(x->b, "format"));
-	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(x->b, "bytes")));
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "INSERT OR REPLACE INTO application_fingerprints (app, position,"
+		      " blob, format, bytes, seq) VALUES (?, ?, ?, ?, ?, ?)", x->kind, e, "sissii",
+		      x->app, (int64_t)json_integer_value(json_object_get(x->b, "position")),
+		      str(x->b, "blob"), str(x->b, "format"),
+		      (int64_t)json_integer_value(json_object_get(x->b, "bytes")),
+		      (int64_t)x->ev->seq);
 }
 
 static int enrolled_state(const struct wf_ev *x, struct err *e)
@@ -419,17 +397,9 @@ static int enrolled_state(const struct wf_ev *x, struct err *e)
 static int names_put(const struct wf_ev *x, const char *primary, const char *secondary,
 		     const char *mrz_name, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT OR REPLACE INTO application_names (app, primary_id,"
-			   " secondary_id, mrz_name, enrolled_seq) VALUES (?, ?, ?, ?, ?)", &st,
-		       e) < 0)
-		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, primary);
-	wf_bind_str(st, 3, secondary);
-	wf_bind_str(st, 4, mrz_name);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "INSERT OR REPLACE INTO application_names (app, primary_id,"
+		      " secondary_id, mrz_name, enrolled_seq) VALUES (?, ?, ?, ?, ?)", x->kind, e,
+		      "ssssi", x->app, primary, secondary, mrz_name, (int64_t)x->ev->seq);
 }
 
 /* v1 (before the split was an enrolment field): the full name split at its last space,
@@ -501,14 +471,9 @@ int wf_p_approved2(const struct wf_ev *x, struct err *e)
 			       "one application %s's enrolled name makes", x->app);
 	if (wf_p_decision(x, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "UPDATE application_names SET approved_mrz_name = ?,"
-			   " approved_seq = ? WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, str(x->b, "mrz_name"));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 3, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "UPDATE application_names SET approved_mrz_name = ?,"
+		      " approved_seq = ? WHERE app = ?", x->kind, e, "sis", str(x->b, "mrz_name"),
+		      (int64_t)x->ev->seq, x->app);
 }
 
 int wf_p_payment(const struct wf_ev *x, struct err *e)
@@ -533,44 +498,25 @@ int wf_p_payment2(const struct wf_ev *x, struct err *e)
 {
 	if (wf_p_payment(x, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT OR REPLACE INTO payments (app, service, billed_on,"
-			   " recorded_seq) VALUES (?, ?, ?, ?)", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, x->app);
-	wf_bind_str(st, 2, str(x->b, "service"));
-	wf_bind_str(st, 3, str(x->b, "billed_on"));
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)x->ev->seq);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "INSERT OR REPLACE INTO payments (app, service, billed_on,"
+		      " recorded_seq) VALUES (?, ?, ?, ?)", x->kind, e, "sssi", x->app,
+		      str(x->b, "service"), str(x->b, "billed_on"), (int64_t)x->ev->seq);
 }
 
 int wf_p_pay_confirmed2(const struct wf_ev *x, struct err *e)
 {
 	if (wf_p_pay_confirmed(x, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "UPDATE payments SET ntpn = ?, confirmed_by = ?,"
-			   " confirmed_seq = ? WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, str(x->b, "ntpn"));
-	wf_bind_str(st, 2, x->actor);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 4, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "UPDATE payments SET ntpn = ?, confirmed_by = ?, confirmed_seq = ?"
+		      " WHERE app = ?", x->kind, e, "ssis", str(x->b, "ntpn"), x->actor,
+		      (int64_t)x->ev->seq, x->app);
 }
 
 int wf_p_viewed(const struct wf_ev *x, struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT INTO access_log (seq, app, actor, time_ms, what)"
-			   " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)x->ev->seq);
-	wf_bind_str(st, 2, x->app);
-	wf_bind_str(st, 3, x->actor);
-	sqlite3_bind_int64(st, 4, x->ev->time_ms);
-	wf_bind_str(st, 5, str(x->b, "what"));
-	return wf_step_done(x->db, st, x->kind, e);
+	return db_run(x->db, "INSERT INTO access_log (seq, app, actor, time_ms, what)"
+		      " VALUES (?, ?, ?, ?, ?)", x->kind, e, "issis", (int64_t)x->ev->seq, x->app,
+		      x->actor, (int64_t)x->ev->time_ms, str(x->b, "what"));
 }
 
 int wf_p_watch_added(const struct wf_ev *x, struct err *e)
@@ -579,24 +525,13 @@ int wf_p_watch_added(const struct wf_ev *x, struct err *e)
 	char *norm = NULL;
 	if (str(b, "full_name") && wf_name_norm(str(b, "full_name"), &norm, e) < 0)
 		return -1;
-	sqlite3_stmt *st;
-	if (db_prepare(x->db, "INSERT INTO watchlist (id, idref, name_norm, birth_date, reason,"
-			   " source, added_by, seq, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       &st, e) < 0) {
-		mem_free(norm);
-		return -1;
-	}
-	wf_bind_str(st, 1, str(b, "id"));
-	wf_bind_str(st, 2, str(b, "idref"));
-	wf_bind_str(st, 3, norm);
-	wf_bind_str(st, 4, str(b, "birth_date"));
-	wf_bind_str(st, 5, str(b, "reason"));
-	wf_bind_str(st, 6, str(b, "source"));
-	wf_bind_str(st, 7, x->actor);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)x->ev->seq);
-	sqlite3_bind_int64(st, 9, x->ev->time_ms);
+	int rc = db_run(x->db, "INSERT INTO watchlist (id, idref, name_norm, birth_date, reason,"
+			" source, added_by, seq, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			x->kind, e, "sssssssii", str(b, "id"), str(b, "idref"), norm,
+			str(b, "birth_date"), str(b, "reason"), str(b, "source"), x->actor,
+			(int64_t)x->ev->seq, (int64_t)x->ev->time_ms);
 	mem_free(norm);
-	return wf_step_done(x->db, st, x->kind, e);
+	return rc;
 }
 
 /* ---- issuance ---- */
@@ -621,11 +556,11 @@ int wf_p_personalized(const struct wf_ev *x, struct err *e)
 	static const char *const keys[] = { "app", "booklet", "surname", "given_names",
 					     "issue_date", "expiry_date", "mrz", "sod_blob" };
 	for (int i = 0; i < 8; i++)
-		wf_bind_str(st, i + 1, str(x->b, keys[i]));
-	wf_bind_str(st, 9, x->actor);
+		db_bind_str(st, i + 1, str(x->b, keys[i]));
+	db_bind_str(st, 9, x->actor);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 11, x->ev->time_ms);
-	if (wf_step_done(x->db, st, x->kind, e) < 0)
+	if (db_step_once(x->db, st, x->kind, e) < 0)
 		return -1;
 	return update_app(x, x->to, NULL, NULL, 0, e);
 }
@@ -662,9 +597,9 @@ static int issuance_set(const struct wf_ev *x, const char *set, const char *cons
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)x->ev->seq);
 	sqlite3_bind_int64(st, 2, x->ev->time_ms);
 	for (size_t i = 0; i < nvals; i++)
-		wf_bind_str(st, 3 + (int)i, vals[i]);
-	wf_bind_str(st, 3 + (int)nvals, x->app);
-	return wf_step_done(x->db, st, x->kind, e);
+		db_bind_str(st, 3 + (int)i, vals[i]);
+	db_bind_str(st, 3 + (int)nvals, x->app);
+	return db_step_once(x->db, st, x->kind, e);
 }
 
 int wf_p_quality(const struct wf_ev *x, struct err *e)

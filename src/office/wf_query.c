@@ -97,10 +97,25 @@ int wf_query_list(sqlite3 *db, const char *state, const char *day, int limit, js
 			   " state = ?1) AND (?2 IS NULL OR slot_date = ?2)"
 			   " ORDER BY created_seq DESC LIMIT ?3", &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, state);
-	wf_bind_str(st, 2, day);
+	db_bind_str(st, 1, state);
+	db_bind_str(st, 2, day);
 	sqlite3_bind_int(st, 3, limit);
 	return rows(db, st, out, e);
+}
+
+/* sql's row (?1 = app) as row_object's object, or JSON null when there is none. */
+static int row_or_null(sqlite3 *db, const char *sql, const char *app,
+		       const char *const *skip, const char *const *json_cols, const char *what,
+		       json_t **out, struct err *e)
+{
+	sqlite3_stmt *st;
+	int r = db_row(db, sql, what, &st, e, "s", app);
+	if (r < 0)
+		return -1;
+	*out = r == 1 ? row_object(st, skip, json_cols) : json_null();
+	if (r == 1)
+		sqlite3_finalize(st);
+	return *out ? 0 : err_nomem(e);
 }
 
 int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *reason,
@@ -110,14 +125,11 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	if (reason)
 		*reason = WF_OK;
 	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT * FROM applications WHERE id = ?", &st, e) < 0)
+	int r = db_row(db, "SELECT * FROM applications WHERE id = ?", "reading applications", &st,
+		       e, "s", app);
+	if (r < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return db_error(db, e, "reading applications");
+	if (r == 0) {
 		if (reason)
 			*reason = WF_NOT_FOUND;
 		return err_set(e, ERR_INPUT, "application %s does not exist",
@@ -130,59 +142,33 @@ int wf_query_get(sqlite3 *db, const char *app, json_t **out, enum wf_reason *rea
 	if (!o)
 		return err_nomem(e);
 	json_t *docs = NULL, *fps = NULL;
-	if (db_prepare(db, "SELECT doc, status, note, seq FROM application_documents WHERE"
-			   " app = ? ORDER BY doc", &st, e) < 0)
-		goto fail;
-	wf_bind_str(st, 1, app);
-	if (rows(db, st, &docs, e) < 0)
-		goto fail;
-	if (db_prepare(db, "SELECT position, blob, format, bytes, seq FROM"
-			   " application_fingerprints WHERE app = ? ORDER BY position", &st, e) < 0)
-		goto fail;
-	wf_bind_str(st, 1, app);
-	if (rows(db, st, &fps, e) < 0)
+	if (db_prepare_bind(db, "SELECT doc, status, note, seq FROM application_documents WHERE"
+			    " app = ? ORDER BY doc", &st, e, "s", app) < 0 ||
+	    rows(db, st, &docs, e) < 0 ||
+	    db_prepare_bind(db, "SELECT position, blob, format, bytes, seq FROM"
+			    " application_fingerprints WHERE app = ? ORDER BY position", &st, e, "s",
+			    app) < 0 ||
+	    rows(db, st, &fps, e) < 0)
 		goto fail;
 	json_object_set_new(o, "documents", docs);
 	json_object_set_new(o, "fingerprints", fps);
+	docs = NULL; /* o holds them now */
 	/* issuance: the personalized booklet, dates, quality check and hand-over (or null) */
-	if (db_prepare(db, "SELECT * FROM issuance WHERE app = ?", &st, e) < 0)
-		goto fail;
-	wf_bind_str(st, 1, app);
-	rc = sqlite3_step(st);
 	static const char *const iss_skip[] = { "app", NULL };
 	static const char *const iss_json[] = { "qc_failures", NULL };
-	json_t *iss = rc == SQLITE_ROW ? row_object(st, iss_skip, iss_json) : json_null();
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		json_decref(iss);
-		db_error(db, e, "reading issuance");
+	json_t *iss, *names;
+	if (row_or_null(db, "SELECT * FROM issuance WHERE app = ?", app, iss_skip, iss_json,
+			"reading issuance", &iss, e) < 0)
 		goto fail;
-	}
-	if (!iss) {
-		err_nomem(e);
-		goto fail;
-	}
 	json_object_set_new(o, "issuance", iss);
 	/* the name as enrolled and approved: the adjudicator sees the MRZ name field before
 	 * approving, the printer operator what will be printed (null before enrolment) */
-	if (db_prepare(db, "SELECT primary_id AS primary_identifier, secondary_id AS"
-			   " secondary_identifier, mrz_name, approved_mrz_name FROM"
-			   " application_names WHERE app = ?", &st, e) < 0)
-		goto fail;
-	wf_bind_str(st, 1, app);
-	rc = sqlite3_step(st);
 	static const char *const no_skip[] = { NULL };
-	json_t *names = rc == SQLITE_ROW ? row_object(st, no_skip, no_skip) : json_null();
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		json_decref(names);
-		db_error(db, e, "reading application_names");
+	if (row_or_null(db, "SELECT primary_id AS primary_identifier, secondary_id AS"
+			" secondary_identifier, mrz_name, approved_mrz_name FROM"
+			" application_names WHERE app = ?", app, no_skip, no_skip,
+			"reading application_names", &names, e) < 0)
 		goto fail;
-	}
-	if (!names) {
-		err_nomem(e);
-		goto fail;
-	}
 	json_object_set_new(o, "name", names);
 	*out = o;
 	return 0;
@@ -261,7 +247,7 @@ int wf_query_booking(sqlite3 *db, const char *code_hash, const char *idref,
 	sqlite3_stmt *st;
 	if (db_cached(db, sql, &st, e) < 0)
 		return -1;
-	wf_bind_str(st, 1, code_hash);
+	db_bind_str(st, 1, code_hash);
 	int found = 0, rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *ref = (const char *)sqlite3_column_text(st, 5);
@@ -296,7 +282,7 @@ int wf_query_search(sqlite3 *db, const char *by, const char *value, json_t **out
 			  " ORDER BY created_seq DESC LIMIT 100";
 		if (db_prepare(db, sql, &st, e) < 0)
 			return -1;
-		wf_bind_str(st, 1, value);
+		db_bind_str(st, 1, value);
 		return rows(db, st, out, e);
 	}
 	if (strcmp(by, "name") != 0)

@@ -4,6 +4,7 @@
  * enrolled and approved names (wf_names_load), its enrollers, its issuance row, the MRZ
  * name field of a name and the normalised form of a name (search, watchlist).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,73 +16,38 @@
 #include "office/wf_internal.h"
 #include "util/alloc.h"
 
-int wf_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, struct err *e)
-{
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		db_error(db, e, what);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-void wf_bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-void wf_copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
-{
-	const char *s = (const char *)sqlite3_column_text(st, col);
-	snprintf(out, n, "%s", s ? s : "");
-}
+/* The text columns of wf_app_load's row, in the SELECT's order; its integers follow. */
+#define TEXT(f) { offsetof(struct wf_app, f), sizeof ((struct wf_app *)0)->f }
+static const struct { size_t off, size; } app_texts[] = {
+	TEXT(state), TEXT(idref), TEXT(slot_date), TEXT(slot_start), TEXT(enrolled_by),
+	TEXT(interviewed_by), TEXT(watchlist_result), TEXT(billing_code), TEXT(payment_status),
+	TEXT(full_name), TEXT(decided_by), TEXT(paid_by), TEXT(passport_type), TEXT(birth_date),
+	TEXT(sex), TEXT(watchlist_by), TEXT(photo_blob),
+};
+#define NTEXTS (int)(sizeof app_texts / sizeof app_texts[0])
 
 int wf_app_load(sqlite3 *db, const char *app, struct wf_app *a, struct err *e)
 {
 	sqlite3_stmt *st;
 	memset(a, 0, sizeof *a);
-	if (db_prepare(db, "SELECT state, idref, slot_date, slot_start, enrolled_by,"
-			   " interviewed_by, watchlist_result, watchlist_override IS NOT NULL,"
-			   " rescheduled, photo_blob IS NOT NULL, billing_code, payment_status,"
-			   " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id),"
-			   " full_name, decided_by, paid_by, passport_type, birth_date, sex,"
-			   " watchlist_by, photo_blob FROM applications a"
-			   " WHERE id = ?", &st, e) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW) {
-		wf_copy_col(st, 0, a->state, sizeof a->state);
-		wf_copy_col(st, 1, a->idref, sizeof a->idref);
-		wf_copy_col(st, 2, a->slot_date, sizeof a->slot_date);
-		wf_copy_col(st, 3, a->slot_start, sizeof a->slot_start);
-		wf_copy_col(st, 4, a->enrolled_by, sizeof a->enrolled_by);
-		wf_copy_col(st, 5, a->interviewed_by, sizeof a->interviewed_by);
-		wf_copy_col(st, 6, a->watchlist_result, sizeof a->watchlist_result);
-		a->has_watchlist_override = sqlite3_column_int(st, 7);
-		a->rescheduled = sqlite3_column_int(st, 8);
-		a->has_photo = sqlite3_column_int(st, 9);
-		wf_copy_col(st, 10, a->billing_code, sizeof a->billing_code);
-		wf_copy_col(st, 11, a->payment_status, sizeof a->payment_status);
-		a->fingerprints = sqlite3_column_int(st, 12);
-		wf_copy_col(st, 13, a->full_name, sizeof a->full_name);
-		wf_copy_col(st, 14, a->decided_by, sizeof a->decided_by);
-		wf_copy_col(st, 15, a->paid_by, sizeof a->paid_by);
-		wf_copy_col(st, 16, a->passport_type, sizeof a->passport_type);
-		wf_copy_col(st, 17, a->birth_date, sizeof a->birth_date);
-		wf_copy_col(st, 18, a->sex, sizeof a->sex);
-		wf_copy_col(st, 19, a->watchlist_by, sizeof a->watchlist_by);
-		wf_copy_col(st, 20, a->photo_blob, sizeof a->photo_blob);
-		ret = 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = db_error(db, e, "reading the applications table");
-	}
+	int r = db_row(db, "SELECT state, idref, slot_date, slot_start, enrolled_by,"
+		       " interviewed_by, watchlist_result, billing_code, payment_status,"
+		       " full_name, decided_by, paid_by, passport_type, birth_date, sex,"
+		       " watchlist_by, photo_blob, watchlist_override IS NOT NULL, rescheduled,"
+		       " photo_blob IS NOT NULL,"
+		       " (SELECT count(*) FROM application_fingerprints f WHERE f.app = a.id)"
+		       " FROM applications a WHERE id = ?", "reading the applications table", &st,
+		       e, "s", app);
+	if (r <= 0)
+		return r;
+	for (int i = 0; i < NTEXTS; i++)
+		db_copy_text(st, i, (char *)a + app_texts[i].off, app_texts[i].size);
+	a->has_watchlist_override = sqlite3_column_int(st, NTEXTS);
+	a->rescheduled = sqlite3_column_int(st, NTEXTS + 1);
+	a->has_photo = sqlite3_column_int(st, NTEXTS + 2);
+	a->fingerprints = sqlite3_column_int(st, NTEXTS + 3);
 	sqlite3_finalize(st);
-	return ret;
+	return 1;
 }
 
 _Static_assert(WF_MRZ_NAME_LEN == MRZ_TD3_NAME_LEN, "the TD3 name field");
@@ -105,27 +71,17 @@ int wf_names_load(sqlite3 *db, const char *app, char primary[640], char secondar
 		  char mrz_name[WF_MRZ_NAME_LEN + 1], char approved[WF_MRZ_NAME_LEN + 1],
 		  struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name FROM"
-			   " application_names WHERE app = ?", &st, e) < 0)
+	char *out[] = { primary, secondary, mrz_name, approved };
+	const size_t size[] = { 640, 640, MRZ_TD3_NAME_LEN + 1, MRZ_TD3_NAME_LEN + 1 };
+	int r = db_row_texts(db, "SELECT primary_id, secondary_id, mrz_name, approved_mrz_name"
+			     " FROM application_names WHERE app = ?", "reading application_names",
+			     app, out, size, 4, e);
+	if (r < 0)
 		return -1;
-	wf_bind_str(st, 1, app);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (primary)
-			wf_copy_col(st, 0, primary, 640);
-		if (secondary)
-			wf_copy_col(st, 1, secondary, 640);
-		if (mrz_name)
-			wf_copy_col(st, 2, mrz_name, MRZ_TD3_NAME_LEN + 1);
-		if (approved)
-			wf_copy_col(st, 3, approved, MRZ_TD3_NAME_LEN + 1);
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	if (r == 0)
 		return err_set(e, ERR_INPUT, "application %s has no enrolled name (enrolled before "
 			       "names were confirmed at enrolment? run `paspor rebuild`)", app);
-	return rc == SQLITE_ROW ? 0 : db_error(db, e, "reading application_names");
+	return 0;
 }
 
 int wf_name_norm(const char *name, char **out, struct err *e)
@@ -167,16 +123,10 @@ int wf_name_norm(const char *name, char **out, struct err *e)
 int wf_exists(sqlite3 *db, const char *sql, const char *s1, const char *s2, struct err *e)
 {
 	sqlite3_stmt *st;
-	if (db_prepare(db, sql, &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, s1);
-	if (s2)
-		wf_bind_str(st, 2, s2);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "reading the workflow's tables");
-	return rc == SQLITE_ROW;
+	int r = db_row(db, sql, "reading the workflow's tables", &st, e, s2 ? "ss" : "s", s1, s2);
+	if (r == 1)
+		sqlite3_finalize(st);
+	return r;
 }
 
 int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *e)
@@ -187,31 +137,14 @@ int wf_enrolled_by(sqlite3 *db, const char *app, const char *actor, struct err *
 
 int wf_issuance_booklet(sqlite3 *db, const char *app, char out[9], struct err *e)
 {
-	sqlite3_stmt *st;
-	if (db_prepare(db, "SELECT booklet FROM issuance WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, app);
-	out[0] = 0;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		wf_copy_col(st, 0, out, 9);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(db, e, "reading the issuance table");
-	return 0;
+	const size_t size = 9;
+	return db_row_texts(db, "SELECT booklet FROM issuance WHERE app = ?",
+			    "reading the issuance table", app, &out, &size, 1, e) < 0 ? -1 : 0;
 }
-
 
 int wf_personalized_by(sqlite3 *db, const char *app, char by[256], struct err *e)
 {
-	sqlite3_stmt *st;
-	by[0] = 0;
-	if (db_prepare(db, "SELECT personalized_by FROM issuance WHERE app = ?", &st, e) < 0)
-		return -1;
-	wf_bind_str(st, 1, app);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		wf_copy_col(st, 0, by, 256);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, e, "reading issuance");
+	const size_t size = 256;
+	return db_row_texts(db, "SELECT personalized_by FROM issuance WHERE app = ?",
+			    "reading issuance", app, &by, &size, 1, e) < 0 ? -1 : 0;
 }
