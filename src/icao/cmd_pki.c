@@ -200,13 +200,9 @@ out:
 	return rc;
 }
 
-int cmd_pki(int argc, char **argv)
-{
-	static const struct cli_command cmds[] = {
-		CLI_CMD("csca", cmd_pki_csca, "make a CSCA key and self-signed certificate"),
-		CLI_CMD("ds", cmd_pki_ds, "make a Document Signer key and certificate"),
-		CLI_CMD("crl", cmd_pki_crl, "revoke certificates and write the CSCA's CRL"),
-		CLI_CMD_END(),
-	};
-	return cli_dispatch(argv[0], cmds, argc, argv);
-}
+const struct cli_command pki_commands[] = {
+	CLI_CMD("csca", cmd_pki_csca, "make a CSCA key and self-signed certificate"),
+	CLI_CMD("ds", cmd_pki_ds, "make a Document Signer key and certificate"),
+	CLI_CMD("crl", cmd_pki_crl, "revoke certificates and write the CSCA's CRL"),
+	CLI_CMD_END(),
+};

@@ -933,7 +933,7 @@ int cmd_rebuild(int argc, char **argv, void *ctx)
 	return EXIT_OK;
 }
 
-static const struct cli_command log_commands[] = {
+const struct cli_command log_commands[] = {
 	CLI_CMD("verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)"),
 	CLI_CMD_SETUP("append", cmd_log_append, &node_cli_writer,
 		      "append one event to a node's log (operator, debugging)"),
@@ -953,8 +953,3 @@ static const struct cli_command log_commands[] = {
 		      "append from many threads at once (crash tests, benchmarks)"),
 	CLI_CMD_END(),
 };
-
-int cmd_log(int argc, char **argv)
-{
-	return cli_dispatch(argv[0], log_commands, argc, argv);
-}
