@@ -390,11 +390,7 @@ static int cmd_log_append(int argc, char **argv, void *ctx)
 		err_prefix(&e, "--body");
 		return cli_report(argv[0], &e);
 	}
-	if (node_cli_open(nc, &e) < 0)
-		return cli_report(argv[0], &e);
-	rc = writer_submit(nc->writer, append_one, &a, NULL, &e);
-	node_cli_close(nc);
-	if (rc < 0)
+	if (node_cli_submit(nc, append_one, &a, &e) < 0)
 		return cli_report(argv[0], &e);
 	printf("%" PRIu64 "\n", a.seq);
 	return EXIT_OK;
@@ -591,10 +587,7 @@ static int cmd_log_put_blob(int argc, char **argv, void *ctx)
 		return cli_report(argv[0], &e);
 	}
 	struct put_blob_arg a = { content.data, content.len, { { 0 }, { 0 }, 0 } };
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = writer_submit(nc->writer, put_blob_one, &a, NULL, &e);
-	node_cli_close(nc);
+	rc = node_cli_submit(nc, put_blob_one, &a, &e);
 	if (content.data)
 		sodium_memzero(content.data, content.len);
 	buf_release(&content);
