@@ -1,8 +1,8 @@
 /*
  * commands — every top-level `paspor` command. Each is implemented in its subsystem's
- * cmd_*.c file and listed in the table in src/main.c (a command with subcommands as its
- * table of them, a group); see util/cli.h for the contract
- * a command keeps (argv[0] is its full name, return value is the exit code, --help) and
+ * cmd_*.c file and listed in the table in src/main.c: a function, or for a command with
+ * subcommands (a group) the table of them. See util/cli.h for the contract a command
+ * keeps (argv[0] is its full name, return value is the exit code, --help) and
  * docs/CLI.md for how to add a command or an option.
  */
 #ifndef PASPOR_COMMANDS_H

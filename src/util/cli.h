@@ -7,8 +7,9 @@
  * A command is a function `int cmd_<name>(int argc, char **argv)`; argv[0] is the
  * command's full name ("paspor mrz make") so messages name it. It returns the process
  * exit code: 0 success, 1 the checked thing failed (verification), 2 usage or input
- * error. Commands with subcommands hand over to cli_dispatch with their own table. Every
- * command answers --help (or -h) with its usage on stdout and exit 0.
+ * error. A command with subcommands is a table of them, named by its row in its
+ * parent's table (CLI_CMD_GROUP); cli_dispatch runs that table in turn. Every command
+ * answers --help (or -h) with its usage on stdout and exit 0.
  *
  * A command that needs some set-up first (git's RUN_SETUP) names it in its row,
  * CLI_CMD_SETUP: a struct cli_setup from the layer that owns the resource (log/node_cli.h:
