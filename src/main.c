@@ -27,11 +27,13 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_command commands[] = {
-	CLI_CMD("mrz", cmd_mrz, "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)"),
-	CLI_CMD("pki", cmd_pki, "make CSCA and Document Signer keys and certificates, CRLs"),
-	CLI_CMD("chip", cmd_chip, "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)"),
-	CLI_CMD("log", cmd_log, "the signed event log: proofs, checkpoints, verification"),
-	CLI_CMD("office", cmd_office, "an immigration office node: make its data dir"),
+	CLI_CMD_GROUP("mrz", mrz_commands,
+		      "make and check machine readable zones (ICAO 9303 TD1/TD2/TD3)"),
+	CLI_CMD_GROUP("pki", pki_commands, "make CSCA and Document Signer keys and certificates, CRLs"),
+	CLI_CMD_GROUP("chip", chip_commands,
+		      "make and verify eMRTD chip files (LDS1: EF.COM, DG1, DG2, EF.SOD)"),
+	CLI_CMD_GROUP("log", log_commands, "the signed event log: proofs, checkpoints, verification"),
+	CLI_CMD_GROUP("office", office_commands, "an immigration office node: make its data dir"),
 	CLI_CMD("signer", cmd_signer, "the Document Signer process: key in a PKCS#11 token, policy, log"),
 	CLI_CMD_SETUP("rebuild", cmd_rebuild, &node_cli_rebuild,
 		      "drop and replay the state tables from the log"),

@@ -303,12 +303,8 @@ static int chip_verify(int argc, char **argv)
 	return rc;
 }
 
-int cmd_chip(int argc, char **argv)
-{
-	static const struct cli_command cmds[] = {
-		CLI_CMD("make", chip_make, "write EF.COM, EF.DG1, EF.DG2 and a signed EF.SOD"),
-		CLI_CMD("verify", chip_verify, "passive authentication of chip files"),
-		CLI_CMD_END(),
-	};
-	return cli_dispatch(argv[0], cmds, argc, argv);
-}
+const struct cli_command chip_commands[] = {
+	CLI_CMD("make", chip_make, "write EF.COM, EF.DG1, EF.DG2 and a signed EF.SOD"),
+	CLI_CMD("verify", chip_verify, "passive authentication of chip files"),
+	CLI_CMD_END(),
+};

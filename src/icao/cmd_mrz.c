@@ -266,12 +266,8 @@ static int cmd_mrz_check(int argc, char **argv)
 	return p.nproblems == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-int cmd_mrz(int argc, char **argv)
-{
-	static const struct cli_command cmds[] = {
-		CLI_CMD("make", cmd_mrz_make, "make a passport (TD3) MRZ from a JSON description"),
-		CLI_CMD("check", cmd_mrz_check, "check a TD1, TD2 or TD3 MRZ"),
-		CLI_CMD_END(),
-	};
-	return cli_dispatch(argv[0], cmds, argc, argv);
-}
+const struct cli_command mrz_commands[] = {
+	CLI_CMD("make", cmd_mrz_make, "make a passport (TD3) MRZ from a JSON description"),
+	CLI_CMD("check", cmd_mrz_check, "check a TD1, TD2 or TD3 MRZ"),
+	CLI_CMD_END(),
+};

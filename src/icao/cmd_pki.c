@@ -57,6 +57,21 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* csca, ds: --out is required, and --days may not be shorter than the key usage period
+ * (--key-days, else key_default). Returns 0, or the usage error's exit code. */
+static int check_out_and_days(const char *prog, const char *out, unsigned key_days,
+			      unsigned key_default, unsigned days)
+{
+	if (!out || !*out)
+		return cli_usage_error(prog, "--out is required");
+	if (!key_days)
+		key_days = key_default;
+	if (days && days < key_days)
+		return cli_usage_error(prog, "--days %u: shorter than the key usage period (%u "
+				       "days)", days, key_days);
+	return 0;
+}
+
 static int cmd_pki_csca(int argc, char **argv)
 {
 	struct pki_csca_opts o = { 0 };
@@ -89,12 +104,8 @@ static int cmd_pki_csca(int argc, char **argv)
 	if (pki_country_alpha2(o.country, c2) < 0)
 		return cli_usage_error(argv[0], "--country '%s': unknown country code "
 				       "(see docs/PKI.md for the known ones)", o.country);
-	if (!out || !*out)
-		return cli_usage_error(argv[0], "--out is required");
-	unsigned key_days = o.key_days ? o.key_days : PKI_CSCA_KEY_DAYS;
-	if (o.days && o.days < key_days)
-		return cli_usage_error(argv[0], "--days %u: shorter than the key usage period "
-				       "(%u days)", o.days, key_days);
+	if ((rc = check_out_and_days(argv[0], out, o.key_days, PKI_CSCA_KEY_DAYS, o.days)))
+		return rc;
 	struct err e = ERR_INIT;
 	if (pki_make_csca(out, &o, &e) < 0)
 		return cli_report(argv[0], &e);
@@ -139,12 +150,8 @@ static int cmd_pki_ds(int argc, char **argv)
 		return cli_usage_error(argv[0], "--csr takes the request's key: no --rsa or --ec");
 	if (!is_dir(o.csca_dir))
 		return cli_usage_error(argv[0], "--csca '%s': no such folder", o.csca_dir);
-	if (!out || !*out)
-		return cli_usage_error(argv[0], "--out is required");
-	unsigned key_days = o.key_days ? o.key_days : PKI_DS_KEY_DAYS;
-	if (o.days && o.days < key_days)
-		return cli_usage_error(argv[0], "--days %u: shorter than the key usage period "
-				       "(%u days)", o.days, key_days);
+	if ((rc = check_out_and_days(argv[0], out, o.key_days, PKI_DS_KEY_DAYS, o.days)))
+		return rc;
 	struct err e = ERR_INIT;
 	if (csr && pki_load_csr(csr, &o.pubkey, &e) < 0)
 		return cli_report(argv[0], &e);
@@ -200,13 +207,9 @@ out:
 	return rc;
 }
 
-int cmd_pki(int argc, char **argv)
-{
-	static const struct cli_command cmds[] = {
-		CLI_CMD("csca", cmd_pki_csca, "make a CSCA key and self-signed certificate"),
-		CLI_CMD("ds", cmd_pki_ds, "make a Document Signer key and certificate"),
-		CLI_CMD("crl", cmd_pki_crl, "revoke certificates and write the CSCA's CRL"),
-		CLI_CMD_END(),
-	};
-	return cli_dispatch(argv[0], cmds, argc, argv);
-}
+const struct cli_command pki_commands[] = {
+	CLI_CMD("csca", cmd_pki_csca, "make a CSCA key and self-signed certificate"),
+	CLI_CMD("ds", cmd_pki_ds, "make a Document Signer key and certificate"),
+	CLI_CMD("crl", cmd_pki_crl, "revoke certificates and write the CSCA's CRL"),
+	CLI_CMD_END(),
+};

@@ -303,6 +303,23 @@ static int cmd_log_verify_proof(int argc, char **argv)
 
 /* ---- commands on a node's data dir (log/node.h) ---- */
 
+/* Parses argv with opts for a command on a node: an operand, or no --data, is the usage
+ * error `missing` (these commands say that rather than "unexpected argument"). Returns
+ * 0, or -1 with *rc the exit code (EXIT_OK after --help). */
+static int parse_node(int argc, char **argv, const struct cli_option *opts,
+		      const struct cli_usage *usage, const struct node_cli *nc,
+		      const char *missing, int *rc)
+{
+	int i = cli_parse(argc, argv, opts, usage, rc);
+	if (i < 0)
+		return -1;
+	if (i != argc || !nc->dir) {
+		*rc = cli_usage_error(argv[0], "%s", missing);
+		return -1;
+	}
+	return 0;
+}
+
 struct append_arg {
 	const char *actor, *kind, *subject, *body;
 	uint16_t version;
@@ -390,11 +407,7 @@ static int cmd_log_append(int argc, char **argv, void *ctx)
 		err_prefix(&e, "--body");
 		return cli_report(argv[0], &e);
 	}
-	if (node_cli_open(nc, &e) < 0)
-		return cli_report(argv[0], &e);
-	rc = writer_submit(nc->writer, append_one, &a, NULL, &e);
-	node_cli_close(nc);
-	if (rc < 0)
+	if (node_cli_submit(nc, append_one, &a, &e) < 0)
 		return cli_report(argv[0], &e);
 	printf("%" PRIu64 "\n", a.seq);
 	return EXIT_OK;
@@ -453,11 +466,9 @@ static int cmd_log_load(int argc, char **argv, void *ctx)
 			 100000000, "--count: a number"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node(argc, argv, opts, &usage, nc, "--data is required", &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir)
-		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
 	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
@@ -504,11 +515,9 @@ static int cmd_log_checkpoint(int argc, char **argv, void *ctx)
 			 "latest)", 0, INT64_MAX, "--size: a tree size"),
 		OPT_END(),
 	};
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node(argc, argv, opts, &usage, nc, "--data DIR is required", &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir)
-		return cli_usage_error(argv[0], "--data DIR is required");
 	int have_size = size != UINT64_MAX;
 	if (!have_size)
 		size = 0;
@@ -591,10 +600,7 @@ static int cmd_log_put_blob(int argc, char **argv, void *ctx)
 		return cli_report(argv[0], &e);
 	}
 	struct put_blob_arg a = { content.data, content.len, { { 0 }, { 0 }, 0 } };
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = writer_submit(nc->writer, put_blob_one, &a, NULL, &e);
-	node_cli_close(nc);
+	rc = node_cli_submit(nc, put_blob_one, &a, &e);
 	if (content.data)
 		sodium_memzero(content.data, content.len);
 	buf_release(&content);
@@ -863,11 +869,9 @@ static int cmd_log_verify(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node(argc, argv, opts, &usage, nc, "--data DIR is required", &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir)
-		return cli_usage_error(argv[0], "--data DIR is required");
 	struct err e = ERR_INIT;
 	if (node_cli_open(nc, &e) < 0) {
 		if (e.code == ERR_INPUT)
@@ -914,11 +918,9 @@ int cmd_rebuild(int argc, char **argv, void *ctx)
 	};
 	struct node_cli *nc = ctx;
 	struct cli_option opts[] = { OPT_NODE(nc), OPT_END() };
-	int rc, i = cli_parse(argc, argv, opts, &usage, &rc);
-	if (i < 0)
+	int rc;
+	if (parse_node(argc, argv, opts, &usage, nc, "--data is required", &rc) < 0)
 		return rc;
-	if (i != argc || !nc->dir)
-		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
 	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);
@@ -933,7 +935,7 @@ int cmd_rebuild(int argc, char **argv, void *ctx)
 	return EXIT_OK;
 }
 
-static const struct cli_command log_commands[] = {
+const struct cli_command log_commands[] = {
 	CLI_CMD("verify-proof", cmd_log_verify_proof, "verify an inclusion or consistency proof (JSON)"),
 	CLI_CMD_SETUP("append", cmd_log_append, &node_cli_writer,
 		      "append one event to a node's log (operator, debugging)"),
@@ -953,8 +955,3 @@ static const struct cli_command log_commands[] = {
 		      "append from many threads at once (crash tests, benchmarks)"),
 	CLI_CMD_END(),
 };
-
-int cmd_log(int argc, char **argv)
-{
-	return cli_dispatch(argv[0], log_commands, argc, argv);
-}

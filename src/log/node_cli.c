@@ -44,6 +44,15 @@ void node_cli_close(struct node_cli *nc)
 	nc->have_node = nc->have_kek = 0;
 }
 
+int node_cli_submit(struct node_cli *nc, writer_fn fn, void *arg, struct err *e)
+{
+	int rc = node_cli_open(nc, e);
+	if (rc == 0)
+		rc = writer_submit(nc->writer, fn, arg, NULL, e);
+	node_cli_close(nc);
+	return rc;
+}
+
 static int run(const struct cli_setup *s, int (*fn)(int argc, char **argv, void *ctx), int argc,
 	       char **argv)
 {

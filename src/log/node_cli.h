@@ -66,6 +66,10 @@ extern const struct cli_setup node_cli_rebuild; /* key, node opened on its log o
 /* Reads the key, opens the node and starts the writer as the command's set-up says
  * (node_opts_from_env applies). On failure everything done is undone; e says why. */
 int node_cli_open(struct node_cli *nc, struct err *e);
+/* For a command that writes one request: node_cli_open (a set-up with the writer),
+ * writer_submit(fn, arg), node_cli_close. Returns 0, or -1 with e set by the step that
+ * failed. */
+int node_cli_submit(struct node_cli *nc, writer_fn fn, void *arg, struct err *e);
 /* Stops the writer, closes the node and wipes the key now (the set-up does it after
  * the command otherwise); the options stay, and nc may be closed again. */
 void node_cli_close(struct node_cli *nc);

@@ -63,11 +63,7 @@ static int cmd_booklets_add(int argc, char **argv, void *ctx)
 		return cli_usage_error(argv[0], "--count must be 1 to %d", BOOKLET_RANGE_MAX);
 	struct err e = ERR_INIT;
 	struct booklet_receive r = { { nc->actor, WF_OK, 0 }, first, (int)n };
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = writer_submit(nc->writer, booklet_receive, &r, NULL, &e);
-	node_cli_close(nc);
-	if (rc < 0)
+	if (node_cli_submit(nc, booklet_receive, &r, &e) < 0)
 		return cli_report(argv[0], &e);
 	printf("booklets %s + %ld recorded as received (seq %llu): a second officer must "
 	       "confirm the range\n", first, n, (unsigned long long)r.hdr.seq);

@@ -287,7 +287,7 @@ static int cmd_office_routes(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const struct cli_command office_commands[] = {
+const struct cli_command office_commands[] = {
 	CLI_CMD_SETUP("init", cmd_office_init, &node_cli_key,
 		      "make a new office data dir and its log"),
 	CLI_CMD("config", cmd_office_config, "check the office configuration (paspor.conf)"),
@@ -300,8 +300,3 @@ static const struct cli_command office_commands[] = {
 	CLI_CMD("datapage", cmd_office_datapage, "render a TD3 data page to PDF/PNG (debugging aid)"),
 	CLI_CMD_END(),
 };
-
-int cmd_office(int argc, char **argv)
-{
-	return cli_dispatch(argv[0], office_commands, argc, argv);
-}

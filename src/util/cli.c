@@ -42,8 +42,9 @@ int cli_dispatch(const char *prog, const struct cli_command *cmds, int argc, cha
 		snprintf(full, n, "%s %s", prog, name);
 		char *saved = argv[1];
 		argv[1] = full;
-		int rc = c->setup ? c->setup->run(c->setup, c->run, argc - 1, argv + 1)
-				  : c->fn(argc - 1, argv + 1);
+		int rc = c->sub ? cli_dispatch(full, c->sub, argc - 1, argv + 1)
+			 : c->setup ? c->setup->run(c->setup, c->run, argc - 1, argv + 1)
+				    : c->fn(argc - 1, argv + 1);
 		argv[1] = saved;
 		mem_free(full);
 		return rc;

@@ -7,8 +7,9 @@
  * A command is a function `int cmd_<name>(int argc, char **argv)`; argv[0] is the
  * command's full name ("paspor mrz make") so messages name it. It returns the process
  * exit code: 0 success, 1 the checked thing failed (verification), 2 usage or input
- * error. Commands with subcommands hand over to cli_dispatch with their own table. Every
- * command answers --help (or -h) with its usage on stdout and exit 0.
+ * error. A command with subcommands is a table of them, named by its row in its
+ * parent's table (CLI_CMD_GROUP); cli_dispatch runs that table in turn. Every command
+ * answers --help (or -h) with its usage on stdout and exit 0.
  *
  * A command that needs some set-up first (git's RUN_SETUP) names it in its row,
  * CLI_CMD_SETUP: a struct cli_setup from the layer that owns the resource (log/node_cli.h:
@@ -45,18 +46,23 @@ struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);   /* a command without set-up, or */
 	const char *summary;
-	int (*run)(int argc, char **argv, void *ctx); /* one that runs after setup */
+	int (*run)(int argc, char **argv, void *ctx); /* one that runs after setup, or */
 	const struct cli_setup *setup;
+	const struct cli_command *sub; /* a group: the table of its subcommands */
 };
 
-/* Rows of a command table: a plain command, one run after a set-up, the end. */
-#define CLI_CMD(name, fn, summary) { (name), (fn), (summary), NULL, NULL }
-#define CLI_CMD_SETUP(name, run, setup, summary) { (name), NULL, (summary), (run), (setup) }
-#define CLI_CMD_END() { NULL, NULL, NULL, NULL, NULL }
+/* Rows of a command table: a plain command, one run after a set-up, a group of
+ * subcommands (git's OPT_SUBCOMMAND: `paspor chip make` runs the row "make" of the
+ * group "chip"'s table), the end. */
+#define CLI_CMD(name, fn, summary) { (name), (fn), (summary), NULL, NULL, NULL }
+#define CLI_CMD_SETUP(name, run, setup, summary) { (name), NULL, (summary), (run), (setup), NULL }
+#define CLI_CMD_GROUP(name, table, summary) { (name), NULL, (summary), NULL, NULL, (table) }
+#define CLI_CMD_END() { NULL, NULL, NULL, NULL, NULL, NULL }
 
 /*
- * Runs the subcommand argv[1] of `prog` from the NULL-name-terminated table cmds.
- * Prints the table for --help, no argument, or an unknown name (exit 0 / 2 / 2).
+ * Runs the subcommand argv[1] of `prog` from the NULL-name-terminated table cmds (a
+ * group's row: its own table, with argv[2]). Prints the table for --help, no argument,
+ * or an unknown name (exit 0 / 2 / 2).
  */
 int cli_dispatch(const char *prog, const struct cli_command *cmds, int argc, char **argv);
 

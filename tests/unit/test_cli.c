@@ -288,3 +288,42 @@ TEST(cli_help_wraps_long_lines_and_long_names)
 	}
 	buf_release(&b);
 }
+
+/* ---- command tables: a group's row runs its own table ---- */
+
+static char group_seen[64];
+
+static int group_leaf(int argc, char **argv)
+{
+	snprintf(group_seen, sizeof group_seen, "%s|%d|%s", argv[0], argc, argc > 1 ? argv[1] : "");
+	return 7;
+}
+
+static const struct cli_command group_inner[] = {
+	CLI_CMD("leaf", group_leaf, "a leaf two levels down"),
+	CLI_CMD_END(),
+};
+static const struct cli_command group_outer[] = {
+	CLI_CMD_GROUP("inner", group_inner, "a group in a group"),
+	CLI_CMD("leaf", group_leaf, "a leaf one level down"),
+	CLI_CMD_END(),
+};
+static const struct cli_command group_top[] = {
+	CLI_CMD_GROUP("grp", group_outer, "a group"),
+	CLI_CMD_END(),
+};
+
+TEST(cli_dispatch_runs_a_groups_row_with_its_full_name)
+{
+	char *argv[] = { "t", "grp", "leaf", "x", NULL };
+	group_seen[0] = 0;
+	CHECK_INT_EQ(cli_dispatch("t", group_top, ARGC(argv), argv), 7);
+	CHECK_STR_EQ(group_seen, "t grp leaf|2|x");
+	char *argv2[] = { "t", "grp", "inner", "leaf", NULL };
+	group_seen[0] = 0;
+	CHECK_INT_EQ(cli_dispatch("t", group_top, ARGC(argv2), argv2), 7);
+	CHECK_STR_EQ(group_seen, "t grp inner leaf|1|");
+	/* argv is as it was */
+	CHECK_STR_EQ(argv2[1], "grp");
+	CHECK_STR_EQ(argv2[2], "inner");
+}

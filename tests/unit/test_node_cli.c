@@ -76,3 +76,42 @@ TEST(node_cli_writer_without_a_key_is_refused_before_opening)
 	CHECK_INT_EQ(dispatch("writer", "/nonexistent-paspor-dir", t.kek_path), EXIT_FAILED);
 	CHECK(!seen.opened);
 }
+
+static int submit_calls;
+
+static int submit_fn(struct writer_txn *tx, void *arg, struct err *e)
+{
+	(void)tx;
+	submit_calls++;
+	return *(int *)arg ? err_set(e, ERR_INPUT, "refused by the request") : 0;
+}
+
+TEST(node_cli_submit_runs_one_request_and_closes_the_node)
+{
+	struct test_node t;
+	CHECK(test_node_start(&t) == 0);
+	test_node_stop(&t);
+	struct node_cli nc;
+	memset(&nc, 0, sizeof nc);
+	nc.dir = t.dir;
+	nc.kek_file = t.kek_path;
+	nc.flags = node_cli_writer.flags;
+	struct err e = ERR_INIT;
+	int refuse = 0;
+	submit_calls = 0;
+	CHECK_INT_EQ(node_cli_submit(&nc, submit_fn, &refuse, &e), 0);
+	CHECK_INT_EQ(submit_calls, 1);
+	CHECK(!nc.writer && !nc.have_node && !nc.have_kek);
+	/* the request's error comes back, and the node is closed all the same */
+	refuse = 1;
+	CHECK_INT_EQ(node_cli_submit(&nc, submit_fn, &refuse, &e), -1);
+	CHECK_INT_EQ(submit_calls, 2);
+	CHECK_STR_EQ(e.msg, "refused by the request");
+	CHECK(!nc.writer && !nc.have_node && !nc.have_kek);
+	/* a node that does not open: the request is not run */
+	err_clear(&e);
+	nc.dir = "/nonexistent-paspor-dir";
+	CHECK_INT_EQ(node_cli_submit(&nc, submit_fn, &refuse, &e), -1);
+	CHECK_INT_EQ(submit_calls, 2);
+	CHECK(!nc.writer && !nc.have_node && !nc.have_kek);
+}
