@@ -233,96 +233,81 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 	return rc;
 }
 
-/* Runs the guard of an issuance event on booklet (witness: a spoil's, else NULL) for x,
- * the row wf_need read. The fields it read stay in *gb (the caller's: x->b points at
- * them) until the event is appended, where the projection compares them with the
- * event's before it takes the guard's pass. */
-static int guard_booklet(struct wf_hdr *h, struct wf_ev *x, uint16_t version,
-			 const char *booklet, const char *witness, json_t **gb, struct err *e)
+/* The three steps after personalization build their event's body first and run its
+ * guard on it (wf_guard), so that the projection of that very body takes the guard's
+ * pass; what the guard does not read is checked after it, in the order the operations
+ * always answered, and a refusal then frees the body. */
+
+/* A refusal after the guard: frees the body b; returns -1. */
+static int refuse_body(struct wf_hdr *h, json_t *b, enum wf_reason r, struct err *e,
+		       const char *msg)
 {
-	*gb = json_pack("{s:s, s:s?, s:s?}", "app", h->app, "booklet", booklet, "witness",
-			witness);
-	return *gb ? wf_guard(h, x, version, *gb, e) : err_nomem(e);
+	json_decref(b);
+	return wf_refuse(h, r, e, "%s", msg);
 }
 
-/* The operations below run op (the step) with the storage of guard_booklet's fields. */
-static int with_guard_body(struct writer_txn *tx, void *op,
-			   int (*step)(struct writer_txn *, void *, json_t **, struct err *),
-			   struct err *e)
+/* wf_need, then the body b (taken) made and guarded; 0, or -1 (b freed). */
+static int need_guarded(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
+			uint16_t version, struct wf_ev *x, json_t *b, struct err *e)
 {
-	json_t *gb = NULL;
-	int rc = step(tx, op, &gb, e);
-	json_decref(gb);
-	return rc;
-}
-
-static int quality_checked(struct writer_txn *tx, void *arg, json_t **gb, struct err *e)
-{
-	struct wf_quality *o = arg;
-	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.quality_checked", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 1, o->booklet, NULL, gb, e) < 0)
+	if (wf_need(tx, h, kind, x, e) < 0 || (!b && err_nomem(e) < 0) ||
+	    wf_guard(h, x, version, b, e) < 0) {
+		json_decref(b);
 		return -1;
-	if (!json_is_array(o->failures))
-		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "failures must be an array");
-	return wf_append(tx, &o->hdr, &x, "application.quality_checked", NULL,
-			 json_pack("{s:s, s:s, s:O, s:s}", "app", o->hdr.app, "booklet", o->booklet,
-				   "failures", o->failures, "result",
-				   json_array_size(o->failures) ? "failed" : "passed"), e);
+	}
+	return 0;
 }
 
 int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 {
-	return with_guard_body(tx, arg, quality_checked, e);
-}
-
-static int void_personalization(struct writer_txn *tx, void *arg, json_t **gb,
-				struct err *e)
-{
-	struct wf_void *o = arg;
+	struct wf_quality *o = arg;
 	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.personalization_voided", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 2, o->booklet, o->witness, gb, e) < 0)
+	json_t *b = json_pack("{s:s, s:s, s:O?, s:s}", "app", o->hdr.app, "booklet", o->booklet,
+			      "failures", o->failures, "result",
+			      json_array_size(o->failures) ? "failed" : "passed");
+	if (need_guarded(tx, &o->hdr, "application.quality_checked", 1, &x, b, e) < 0)
 		return -1;
-	if (!o->reason || !o->reason[0])
-		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "a spoiled booklet needs a reason");
-	struct booklet_spoil sp = { { o->hdr.actor, WF_OK, 0 }, o->booklet, o->reason, o->hdr.app,
-				    1 };
-	if (booklet_spoil(tx, &sp, e) < 0) {
-		o->hdr.reason = sp.hdr.reason == WF_INVALID_INPUT ? WF_INVALID_INPUT
-								  : WF_INVALID_STATE;
-		return -1;
-	}
-	return wf_append_v(tx, &o->hdr, &x, "application.personalization_voided", 2, NULL,
-			   json_pack("{s:s, s:s, s:s, s:s}", "app", o->hdr.app, "booklet",
-				     o->booklet, "reason", o->reason, "witness", o->witness), e);
+	if (!json_is_array(o->failures))
+		return refuse_body(&o->hdr, b, WF_INVALID_INPUT, e, "failures must be an array");
+	return wf_append(tx, &o->hdr, &x, "application.quality_checked", NULL, b, e);
 }
 
 int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 {
-	return with_guard_body(tx, arg, void_personalization, e);
-}
-
-static int hand_over(struct writer_txn *tx, void *arg, json_t **gb, struct err *e)
-{
-	struct wf_hand_over *o = arg;
+	struct wf_void *o = arg;
 	struct wf_ev x;
-	if (wf_need(tx, &o->hdr, "application.handed_over", &x, e) < 0 ||
-	    guard_booklet(&o->hdr, &x, 2, o->booklet, NULL, gb, e) < 0)
+	json_t *b = json_pack("{s:s, s:s, s:s?, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
+			      "reason", o->reason, "witness", o->witness);
+	if (need_guarded(tx, &o->hdr, "application.personalization_voided", 2, &x, b, e) < 0)
 		return -1;
-	if (!o->collected_by)
-		return wf_refuse(&o->hdr, WF_INVALID_INPUT, e, "collected_by is missing");
-	json_t *body = json_pack("{s:s, s:s, s:s}", "app", o->hdr.app, "booklet", o->booklet,
-				 "collected_by", o->collected_by);
-	const char *k[] = { "proxy_name", "proxy_idref", "power_of_attorney" };
-	const char *v[] = { o->proxy_name, o->proxy_idref, o->power_of_attorney };
-	for (int i = 0; body && i < 3; i++)
-		if (v[i] && json_object_set_new(body, k[i], json_string(v[i])) < 0)
-			json_decref(body), body = NULL;
-	return wf_append_v(tx, &o->hdr, &x, "application.handed_over", 2, NULL, body, e);
+	if (!o->reason || !o->reason[0])
+		return refuse_body(&o->hdr, b, WF_INVALID_INPUT, e,
+				   "a spoiled booklet needs a reason");
+	struct booklet_spoil sp = { { o->hdr.actor, WF_OK, 0 }, o->booklet, o->reason,
+				    o->hdr.app, 1 };
+	if (booklet_spoil(tx, &sp, e) < 0) {
+		json_decref(b);
+		o->hdr.reason = sp.hdr.reason == WF_INVALID_INPUT ? WF_INVALID_INPUT
+								  : WF_INVALID_STATE;
+		return -1;
+	}
+	return wf_append_v(tx, &o->hdr, &x, "application.personalization_voided", 2, NULL, b, e);
 }
 
 int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 {
-	return with_guard_body(tx, arg, hand_over, e);
+	struct wf_hand_over *o = arg;
+	struct wf_ev x;
+	json_t *b = json_pack("{s:s, s:s, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
+			      "collected_by", o->collected_by);
+	const char *k[] = { "proxy_name", "proxy_idref", "power_of_attorney" };
+	const char *v[] = { o->proxy_name, o->proxy_idref, o->power_of_attorney };
+	for (int i = 0; b && i < 3; i++)
+		if (v[i] && json_object_set_new(b, k[i], json_string(v[i])) < 0)
+			json_decref(b), b = NULL;
+	if (need_guarded(tx, &o->hdr, "application.handed_over", 2, &x, b, e) < 0)
+		return -1;
+	if (!o->collected_by)
+		return refuse_body(&o->hdr, b, WF_INVALID_INPUT, e, "collected_by is missing");
+	return wf_append_v(tx, &o->hdr, &x, "application.handed_over", 2, NULL, b, e);
 }
