@@ -1,7 +1,8 @@
 /*
  * wf_guards — the rules an event of the workflow must satisfy against the projected
- * state, each written once, as the guard of its kind and version in wf_schemas.c's KIND
- * table (docs/WORKFLOW.md "Guards"): separation of duties, the photo before enrolment,
+ * state, each written once, and the guard of each kind and version as data: its rules
+ * in order and the body fields they read (struct wf_guard, named in wf_schemas.c's KIND
+ * table; docs/WORKFLOW.md "Guards"): separation of duties, the photo before enrolment,
  * a booking rescheduled once, a pending payment with the same billing code before
  * confirmation, one NTPN per payment, the booklet an issuance event names, one active
  * application per identity reference and one booking code per application.
@@ -9,12 +10,12 @@
  * A guard runs once per event: in the operation that makes it (wf_guard, in the order
  * the operation checks its rules and before its side effects), whose pass the
  * projection takes when the event carries the same values of the fields the guard
- * reads (its struct wf_guard names them; it reads the body through wf_guard_str only),
- * or else where the event is projected (wf_project: `paspor rebuild`, a replay, a raw
- * append), so the log cannot hold a violation. Its refusal is the operation's answer: err_refuse with the
- * enum wf_reason and the message the API shows as the problem's detail. A guard reads
- * the tables only: never the configuration or the clock (those rules are the
- * operation's, checked when the event is written, never on replay).
+ * reads (a rule reads the body through wf_guard_str only), or else where the event is
+ * projected (wf_project: `paspor rebuild`, a replay, a raw append), so the log cannot
+ * hold a violation. Its refusal is the operation's answer: err_refuse with the enum
+ * wf_reason and the message the API shows as the problem's detail. A rule reads the
+ * tables only: never the configuration or the clock (those rules are the operation's,
+ * checked when the event is written, never on replay).
  *
  * A kind + version, once written, keeps its guard: a version's guard refuses exactly
  * what that version's projection refused before, so old logs rebuild as they did.
@@ -33,11 +34,14 @@ const char *wf_guard_str(const struct wf_ev *x, const char *k)
 	return NULL;
 }
 
-/* booking.created v1: one active application per identity reference (the partial
- * UNIQUE index applications_active_idref) and one booking code hash per application
- * (applications.code_hash UNIQUE); the constraints stay as the last line of defence */
-static int guard_created(const struct wf_ev *x, struct err *e)
+/* ---- the rules (a guard is a list of them: the table at the end) ---- */
+
+/* One active application per identity reference (the partial UNIQUE index
+ * applications_active_idref) and one booking code hash per application
+ * (applications.code_hash UNIQUE); the constraints stay as the last line of defence. */
+static int unique_booking(const struct wf_ev *x, const char *what, struct err *e)
 {
+	(void)what;
 	int r = wf_exists(x->db, "SELECT 1 FROM applications WHERE idref = ?1 AND state NOT IN"
 			  " ('cancelled', 'no_show', 'rejected', 'issued')",
 			  wf_guard_str(x, "idref"), NULL, e);
@@ -51,18 +55,18 @@ static int guard_created(const struct wf_ev *x, struct err *e)
 	return 0;
 }
 
-/* booking.rescheduled v1: once only */
-static int guard_rescheduled(const struct wf_ev *x, struct err *e)
+static int rescheduled_once(const struct wf_ev *x, const char *what, struct err *e)
 {
+	(void)what;
 	if (x->a.rescheduled)
 		return wf_deny(e, WF_ALREADY_RESCHEDULED, "application %s was rescheduled once "
 			       "already", x->app);
 	return 0;
 }
 
-/* application.enrolled v1, v2: a photo first */
-static int guard_enrolled(const struct wf_ev *x, struct err *e)
+static int photo_first(const struct wf_ev *x, const char *what, struct err *e)
 {
+	(void)what;
 	if (!x->a.has_photo)
 		return wf_deny(e, WF_PHOTO_MISSING, "application %s has no photo: enrol one first",
 			       x->app);
@@ -81,22 +85,17 @@ int wf_rule_decider(const struct wf_ev *x, int with_enrollers, struct err *e)
 	return 0;
 }
 
-/* application.approved v1, application.rejected v1: neither the officer recorded as
- * enrolled_by nor the interviewer decides */
-static int guard_decided(const struct wf_ev *x, struct err *e)
+/* Neither the officer recorded as enrolled_by nor the interviewer decides; what
+ * "enrollers": nor anyone who enrolled a photo or a fingerprint. */
+static int decider(const struct wf_ev *x, const char *what, struct err *e)
 {
-	return wf_rule_decider(x, 0, e);
+	return wf_rule_decider(x, what != NULL, e);
 }
 
-/* application.approved v2: nor anyone who enrolled a photo or a fingerprint */
-static int guard_approved2(const struct wf_ev *x, struct err *e)
+/* A pending payment, with the event's billing code. */
+static int pending_payment(const struct wf_ev *x, const char *what, struct err *e)
 {
-	return wf_rule_decider(x, 1, e);
-}
-
-/* application.payment_confirmed v1: a pending payment, with its billing code */
-static int guard_pay_confirmed(const struct wf_ev *x, struct err *e)
-{
+	(void)what;
 	const char *code = wf_guard_str(x, "billing_code");
 	if (strcmp(x->a.payment_status, "pending") != 0)
 		return wf_deny(e, WF_INVALID_STATE, "application %s is paid and its payment is "
@@ -108,19 +107,25 @@ static int guard_pay_confirmed(const struct wf_ev *x, struct err *e)
 	return 0;
 }
 
-/* application.payment_confirmed v2: and by neither the officer who recorded the billing
- * nor the approver (per person, docs/ROLES.md); an NTPN confirms one payment
- * (payments.ntpn UNIQUE stays as the last line of defence) */
-static int guard_pay_confirmed2(const struct wf_ev *x, struct err *e)
+/* Confirmed by neither the officer who recorded the billing nor the approver (per
+ * person, docs/ROLES.md). */
+static int not_biller(const struct wf_ev *x, const char *what, struct err *e)
 {
-	if (guard_pay_confirmed(x, e) < 0)
-		return -1;
+	(void)what;
 	if (strcmp(x->actor, x->a.paid_by) == 0)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s recorded the billing of "
 			       "application %s and cannot confirm its payment", x->actor, x->app);
 	if (strcmp(x->actor, x->a.decided_by) == 0)
 		return wf_deny(e, WF_SEPARATION, "separation of duties: %s approved application %s "
 			       "and cannot confirm its payment", x->actor, x->app);
+	return 0;
+}
+
+/* An NTPN confirms one payment (payments.ntpn UNIQUE stays as the last line of
+ * defence). */
+static int ntpn_unused(const struct wf_ev *x, const char *what, struct err *e)
+{
+	(void)what;
 	const char *ntpn = wf_guard_str(x, "ntpn");
 	int r = ntpn ? wf_exists(x->db, "SELECT 1 FROM payments WHERE ntpn = ?1", ntpn, NULL, e) : 0;
 	if (r)
@@ -140,15 +145,10 @@ static int not_approver(const struct wf_ev *x, const char *what, struct err *e)
 	return 0;
 }
 
-/* application.personalized v1, v2 */
-static int guard_personalized(const struct wf_ev *x, struct err *e)
-{
-	return not_approver(x, "personalize", e);
-}
-
 /* The event names the application's current booklet. */
-static int same_booklet(const struct wf_ev *x, struct err *e)
+static int same_booklet(const struct wf_ev *x, const char *what, struct err *e)
 {
+	(void)what;
 	const char *booklet = wf_guard_str(x, "booklet");
 	char cur[9];
 	if (wf_issuance_booklet(x->db, x->app, cur, e) < 0)
@@ -171,25 +171,10 @@ static int not_personalizer(const struct wf_ev *x, const char *what, struct err 
 	return 0;
 }
 
-/* application.quality_checked v1 */
-static int guard_quality(const struct wf_ev *x, struct err *e)
+/* A spoil of a personalized booklet names a second officer as witness. */
+static int second_officer(const struct wf_ev *x, const char *what, struct err *e)
 {
-	if (same_booklet(x, e) < 0)
-		return -1;
-	return not_personalizer(x, "quality-check it", e);
-}
-
-/* application.personalization_voided v1 */
-static int guard_voided(const struct wf_ev *x, struct err *e)
-{
-	return same_booklet(x, e);
-}
-
-/* application.personalization_voided v2: with a second officer as witness */
-static int guard_voided2(const struct wf_ev *x, struct err *e)
-{
-	if (same_booklet(x, e) < 0)
-		return -1;
+	(void)what;
 	const char *witness = wf_guard_str(x, "witness");
 	char wactor[300];
 	snprintf(wactor, sizeof wactor, "officer:%s", witness ? witness : "");
@@ -199,23 +184,8 @@ static int guard_voided2(const struct wf_ev *x, struct err *e)
 	return 0;
 }
 
-/* application.handed_over v1: not by the approver */
-static int guard_handed(const struct wf_ev *x, struct err *e)
-{
-	if (same_booklet(x, e) < 0)
-		return -1;
-	return not_approver(x, "hand over", e);
-}
-
-/* application.handed_over v2: nor by the officer who personalized the booklet */
-static int guard_handed2(const struct wf_ev *x, struct err *e)
-{
-	if (guard_handed(x, e) < 0)
-		return -1;
-	return not_personalizer(x, "hand it over", e);
-}
-
-/* ---- the guards of the kind table, with the body fields each reads ---- */
+/* ---- the guards of the kind table: their rules, in order, and the body fields they
+ * read. A kind + version keeps its list: a new rule is a new version's. ---- */
 
 static const char *const READS_CREATED[] = { "idref", "code_hash", NULL };
 static const char *const READS_BILLING[] = { "billing_code", NULL };
@@ -223,16 +193,45 @@ static const char *const READS_PAYMENT[] = { "billing_code", "ntpn", NULL };
 static const char *const READS_BOOKLET[] = { "booklet", NULL };
 static const char *const READS_SPOIL[] = { "booklet", "witness", NULL };
 
-const struct wf_guard wf_guard_created = { guard_created, READS_CREATED };
-const struct wf_guard wf_guard_rescheduled = { guard_rescheduled, NULL };
-const struct wf_guard wf_guard_enrolled = { guard_enrolled, NULL };
-const struct wf_guard wf_guard_decided = { guard_decided, NULL };
-const struct wf_guard wf_guard_approved2 = { guard_approved2, NULL };
-const struct wf_guard wf_guard_pay_confirmed = { guard_pay_confirmed, READS_BILLING };
-const struct wf_guard wf_guard_pay_confirmed2 = { guard_pay_confirmed2, READS_PAYMENT };
-const struct wf_guard wf_guard_personalized = { guard_personalized, NULL };
-const struct wf_guard wf_guard_quality = { guard_quality, READS_BOOKLET };
-const struct wf_guard wf_guard_voided = { guard_voided, READS_BOOKLET };
-const struct wf_guard wf_guard_voided2 = { guard_voided2, READS_SPOIL };
-const struct wf_guard wf_guard_handed = { guard_handed, READS_BOOKLET };
-const struct wf_guard wf_guard_handed2 = { guard_handed2, READS_BOOKLET };
+#define RULE(fn, what) { fn, what }
+
+/* booking.created v1 */
+const struct wf_guard wf_guard_created = { { RULE(unique_booking, NULL) }, READS_CREATED };
+/* booking.rescheduled v1: once only */
+const struct wf_guard wf_guard_rescheduled = { { RULE(rescheduled_once, NULL) }, NULL };
+/* application.enrolled v1, v2: a photo first */
+const struct wf_guard wf_guard_enrolled = { { RULE(photo_first, NULL) }, NULL };
+/* application.approved v1, application.rejected v1 */
+const struct wf_guard wf_guard_decided = { { RULE(decider, NULL) }, NULL };
+/* application.approved v2: nor anyone who enrolled a photo or a fingerprint */
+const struct wf_guard wf_guard_approved2 = { { RULE(decider, "enrollers") }, NULL };
+/* application.payment_confirmed v1 */
+const struct wf_guard wf_guard_pay_confirmed = { { RULE(pending_payment, NULL) },
+						 READS_BILLING };
+/* application.payment_confirmed v2 */
+const struct wf_guard wf_guard_pay_confirmed2 = {
+	{ RULE(pending_payment, NULL), RULE(not_biller, NULL), RULE(ntpn_unused, NULL) },
+	READS_PAYMENT
+};
+/* application.personalized v1, v2 */
+const struct wf_guard wf_guard_personalized = { { RULE(not_approver, "personalize") }, NULL };
+/* application.quality_checked v1 */
+const struct wf_guard wf_guard_quality = {
+	{ RULE(same_booklet, NULL), RULE(not_personalizer, "quality-check it") }, READS_BOOKLET
+};
+/* application.personalization_voided v1 */
+const struct wf_guard wf_guard_voided = { { RULE(same_booklet, NULL) }, READS_BOOKLET };
+/* application.personalization_voided v2: with a second officer as witness */
+const struct wf_guard wf_guard_voided2 = {
+	{ RULE(same_booklet, NULL), RULE(second_officer, NULL) }, READS_SPOIL
+};
+/* application.handed_over v1: not by the approver */
+const struct wf_guard wf_guard_handed = {
+	{ RULE(same_booklet, NULL), RULE(not_approver, "hand over") }, READS_BOOKLET
+};
+/* application.handed_over v2: nor by the officer who personalized the booklet */
+const struct wf_guard wf_guard_handed2 = {
+	{ RULE(same_booklet, NULL), RULE(not_approver, "hand over"),
+	  RULE(not_personalizer, "hand it over") },
+	READS_BOOKLET
+};

@@ -97,19 +97,25 @@ struct wf_ev {
 	const char *const *reads; /* while a guard runs: the body fields it may read */
 };
 
-/* A guard: the rule(s) an event of one kind and version must satisfy against the
- * projected state (separation of duties, the photo before enrolment, …). 0 allowed;
- * -1 with e set: a refusal is err_refuse(e, WF_…, the message the operation answers)
- * (wf_deny), anything else an error (ERR_IO…). Guards read no configuration and no
- * clock: they run when the event is projected, on the live path and on replay
- * (`paspor rebuild`, the centre), so the log cannot hold a violation. */
-typedef int (*wf_guard_fn)(const struct wf_ev *x, struct err *e);
-/* A kind's guard and the body fields it reads (NULL-ended; NULL: none). It reads them
- * through wf_guard_str only, which answers NULL for a field not named here: what it
- * reads is the row, the tables, the actor and these fields, so a guard that passed on
- * them passes again while none of them changed (wf_project relies on it). */
+/* A guard: the rules an event of one kind and version must satisfy against the
+ * projected state (separation of duties, the photo before enrolment, …). A rule
+ * answers 0 (allowed) or -1 with e set: a refusal is err_refuse(e, WF_…, the message the
+ * operation answers) (wf_deny), anything else an error (ERR_IO…); what is its word for
+ * the step (its message's "cannot <what>"), or NULL. Rules read no configuration and no
+ * clock: they run when the event is written or projected, on the live path and on
+ * replay (`paspor rebuild`, the centre), so the log cannot hold a violation. */
+struct wf_rule {
+	int (*fn)(const struct wf_ev *x, const char *what, struct err *e);
+	const char *what;
+};
+#define WF_GUARD_RULES 3
+/* A kind's guard: its rules, run in order until one refuses (ended by a NULL fn), and
+ * the body fields they read (NULL-ended; NULL: none). A rule reads them through
+ * wf_guard_str only, which answers NULL for a field not named here: what a guard reads
+ * is the row, the tables, the actor and these fields, so a guard that passed on them
+ * passes again while none of them changed (wf_project relies on it). */
 struct wf_guard {
-	wf_guard_fn fn;
+	struct wf_rule rules[WF_GUARD_RULES];
 	const char *const *reads;
 };
 /* Field k of the body of the event being guarded: a string, or NULL (absent, not a

@@ -162,7 +162,9 @@ int wf_guard_run(const struct wf_guard *g, struct wf_ev *x, struct err *e)
 	__atomic_fetch_add(&wf_test_counts.guard_runs, 1, __ATOMIC_RELAXED);
 #endif
 	x->reads = g->reads;
-	int rc = g->fn(x, e);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < WF_GUARD_RULES && g->rules[i].fn; i++)
+		rc = g->rules[i].fn(x, g->rules[i].what, e);
 	x->reads = NULL;
 	return rc;
 }
