@@ -63,7 +63,7 @@ static int route_receive(struct http_req *req, struct http_resp *resp)
 				  "booklet number: one upper-case letter and seven digits");
 		goto out;
 	}
-	struct booklet_receive op = { { actor, WF_OK, 0 }, first, (int)count };
+	struct booklet_receive op = { { actor, NULL, WF_OK, 0 }, first, (int)count };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_receive, &op, NULL, &e) < 0) {
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
@@ -92,7 +92,7 @@ static int route_confirm(struct http_req *req, struct http_resp *resp)
 	json_decref(body);
 	if (rc < 0)
 		return -1;
-	struct booklet_confirm op = { { actor, WF_OK, 0 }, first };
+	struct booklet_confirm op = { { actor, NULL, WF_OK, 0 }, first };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_confirm_range, &op, NULL, &e) < 0)
 		return api_wf_problem(req, resp, op.hdr.reason, &e);
@@ -126,9 +126,9 @@ static int spoil_or_void(struct http_req *req, struct http_resp *resp, int spoil
 				  "field 'app' is not an application id");
 		goto out;
 	}
-	struct booklet_spoil sp = { { actor, WF_OK, 0 }, number, reason, app, 0 };
-	struct booklet_void vo = { { actor, WF_OK, 0 }, number, reason };
-	struct booklet_hdr *h = spoil ? &sp.hdr : &vo.hdr;
+	struct booklet_spoil sp = { { actor, NULL, WF_OK, 0 }, number, reason, app, 0 };
+	struct booklet_void vo = { { actor, NULL, WF_OK, 0 }, number, reason };
+	struct wf_hdr *h = spoil ? &sp.hdr : &vo.hdr;
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, spoil ? booklet_spoil : booklet_void,
 				 spoil ? (void *)&sp : (void *)&vo, NULL, &e) < 0)
@@ -185,7 +185,7 @@ static int route_destroy(struct http_req *req, struct http_resp *resp)
 	}
 	if (api_witness(req, resp, body, 0, NULL, witness) < 0)
 		goto out;
-	struct booklet_destroy op = { { actor, WF_OK, 0 }, number, { o->username, witness } };
+	struct booklet_destroy op = { { actor, NULL, WF_OK, 0 }, number, { o->username, witness } };
 	struct err e = ERR_INIT;
 	if (office_server_submit(s, booklet_confirm_destruction, &op, NULL, &e) < 0)
 		rc = api_wf_problem(req, resp, op.hdr.reason, &e);

@@ -163,7 +163,7 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	struct dayclose_signer sg;
 	char why[512];
 	ask_signer(s, &d, &list, &sg, why, sizeof why);
-	struct dayclose_close op = { actor, day, today, &c, note, WF_OK, 0, NULL, &sg };
+	struct dayclose_close op = { { actor, NULL, WF_OK, 0 }, day, today, &c, note, NULL, &sg };
 	struct err e = ERR_INIT;
 	int rc = office_server_submit(s, dayclose_close, &op, NULL, &e);
 	signer_signatures_release(&list);
@@ -171,10 +171,10 @@ static int route_close(struct http_req *req, struct http_resp *resp)
 	if (rc < 0) {
 		json_decref(op.report);
 		json_decref(body);
-		return api_wf_problem(req, resp, op.reason, &e);
+		return api_wf_problem(req, resp, op.hdr.reason, &e);
 	}
 	json_t *ans = json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day", day, "seq",
-				(json_int_t)op.seq, "closed_by", actor, "mismatch",
+				(json_int_t)op.hdr.seq, "closed_by", actor, "mismatch",
 				json_object_get(op.report, "mismatch"), "note", note, "report",
 				op.report);
 	json_decref(op.report);

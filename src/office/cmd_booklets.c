@@ -62,7 +62,7 @@ static int cmd_booklets_add(int argc, char **argv, void *ctx)
 	if (*end || n < 1 || n > BOOKLET_RANGE_MAX)
 		return cli_usage_error(argv[0], "--count must be 1 to %d", BOOKLET_RANGE_MAX);
 	struct err e = ERR_INIT;
-	struct booklet_receive r = { { nc->actor, WF_OK, 0 }, first, (int)n };
+	struct booklet_receive r = { { nc->actor, NULL, WF_OK, 0 }, first, (int)n };
 	rc = node_cli_open(nc, &e);
 	if (rc == 0)
 		rc = writer_submit(nc->writer, booklet_receive, &r, NULL, &e);

@@ -15,6 +15,8 @@
 #ifndef PASPOR_OFFICE_REFUSAL_H
 #define PASPOR_OFFICE_REFUSAL_H
 
+#include <stdint.h>
+
 #include "util/err.h"
 #include "util/http.h"
 
@@ -77,6 +79,17 @@ struct refusal_info {
 
 /* The row of r; NULL for WF_OK and a value out of range. */
 const struct refusal_info *refusal_info(enum wf_reason r);
+
+/* The header every operation of the office starts with (the workflow's, workflow.h;
+ * the booklet stock's, booklets.h; the day close's, dayclose.h; the officers',
+ * officers.h): the generic HTTP handler (office/ops.h) fills the actor, reads the
+ * refusal and the seq through it. */
+struct wf_hdr {
+	const char *actor;      /* in: "officer:<username>", "cli:<user>" or "applicant" */
+	const char *app;        /* in: application id (the workflow's steps; NULL else) */
+	enum wf_reason reason;  /* out: WF_OK or why it was refused */
+	uint64_t seq;           /* out: seq of the (last) event appended */
+};
 
 /* "invalid-state", … (stable); "ok" for WF_OK, "unknown" out of range. */
 const char *wf_reason_name(enum wf_reason r);
