@@ -70,9 +70,14 @@ extern struct api_route api_issue_routes[];
 /* api_issue.c's routes that are not operations (downloads, lists): api_issue_routes
  * holds them after the operations' routes */
 extern const struct api_route api_issue_read_routes[];
-extern const struct api_route api_booklet_routes[];
-extern const struct api_route api_dayclose_routes[];
-extern const struct api_route api_officer_routes[];
+/* filled from the operation table too; the modules' read routes (with OPS_ROUTE
+ * places, office/ops.h) */
+extern struct api_route api_booklet_routes[];
+extern const struct api_route api_booklet_read_routes[];
+extern struct api_route api_dayclose_routes[];
+extern const struct api_route api_dayclose_read_routes[];
+extern struct api_route api_officer_routes[];
+extern const struct api_route api_officer_read_routes[];
 #ifdef PASPOR_TESTING
 extern const struct api_route api_test_routes[]; /* office/test_routes.c */
 #endif

@@ -54,6 +54,9 @@ struct ops_call {
 	char idref[IDREF_MAX];
 	void *hold;               /* what a check hook keeps for the answer (the row's
 				   * release frees it) */
+	const char *id;           /* the route's {param} when it is not an application id
+				   * (OP_BOOKLET, OP_DAY, OP_OFFICER): borrowed from the
+				   * request */
 };
 
 /* How a body field fills an op member (ops_fill rows). */
@@ -66,6 +69,8 @@ enum op_fill_kind {
 	OPF_TRUE,  /* int: 1 (the row's variant, e.g. approve) */
 	OPF_NOW,   /* int64_t: api_now_ms */
 	OPF_TODAY, /* const char *: the office's date YYYY-MM-DD (api_today) */
+	OPF_ID,    /* const char *: the route's {param} (c->id: a booklet number, a day, a
+		    * username) */
 };
 
 struct op_fill {
@@ -83,6 +88,7 @@ struct op_fill {
 #define OP_TRUE(T, m) { NULL, OPF_TRUE, OPS_MEMBER(T, m, int) }
 #define OP_NOW(T, m) { NULL, OPF_NOW, OPS_MEMBER(T, m, int64_t) }
 #define OP_TODAY(T, m) { NULL, OPF_TODAY, OPS_MEMBER(T, m, const char *) }
+#define OP_ID(T, m) { NULL, OPF_ID, OPS_MEMBER(T, m, const char *) }
 #define OPS_FILL_MAX 8
 
 /* Row flags. */
@@ -90,6 +96,12 @@ struct op_fill {
 #define OP_EMPTY_OK 2u /* an empty body reads as {} */
 #define OP_RAW 4u      /* the body is an upload, not JSON: no schema; the fill reads it */
 #define OP_UPLOAD 8u   /* a refusal WF_INVALID_INPUT is 422 unprocessable (an image) */
+/* the route's {param} (its first) is not an application id but, checked before the
+ * body and kept in c->id: */
+#define OP_BOOKLET 16u /* a booklet number (422 when malformed) */
+#define OP_DAY 32u     /* a day YYYY-MM-DD, not after today (422; c->today is set) */
+#define OP_OFFICER 64u /* another officer's username (404 when malformed; 403
+			* separation-of-duties for the caller's own) */
 
 /* A hook: 0, or -1 with a problem written (check, reply) or with c->e and the op's
  * reason set (submit: ops_handle writes the problem). */
@@ -163,11 +175,47 @@ int ops_hand_over_check(struct ops_call *c);
 int ops_hand_over_reply(struct ops_call *c);
 void ops_issue_release(struct ops_call *c);
 
-/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes: one
- * route per distinct method and pattern, ops_handle as its handler, the plain row's
- * action; api_issue_routes then the module's read routes, api_issue_read_routes).
+/* ---- the hooks of the booklet stock's, the day close's and the officers' rows
+ * (api_booklets.c, api_dayclose.c, api_officers.c) ---- */
+int ops_range_check(struct ops_call *c);
+int ops_range_reply(struct ops_call *c);
+int ops_range_confirm_reply(struct ops_call *c);
+int ops_stock_spoil_check(struct ops_call *c);
+int ops_booklet_reply(struct ops_call *c);
+int ops_destroy_check(struct ops_call *c);
+int ops_destroy_reply(struct ops_call *c);
+void ops_destroy_release(struct ops_call *c);
+int ops_day_check(struct ops_call *c);
+int ops_day_report_reply(struct ops_call *c);
+int ops_day_close_reply(struct ops_call *c);
+void ops_day_release(struct ops_call *c);
+int ops_officer_add_check(struct ops_call *c);
+int ops_officer_add_reply(struct ops_call *c);
+int ops_officer_event_reply(struct ops_call *c);
+int ops_officer_revoke_reply(struct ops_call *c);
+int ops_password_check(struct ops_call *c);
+int ops_password_reply(struct ops_call *c);
+int ops_totp_check(struct ops_call *c);
+int ops_totp_reply(struct ops_call *c);
+int ops_roles_check(struct ops_call *c);
+int ops_roles_reply(struct ops_call *c);
+void ops_officer_release(struct ops_call *c);
+
+/* In a module's read routes: the place of the op route of method and pattern (the route
+ * order is the order of the Allow header's methods and of `paspor office routes`). */
+#define OPS_ROUTE(method, pattern) { method, pattern, NULL, 0, 0, 0, NULL }
+
+/* Fills the route tables of the op rows (api_counter_routes, api_issue_routes,
+ * api_booklet_routes, api_dayclose_routes, api_officer_routes: one route per distinct
+ * method and pattern, ops_handle as its handler, the plain row's action; then the
+ * module's read routes, e.g. api_issue_read_routes, with the op routes they place).
  * Idempotent; the server calls it before it builds its routes. */
 void ops_routes_init(void);
+
+/* The roles an op route admits (its role mask, server.c): the union of its rows'
+ * actions (the decision: approve's and reject's); ops_handle checks a variant's own
+ * action again. 0 when no row has that method and pattern. */
+unsigned ops_roles(const char *method, const char *pattern);
 
 /* The row of a route (its first, plain row), or NULL. */
 const struct op_row *ops_find(const char *method, const char *pattern);
