@@ -14,8 +14,11 @@
  *
  * Each module exports a table of struct api_route ending with a row whose method is
  * NULL; server.c concatenates them after its own rows and turns each row's action into
- * the route's role mask (roles_action_mask), so the role × action table of
- * office/roles.c is the only place that says who may call what.
+ * the route's role mask (roles_action_mask; a route of the operation table, office/
+ * ops.h: the union of its rows' actions, ops_roles), so the role × action table of
+ * office/roles.c is the only place that says who may call what. The write routes of
+ * api_counter, api_issue, api_booklets, api_dayclose and api_officers are rows of the
+ * operation table, served by ops_handle; those modules keep hooks and read routes.
  *
  * Handlers get the server as req->app, an opaque struct office_server: what they need
  * of it comes through server.h's functions (office_server_config, office_server_auth,

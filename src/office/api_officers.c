@@ -237,53 +237,42 @@ int ops_officer_revoke_reply(struct ops_call *c)
 	return event_reply(c, (long long)auth_revoke_officer(office_server_auth(s), op->username));
 }
 
-/* POST …/password {}: a new password, shown once; sessions revoked */
-int ops_password_check(struct ops_call *c)
-{
-	struct officer_op *op = c->op;
-	struct officer_secrets *h = secrets(c);
-	if (!h || new_password(c->req, c->resp, h->pw, h->hash) < 0)
-		return -1;
-	op->password_hash = h->hash;
-	return 0;
-}
-
-int ops_password_reply(struct ops_call *c)
-{
-	const struct officer_op *op = c->op;
-	const struct officer_secrets *h = c->hold;
-	struct office_server *s = c->req->app;
-	size_t n = auth_revoke_officer(office_server_auth(s), op->username);
-	return reply_secret(c->resp, 200, json_pack("{s:s, s:s, s:I, s:I}", "username",
-						    op->username, "password", h->pw,
-						    "sessions_revoked", (json_int_t)n, "seq",
-						    (json_int_t)op->hdr.seq));
-}
-
-/* POST …/totp {}: a new secret, shown once; sessions revoked */
-int ops_totp_check(struct ops_call *c)
+/* POST …/password {} and POST …/totp {}: a new password or TOTP secret, shown once in
+ * the answer; the officer's sessions end */
+int ops_secret_check(struct ops_call *c)
 {
 	struct officer_op *op = c->op;
 	struct officer_secrets *h = secrets(c);
 	if (!h)
 		return -1;
 	struct err e = ERR_INIT;
-	if (auth_totp_new_secret(h->secret, &e) < 0)
-		return api_wf_problem(c->req, c->resp, WF_OK, &e);
-	op->totp_secret = h->secret;
+	if (c->row->writer == officer_reset_totp) {
+		if (auth_totp_new_secret(h->secret, &e) < 0)
+			return api_wf_problem(c->req, c->resp, WF_OK, &e);
+		op->totp_secret = h->secret;
+	} else {
+		if (new_password(c->req, c->resp, h->pw, h->hash) < 0)
+			return -1;
+		op->password_hash = h->hash;
+	}
 	return 0;
 }
 
-int ops_totp_reply(struct ops_call *c)
+/* {username, password?, sessions_revoked, seq, totp_secret?, totp_uri?} */
+int ops_secret_reply(struct ops_call *c)
 {
 	const struct officer_op *op = c->op;
 	const struct officer_secrets *h = c->hold;
 	struct office_server *s = c->req->app;
 	size_t n = auth_revoke_officer(office_server_auth(s), op->username);
-	json_t *reply = json_pack("{s:s, s:I, s:I}", "username", op->username,
-				  "sessions_revoked", (json_int_t)n, "seq",
-				  (json_int_t)op->hdr.seq);
-	if (reply)
+	json_t *reply = json_pack("{s:s}", "username", op->username);
+	if (reply && h->pw[0])
+		json_object_set_new(reply, "password", json_string(h->pw));
+	if (reply) {
+		json_object_set_new(reply, "sessions_revoked", json_integer((json_int_t)n));
+		json_object_set_new(reply, "seq", json_integer((json_int_t)op->hdr.seq));
+	}
+	if (reply && h->secret[0])
 		add_totp(reply, op->username, h->secret);
 	return reply_secret(c->resp, 200, reply);
 }

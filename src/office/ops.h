@@ -7,7 +7,8 @@
  * workflow.h) and how the request fills it, the refusals it may answer, and its answer.
  *
  * One generic handler (ops_handle) serves every row, in one order: the officer, the
- * {id}, the body decoded and checked against the row's schema once, the row's variant
+ * path's {param} (an application id, a booklet number, a day or another officer: the
+ * row's flag says which), the body decoded and checked against the row's schema once, the row's variant
  * chosen by the body (the decision's approve and reject are two rows on one route; a
  * watchlist check with an override is a row of its own), the variant's action checked
  * (the route's role mask admitted the officer already: only a variant with an action of
@@ -18,8 +19,9 @@
  * unprocessable). A row without a writer (the print job made again) only answers.
  *
  * A module's route table holds one route per distinct (method, pattern) of its rows,
- * with ops_handle as its handler: ops_routes_fill writes it from the rows, before the
- * server builds its routes (server.c routes_build). The texts of every answer are the
+ * with ops_handle as its handler and the union of the rows' actions as its role mask
+ * (ops_roles), then the module's hand-written read routes: ops_routes_init writes it
+ * from the rows, before the server builds its routes (server.c routes_build). The texts of every answer are the
  * ones the hand-written handlers gave (tests/integration/office_api_*.sh).
  *
  * Ownership: a struct ops_call lives for one request on the handler's stack; its body
@@ -48,7 +50,8 @@ struct ops_call {
 	struct http_resp *resp;
 	const struct op_row *row; /* the row chosen (its variant) */
 	json_t *body;             /* the checked body (NULL for raw uploads) */
-	void *op;                 /* the operation, zeroed; struct wf_hdr first */
+	void *op;                 /* the operation, zeroed; struct wf_hdr first (every op of
+				   * the office: office/refusal.h) */
 	struct err e;             /* the writer's (or a hook's) error */
 	char today[11];           /* storage a fill may point the op at */
 	char idref[IDREF_MAX];
@@ -141,7 +144,8 @@ int ops_handle(struct http_req *req, struct http_resp *resp);
 int ops_refused(struct ops_call *c);
 
 /* THE table (ops.c): every write operation, in tables by API module (counter,
- * issuance), each ended by a row whose method is NULL; the list ends with NULL. */
+ * issuance, booklet stock, day close, officers), each ended by a row whose method is
+ * NULL; the list ends with NULL. Every op starts with struct wf_hdr (office/refusal.h). */
 extern const struct op_row *const ops_tables[];
 
 /* ---- the hooks of the rows (api_counter.c) ---- */
@@ -193,10 +197,8 @@ int ops_officer_add_check(struct ops_call *c);
 int ops_officer_add_reply(struct ops_call *c);
 int ops_officer_event_reply(struct ops_call *c);
 int ops_officer_revoke_reply(struct ops_call *c);
-int ops_password_check(struct ops_call *c);
-int ops_password_reply(struct ops_call *c);
-int ops_totp_check(struct ops_call *c);
-int ops_totp_reply(struct ops_call *c);
+int ops_secret_check(struct ops_call *c);
+int ops_secret_reply(struct ops_call *c);
 int ops_roles_check(struct ops_call *c);
 int ops_roles_reply(struct ops_call *c);
 void ops_officer_release(struct ops_call *c);
