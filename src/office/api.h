@@ -14,8 +14,11 @@
  *
  * Each module exports a table of struct api_route ending with a row whose method is
  * NULL; server.c concatenates them after its own rows and turns each row's action into
- * the route's role mask (roles_action_mask), so the role × action table of
- * office/roles.c is the only place that says who may call what.
+ * the route's role mask (roles_action_mask; a route of the operation table, office/
+ * ops.h: the union of its rows' actions, ops_roles), so the role × action table of
+ * office/roles.c is the only place that says who may call what. The write routes of
+ * api_counter, api_issue, api_booklets, api_dayclose and api_officers are rows of the
+ * operation table, served by ops_handle; those modules keep hooks and read routes.
  *
  * Handlers get the server as req->app, an opaque struct office_server: what they need
  * of it comes through server.h's functions (office_server_config, office_server_auth,
@@ -72,9 +75,14 @@ extern struct api_route api_issue_routes[];
 extern const struct api_route api_issue_read_routes[];
 /* api_booking.c's reads (free slots, a booking's status), after its operations' routes */
 extern const struct api_route api_booking_read_routes[];
-extern const struct api_route api_booklet_routes[];
-extern const struct api_route api_dayclose_routes[];
-extern const struct api_route api_officer_routes[];
+/* filled from the operation table too; the modules' read routes (with OPS_ROUTE
+ * places, office/ops.h) */
+extern struct api_route api_booklet_routes[];
+extern const struct api_route api_booklet_read_routes[];
+extern struct api_route api_dayclose_routes[];
+extern const struct api_route api_dayclose_read_routes[];
+extern struct api_route api_officer_routes[];
+extern const struct api_route api_officer_read_routes[];
 #ifdef PASPOR_TESTING
 extern const struct api_route api_test_routes[]; /* office/test_routes.c */
 #endif

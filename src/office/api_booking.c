@@ -803,9 +803,16 @@ static int route_status(struct http_req *req, struct http_resp *resp)
 
 #define PUB (HTTP_ROUTE_PUBLIC)
 
-/* after the operations' routes (office/ops.c) in api_booking_routes */
+/* with the operations' routes (office/ops.c) in api_booking_routes: OPS_ROUTE places
+ * them in the order the routes always had (`paspor office routes`, Allow) */
 const struct api_route api_booking_read_routes[] = {
 	{ "GET", "/api/v1/bookings/slots", route_slots, PUB, API_ANON, 0, NULL },
+	OPS_ROUTE("POST", "/api/v1/bookings"),
+	OPS_ROUTE("POST", "/api/v1/bookings/confirm"),
+	OPS_ROUTE("POST", "/api/v1/bookings/resend"),
 	{ "POST", "/api/v1/bookings/status", route_status, PUB, API_ANON, 0, HTTP_JSON_ONLY },
+	OPS_ROUTE("POST", "/api/v1/bookings/cancel"),
+	OPS_ROUTE("POST", "/api/v1/bookings/reschedule"),
+	OPS_ROUTE("POST", "/api/v1/walk-ins"),
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

@@ -4,11 +4,13 @@
  * session's officer and a witness who re-authenticates in the request), void, and read
  * the stock and one booklet.
  *
- * Writes are the operations of office/booklets.h run through office_server_submit; their
- * refusals (enum wf_reason, office/refusal.h) become problems in api_wf_problem. Reads
- * are booklets.h's read functions on a connection of the read-only pool. No answer
- * carries a spoil or void reason (those event bodies are sealed: a reason may name a
- * person); the witness's password and code are never logged or echoed.
+ * Writes are rows of the office's operation table (office/ops.c ops_booklets, served by
+ * ops_handle): their bodies, the booklet number in the path (OP_BOOKLET) and the
+ * operations of office/booklets.h are the rows'; this file keeps their hooks (what a
+ * schema cannot say, and the answers) and the read routes, which read booklets.h's read
+ * functions on a connection of the read-only pool. No answer carries a spoil or void
+ * reason (those event bodies are sealed: a reason may name a person); the witness's
+ * password and code are never logged or echoed.
  */
 #include <string.h>
 
@@ -16,190 +18,116 @@
 #include "office/appid.h"
 #include "office/auth_http.h"
 #include "office/booklets.h"
+#include "office/ops.h"
+#include "util/alloc.h"
 
-#define REASON_MAX_BYTES 2000 /* the operation checks 1 … 500 characters */
+/* ---- the hooks of the write rows (office/ops.c ops_booklets) ---- */
 
-/* The {name} path parameter as a booklet number; 422 when malformed. */
-static int number_param(struct http_req *req, struct http_resp *resp, const char *name,
-			const char **out)
+/* POST /api/v1/booklets/ranges: the first number's form, the count into the op */
+int ops_range_check(struct ops_call *c)
 {
-	const char *n = http_req_param(req, name);
-	if (!n || !booklet_number_valid(n))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "'%s' must be a booklet number: one upper-case letter and "
-				    "seven digits", name);
-	*out = n;
+	struct booklet_receive *op = c->op;
+	if (!booklet_number_valid(op->first))
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'first' must be a booklet number: one upper-case "
+				    "letter and seven digits");
+	op->count = (int)json_integer_value(json_object_get(c->body, "count"));
 	return 0;
 }
 
-/* {"number", "state", "seq"} after a write. */
-static int reply_state(struct http_resp *resp, int status, const char *key, const char *number,
-		       const char *state, uint64_t seq)
+int ops_range_reply(struct ops_call *c)
 {
-	return api_reply(resp, status, json_pack("{s:s, s:s, s:I}", key, number, "state", state,
-						 "seq", (json_int_t)seq));
+	const struct booklet_receive *op = c->op;
+	return api_reply(c->resp, 201, json_pack("{s:s, s:I, s:s, s:s, s:I}", "first", op->first,
+						 "count", (json_int_t)op->count, "state",
+						 c->row->state, "received_by", op->hdr.actor,
+						 "seq", (json_int_t)op->hdr.seq));
 }
 
-/* POST /api/v1/booklets/ranges {first, count} */
-static int route_receive(struct http_req *req, struct http_resp *resp)
+int ops_range_confirm_reply(struct ops_call *c)
 {
-	static const char *const keys[] = { "first", "count", NULL };
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp);
-	if (!actor)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	const char *first = NULL;
-	int64_t count = 0;
-	int rc = -1;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "first", 1, 16, &first) < 0 ||
-	    api_int(req, resp, body, "count", 1, 1, BOOKLET_RANGE_MAX, &count, NULL) < 0)
-		goto out;
-	if (!booklet_number_valid(first)) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'first' must be a "
-				  "booklet number: one upper-case letter and seven digits");
-		goto out;
-	}
-	struct booklet_receive op = { { actor, WF_OK, 0 }, first, (int)count };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, booklet_receive, &op, NULL, &e) < 0) {
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-		goto out;
-	}
-	rc = api_reply(resp, 201, json_pack("{s:s, s:I, s:s, s:s, s:I}", "first", first, "count",
-					    (json_int_t)count, "state", "received", "received_by",
-					    actor, "seq", (json_int_t)op.hdr.seq));
-out:
-	json_decref(body);
-	return rc;
+	const struct booklet_confirm *op = c->op;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s, s:s, s:I}", "first", op->first,
+						 "state", c->row->state, "confirmed_by",
+						 op->hdr.actor, "seq", (json_int_t)op->hdr.seq));
 }
 
-/* POST /api/v1/booklets/ranges/{first}/confirm {} */
-static int route_confirm(struct http_req *req, struct http_resp *resp)
+/* POST …/{number}/spoil: the application, when named, is an application id */
+int ops_stock_spoil_check(struct ops_call *c)
 {
-	static const char *const keys[] = { NULL };
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *first = NULL;
-	if (!actor || number_param(req, resp, "first", &first) < 0)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 1, &body) < 0)
-		return -1;
-	int rc = api_only_keys(req, resp, body, keys);
-	json_decref(body);
-	if (rc < 0)
-		return -1;
-	struct booklet_confirm op = { { actor, WF_OK, 0 }, first };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, booklet_confirm_range, &op, NULL, &e) < 0)
-		return api_wf_problem(req, resp, op.hdr.reason, &e);
-	return api_reply(resp, 200, json_pack("{s:s, s:s, s:s, s:I}", "first", first, "state",
-					      "available", "confirmed_by", actor, "seq",
-					      (json_int_t)op.hdr.seq));
+	const struct booklet_spoil *op = c->op;
+	if (op->app && !appid_valid(op->app, 'A'))
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'app' is not an application id");
+	return 0;
 }
 
-/* POST /api/v1/booklets/{number}/spoil {reason, app?} and …/void {reason}: one
- * handler, as both record a booklet out of use with a reason (spoiled may name the
- * application that used it; voided is for blanks only, lost or stolen). */
-static int spoil_or_void(struct http_req *req, struct http_resp *resp, int spoil)
+/* {number, state, seq}: the spoiled or voided booklet (the two ops start alike) */
+int ops_booklet_reply(struct ops_call *c)
 {
-	static const char *const spoil_keys[] = { "reason", "app", NULL };
-	static const char *const void_keys[] = { "reason", NULL };
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp), *number = NULL;
-	if (!actor || number_param(req, resp, "number", &number) < 0)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	const char *reason = NULL, *app = NULL;
-	int rc = -1;
-	if (api_only_keys(req, resp, body, spoil ? spoil_keys : void_keys) < 0 ||
-	    api_str(req, resp, body, "reason", 1, REASON_MAX_BYTES, &reason) < 0 ||
-	    (spoil && api_str(req, resp, body, "app", 0, 64, &app) < 0))
-		goto out;
-	if (app && !appid_valid(app, 'A')) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'app' is not an application id");
-		goto out;
-	}
-	struct booklet_spoil sp = { { actor, WF_OK, 0 }, number, reason, app, 0 };
-	struct booklet_void vo = { { actor, WF_OK, 0 }, number, reason };
-	struct booklet_hdr *h = spoil ? &sp.hdr : &vo.hdr;
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, spoil ? booklet_spoil : booklet_void,
-				 spoil ? (void *)&sp : (void *)&vo, NULL, &e) < 0)
-		rc = api_wf_problem(req, resp, h->reason, &e);
-	else
-		rc = reply_state(resp, 200, "number", number, spoil ? "spoiled" : "voided",
-				 h->seq);
-out:
-	json_decref(body);
-	return rc;
+	const struct booklet_void *op = c->op;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s, s:I}", "number", c->id, "state",
+						 c->row->state, "seq",
+						 (json_int_t)op->hdr.seq));
 }
 
-static int route_spoil(struct http_req *req, struct http_resp *resp)
+/* POST …/{number}/destroy {witness: {username, password, totp?}}: the booklet first: a
+ * witness's password is checked only for a destruction that can happen (else the route
+ * would tell passwords apart without leaving a trace) */
+int ops_destroy_check(struct ops_call *c)
 {
-	return spoil_or_void(req, resp, 1);
-}
-
-static int route_void(struct http_req *req, struct http_resp *resp)
-{
-	return spoil_or_void(req, resp, 0);
-}
-
-/* POST /api/v1/booklets/{number}/destroy {witness: {username, password, totp?}} */
-static int route_destroy(struct http_req *req, struct http_resp *resp)
-{
-	static const char *const keys[] = { "witness", NULL };
-	struct office_server *s = req->app;
-	const struct auth_officer *o = auth_http_officer(req);
-	const char *actor = api_actor(req, resp), *number = NULL;
-	if (!actor || number_param(req, resp, "number", &number) < 0)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	char witness[AUTH_USERNAME_MAX + 1];
-	int rc = -1;
-	if (api_only_keys(req, resp, body, keys) < 0)
-		goto out;
-	/* the booklet first: a witness's password is checked only for a destruction that
-	 * can happen (else the route would tell passwords apart without leaving a trace) */
+	struct booklet_destroy *op = c->op;
+	struct office_server *s = c->req->app;
 	sqlite3 *db = api_db_acquire(s);
 	char state[16] = "", app[40];
 	struct err le = ERR_INIT;
-	booklet_load(db, number, state, app, &le); /* a failed read: as no booklet */
+	booklet_load(db, op->number, state, app, &le); /* a failed read: as no booklet */
 	api_db_release(s, db);
-	if (!state[0]) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no booklet %s", number);
-		goto out;
-	}
-	if (strcmp(state, "spoiled") != 0) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_STATE, "booklet %s is '%s': only a "
-				  "spoiled booklet is destroyed", number, state);
-		goto out;
-	}
-	if (api_witness(req, resp, body, 0, NULL, witness) < 0)
-		goto out;
-	struct booklet_destroy op = { { actor, WF_OK, 0 }, number, { o->username, witness } };
-	struct err e = ERR_INIT;
-	if (office_server_submit(s, booklet_confirm_destruction, &op, NULL, &e) < 0)
-		rc = api_wf_problem(req, resp, op.hdr.reason, &e);
-	else
-		rc = api_reply(resp, 200, json_pack("{s:s, s:s, s:[s, s], s:I}", "number", number,
-						    "state", "destroyed", "officers", o->username,
-						    witness, "seq", (json_int_t)op.hdr.seq));
-out:
-	/* jansson frees the password string unwiped: see docs/AUTH.md */
-	json_decref(body);
-	return rc;
+	if (!state[0])
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_NOT_FOUND, "no booklet %s",
+				    op->number);
+	if (strcmp(state, "spoiled") != 0)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_STATE, "booklet %s is "
+				    "'%s': only a spoiled booklet is destroyed", op->number, state);
+	char *witness = mem_alloc(AUTH_USERNAME_MAX + 1);
+	if (!witness)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INTERNAL, "out of memory");
+	c->hold = witness;
+	if (api_witness(c->req, c->resp, c->body, 0, NULL, witness) < 0)
+		return -1;
+	op->officers[0] = auth_http_officer(c->req)->username;
+	op->officers[1] = witness;
+	return 0;
+}
+
+int ops_destroy_reply(struct ops_call *c)
+{
+	const struct booklet_destroy *op = c->op;
+	return api_reply(c->resp, 200, json_pack("{s:s, s:s, s:[s, s], s:I}", "number",
+						 op->number, "state", c->row->state, "officers",
+						 op->officers[0], op->officers[1], "seq",
+						 (json_int_t)op->hdr.seq));
+}
+
+/* (jansson frees the body's password string unwiped: see docs/AUTH.md) */
+void ops_destroy_release(struct ops_call *c)
+{
+	mem_free(c->hold);
 }
 
 /* ---- reads ---- */
+
+/* The {number} path parameter as a booklet number; 422 when malformed (as OP_BOOKLET). */
+static int number_param(struct http_req *req, struct http_resp *resp, const char **out)
+{
+	const char *n = http_req_param(req, "number");
+	if (!n || !booklet_number_valid(n))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "'number' must be a booklet number: one upper-case letter and "
+				    "seven digits");
+	*out = n;
+	return 0;
+}
 
 /* GET /api/v1/booklets/stock */
 static int route_stock(struct http_req *req, struct http_resp *resp)
@@ -220,7 +148,7 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 {
 	struct office_server *s = req->app;
 	const char *number = NULL;
-	if (number_param(req, resp, "number", &number) < 0)
+	if (number_param(req, resp, &number) < 0)
 		return -1;
 	sqlite3 *db = api_db_acquire(s);
 	json_t *v;
@@ -235,19 +163,13 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	return api_reply(resp, 200, v);
 }
 
-/* /booklets/stock before /booklets/{number}: the first matching row wins. */
-const struct api_route api_booklet_routes[] = {
-	{ "POST", "/api/v1/booklets/ranges", route_receive, 0, ACT_BOOKLET_RECEIVE, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/booklets/ranges/{first}/confirm", route_confirm, 0,
-	  ACT_BOOKLET_CONFIRM, 0, HTTP_JSON_ONLY },
+/* /booklets/stock before /booklets/{number}: the first matching row wins; the write
+ * routes of ops_booklets after the reads are placed (the route order as it was). */
+const struct api_route api_booklet_read_routes[] = {
 	{ "GET", "/api/v1/booklets/stock", route_stock, 0, ACT_BOOKLET_VIEW, 0, NULL },
 	{ "GET", "/api/v1/booklets/{number}", route_get, 0, ACT_BOOKLET_VIEW, 0, NULL },
-	{ "POST", "/api/v1/booklets/{number}/spoil", route_spoil, 0, ACT_BOOKLET_SPOIL, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/booklets/{number}/destroy", route_destroy, 0, ACT_BOOKLET_CONFIRM, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/booklets/{number}/void", route_void, 0, ACT_BOOKLET_CONFIRM, 0,
-	  HTTP_JSON_ONLY },
+	OPS_ROUTE("POST", "/api/v1/booklets/{number}/spoil"),
+	OPS_ROUTE("POST", "/api/v1/booklets/{number}/destroy"),
+	OPS_ROUTE("POST", "/api/v1/booklets/{number}/void"),
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

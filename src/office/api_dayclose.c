@@ -5,8 +5,11 @@
  *   POST /api/v1/days/{date}/close  {counted, note?}  appends day.closed (201)
  *   GET  /api/v1/days/{date}                          the stored close (404 if none)
  *
- * All three are action office.daily_close (booklet custodian, adjudicator). The report
- * reads through the read-only pool; the close makes its report again inside the
+ * All three are action office.daily_close (booklet custodian, adjudicator). The two
+ * POSTs are rows of the office's operation table (office/ops.c ops_dayclose, served by
+ * ops_handle: the day in the path, OP_DAY, and the body's schema are the rows'); this
+ * file keeps their hooks (the count, the signer, the answers) and the read route. The
+ * report reads through the read-only pool; the close makes its report again inside the
  * writer's transaction (office/dayclose.h), so what is recorded is what the log and the
  * tables held at that moment. A close whose count does not match needs a note (422
  * note-required without one; the detail gives the missing and unexpected counts, the
@@ -17,61 +20,9 @@
 #include "office/api.h"
 #include "office/config.h"
 #include "office/dayclose.h"
+#include "office/ops.h"
 #include "signproto/client.h"
-
-#define DAY_BODY_MAX ((size_t)1 << 20) /* a count of up to 100 000 single numbers */
-
-/* The {date} parameter: a real date, not after today (422 otherwise). */
-static int path_day(struct http_req *req, struct http_resp *resp, struct cal_date *d,
-		    char today[11])
-{
-	struct office_server *s = req->app;
-	const char *p = http_req_param(req, "date");
-	if (!p || cal_date_parse(p, d) < 0)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "the day in the path must be a date YYYY-MM-DD");
-	struct cal_date t;
-	if (api_today(s, &t, NULL) < 0)
-		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
-	cal_date_format(&t, today);
-	if (cal_date_cmp(d, &t) > 0)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "day %s has not begun (today is %s)", p, today);
-	return 0;
-}
-
-/* The body {counted, note?}: the count parsed into c, the note (borrowed from *body). */
-static int count_body(struct http_req *req, struct http_resp *resp, json_t **body,
-		      struct dayclose_counted *c, const char **note)
-{
-	static const char *const keys[] = { "counted", "note", NULL };
-	*body = NULL;
-	if (api_body(req, resp, 0, body) < 0)
-		return -1;
-	if (api_only_keys(req, resp, *body, keys) < 0 ||
-	    api_str(req, resp, *body, "note", 0, 4 * DAYCLOSE_NOTE_MAX, note) < 0)
-		goto fail;
-	const json_t *list = json_object_get(*body, "counted");
-	if (!list) {
-		http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'counted' is missing "
-			     "(the booklet numbers in the vault; [] when it is empty)");
-		goto fail;
-	}
-	struct err e = ERR_INIT;
-	if (dayclose_counted_parse(list, c, &e) < 0) {
-		if (e.code == ERR_INPUT)
-			http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "field 'counted': %s",
-				     e.msg);
-		else
-			api_wf_problem(req, resp, WF_OK, &e);
-		goto fail;
-	}
-	return 0;
-fail:
-	json_decref(*body);
-	*body = NULL;
-	return -1;
-}
+#include "util/alloc.h"
 
 /* Asks the signer (issuance.signer_socket) for its signatures of local day d: sg->asked
  * 0 when this office has no issuance section; an unreachable signer is shown in the
@@ -105,81 +56,86 @@ static void ask_signer(struct office_server *s, const struct cal_date *d,
 	sg->n = list->n;
 }
 
-/* POST /api/v1/days/{date}/report */
-static int route_report(struct http_req *req, struct http_resp *resp)
+/* What the hooks of a day's rows keep for the request (c->hold). */
+struct day_hold {
+	struct cal_date day;
+	struct dayclose_counted counted;
+	struct signer_signatures list;
+	struct dayclose_signer signer;
+	char why[512];
+};
+
+/* Both rows: the count parsed, then the signer asked (before the writer's transaction
+ * for the close: a signature made between the two is not in this close, docs/DAYCLOSE.md;
+ * the centre's reconciliation sees it). */
+int ops_day_check(struct ops_call *c)
 {
-	struct office_server *s = req->app;
-	struct cal_date d;
-	char today[11];
-	if (path_day(req, resp, &d, today) < 0)
-		return -1;
-	json_t *body;
-	struct dayclose_counted c;
-	const char *note;
-	if (count_body(req, resp, &body, &c, &note) < 0)
-		return -1;
+	struct day_hold *h = mem_calloc(1, sizeof *h);
+	if (!h)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INTERNAL, "out of memory");
+	c->hold = h;
+	cal_date_parse(c->id, &h->day); /* OP_DAY checked it */
+	const json_t *list = json_object_get(c->body, "counted");
+	if (!list)
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_FIELD, "field 'counted' "
+				    "is missing (the booklet numbers in the vault; [] when it is "
+				    "empty)");
+	struct err e = ERR_INIT;
+	if (dayclose_counted_parse(list, &h->counted, &e) < 0) {
+		if (e.code == ERR_INPUT)
+			return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "field 'counted': %s", e.msg);
+		return api_wf_problem(c->req, c->resp, WF_OK, &e);
+	}
+	ask_signer(c->req->app, &h->day, &h->list, &h->signer, h->why, sizeof h->why);
+	struct dayclose_close *op = c->op;
+	if (c->row->writer) {
+		op->counted = &h->counted;
+		op->signer = &h->signer;
+	}
+	return 0;
+}
+
+/* POST /api/v1/days/{date}/report: the report, in one snapshot */
+int ops_day_report_reply(struct ops_call *c)
+{
+	struct office_server *s = c->req->app;
+	struct day_hold *h = c->hold;
 	json_t *report = NULL;
 	struct err e = ERR_INIT;
-	struct signer_signatures list;
-	struct dayclose_signer sg;
-	char why[512];
-	ask_signer(s, &d, &list, &sg, why, sizeof why);
-	sqlite3 *db = api_db_acquire(s); /* one snapshot for the whole report */
-	int rc = dayclose_report(db, &d, &c, &report, &e);
-	if (rc == 0 && (rc = dayclose_report_signer(db, &sg, report, &e)) < 0) {
+	sqlite3 *db = api_db_acquire(s);
+	int rc = dayclose_report(db, &h->day, &h->counted, &report, &e);
+	if (rc == 0 && (rc = dayclose_report_signer(db, &h->signer, report, &e)) < 0) {
 		json_decref(report);
 		report = NULL;
 	}
 	api_db_release(s, db);
-	signer_signatures_release(&list);
-	dayclose_counted_release(&c);
-	json_decref(body);
 	if (rc < 0)
-		return api_wf_problem(req, resp, WF_OK, &e);
-	return api_reply(resp, 200, report);
+		return api_wf_problem(c->req, c->resp, WF_OK, &e);
+	return api_reply(c->resp, 200, report);
 }
 
 /* POST /api/v1/days/{date}/close */
-static int route_close(struct http_req *req, struct http_resp *resp)
+int ops_day_close_reply(struct ops_call *c)
 {
-	struct office_server *s = req->app;
-	const char *actor = api_actor(req, resp);
-	if (!actor)
-		return -1;
-	struct cal_date d;
-	char today[11];
-	if (path_day(req, resp, &d, today) < 0)
-		return -1;
-	json_t *body;
-	struct dayclose_counted c;
-	const char *note;
-	if (count_body(req, resp, &body, &c, &note) < 0)
-		return -1;
-	char day[11];
-	cal_date_format(&d, day);
-	/* the signer is asked before the writer's transaction: a signature made between the
-	 * two is not in this close (docs/DAYCLOSE.md; the centre's reconciliation sees it) */
-	struct signer_signatures list;
-	struct dayclose_signer sg;
-	char why[512];
-	ask_signer(s, &d, &list, &sg, why, sizeof why);
-	struct dayclose_close op = { actor, day, today, &c, note, WF_OK, 0, NULL, &sg };
-	struct err e = ERR_INIT;
-	int rc = office_server_submit(s, dayclose_close, &op, NULL, &e);
-	signer_signatures_release(&list);
-	dayclose_counted_release(&c);
-	if (rc < 0) {
-		json_decref(op.report);
-		json_decref(body);
-		return api_wf_problem(req, resp, op.reason, &e);
-	}
-	json_t *ans = json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day", day, "seq",
-				(json_int_t)op.seq, "closed_by", actor, "mismatch",
-				json_object_get(op.report, "mismatch"), "note", note, "report",
-				op.report);
-	json_decref(op.report);
-	json_decref(body);
-	return api_reply(resp, 201, ans);
+	const struct dayclose_close *op = c->op;
+	return api_reply(c->resp, 201, json_pack("{s:s, s:I, s:s, s:O, s:s?, s:O}", "day",
+						 op->day, "seq", (json_int_t)op->hdr.seq,
+						 "closed_by", op->hdr.actor, "mismatch",
+						 json_object_get(op->report, "mismatch"), "note",
+						 op->note, "report", op->report));
+}
+
+void ops_day_release(struct ops_call *c)
+{
+	struct day_hold *h = c->hold;
+	if (c->row->writer)
+		json_decref(((struct dayclose_close *)c->op)->report);
+	if (!h)
+		return;
+	signer_signatures_release(&h->list);
+	dayclose_counted_release(&h->counted);
+	mem_free(h);
 }
 
 /* GET /api/v1/days/{date} */
@@ -205,11 +161,8 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	return api_reply(resp, 200, v);
 }
 
-const struct api_route api_dayclose_routes[] = {
-	{ "POST", "/api/v1/days/{date}/report", route_report, 0, ACT_DAILY_CLOSE, DAY_BODY_MAX,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/days/{date}/close", route_close, 0, ACT_DAILY_CLOSE, DAY_BODY_MAX,
-	  HTTP_JSON_ONLY },
+/* after the write routes of ops_dayclose */
+const struct api_route api_dayclose_read_routes[] = {
 	{ "GET", "/api/v1/days/{date}", route_get, 0, ACT_DAILY_CLOSE_VIEW, 0, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

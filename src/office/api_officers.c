@@ -4,15 +4,17 @@
  * add one, disable and enable, reset the password or the TOTP secret, change roles,
  * revoke every session. All need users.manage (the office admin).
  *
- * Each write is one officer.* event appended through office_server_submit; its
- * preconditions (the officer exists, is not already disabled …) are checked inside the
- * writer's transaction against the officers projection, so two admins racing cannot
- * both pass. Once the event is durable the running server's sessions follow at once:
- * disable, password and TOTP resets and revocations destroy the officer's sessions
- * (auth_revoke_officer), a role change gives the live sessions the new roles
- * (auth_set_roles). An admin cannot act on their own account here (403
- * separation-of-duties): a stolen admin session can neither keep itself alive by
- * resetting the admin's own credentials nor raise its own roles.
+ * The writes are rows of the office's operation table (office/ops.c ops_officers,
+ * served by ops_handle): each is one officer.* event appended by an operation of
+ * office/officers.h whose preconditions (the officer exists, is not already disabled …)
+ * are checked inside the writer's transaction against the officers projection, so two
+ * admins racing cannot both pass; this file keeps their hooks (roles, new secrets, the
+ * answers) and the read routes. Once the event is durable the running server's sessions
+ * follow at once: disable, password and TOTP resets and revocations destroy the
+ * officer's sessions (auth_revoke_officer), a role change gives the live sessions the
+ * new roles (auth_set_roles). An admin cannot act on their own account here (403
+ * separation-of-duties, OP_OFFICER): a stolen admin session can neither keep itself
+ * alive by resetting the admin's own credentials nor raise its own roles.
  *
  * Secrets: a new password (generated here) and a TOTP secret are answered once, in the
  * 201/200 body of the request that made them (Cache-Control: no-store), sealed in their
@@ -26,78 +28,23 @@
 #include "office/api.h"
 #include "office/auth_http.h"
 #include "office/officers.h"
+#include "office/ops.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 #define TOTP_ISSUER "Paspor"
-#define NAME_MAX_BYTES 200
-#define REASON_MAX_BYTES 500
 #define NEW_PASSWORD_BYTES 18 /* base64url: 24 characters, 144 random bits */
+#define PASSWORD_LEN sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES, \
+					       sodium_base64_VARIANT_URLSAFE_NO_PADDING)
 
-/* One officer event, with its precondition checked in the writer's transaction. */
-struct officer_op {
-	const char *actor, *username, *kind;
-	const json_t *body;      /* borrowed */
-	int must_exist;          /* 0: must not exist (add) */
-	int want_disabled;       /* -1 any, 0 must be enabled, 1 must be disabled */
-	unsigned new_roles;      /* roles_changed: refused without a TOTP secret if needed */
-	enum wf_reason reason;   /* out: WF_NO_OFFICER, WF_OFFICER_EXISTS, WF_INVALID_STATE,
-				  * WF_NEEDS_TOTP */
-	uint64_t seq;
-};
-
-static int officer_write(struct writer_txn *tx, void *arg, struct err *e)
+/* The {username} parameter of a read (404 when malformed: no such officer). */
+static int target(struct http_req *req, struct http_resp *resp, const char **user)
 {
-	struct officer_op *op = arg;
-	int disabled, has_totp;
-	int exists = officers_state(writer_txn_db(tx), op->username, &disabled, &has_totp, e);
-	if (exists < 0)
-		return -1;
-	if (op->must_exist && !exists)
-		return refusal_set(&op->reason, WF_NO_OFFICER, e, "no officer '%s'", op->username);
-	if (!op->must_exist && exists)
-		return refusal_set(&op->reason, WF_OFFICER_EXISTS, e, "officer '%s' already exists",
-				   op->username);
-	if (op->want_disabled == 0 && disabled)
-		return refusal_set(&op->reason, WF_INVALID_STATE, e,
-				   "officer '%s' is already disabled", op->username);
-	if (op->want_disabled == 1 && !disabled)
-		return refusal_set(&op->reason, WF_INVALID_STATE, e, "officer '%s' is not disabled",
-				   op->username);
-	if ((op->new_roles & ROLES_NEED_TOTP) && !has_totp)
-		return refusal_set(&op->reason, WF_NEEDS_TOTP, e, "these roles need a TOTP second "
-				   "factor and officer '%s' has none: reset the TOTP first",
-				   op->username);
-	char subject[AUTH_ACTOR_MAX + 1];
-	snprintf(subject, sizeof subject, "officer:%s", op->username);
-	return writer_txn_append_json(tx, op->actor, op->kind, 1, subject, op->body, &op->seq, e);
-}
-
-/* Runs op; 0, or -1 with the problem written. */
-static int officer_submit(struct http_req *req, struct http_resp *resp, struct officer_op *op)
-{
-	struct office_server *s = req->app;
-	struct err e = ERR_INIT;
-	op->reason = WF_OK;
-	if (office_server_submit(s, officer_write, op, NULL, &e) == 0)
-		return 0;
-	return api_wf_problem(req, resp, op->reason, &e);
-}
-
-/* The {username} parameter (404 when malformed: no such officer) and the admin, who
- * may not act on their own account (403). */
-static int target(struct http_req *req, struct http_resp *resp, const char **user,
-		  const struct auth_officer **admin, int self_ok)
-{
-	*admin = auth_http_officer(req);
-	if (!*admin)
+	if (!auth_http_officer(req))
 		return http_problem(req, resp, HTTP_PROBLEM_UNAUTHORIZED, "not logged in");
 	const char *u = http_req_param(req, "username");
 	if (!u || !auth_username_valid(u))
 		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such officer");
-	if (!self_ok && strcmp(u, (*admin)->username) == 0)
-		return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
-				    "separation of duties: an office admin cannot change their "
-				    "own account (another admin, or the CLI, does)");
 	*user = u;
 	return 0;
 }
@@ -125,16 +72,13 @@ static int roles_field(struct http_req *req, struct http_resp *resp, const json_
 }
 
 /* A new random password (AUTH_PASSWORD_MIN and more characters) and its hash. */
-static int new_password(struct http_req *req, struct http_resp *resp,
-			char pw[sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES,
-				  sodium_base64_VARIANT_URLSAFE_NO_PADDING)],
+static int new_password(struct http_req *req, struct http_resp *resp, char pw[PASSWORD_LEN],
 			char hash[AUTH_HASH_MAX])
 {
 	struct office_server *s = req->app;
 	uint8_t raw[NEW_PASSWORD_BYTES];
 	randombytes_buf(raw, sizeof raw);
-	sodium_bin2base64(pw, sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING), raw, sizeof raw,
+	sodium_bin2base64(pw, PASSWORD_LEN, raw, sizeof raw,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof raw);
 	struct err e = ERR_INIT;
@@ -173,11 +117,8 @@ static int read_officers(struct http_req *req, struct http_resp *resp, int one)
 {
 	struct office_server *s = req->app;
 	const char *user = NULL;
-	if (one) {
-		const struct auth_officer *admin;
-		if (target(req, resp, &user, &admin, 1) < 0)
-			return -1;
-	}
+	if (one && target(req, resp, &user) < 0)
+		return -1;
 	sqlite3 *db = api_db_acquire(s);
 	json_t *list;
 	struct err e = ERR_INIT;
@@ -206,269 +147,164 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	return read_officers(req, resp, 1);
 }
 
-/* ---- writes ---- */
+/* ---- the hooks of the write rows (office/ops.c ops_officers) ---- */
 
-/* POST /api/v1/officers {username, roles, name?} → 201 with the initial password (and
- * the TOTP secret when a role needs one), shown once. */
-static int route_add(struct http_req *req, struct http_resp *resp)
+/* The secrets a request makes, wiped when it ends (ops_officer_release). */
+struct officer_secrets {
+	char pw[PASSWORD_LEN];
+	char hash[AUTH_HASH_MAX];
+	char secret[AUTH_TOTP_SECRET_MAX + 1];
+};
+
+static struct officer_secrets *secrets(struct ops_call *c)
 {
-	static const char *const keys[] = { "username", "roles", "name", NULL };
-	const char *actor = api_actor(req, resp);
-	if (!actor)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	const char *user = NULL, *name = NULL;
-	unsigned roles = 0;
-	int rc = -1;
-	char pw[sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES,
-					  sodium_base64_VARIANT_URLSAFE_NO_PADDING)] = "";
-	char hash[AUTH_HASH_MAX] = "", secret[AUTH_TOTP_SECRET_MAX + 1] = "";
-	json_t *ev = NULL;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "username", 1, AUTH_USERNAME_MAX, &user) < 0 ||
-	    api_str(req, resp, body, "name", 0, NAME_MAX_BYTES, &name) < 0 ||
-	    roles_field(req, resp, body, &roles) < 0)
-		goto out;
-	if (!auth_username_valid(user)) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				  "field 'username' must be [a-z][a-z0-9._-]{0,31}");
-		goto out;
-	}
-	struct err e = ERR_INIT;
-	if (roles & ROLES_NEED_TOTP) {
-		if (auth_totp_new_secret(secret, &e) < 0) {
-			rc = api_wf_problem(req, resp, WF_OK, &e);
-			goto out;
-		}
-	}
-	if (new_password(req, resp, pw, hash) < 0)
-		goto out;
-	ev = json_pack("{s:s, s:s, s:s, s:o}", "username", user, "name", name ? name : user,
-		       "password_hash", hash, "roles", officers_roles_json(roles));
-	if (ev && secret[0])
-		json_object_set_new(ev, "totp_secret", json_string(secret));
-	if (!ev) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
-		goto out;
-	}
-	struct officer_op op = { actor, user, "officer.added", ev, 0, -1, 0, WF_OK, 0 };
-	if (officer_submit(req, resp, &op) < 0)
-		goto out;
-	json_t *reply = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I}", "username", user, "name",
-				  name ? name : user, "roles", officers_roles_json(roles), "state",
-				  "active", "password", pw, "seq", (json_int_t)op.seq);
-	if (reply && secret[0])
-		add_totp(reply, user, secret);
-	rc = reply_secret(resp, 201, reply);
-out:
-	sodium_memzero(pw, sizeof pw);
-	sodium_memzero(hash, sizeof hash);
-	sodium_memzero(secret, sizeof secret);
-	json_decref(ev); /* jansson frees its copies of the hash and secret unwiped */
-	json_decref(body);
-	return rc;
+	c->hold = mem_calloc(1, sizeof(struct officer_secrets));
+	if (!c->hold)
+		http_problem(c->req, c->resp, HTTP_PROBLEM_INTERNAL, "out of memory");
+	return c->hold;
 }
 
-/* POST …/disable {reason?}, POST …/enable {reason?}, DELETE …/sessions: the events
- * whose body is {username, reason?}. */
-static int simple_event(struct http_req *req, struct http_resp *resp, const char *kind,
-			int want_disabled, int revoke, const char *state)
+void ops_officer_release(struct ops_call *c)
 {
-	static const char *const keys[] = { "reason", NULL };
-	struct office_server *s = req->app;
-	const struct auth_officer *admin;
-	const char *user = NULL, *reason = NULL;
-	if (target(req, resp, &user, &admin, 0) < 0)
+	if (c->hold)
+		sodium_memzero(c->hold, sizeof(struct officer_secrets));
+	mem_free(c->hold);
+}
+
+/* POST /api/v1/officers {username, roles, name?}: the roles, the username's form, the
+ * TOTP secret when a role needs one, the initial password */
+int ops_officer_add_check(struct ops_call *c)
+{
+	struct officer_op *op = c->op;
+	if (roles_field(c->req, c->resp, c->body, &op->roles) < 0)
 		return -1;
-	json_t *body;
-	if (api_body(req, resp, 1, &body) < 0)
+	if (!auth_username_valid(op->username))
+		return http_problem(c->req, c->resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "field 'username' must be [a-z][a-z0-9._-]{0,31}");
+	struct officer_secrets *h = secrets(c);
+	if (!h)
 		return -1;
-	int rc = -1;
-	json_t *ev = NULL;
-	if (api_only_keys(req, resp, body, keys) < 0 ||
-	    api_str(req, resp, body, "reason", 0, REASON_MAX_BYTES, &reason) < 0)
-		goto out;
-	ev = json_pack("{s:s}", "username", user);
-	if (ev && reason)
-		json_object_set_new(ev, "reason", json_string(reason));
-	if (!ev) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
-		goto out;
-	}
-	struct officer_op op = { admin->actor, user, kind, ev, 1, want_disabled, 0, WF_OK, 0 };
-	if (officer_submit(req, resp, &op) < 0)
-		goto out;
-	size_t n = revoke ? auth_revoke_officer(office_server_auth(s), user) : 0;
-	json_t *reply = json_pack("{s:s, s:s, s:I}", "username", user, "event", kind, "seq",
-				  (json_int_t)op.seq);
-	if (reply && state)
-		json_object_set_new(reply, "state", json_string(state));
-	if (reply && revoke)
+	struct err e = ERR_INIT;
+	if ((op->roles & ROLES_NEED_TOTP) && auth_totp_new_secret(h->secret, &e) < 0)
+		return api_wf_problem(c->req, c->resp, WF_OK, &e);
+	if (new_password(c->req, c->resp, h->pw, h->hash) < 0)
+		return -1;
+	op->password_hash = h->hash;
+	op->totp_secret = h->secret[0] ? h->secret : NULL;
+	return 0;
+}
+
+/* 201 with the initial password (and the TOTP secret when a role needs one), shown
+ * once */
+int ops_officer_add_reply(struct ops_call *c)
+{
+	const struct officer_op *op = c->op;
+	const struct officer_secrets *h = c->hold;
+	const char *name = op->name ? op->name : op->username;
+	json_t *reply = json_pack("{s:s, s:s, s:o, s:s, s:s, s:I}", "username", op->username,
+				  "name", name, "roles", officers_roles_json(op->roles), "state",
+				  c->row->state, "password", h->pw, "seq",
+				  (json_int_t)op->hdr.seq);
+	if (reply && h->secret[0])
+		add_totp(reply, op->username, h->secret);
+	return reply_secret(c->resp, 201, reply);
+}
+
+/* …/disable, …/enable, DELETE …/sessions: {username, event, seq, state?,
+ * sessions_revoked?} (n < 0: no sessions revoked) */
+static int event_reply(struct ops_call *c, long long n)
+{
+	const struct officer_op *op = c->op;
+	json_t *reply = json_pack("{s:s, s:s, s:I}", "username", op->username, "event",
+				  c->row->event, "seq", (json_int_t)op->hdr.seq);
+	if (reply && c->row->state)
+		json_object_set_new(reply, "state", json_string(c->row->state));
+	if (reply && n >= 0)
 		json_object_set_new(reply, "sessions_revoked", json_integer((json_int_t)n));
-	rc = api_reply(resp, 200, reply);
-out:
-	json_decref(ev);
-	json_decref(body);
-	return rc;
+	return api_reply(c->resp, 200, reply);
 }
 
-static int route_disable(struct http_req *req, struct http_resp *resp)
+int ops_officer_event_reply(struct ops_call *c)
 {
-	return simple_event(req, resp, "officer.disabled", 0, 1, "disabled");
+	return event_reply(c, -1);
 }
 
-static int route_enable(struct http_req *req, struct http_resp *resp)
+/* the officer's sessions end at once */
+int ops_officer_revoke_reply(struct ops_call *c)
 {
-	return simple_event(req, resp, "officer.enabled", 1, 0, "active");
+	const struct officer_op *op = c->op;
+	struct office_server *s = c->req->app;
+	return event_reply(c, (long long)auth_revoke_officer(office_server_auth(s), op->username));
 }
 
-static int route_revoke(struct http_req *req, struct http_resp *resp)
+/* POST …/password {} and POST …/totp {}: a new password or TOTP secret, shown once in
+ * the answer; the officer's sessions end */
+int ops_secret_check(struct ops_call *c)
 {
-	return simple_event(req, resp, "officer.sessions_revoked", -1, 1, NULL);
-}
-
-/* target() of a route whose body is empty or {} (any field: 422). */
-static int target_no_fields(struct http_req *req, struct http_resp *resp, const char **user,
-			    const struct auth_officer **admin)
-{
-	static const char *const keys[] = { NULL };
-	if (target(req, resp, user, admin, 0) < 0)
+	struct officer_op *op = c->op;
+	struct officer_secrets *h = secrets(c);
+	if (!h)
 		return -1;
-	json_t *body;
-	if (api_body(req, resp, 1, &body) < 0)
-		return -1;
-	int rc = api_only_keys(req, resp, body, keys);
-	json_decref(body);
-	return rc;
-}
-
-/* POST …/password {} → 200 {password}: a new password, shown once; sessions revoked. */
-static int route_password(struct http_req *req, struct http_resp *resp)
-{
-	struct office_server *s = req->app;
-	const struct auth_officer *admin;
-	const char *user = NULL;
-	if (target_no_fields(req, resp, &user, &admin) < 0)
-		return -1;
-	int rc = -1;
-	char pw[sodium_base64_ENCODED_LEN(NEW_PASSWORD_BYTES,
-					  sodium_base64_VARIANT_URLSAFE_NO_PADDING)] = "";
-	char hash[AUTH_HASH_MAX] = "";
-	json_t *ev = NULL;
-	if (new_password(req, resp, pw, hash) < 0)
-		goto out;
-	ev = json_pack("{s:s, s:s, s:s}", "username", user, "password_hash", hash, "reason",
-		       "set");
-	if (!ev) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
-		goto out;
-	}
-	struct officer_op op = { admin->actor, user, "officer.password_changed", ev, 1, -1, 0,
-				 WF_OK, 0 };
-	if (officer_submit(req, resp, &op) < 0)
-		goto out;
-	size_t n = auth_revoke_officer(office_server_auth(s), user);
-	rc = reply_secret(resp, 200, json_pack("{s:s, s:s, s:I, s:I}", "username", user,
-					       "password", pw, "sessions_revoked", (json_int_t)n,
-					       "seq", (json_int_t)op.seq));
-out:
-	sodium_memzero(pw, sizeof pw);
-	sodium_memzero(hash, sizeof hash);
-	json_decref(ev);
-	return rc;
-}
-
-/* POST …/totp {} → 200 {totp_secret, totp_uri}: a new secret, shown once; sessions
- * revoked. */
-static int route_totp(struct http_req *req, struct http_resp *resp)
-{
-	struct office_server *s = req->app;
-	const struct auth_officer *admin;
-	const char *user = NULL;
-	if (target_no_fields(req, resp, &user, &admin) < 0)
-		return -1;
-	int rc = -1;
-	char secret[AUTH_TOTP_SECRET_MAX + 1] = "";
-	json_t *ev = NULL;
 	struct err e = ERR_INIT;
-	if (auth_totp_new_secret(secret, &e) < 0) {
-		rc = api_wf_problem(req, resp, WF_OK, &e);
-		goto out;
+	if (c->row->writer == officer_reset_totp) {
+		if (auth_totp_new_secret(h->secret, &e) < 0)
+			return api_wf_problem(c->req, c->resp, WF_OK, &e);
+		op->totp_secret = h->secret;
+	} else {
+		if (new_password(c->req, c->resp, h->pw, h->hash) < 0)
+			return -1;
+		op->password_hash = h->hash;
 	}
-	ev = json_pack("{s:s, s:s}", "username", user, "totp_secret", secret);
-	if (!ev) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
-		goto out;
-	}
-	struct officer_op op = { admin->actor, user, "officer.totp_reset", ev, 1, -1, 0,
-				 WF_OK, 0 };
-	if (officer_submit(req, resp, &op) < 0)
-		goto out;
-	size_t n = auth_revoke_officer(office_server_auth(s), user);
-	json_t *reply = json_pack("{s:s, s:I, s:I}", "username", user, "sessions_revoked",
-				  (json_int_t)n, "seq", (json_int_t)op.seq);
-	if (reply)
-		add_totp(reply, user, secret);
-	rc = reply_secret(resp, 200, reply);
-out:
-	sodium_memzero(secret, sizeof secret);
-	json_decref(ev);
-	return rc;
+	return 0;
 }
 
-/* PUT …/roles {roles} → 200: effective at once in the officer's live sessions. */
-static int route_roles(struct http_req *req, struct http_resp *resp)
+/* {username, password?, sessions_revoked, seq, totp_secret?, totp_uri?} */
+int ops_secret_reply(struct ops_call *c)
 {
-	static const char *const keys[] = { "roles", NULL };
-	struct office_server *s = req->app;
-	const struct auth_officer *admin;
-	const char *user = NULL;
-	if (target(req, resp, &user, &admin, 0) < 0)
-		return -1;
-	json_t *body;
-	if (api_body(req, resp, 0, &body) < 0)
-		return -1;
-	unsigned roles = 0;
-	int rc = -1;
-	json_t *ev = NULL;
-	if (api_only_keys(req, resp, body, keys) < 0 || roles_field(req, resp, body, &roles) < 0)
-		goto out;
-	ev = json_pack("{s:s, s:o}", "username", user, "roles", officers_roles_json(roles));
-	if (!ev) {
-		rc = http_problem(req, resp, HTTP_PROBLEM_INTERNAL, "out of memory");
-		goto out;
+	const struct officer_op *op = c->op;
+	const struct officer_secrets *h = c->hold;
+	struct office_server *s = c->req->app;
+	size_t n = auth_revoke_officer(office_server_auth(s), op->username);
+	json_t *reply = json_pack("{s:s}", "username", op->username);
+	if (reply && h->pw[0])
+		json_object_set_new(reply, "password", json_string(h->pw));
+	if (reply) {
+		json_object_set_new(reply, "sessions_revoked", json_integer((json_int_t)n));
+		json_object_set_new(reply, "seq", json_integer((json_int_t)op->hdr.seq));
 	}
-	struct officer_op op = { admin->actor, user, "officer.roles_changed", ev, 1, -1, roles,
-				 WF_OK, 0 };
-	if (officer_submit(req, resp, &op) < 0)
-		goto out;
-	size_t n = auth_set_roles(office_server_auth(s), user, roles);
-	rc = api_reply(resp, 200, json_pack("{s:s, s:o, s:I, s:I}", "username", user, "roles",
-					    officers_roles_json(roles), "sessions_updated",
-					    (json_int_t)n, "seq", (json_int_t)op.seq));
-out:
-	json_decref(ev);
-	json_decref(body);
-	return rc;
+	if (reply && h->secret[0])
+		add_totp(reply, op->username, h->secret);
+	return reply_secret(c->resp, 200, reply);
 }
 
-const struct api_route api_officer_routes[] = {
+/* PUT …/roles {roles}: effective at once in the officer's live sessions */
+int ops_roles_check(struct ops_call *c)
+{
+	struct officer_op *op = c->op;
+	return roles_field(c->req, c->resp, c->body, &op->roles);
+}
+
+int ops_roles_reply(struct ops_call *c)
+{
+	const struct officer_op *op = c->op;
+	struct office_server *s = c->req->app;
+	size_t n = auth_set_roles(office_server_auth(s), op->username, op->roles);
+	return api_reply(c->resp, 200, json_pack("{s:s, s:o, s:I, s:I}", "username",
+						 op->username, "roles",
+						 officers_roles_json(op->roles), "sessions_updated",
+						 (json_int_t)n, "seq", (json_int_t)op->hdr.seq));
+}
+
+/* the write routes of ops_officers in their places (the route order as it was) */
+const struct api_route api_officer_read_routes[] = {
 	{ "GET", "/api/v1/officers", route_list, 0, ACT_USERS_MANAGE, 0, NULL },
-	{ "POST", "/api/v1/officers", route_add, 0, ACT_USERS_MANAGE, 0, HTTP_JSON_ONLY },
+	OPS_ROUTE("POST", "/api/v1/officers"),
 	{ "GET", "/api/v1/officers/{username}", route_get, 0, ACT_USERS_MANAGE, 0, NULL },
-	{ "POST", "/api/v1/officers/{username}/disable", route_disable, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/officers/{username}/enable", route_enable, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/officers/{username}/password", route_password, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
-	{ "POST", "/api/v1/officers/{username}/totp", route_totp, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
-	{ "PUT", "/api/v1/officers/{username}/roles", route_roles, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
-	{ "DELETE", "/api/v1/officers/{username}/sessions", route_revoke, 0, ACT_USERS_MANAGE, 0,
-	  HTTP_JSON_ONLY },
+	OPS_ROUTE("POST", "/api/v1/officers/{username}/disable"),
+	OPS_ROUTE("POST", "/api/v1/officers/{username}/enable"),
+	OPS_ROUTE("POST", "/api/v1/officers/{username}/password"),
+	OPS_ROUTE("POST", "/api/v1/officers/{username}/totp"),
+	OPS_ROUTE("PUT", "/api/v1/officers/{username}/roles"),
+	OPS_ROUTE("DELETE", "/api/v1/officers/{username}/sessions"),
 	{ NULL, NULL, NULL, 0, 0, 0, NULL },
 };

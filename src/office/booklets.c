@@ -286,7 +286,7 @@ int booklets_register_kinds(void)
 
 /* ---- operations ---- */
 
-static int begin(struct booklet_hdr *h, struct err *e)
+static int begin(struct wf_hdr *h, struct err *e)
 {
 	h->reason = WF_OK;
 	h->seq = 0;
@@ -297,7 +297,7 @@ static int begin(struct booklet_hdr *h, struct err *e)
 }
 
 /* Appends kind v1 (body taken) under subject "booklet:<key>". */
-static int append(struct writer_txn *tx, struct booklet_hdr *h, const char *kind,
+static int append(struct writer_txn *tx, struct wf_hdr *h, const char *kind,
 		  const char *key, json_t *body, struct err *e)
 {
 	if (!body)
@@ -312,7 +312,7 @@ static int append(struct writer_txn *tx, struct booklet_hdr *h, const char *kind
 }
 
 /* Loads a booklet for an op: WF_NO_BOOKLET when there is none. */
-static int need(struct writer_txn *tx, struct booklet_hdr *h, const char *number,
+static int need(struct writer_txn *tx, struct wf_hdr *h, const char *number,
 		char state[16], char app[40], struct err *e)
 {
 	if (!booklet_number_valid(number))

@@ -73,29 +73,27 @@ int booklet_number_valid(const char *s);
 /* Registers the booklets kind set (idempotent); -1 only if the registry is full. */
 int booklets_register_kinds(void);
 
-struct booklet_hdr {
-	const char *actor;          /* in: "officer:<username>" or "cli:<user>" */
-	enum wf_reason reason;      /* out (office/refusal.h) */
-	uint64_t seq;               /* out: the event appended */
-};
+/* Every op starts with struct wf_hdr (office/refusal.h), the office's one operation
+ * header: hdr.actor "officer:<username>" or "cli:<user>"; hdr.app unused (NULL);
+ * hdr.reason and hdr.seq (the event appended) out. */
 
 /* Records count (1 … BOOKLET_RANGE_MAX) booklets first, first+1, … as received by
  * the actor (received_by). None of the numbers may be recorded already. */
-struct booklet_receive { struct booklet_hdr hdr; const char *first; int count; };
+struct booklet_receive { struct wf_hdr hdr; const char *first; int count; };
 int booklet_receive(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Confirms the range starting at first: an officer other than the receiver. */
-struct booklet_confirm { struct booklet_hdr hdr; const char *first; };
+struct booklet_confirm { struct wf_hdr hdr; const char *first; };
 int booklet_confirm_range(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Takes the next available booklet of a confirmed range for app (booklet.used). */
-struct booklet_take { struct booklet_hdr hdr; const char *app; char number[BOOKLET_NUMBER_LEN + 1]; };
+struct booklet_take { struct wf_hdr hdr; const char *app; char number[BOOKLET_NUMBER_LEN + 1]; };
 int booklet_take_next(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Spoils a booklet (received, available or used; app, when given, must be the one
  * that used it). */
 struct booklet_spoil {
-	struct booklet_hdr hdr;
+	struct wf_hdr hdr;
 	const char *number, *reason, *app;
 	/* 1: spoil-and-redo of app's personalized booklet (wf_void_personalization, with
 	 * its witness); 0: the stock route, which refuses a used booklet */
@@ -104,11 +102,11 @@ struct booklet_spoil {
 int booklet_spoil(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Confirms the destruction of a spoiled booklet by two distinct officers (usernames). */
-struct booklet_destroy { struct booklet_hdr hdr; const char *number; const char *officers[2]; };
+struct booklet_destroy { struct wf_hdr hdr; const char *number; const char *officers[2]; };
 int booklet_confirm_destruction(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Voids a received or available booklet (lost, stolen, damaged in delivery). */
-struct booklet_void { struct booklet_hdr hdr; const char *number, *reason; };
+struct booklet_void { struct wf_hdr hdr; const char *number, *reason; };
 int booklet_void(struct writer_txn *tx, void *arg, struct err *e);
 
 /* Stock levels: booklets per state (through any connection). */

@@ -62,7 +62,7 @@ static int cmd_booklets_add(int argc, char **argv, void *ctx)
 	if (*end || n < 1 || n > BOOKLET_RANGE_MAX)
 		return cli_usage_error(argv[0], "--count must be 1 to %d", BOOKLET_RANGE_MAX);
 	struct err e = ERR_INIT;
-	struct booklet_receive r = { { nc->actor, WF_OK, 0 }, first, (int)n };
+	struct booklet_receive r = { { nc->actor, NULL, WF_OK, 0 }, first, (int)n };
 	if (node_cli_submit(nc, booklet_receive, &r, &e) < 0)
 		return cli_report(argv[0], &e);
 	printf("booklets %s + %ld recorded as received (seq %llu): a second officer must "

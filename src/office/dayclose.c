@@ -933,26 +933,28 @@ int dayclose_register_kinds(void)
 int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct dayclose_close *o = arg;
-	o->reason = WF_OK;
-	o->seq = 0;
+	o->hdr.reason = WF_OK;
+	o->hdr.seq = 0;
 	json_decref(o->report);
 	o->report = NULL;
 	struct cal_date d, today;
 	if (!o->day || cal_date_parse(o->day, &d) < 0)
-		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "the day must be a date YYYY-MM-DD");
+		return refusal_set(&o->hdr.reason, WF_CLOSE_INVALID, e,
+				   "the day must be a date YYYY-MM-DD");
 	if (!o->today || cal_date_parse(o->today, &today) < 0)
-		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "today's date is malformed");
+		return refusal_set(&o->hdr.reason, WF_CLOSE_INVALID, e, "today's date is malformed");
 	if (cal_date_cmp(&d, &today) > 0)
-		return refusal_set(&o->reason, WF_DAY_FUTURE, e,
+		return refusal_set(&o->hdr.reason, WF_DAY_FUTURE, e,
 				   "the day has not begun: it cannot be closed");
-	if (!field_principal_ok(o->actor))
-		return refusal_set(&o->reason, WF_CLOSE_INVALID, e,
+	if (!field_principal_ok(o->hdr.actor))
+		return refusal_set(&o->hdr.reason, WF_CLOSE_INVALID, e,
 				   "actor must be 'officer:<username>' or 'cli:<user>'");
 	if (o->note && !field_note_ok(o->note, DAYCLOSE_NOTE_MAX))
-		return refusal_set(&o->reason, WF_CLOSE_INVALID, e,
+		return refusal_set(&o->hdr.reason, WF_CLOSE_INVALID, e,
 				   "note must be a text of 1 to 1000 characters");
 	if (!o->counted)
-		return refusal_set(&o->reason, WF_CLOSE_INVALID, e, "the physical count is missing");
+		return refusal_set(&o->hdr.reason, WF_CLOSE_INVALID, e,
+				   "the physical count is missing");
 	sqlite3 *db = writer_txn_db(tx);
 	int r = is_closed(db, o->day, e);
 	if (r < 0)
@@ -960,7 +962,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 	if (r == 1) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "day %s is closed already", o->day);
-		return refusal_set(&o->reason, WF_DAY_CLOSED, e, "%s", msg);
+		return refusal_set(&o->hdr.reason, WF_DAY_CLOSED, e, "%s", msg);
 	}
 	if (dayclose_report(db, &d, o->counted, &o->report, e) < 0 ||
 	    dayclose_report_signer(db, o->signer, o->report, e) < 0)
@@ -971,7 +973,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 		snprintf(msg, sizeof msg, "alarm: the signer made %lld signature(s) this office "
 			 "has no record of: closing needs a note saying what was done",
 			 (long long)json_integer_value(json_object_get(sg, "unrecorded_count")));
-		return refusal_set(&o->reason, WF_NOTE_REQUIRED, e, "%s", msg);
+		return refusal_set(&o->hdr.reason, WF_NOTE_REQUIRED, e, "%s", msg);
 	}
 	if (json_is_true(json_object_get(o->report, "mismatch")) && !o->note) {
 		const json_t *c = json_object_get(o->report, "count");
@@ -980,20 +982,21 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 			 "%lld unexpected): closing needs a note saying why",
 			 (long long)json_integer_value(json_object_get(c, "missing_count")),
 			 (long long)json_integer_value(json_object_get(c, "unexpected_count")));
-		return refusal_set(&o->reason, WF_NOTE_REQUIRED, e, "%s", msg);
+		return refusal_set(&o->hdr.reason, WF_NOTE_REQUIRED, e, "%s", msg);
 	}
-	if (json_object_set_new(o->report, "closed_by", json_string(o->actor)) < 0)
+	if (json_object_set_new(o->report, "closed_by", json_string(o->hdr.actor)) < 0)
 		return err_nomem(e);
 	char subject[20];
 	snprintf(subject, sizeof subject, "day:%s", o->day);
-	if (writer_txn_append_json(tx, o->actor, "day.closed", 3, subject, o->report, &o->seq,
-				   e) < 0)
+	if (writer_txn_append_json(tx, o->hdr.actor, "day.closed", 3, subject, o->report,
+				   &o->hdr.seq, e) < 0)
 		goto input;
 	if (o->note) {
 		json_t *nb = json_pack("{s:s, s:s}", "day", o->day, "note", o->note);
 		if (!nb)
 			return err_nomem(e);
-		r = writer_txn_append_json(tx, o->actor, "day.close_noted", 1, subject, nb, NULL, e);
+		r = writer_txn_append_json(tx, o->hdr.actor, "day.close_noted", 1, subject, nb, NULL,
+					   e);
 		json_decref(nb);
 		if (r < 0)
 			goto input;
@@ -1001,7 +1004,7 @@ int dayclose_close(struct writer_txn *tx, void *arg, struct err *e)
 	return 0;
 input:
 	if (e->code == ERR_INPUT)
-		o->reason = WF_CLOSE_INVALID;
+		o->hdr.reason = WF_CLOSE_INVALID;
 	return -1;
 }
 

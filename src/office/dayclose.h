@@ -97,13 +97,13 @@ int dayclose_report_signer(sqlite3 *db, const struct dayclose_signer *sg, json_t
  * json_decref's it, also after a refusal: it may hold the refused report, so that the
  * caller can show the mismatch). */
 struct dayclose_close {
-	const char *actor;                      /* in: "officer:<username>" */
+	struct wf_hdr hdr;                      /* office/refusal.h: actor "officer:<username>";
+						 * app unused; reason; seq: the day.closed
+						 * event */
 	const char *day;                        /* in: "YYYY-MM-DD" (local) */
 	const char *today;                      /* in: today's local date "YYYY-MM-DD" */
 	const struct dayclose_counted *counted; /* in */
 	const char *note;                       /* in: NULL, or 1…DAYCLOSE_NOTE_MAX chars */
-	enum wf_reason reason;                  /* out (office/refusal.h) */
-	uint64_t seq;                           /* out: the day.closed event */
 	json_t *report;                         /* out: see above */
 	const struct dayclose_signer *signer;   /* in: NULL when not asked */
 };

@@ -287,9 +287,8 @@ int officers_register_kinds(void)
 
 struct record_arg {
 	const char *actor, *username, *kind;
-	const uint8_t *body; /* canonical bytes, or */
+	const uint8_t *body; /* canonical bytes */
 	size_t len;
-	const json_t *json;  /* a body built in code */
 };
 
 static int record_fn(struct writer_txn *tx, void *arg, struct err *e)
@@ -297,8 +296,6 @@ static int record_fn(struct writer_txn *tx, void *arg, struct err *e)
 	struct record_arg *a = arg;
 	char subject[AUTH_ACTOR_MAX + 1];
 	snprintf(subject, sizeof subject, "officer:%s", a->username);
-	if (a->json)
-		return writer_txn_append_json(tx, a->actor, a->kind, 1, subject, a->json, NULL, e);
 	return writer_txn_append(tx, a->actor, a->kind, 1, subject, a->body, a->len, NULL, e);
 }
 
@@ -307,26 +304,8 @@ int officers_record(struct writer *w, const char *actor, const char *username,
 {
 	if (!auth_username_valid(username))
 		return err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
-	struct record_arg a = { actor, username, kind, body, len, NULL };
+	struct record_arg a = { actor, username, kind, body, len };
 	return writer_submit(w, record_fn, &a, NULL, e);
-}
-
-/* Records body (consumed): the writer checks and serialises it once (the canonical
- * bytes, in its scratch buffer, are wiped there). */
-static int record_json(struct writer *w, const char *actor, const char *username,
-		       const char *kind, json_t *body, struct err *e)
-{
-	if (!body)
-		return err_nomem(e);
-	int rc;
-	if (!auth_username_valid(username)) {
-		rc = err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
-	} else {
-		struct record_arg a = { actor, username, kind, NULL, 0, body };
-		rc = writer_submit(w, record_fn, &a, NULL, e);
-	}
-	json_decref(body);
-	return rc;
 }
 
 json_t *officers_roles_json(unsigned roles)
@@ -338,41 +317,154 @@ json_t *officers_roles_json(unsigned roles)
 	return list;
 }
 
+/* What a checked op needs of the officer before its event. */
+enum officer_need { NEED_ABSENT, NEED_ANY, NEED_ENABLED, NEED_DISABLED };
+
+static int officer_needs(struct writer_txn *tx, struct officer_op *op, enum officer_need need,
+			 unsigned new_roles, struct err *e)
+{
+	int disabled, has_totp;
+	int exists = officers_state(writer_txn_db(tx), op->username, &disabled, &has_totp, e);
+	if (exists < 0)
+		return -1;
+	if (need != NEED_ABSENT && !exists)
+		return refusal_set(&op->hdr.reason, WF_NO_OFFICER, e, "no officer '%s'",
+				   op->username);
+	if (need == NEED_ABSENT && exists)
+		return refusal_set(&op->hdr.reason, WF_OFFICER_EXISTS, e,
+				   "officer '%s' already exists", op->username);
+	if (need == NEED_ENABLED && disabled)
+		return refusal_set(&op->hdr.reason, WF_INVALID_STATE, e,
+				   "officer '%s' is already disabled", op->username);
+	if (need == NEED_DISABLED && !disabled)
+		return refusal_set(&op->hdr.reason, WF_INVALID_STATE, e,
+				   "officer '%s' is not disabled", op->username);
+	if ((new_roles & ROLES_NEED_TOTP) && !has_totp)
+		return refusal_set(&op->hdr.reason, WF_NEEDS_TOTP, e, "these roles need a TOTP "
+				   "second factor and officer '%s' has none: reset the TOTP first",
+				   op->username);
+	return 0;
+}
+
+/* Appends kind with body (consumed: the writer checks and serialises it once; the
+ * canonical bytes, in its scratch buffer, are wiped there) after op's checks (new_roles:
+ * the roles a role change gives, 0 for the other kinds). */
+static int officer_append(struct writer_txn *tx, struct officer_op *op, const char *kind,
+			  enum officer_need need, unsigned new_roles, json_t *body,
+			  struct err *e)
+{
+	op->hdr.reason = WF_OK;
+	op->hdr.seq = 0;
+	if (!body)
+		return err_nomem(e);
+	int rc = -1;
+	if (!auth_username_valid(op->username)) {
+		rc = err_set(e, ERR_INPUT, "username is not [a-z][a-z0-9._-]{0,31}");
+	} else if (!op->checked || officer_needs(tx, op, need, new_roles, e) == 0) {
+		char subject[AUTH_ACTOR_MAX + 1];
+		snprintf(subject, sizeof subject, "officer:%s", op->username);
+		rc = writer_txn_append_json(tx, op->hdr.actor, kind, 1, subject, body,
+					    &op->hdr.seq, e);
+	}
+	json_decref(body);
+	return rc;
+}
+
+/* {username, reason?}: the body of disabled, enabled and sessions_revoked. */
+static json_t *reason_body(const struct officer_op *op)
+{
+	json_t *b = json_pack("{s:s}", "username", op->username);
+	if (b && op->reason && *op->reason)
+		json_object_set_new(b, "reason", json_string(op->reason));
+	return b;
+}
+
+int officer_add(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	const char *name = op->name ? op->name : op->username;
+	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", op->username, "name", name,
+			      "password_hash", op->password_hash, "roles",
+			      officers_roles_json(op->roles));
+	if (b && op->totp_secret)
+		json_object_set_new(b, "totp_secret", json_string(op->totp_secret));
+	return officer_append(tx, op, "officer.added", NEED_ABSENT, 0, b, e);
+}
+
+int officer_set_password(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.password_changed", NEED_ANY, 0,
+			      json_pack("{s:s, s:s, s:s}", "username", op->username,
+					"password_hash", op->password_hash, "reason", "set"), e);
+}
+
+int officer_reset_totp(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.totp_reset", NEED_ANY, 0,
+			      json_pack("{s:s, s:s}", "username", op->username, "totp_secret",
+					op->totp_secret), e);
+}
+
+int officer_disable(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.disabled", NEED_ENABLED, 0, reason_body(op), e);
+}
+
+int officer_enable(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.enabled", NEED_DISABLED, 0, reason_body(op), e);
+}
+
+int officer_revoke_sessions(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.sessions_revoked", NEED_ANY, 0,
+			      reason_body(op), e);
+}
+
+int officer_set_roles(struct writer_txn *tx, void *arg, struct err *e)
+{
+	struct officer_op *op = arg;
+	return officer_append(tx, op, "officer.roles_changed", NEED_ANY, op->roles,
+			      json_pack("{s:s, s:o}", "username", op->username, "roles",
+					officers_roles_json(op->roles)), e);
+}
+
 int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
 		 const char *name, const char *password_hash, const char *totp_secret,
 		 struct err *e)
 {
-	json_t *list = officers_roles_json(roles);
-	json_t *b = json_pack("{s:s, s:s, s:s, s:o}", "username", username, "name",
-			      name ? name : username, "password_hash", password_hash, "roles", list);
-	if (b && totp_secret)
-		json_object_set_new(b, "totp_secret", json_string(totp_secret));
-	return record_json(w, actor, username, "officer.added", b, e);
+	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, roles, name,
+				 password_hash, totp_secret, NULL };
+	return writer_submit(w, officer_add, &op, NULL, e);
 }
 
 int officers_set_password(struct writer *w, const char *actor, const char *username,
 			  const char *password_hash, struct err *e)
 {
-	return record_json(w, actor, username, "officer.password_changed",
-			   json_pack("{s:s, s:s, s:s}", "username", username, "password_hash",
-				     password_hash, "reason", "set"), e);
+	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, password_hash,
+				 NULL, NULL };
+	return writer_submit(w, officer_set_password, &op, NULL, e);
 }
 
 int officers_totp_reset(struct writer *w, const char *actor, const char *username,
 			const char *totp_secret, struct err *e)
 {
-	return record_json(w, actor, username, "officer.totp_reset",
-			   json_pack("{s:s, s:s}", "username", username, "totp_secret",
-				     totp_secret), e);
+	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, NULL,
+				 totp_secret, NULL };
+	return writer_submit(w, officer_reset_totp, &op, NULL, e);
 }
 
 int officers_disable(struct writer *w, const char *actor, const char *username,
 		     const char *reason, struct err *e)
 {
-	json_t *b = json_pack("{s:s}", "username", username);
-	if (b && reason && *reason)
-		json_object_set_new(b, "reason", json_string(reason));
-	return record_json(w, actor, username, "officer.disabled", b, e);
+	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, NULL, NULL,
+				 reason };
+	return writer_submit(w, officer_disable, &op, NULL, e);
 }
 
 /* ---- reading ---- */

@@ -22,11 +22,17 @@
  * current hash and secret; officers_lookup opens those events with the data key.
  *
  * officers_register_kinds() registers these kinds and the table as the "officers" kind
- * set (log/kinds.h); src/main.c calls it at start-up. The writer helpers
- * (officers_add …) submit one request to a running writer and wait until it is
- * durable. A duplicate username is refused by the table's PRIMARY KEY inside the
- * request's savepoint (ERR_IO from SQLite: "UNIQUE constraint failed"); changing an
- * officer that does not exist is ERR_INPUT.
+ * set (log/kinds.h); src/main.c calls it at start-up. The writes are writer operations
+ * (log/writer.h writer_fn, like the workflow's and the booklet stock's), one per event
+ * kind, on a struct officer_op that starts with the office's operation header (struct
+ * wf_hdr, office/refusal.h): the admin API runs them through the office's operation
+ * table (office/ops.h), the CLI through the helpers officers_add … (which submit one
+ * request to a running writer and wait until it is durable). With op.checked (the
+ * API) the preconditions are checked in the writer's transaction against the
+ * projection and refused with hdr.reason set; without (the CLI), a duplicate username
+ * is refused by the table's PRIMARY KEY inside the request's savepoint (ERR_IO from
+ * SQLite: "UNIQUE constraint failed") and changing an officer that does not exist is
+ * ERR_INPUT from the projection.
  *
  * Ownership: struct officers_reader owns its read-only SQLite connection and borrows
  * the data key (which must outlive it); lookups are serialised by its mutex.
@@ -41,7 +47,9 @@
 #include <sqlite3.h>
 
 #include "log/event.h"
+#include "log/writer.h"
 #include "office/auth.h"
+#include "office/refusal.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -61,7 +69,33 @@ int officers_register_kinds(void);
 /* The role names of mask as a new JSON array (NULL when out of memory). */
 json_t *officers_roles_json(unsigned roles);
 
-/* ---- writing (through a running writer) ---- */
+/* ---- writing ---- */
+
+/* One officer event (subject "officer:<username>", actor hdr.actor). checked: refused
+ * in the transaction, with hdr.reason, when the officer does not exist
+ * (WF_NO_OFFICER; for officer_add: exists, WF_OFFICER_EXISTS), is already disabled
+ * (officer_disable) or not disabled (officer_enable) (WF_INVALID_STATE), or when the
+ * new roles need a TOTP secret the officer has not (officer_set_roles,
+ * WF_NEEDS_TOTP). A malformed username is ERR_INPUT. */
+struct officer_op {
+	struct wf_hdr hdr;         /* actor in; app unused; reason, seq out */
+	const char *username;
+	int checked;               /* 1: the preconditions above (the API) */
+	unsigned roles;            /* officer_add, officer_set_roles */
+	const char *name;          /* officer_add: display name (NULL: the username) */
+	const char *password_hash; /* officer_add, officer_set_password */
+	const char *totp_secret;   /* officer_add (NULL: none), officer_reset_totp */
+	const char *reason;        /* disable, enable, revoke: NULL or "" for none */
+};
+int officer_add(struct writer_txn *tx, void *arg, struct err *e);             /* added */
+int officer_set_password(struct writer_txn *tx, void *arg, struct err *e);    /* "set" */
+int officer_reset_totp(struct writer_txn *tx, void *arg, struct err *e);      /* totp_reset */
+int officer_disable(struct writer_txn *tx, void *arg, struct err *e);         /* disabled */
+int officer_enable(struct writer_txn *tx, void *arg, struct err *e);          /* enabled */
+int officer_set_roles(struct writer_txn *tx, void *arg, struct err *e);       /* roles_changed */
+int officer_revoke_sessions(struct writer_txn *tx, void *arg, struct err *e); /* revoked */
+
+/* The CLI's: the operations above, unchecked, submitted to a running writer. */
 
 /* totp_secret may be NULL (no second factor). name: display name (NULL: username). */
 int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,

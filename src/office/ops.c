@@ -11,6 +11,9 @@
 #include "office/auth_http.h"
 #include "office/bookcode.h"
 #include "office/booking_hold.h"
+#include "office/booklets.h"
+#include "office/dayclose.h"
+#include "office/officers.h"
 #include "office/roles.h"
 #include "office/workflow.h"
 
@@ -81,6 +84,41 @@ static const struct field f_hand_over[] = {
 	OPT("proxy", T_ANY, 0, 0), /* ops_hand_over_check */
 };
 API_SCHEMA(S_HAND_OVER, f_hand_over);
+
+/* the booklet stock's, the day close's and the officers' (the texts api_str, api_int and
+ * api_only_keys gave) */
+#define STOCK_REASON_MAX 2000 /* bytes; the operation checks 1 … 500 characters */
+static const struct field f_range[] = { REQ("first", T_STR, 1, 16),
+					REQ("count", T_INT64, 1, BOOKLET_RANGE_MAX) };
+API_SCHEMA(S_RANGE, f_range);
+
+static const struct field f_stock_spoil[] = { REQ("reason", T_STR, 1, STOCK_REASON_MAX),
+					      OPT("app", T_STR, 1, 64) /* ops_stock_spoil_check */ };
+API_SCHEMA(S_STOCK_SPOIL, f_stock_spoil);
+
+static const struct field f_stock_void[] = { REQ("reason", T_STR, 1, STOCK_REASON_MAX) };
+API_SCHEMA(S_STOCK_VOID, f_stock_void);
+
+static const struct field f_destroy[] = { OPT("witness", T_ANY, 0, 0) /* api_witness */ };
+API_SCHEMA(S_DESTROY, f_destroy);
+
+static const struct field f_day[] = {
+	OPT("note", T_STR, 1, 4 * DAYCLOSE_NOTE_MAX),
+	OPT("counted", T_ANY, 0, 0), /* ops_day_check: dayclose_counted_parse */
+};
+API_SCHEMA(S_DAY, f_day);
+
+static const struct field f_officer_add[] = {
+	REQ("username", T_STR, 1, AUTH_USERNAME_MAX), OPT("name", T_STR, 1, 200),
+	OPT("roles", T_ANY, 0, 0), /* ops_officer_add_check */
+};
+API_SCHEMA(S_OFFICER_ADD, f_officer_add);
+
+static const struct field f_officer_reason[] = { OPT("reason", T_STR, 1, 500) };
+API_SCHEMA(S_OFFICER_REASON, f_officer_reason);
+
+static const struct field f_officer_roles[] = { OPT("roles", T_ANY, 0, 0) /* ops_roles_check */ };
+API_SCHEMA(S_OFFICER_ROLES, f_officer_roles);
 
 /* ---- THE table ---- */
 
@@ -294,7 +332,98 @@ static const struct op_row ops_booking[] = {
 	OPS_END,
 };
 
-const struct op_row *const ops_tables[] = { ops_counter, ops_issue, ops_booking, NULL };
+
+/* the booklet stock (api_booklets.c; docs/API.md "Booklet stock"): the {param} is a
+ * booklet number; the answered state is the booklet's (or the range's) */
+#define BOOKLET "/api/v1/booklets/{number}"
+#define JSON_BOOKLET OP_BOOKLET, 0, HTTP_JSON_ONLY
+static const struct op_row ops_booklets[] = {
+	{ "POST", "/api/v1/booklets/ranges", ACT_BOOKLET_RECEIVE, NULL, NULL, NULL, 0, 0,
+	  HTTP_JSON_ONLY, &S_RANGE, "booklet.range_received", "received", booklet_receive,
+	  { OP_STR("first", struct booklet_receive, first) }, ops_range_check, NULL,
+	  ops_range_reply, NULL, "invalid-input, booklet-exists" },
+	{ "POST", "/api/v1/booklets/ranges/{first}/confirm", ACT_BOOKLET_CONFIRM, NULL, NULL,
+	  NULL, OP_BOOKLET | OP_EMPTY_OK, 0, HTTP_JSON_ONLY, &NO_FIELDS,
+	  "booklet.range_confirmed", "available", booklet_confirm_range,
+	  { OP_ID(struct booklet_confirm, first) }, NULL, NULL, ops_range_confirm_reply, NULL,
+	  "invalid-input, booklet-not-found, invalid-state, separation-of-duties" },
+	{ "POST", BOOKLET "/spoil", ACT_BOOKLET_SPOIL, NULL, NULL, NULL, JSON_BOOKLET,
+	  &S_STOCK_SPOIL, "booklet.spoiled", "spoiled", booklet_spoil,
+	  { OP_ID(struct booklet_spoil, number), OP_STR("reason", struct booklet_spoil, reason),
+	    OP_STR("app", struct booklet_spoil, app) },
+	  ops_stock_spoil_check, NULL, ops_booklet_reply, NULL,
+	  "invalid-input, booklet-not-found, invalid-state" },
+	{ "POST", BOOKLET "/destroy", ACT_BOOKLET_CONFIRM, NULL, NULL, NULL, JSON_BOOKLET,
+	  &S_DESTROY, "booklet.destruction_confirmed", "destroyed", booklet_confirm_destruction,
+	  { OP_ID(struct booklet_destroy, number) }, ops_destroy_check, NULL, ops_destroy_reply,
+	  ops_destroy_release,
+	  "invalid-input, booklet-not-found, invalid-state, separation-of-duties" },
+	{ "POST", BOOKLET "/void", ACT_BOOKLET_CONFIRM, NULL, NULL, NULL, JSON_BOOKLET,
+	  &S_STOCK_VOID, "booklet.voided", "voided", booklet_void,
+	  { OP_ID(struct booklet_void, number), OP_STR("reason", struct booklet_void, reason) },
+	  NULL, NULL, ops_booklet_reply, NULL, "invalid-input, booklet-not-found, invalid-state" },
+	OPS_END,
+};
+
+/* the day close (api_dayclose.c; docs/DAYCLOSE.md): the {param} is a day, not after
+ * today; the report appends nothing */
+#define DAY "/api/v1/days/{date}"
+#define JSON_DAY OP_DAY, DAY_BODY_MAX, HTTP_JSON_ONLY
+#define DAY_BODY_MAX ((size_t)1 << 20) /* a count of up to 100 000 single numbers */
+static const struct op_row ops_dayclose[] = {
+	{ "POST", DAY "/report", ACT_DAILY_CLOSE, NULL, NULL, NULL, JSON_DAY, &S_DAY, NULL, NULL,
+	  NULL, { { 0 } }, ops_day_check, NULL, ops_day_report_reply, ops_day_release, "" },
+	{ "POST", DAY "/close", ACT_DAILY_CLOSE, NULL, NULL, NULL, JSON_DAY, &S_DAY, "day.closed",
+	  NULL, dayclose_close,
+	  { OP_ID(struct dayclose_close, day), OP_TODAY(struct dayclose_close, today),
+	    OP_STR("note", struct dayclose_close, note) },
+	  ops_day_check, NULL, ops_day_close_reply, ops_day_release,
+	  "invalid-input, future-day, already-closed, note-required" },
+	OPS_END,
+};
+
+/* the officers (api_officers.c; docs/AUTH.md "Managing officers while the server
+ * runs"): the {param} is another officer's username; every op checks its preconditions
+ * in the writer's transaction (checked) */
+#define OFFICER "/api/v1/officers/{username}"
+#define JSON_OFFICER OP_OFFICER | OP_EMPTY_OK, 0, HTTP_JSON_ONLY
+#define CHECKED(m) OP_TRUE(struct officer_op, checked), OP_ID(struct officer_op, m)
+static const struct op_row ops_officers[] = {
+	{ "POST", "/api/v1/officers", ACT_USERS_MANAGE, NULL, NULL, NULL, 0, 0, HTTP_JSON_ONLY,
+	  &S_OFFICER_ADD, "officer.added", "active", officer_add,
+	  { OP_TRUE(struct officer_op, checked), OP_STR("username", struct officer_op, username),
+	    OP_STR("name", struct officer_op, name) },
+	  ops_officer_add_check, NULL, ops_officer_add_reply, ops_officer_release,
+	  "officer-exists" },
+	{ "POST", OFFICER "/disable", ACT_USERS_MANAGE, NULL, NULL, NULL, JSON_OFFICER,
+	  &S_OFFICER_REASON, "officer.disabled", "disabled", officer_disable,
+	  { CHECKED(username), OP_STR("reason", struct officer_op, reason) }, NULL, NULL,
+	  ops_officer_revoke_reply, NULL, "officer-not-found, invalid-state" },
+	{ "POST", OFFICER "/enable", ACT_USERS_MANAGE, NULL, NULL, NULL, JSON_OFFICER,
+	  &S_OFFICER_REASON, "officer.enabled", "active", officer_enable,
+	  { CHECKED(username), OP_STR("reason", struct officer_op, reason) }, NULL, NULL,
+	  ops_officer_event_reply, NULL, "officer-not-found, invalid-state" },
+	{ "POST", OFFICER "/password", ACT_USERS_MANAGE, NULL, NULL, NULL, JSON_OFFICER,
+	  &NO_FIELDS, "officer.password_changed", NULL, officer_set_password,
+	  { CHECKED(username) }, ops_secret_check, NULL, ops_secret_reply, ops_officer_release,
+	  "officer-not-found" },
+	{ "POST", OFFICER "/totp", ACT_USERS_MANAGE, NULL, NULL, NULL, JSON_OFFICER, &NO_FIELDS,
+	  "officer.totp_reset", NULL, officer_reset_totp, { CHECKED(username) },
+	  ops_secret_check, NULL, ops_secret_reply, ops_officer_release, "officer-not-found" },
+	{ "PUT", OFFICER "/roles", ACT_USERS_MANAGE, NULL, NULL, NULL, OP_OFFICER, 0,
+	  HTTP_JSON_ONLY, &S_OFFICER_ROLES, "officer.roles_changed", NULL, officer_set_roles,
+	  { CHECKED(username) }, ops_roles_check, NULL, ops_roles_reply, NULL,
+	  "officer-not-found, needs-totp" },
+	{ "DELETE", OFFICER "/sessions", ACT_USERS_MANAGE, NULL, NULL, NULL, JSON_OFFICER,
+	  &S_OFFICER_REASON, "officer.sessions_revoked", NULL, officer_revoke_sessions,
+	  { CHECKED(username), OP_STR("reason", struct officer_op, reason) }, NULL, NULL,
+	  ops_officer_revoke_reply, NULL, "officer-not-found" },
+	OPS_END,
+};
+
+const struct op_row *const ops_tables[] = { ops_counter,  ops_issue,    ops_booking,
+					    ops_booklets, ops_dayclose, ops_officers,
+					    NULL };
 
 /* ---- the route table ---- */
 
@@ -302,6 +431,9 @@ const struct op_row *const ops_tables[] = { ops_counter, ops_issue, ops_booking,
 struct api_route api_counter_routes[OPS_ROUTES_MAX + 1];
 struct api_route api_issue_routes[OPS_ROUTES_MAX + 1];
 struct api_route api_booking_routes[OPS_ROUTES_MAX + 1];
+struct api_route api_booklet_routes[OPS_ROUTES_MAX + 1];
+struct api_route api_dayclose_routes[OPS_ROUTES_MAX + 1];
+struct api_route api_officer_routes[OPS_ROUTES_MAX + 1];
 
 const struct op_row *ops_find(const char *method, const char *pattern)
 {
@@ -312,20 +444,52 @@ const struct op_row *ops_find(const char *method, const char *pattern)
 	return NULL;
 }
 
-/* The routes of rows into out, then the routes of more (NULL: none), and the end row. */
+unsigned ops_roles(const char *method, const char *pattern)
+{
+	unsigned roles = 0;
+	const struct op_row *r = ops_find(method, pattern);
+	for (; r && r->method; r++)
+		if (strcmp(r->method, method) == 0 && strcmp(r->pattern, pattern) == 0)
+			roles |= roles_action_mask((enum action)r->action);
+	return roles;
+}
+
+/* The route of a plain row. */
+static struct api_route op_route(const struct op_row *r)
+{
+	return (struct api_route){ r->method, r->pattern, ops_handle,
+				   (r->flags & OP_PUBLIC) ? HTTP_ROUTE_PUBLIC : 0u, r->action,
+				   r->body_max, r->media_types };
+}
+
+/* 1 when more places r's route (an OPS_ROUTE row). */
+static int placed(const struct api_route *more, const struct op_row *r)
+{
+	for (const struct api_route *a = more; a && a->method; a++)
+		if (!a->handler && strcmp(a->method, r->method) == 0 &&
+		    strcmp(a->pattern, r->pattern) == 0)
+			return 1;
+	return 0;
+}
+
+/* The routes of rows into out, then the routes of more (NULL: none), and the end row.
+ * An OPS_ROUTE row of more places the op route of its method and pattern there (the
+ * order of routes is the order of the Allow header's methods and of `paspor office
+ * routes`); the op routes more does not place come first. */
 static void routes_fill(const struct op_row *rows, const struct api_route *more,
 			struct api_route *out)
 {
 	size_t n = 0;
-	for (const struct op_row *r = rows; r->method && n < OPS_ROUTES_MAX; r++) {
-		if (ops_find(r->method, r->pattern) != r)
-			continue; /* a variant: the route is its plain row's */
-		out[n++] = (struct api_route){ r->method, r->pattern, ops_handle,
-					       (r->flags & OP_PUBLIC) ? HTTP_ROUTE_PUBLIC : 0u,
-					       r->action, r->body_max, r->media_types };
+	for (const struct op_row *r = rows; r->method && n < OPS_ROUTES_MAX; r++)
+		if (ops_find(r->method, r->pattern) == r && !placed(more, r))
+			out[n++] = op_route(r); /* (a variant: the route is its plain row's) */
+	for (const struct api_route *a = more; a && a->method && n < OPS_ROUTES_MAX; a++) {
+		const struct op_row *r = a->handler ? NULL : ops_find(a->method, a->pattern);
+		if (a->handler)
+			out[n++] = *a;
+		else if (r)
+			out[n++] = op_route(r);
 	}
-	for (const struct api_route *a = more; a && a->method && n < OPS_ROUTES_MAX; a++)
-		out[n++] = *a;
 	out[n] = (struct api_route){ NULL, NULL, NULL, 0, 0, 0, NULL };
 }
 
@@ -334,6 +498,9 @@ void ops_routes_init(void)
 	routes_fill(ops_counter, NULL, api_counter_routes);
 	routes_fill(ops_issue, api_issue_read_routes, api_issue_routes);
 	routes_fill(ops_booking, api_booking_read_routes, api_booking_routes);
+	routes_fill(ops_booklets, api_booklet_read_routes, api_booklet_routes);
+	routes_fill(ops_dayclose, api_dayclose_read_routes, api_dayclose_routes);
+	routes_fill(ops_officers, api_officer_read_routes, api_officer_routes);
 }
 
 /* ---- the handler ---- */
@@ -359,6 +526,13 @@ union ops_storage {
 	struct wf_book book;
 	struct wf_cancel cancel;
 	struct wf_reschedule reschedule;
+	struct booklet_receive booklet_receive;
+	struct booklet_confirm booklet_confirm;
+	struct booklet_spoil booklet_spoil;
+	struct booklet_destroy booklet_destroy;
+	struct booklet_void booklet_void;
+	struct dayclose_close dayclose_close;
+	struct officer_op officer;
 };
 
 /* The row of the route that serves this body: a variant whose select field has its
@@ -409,12 +583,19 @@ static int ops_fill(struct ops_call *c)
 			break;
 		case OPF_TODAY: {
 			struct cal_date today;
-			if (api_today(c->req->app, &today, NULL) < 0)
+			if (c->today[0]) {
+				/* read already (OP_DAY) */
+			} else if (api_today(c->req->app, &today, NULL) < 0) {
 				return http_problem(c->req, c->resp, HTTP_PROBLEM_INTERNAL, NULL);
-			cal_date_format(&today, c->today);
+			} else {
+				cal_date_format(&today, c->today);
+			}
 			*(const char **)m = c->today;
 			break;
 		}
+		case OPF_ID:
+			*(const char **)m = c->id;
+			break;
 		}
 	}
 	return 0;
@@ -443,6 +624,48 @@ static int ops_limit(struct ops_call *c)
 	return l < 0 ? 0 : api_take(c->req, c->resp, (enum office_limit)l, c->req->client_ip);
 }
 
+/* The route's first {param} as the row's flag reads it (OP_BOOKLET, OP_DAY,
+ * OP_OFFICER) into c->id: 0, or -1 with the problem written. */
+static int ops_id(struct ops_call *c)
+{
+	struct http_req *req = c->req;
+	struct http_resp *resp = c->resp;
+	char name[32];
+	const char *p = strchr(c->row->pattern, '{'), *q = p ? strchr(p, '}') : NULL;
+	if (!q || (size_t)(q - p - 1) >= sizeof name)
+		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+	memcpy(name, p + 1, (size_t)(q - p - 1));
+	name[q - p - 1] = '\0';
+	const char *v = http_req_param(req, name);
+	if (c->row->flags & OP_BOOKLET) {
+		if (!v || !booklet_number_valid(v))
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "'%s' must be a booklet number: one upper-case letter "
+					    "and seven digits", name);
+	} else if (c->row->flags & OP_DAY) {
+		struct cal_date d, today;
+		if (!v || cal_date_parse(v, &d) < 0)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "the day in the path must be a date YYYY-MM-DD");
+		if (api_today(req->app, &today, NULL) < 0)
+			return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
+		cal_date_format(&today, c->today);
+		if (cal_date_cmp(&d, &today) > 0)
+			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+					    "day %s has not begun (today is %s)", v, c->today);
+	} else if (c->row->flags & OP_OFFICER) {
+		const struct auth_officer *o = auth_http_officer(req); /* api_actor had it */
+		if (!v || !auth_username_valid(v))
+			return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such officer");
+		if (strcmp(v, o->username) == 0)
+			return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
+					    "separation of duties: an office admin cannot change "
+					    "their own account (another admin, or the CLI, does)");
+	}
+	c->id = v;
+	return 0;
+}
+
 /* The request up to the submit: 0, or -1 with a problem written. */
 static int ops_prepare(struct ops_call *c)
 {
@@ -455,6 +678,7 @@ static int ops_prepare(struct ops_call *c)
 	else if (!(h->actor = api_actor(req, resp)))
 		return -1;
 	if (((flags & OP_APP) && api_app_id(req, resp, &h->app) < 0) ||
+	    ((flags & (OP_BOOKLET | OP_DAY | OP_OFFICER)) && ops_id(c) < 0) ||
 	    (!(flags & OP_LIMIT_LATE) && ops_limit(c) < 0))
 		return -1;
 	if (!(flags & OP_RAW)) {
@@ -484,7 +708,7 @@ int ops_handle(struct http_req *req, struct http_resp *resp)
 {
 	union ops_storage op;
 	memset(&op, 0, sizeof op);
-	struct ops_call c = { req, resp, NULL, NULL, &op, ERR_INIT, "", "", NULL };
+	struct ops_call c = { req, resp, NULL, NULL, &op, ERR_INIT, "", "", NULL, NULL };
 	c.row = req->route ? ops_find(req->route->method, req->route->pattern) : NULL;
 	if (!c.row)
 		return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);

@@ -7,9 +7,10 @@
  * workflow.h) and how the request fills it, the refusals it may answer, and its answer.
  *
  * One generic handler (ops_handle) serves every row, in one order: the officer (a public
- * row has none: its actor is "applicant"), the {id}, the row's throttle (OP_LIMIT), the
- * body decoded (OP_CHECK_FIRST: the row's gate) and checked against the row's schema
- * once, the row's variant
+ * row has none: its actor is "applicant"), the path's {param} (an application id, a
+ * booklet number, a day or another officer: the row's flag says which), the row's
+ * throttle (OP_LIMIT), the body decoded (OP_CHECK_FIRST: the row's gate) and checked
+ * against the row's schema once, the row's variant
  * chosen by the body (the decision's approve and reject are two rows on one route; a
  * watchlist check with an override is a row of its own), the variant's action checked
  * (the route's role mask admitted the officer already: only a variant with an action of
@@ -23,8 +24,9 @@
  * rows fill a wf_book (the public booking) or nothing, and the hooks make the hold's op.
  *
  * A module's route table holds one route per distinct (method, pattern) of its rows,
- * with ops_handle as its handler: ops_routes_fill writes it from the rows, before the
- * server builds its routes (server.c routes_build). The texts of every answer are the
+ * with ops_handle as its handler and the union of the rows' actions as its role mask
+ * (ops_roles), then the module's hand-written read routes: ops_routes_init writes it
+ * from the rows, before the server builds its routes (server.c routes_build). The texts of every answer are the
  * ones the hand-written handlers gave (tests/integration/office_api_*.sh).
  *
  * Ownership: a struct ops_call lives for one request on the handler's stack; its body
@@ -53,12 +55,16 @@ struct ops_call {
 	struct http_resp *resp;
 	const struct op_row *row; /* the row chosen (its variant) */
 	json_t *body;             /* the checked body (NULL for raw uploads) */
-	void *op;                 /* the operation, zeroed; struct wf_hdr first */
+	void *op;                 /* the operation, zeroed; struct wf_hdr first (every op of
+				   * the office: office/refusal.h) */
 	struct err e;             /* the writer's (or a hook's) error */
 	char today[11];           /* storage a fill may point the op at */
 	char idref[IDREF_MAX];
 	void *hold;               /* what a check hook keeps for the answer (the row's
 				   * release frees it) */
+	const char *id;           /* the route's {param} when it is not an application id
+				   * (OP_BOOKLET, OP_DAY, OP_OFFICER): borrowed from the
+				   * request */
 };
 
 /* How a body field fills an op member (ops_fill rows). */
@@ -71,6 +77,8 @@ enum op_fill_kind {
 	OPF_TRUE,  /* int: 1 (the row's variant, e.g. approve) */
 	OPF_NOW,   /* int64_t: api_now_ms */
 	OPF_TODAY, /* const char *: the office's date YYYY-MM-DD (api_today) */
+	OPF_ID,    /* const char *: the route's {param} (c->id: a booklet number, a day, a
+		    * username) */
 };
 
 struct op_fill {
@@ -88,6 +96,7 @@ struct op_fill {
 #define OP_TRUE(T, m) { NULL, OPF_TRUE, OPS_MEMBER(T, m, int) }
 #define OP_NOW(T, m) { NULL, OPF_NOW, OPS_MEMBER(T, m, int64_t) }
 #define OP_TODAY(T, m) { NULL, OPF_TODAY, OPS_MEMBER(T, m, const char *) }
+#define OP_ID(T, m) { NULL, OPF_ID, OPS_MEMBER(T, m, const char *) }
 #define OPS_FILL_MAX 16
 
 /* Row flags. */
@@ -108,6 +117,12 @@ struct op_fill {
 #define OP_LIMIT(l) (((unsigned)(l) + 1u) << 8)
 #define OP_LIMIT_OF(flags) ((int)(((flags) >> 8) & 3u) - 1) /* -1: none */
 #define OP_LIMIT_LATE 64u
+/* the route's {param} (its first) is not an application id but, checked before the
+ * body and kept in c->id: */
+#define OP_BOOKLET 1024u /* a booklet number (422 when malformed) */
+#define OP_DAY 2048u    /* a day YYYY-MM-DD, not after today (422; c->today is set) */
+#define OP_OFFICER 4096u /* another officer's username (404 when malformed; 403
+			* separation-of-duties for the caller's own) */
 
 /* A hook: 0, or -1 with a problem written (check, reply) or with c->e and the op's
  * reason set (submit: ops_handle writes the problem, unless the hook wrote one). */
@@ -147,7 +162,9 @@ int ops_handle(struct http_req *req, struct http_resp *resp);
 int ops_refused(struct ops_call *c);
 
 /* THE table (ops.c): every write operation, in tables by API module (counter,
- * issuance, booking), each ended by a row whose method is NULL; the list ends with NULL. */
+ * issuance, booking, booklet stock, day close, officers), each ended by a row whose
+ * method is NULL; the list ends with NULL. Every op starts with struct wf_hdr
+ * (office/refusal.h), but for the booking hold's (see above). */
 extern const struct op_row *const ops_tables[];
 
 /* ---- the hooks of the rows (api_counter.c) ---- */
@@ -199,12 +216,46 @@ int ops_walk_in_submit(struct ops_call *c);
 int ops_walk_in_reply(struct ops_call *c);
 void ops_booking_release(struct ops_call *c);
 
+/* ---- the hooks of the booklet stock's, the day close's and the officers' rows
+ * (api_booklets.c, api_dayclose.c, api_officers.c) ---- */
+int ops_range_check(struct ops_call *c);
+int ops_range_reply(struct ops_call *c);
+int ops_range_confirm_reply(struct ops_call *c);
+int ops_stock_spoil_check(struct ops_call *c);
+int ops_booklet_reply(struct ops_call *c);
+int ops_destroy_check(struct ops_call *c);
+int ops_destroy_reply(struct ops_call *c);
+void ops_destroy_release(struct ops_call *c);
+int ops_day_check(struct ops_call *c);
+int ops_day_report_reply(struct ops_call *c);
+int ops_day_close_reply(struct ops_call *c);
+void ops_day_release(struct ops_call *c);
+int ops_officer_add_check(struct ops_call *c);
+int ops_officer_add_reply(struct ops_call *c);
+int ops_officer_event_reply(struct ops_call *c);
+int ops_officer_revoke_reply(struct ops_call *c);
+int ops_secret_check(struct ops_call *c);
+int ops_secret_reply(struct ops_call *c);
+int ops_roles_check(struct ops_call *c);
+int ops_roles_reply(struct ops_call *c);
+void ops_officer_release(struct ops_call *c);
+
+/* In a module's read routes: the place of the op route of method and pattern (the route
+ * order is the order of the Allow header's methods and of `paspor office routes`). */
+#define OPS_ROUTE(method, pattern) { method, pattern, NULL, 0, 0, 0, NULL }
+
 /* Fills the route tables of the op rows (api_counter_routes, api_issue_routes,
- * api_booking_routes: one route per distinct method and pattern, ops_handle as its
- * handler, the plain row's action, HTTP_ROUTE_PUBLIC for a public row; then the module's
- * read routes, api_issue_read_routes, api_booking_read_routes).
+ * api_booking_routes, api_booklet_routes, api_dayclose_routes, api_officer_routes: one
+ * route per distinct method and pattern, ops_handle as its handler, the union of its
+ * rows' actions as its mask (ops_roles), HTTP_ROUTE_PUBLIC for a public row; then the
+ * module's read routes, e.g. api_issue_read_routes, with the op routes they place).
  * Idempotent; the server calls it before it builds its routes. */
 void ops_routes_init(void);
+
+/* The roles an op route admits (its role mask, server.c): the union of its rows'
+ * actions (the decision: approve's and reject's); ops_handle checks a variant's own
+ * action again. 0 when no row has that method and pattern. */
+unsigned ops_roles(const char *method, const char *pattern);
 
 /* The row of a route (its first, plain row), or NULL. */
 const struct op_row *ops_find(const char *method, const char *pattern);

@@ -4,7 +4,7 @@
  * problem kind: status, type and title; and how the detail is made).
  *
  * Every operation that refuses — the workflow's (workflow.h), the booklet stock's
- * (booklets.h), the day close's (dayclose.h), the officers' (api_officers.c) — sets one
+ * (booklets.h), the day close's (dayclose.h), the officers' (officers.h) — sets one
  * of these reasons with an ERR_INPUT message (refusal_set) and the API answers it with
  * api_wf_problem (office/api.h), which reads refusal_info: adding a reason is one enum
  * constant and one row in refusal.c, nothing else. The names are stable (the API shows
@@ -14,6 +14,8 @@
  */
 #ifndef PASPOR_OFFICE_REFUSAL_H
 #define PASPOR_OFFICE_REFUSAL_H
+
+#include <stdint.h>
 
 #include "util/err.h"
 #include "util/http.h"
@@ -54,7 +56,7 @@ enum wf_reason {
 	WF_DAY_FUTURE,         /* 422: the day has not begun */
 	WF_NOTE_REQUIRED,      /* 422: the count does not match: a note must say why */
 	WF_DAY_CLOSED,         /* 409: the day is closed */
-	/* the officers (api_officers.c) */
+	/* the officers (officers.h) */
 	WF_NO_OFFICER,         /* 404: no such officer */
 	WF_OFFICER_EXISTS,     /* 409: the username is taken */
 	WF_NEEDS_TOTP,         /* 409: the roles need a TOTP secret the officer has not */
@@ -77,6 +79,17 @@ struct refusal_info {
 
 /* The row of r; NULL for WF_OK and a value out of range. */
 const struct refusal_info *refusal_info(enum wf_reason r);
+
+/* The header every operation of the office starts with (the workflow's, workflow.h;
+ * the booklet stock's, booklets.h; the day close's, dayclose.h; the officers',
+ * officers.h): the generic HTTP handler (office/ops.h) fills the actor, reads the
+ * refusal and the seq through it. */
+struct wf_hdr {
+	const char *actor;      /* in: "officer:<username>", "cli:<user>" or "applicant" */
+	const char *app;        /* in: application id (the workflow's steps; NULL else) */
+	enum wf_reason reason;  /* out: WF_OK or why it was refused */
+	uint64_t seq;           /* out: seq of the (last) event appended */
+};
 
 /* "invalid-state", … (stable); "ok" for WF_OK, "unknown" out of range. */
 const char *wf_reason_name(enum wf_reason r);

@@ -372,12 +372,11 @@ static void route_from_api(const struct api_route *a, struct http_route *r)
 		r->role_mask = 0;
 	} else if (a->action == API_ANY_OFFICER) {
 		r->role_mask = ROLES_ALL;
+	} else if (a->handler == ops_handle) {
+		r->role_mask = ops_roles(a->method, a->pattern); /* its rows' actions */
 	} else {
 		r->role_mask = roles_action_mask((enum action)a->action);
 	}
-	/* the decision route performs approve or reject; the handler checks which */
-	if (a->action == ACT_APPROVE)
-		r->role_mask |= roles_action_mask(ACT_REJECT);
 	r->body_max = a->body_max;
 	r->media_types = a->media_types;
 }

@@ -79,7 +79,7 @@ static int personalize_on_next(struct writer_txn *tx, struct wf_personalize *o,
 {
 	const struct wf_app *pp = &x->a;
 	const struct config *cfg = o->cfg;
-	struct booklet_take take = { { o->hdr.actor, WF_OK, 0 }, o->hdr.app, { 0 } };
+	struct booklet_take take = { { o->hdr.actor, NULL, WF_OK, 0 }, o->hdr.app, { 0 } };
 	if (booklet_take_next(tx, &take, e) < 0) {
 		if (take.hdr.reason == WF_NO_STOCK)
 			o->hdr.reason = WF_NO_STOCK;
@@ -283,7 +283,7 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 	if (!o->reason || !o->reason[0])
 		return refuse_body(&o->hdr, b, WF_INVALID_INPUT, e,
 				   "a spoiled booklet needs a reason");
-	struct booklet_spoil sp = { { o->hdr.actor, WF_OK, 0 }, o->booklet, o->reason,
+	struct booklet_spoil sp = { { o->hdr.actor, NULL, WF_OK, 0 }, o->booklet, o->reason,
 				    o->hdr.app, 1 };
 	if (booklet_spoil(tx, &sp, e) < 0) {
 		json_decref(b);

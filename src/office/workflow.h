@@ -83,13 +83,7 @@
 /* Registers the office kind set (idempotent). -1 only if the registry is full. */
 int office_register_kinds(void);
 
-/* Common header of every operation. */
-struct wf_hdr {
-	const char *actor;      /* in: "officer:<username>" or "applicant" */
-	const char *app;        /* in: application id (all but wf_book, wf_watchlist_add) */
-	enum wf_reason reason;  /* out: WF_OK or why it was refused */
-	uint64_t seq;           /* out: seq of the (last) event appended */
-};
+/* Every operation starts with struct wf_hdr (office/refusal.h). */
 
 /* Booking (booking.created). Strings as in WORKFLOW.md; optional ones may be NULL. */
 struct wf_book {

@@ -847,6 +847,21 @@ TEST(officers_backend_on_node)
 	auth_totp_code(secret, time(NULL) + 30, code, &e);
 	struct auth_session_out out2;
 	enum auth_result lr2 = auth_login(a, "ayu", GOOD_PW, code, "127.0.0.1", &out2, &e);
+	/* the API's writer operations check their preconditions in the transaction */
+	struct officer_op chk = { { "officer:admin", NULL, WF_OK, 0 }, "ayu", 1, 0, NULL, NULL,
+				  NULL, NULL };
+	struct err ce = ERR_INIT;
+	int redisable = writer_submit(w, officer_disable, &chk, NULL, &ce);
+	enum wf_reason redisable_why = chk.hdr.reason;
+	int enable = writer_submit(w, officer_enable, &chk, NULL, &e);
+	uint64_t enable_seq = chk.hdr.seq;
+	chk.roles = ROLE_BIT(ROLE_ADJUDICATOR);
+	chk.password_hash = hash;
+	int readd = writer_submit(w, officer_add, &chk, NULL, &ce);
+	enum wf_reason readd_why = chk.hdr.reason;
+	struct officer_op ghost = { { "officer:admin", NULL, WF_OK, 0 }, "ghost", 1, 0, NULL,
+				    NULL, NULL, NULL };
+	int ghost_rc = writer_submit(w, officer_revoke_sessions, &ghost, NULL, &ce);
 	auth_free(a);
 	officers_reader_close(&r);
 	writer_stop(w);
@@ -877,4 +892,12 @@ TEST(officers_backend_on_node)
 	CHECK_INT_EQ(after, AUTH_DENIED);
 	CHECK_INT_EQ(lr2, AUTH_DENIED); /* disabled */
 	CHECK(!clear);
+	CHECK_INT_EQ(redisable, -1);
+	CHECK_INT_EQ(redisable_why, WF_INVALID_STATE);
+	CHECK_INT_EQ(enable, 0);
+	CHECK(enable_seq > 0);
+	CHECK_INT_EQ(readd, -1);
+	CHECK_INT_EQ(readd_why, WF_OFFICER_EXISTS);
+	CHECK_INT_EQ(ghost_rc, -1);
+	CHECK_INT_EQ(ghost.hdr.reason, WF_NO_OFFICER);
 }

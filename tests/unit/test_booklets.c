@@ -36,14 +36,14 @@ static int run(writer_fn fn, void *op, struct err *e)
 
 static int receive(const char *actor, const char *first, int count, struct err *e)
 {
-	struct booklet_receive r = { { actor, WF_OK, 0 }, first, count };
+	struct booklet_receive r = { { actor, NULL, WF_OK, 0 }, first, count };
 	return run(booklet_receive, &r, e) < 0 ? -(int)r.hdr.reason - 1 : 0;
 }
 
 static int confirm(const char *actor, const char *first, enum wf_reason *why,
 		   struct err *e)
 {
-	struct booklet_confirm c = { { actor, WF_OK, 0 }, first };
+	struct booklet_confirm c = { { actor, NULL, WF_OK, 0 }, first };
 	int rc = run(booklet_confirm_range, &c, e);
 	*why = c.hdr.reason;
 	return rc;
@@ -55,7 +55,7 @@ static int take(unsigned k, char out[BOOKLET_NUMBER_LEN + 1], enum wf_reason *wh
 {
 	char app[32];
 	snprintf(app, sizeof app, "A%025u", k); /* digits are Crockford base32 characters */
-	struct booklet_take t = { .hdr = { "officer:pia", WF_OK, 0 }, .app = app };
+	struct booklet_take t = { .hdr = { "officer:pia", NULL, WF_OK, 0 }, .app = app };
 	int rc = run(booklet_take_next, &t, e);
 	*why = t.hdr.reason;
 	memcpy(out, t.number, sizeof t.number);
@@ -208,7 +208,7 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	CHECK(receive("officer:cus", "C0000001", 4, &e) == 0);
 	CHECK(confirm("officer:dua", "C0000001", &why, &e) == 0);
 	/* void the second blank: it is skipped */
-	struct booklet_void v = { { "officer:cus", WF_OK, 0 }, "C0000002", "water damage" };
+	struct booklet_void v = { { "officer:cus", NULL, WF_OK, 0 }, "C0000002", "water damage" };
 	CHECK(run(booklet_void, &v, &e) == 0);
 	CHECK(take(7, n1, &why, &e) == 0);
 	CHECK_STR_EQ(n1, "C0000001");
@@ -218,13 +218,13 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	snprintf(app8, sizeof app8, "A%025u", 8u);
 	/* the stock route (not spoil-and-redo) never spoils a personalized booklet, even
 	 * naming its application: that needs the application's route and a witness */
-	struct booklet_spoil stock = { { "officer:pia", WF_OK, 0 }, "C0000001", "printer jam",
+	struct booklet_spoil stock = { { "officer:pia", NULL, WF_OK, 0 }, "C0000001", "printer jam",
 				       app7, 0 };
 	err_clear(&e);
 	CHECK(run(booklet_spoil, &stock, &e) < 0);
 	CHECK_INT_EQ(stock.hdr.reason, WF_INVALID_STATE);
 	CHECK(strstr(e.msg, "spoiled with its application") != NULL);
-	struct booklet_spoil s = { { "officer:pia", WF_OK, 0 }, "C0000001", "printer jam", app8, 1 };
+	struct booklet_spoil s = { { "officer:pia", NULL, WF_OK, 0 }, "C0000001", "printer jam", app8, 1 };
 	CHECK(run(booklet_spoil, &s, &e) < 0);
 	CHECK_INT_EQ(s.hdr.reason, WF_INVALID_STATE);
 	s.app = app7;
@@ -239,20 +239,20 @@ TEST(booklets_spoiled_used_voided_never_reused_and_destruction)
 	/* voided and used booklets are not voided/spoiled again wrongly */
 	CHECK(run(booklet_void, &v, &e) < 0);
 	CHECK_INT_EQ(v.hdr.reason, WF_INVALID_STATE);
-	struct booklet_void vu = { { "officer:cus", WF_OK, 0 }, "C0000003", "x" };
+	struct booklet_void vu = { { "officer:cus", NULL, WF_OK, 0 }, "C0000003", "x" };
 	CHECK(run(booklet_void, &vu, &e) < 0);
 	CHECK_INT_EQ(vu.hdr.reason, WF_INVALID_STATE);
-	struct booklet_void vn = { { "officer:cus", WF_OK, 0 }, "C0000099", "x" };
+	struct booklet_void vn = { { "officer:cus", NULL, WF_OK, 0 }, "C0000099", "x" };
 	CHECK(run(booklet_void, &vn, &e) < 0);
 	CHECK_INT_EQ(vn.hdr.reason, WF_NO_BOOKLET);
 	/* destruction: two distinct officers, only for a spoiled booklet */
-	struct booklet_destroy d = { { "officer:cus", WF_OK, 0 }, "C0000001", { "cus", "cus" } };
+	struct booklet_destroy d = { { "officer:cus", NULL, WF_OK, 0 }, "C0000001", { "cus", "cus" } };
 	CHECK(run(booklet_confirm_destruction, &d, &e) < 0);
 	CHECK_INT_EQ(d.hdr.reason, WF_SEPARATION);
 	d.officers[1] = "Not A User";
 	CHECK(run(booklet_confirm_destruction, &d, &e) < 0);
 	CHECK_INT_EQ(d.hdr.reason, WF_INVALID_INPUT);
-	struct booklet_destroy d3 = { { "officer:cus", WF_OK, 0 }, "C0000003", { "cus", "dua" } };
+	struct booklet_destroy d3 = { { "officer:cus", NULL, WF_OK, 0 }, "C0000003", { "cus", "dua" } };
 	CHECK(run(booklet_confirm_destruction, &d3, &e) < 0);
 	CHECK_INT_EQ(d3.hdr.reason, WF_INVALID_STATE);
 	d.officers[1] = "dua";
@@ -280,11 +280,11 @@ TEST(booklets_rebuild_gives_identical_tables)
 	CHECK(receive("cli:root", "D0000100", 2, &e) == 0);
 	for (unsigned k = 1; k <= 3; k++)
 		CHECK(take(k, n, &why, &e) == 0);
-	struct booklet_spoil s = { { "officer:pia", WF_OK, 0 }, "D0000011", "misprint", NULL, 1 };
+	struct booklet_spoil s = { { "officer:pia", NULL, WF_OK, 0 }, "D0000011", "misprint", NULL, 1 };
 	CHECK(run(booklet_spoil, &s, &e) == 0);
-	struct booklet_destroy d = { { "officer:dua", WF_OK, 0 }, "D0000011", { "cus", "dua" } };
+	struct booklet_destroy d = { { "officer:dua", NULL, WF_OK, 0 }, "D0000011", { "cus", "dua" } };
 	CHECK(run(booklet_confirm_destruction, &d, &e) == 0);
-	struct booklet_void v = { { "officer:cus", WF_OK, 0 }, "D0000100", "lost in transit" };
+	struct booklet_void v = { { "officer:cus", NULL, WF_OK, 0 }, "D0000100", "lost in transit" };
 	CHECK(run(booklet_void, &v, &e) == 0);
 	stop();
 	struct node_opts o = { .kek = &tn.kek };

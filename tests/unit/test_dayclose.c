@@ -56,18 +56,18 @@ static void today(struct cal_date *d, char s[11])
  * (spoiled, awaiting destruction): 18 booklets to count. */
 static int make_stock(struct err *e)
 {
-	struct booklet_receive r = { { "officer:cus", WF_OK, 0 }, "X0000001", 20 };
-	struct booklet_confirm c = { { "officer:dua", WF_OK, 0 }, "X0000001" };
+	struct booklet_receive r = { { "officer:cus", NULL, WF_OK, 0 }, "X0000001", 20 };
+	struct booklet_confirm c = { { "officer:dua", NULL, WF_OK, 0 }, "X0000001" };
 	if (run(booklet_receive, &r, e) < 0 || run(booklet_confirm_range, &c, e) < 0)
 		return -1;
 	for (unsigned k = 1; k <= 2; k++) {
 		char app[32];
 		snprintf(app, sizeof app, "A%025u", k);
-		struct booklet_take t = { .hdr = { "officer:pia", WF_OK, 0 }, .app = app };
+		struct booklet_take t = { .hdr = { "officer:pia", NULL, WF_OK, 0 }, .app = app };
 		if (run(booklet_take_next, &t, e) < 0)
 			return -1;
 	}
-	struct booklet_spoil s = { { "officer:cus", WF_OK, 0 }, "X0000003", "torn cover", NULL, 0 };
+	struct booklet_spoil s = { { "officer:cus", NULL, WF_OK, 0 }, "X0000003", "torn cover", NULL, 0 };
 	return run(booklet_spoil, &s, e);
 }
 
@@ -262,10 +262,11 @@ static int close_day(const char *day, const char *today_s, const char *counted_j
 	json_decref(list);
 	if (rc < 0)
 		return -1;
-	struct dayclose_close op = { "officer:cus", day, today_s, &c, note, WF_OK, 0, NULL, NULL };
+	struct dayclose_close op = { { "officer:cus", NULL, WF_OK, 0 }, day, today_s, &c, note, NULL,
+				     NULL };
 	rc = run(dayclose_close, &op, e);
 	dayclose_counted_release(&c);
-	*why = op.reason;
+	*why = op.hdr.reason;
 	if (report)
 		*report = op.report;
 	else
@@ -598,9 +599,9 @@ TEST(dayclose_signer_alarm_for_unrecorded_signatures)
 	struct dayclose_counted c;
 	CHECK_INT_EQ(dayclose_counted_parse(list, &c, &e), 0);
 	json_decref(list);
-	struct dayclose_close op = { "officer:cus", ds, ds, &c, NULL, WF_OK, 0, NULL, &sg };
+	struct dayclose_close op = { { "officer:cus", NULL, WF_OK, 0 }, ds, ds, &c, NULL, NULL, &sg };
 	CHECK(run(dayclose_close, &op, &e) < 0);
-	CHECK_INT_EQ(op.reason, WF_NOTE_REQUIRED);
+	CHECK_INT_EQ(op.hdr.reason, WF_NOTE_REQUIRED);
 	CHECK(strstr(e.msg, "alarm") != NULL && strstr(e.msg, "2 signature") != NULL);
 	json_decref(op.report);
 	op.report = NULL;

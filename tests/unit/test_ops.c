@@ -15,6 +15,7 @@
 #include "log/kinds.h"
 #include "office/auth.h"
 #include "office/booklets.h"
+#include "office/dayclose.h"
 #include "office/officers.h"
 #include "office/ops.h"
 #include "office/roles.h"
@@ -22,6 +23,12 @@
 #include "office/server.h"
 #include "office/wf_internal.h"
 #include "office/workflow.h"
+
+/* The route table of each op table, by the index of ops_tables. */
+/* the route tables of ops_tables, in its order */
+static const struct api_route *const ROUTES[] = { api_counter_routes, api_issue_routes,
+						  api_booking_routes, api_booklet_routes,
+						  api_dayclose_routes, api_officer_routes };
 
 /* `paspor office routes` as text (the routes the server serves). */
 static char *routes_text(void)
@@ -53,22 +60,92 @@ TEST(ops_every_row_is_served)
 		const struct op_row *route = ops_find(r->method, r->pattern);
 		CHECK(route != NULL);
 		int served = 0;
-		const struct api_route *const tables[] = { api_counter_routes, api_issue_routes,
-							   api_booking_routes };
-		CHECK(t < sizeof tables / sizeof tables[0]);
-		for (const struct api_route *a = tables[t]; a->method; a++)
+		CHECK(t < sizeof ROUTES / sizeof ROUTES[0]);
+		for (const struct api_route *a = ROUTES[t]; a->method; a++)
 			if (strcmp(a->method, r->method) == 0 && strcmp(a->pattern, r->pattern) == 0)
-				served = a->handler == ops_handle && a->action == route->action &&
-					 !(a->flags & HTTP_ROUTE_PUBLIC) == !(r->flags & OP_PUBLIC);
-		CHECK(served);
+				served += a->handler == ops_handle && a->action == route->action &&
+					  !(a->flags & HTTP_ROUTE_PUBLIC) == !(r->flags & OP_PUBLIC);
+		CHECK_INT_EQ(served, 1);
 	}
 	free(text);
-	CHECK(rows >= 25);
+	CHECK(rows >= 39);
+}
+
+/* Every route of the op tables is an op row's or a read route, each served once; the
+ * read routes keep their place among the op routes (the order of the Allow header). */
+TEST(ops_route_tables_keep_their_order)
+{
+	ops_routes_init();
+	for (size_t t = 0; ops_tables[t]; t++)
+	for (const struct api_route *a = ROUTES[t]; a->method; a++) {
+		CHECK(a->handler != NULL);
+		if (a->handler == ops_handle)
+			CHECK(ops_find(a->method, a->pattern) != NULL);
+	}
+	/* GET before POST on /officers, the reads of a booklet before its writes */
+	const char *const officers[] = { "GET /api/v1/officers", "POST /api/v1/officers",
+					 "GET /api/v1/officers/{username}",
+					 "POST /api/v1/officers/{username}/disable" };
+	const char *const booklets[] = { "POST /api/v1/booklets/ranges/{first}/confirm",
+					 "GET /api/v1/booklets/stock",
+					 "GET /api/v1/booklets/{number}",
+					 "POST /api/v1/booklets/{number}/spoil" };
+	const char *const days[] = { "POST /api/v1/days/{date}/report",
+				     "POST /api/v1/days/{date}/close", "GET /api/v1/days/{date}" };
+	/* the booking's in the order they always had: the reads among the writes */
+	const char *const bookings[] = { "GET /api/v1/bookings/slots", "POST /api/v1/bookings",
+					 "POST /api/v1/bookings/confirm",
+					 "POST /api/v1/bookings/resend",
+					 "POST /api/v1/bookings/status",
+					 "POST /api/v1/bookings/cancel",
+					 "POST /api/v1/bookings/reschedule", "POST /api/v1/walk-ins" };
+	const struct { const struct api_route *routes; const char *const *want; size_t n; }
+		cases[] = { { api_officer_routes, officers, 4 }, { api_booklet_routes, booklets, 4 },
+			    { api_dayclose_routes, days, 3 }, { api_booking_routes, bookings, 8 } };
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		size_t i = 0;
+		for (const struct api_route *a = cases[k].routes; a->method && i < cases[k].n; a++) {
+			char line[200];
+			snprintf(line, sizeof line, "%s %s", a->method, a->pattern);
+			i += strcmp(line, cases[k].want[i]) == 0;
+		}
+		CHECK_INT_EQ(i, cases[k].n);
+	}
+	/* an op route admits the union of its rows' roles (the decision: approve and
+	 * reject), and a plain row that its body does not choose (no select) admits no
+	 * role beyond its own action's: ops_handle checks only a variant's action again */
+	for (size_t t = 0; ops_tables[t]; t++)
+	for (const struct api_route *a = ROUTES[t]; a->method; a++) {
+		const struct op_row *plain = a->handler == ops_handle
+						     ? ops_find(a->method, a->pattern) : NULL;
+		if (!plain)
+			continue;
+		unsigned want = 0;
+		for (const struct op_row *v = plain; v->method; v++)
+			if (strcmp(v->method, a->method) == 0 && strcmp(v->pattern, a->pattern) == 0)
+				want |= roles_action_mask((enum action)v->action);
+		CHECK_INT_EQ(ops_roles(a->method, a->pattern), want);
+		if (!plain->select)
+			CHECK_INT_EQ(want, roles_action_mask((enum action)plain->action));
+	}
+	const struct op_row *decide = ops_find("POST", "/api/v1/applications/{id}/decision");
+	CHECK(decide != NULL);
+	CHECK_INT_EQ(ops_roles(decide->method, decide->pattern),
+		     roles_action_mask(ACT_APPROVE) | roles_action_mask(ACT_REJECT));
+	/* the officers' first two routes are GET then POST /officers */
+	CHECK_STR_EQ(api_officer_routes[0].method, "GET");
+	CHECK_STR_EQ(api_officer_routes[1].method, "POST");
+	CHECK_STR_EQ(api_officer_routes[1].pattern, "/api/v1/officers");
 }
 
 TEST(ops_rows_name_what_exists)
 {
 	CHECK(office_register_kinds() == 0);
+	CHECK(booklets_register_kinds() == 0);
+	CHECK(dayclose_register_kinds() == 0);
+	CHECK(officers_register_kinds() == 0);
+	CHECK_INT_EQ(sizeof ROUTES / sizeof ROUTES[0], 6);
+	CHECK(ops_tables[6] == NULL);
 	for (size_t t = 0; ops_tables[t]; t++)
 	for (const struct op_row *r = ops_tables[t]; r->method; r++) {
 		/* a public row is anonymous and throttled per client address */
@@ -85,8 +162,8 @@ TEST(ops_rows_name_what_exists)
 		CHECK((r->writer == NULL) == (r->event == NULL));
 		if (r->event)
 			CHECK(kinds_find(r->event, 1) != NULL || kinds_find(r->event, 2) != NULL);
-		/* the answered state is the one the transition table gives */
-		if (r->event && r->state) {
+		/* an application step answers the state the transition table gives */
+		if (r->event && r->state && (r->flags & OP_APP)) {
 			const char *from = wf_transition_from(r->event);
 			CHECK(from != NULL);
 			CHECK_STR_EQ(wf_transition(r->event, from), r->state);
@@ -95,6 +172,11 @@ TEST(ops_rows_name_what_exists)
 		if (r->select)
 			CHECK(r->forbidden != NULL);
 		CHECK((r->flags & OP_RAW) || r->body != NULL);
+		/* a route with a {param} says what it is: an application id, a booklet
+		 * number, a day or an officer, one of them */
+		unsigned ids = r->flags & (OP_APP | OP_BOOKLET | OP_DAY | OP_OFFICER);
+		CHECK((strchr(r->pattern, '{') != NULL) == (ids != 0));
+		CHECK((ids & (ids - 1)) == 0);
 		/* every refusal listed is a workflow reason */
 		char list[300];
 		snprintf(list, sizeof list, "%s", r->refusals);
