@@ -44,6 +44,18 @@ void node_cli_close(struct node_cli *nc)
 	nc->have_node = nc->have_kek = 0;
 }
 
+int node_cli_parse(int argc, char **argv, const struct cli_option *opts,
+		   const struct cli_usage *usage, const struct node_cli *nc, int *rc)
+{
+	if (cli_parse_no_operands(argc, argv, opts, usage, rc) < 0)
+		return -1;
+	if (!nc->dir) {
+		*rc = cli_usage_error(argv[0], "--data is required");
+		return -1;
+	}
+	return 0;
+}
+
 int node_cli_submit(struct node_cli *nc, writer_fn fn, void *arg, struct err *e)
 {
 	int rc = node_cli_open(nc, e);

@@ -66,6 +66,10 @@ extern const struct cli_setup node_cli_rebuild; /* key, node opened on its log o
 /* Reads the key, opens the node and starts the writer as the command's set-up says
  * (node_opts_from_env applies). On failure everything done is undone; e says why. */
 int node_cli_open(struct node_cli *nc, struct err *e);
+/* cli_parse_no_operands, then the usage error "--data is required" without --data: 0,
+ * or -1 after --help or with *rc the exit code. */
+int node_cli_parse(int argc, char **argv, const struct cli_option *opts,
+		   const struct cli_usage *usage, const struct node_cli *nc, int *rc);
 /* For a command that writes one request: node_cli_open (a set-up with the writer),
  * writer_submit(fn, arg), node_cli_close. Returns 0, or -1 with e set by the step that
  * failed. */

@@ -168,6 +168,17 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out)
 	return 0;
 }
 
+int api_read(struct http_req *req, struct http_resp *resp, api_reader fn, const char *key,
+	     json_t **out)
+{
+	struct office_server *s = req->app;
+	struct err e = ERR_INIT;
+	sqlite3 *db = api_db_acquire(s);
+	int rc = fn(db, key, out, &e);
+	api_db_release(s, db);
+	return rc < 0 ? api_wf_problem(req, resp, WF_OK, &e) : rc;
+}
+
 int api_today(struct office_server *s, struct cal_date *date, int *minute)
 {
 	struct cal_local l;

@@ -137,6 +137,13 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out);
 /* A read-only connection for this request (blocks while all are in use); release it. */
 sqlite3 *api_db_acquire(struct office_server *s);
 void api_db_release(struct office_server *s, sqlite3 *db);
+/* A reader of the read model by key (booklet_get_json, dayclose_get, officers_read_json):
+ * 1 found, 0 none (or what the reader says), -1 with e set. */
+typedef int (*api_reader)(sqlite3 *db, const char *key, json_t **out, struct err *e);
+/* fn(key) on a pooled read connection: its answer, or -1 with its failure answered as
+ * a problem (api_wf_problem: 500, or 503 out of memory). */
+int api_read(struct http_req *req, struct http_resp *resp, api_reader fn, const char *key,
+	     json_t **out);
 /* For a read that is one statement (its own snapshot, server.c "read-only pool"): a
  * connection with no transaction open; release it with api_db_release_single, which
  * then waits until what the statement read is durable. */

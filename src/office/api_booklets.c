@@ -146,17 +146,12 @@ static int route_stock(struct http_req *req, struct http_resp *resp)
 /* GET /api/v1/booklets/{number} */
 static int route_get(struct http_req *req, struct http_resp *resp)
 {
-	struct office_server *s = req->app;
 	const char *number = NULL;
-	if (number_param(req, resp, &number) < 0)
+	json_t *v = NULL;
+	int rc;
+	if (number_param(req, resp, &number) < 0 ||
+	    (rc = api_read(req, resp, booklet_get_json, number, &v)) < 0)
 		return -1;
-	sqlite3 *db = api_db_acquire(s);
-	json_t *v;
-	struct err e = ERR_INIT;
-	int rc = booklet_get_json(db, number, &v, &e);
-	api_db_release(s, db);
-	if (rc < 0)
-		return api_wf_problem(req, resp, WF_OK, &e);
 	if (rc == 0)
 		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "booklet %s is not in stock",
 				    number);

@@ -141,7 +141,6 @@ void ops_day_release(struct ops_call *c)
 /* GET /api/v1/days/{date} */
 static int route_get(struct http_req *req, struct http_resp *resp)
 {
-	struct office_server *s = req->app;
 	const char *p = http_req_param(req, "date");
 	struct cal_date d;
 	if (!p || cal_date_parse(p, &d) < 0)
@@ -150,12 +149,9 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	char day[11];
 	cal_date_format(&d, day);
 	json_t *v = NULL;
-	struct err e = ERR_INIT;
-	sqlite3 *db = api_db_acquire(s);
-	int rc = dayclose_get(db, day, &v, &e);
-	api_db_release(s, db);
+	int rc = api_read(req, resp, dayclose_get, day, &v);
 	if (rc < 0)
-		return api_wf_problem(req, resp, WF_OK, &e);
+		return -1;
 	if (rc == 0)
 		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "day %s is not closed", day);
 	return api_reply(resp, 200, v);

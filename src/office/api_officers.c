@@ -115,17 +115,11 @@ static int reply_secret(struct http_resp *resp, int status, json_t *v)
 /* GET /api/v1/officers and GET /api/v1/officers/{username} (one == 1) */
 static int read_officers(struct http_req *req, struct http_resp *resp, int one)
 {
-	struct office_server *s = req->app;
 	const char *user = NULL;
-	if (one && target(req, resp, &user) < 0)
+	json_t *list = NULL;
+	if ((one && target(req, resp, &user) < 0) ||
+	    api_read(req, resp, officers_read_json, user, &list) < 0)
 		return -1;
-	sqlite3 *db = api_db_acquire(s);
-	json_t *list;
-	struct err e = ERR_INIT;
-	int rc = officers_read_json(db, user, &list, &e);
-	api_db_release(s, db);
-	if (rc < 0)
-		return api_wf_problem(req, resp, WF_OK, &e);
 	if (!one)
 		return api_reply(resp, 200, json_pack("{s:o}", "officers", list));
 	if (json_array_size(list) == 0) {

@@ -81,10 +81,8 @@ static int cmd_booklets_stock(int argc, char **argv, void *ctx)
 	struct node_cli *nc = ctx;
 	struct cli_option opts[] = { OPT_DATA(nc), OPT_END() };
 	int rc;
-	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+	if (node_cli_parse(argc, argv, opts, &usage, nc, &rc) < 0)
 		return rc;
-	if (!nc->dir)
-		return cli_usage_error(argv[0], "--data is required");
 	struct err e = ERR_INIT;
 	if (node_cli_open(nc, &e) < 0)
 		return cli_report(argv[0], &e);

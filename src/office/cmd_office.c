@@ -207,12 +207,10 @@ static int cmd_office_serve(int argc, char **argv, void *ctx)
 		OPT_END(),
 	};
 	int rc;
-	if (cli_parse_no_operands(argc, argv, opts, &usage, &rc) < 0)
+	if (node_cli_parse(argc, argv, opts, &usage, nc, &rc) < 0)
 		return rc;
 	so.dir = nc->dir;
 	so.log_requests = log_requests;
-	if (!so.dir)
-		return cli_usage_error(argv[0], "--data is required");
 	so.threads = (unsigned)threads;
 #ifdef PASPOR_TESTING
 	const char *tr = getenv("PASPOR_TEST_ROUTES");

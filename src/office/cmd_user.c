@@ -40,12 +40,8 @@
 static int parse(int argc, char **argv, const struct cli_option *opts,
 		 const struct cli_usage *usage, const struct node_cli *nc, int *rc)
 {
-	if (cli_parse_no_operands(argc, argv, opts, usage, rc) < 0)
+	if (node_cli_parse(argc, argv, opts, usage, nc, rc) < 0)
 		return -1;
-	if (!nc->dir) {
-		*rc = cli_usage_error(argv[0], "--data is required");
-		return -1;
-	}
 	if (nc->fd && strcmp(nc->fd, "0") == 0) {
 		*rc = cli_usage_error(argv[0], "--passphrase-fd 0 is standard input, which "
 				      "carries the password: use another descriptor");
@@ -68,6 +64,14 @@ static int parse_username_only(int argc, char **argv, const struct cli_usage *us
 		return -1;
 	}
 	return 0;
+}
+
+/* One officer operation (officers.h), unchecked (the CLI's messages), by the actor of
+ * the command line, through a writer on the node: 0, or -1 with e set. */
+static int submit(struct node_cli *nc, writer_fn fn, struct officer_op *op, struct err *e)
+{
+	op->hdr.actor = nc->actor;
+	return node_cli_submit(nc, fn, op, e);
 }
 
 /* Reads one line from stdin with the terminal's echo off; *pw is sodium_malloc'd. */
@@ -164,11 +168,9 @@ static int cmd_user_add(int argc, char **argv, void *ctx)
 	int totp = (roles & ROLES_NEED_TOTP) != 0;
 	if (totp && auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = officers_add(nc->writer, nc->actor, u.username, roles, u.name, hash,
-				  totp ? secret : NULL, &e);
-	node_cli_close(nc);
+	struct officer_op op = { .username = u.username, .roles = roles, .name = u.name,
+				 .password_hash = hash, .totp_secret = totp ? secret : NULL };
+	rc = submit(nc, officer_add, &op, &e);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0) {
 		sodium_memzero(secret, sizeof secret);
@@ -242,11 +244,8 @@ static int cmd_user_disable(int argc, char **argv, void *ctx)
 	if (reason && strlen(reason) > 500)
 		return cli_usage_error(argv[0], "--reason is longer than 500 bytes");
 	struct err e = ERR_INIT;
-	if (node_cli_open(nc, &e) < 0)
-		return cli_report(argv[0], &e);
-	rc = officers_disable(nc->writer, nc->actor, username, reason, &e);
-	node_cli_close(nc);
-	if (rc < 0)
+	struct officer_op op = { .username = username, .reason = reason };
+	if (submit(nc, officer_disable, &op, &e) < 0)
 		return cli_report(argv[0], &e);
 	printf("officer '%s' disabled\n", username);
 	return EXIT_OK;
@@ -271,10 +270,8 @@ static int cmd_user_passwd(int argc, char **argv, void *ctx)
 	char hash[AUTH_HASH_MAX];
 	if (password_hash(hash, &e) < 0)
 		return cli_report(argv[0], &e);
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = officers_set_password(nc->writer, nc->actor, username, hash, &e);
-	node_cli_close(nc);
+	struct officer_op op = { .username = username, .password_hash = hash };
+	rc = submit(nc, officer_set_password, &op, &e);
 	sodium_memzero(hash, sizeof hash);
 	if (rc < 0)
 		return cli_report(argv[0], &e);
@@ -301,10 +298,8 @@ static int cmd_user_totp_reset(int argc, char **argv, void *ctx)
 	char secret[AUTH_TOTP_SECRET_MAX + 1];
 	if (auth_totp_new_secret(secret, &e) < 0)
 		return cli_report(argv[0], &e);
-	rc = node_cli_open(nc, &e);
-	if (rc == 0)
-		rc = officers_totp_reset(nc->writer, nc->actor, username, secret, &e);
-	node_cli_close(nc);
+	struct officer_op op = { .username = username, .totp_secret = secret };
+	rc = submit(nc, officer_reset_totp, &op, &e);
 	if (rc == 0) {
 		struct buf uri;
 		buf_init(&uri, 1024);

@@ -434,39 +434,6 @@ int officer_set_roles(struct writer_txn *tx, void *arg, struct err *e)
 					officers_roles_json(op->roles)), e);
 }
 
-int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
-		 const char *name, const char *password_hash, const char *totp_secret,
-		 struct err *e)
-{
-	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, roles, name,
-				 password_hash, totp_secret, NULL };
-	return writer_submit(w, officer_add, &op, NULL, e);
-}
-
-int officers_set_password(struct writer *w, const char *actor, const char *username,
-			  const char *password_hash, struct err *e)
-{
-	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, password_hash,
-				 NULL, NULL };
-	return writer_submit(w, officer_set_password, &op, NULL, e);
-}
-
-int officers_totp_reset(struct writer *w, const char *actor, const char *username,
-			const char *totp_secret, struct err *e)
-{
-	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, NULL,
-				 totp_secret, NULL };
-	return writer_submit(w, officer_reset_totp, &op, NULL, e);
-}
-
-int officers_disable(struct writer *w, const char *actor, const char *username,
-		     const char *reason, struct err *e)
-{
-	struct officer_op op = { { actor, NULL, WF_OK, 0 }, username, 0, 0, NULL, NULL, NULL,
-				 reason };
-	return writer_submit(w, officer_disable, &op, NULL, e);
-}
-
 /* ---- reading ---- */
 
 int officers_list(sqlite3 *db, struct buf *out, struct err *e)

@@ -26,8 +26,8 @@
  * (log/writer.h writer_fn, like the workflow's and the booklet stock's), one per event
  * kind, on a struct officer_op that starts with the office's operation header (struct
  * wf_hdr, office/refusal.h): the admin API runs them through the office's operation
- * table (office/ops.h), the CLI through the helpers officers_add … (which submit one
- * request to a running writer and wait until it is durable). With op.checked (the
+ * table (office/ops.h), `paspor office user` through node_cli_submit (one request to
+ * a running writer, waited for until it is durable). With op.checked (the
  * API) the preconditions are checked in the writer's transaction against the
  * projection and refused with hdr.reason set; without (the CLI), a duplicate username
  * is refused by the table's PRIMARY KEY inside the request's savepoint (ERR_IO from
@@ -95,18 +95,6 @@ int officer_enable(struct writer_txn *tx, void *arg, struct err *e);          /*
 int officer_set_roles(struct writer_txn *tx, void *arg, struct err *e);       /* roles_changed */
 int officer_revoke_sessions(struct writer_txn *tx, void *arg, struct err *e); /* revoked */
 
-/* The CLI's: the operations above, unchecked, submitted to a running writer. */
-
-/* totp_secret may be NULL (no second factor). name: display name (NULL: username). */
-int officers_add(struct writer *w, const char *actor, const char *username, unsigned roles,
-		 const char *name, const char *password_hash, const char *totp_secret,
-		 struct err *e);
-int officers_set_password(struct writer *w, const char *actor, const char *username,
-			  const char *password_hash, struct err *e);
-int officers_totp_reset(struct writer *w, const char *actor, const char *username,
-			const char *totp_secret, struct err *e);
-int officers_disable(struct writer *w, const char *actor, const char *username,
-		     const char *reason, struct err *e);
 /* Any officer.* kind (v1) with a canonical body. */
 int officers_record(struct writer *w, const char *actor, const char *username,
 		    const char *kind, const uint8_t *body, size_t len, struct err *e);

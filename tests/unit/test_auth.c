@@ -817,11 +817,14 @@ TEST(officers_backend_on_node)
 	CHECK(auth_password_hash(hasher, GOOD_PW, hash, &e) == 0);
 	auth_free(hasher);
 	CHECK(auth_totp_new_secret(secret, &e) == 0);
-	int add1 = officers_add(w, "cli:test", "ayu", ROLE_BIT(ROLE_ADJUDICATOR), "Ayu", hash,
-				secret, &e);
+	/* as `paspor office user` runs them: unchecked, through the writer */
+	struct officer_op op1 = { { "cli:test", NULL, WF_OK, 0 }, "ayu", 0,
+				  ROLE_BIT(ROLE_ADJUDICATOR), "Ayu", hash, secret, NULL };
+	int add1 = writer_submit(w, officer_add, &op1, NULL, &e);
 	struct err dup = ERR_INIT;
-	int add2 = officers_add(w, "cli:test", "ayu", ROLE_BIT(ROLE_REGISTRAR), NULL, hash, NULL,
-				&dup);
+	struct officer_op op2 = { { "cli:test", NULL, WF_OK, 0 }, "ayu", 0,
+				  ROLE_BIT(ROLE_REGISTRAR), NULL, hash, NULL, NULL };
+	int add2 = writer_submit(w, officer_add, &op2, NULL, &dup);
 
 	char db_path[600];
 	snprintf(db_path, sizeof db_path, "%s/paspor.db", dir);
@@ -841,7 +844,9 @@ TEST(officers_backend_on_node)
 	struct err le = ERR_INIT;
 	officers_lookup(&r, "ayu", &rec, &le);
 	int64_t last_step = rec.totp_last_step;
-	int dis = officers_disable(w, "officer:admin", "ayu", "left the office", &e);
+	struct officer_op off = { { "officer:admin", NULL, WF_OK, 0 }, "ayu", 0, 0, NULL, NULL,
+				  NULL, "left the office" };
+	int dis = writer_submit(w, officer_disable, &off, NULL, &e);
 	auth_revoke_officer(a, "ayu");
 	enum auth_result after = auth_session_check(a, out.token, NULL, NULL, &e);
 	auth_totp_code(secret, time(NULL) + 30, code, &e);
