@@ -9,7 +9,9 @@
 
 #include "office/appid.h"
 #include "office/auth_http.h"
+#include "office/auth.h"
 #include "office/bookcode.h"
+#include "office/booklets.h"
 #include "office/nik.h"
 #include "office/ratelimit.h"
 #include "office/schema.h"
@@ -165,6 +167,38 @@ int api_app_id(struct http_req *req, struct http_resp *resp, const char **out)
 	if (!id || !appid_valid(id, 'A'))
 		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such application");
 	*out = id;
+	return 0;
+}
+
+int api_booklet_param(struct http_req *req, struct http_resp *resp, const char *name,
+		      const char **out)
+{
+	const char *v = http_req_param(req, name);
+	if (!v || !booklet_number_valid(v))
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "'%s' must be a booklet number: one upper-case letter and "
+				    "seven digits", name);
+	*out = v;
+	return 0;
+}
+
+int api_day_param(struct http_req *req, struct http_resp *resp, const char *name,
+		  struct cal_date *d)
+{
+	const char *v = http_req_param(req, name);
+	if (!v || cal_date_parse(v, d) < 0)
+		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
+				    "the day in the path must be a date YYYY-MM-DD");
+	return 0;
+}
+
+int api_username_param(struct http_req *req, struct http_resp *resp, const char *name,
+		       const char **out)
+{
+	const char *v = http_req_param(req, name);
+	if (!v || !auth_username_valid(v))
+		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such officer");
+	*out = v;
 	return 0;
 }
 

@@ -131,6 +131,15 @@ int api_take(struct http_req *req, struct http_resp *resp, enum office_limit l,
 const char *api_actor(struct http_req *req, struct http_resp *resp);
 /* The {id} parameter as an application id; 404 when it is not a well-formed id. */
 int api_app_id(struct http_req *req, struct http_resp *resp, const char **out);
+/* Path parameters of the other kinds, for the op rows (ops.c) and the reads alike; each
+ * 0, or -1 with the problem written. The {name} parameter as a booklet number (422); as
+ * a day YYYY-MM-DD (422), into *d; as a username (404 "no such officer"). */
+int api_booklet_param(struct http_req *req, struct http_resp *resp, const char *name,
+		      const char **out);
+int api_day_param(struct http_req *req, struct http_resp *resp, const char *name,
+		  struct cal_date *d);
+int api_username_param(struct http_req *req, struct http_resp *resp, const char *name,
+		       const char **out);
 
 /* ---- the read-only pool and time ---- */
 

@@ -117,18 +117,6 @@ void ops_destroy_release(struct ops_call *c)
 
 /* ---- reads ---- */
 
-/* The {number} path parameter as a booklet number; 422 when malformed (as OP_BOOKLET). */
-static int number_param(struct http_req *req, struct http_resp *resp, const char **out)
-{
-	const char *n = http_req_param(req, "number");
-	if (!n || !booklet_number_valid(n))
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "'number' must be a booklet number: one upper-case letter and "
-				    "seven digits");
-	*out = n;
-	return 0;
-}
-
 /* GET /api/v1/booklets/stock */
 static int route_stock(struct http_req *req, struct http_resp *resp)
 {
@@ -149,7 +137,7 @@ static int route_get(struct http_req *req, struct http_resp *resp)
 	const char *number = NULL;
 	json_t *v = NULL;
 	int rc;
-	if (number_param(req, resp, &number) < 0 ||
+	if (api_booklet_param(req, resp, "number", &number) < 0 ||
 	    (rc = api_read(req, resp, booklet_get_json, number, &v)) < 0)
 		return -1;
 	if (rc == 0)

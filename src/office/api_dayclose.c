@@ -141,11 +141,9 @@ void ops_day_release(struct ops_call *c)
 /* GET /api/v1/days/{date} */
 static int route_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *p = http_req_param(req, "date");
 	struct cal_date d;
-	if (!p || cal_date_parse(p, &d) < 0)
-		return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-				    "the day in the path must be a date YYYY-MM-DD");
+	if (api_day_param(req, resp, "date", &d) < 0)
+		return -1;
 	char day[11];
 	cal_date_format(&d, day);
 	json_t *v = NULL;

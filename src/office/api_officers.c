@@ -42,11 +42,7 @@ static int target(struct http_req *req, struct http_resp *resp, const char **use
 {
 	if (!auth_http_officer(req))
 		return http_problem(req, resp, HTTP_PROBLEM_UNAUTHORIZED, "not logged in");
-	const char *u = http_req_param(req, "username");
-	if (!u || !auth_username_valid(u))
-		return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such officer");
-	*user = u;
-	return 0;
+	return api_username_param(req, resp, "username", user);
 }
 
 /* The "roles" field: a non-empty list of distinct role names, into *mask. */

@@ -638,15 +638,12 @@ static int ops_id(struct ops_call *c)
 	name[q - p - 1] = '\0';
 	const char *v = http_req_param(req, name);
 	if (c->row->flags & OP_BOOKLET) {
-		if (!v || !booklet_number_valid(v))
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "'%s' must be a booklet number: one upper-case letter "
-					    "and seven digits", name);
+		if (api_booklet_param(req, resp, name, &v) < 0)
+			return -1;
 	} else if (c->row->flags & OP_DAY) {
 		struct cal_date d, today;
-		if (!v || cal_date_parse(v, &d) < 0)
-			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD,
-					    "the day in the path must be a date YYYY-MM-DD");
+		if (api_day_param(req, resp, name, &d) < 0)
+			return -1;
 		if (api_today(req->app, &today, NULL) < 0)
 			return http_problem(req, resp, HTTP_PROBLEM_INTERNAL, NULL);
 		cal_date_format(&today, c->today);
@@ -655,8 +652,8 @@ static int ops_id(struct ops_call *c)
 					    "day %s has not begun (today is %s)", v, c->today);
 	} else if (c->row->flags & OP_OFFICER) {
 		const struct auth_officer *o = auth_http_officer(req); /* api_actor had it */
-		if (!v || !auth_username_valid(v))
-			return http_problem(req, resp, HTTP_PROBLEM_NOT_FOUND, "no such officer");
+		if (api_username_param(req, resp, name, &v) < 0)
+			return -1;
 		if (strcmp(v, o->username) == 0)
 			return http_problem(req, resp, HTTP_PROBLEM_SEPARATION,
 					    "separation of duties: an office admin cannot change "
