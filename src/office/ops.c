@@ -6,6 +6,7 @@
  */
 #include "office/ops.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "office/auth_http.h"
@@ -493,7 +494,7 @@ static void routes_fill(const struct op_row *rows, const struct api_route *more,
 	out[n] = (struct api_route){ NULL, NULL, NULL, 0, 0, 0, NULL };
 }
 
-void ops_routes_init(void)
+static void routes_init_once(void)
 {
 	routes_fill(ops_counter, NULL, api_counter_routes);
 	routes_fill(ops_issue, api_issue_read_routes, api_issue_routes);
@@ -501,6 +502,14 @@ void ops_routes_init(void)
 	routes_fill(ops_booklets, api_booklet_read_routes, api_booklet_routes);
 	routes_fill(ops_dayclose, api_dayclose_read_routes, api_dayclose_routes);
 	routes_fill(ops_officers, api_officer_read_routes, api_officer_routes);
+}
+
+void ops_routes_init(void)
+{
+	/* once per process: servers (tests start several) and `office routes` share the
+	 * tables, which are written here only */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, routes_init_once);
 }
 
 /* ---- the handler ---- */
@@ -686,14 +695,18 @@ static int ops_prepare(struct ops_call *c)
 		if (schema_check_as(c->row->body, c->body, SCHEMA_API, &c->e) < 0)
 			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", c->e.msg);
 		c->row = ops_select(c->row, c->body);
-		/* the route's mask admitted the officer; a variant's own action is checked
-		 * here, once */
+		/* the route's mask admitted the officer for one of its rows' actions (their
+		 * union, ops_roles); the chosen row's own action is checked here, once,
+		 * wherever the mask admits more than it: a variant answers its own 403 text,
+		 * a plain row the mask's */
 		struct err e = ERR_INIT;
-		if (c->row->select &&
-		    auth_authorize(auth_http_officer(req), (enum action)c->row->action, &e) !=
-			    AUTH_OK)
+		enum action act = (enum action)c->row->action;
+		if ((c->row->select ||
+		     ops_roles(c->row->method, c->row->pattern) != roles_action_mask(act)) &&
+		    auth_authorize(auth_http_officer(req), act, &e) != AUTH_OK)
 			return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "%s",
-					    c->row->forbidden);
+					    c->row->forbidden ? c->row->forbidden
+							      : "your role does not allow this");
 	}
 	if (ops_fill(c) < 0 ||
 	    (!(c->row->flags & OP_CHECK_FIRST) && c->row->check && c->row->check(c) < 0))

@@ -13,8 +13,9 @@
  * against the row's schema once, the row's variant
  * chosen by the body (the decision's approve and reject are two rows on one route; a
  * watchlist check with an override is a row of its own), the variant's action checked
- * (the route's role mask admitted the officer already: only a variant with an action of
- * its own is checked again, with its own 403 text), the op filled (from the row's field
+ * (the route's role mask, the union of its rows' actions, admitted the officer already:
+ * a row's own action is checked again only where that mask admits more than it, a
+ * variant with its own 403 text), the op filled (from the row's field
  * map, then the row's check hook for what needs more), office_server_submit (or the
  * row's submit hook: uploads prestore their blob first), then the answer builder or
  * the refusal as problem+json (api_wf_problem; uploads answer an invalid image with 422

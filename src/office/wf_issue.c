@@ -236,7 +236,8 @@ int wf_personalize(struct writer_txn *tx, void *arg, struct err *e)
 /* The three steps after personalization build their event's body first and run its
  * guard on it (wf_guard), so that the projection of that very body takes the guard's
  * pass; what the guard does not read is checked after it, in the order the operations
- * always answered, and a refusal then frees the body. */
+ * always answered, and a refusal then frees the body. A missing booklet goes into the
+ * body as null, which the guard refuses (409: personalized on booklet …, not (none)). */
 
 /* A refusal after the guard: frees the body b; returns -1. */
 static int refuse_body(struct wf_hdr *h, json_t *b, enum wf_reason r, struct err *e,
@@ -262,7 +263,7 @@ int wf_quality_checked(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_quality *o = arg;
 	struct wf_ev x;
-	json_t *b = json_pack("{s:s, s:s, s:O?, s:s}", "app", o->hdr.app, "booklet", o->booklet,
+	json_t *b = json_pack("{s:s, s:s?, s:O?, s:s}", "app", o->hdr.app, "booklet", o->booklet,
 			      "failures", o->failures, "result",
 			      json_array_size(o->failures) ? "failed" : "passed");
 	if (need_guarded(tx, &o->hdr, "application.quality_checked", 1, &x, b, e) < 0)
@@ -276,7 +277,7 @@ int wf_void_personalization(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_void *o = arg;
 	struct wf_ev x;
-	json_t *b = json_pack("{s:s, s:s, s:s?, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
+	json_t *b = json_pack("{s:s, s:s?, s:s?, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
 			      "reason", o->reason, "witness", o->witness);
 	if (need_guarded(tx, &o->hdr, "application.personalization_voided", 2, &x, b, e) < 0)
 		return -1;
@@ -298,7 +299,7 @@ int wf_hand_over(struct writer_txn *tx, void *arg, struct err *e)
 {
 	struct wf_hand_over *o = arg;
 	struct wf_ev x;
-	json_t *b = json_pack("{s:s, s:s, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
+	json_t *b = json_pack("{s:s, s:s?, s:s?}", "app", o->hdr.app, "booklet", o->booklet,
 			      "collected_by", o->collected_by);
 	const char *k[] = { "proxy_name", "proxy_idref", "power_of_attorney" };
 	const char *v[] = { o->proxy_name, o->proxy_idref, o->power_of_attorney };
