@@ -99,7 +99,8 @@ done <<<"$ROUTES"
 # session routes: any officer; no login 401; not on the public listener
 for u in $OFFICERS; do
 	api GET /api/v1/session --as "$u"
-	check "GET /api/v1/session as $u: 200 naming $u" bash -c '[ "$1" = 200 ] && grep -q "\"$2\"" "$3"' _ "$CODE" "$u" "$T/body"
+	check "GET /api/v1/session as $u: 200" [ "$CODE" = 200 ]
+	check "GET /api/v1/session as $u: names $u" grep -q "\"$u\"" "$T/body"
 done
 api GET /api/v1/session
 expect_problem "GET /api/v1/session without login is 401" 401 unauthorized,auth-denied

@@ -75,8 +75,10 @@ check "event kinds recorded" [ "$(sqlite3 "$db" "SELECT group_concat(kind, ' ') 
 # ---- no secrets in clear ----
 for f in "$db" "$db-wal"; do
 	[ -f "$f" ] || continue
-	check "password not in $(basename "$f")" bash -c "! grep -qaF '$PW' '$f' && ! grep -qaF '$PW2' '$f'"
-	check "TOTP secrets not in $(basename "$f")" bash -c "! grep -qaF '$secret' '$f' && ! grep -qaF '$secret2' '$f'"
+	check "first password not in $(basename "$f")" bash -c "! grep -qaF '$PW' '$f'"
+	check "second password not in $(basename "$f")" bash -c "! grep -qaF '$PW2' '$f'"
+	check "first TOTP secret not in $(basename "$f")" bash -c "! grep -qaF '$secret' '$f'"
+	check "second TOTP secret not in $(basename "$f")" bash -c "! grep -qaF '$secret2' '$f'"
 	check "no Argon2id string in $(basename "$f") (hashes live in sealed bodies)" bash -c "! grep -qaF '\$argon2id\$' '$f'"
 done
 
