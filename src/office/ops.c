@@ -695,14 +695,14 @@ static int ops_prepare(struct ops_call *c)
 		if (schema_check_as(c->row->body, c->body, SCHEMA_API, &c->e) < 0)
 			return http_problem(req, resp, HTTP_PROBLEM_INVALID_FIELD, "%s", c->e.msg);
 		c->row = ops_select(c->row, c->body);
-		/* the route's mask admitted the officer for one of its rows' actions (their
-		 * union, ops_roles); the chosen row's own action is checked here, once,
+		/* the route's mask (req->route->role_mask: the union of its rows' actions,
+		 * ops_roles) admitted the officer; the chosen row's own action is checked here, once,
 		 * wherever the mask admits more than it: a variant answers its own 403 text,
 		 * a plain row the mask's */
 		struct err e = ERR_INIT;
 		enum action act = (enum action)c->row->action;
-		if ((c->row->select ||
-		     ops_roles(c->row->method, c->row->pattern) != roles_action_mask(act)) &&
+		if (!(flags & OP_PUBLIC) &&
+		    (c->row->select || req->route->role_mask != roles_action_mask(act)) &&
 		    auth_authorize(auth_http_officer(req), act, &e) != AUTH_OK)
 			return http_problem(req, resp, HTTP_PROBLEM_FORBIDDEN, "%s",
 					    c->row->forbidden ? c->row->forbidden

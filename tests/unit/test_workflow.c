@@ -319,14 +319,21 @@ static int append_forged(struct writer_txn *tx, void *arg, struct err *e)
 }
 
 /* check-in and documents (officer:rina), photo (officer:budi): ready to enrol */
+/* Runs the n ops of path on app, op i by who[i]; 0, or -1 at the first refused. */
+static int run_path(const char *app, const enum op *path, const char *const *who, size_t n,
+		    struct err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (run_op(path[i], app, who[i], e) != WF_OK)
+			return -1;
+	return 0;
+}
+
 static int to_documents_with_photo(const char *app, struct err *e)
 {
 	static const enum op path[] = { OP_CHECK_IN, OP_DOCS, OP_PHOTO };
 	static const char *const who[] = { "officer:rina", "officer:rina", "officer:budi" };
-	for (size_t i = 0; i < sizeof path / sizeof path[0]; i++)
-		if (run_op(path[i], app, who[i], e) != WF_OK)
-			return -1;
-	return 0;
+	return run_path(app, path, who, sizeof path / sizeof path[0], e);
 }
 
 static int enrol_as(const char *app, const char *primary, const char *secondary,
@@ -481,6 +488,18 @@ TEST(workflow_payment_is_the_tariff_in_force_and_confirmed_with_an_ntpn)
 	stop();
 }
 
+/* A booked app taken to a clear watchlist check, officer:sari having enrolled one
+ * fingerprint (budi the enrolment, dewi the interview, adi the check); 0 or -1. */
+static int to_checked_with_sari_finger(const char *app, struct err *e)
+{
+	static const enum op path[] = { OP_FINGER, OP_ENROL, OP_INTERVIEW, OP_WATCH };
+	static const char *const who[] = { "officer:sari", "officer:budi", "officer:dewi",
+					   "officer:adi" };
+	return to_documents_with_photo(app, e) < 0
+		       ? -1
+		       : run_path(app, path, who, sizeof path / sizeof path[0], e);
+}
+
 /* Separation of duties per person: an officer who enrolled any part (here one
  * fingerprint, then nothing else) may not decide, whoever completed the enrolment. */
 TEST(workflow_an_officer_who_enrolled_a_fingerprint_cannot_decide)
@@ -490,11 +509,7 @@ TEST(workflow_an_officer_who_enrolled_a_fingerprint_cannot_decide)
 	struct wf_book b;
 	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
 	const char *app = b.app_id;
-	CHECK(to_documents_with_photo(app, &e) == 0);
-	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:sari", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	CHECK(to_checked_with_sari_finger(app, &e) == 0);
 	CHECK_INT_EQ(run_op(OP_APPROVE, app, "officer:sari", &e), WF_SEPARATION);
 	CHECK(strstr(e.msg, "enrolled") != NULL);
 	CHECK_INT_EQ(run_op(OP_REJECT, app, "officer:sari", &e), WF_SEPARATION);
@@ -538,11 +553,7 @@ TEST(workflow_guards_by_kind_and_version)
 	struct wf_book b;
 	CHECK(book(NULL, "2024-06-20", "09:00", 10, &b, &e) == 0);
 	const char *app = b.app_id;
-	CHECK(to_documents_with_photo(app, &e) == 0);
-	CHECK_INT_EQ(run_op(OP_FINGER, app, "officer:sari", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_ENROL, app, "officer:budi", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_INTERVIEW, app, "officer:dewi", &e), WF_OK);
-	CHECK_INT_EQ(run_op(OP_WATCH, app, "officer:adi", &e), WF_OK);
+	CHECK(to_checked_with_sari_finger(app, &e) == 0);
 	char want[200];
 	snprintf(want, sizeof want, "officer:sari enrolled application %s: another adjudicator "
 		 "must decide", app);
